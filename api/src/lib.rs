@@ -1,0 +1,131 @@
+//! The Home Inventory API: one Axum router for every target (the local server, AWS Lambda,
+//! and the tests).
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::{HeaderMap, Method, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::trace::TraceLayer;
+
+pub mod auth;
+pub mod config;
+pub mod error;
+pub mod extract;
+pub mod routes;
+pub mod store;
+pub mod web;
+
+pub use config::Config;
+use error::ApiError;
+use store::DynStore;
+
+/// Everything a request handler needs.
+#[derive(Clone)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub store: DynStore,
+}
+
+impl AppState {
+    pub fn new(config: Config, store: DynStore) -> Self {
+        Self {
+            config: Arc::new(config),
+            store,
+        }
+    }
+}
+
+/// JSON bodies larger than this are refused (attachments never pass through the API).
+const MAX_JSON_BYTES: usize = 1024 * 1024;
+
+pub fn app(state: AppState) -> Router {
+    let api = routes::router()
+        .fallback(|| async { ApiError::NotFound("no such API endpoint".into()) })
+        .layer(middleware::from_fn_with_state(state.clone(), same_origin_only))
+        .layer(DefaultBodyLimit::max(MAX_JSON_BYTES))
+        .layer(middleware::from_fn(no_store));
+    Router::new()
+        .nest("/api", api)
+        .merge(web::router(&state.config))
+        .layer(CatchPanicLayer::custom(|_| {
+            ApiError::Internal(anyhow::anyhow!("a request handler panicked")).into_response()
+        }))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Refuses unsafe requests sent from another site: an `Origin` header that is neither the
+/// configured `PUBLIC_URL` nor the host the request was sent to.
+async fn same_origin_only(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let safe = matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS
+    );
+    if !safe && !origin_allowed(&state.config.public_url, request.headers()) {
+        return ApiError::Forbidden("requests from other sites are refused".into()).into_response();
+    }
+    next.run(request).await
+}
+
+fn origin_allowed(public_url: &str, headers: &HeaderMap) -> bool {
+    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
+        return true;
+    };
+    if origin.eq_ignore_ascii_case(public_url) {
+        return true;
+    }
+    let host = headers
+        .get("x-forwarded-host")
+        .or_else(|| headers.get(header::HOST))
+        .and_then(|v| v.to_str().ok());
+    let origin_host = origin
+        .strip_prefix("https://")
+        .or_else(|| origin.strip_prefix("http://"));
+    matches!((host, origin_host), (Some(h), Some(o)) if h.eq_ignore_ascii_case(o))
+}
+
+/// API answers are private and never cached by the browser or a CDN.
+async fn no_store(request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    response
+        .headers_mut()
+        .entry(header::CACHE_CONTROL)
+        .or_insert(header::HeaderValue::from_static("no-store"));
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.insert(*k, v.parse().unwrap());
+        }
+        h
+    }
+
+    #[test]
+    fn origins_of_this_site_are_allowed_and_others_refused() {
+        let site = "https://inventory.example.com";
+        assert!(origin_allowed(site, &headers(&[])));
+        assert!(origin_allowed(site, &headers(&[("origin", "https://inventory.example.com")])));
+        assert!(origin_allowed(
+            site,
+            &headers(&[("origin", "http://localhost:8080"), ("host", "localhost:8080")])
+        ));
+        assert!(!origin_allowed(
+            site,
+            &headers(&[("origin", "https://evil.example"), ("host", "inventory.example.com")])
+        ));
+    }
+}

@@ -1,0 +1,446 @@
+//! Items: create, list with search and filters, read, edit with optimistic concurrency,
+//! the trash, and each item's history.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::{delete, get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use shared::{
+    Action, Activity, CreateItem, HouseholdId, Item, ItemId, List, LocationId, Page, UpdateItem,
+};
+
+use super::locations::Tree;
+use super::page_limit;
+use crate::AppState;
+use crate::auth::{self, CurrentUser};
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{AppJson, AppPath, AppQuery, IfMatch, Tagged};
+use crate::store::{ActivityRow, Cursor, ItemQuery, ItemRow, ItemSort, StoreError, now};
+
+/// Trashed items deleted for good per transaction (Aurora DSQL: ≤ 3,000 rows a transaction,
+/// and each item brings its tags and history along).
+const PURGE_CHUNK: usize = 200;
+/// Tries of an edit without `If-Match` that keeps meeting concurrent edits.
+const EDIT_ATTEMPTS: usize = 3;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/households/{hid}/items",
+            get(list_items).post(create_item),
+        )
+        .route(
+            "/households/{hid}/items/{id}",
+            get(get_item).patch(update_item).delete(delete_item),
+        )
+        .route("/households/{hid}/items/{id}/restore", post(restore_item))
+        .route("/households/{hid}/items/{id}/history", get(item_history))
+        .route("/households/{hid}/trash", get(list_trash).delete(empty_trash))
+        .route("/households/{hid}/trash/{id}", delete(purge_item))
+}
+
+pub fn item_dto(row: ItemRow, tree: &Tree) -> Item {
+    let f = row.fields;
+    Item {
+        id: row.id,
+        household_id: row.household_id,
+        location_path: f.location_id.map(|l| tree.path(l)).unwrap_or_default(),
+        name: f.name,
+        description: f.description,
+        location_id: f.location_id,
+        quantity: f.quantity,
+        tags: f.tags,
+        brand: f.brand,
+        model: f.model,
+        serial_number: f.serial_number,
+        barcode: f.barcode,
+        purchase_date: f.purchase_date,
+        purchase_price: f.purchase_price,
+        purchased_from: f.purchased_from,
+        estimated_value: f.estimated_value,
+        warranty_expires: f.warranty_expires,
+        notes: f.notes,
+        custom_fields: f.custom_fields,
+        version: row.version,
+        created_at: row.created_at,
+        updated_at: row.updated_at,
+        deleted_at: row.deleted_at,
+    }
+}
+
+async fn live_item(state: &AppState, hid: HouseholdId, id: ItemId) -> ApiResult<ItemRow> {
+    match state.store.item(hid, id).await? {
+        Some(row) if row.deleted_at.is_none() => Ok(row),
+        _ => Err(ApiError::not_found("item")),
+    }
+}
+
+fn check_location(tree: &Tree, location: Option<LocationId>) -> ApiResult<()> {
+    match location {
+        Some(id) if tree.get(id).is_none() => Err(ApiError::field(
+            "location_id",
+            "is not a location of this household",
+        )),
+        _ => Ok(()),
+    }
+}
+
+async fn create_item(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    AppPath(hid): AppPath<HouseholdId>,
+    AppJson(body): AppJson<CreateItem>,
+) -> ApiResult<(StatusCode, Tagged<Item>)> {
+    let household = auth::editor(&state, &user, hid).await?;
+    if let Some(id) = body.id {
+        match state.store.item_owner(id).await? {
+            Some(owner) if owner == hid => return existing_item(&state, hid, id).await,
+            Some(_) => {
+                return Err(ApiError::Conflict(
+                    "that id is already used by something else".into(),
+                ));
+            }
+            None => {}
+        }
+    }
+    let fields = body
+        .validate(&household.currency)
+        .map_err(ApiError::Validation)?;
+    let tree = Tree::load(&state, hid).await?;
+    check_location(&tree, fields.location_id)?;
+    let at = now();
+    let row = ItemRow {
+        id: body.id.unwrap_or_default(),
+        household_id: hid,
+        fields,
+        version: 1,
+        created_at: at,
+        updated_at: at,
+        deleted_at: None,
+    };
+    let activity = ActivityRow::new(hid, row.id, user.user.id, Action::Created, vec![], at);
+    match state.store.insert_item(&row, &activity).await {
+        Ok(()) => Ok((StatusCode::CREATED, Tagged::created(1, item_dto(row, &tree)))),
+        // Two copies of one retried create raced: the first one won.
+        Err(StoreError::Conflict(_)) if body.id.is_some() => {
+            existing_item(&state, hid, row.id).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn existing_item(
+    state: &AppState,
+    hid: HouseholdId,
+    id: ItemId,
+) -> ApiResult<(StatusCode, Tagged<Item>)> {
+    let row = state
+        .store
+        .item(hid, id)
+        .await?
+        .ok_or_else(|| ApiError::Conflict("that id is already used by something else".into()))?;
+    let tree = Tree::load(state, hid).await?;
+    Ok((StatusCode::OK, Tagged::ok(row.version, item_dto(row, &tree))))
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct ListParams {
+    q: Option<String>,
+    location_id: Option<String>,
+    tag: Option<String>,
+    sort: Option<String>,
+    limit: Option<String>,
+    cursor: Option<String>,
+}
+
+fn parse_sort(raw: Option<&str>) -> ApiResult<ItemSort> {
+    match raw.map(str::trim).unwrap_or("") {
+        "" | "newest" => Ok(ItemSort::Newest),
+        "oldest" => Ok(ItemSort::Oldest),
+        "name" => Ok(ItemSort::Name),
+        "updated" => Ok(ItemSort::Updated),
+        other => Err(ApiError::BadRequest(format!(
+            "sort must be newest, oldest, name or updated, not {other:?}"
+        ))),
+    }
+}
+
+fn parse_limit(raw: Option<&str>) -> ApiResult<usize> {
+    let limit = raw
+        .map(|l| {
+            l.trim()
+                .parse::<i64>()
+                .map_err(|_| ApiError::BadRequest("limit must be a whole number".into()))
+        })
+        .transpose()?;
+    page_limit(limit)
+}
+
+fn parse_cursor(raw: Option<&str>, sort: ItemSort) -> ApiResult<Option<Cursor>> {
+    let Some(raw) = raw.filter(|c| !c.is_empty()) else {
+        return Ok(None);
+    };
+    match Cursor::decode(raw) {
+        Some(cursor) if cursor.sort == sort => Ok(Some(cursor)),
+        Some(_) => Err(ApiError::BadRequest(
+            "the cursor belongs to a list in another order; start again without it".into(),
+        )),
+        None => Err(ApiError::BadRequest("the cursor is not valid".into())),
+    }
+}
+
+async fn page_of(
+    state: &AppState,
+    hid: HouseholdId,
+    mut query: ItemQuery,
+    tree: &Tree,
+) -> ApiResult<Page<Item>> {
+    let limit = query.limit;
+    query.limit = limit + 1;
+    let mut rows = state.store.list_items(hid, &query).await?;
+    let next_cursor = if rows.len() > limit {
+        rows.truncate(limit);
+        rows.last().map(|r| Cursor::after(r, query.sort).encode())
+    } else {
+        None
+    };
+    Ok(Page {
+        items: rows.into_iter().map(|r| item_dto(r, tree)).collect(),
+        next_cursor,
+    })
+}
+
+async fn list_items(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    AppPath(hid): AppPath<HouseholdId>,
+    AppQuery(params): AppQuery<ListParams>,
+) -> ApiResult<Json<Page<Item>>> {
+    auth::member(&state, &user, hid).await?;
+    let sort = parse_sort(params.sort.as_deref())?;
+    let limit = parse_limit(params.limit.as_deref())?;
+    let after = parse_cursor(params.cursor.as_deref(), sort)?;
+    let tree = Tree::load(&state, hid).await?;
+    let mut query = ItemQuery {
+        search: params
+            .q
+            .as_deref()
+            .map(|q| q.trim().to_lowercase())
+            .filter(|q| !q.is_empty()),
+        tag: params
+            .tag
+            .as_deref()
+            .map(|t| t.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase())
+            .filter(|t| !t.is_empty()),
+        sort,
+        after,
+        limit,
+        ..Default::default()
+    };
+    match params.location_id.as_deref().map(str::trim) {
+        None | Some("") => {}
+        Some("none") => query.unplaced = true,
+        Some(raw) => {
+            let id: LocationId = raw.parse().map_err(|_| {
+                ApiError::BadRequest("location_id must be a location id or \"none\"".into())
+            })?;
+            if tree.get(id).is_none() {
+                return Err(ApiError::not_found("location"));
+            }
+            query.location_ids = Some(tree.subtree(id));
+        }
+    }
+    Ok(Json(page_of(&state, hid, query, &tree).await?))
+}
+
+async fn get_item(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    AppPath((hid, id)): AppPath<(HouseholdId, ItemId)>,
+) -> ApiResult<Tagged<Item>> {
+    auth::member(&state, &user, hid).await?;
+    let row = live_item(&state, hid, id).await?;
+    let tree = Tree::load(&state, hid).await?;
+    Ok(Tagged::ok(row.version, item_dto(row, &tree)))
+}
+
+async fn update_item(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    AppPath((hid, id)): AppPath<(HouseholdId, ItemId)>,
+    IfMatch(if_match): IfMatch,
+    AppJson(patch): AppJson<UpdateItem>,
+) -> ApiResult<Tagged<Item>> {
+    let household = auth::editor(&state, &user, hid).await?;
+    let tree = Tree::load(&state, hid).await?;
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let current = live_item(&state, hid, id).await?;
+        if if_match.is_some_and(|v| v != current.version) {
+            return Err(ApiError::PreconditionFailed);
+        }
+        let (fields, changed) = patch
+            .apply(&current.fields, &household.currency)
+            .map_err(ApiError::Validation)?;
+        if changed.contains(&"location_id") {
+            check_location(&tree, fields.location_id)?;
+        }
+        if changed.is_empty() {
+            return Ok(Tagged::ok(current.version, item_dto(current, &tree)));
+        }
+        let at = now();
+        let next = ItemRow {
+            fields,
+            version: current.version + 1,
+            updated_at: at,
+            ..current.clone()
+        };
+        let activity = ActivityRow::new(
+            hid,
+            id,
+            user.user.id,
+            Action::Updated,
+            changed.iter().map(|f| f.to_string()).collect(),
+            at,
+        );
+        match state
+            .store
+            .update_item(&next, current.version, &activity)
+            .await
+        {
+            Ok(()) => return Ok(Tagged::ok(next.version, item_dto(next, &tree))),
+            // Without If-Match the caller asked to change these fields whatever else
+            // changed: read again and reapply.
+            Err(StoreError::Stale) if if_match.is_none() && attempt < EDIT_ATTEMPTS => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+}
+
+/// Moves an item in or out of the trash, logging it.
+async fn set_trashed(
+    state: &AppState,
+    user: &CurrentUser,
+    row: ItemRow,
+    trashed: bool,
+) -> ApiResult<ItemRow> {
+    let at = now();
+    let mut next = ItemRow {
+        version: row.version + 1,
+        updated_at: at,
+        deleted_at: trashed.then_some(at),
+        ..row.clone()
+    };
+    if !trashed {
+        // Its location may have been deleted while it was in the trash.
+        let tree = Tree::load(state, row.household_id).await?;
+        if next.fields.location_id.is_some_and(|l| tree.get(l).is_none()) {
+            next.fields.location_id = None;
+        }
+    }
+    let action = if trashed {
+        Action::Deleted
+    } else {
+        Action::Restored
+    };
+    let activity = ActivityRow::new(row.household_id, row.id, user.user.id, action, vec![], at);
+    state
+        .store
+        .update_item(&next, row.version, &activity)
+        .await?;
+    Ok(next)
+}
+
+async fn delete_item(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    AppPath((hid, id)): AppPath<(HouseholdId, ItemId)>,
+    IfMatch(if_match): IfMatch,
+) -> ApiResult<StatusCode> {
+    auth::editor(&state, &user, hid).await?;
+    let row = live_item(&state, hid, id).await?;
+    if if_match.is_some_and(|v| v != row.version) {
+        return Err(ApiError::PreconditionFailed);
+    }
+    set_trashed(&state, &user, row, true).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn restore_item(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    AppPath((hid, id)): AppPath<(HouseholdId, ItemId)>,
+) -> ApiResult<Tagged<Item>> {
+    auth::editor(&state, &user, hid).await?;
+    let row = state
+        .store
+        .item(hid, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("item"))?;
+    let tree = Tree::load(&state, hid).await?;
+    if row.deleted_at.is_none() {
+        // Restoring twice is harmless.
+        return Ok(Tagged::ok(row.version, item_dto(row, &tree)));
+    }
+    let next = set_trashed(&state, &user, row, false).await?;
+    Ok(Tagged::ok(next.version, item_dto(next, &tree)))
+}
+
+async fn item_history(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    AppPath((hid, id)): AppPath<(HouseholdId, ItemId)>,
+) -> ApiResult<Json<List<Activity>>> {
+    auth::member(&state, &user, hid).await?;
+    if state.store.item(hid, id).await?.is_none() {
+        return Err(ApiError::not_found("item"));
+    }
+    let items = state.store.history(hid, id).await?;
+    Ok(Json(List { items }))
+}
+
+async fn list_trash(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    AppPath(hid): AppPath<HouseholdId>,
+    AppQuery(params): AppQuery<ListParams>,
+) -> ApiResult<Json<Page<Item>>> {
+    auth::member(&state, &user, hid).await?;
+    let limit = parse_limit(params.limit.as_deref())?;
+    let after = parse_cursor(params.cursor.as_deref(), ItemSort::Deleted)?;
+    let tree = Tree::load(&state, hid).await?;
+    let query = ItemQuery {
+        trashed: true,
+        sort: ItemSort::Deleted,
+        after,
+        limit,
+        ..Default::default()
+    };
+    Ok(Json(page_of(&state, hid, query, &tree).await?))
+}
+
+/// Deletes one trashed item for good.
+async fn purge_item(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    AppPath((hid, id)): AppPath<(HouseholdId, ItemId)>,
+) -> ApiResult<StatusCode> {
+    auth::editor(&state, &user, hid).await?;
+    match state.store.purge_trash(hid, Some(id), 1).await? {
+        0 => Err(ApiError::not_found("item in the trash")),
+        _ => Ok(StatusCode::NO_CONTENT),
+    }
+}
+
+/// Empties the trash, in chunks small enough for one transaction each.
+async fn empty_trash(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    AppPath(hid): AppPath<HouseholdId>,
+) -> ApiResult<StatusCode> {
+    auth::editor(&state, &user, hid).await?;
+    while state.store.purge_trash(hid, None, PURGE_CHUNK).await? == PURGE_CHUNK {}
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,332 @@
+//! Locations: a tree per household (House › Garage › Shelf 2).
+
+use std::collections::HashMap;
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::get;
+use axum::{Json, Router};
+use shared::{
+    CreateLocation, FieldErrors, HouseholdId, List, Location, LocationId, MAX_LONG_TEXT_CHARS,
+    Patch, UpdateLocation, parse_name, parse_optional_text,
+};
+
+use crate::AppState;
+use crate::auth::{self, CurrentUser};
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{AppJson, AppPath, IfMatch, Tagged};
+use crate::store::{LocationRow, StoreError, now};
+
+const MAX_LOCATION_NAME: usize = 100;
+/// Deeper than any house needs; keeps paths readable and walks cheap.
+const MAX_DEPTH: usize = 32;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/households/{hid}/locations",
+            get(list_locations).post(create_location),
+        )
+        .route(
+            "/households/{hid}/locations/{id}",
+            get(get_location)
+                .patch(update_location)
+                .delete(delete_location),
+        )
+}
+
+/// A household's locations, indexed for walking up and down the tree.
+pub struct Tree {
+    by_id: HashMap<LocationId, LocationRow>,
+    children: HashMap<Option<LocationId>, Vec<LocationId>>,
+}
+
+impl Tree {
+    pub fn new(rows: Vec<LocationRow>) -> Self {
+        let mut children: HashMap<Option<LocationId>, Vec<LocationId>> = HashMap::new();
+        for row in &rows {
+            children.entry(row.parent_id).or_default().push(row.id);
+        }
+        Self {
+            by_id: rows.into_iter().map(|r| (r.id, r)).collect(),
+            children,
+        }
+    }
+
+    pub async fn load(state: &AppState, household: HouseholdId) -> ApiResult<Self> {
+        Ok(Self::new(state.store.locations(household).await?))
+    }
+
+    pub fn get(&self, id: LocationId) -> Option<&LocationRow> {
+        self.by_id.get(&id)
+    }
+
+    /// Names from the root down to `id`, ending with its own.
+    pub fn path(&self, id: LocationId) -> Vec<String> {
+        let mut path = Vec::new();
+        let mut next = Some(id);
+        while let Some(id) = next {
+            let Some(row) = self.by_id.get(&id) else { break };
+            path.push(row.name.clone());
+            next = row.parent_id;
+            if path.len() > self.by_id.len() {
+                break; // a cycle written by hand into the database
+            }
+        }
+        path.reverse();
+        path
+    }
+
+    /// `id` and every location below it.
+    pub fn subtree(&self, id: LocationId) -> Vec<LocationId> {
+        let mut out = vec![id];
+        let mut seen: std::collections::HashSet<LocationId> = out.iter().copied().collect();
+        let mut i = 0;
+        while i < out.len() {
+            if let Some(kids) = self.children.get(&Some(out[i])) {
+                for kid in kids {
+                    if seen.insert(*kid) {
+                        out.push(*kid);
+                    }
+                }
+            }
+            i += 1;
+        }
+        out
+    }
+
+    fn depth_below(&self, id: LocationId) -> usize {
+        self.children
+            .get(&Some(id))
+            .map(|kids| 1 + kids.iter().map(|k| self.depth_below(*k)).max().unwrap_or(0))
+            .unwrap_or(0)
+    }
+
+    pub fn rows(&self) -> impl Iterator<Item = &LocationRow> {
+        self.by_id.values()
+    }
+}
+
+fn location_dto(tree: &Tree, row: &LocationRow, counts: &HashMap<LocationId, i64>) -> Location {
+    Location {
+        id: row.id,
+        parent_id: row.parent_id,
+        name: row.name.clone(),
+        description: row.description.clone(),
+        path: tree.path(row.id),
+        item_count: counts.get(&row.id).copied().unwrap_or(0),
+        version: row.version,
+        created_at: row.created_at,
+        updated_at: row.updated_at,
+    }
+}
+
+async fn list_locations(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    AppPath(hid): AppPath<HouseholdId>,
+) -> ApiResult<Json<List<Location>>> {
+    auth::member(&state, &user, hid).await?;
+    let (tree, counts) = tokio::try_join!(Tree::load(&state, hid), async {
+        Ok::<_, ApiError>(state.store.location_item_counts(hid).await?)
+    })?;
+    let mut items: Vec<Location> = tree.rows().map(|r| location_dto(&tree, r, &counts)).collect();
+    items.sort_by(|a, b| {
+        let key = |l: &Location| l.path.iter().map(|p| p.to_lowercase()).collect::<Vec<_>>();
+        key(a).cmp(&key(b)).then(a.id.cmp(&b.id))
+    });
+    Ok(Json(List { items }))
+}
+
+/// Checks that `parent` exists and that putting `id` under it keeps the tree a tree.
+fn check_parent(
+    tree: &Tree,
+    id: LocationId,
+    parent: Option<LocationId>,
+    errors: &mut FieldErrors,
+) {
+    let Some(parent) = parent else { return };
+    if tree.get(parent).is_none() {
+        errors.insert(
+            "parent_id".into(),
+            "is not a location of this household".into(),
+        );
+        return;
+    }
+    if parent == id || tree.subtree(id).contains(&parent) {
+        errors.insert(
+            "parent_id".into(),
+            "would put the location inside itself".into(),
+        );
+        return;
+    }
+    let depth = tree.path(parent).len() + 1 + tree.depth_below(id);
+    if depth > MAX_DEPTH {
+        errors.insert(
+            "parent_id".into(),
+            format!("locations can be nested at most {MAX_DEPTH} deep"),
+        );
+    }
+}
+
+async fn create_location(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    AppPath(hid): AppPath<HouseholdId>,
+    AppJson(body): AppJson<CreateLocation>,
+) -> ApiResult<(StatusCode, Tagged<Location>)> {
+    auth::editor(&state, &user, hid).await?;
+    let id = body.id.unwrap_or_default();
+    if body.id.is_some() {
+        match state.store.location_owner(id).await? {
+            Some(owner) if owner == hid => {
+                let tree = Tree::load(&state, hid).await?;
+                let counts = state.store.location_item_counts(hid).await?;
+                let row = tree.get(id).ok_or_else(|| ApiError::not_found("location"))?;
+                let dto = location_dto(&tree, row, &counts);
+                return Ok((StatusCode::OK, Tagged::ok(dto.version, dto)));
+            }
+            Some(_) => {
+                return Err(ApiError::Conflict(
+                    "that id is already used by something else".into(),
+                ));
+            }
+            None => {}
+        }
+    }
+    let tree = Tree::load(&state, hid).await?;
+    let mut errors = FieldErrors::new();
+    let name = parse_name(&body.name, MAX_LOCATION_NAME)
+        .map_err(|e| errors.insert("name".into(), e))
+        .ok();
+    let description = parse_optional_text(
+        body.description.as_deref().unwrap_or_default(),
+        MAX_LONG_TEXT_CHARS,
+    )
+    .map_err(|e| errors.insert("description".into(), e))
+    .ok()
+    .flatten();
+    check_parent(&tree, id, body.parent_id, &mut errors);
+    let (Some(name), true) = (name, errors.is_empty()) else {
+        return Err(ApiError::Validation(errors));
+    };
+    let at = now();
+    let row = LocationRow {
+        id,
+        household_id: hid,
+        parent_id: body.parent_id,
+        name,
+        description,
+        version: 1,
+        created_at: at,
+        updated_at: at,
+    };
+    match state.store.insert_location(&row).await {
+        Ok(()) => {}
+        // A retry that raced the first attempt: answer with what is stored.
+        Err(StoreError::Conflict(_)) if body.id.is_some() => {
+            let tree = Tree::load(&state, hid).await?;
+            let existing = tree.get(id).ok_or_else(|| {
+                ApiError::Conflict("that id is already used by something else".into())
+            })?;
+            let dto = location_dto(&tree, existing, &HashMap::new());
+            return Ok((StatusCode::OK, Tagged::ok(dto.version, dto)));
+        }
+        Err(e) => return Err(e.into()),
+    }
+    let mut rows: Vec<LocationRow> = tree.rows().cloned().collect();
+    rows.push(row.clone());
+    let tree = Tree::new(rows);
+    let dto = location_dto(&tree, &row, &HashMap::new());
+    Ok((StatusCode::CREATED, Tagged::created(dto.version, dto)))
+}
+
+async fn get_location(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    AppPath((hid, id)): AppPath<(HouseholdId, LocationId)>,
+) -> ApiResult<Tagged<Location>> {
+    auth::member(&state, &user, hid).await?;
+    let tree = Tree::load(&state, hid).await?;
+    let row = tree.get(id).ok_or_else(|| ApiError::not_found("location"))?;
+    let counts = state.store.location_item_counts(hid).await?;
+    let dto = location_dto(&tree, row, &counts);
+    Ok(Tagged::ok(dto.version, dto))
+}
+
+async fn update_location(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    AppPath((hid, id)): AppPath<(HouseholdId, LocationId)>,
+    IfMatch(if_match): IfMatch,
+    AppJson(body): AppJson<UpdateLocation>,
+) -> ApiResult<Tagged<Location>> {
+    auth::editor(&state, &user, hid).await?;
+    let tree = Tree::load(&state, hid).await?;
+    let current = tree
+        .get(id)
+        .ok_or_else(|| ApiError::not_found("location"))?
+        .clone();
+    if if_match.is_some_and(|v| v != current.version) {
+        return Err(ApiError::PreconditionFailed);
+    }
+    let mut errors = FieldErrors::new();
+    let mut next = current.clone();
+    match &body.name {
+        Patch::Missing => {}
+        Patch::Null => {
+            errors.insert("name".into(), "is required".into());
+        }
+        Patch::Value(raw) => match parse_name(raw, MAX_LOCATION_NAME) {
+            Ok(name) => next.name = name,
+            Err(e) => {
+                errors.insert("name".into(), e);
+            }
+        },
+    }
+    match &body.description {
+        Patch::Missing => {}
+        Patch::Null => next.description = None,
+        Patch::Value(raw) => match parse_optional_text(raw, MAX_LONG_TEXT_CHARS) {
+            Ok(d) => next.description = d,
+            Err(e) => {
+                errors.insert("description".into(), e);
+            }
+        },
+    }
+    if let Some(parent) = body.parent_id.clone().into_change() {
+        if parent != current.parent_id {
+            check_parent(&tree, id, parent, &mut errors);
+        }
+        next.parent_id = parent;
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
+    }
+    let counts = state.store.location_item_counts(hid).await?;
+    if next == current {
+        let dto = location_dto(&tree, &current, &counts);
+        return Ok(Tagged::ok(dto.version, dto));
+    }
+    next.version = current.version + 1;
+    next.updated_at = now();
+    state.store.update_location(&next, current.version).await?;
+    let mut rows: Vec<LocationRow> = tree.rows().filter(|r| r.id != id).cloned().collect();
+    rows.push(next.clone());
+    let tree = Tree::new(rows);
+    let dto = location_dto(&tree, &next, &counts);
+    Ok(Tagged::ok(dto.version, dto))
+}
+
+async fn delete_location(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    AppPath((hid, id)): AppPath<(HouseholdId, LocationId)>,
+) -> ApiResult<StatusCode> {
+    auth::editor(&state, &user, hid).await?;
+    match state.store.delete_location(hid, id).await {
+        Ok(()) => Ok(StatusCode::NO_CONTENT),
+        Err(StoreError::NotFound) => Err(ApiError::not_found("location")),
+        Err(e) => Err(e.into()),
+    }
+}

@@ -1,0 +1,88 @@
+//! Tags and the household's totals.
+
+
+use axum::extract::State;
+use axum::routing::get;
+use axum::{Json, Router};
+use shared::{HouseholdId, List, Money, Stats, TagCount, ValueBucket};
+
+use super::locations::Tree;
+use crate::AppState;
+use crate::auth::{self, CurrentUser};
+use crate::error::ApiResult;
+use crate::extract::AppPath;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/households/{hid}/tags", get(list_tags))
+        .route("/households/{hid}/stats", get(get_stats))
+}
+
+async fn list_tags(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    AppPath(hid): AppPath<HouseholdId>,
+) -> ApiResult<Json<List<TagCount>>> {
+    auth::member(&state, &user, hid).await?;
+    let items = state.store.tags(hid).await?;
+    Ok(Json(List { items }))
+}
+
+async fn get_stats(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    AppPath(hid): AppPath<HouseholdId>,
+) -> ApiResult<Json<Stats>> {
+    let (household, _) = auth::member(&state, &user, hid).await?;
+    let (row, tree) = tokio::try_join!(
+        async { Ok::<_, crate::error::ApiError>(state.store.stats(hid).await?) },
+        Tree::load(&state, hid)
+    )?;
+    let money = |amount_minor: i64| Money {
+        amount_minor,
+        currency: household.currency.clone(),
+    };
+    let mut value_by_location: Vec<ValueBucket> = row
+        .by_location
+        .iter()
+        .map(|(id, count, value)| ValueBucket {
+            id: *id,
+            name: id
+                .map(|id| tree.path(id).join(" › "))
+                .unwrap_or_else(|| "No location".into()),
+            item_count: *count,
+            total_value: money(*value),
+        })
+        .collect();
+    value_by_location.sort_by(|a, b| {
+        b.total_value
+            .amount_minor
+            .cmp(&a.total_value.amount_minor)
+            .then_with(|| a.name.cmp(&b.name))
+    });
+    let mut value_by_tag: Vec<ValueBucket> = row
+        .by_tag
+        .iter()
+        .map(|(name, count, value)| ValueBucket {
+            id: None,
+            name: name.clone(),
+            item_count: *count,
+            total_value: money(*value),
+        })
+        .collect();
+    value_by_tag.sort_by(|a, b| {
+        b.total_value
+            .amount_minor
+            .cmp(&a.total_value.amount_minor)
+            .then_with(|| a.name.cmp(&b.name))
+    });
+    Ok(Json(Stats {
+        item_count: row.item_count,
+        total_quantity: row.total_quantity,
+        location_count: tree.rows().count() as i64,
+        trashed_count: row.trashed_count,
+        total_value: money(row.total_value_minor),
+        value_by_location,
+        value_by_tag,
+    }))
+}

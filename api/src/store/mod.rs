@@ -1,0 +1,363 @@
+//! Storage behind one trait, with an embedded SQLite backend and a PostgreSQL backend that
+//! also runs on Aurora DSQL. Each backend owns its SQL and its migrations; both pass the same
+//! conformance suite.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::{Deserialize, Serialize};
+use shared::{
+    Action, Activity, ActivityId, Currency, HouseholdId, ItemFields, ItemId, LocationId, Role,
+    TagCount, User, UserId,
+};
+use time::OffsetDateTime;
+
+pub mod migrate;
+pub mod postgres;
+pub mod sqlite;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    /// A uniqueness rule or the state of the data forbids the write.
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// The row changed since the version the caller read.
+    #[error("the version is stale")]
+    Stale,
+    #[error("the database is unavailable: {0}")]
+    Unavailable(String),
+    #[error(transparent)]
+    Other(#[from] anyhow::Error),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct UserRow {
+    pub user: User,
+    pub password_hash: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct SessionRow {
+    pub token_hash: Vec<u8>,
+    pub user_id: UserId,
+    pub created_at: OffsetDateTime,
+    pub expires_at: OffsetDateTime,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct HouseholdRow {
+    pub id: HouseholdId,
+    pub name: String,
+    pub currency: Currency,
+    pub version: i64,
+    pub created_at: OffsetDateTime,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct LocationRow {
+    pub id: LocationId,
+    pub household_id: HouseholdId,
+    pub parent_id: Option<LocationId>,
+    pub name: String,
+    pub description: Option<String>,
+    pub version: i64,
+    pub created_at: OffsetDateTime,
+    pub updated_at: OffsetDateTime,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ItemRow {
+    pub id: ItemId,
+    pub household_id: HouseholdId,
+    pub fields: ItemFields,
+    pub version: i64,
+    pub created_at: OffsetDateTime,
+    pub updated_at: OffsetDateTime,
+    pub deleted_at: Option<OffsetDateTime>,
+}
+
+impl ItemRow {
+    /// Lower-cased text of every searchable field, one per line.
+    pub fn search_text(&self) -> String {
+        let f = &self.fields;
+        let mut parts: Vec<&str> = vec![&f.name];
+        for text in [
+            &f.description,
+            &f.brand,
+            &f.model,
+            &f.serial_number,
+            &f.barcode,
+            &f.notes,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            parts.push(text);
+        }
+        parts.extend(f.tags.iter().map(String::as_str));
+        parts.join("\n").to_lowercase()
+    }
+}
+
+/// One entry for the activity log, written in the same transaction as the change.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ActivityRow {
+    pub id: ActivityId,
+    pub household_id: HouseholdId,
+    pub item_id: ItemId,
+    pub actor_id: UserId,
+    pub action: Action,
+    pub fields: Vec<String>,
+    pub at: OffsetDateTime,
+}
+
+impl ActivityRow {
+    pub fn new(
+        household_id: HouseholdId,
+        item_id: ItemId,
+        actor_id: UserId,
+        action: Action,
+        fields: Vec<String>,
+        at: OffsetDateTime,
+    ) -> Self {
+        Self {
+            id: ActivityId::new(),
+            household_id,
+            item_id,
+            actor_id,
+            action,
+            fields,
+            at,
+        }
+    }
+}
+
+pub fn action_str(action: Action) -> &'static str {
+    match action {
+        Action::Created => "created",
+        Action::Updated => "updated",
+        Action::Deleted => "deleted",
+        Action::Restored => "restored",
+    }
+}
+
+pub fn parse_action(raw: &str) -> StoreResult<Action> {
+    Ok(match raw {
+        "created" => Action::Created,
+        "updated" => Action::Updated,
+        "deleted" => Action::Deleted,
+        "restored" => Action::Restored,
+        other => return Err(anyhow::anyhow!("unknown action {other:?}").into()),
+    })
+}
+
+/// How a list of items is ordered.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ItemSort {
+    #[default]
+    Newest,
+    Oldest,
+    Name,
+    Updated,
+    /// The trash: most recently deleted first.
+    Deleted,
+}
+
+/// The position after the last item of a page.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Cursor {
+    pub sort: ItemSort,
+    /// Microseconds since the epoch for the time sorts, a lower-cased name for `Name`.
+    pub key: CursorKey,
+    pub id: ItemId,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum CursorKey {
+    Time(i64),
+    Text(String),
+}
+
+impl Cursor {
+    pub fn after(item: &ItemRow, sort: ItemSort) -> Self {
+        let micros = |t: OffsetDateTime| (t.unix_timestamp_nanos() / 1_000) as i64;
+        let key = match sort {
+            ItemSort::Newest | ItemSort::Oldest => CursorKey::Time(micros(item.created_at)),
+            ItemSort::Updated => CursorKey::Time(micros(item.updated_at)),
+            ItemSort::Deleted => CursorKey::Time(micros(item.deleted_at.unwrap_or(item.updated_at))),
+            ItemSort::Name => CursorKey::Text(item.fields.name.to_lowercase()),
+        };
+        Self {
+            sort,
+            key,
+            id: item.id,
+        }
+    }
+
+    pub fn encode(&self) -> String {
+        URL_SAFE_NO_PAD.encode(serde_json::to_vec(self).unwrap_or_default())
+    }
+
+    pub fn decode(raw: &str) -> Option<Self> {
+        let bytes = URL_SAFE_NO_PAD.decode(raw.trim()).ok()?;
+        serde_json::from_slice(&bytes).ok()
+    }
+
+    pub fn time_key(&self) -> Option<OffsetDateTime> {
+        match self.key {
+            CursorKey::Time(micros) => {
+                OffsetDateTime::from_unix_timestamp_nanos(i128::from(micros) * 1_000).ok()
+            }
+            CursorKey::Text(_) => None,
+        }
+    }
+
+    pub fn text_key(&self) -> Option<&str> {
+        match &self.key {
+            CursorKey::Text(s) => Some(s),
+            CursorKey::Time(_) => None,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct ItemQuery {
+    /// Lower-cased substring to look for in the searchable fields.
+    pub search: Option<String>,
+    /// Only items in one of these locations (a location and everything below it).
+    pub location_ids: Option<Vec<LocationId>>,
+    /// Only items without a location.
+    pub unplaced: bool,
+    /// Lower-cased tag.
+    pub tag: Option<String>,
+    pub trashed: bool,
+    pub sort: ItemSort,
+    pub after: Option<Cursor>,
+    pub limit: usize,
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct StatsRow {
+    pub item_count: i64,
+    pub total_quantity: i64,
+    pub trashed_count: i64,
+    pub total_value_minor: i64,
+    /// (location, live items, summed value)
+    pub by_location: Vec<(Option<LocationId>, i64, i64)>,
+    /// (tag as spelled, live items, summed value)
+    pub by_tag: Vec<(String, i64, i64)>,
+}
+
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// `sqlite` or `postgres`.
+    fn backend(&self) -> &'static str;
+    async fn ping(&self) -> StoreResult<()>;
+
+    // ------------------------------------------------------------ accounts
+    /// Creates a user, the user's first household and the owner membership in one
+    /// transaction. `Conflict` when the email is taken.
+    async fn create_user(&self, user: &UserRow, household: &HouseholdRow) -> StoreResult<()>;
+    async fn user_by_email(&self, email: &str) -> StoreResult<Option<UserRow>>;
+    async fn create_session(&self, session: &SessionRow) -> StoreResult<()>;
+    /// The live session with that token hash and its user.
+    async fn session(
+        &self,
+        token_hash: &[u8],
+        now: OffsetDateTime,
+    ) -> StoreResult<Option<(SessionRow, User)>>;
+    async fn extend_session(&self, token_hash: &[u8], expires_at: OffsetDateTime)
+    -> StoreResult<()>;
+    async fn delete_session(&self, token_hash: &[u8]) -> StoreResult<()>;
+    async fn record_login_failure(&self, key: &str, at: OffsetDateTime) -> StoreResult<()>;
+    async fn login_failures_since(&self, key: &str, since: OffsetDateTime) -> StoreResult<i64>;
+    async fn clear_login_failures(&self, key: &str) -> StoreResult<()>;
+
+    // ------------------------------------------------------------ households
+    async fn create_household(&self, household: &HouseholdRow, owner: UserId) -> StoreResult<()>;
+    async fn households_of(&self, user: UserId) -> StoreResult<Vec<(HouseholdRow, Role)>>;
+    async fn membership(
+        &self,
+        household: HouseholdId,
+        user: UserId,
+    ) -> StoreResult<Option<(HouseholdRow, Role)>>;
+    /// `Stale` unless the stored version is `expected_version`; bumps the version.
+    async fn update_household(&self, household: &HouseholdRow, expected_version: i64)
+    -> StoreResult<()>;
+
+    // ------------------------------------------------------------ locations
+    async fn locations(&self, household: HouseholdId) -> StoreResult<Vec<LocationRow>>;
+    async fn location_item_counts(
+        &self,
+        household: HouseholdId,
+    ) -> StoreResult<HashMap<LocationId, i64>>;
+    /// The household a location id belongs to, in any household.
+    async fn location_owner(&self, id: LocationId) -> StoreResult<Option<HouseholdId>>;
+    /// `Conflict` when the id exists.
+    async fn insert_location(&self, location: &LocationRow) -> StoreResult<()>;
+    /// `Stale` unless the stored version is `expected_version`; bumps the version.
+    async fn update_location(&self, location: &LocationRow, expected_version: i64)
+    -> StoreResult<()>;
+    /// `Conflict` while it holds live items or other locations.
+    async fn delete_location(&self, household: HouseholdId, id: LocationId) -> StoreResult<()>;
+
+    // ------------------------------------------------------------ items
+    async fn item_owner(&self, id: ItemId) -> StoreResult<Option<HouseholdId>>;
+    /// `Conflict` when the id exists.
+    async fn insert_item(&self, item: &ItemRow, activity: &ActivityRow) -> StoreResult<()>;
+    /// A live or trashed item.
+    async fn item(&self, household: HouseholdId, id: ItemId) -> StoreResult<Option<ItemRow>>;
+    /// Writes `item` (its `version` already bumped) if the stored version is
+    /// `expected_version`, else `Stale`.
+    async fn update_item(
+        &self,
+        item: &ItemRow,
+        expected_version: i64,
+        activity: &ActivityRow,
+    ) -> StoreResult<()>;
+    async fn list_items(&self, household: HouseholdId, query: &ItemQuery)
+    -> StoreResult<Vec<ItemRow>>;
+    /// Deletes trashed items for good, at most `limit` of them per call; the number deleted.
+    async fn purge_trash(
+        &self,
+        household: HouseholdId,
+        only: Option<ItemId>,
+        limit: usize,
+    ) -> StoreResult<usize>;
+    async fn tags(&self, household: HouseholdId) -> StoreResult<Vec<TagCount>>;
+    async fn stats(&self, household: HouseholdId) -> StoreResult<StatsRow>;
+    async fn history(&self, household: HouseholdId, item: ItemId) -> StoreResult<Vec<Activity>>;
+}
+
+pub type DynStore = Arc<dyn Store>;
+
+/// Opens the store `database_url` names and brings its schema up to date.
+pub async fn open(database_url: &str) -> anyhow::Result<DynStore> {
+    if let Some(path) = database_url.strip_prefix("sqlite:") {
+        let store = sqlite::SqliteStore::open(path).await?;
+        Ok(Arc::new(store))
+    } else if database_url.starts_with("postgres://") || database_url.starts_with("postgresql://")
+    {
+        let store = postgres::PgStore::connect(database_url).await?;
+        store.migrate().await?;
+        Ok(Arc::new(store))
+    } else {
+        anyhow::bail!("DATABASE_URL must start with sqlite:, postgres:// or dsql://")
+    }
+}
+
+pub(crate) fn now() -> OffsetDateTime {
+    // Microsecond precision: what both databases keep.
+    let now = OffsetDateTime::now_utc();
+    now.replace_nanosecond(now.nanosecond() / 1_000 * 1_000)
+        .unwrap_or(now)
+}

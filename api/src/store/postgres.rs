@@ -1,0 +1,920 @@
+//! The PostgreSQL backend, written to the rules that keep it working on Aurora DSQL:
+//! app-made UUID keys, no foreign keys or sequences, one DDL statement per transaction,
+//! bounded write transactions, and every write transaction retried on serialization
+//! failures (SQLSTATE 40001, DSQL's OC000/OC001) with jittered exponential backoff.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use async_trait::async_trait;
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
+use shared::{
+    Activity, Actor, Currency, Day, HouseholdId, ItemFields, ItemId, LocationId, Money, Role,
+    TagCount, User, UserId,
+};
+use time::OffsetDateTime;
+use tokio_postgres::error::SqlState;
+use tokio_postgres::types::ToSql;
+use deadpool_postgres::GenericClient;
+use tokio_postgres::Row;
+use uuid::Uuid;
+
+use super::sqlite::{describe_contents, sort_column};
+use super::*;
+
+/// How often a write transaction is tried before its conflict is reported.
+const MAX_ATTEMPTS: u32 = 8;
+
+pub struct PgStore {
+    pool: Pool,
+    dsql: bool,
+}
+
+fn pg(e: tokio_postgres::Error) -> StoreError {
+    match e.code() {
+        Some(code) if *code == SqlState::UNIQUE_VIOLATION => StoreError::Conflict(e.to_string()),
+        _ if e.is_closed() => StoreError::Unavailable(e.to_string()),
+        _ => StoreError::Other(e.into()),
+    }
+}
+
+fn pool_error(e: deadpool_postgres::PoolError) -> StoreError {
+    StoreError::Unavailable(e.to_string())
+}
+
+/// Whether a failed transaction may succeed if tried again.
+fn is_retryable(e: &StoreError) -> bool {
+    let StoreError::Other(e) = e else { return false };
+    e.downcast_ref::<tokio_postgres::Error>()
+        .and_then(|e| e.code())
+        .is_some_and(|c| *c == SqlState::T_R_SERIALIZATION_FAILURE || *c == SqlState::T_R_DEADLOCK_DETECTED)
+}
+
+/// Exponential backoff with full jitter: up to 10 ms, 20 ms, 40 ms, … capped at 1 s.
+pub fn backoff(attempt: u32) -> Duration {
+    let cap = 10u64.saturating_mul(1 << attempt.min(7)).min(1_000);
+    let mut bytes = [0u8; 8];
+    let _ = getrandom::fill(&mut bytes);
+    Duration::from_millis(u64::from_le_bytes(bytes) % (cap + 1))
+}
+
+/// Runs `$body` in a transaction bound to `$tx`, committing it, and runs the whole again
+/// when the database reports a serialization failure. The body must be idempotent.
+macro_rules! write_tx {
+    ($self:ident, |$tx:ident| $body:block) => {{
+        let mut attempt = 0u32;
+        loop {
+            attempt += 1;
+            let result: StoreResult<_> = async {
+                let mut client = $self.pool.get().await.map_err(pool_error)?;
+                let $tx = client.transaction().await.map_err(pg)?;
+                let value = async {
+                    let value: StoreResult<_> = $body;
+                    value
+                }
+                .await?;
+                $tx.commit().await.map_err(pg)?;
+                Ok(value)
+            }
+            .await;
+            match result {
+                Err(e) if attempt < MAX_ATTEMPTS && is_retryable(&e) => {
+                    tracing::debug!(attempt, "retrying a write transaction after a conflict");
+                    tokio::time::sleep(backoff(attempt)).await;
+                }
+                Err(e) if is_retryable(&e) => {
+                    break Err(StoreError::Conflict(
+                        "the change collided with other changes too often; try again".into(),
+                    ))
+                }
+                other => break other,
+            }
+        }
+    }};
+}
+
+impl PgStore {
+    pub async fn connect(url: &str) -> anyhow::Result<Self> {
+        let config: tokio_postgres::Config = url.parse().context("parsing DATABASE_URL")?;
+        let manager = Manager::from_config(
+            config,
+            tokio_postgres::NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let pool = Pool::builder(manager)
+            .max_size(16)
+            .build()
+            .context("building the connection pool")?;
+        Ok(Self { pool, dsql: false })
+    }
+
+    pub fn from_pool(pool: Pool, dsql: bool) -> Self {
+        Self { pool, dsql }
+    }
+
+    /// Applies the migrations that have not run, one statement per transaction.
+    pub async fn migrate(&self) -> anyhow::Result<()> {
+        let client = self.pool.get().await.context("connecting to PostgreSQL")?;
+        client
+            .batch_execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations (version text PRIMARY KEY, applied_at timestamptz NOT NULL)",
+            )
+            .await
+            .context("creating schema_migrations")?;
+        for migration in migrate::POSTGRES {
+            let done = client
+                .query_opt(
+                    "SELECT 1 FROM schema_migrations WHERE version = $1",
+                    &[&migration.version],
+                )
+                .await?
+                .is_some();
+            if done {
+                continue;
+            }
+            for statement in migrate::statements(migration.sql) {
+                let statement = if self.dsql {
+                    migrate::dsql_statement(&statement)
+                } else {
+                    statement
+                };
+                client
+                    .batch_execute(&format!("BEGIN; {statement}; COMMIT"))
+                    .await
+                    .with_context(|| format!("migration {}: {statement}", migration.version))?;
+            }
+            client
+                .execute(
+                    "INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2) ON CONFLICT (version) DO NOTHING",
+                    &[&migration.version, &now()],
+                )
+                .await?;
+            tracing::info!(version = migration.version, "applied PostgreSQL migration");
+        }
+        Ok(())
+    }
+
+    async fn client(&self) -> StoreResult<deadpool_postgres::Object> {
+        self.pool.get().await.map_err(pool_error)
+    }
+}
+
+fn household_from(r: &Row) -> StoreResult<HouseholdRow> {
+    Ok(HouseholdRow {
+        id: r.get::<_, Uuid>("id").into(),
+        name: r.get("name"),
+        currency: Currency::parse(r.get("currency")).map_err(|e| anyhow::anyhow!(e))?,
+        version: r.get("version"),
+        created_at: r.get("created_at"),
+    })
+}
+
+fn role_from(r: &Row) -> StoreResult<Role> {
+    r.get::<_, &str>("role").parse().map_err(|e: String| anyhow::anyhow!(e).into())
+}
+
+fn location_from(r: &Row) -> LocationRow {
+    LocationRow {
+        id: r.get::<_, Uuid>("id").into(),
+        household_id: r.get::<_, Uuid>("household_id").into(),
+        parent_id: r.get::<_, Option<Uuid>>("parent_id").map(Into::into),
+        name: r.get("name"),
+        description: r.get("description"),
+        version: r.get("version"),
+        created_at: r.get("created_at"),
+        updated_at: r.get("updated_at"),
+    }
+}
+
+const ITEM_COLUMNS: &str = "id, household_id, name, description, location_id, quantity, tags, brand, model, \
+     serial_number, barcode, purchase_date, purchase_price_minor, purchase_price_currency, \
+     purchased_from, estimated_value_minor, estimated_value_currency, warranty_expires, notes, \
+     custom_fields, version, created_at, updated_at, deleted_at";
+
+fn money_from(r: &Row, amount: &str, currency: &str) -> StoreResult<Option<Money>> {
+    match (r.get::<_, Option<i64>>(amount), r.get::<_, Option<&str>>(currency)) {
+        (Some(amount_minor), Some(currency)) => Ok(Some(Money {
+            amount_minor,
+            currency: Currency::parse(currency).map_err(|e| anyhow::anyhow!(e))?,
+        })),
+        _ => Ok(None),
+    }
+}
+
+fn item_from(r: &Row) -> StoreResult<ItemRow> {
+    let json = |col: &str| -> StoreResult<_> {
+        Ok(serde_json::from_str::<serde_json::Value>(r.get(col)).map_err(anyhow::Error::from)?)
+    };
+    Ok(ItemRow {
+        id: r.get::<_, Uuid>("id").into(),
+        household_id: r.get::<_, Uuid>("household_id").into(),
+        fields: ItemFields {
+            name: r.get("name"),
+            description: r.get("description"),
+            location_id: r.get::<_, Option<Uuid>>("location_id").map(Into::into),
+            quantity: r.get("quantity"),
+            tags: serde_json::from_value(json("tags")?).map_err(anyhow::Error::from)?,
+            brand: r.get("brand"),
+            model: r.get("model"),
+            serial_number: r.get("serial_number"),
+            barcode: r.get("barcode"),
+            purchase_date: r.get::<_, Option<time::Date>>("purchase_date").map(Day),
+            purchase_price: money_from(r, "purchase_price_minor", "purchase_price_currency")?,
+            purchased_from: r.get("purchased_from"),
+            estimated_value: money_from(r, "estimated_value_minor", "estimated_value_currency")?,
+            warranty_expires: r.get::<_, Option<time::Date>>("warranty_expires").map(Day),
+            notes: r.get("notes"),
+            custom_fields: serde_json::from_value(json("custom_fields")?)
+                .map_err(anyhow::Error::from)?,
+        },
+        version: r.get("version"),
+        created_at: r.get("created_at"),
+        updated_at: r.get("updated_at"),
+        deleted_at: r.get("deleted_at"),
+    })
+}
+
+async fn write_item(
+    tx: &impl GenericClient,
+    item: &ItemRow,
+    expected_version: Option<i64>,
+) -> StoreResult<u64> {
+    let f = &item.fields;
+    let id = item.id.as_uuid();
+    let hid = item.household_id.as_uuid();
+    let location = f.location_id.map(|l| l.as_uuid());
+    let tags = serde_json::to_string(&f.tags).map_err(anyhow::Error::from)?;
+    let custom = serde_json::to_string(&f.custom_fields).map_err(anyhow::Error::from)?;
+    let purchase_date = f.purchase_date.map(|d| d.0);
+    let warranty = f.warranty_expires.map(|d| d.0);
+    let pp_amount = f.purchase_price.as_ref().map(|m| m.amount_minor);
+    let pp_currency = f.purchase_price.as_ref().map(|m| m.currency.as_str());
+    let ev_amount = f.estimated_value.as_ref().map(|m| m.amount_minor);
+    let ev_currency = f.estimated_value.as_ref().map(|m| m.currency.as_str());
+    let name_lower = f.name.to_lowercase();
+    let search = item.search_text();
+    let mut params: Vec<&(dyn ToSql + Sync)> = vec![
+        &id, &hid, &f.name, &f.description, &location, &f.quantity, &tags, &f.brand, &f.model,
+        &f.serial_number, &f.barcode, &purchase_date, &pp_amount, &pp_currency, &f.purchased_from,
+        &ev_amount, &ev_currency, &warranty, &f.notes, &custom, &item.version, &item.created_at,
+        &item.updated_at, &item.deleted_at, &name_lower, &search,
+    ];
+    let changed = match &expected_version {
+        None => {
+            tx.execute(
+                "INSERT INTO items (id, household_id, name, description, location_id, quantity, tags, brand, \
+                 model, serial_number, barcode, purchase_date, purchase_price_minor, purchase_price_currency, \
+                 purchased_from, estimated_value_minor, estimated_value_currency, warranty_expires, notes, \
+                 custom_fields, version, created_at, updated_at, deleted_at, name_lower, search_text) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, \
+                 $19, $20, $21, $22, $23, $24, $25, $26)",
+                &params,
+            )
+            .await
+            .map_err(pg)?
+        }
+        Some(expected) => {
+            params.push(expected);
+            tx.execute(
+                "UPDATE items SET name = $3, description = $4, location_id = $5, quantity = $6, tags = $7, \
+                 brand = $8, model = $9, serial_number = $10, barcode = $11, purchase_date = $12, \
+                 purchase_price_minor = $13, purchase_price_currency = $14, purchased_from = $15, \
+                 estimated_value_minor = $16, estimated_value_currency = $17, warranty_expires = $18, \
+                 notes = $19, custom_fields = $20, version = $21, created_at = $22, updated_at = $23, \
+                 deleted_at = $24, name_lower = $25, search_text = $26 \
+                 WHERE id = $1 AND household_id = $2 AND version = $27",
+                &params,
+            )
+            .await
+            .map_err(pg)?
+        }
+    };
+    if changed == 1 {
+        tx.execute("DELETE FROM item_tags WHERE item_id = $1", &[&id])
+            .await
+            .map_err(pg)?;
+        if !f.tags.is_empty() {
+            let lower: Vec<String> = f.tags.iter().map(|t| t.to_lowercase()).collect();
+            tx.execute(
+                "INSERT INTO item_tags (item_id, name_lower, household_id, name) \
+                 SELECT $1, l, $2, n FROM unnest($3::text[], $4::text[]) AS t(l, n)",
+                &[&id, &hid, &lower, &f.tags],
+            )
+            .await
+            .map_err(pg)?;
+        }
+    }
+    Ok(changed)
+}
+
+async fn write_activity(tx: &impl GenericClient, a: &ActivityRow) -> StoreResult<()> {
+    let fields = serde_json::to_string(&a.fields).map_err(anyhow::Error::from)?;
+    tx.execute(
+        "INSERT INTO activity (id, household_id, item_id, actor_id, action, fields, at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        &[
+            &a.id.as_uuid(),
+            &a.household_id.as_uuid(),
+            &a.item_id.as_uuid(),
+            &a.actor_id.as_uuid(),
+            &action_str(a.action),
+            &fields,
+            &a.at,
+        ],
+    )
+    .await
+    .map_err(pg)?;
+    Ok(())
+}
+
+async fn insert_household(tx: &impl GenericClient, h: &HouseholdRow, owner: UserId) -> StoreResult<()> {
+    // Re-running after a retried commit must not fail: the id is the application's.
+    tx.execute(
+        "INSERT INTO households (id, name, currency, version, created_at) VALUES ($1, $2, $3, $4, $5) \
+         ON CONFLICT (id) DO NOTHING",
+        &[&h.id.as_uuid(), &h.name, &h.currency.as_str(), &h.version, &h.created_at],
+    )
+    .await
+    .map_err(pg)?;
+    tx.execute(
+        "INSERT INTO members (household_id, user_id, role, created_at) VALUES ($1, $2, 'owner', $3) \
+         ON CONFLICT (household_id, user_id) DO NOTHING",
+        &[&h.id.as_uuid(), &owner.as_uuid(), &h.created_at],
+    )
+    .await
+    .map_err(pg)?;
+    Ok(())
+}
+
+#[async_trait]
+impl Store for PgStore {
+    fn backend(&self) -> &'static str {
+        "postgres"
+    }
+
+    async fn ping(&self) -> StoreResult<()> {
+        let client = self.client().await?;
+        client
+            .simple_query("SELECT 1")
+            .await
+            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        Ok(())
+    }
+
+    async fn create_user(&self, user: &UserRow, household: &HouseholdRow) -> StoreResult<()> {
+        write_tx!(self, |tx| {
+            let taken = tx
+                .query_opt("SELECT 1 FROM users WHERE email = $1", &[&user.user.email])
+                .await
+                .map_err(pg)?
+                .is_some();
+            if taken {
+                return Err(StoreError::Conflict("email taken".into()));
+            }
+            tx.execute(
+                "INSERT INTO users (id, email, name, password_hash, created_at) VALUES ($1, $2, $3, $4, $5)",
+                &[
+                    &user.user.id.as_uuid(),
+                    &user.user.email,
+                    &user.user.name,
+                    &user.password_hash,
+                    &user.user.created_at,
+                ],
+            )
+            .await
+            .map_err(pg)?;
+            insert_household(&tx, household, user.user.id).await
+        })
+    }
+
+    async fn user_by_email(&self, email: &str) -> StoreResult<Option<UserRow>> {
+        let client = self.client().await?;
+        let row = client
+            .query_opt(
+                "SELECT id, email, name, created_at, password_hash FROM users WHERE email = $1",
+                &[&email],
+            )
+            .await
+            .map_err(pg)?;
+        Ok(row.map(|r| UserRow {
+            user: User {
+                id: r.get::<_, Uuid>("id").into(),
+                email: r.get("email"),
+                name: r.get("name"),
+                created_at: r.get("created_at"),
+            },
+            password_hash: r.get("password_hash"),
+        }))
+    }
+
+    async fn create_session(&self, s: &SessionRow) -> StoreResult<()> {
+        write_tx!(self, |tx| {
+            tx.execute(
+                "INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (token_hash) DO NOTHING",
+                &[&s.token_hash, &s.user_id.as_uuid(), &s.created_at, &s.expires_at],
+            )
+            .await
+            .map_err(pg)?;
+            Ok(())
+        })
+    }
+
+    async fn session(
+        &self,
+        token_hash: &[u8],
+        now: OffsetDateTime,
+    ) -> StoreResult<Option<(SessionRow, User)>> {
+        let client = self.client().await?;
+        let row = client
+            .query_opt(
+                "SELECT s.token_hash, s.user_id, s.created_at, s.expires_at, u.email, u.name, u.created_at AS user_created_at \
+                 FROM sessions s JOIN users u ON u.id = s.user_id \
+                 WHERE s.token_hash = $1 AND s.expires_at > $2",
+                &[&token_hash, &now],
+            )
+            .await
+            .map_err(pg)?;
+        Ok(row.map(|r| {
+            let user_id: UserId = r.get::<_, Uuid>("user_id").into();
+            (
+                SessionRow {
+                    token_hash: r.get("token_hash"),
+                    user_id,
+                    created_at: r.get("created_at"),
+                    expires_at: r.get("expires_at"),
+                },
+                User {
+                    id: user_id,
+                    email: r.get("email"),
+                    name: r.get("name"),
+                    created_at: r.get("user_created_at"),
+                },
+            )
+        }))
+    }
+
+    async fn extend_session(&self, token_hash: &[u8], expires_at: OffsetDateTime) -> StoreResult<()> {
+        write_tx!(self, |tx| {
+            tx.execute(
+                "UPDATE sessions SET expires_at = $2 WHERE token_hash = $1",
+                &[&token_hash, &expires_at],
+            )
+            .await
+            .map_err(pg)?;
+            Ok(())
+        })
+    }
+
+    async fn delete_session(&self, token_hash: &[u8]) -> StoreResult<()> {
+        write_tx!(self, |tx| {
+            tx.execute("DELETE FROM sessions WHERE token_hash = $1", &[&token_hash])
+                .await
+                .map_err(pg)?;
+            Ok(())
+        })
+    }
+
+    async fn record_login_failure(&self, key: &str, at: OffsetDateTime) -> StoreResult<()> {
+        let id = Uuid::now_v7();
+        write_tx!(self, |tx| {
+            tx.execute(
+                "INSERT INTO login_failures (id, key, at) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING",
+                &[&id, &key, &at],
+            )
+            .await
+            .map_err(pg)?;
+            Ok(())
+        })
+    }
+
+    async fn login_failures_since(&self, key: &str, since: OffsetDateTime) -> StoreResult<i64> {
+        let client = self.client().await?;
+        let row = client
+            .query_one(
+                "SELECT count(*) FROM login_failures WHERE key = $1 AND at > $2",
+                &[&key, &since],
+            )
+            .await
+            .map_err(pg)?;
+        Ok(row.get(0))
+    }
+
+    async fn clear_login_failures(&self, key: &str) -> StoreResult<()> {
+        write_tx!(self, |tx| {
+            tx.execute("DELETE FROM login_failures WHERE key = $1", &[&key])
+                .await
+                .map_err(pg)?;
+            Ok(())
+        })
+    }
+
+    async fn create_household(&self, household: &HouseholdRow, owner: UserId) -> StoreResult<()> {
+        write_tx!(self, |tx| { insert_household(&tx, household, owner).await })
+    }
+
+    async fn households_of(&self, user: UserId) -> StoreResult<Vec<(HouseholdRow, Role)>> {
+        let client = self.client().await?;
+        let rows = client
+            .query(
+                "SELECT h.id, h.name, h.currency, h.version, h.created_at, m.role \
+                 FROM members m JOIN households h ON h.id = m.household_id \
+                 WHERE m.user_id = $1 ORDER BY h.created_at, h.id",
+                &[&user.as_uuid()],
+            )
+            .await
+            .map_err(pg)?;
+        rows.iter()
+            .map(|r| Ok((household_from(r)?, role_from(r)?)))
+            .collect()
+    }
+
+    async fn membership(
+        &self,
+        household: HouseholdId,
+        user: UserId,
+    ) -> StoreResult<Option<(HouseholdRow, Role)>> {
+        let client = self.client().await?;
+        let row = client
+            .query_opt(
+                "SELECT h.id, h.name, h.currency, h.version, h.created_at, m.role \
+                 FROM members m JOIN households h ON h.id = m.household_id \
+                 WHERE m.household_id = $1 AND m.user_id = $2",
+                &[&household.as_uuid(), &user.as_uuid()],
+            )
+            .await
+            .map_err(pg)?;
+        row.map(|r| Ok((household_from(&r)?, role_from(&r)?))).transpose()
+    }
+
+    async fn update_household(&self, h: &HouseholdRow, expected_version: i64) -> StoreResult<()> {
+        write_tx!(self, |tx| {
+            let changed = tx
+                .execute(
+                    "UPDATE households SET name = $2, currency = $3, version = $4 WHERE id = $1 AND version = $5",
+                    &[&h.id.as_uuid(), &h.name, &h.currency.as_str(), &h.version, &expected_version],
+                )
+                .await
+                .map_err(pg)?;
+            if changed == 1 { Ok(()) } else { Err(StoreError::Stale) }
+        })
+    }
+
+    async fn locations(&self, household: HouseholdId) -> StoreResult<Vec<LocationRow>> {
+        let client = self.client().await?;
+        let rows = client
+            .query(
+                "SELECT id, household_id, parent_id, name, description, version, created_at, updated_at \
+                 FROM locations WHERE household_id = $1",
+                &[&household.as_uuid()],
+            )
+            .await
+            .map_err(pg)?;
+        Ok(rows.iter().map(location_from).collect())
+    }
+
+    async fn location_item_counts(
+        &self,
+        household: HouseholdId,
+    ) -> StoreResult<HashMap<LocationId, i64>> {
+        let client = self.client().await?;
+        let rows = client
+            .query(
+                "SELECT location_id, count(*) FROM items \
+                 WHERE household_id = $1 AND deleted_at IS NULL AND location_id IS NOT NULL \
+                 GROUP BY location_id",
+                &[&household.as_uuid()],
+            )
+            .await
+            .map_err(pg)?;
+        Ok(rows
+            .iter()
+            .map(|r| (LocationId::from(r.get::<_, Uuid>(0)), r.get(1)))
+            .collect())
+    }
+
+    async fn location_owner(&self, id: LocationId) -> StoreResult<Option<HouseholdId>> {
+        let client = self.client().await?;
+        let row = client
+            .query_opt("SELECT household_id FROM locations WHERE id = $1", &[&id.as_uuid()])
+            .await
+            .map_err(pg)?;
+        Ok(row.map(|r| r.get::<_, Uuid>(0).into()))
+    }
+
+    async fn insert_location(&self, l: &LocationRow) -> StoreResult<()> {
+        write_tx!(self, |tx| {
+            tx.execute(
+                "INSERT INTO locations (id, household_id, parent_id, name, description, version, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                &[
+                    &l.id.as_uuid(),
+                    &l.household_id.as_uuid(),
+                    &l.parent_id.map(|p| p.as_uuid()),
+                    &l.name,
+                    &l.description,
+                    &l.version,
+                    &l.created_at,
+                    &l.updated_at,
+                ],
+            )
+            .await
+            .map_err(pg)?;
+            Ok(())
+        })
+    }
+
+    async fn update_location(&self, l: &LocationRow, expected_version: i64) -> StoreResult<()> {
+        write_tx!(self, |tx| {
+            let changed = tx
+                .execute(
+                    "UPDATE locations SET parent_id = $3, name = $4, description = $5, version = $6, updated_at = $7 \
+                     WHERE id = $1 AND household_id = $2 AND version = $8",
+                    &[
+                        &l.id.as_uuid(),
+                        &l.household_id.as_uuid(),
+                        &l.parent_id.map(|p| p.as_uuid()),
+                        &l.name,
+                        &l.description,
+                        &l.version,
+                        &l.updated_at,
+                        &expected_version,
+                    ],
+                )
+                .await
+                .map_err(pg)?;
+            if changed == 1 { Ok(()) } else { Err(StoreError::Stale) }
+        })
+    }
+
+    async fn delete_location(&self, household: HouseholdId, id: LocationId) -> StoreResult<()> {
+        let (hid, lid) = (household.as_uuid(), id.as_uuid());
+        write_tx!(self, |tx| {
+            let children: i64 = tx
+                .query_one(
+                    "SELECT count(*) FROM locations WHERE household_id = $1 AND parent_id = $2",
+                    &[&hid, &lid],
+                )
+                .await
+                .map_err(pg)?
+                .get(0);
+            let items: i64 = tx
+                .query_one(
+                    "SELECT count(*) FROM items WHERE household_id = $1 AND location_id = $2 AND deleted_at IS NULL",
+                    &[&hid, &lid],
+                )
+                .await
+                .map_err(pg)?
+                .get(0);
+            if children > 0 || items > 0 {
+                return Err(StoreError::Conflict(describe_contents(items, children)));
+            }
+            let deleted = tx
+                .execute("DELETE FROM locations WHERE household_id = $1 AND id = $2", &[&hid, &lid])
+                .await
+                .map_err(pg)?;
+            if deleted == 1 { Ok(()) } else { Err(StoreError::NotFound) }
+        })
+    }
+
+    async fn item_owner(&self, id: ItemId) -> StoreResult<Option<HouseholdId>> {
+        let client = self.client().await?;
+        let row = client
+            .query_opt("SELECT household_id FROM items WHERE id = $1", &[&id.as_uuid()])
+            .await
+            .map_err(pg)?;
+        Ok(row.map(|r| r.get::<_, Uuid>(0).into()))
+    }
+
+    async fn insert_item(&self, item: &ItemRow, activity: &ActivityRow) -> StoreResult<()> {
+        write_tx!(self, |tx| {
+            write_item(&tx, item, None).await?;
+            write_activity(&tx, activity).await
+        })
+    }
+
+    async fn item(&self, household: HouseholdId, id: ItemId) -> StoreResult<Option<ItemRow>> {
+        let client = self.client().await?;
+        let row = client
+            .query_opt(
+                &format!("SELECT {ITEM_COLUMNS} FROM items WHERE household_id = $1 AND id = $2"),
+                &[&household.as_uuid(), &id.as_uuid()],
+            )
+            .await
+            .map_err(pg)?;
+        row.as_ref().map(item_from).transpose()
+    }
+
+    async fn update_item(
+        &self,
+        item: &ItemRow,
+        expected_version: i64,
+        activity: &ActivityRow,
+    ) -> StoreResult<()> {
+        if item.version != expected_version + 1 {
+            return Err(anyhow::anyhow!("an update must bump the version by one").into());
+        }
+        write_tx!(self, |tx| {
+            if write_item(&tx, item, Some(expected_version)).await? == 0 {
+                return Err(StoreError::Stale);
+            }
+            write_activity(&tx, activity).await
+        })
+    }
+
+    async fn list_items(&self, household: HouseholdId, q: &ItemQuery) -> StoreResult<Vec<ItemRow>> {
+        let hid = household.as_uuid();
+        let mut sql = format!("SELECT {ITEM_COLUMNS} FROM items WHERE household_id = $1");
+        let mut params: Vec<Box<dyn ToSql + Sync + Send>> = vec![Box::new(hid)];
+        sql.push_str(if q.trashed {
+            " AND deleted_at IS NOT NULL"
+        } else {
+            " AND deleted_at IS NULL"
+        });
+        if let Some(search) = &q.search {
+            params.push(Box::new(search.clone()));
+            sql.push_str(&format!(" AND strpos(search_text, ${}) > 0", params.len()));
+        }
+        if q.unplaced {
+            sql.push_str(" AND location_id IS NULL");
+        } else if let Some(ids) = &q.location_ids {
+            let ids: Vec<Uuid> = ids.iter().map(LocationId::as_uuid).collect();
+            params.push(Box::new(ids));
+            sql.push_str(&format!(" AND location_id = ANY(${})", params.len()));
+        }
+        if let Some(tag) = &q.tag {
+            params.push(Box::new(tag.clone()));
+            sql.push_str(&format!(
+                " AND EXISTS (SELECT 1 FROM item_tags t WHERE t.item_id = items.id AND t.name_lower = ${})",
+                params.len()
+            ));
+        }
+        let (column, desc) = sort_column(q.sort);
+        let collate = if q.sort == ItemSort::Name { " COLLATE \"C\"" } else { "" };
+        let cmp = if desc { "<" } else { ">" };
+        if let Some(cursor) = &q.after {
+            match cursor.text_key() {
+                Some(key) => params.push(Box::new(key.to_string())),
+                None => params.push(Box::new(cursor.time_key().unwrap_or(OffsetDateTime::UNIX_EPOCH))),
+            }
+            let key = params.len();
+            params.push(Box::new(cursor.id.as_uuid()));
+            let id = params.len();
+            sql.push_str(&format!(
+                " AND ({column}{collate} {cmp} ${key} OR ({column} = ${key} AND id {cmp} ${id}))"
+            ));
+        }
+        let dir = if desc { "DESC" } else { "ASC" };
+        sql.push_str(&format!(
+            " ORDER BY {column}{collate} {dir}, id {dir} LIMIT {}",
+            q.limit
+        ));
+        let client = self.client().await?;
+        let refs: Vec<&(dyn ToSql + Sync)> = params
+            .iter()
+            .map(|p| p.as_ref() as &(dyn ToSql + Sync))
+            .collect();
+        let stmt = client.prepare_cached(&sql).await.map_err(pg)?;
+        let rows = client.query(&stmt, &refs).await.map_err(pg)?;
+        rows.iter().map(item_from).collect()
+    }
+
+    async fn purge_trash(
+        &self,
+        household: HouseholdId,
+        only: Option<ItemId>,
+        limit: usize,
+    ) -> StoreResult<usize> {
+        let hid = household.as_uuid();
+        let only = only.map(|i| i.as_uuid());
+        // Bounded by `limit`, which callers keep well under DSQL's 3,000 rows a transaction.
+        let limit = limit as i64;
+        write_tx!(self, |tx| {
+            let ids: Vec<Uuid> = tx
+                .query(
+                    "SELECT id FROM items WHERE household_id = $1 AND deleted_at IS NOT NULL \
+                     AND ($2::uuid IS NULL OR id = $2) LIMIT $3",
+                    &[&hid, &only, &limit],
+                )
+                .await
+                .map_err(pg)?
+                .iter()
+                .map(|r| r.get(0))
+                .collect();
+            if !ids.is_empty() {
+                tx.execute("DELETE FROM item_tags WHERE item_id = ANY($1)", &[&ids])
+                    .await
+                    .map_err(pg)?;
+                tx.execute(
+                    "DELETE FROM activity WHERE household_id = $1 AND item_id = ANY($2)",
+                    &[&hid, &ids],
+                )
+                .await
+                .map_err(pg)?;
+                tx.execute(
+                    "DELETE FROM items WHERE household_id = $1 AND id = ANY($2)",
+                    &[&hid, &ids],
+                )
+                .await
+                .map_err(pg)?;
+            }
+            Ok(ids.len())
+        })
+    }
+
+    async fn tags(&self, household: HouseholdId) -> StoreResult<Vec<TagCount>> {
+        let client = self.client().await?;
+        let rows = client
+            .query(
+                "SELECT min(t.name), count(*) FROM item_tags t JOIN items i ON i.id = t.item_id \
+                 WHERE t.household_id = $1 AND i.deleted_at IS NULL \
+                 GROUP BY t.name_lower ORDER BY t.name_lower COLLATE \"C\"",
+                &[&household.as_uuid()],
+            )
+            .await
+            .map_err(pg)?;
+        Ok(rows
+            .iter()
+            .map(|r| TagCount {
+                name: r.get(0),
+                item_count: r.get(1),
+            })
+            .collect())
+    }
+
+    async fn stats(&self, household: HouseholdId) -> StoreResult<StatsRow> {
+        let client = self.client().await?;
+        let hid = household.as_uuid();
+        let totals = client
+            .query_one(
+                "SELECT count(*) FILTER (WHERE deleted_at IS NULL), \
+                 coalesce(sum(quantity) FILTER (WHERE deleted_at IS NULL), 0)::bigint, \
+                 coalesce(sum(estimated_value_minor) FILTER (WHERE deleted_at IS NULL), 0)::bigint, \
+                 count(*) FILTER (WHERE deleted_at IS NOT NULL) \
+                 FROM items WHERE household_id = $1",
+                &[&hid],
+            )
+            .await
+            .map_err(pg)?;
+        let by_location = client
+            .query(
+                "SELECT location_id, count(*), coalesce(sum(estimated_value_minor), 0)::bigint FROM items \
+                 WHERE household_id = $1 AND deleted_at IS NULL GROUP BY location_id",
+                &[&hid],
+            )
+            .await
+            .map_err(pg)?
+            .iter()
+            .map(|r| (r.get::<_, Option<Uuid>>(0).map(Into::into), r.get(1), r.get(2)))
+            .collect();
+        let by_tag = client
+            .query(
+                "SELECT min(t.name), count(*), coalesce(sum(i.estimated_value_minor), 0)::bigint \
+                 FROM item_tags t JOIN items i ON i.id = t.item_id \
+                 WHERE t.household_id = $1 AND i.deleted_at IS NULL GROUP BY t.name_lower",
+                &[&hid],
+            )
+            .await
+            .map_err(pg)?
+            .iter()
+            .map(|r| (r.get(0), r.get(1), r.get(2)))
+            .collect();
+        Ok(StatsRow {
+            item_count: totals.get(0),
+            total_quantity: totals.get(1),
+            total_value_minor: totals.get(2),
+            trashed_count: totals.get(3),
+            by_location,
+            by_tag,
+        })
+    }
+
+    async fn history(&self, household: HouseholdId, item: ItemId) -> StoreResult<Vec<Activity>> {
+        let client = self.client().await?;
+        let rows = client
+            .query(
+                "SELECT a.id, a.action, a.actor_id, coalesce(u.name, '') AS actor_name, a.fields, a.at \
+                 FROM activity a LEFT JOIN users u ON u.id = a.actor_id \
+                 WHERE a.household_id = $1 AND a.item_id = $2 ORDER BY a.at DESC, a.id DESC",
+                &[&household.as_uuid(), &item.as_uuid()],
+            )
+            .await
+            .map_err(pg)?;
+        rows.iter()
+            .map(|r| {
+                Ok(Activity {
+                    id: r.get::<_, Uuid>("id").into(),
+                    action: parse_action(r.get("action"))?,
+                    actor: Actor {
+                        id: r.get::<_, Uuid>("actor_id").into(),
+                        name: r.get("actor_name"),
+                    },
+                    fields: serde_json::from_str(r.get("fields")).map_err(anyhow::Error::from)?,
+                    at: r.get("at"),
+                })
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,1014 @@
+//! The embedded SQLite backend: one writer connection and a few readers over a WAL-mode
+//! file, each call on the blocking thread pool.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use anyhow::Context as _;
+use async_trait::async_trait;
+use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
+use shared::{
+    Activity, Actor, Currency, Day, HouseholdId, ItemFields, ItemId, LocationId, Money, Role,
+    TagCount, User, UserId,
+};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::*;
+
+const READERS: usize = 4;
+
+pub struct SqliteStore {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    writer: Mutex<Connection>,
+    readers: Mutex<Vec<Connection>>,
+    path: String,
+}
+
+fn open_connection(path: &str) -> rusqlite::Result<Connection> {
+    let conn = Connection::open(path)?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    conn.pragma_update(None, "foreign_keys", "OFF")?;
+    conn.pragma_update(None, "cache_size", -32_000)?;
+    Ok(conn)
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database file and applies the migrations.
+    pub async fn open(path: &str) -> anyhow::Result<Self> {
+        let path = path.to_string();
+        tokio::task::spawn_blocking(move || -> anyhow::Result<Self> {
+            if let Some(dir) = Path::new(&path).parent()
+                && !dir.as_os_str().is_empty()
+            {
+                std::fs::create_dir_all(dir)
+                    .with_context(|| format!("creating {}", dir.display()))?;
+            }
+            let mut writer =
+                open_connection(&path).with_context(|| format!("opening SQLite at {path}"))?;
+            migrate(&mut writer)?;
+            Ok(Self {
+                inner: Arc::new(Inner {
+                    writer: Mutex::new(writer),
+                    readers: Mutex::new(Vec::new()),
+                    path,
+                }),
+            })
+        })
+        .await
+        .context("opening SQLite")?
+    }
+
+    async fn read<T, F>(&self, f: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
+    {
+        let inner = self.inner.clone();
+        tokio::task::spawn_blocking(move || {
+            let pooled = inner.readers.lock().map_err(poisoned)?.pop();
+            let conn = match pooled {
+                Some(conn) => conn,
+                None => open_connection(&inner.path).map_err(db)?,
+            };
+            let result = f(&conn);
+            let mut readers = inner.readers.lock().map_err(poisoned)?;
+            if readers.len() < READERS {
+                readers.push(conn);
+            }
+            result
+        })
+        .await
+        .map_err(|e| StoreError::Other(e.into()))?
+    }
+
+    async fn write<T, F>(&self, f: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Transaction<'_>) -> StoreResult<T> + Send + 'static,
+    {
+        let inner = self.inner.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = inner.writer.lock().map_err(poisoned)?;
+            let tx = conn.transaction().map_err(db)?;
+            let value = f(&tx)?;
+            tx.commit().map_err(db)?;
+            Ok(value)
+        })
+        .await
+        .map_err(|e| StoreError::Other(e.into()))?
+    }
+}
+
+fn migrate(conn: &mut Connection) -> anyhow::Result<()> {
+    conn.execute_batch(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)",
+    )?;
+    for migration in migrate::SQLITE {
+        let done: bool = conn
+            .query_row(
+                "SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = ?1)",
+                [migration.version],
+                |r| r.get(0),
+            )
+            .context("reading schema_migrations")?;
+        if done {
+            continue;
+        }
+        for statement in migrate::statements(migration.sql) {
+            let tx = conn.transaction()?;
+            tx.execute_batch(&statement)
+                .with_context(|| format!("migration {}: {statement}", migration.version))?;
+            tx.commit()?;
+        }
+        conn.execute(
+            "INSERT INTO schema_migrations (version, applied_at) VALUES (?1, ?2)",
+            params![migration.version, micros(now())],
+        )?;
+        tracing::info!(version = migration.version, "applied SQLite migration");
+    }
+    Ok(())
+}
+
+fn poisoned<T>(_: T) -> StoreError {
+    StoreError::Other(anyhow::anyhow!("a SQLite connection lock was poisoned"))
+}
+
+fn db(e: rusqlite::Error) -> StoreError {
+    if let rusqlite::Error::SqliteFailure(err, _) = &e
+        && err.code == rusqlite::ErrorCode::ConstraintViolation
+    {
+        return StoreError::Conflict(e.to_string());
+    }
+    StoreError::Other(e.into())
+}
+
+fn micros(t: OffsetDateTime) -> i64 {
+    (t.unix_timestamp_nanos() / 1_000) as i64
+}
+
+fn from_micros(v: i64) -> rusqlite::Result<OffsetDateTime> {
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(v) * 1_000)
+        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Integer, e.into()))
+}
+
+fn uuid_of(s: String) -> rusqlite::Result<Uuid> {
+    Uuid::parse_str(&s)
+        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, e.into()))
+}
+
+fn opt_uuid(s: Option<String>) -> rusqlite::Result<Option<Uuid>> {
+    s.map(uuid_of).transpose()
+}
+
+fn conversion(e: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, e.into())
+}
+
+fn household_from(row: &Row<'_>) -> rusqlite::Result<HouseholdRow> {
+    Ok(HouseholdRow {
+        id: uuid_of(row.get(0)?)?.into(),
+        name: row.get(1)?,
+        currency: Currency::parse(&row.get::<_, String>(2)?).map_err(conversion)?,
+        version: row.get(3)?,
+        created_at: from_micros(row.get(4)?)?,
+    })
+}
+
+fn role_of(raw: String) -> rusqlite::Result<Role> {
+    raw.parse().map_err(conversion)
+}
+
+fn location_from(row: &Row<'_>) -> rusqlite::Result<LocationRow> {
+    Ok(LocationRow {
+        id: uuid_of(row.get(0)?)?.into(),
+        household_id: uuid_of(row.get(1)?)?.into(),
+        parent_id: opt_uuid(row.get(2)?)?.map(Into::into),
+        name: row.get(3)?,
+        description: row.get(4)?,
+        version: row.get(5)?,
+        created_at: from_micros(row.get(6)?)?,
+        updated_at: from_micros(row.get(7)?)?,
+    })
+}
+
+const ITEM_COLUMNS: &str = "id, household_id, name, description, location_id, quantity, tags, brand, model, \
+     serial_number, barcode, purchase_date, purchase_price_minor, purchase_price_currency, \
+     purchased_from, estimated_value_minor, estimated_value_currency, warranty_expires, notes, \
+     custom_fields, version, created_at, updated_at, deleted_at";
+
+fn money_of(amount: Option<i64>, currency: Option<String>) -> rusqlite::Result<Option<Money>> {
+    match (amount, currency) {
+        (Some(amount_minor), Some(currency)) => Ok(Some(Money {
+            amount_minor,
+            currency: Currency::parse(&currency).map_err(conversion)?,
+        })),
+        _ => Ok(None),
+    }
+}
+
+fn day_of(raw: Option<String>) -> rusqlite::Result<Option<Day>> {
+    raw.map(|s| s.parse::<Day>().map_err(conversion)).transpose()
+}
+
+fn item_from(row: &Row<'_>) -> rusqlite::Result<ItemRow> {
+    let tags: String = row.get(6)?;
+    let custom: String = row.get(19)?;
+    Ok(ItemRow {
+        id: uuid_of(row.get(0)?)?.into(),
+        household_id: uuid_of(row.get(1)?)?.into(),
+        fields: ItemFields {
+            name: row.get(2)?,
+            description: row.get(3)?,
+            location_id: opt_uuid(row.get(4)?)?.map(Into::into),
+            quantity: row.get(5)?,
+            tags: serde_json::from_str(&tags).map_err(conversion)?,
+            brand: row.get(7)?,
+            model: row.get(8)?,
+            serial_number: row.get(9)?,
+            barcode: row.get(10)?,
+            purchase_date: day_of(row.get(11)?)?,
+            purchase_price: money_of(row.get(12)?, row.get(13)?)?,
+            purchased_from: row.get(14)?,
+            estimated_value: money_of(row.get(15)?, row.get(16)?)?,
+            warranty_expires: day_of(row.get(17)?)?,
+            notes: row.get(18)?,
+            custom_fields: serde_json::from_str(&custom).map_err(conversion)?,
+        },
+        version: row.get(20)?,
+        created_at: from_micros(row.get(21)?)?,
+        updated_at: from_micros(row.get(22)?)?,
+        deleted_at: row.get::<_, Option<i64>>(23)?.map(from_micros).transpose()?,
+    })
+}
+
+fn write_item(tx: &Transaction<'_>, item: &ItemRow, insert: bool) -> StoreResult<usize> {
+    let f = &item.fields;
+    let sql = if insert {
+        "INSERT INTO items (id, household_id, name, description, location_id, quantity, tags, brand, \
+         model, serial_number, barcode, purchase_date, purchase_price_minor, purchase_price_currency, \
+         purchased_from, estimated_value_minor, estimated_value_currency, warranty_expires, notes, \
+         custom_fields, version, created_at, updated_at, deleted_at, name_lower, search_text) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, \
+         ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26)"
+    } else {
+        "UPDATE items SET name = ?3, description = ?4, location_id = ?5, quantity = ?6, tags = ?7, \
+         brand = ?8, model = ?9, serial_number = ?10, barcode = ?11, purchase_date = ?12, \
+         purchase_price_minor = ?13, purchase_price_currency = ?14, purchased_from = ?15, \
+         estimated_value_minor = ?16, estimated_value_currency = ?17, warranty_expires = ?18, \
+         notes = ?19, custom_fields = ?20, version = ?21, created_at = ?22, updated_at = ?23, \
+         deleted_at = ?24, name_lower = ?25, search_text = ?26 \
+         WHERE id = ?1 AND household_id = ?2 AND version = ?27"
+    };
+    let mut stmt = tx.prepare_cached(sql).map_err(db)?;
+    let tags = serde_json::to_string(&f.tags).map_err(anyhow::Error::from)?;
+    let custom = serde_json::to_string(&f.custom_fields).map_err(anyhow::Error::from)?;
+    let mut values: Vec<Box<dyn rusqlite::ToSql>> = vec![
+        Box::new(item.id.to_string()),
+        Box::new(item.household_id.to_string()),
+        Box::new(f.name.clone()),
+        Box::new(f.description.clone()),
+        Box::new(f.location_id.map(|l| l.to_string())),
+        Box::new(f.quantity),
+        Box::new(tags),
+        Box::new(f.brand.clone()),
+        Box::new(f.model.clone()),
+        Box::new(f.serial_number.clone()),
+        Box::new(f.barcode.clone()),
+        Box::new(f.purchase_date.map(|d| d.to_string())),
+        Box::new(f.purchase_price.as_ref().map(|m| m.amount_minor)),
+        Box::new(f.purchase_price.as_ref().map(|m| m.currency.to_string())),
+        Box::new(f.purchased_from.clone()),
+        Box::new(f.estimated_value.as_ref().map(|m| m.amount_minor)),
+        Box::new(f.estimated_value.as_ref().map(|m| m.currency.to_string())),
+        Box::new(f.warranty_expires.map(|d| d.to_string())),
+        Box::new(f.notes.clone()),
+        Box::new(custom),
+        Box::new(item.version),
+        Box::new(micros(item.created_at)),
+        Box::new(micros(item.updated_at)),
+        Box::new(item.deleted_at.map(micros)),
+        Box::new(f.name.to_lowercase()),
+        Box::new(item.search_text()),
+    ];
+    if !insert {
+        values.push(Box::new(item.version - 1));
+    }
+    let changed = stmt
+        .execute(rusqlite::params_from_iter(values.iter()))
+        .map_err(db)?;
+    if changed == 1 {
+        tx.execute("DELETE FROM item_tags WHERE item_id = ?1", [item.id.to_string()])
+            .map_err(db)?;
+        let mut insert_tag = tx
+            .prepare_cached(
+                "INSERT INTO item_tags (item_id, name_lower, household_id, name) VALUES (?1, ?2, ?3, ?4)",
+            )
+            .map_err(db)?;
+        for tag in &f.tags {
+            insert_tag
+                .execute(params![
+                    item.id.to_string(),
+                    tag.to_lowercase(),
+                    item.household_id.to_string(),
+                    tag
+                ])
+                .map_err(db)?;
+        }
+    }
+    Ok(changed)
+}
+
+fn write_activity(tx: &Transaction<'_>, a: &ActivityRow) -> StoreResult<()> {
+    tx.prepare_cached(
+        "INSERT INTO activity (id, household_id, item_id, actor_id, action, fields, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )
+    .map_err(db)?
+    .execute(params![
+        a.id.to_string(),
+        a.household_id.to_string(),
+        a.item_id.to_string(),
+        a.actor_id.to_string(),
+        action_str(a.action),
+        serde_json::to_string(&a.fields).map_err(anyhow::Error::from)?,
+        micros(a.at),
+    ])
+    .map_err(db)?;
+    Ok(())
+}
+
+fn insert_household(tx: &Transaction<'_>, h: &HouseholdRow, owner: UserId) -> StoreResult<()> {
+    tx.execute(
+        "INSERT INTO households (id, name, currency, version, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![h.id.to_string(), h.name, h.currency.as_str(), h.version, micros(h.created_at)],
+    )
+    .map_err(db)?;
+    tx.execute(
+        "INSERT INTO members (household_id, user_id, role, created_at) VALUES (?1, ?2, 'owner', ?3)",
+        params![h.id.to_string(), owner.to_string(), micros(h.created_at)],
+    )
+    .map_err(db)?;
+    Ok(())
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    fn backend(&self) -> &'static str {
+        "sqlite"
+    }
+
+    async fn ping(&self) -> StoreResult<()> {
+        self.read(|c| {
+            c.query_row("SELECT 1", [], |_| Ok(()))
+                .map_err(|e| StoreError::Unavailable(e.to_string()))
+        })
+        .await
+    }
+
+    async fn create_user(&self, user: &UserRow, household: &HouseholdRow) -> StoreResult<()> {
+        let (user, household) = (user.clone(), household.clone());
+        self.write(move |tx| {
+            let taken: bool = tx
+                .query_row(
+                    "SELECT EXISTS (SELECT 1 FROM users WHERE email = ?1)",
+                    [&user.user.email],
+                    |r| r.get(0),
+                )
+                .map_err(db)?;
+            if taken {
+                return Err(StoreError::Conflict("email taken".into()));
+            }
+            tx.execute(
+                "INSERT INTO users (id, email, name, password_hash, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![
+                    user.user.id.to_string(),
+                    user.user.email,
+                    user.user.name,
+                    user.password_hash,
+                    micros(user.user.created_at)
+                ],
+            )
+            .map_err(db)?;
+            insert_household(tx, &household, user.user.id)
+        })
+        .await
+    }
+
+    async fn user_by_email(&self, email: &str) -> StoreResult<Option<UserRow>> {
+        let email = email.to_string();
+        self.read(move |c| {
+            c.query_row(
+                "SELECT id, email, name, created_at, password_hash FROM users WHERE email = ?1",
+                [email],
+                |r| {
+                    Ok(UserRow {
+                        user: User {
+                            id: uuid_of(r.get(0)?)?.into(),
+                            email: r.get(1)?,
+                            name: r.get(2)?,
+                            created_at: from_micros(r.get(3)?)?,
+                        },
+                        password_hash: r.get(4)?,
+                    })
+                },
+            )
+            .optional()
+            .map_err(db)
+        })
+        .await
+    }
+
+    async fn create_session(&self, s: &SessionRow) -> StoreResult<()> {
+        let s = s.clone();
+        self.write(move |tx| {
+            tx.execute(
+                "INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)",
+                params![s.token_hash, s.user_id.to_string(), micros(s.created_at), micros(s.expires_at)],
+            )
+            .map_err(db)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn session(
+        &self,
+        token_hash: &[u8],
+        now: OffsetDateTime,
+    ) -> StoreResult<Option<(SessionRow, User)>> {
+        let token_hash = token_hash.to_vec();
+        self.read(move |c| {
+            c.query_row(
+                "SELECT s.token_hash, s.user_id, s.created_at, s.expires_at, u.email, u.name, u.created_at \
+                 FROM sessions s JOIN users u ON u.id = s.user_id \
+                 WHERE s.token_hash = ?1 AND s.expires_at > ?2",
+                params![token_hash, micros(now)],
+                |r| {
+                    let user_id: UserId = uuid_of(r.get(1)?)?.into();
+                    Ok((
+                        SessionRow {
+                            token_hash: r.get(0)?,
+                            user_id,
+                            created_at: from_micros(r.get(2)?)?,
+                            expires_at: from_micros(r.get(3)?)?,
+                        },
+                        User {
+                            id: user_id,
+                            email: r.get(4)?,
+                            name: r.get(5)?,
+                            created_at: from_micros(r.get(6)?)?,
+                        },
+                    ))
+                },
+            )
+            .optional()
+            .map_err(db)
+        })
+        .await
+    }
+
+    async fn extend_session(&self, token_hash: &[u8], expires_at: OffsetDateTime) -> StoreResult<()> {
+        let token_hash = token_hash.to_vec();
+        self.write(move |tx| {
+            tx.execute(
+                "UPDATE sessions SET expires_at = ?2 WHERE token_hash = ?1",
+                params![token_hash, micros(expires_at)],
+            )
+            .map_err(db)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn delete_session(&self, token_hash: &[u8]) -> StoreResult<()> {
+        let token_hash = token_hash.to_vec();
+        self.write(move |tx| {
+            tx.execute("DELETE FROM sessions WHERE token_hash = ?1", [token_hash])
+                .map_err(db)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn record_login_failure(&self, key: &str, at: OffsetDateTime) -> StoreResult<()> {
+        let key = key.to_string();
+        self.write(move |tx| {
+            tx.execute(
+                "INSERT INTO login_failures (id, key, at) VALUES (?1, ?2, ?3)",
+                params![Uuid::now_v7().to_string(), key, micros(at)],
+            )
+            .map_err(db)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn login_failures_since(&self, key: &str, since: OffsetDateTime) -> StoreResult<i64> {
+        let key = key.to_string();
+        self.read(move |c| {
+            c.query_row(
+                "SELECT count(*) FROM login_failures WHERE key = ?1 AND at > ?2",
+                params![key, micros(since)],
+                |r| r.get(0),
+            )
+            .map_err(db)
+        })
+        .await
+    }
+
+    async fn clear_login_failures(&self, key: &str) -> StoreResult<()> {
+        let key = key.to_string();
+        self.write(move |tx| {
+            tx.execute("DELETE FROM login_failures WHERE key = ?1", [key])
+                .map_err(db)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn create_household(&self, household: &HouseholdRow, owner: UserId) -> StoreResult<()> {
+        let household = household.clone();
+        self.write(move |tx| insert_household(tx, &household, owner)).await
+    }
+
+    async fn households_of(&self, user: UserId) -> StoreResult<Vec<(HouseholdRow, Role)>> {
+        self.read(move |c| {
+            let mut stmt = c
+                .prepare_cached(
+                    "SELECT h.id, h.name, h.currency, h.version, h.created_at, m.role \
+                     FROM members m JOIN households h ON h.id = m.household_id \
+                     WHERE m.user_id = ?1 ORDER BY h.created_at, h.id",
+                )
+                .map_err(db)?;
+            let rows = stmt
+                .query_map([user.to_string()], |r| Ok((household_from(r)?, role_of(r.get(5)?)?)))
+                .map_err(db)?;
+            rows.collect::<rusqlite::Result<_>>().map_err(db)
+        })
+        .await
+    }
+
+    async fn membership(
+        &self,
+        household: HouseholdId,
+        user: UserId,
+    ) -> StoreResult<Option<(HouseholdRow, Role)>> {
+        self.read(move |c| {
+            c.prepare_cached(
+                "SELECT h.id, h.name, h.currency, h.version, h.created_at, m.role \
+                 FROM members m JOIN households h ON h.id = m.household_id \
+                 WHERE m.household_id = ?1 AND m.user_id = ?2",
+            )
+            .map_err(db)?
+            .query_row([household.to_string(), user.to_string()], |r| {
+                Ok((household_from(r)?, role_of(r.get(5)?)?))
+            })
+            .optional()
+            .map_err(db)
+        })
+        .await
+    }
+
+    async fn update_household(&self, h: &HouseholdRow, expected_version: i64) -> StoreResult<()> {
+        let h = h.clone();
+        self.write(move |tx| {
+            let changed = tx
+                .execute(
+                    "UPDATE households SET name = ?2, currency = ?3, version = ?4 WHERE id = ?1 AND version = ?5",
+                    params![h.id.to_string(), h.name, h.currency.as_str(), h.version, expected_version],
+                )
+                .map_err(db)?;
+            if changed == 1 { Ok(()) } else { Err(StoreError::Stale) }
+        })
+        .await
+    }
+
+    async fn locations(&self, household: HouseholdId) -> StoreResult<Vec<LocationRow>> {
+        self.read(move |c| {
+            let mut stmt = c
+                .prepare_cached(
+                    "SELECT id, household_id, parent_id, name, description, version, created_at, updated_at \
+                     FROM locations WHERE household_id = ?1",
+                )
+                .map_err(db)?;
+            let rows = stmt.query_map([household.to_string()], location_from).map_err(db)?;
+            rows.collect::<rusqlite::Result<_>>().map_err(db)
+        })
+        .await
+    }
+
+    async fn location_item_counts(
+        &self,
+        household: HouseholdId,
+    ) -> StoreResult<HashMap<LocationId, i64>> {
+        self.read(move |c| {
+            let mut stmt = c
+                .prepare_cached(
+                    "SELECT location_id, count(*) FROM items \
+                     WHERE household_id = ?1 AND deleted_at IS NULL AND location_id IS NOT NULL \
+                     GROUP BY location_id",
+                )
+                .map_err(db)?;
+            let rows = stmt
+                .query_map([household.to_string()], |r| {
+                    Ok((LocationId::from(uuid_of(r.get(0)?)?), r.get(1)?))
+                })
+                .map_err(db)?;
+            rows.collect::<rusqlite::Result<_>>().map_err(db)
+        })
+        .await
+    }
+
+    async fn location_owner(&self, id: LocationId) -> StoreResult<Option<HouseholdId>> {
+        self.read(move |c| {
+            c.query_row("SELECT household_id FROM locations WHERE id = ?1", [id.to_string()], |r| {
+                Ok(HouseholdId::from(uuid_of(r.get(0)?)?))
+            })
+            .optional()
+            .map_err(db)
+        })
+        .await
+    }
+
+    async fn insert_location(&self, l: &LocationRow) -> StoreResult<()> {
+        let l = l.clone();
+        self.write(move |tx| {
+            tx.execute(
+                "INSERT INTO locations (id, household_id, parent_id, name, description, version, created_at, updated_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                params![
+                    l.id.to_string(),
+                    l.household_id.to_string(),
+                    l.parent_id.map(|p| p.to_string()),
+                    l.name,
+                    l.description,
+                    l.version,
+                    micros(l.created_at),
+                    micros(l.updated_at)
+                ],
+            )
+            .map_err(db)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn update_location(&self, l: &LocationRow, expected_version: i64) -> StoreResult<()> {
+        let l = l.clone();
+        self.write(move |tx| {
+            let changed = tx
+                .execute(
+                    "UPDATE locations SET parent_id = ?3, name = ?4, description = ?5, version = ?6, updated_at = ?7 \
+                     WHERE id = ?1 AND household_id = ?2 AND version = ?8",
+                    params![
+                        l.id.to_string(),
+                        l.household_id.to_string(),
+                        l.parent_id.map(|p| p.to_string()),
+                        l.name,
+                        l.description,
+                        l.version,
+                        micros(l.updated_at),
+                        expected_version
+                    ],
+                )
+                .map_err(db)?;
+            if changed == 1 { Ok(()) } else { Err(StoreError::Stale) }
+        })
+        .await
+    }
+
+    async fn delete_location(&self, household: HouseholdId, id: LocationId) -> StoreResult<()> {
+        self.write(move |tx| {
+            let (hid, lid) = (household.to_string(), id.to_string());
+            let children: i64 = tx
+                .query_row(
+                    "SELECT count(*) FROM locations WHERE household_id = ?1 AND parent_id = ?2",
+                    [&hid, &lid],
+                    |r| r.get(0),
+                )
+                .map_err(db)?;
+            let items: i64 = tx
+                .query_row(
+                    "SELECT count(*) FROM items WHERE household_id = ?1 AND location_id = ?2 AND deleted_at IS NULL",
+                    [&hid, &lid],
+                    |r| r.get(0),
+                )
+                .map_err(db)?;
+            if children > 0 || items > 0 {
+                return Err(StoreError::Conflict(describe_contents(items, children)));
+            }
+            let deleted = tx
+                .execute("DELETE FROM locations WHERE household_id = ?1 AND id = ?2", [&hid, &lid])
+                .map_err(db)?;
+            if deleted == 1 { Ok(()) } else { Err(StoreError::NotFound) }
+        })
+        .await
+    }
+
+    async fn item_owner(&self, id: ItemId) -> StoreResult<Option<HouseholdId>> {
+        self.read(move |c| {
+            c.query_row("SELECT household_id FROM items WHERE id = ?1", [id.to_string()], |r| {
+                Ok(HouseholdId::from(uuid_of(r.get(0)?)?))
+            })
+            .optional()
+            .map_err(db)
+        })
+        .await
+    }
+
+    async fn insert_item(&self, item: &ItemRow, activity: &ActivityRow) -> StoreResult<()> {
+        let (item, activity) = (item.clone(), activity.clone());
+        self.write(move |tx| {
+            write_item(tx, &item, true)?;
+            write_activity(tx, &activity)
+        })
+        .await
+    }
+
+    async fn item(&self, household: HouseholdId, id: ItemId) -> StoreResult<Option<ItemRow>> {
+        self.read(move |c| {
+            c.prepare_cached(&format!(
+                "SELECT {ITEM_COLUMNS} FROM items WHERE household_id = ?1 AND id = ?2"
+            ))
+            .map_err(db)?
+            .query_row([household.to_string(), id.to_string()], item_from)
+            .optional()
+            .map_err(db)
+        })
+        .await
+    }
+
+    async fn update_item(
+        &self,
+        item: &ItemRow,
+        expected_version: i64,
+        activity: &ActivityRow,
+    ) -> StoreResult<()> {
+        let (item, activity) = (item.clone(), activity.clone());
+        if item.version != expected_version + 1 {
+            return Err(anyhow::anyhow!("an update must bump the version by one").into());
+        }
+        self.write(move |tx| {
+            if write_item(tx, &item, false)? == 0 {
+                return Err(StoreError::Stale);
+            }
+            write_activity(tx, &activity)
+        })
+        .await
+    }
+
+    async fn list_items(&self, household: HouseholdId, q: &ItemQuery) -> StoreResult<Vec<ItemRow>> {
+        let q = q.clone();
+        self.read(move |c| {
+            let mut sql = format!("SELECT {ITEM_COLUMNS} FROM items WHERE household_id = ?");
+            let mut args: Vec<Box<dyn rusqlite::ToSql>> = vec![Box::new(household.to_string())];
+            sql.push_str(if q.trashed {
+                " AND deleted_at IS NOT NULL"
+            } else {
+                " AND deleted_at IS NULL"
+            });
+            if let Some(search) = &q.search {
+                sql.push_str(" AND instr(search_text, ?) > 0");
+                args.push(Box::new(search.clone()));
+            }
+            if q.unplaced {
+                sql.push_str(" AND location_id IS NULL");
+            } else if let Some(ids) = &q.location_ids {
+                sql.push_str(" AND location_id IN (SELECT value FROM json_each(?))");
+                let ids: Vec<String> = ids.iter().map(ToString::to_string).collect();
+                args.push(Box::new(serde_json::to_string(&ids).map_err(anyhow::Error::from)?));
+            }
+            if let Some(tag) = &q.tag {
+                sql.push_str(
+                    " AND EXISTS (SELECT 1 FROM item_tags t WHERE t.item_id = items.id AND t.name_lower = ?)",
+                );
+                args.push(Box::new(tag.clone()));
+            }
+            let (column, desc) = sort_column(q.sort);
+            let cmp = if desc { "<" } else { ">" };
+            if let Some(cursor) = &q.after {
+                match cursor.text_key() {
+                    Some(key) => args.push(Box::new(key.to_string())),
+                    None => args.push(Box::new(cursor.time_key().map(micros).unwrap_or_default())),
+                }
+                sql.push_str(&format!(" AND ({column} {cmp} ?{n} OR ({column} = ?{n} AND id {cmp} ?{m}))", n = args.len(), m = args.len() + 1));
+                args.push(Box::new(cursor.id.to_string()));
+            }
+            let dir = if desc { "DESC" } else { "ASC" };
+            sql.push_str(&format!(" ORDER BY {column} {dir}, id {dir} LIMIT {}", q.limit));
+            // Positional `?` and numbered `?N` can't be mixed: number them all.
+            let sql = number_placeholders(&sql);
+            let mut stmt = c.prepare_cached(&sql).map_err(db)?;
+            let rows = stmt
+                .query_map(rusqlite::params_from_iter(args.iter()), item_from)
+                .map_err(db)?;
+            rows.collect::<rusqlite::Result<_>>().map_err(db)
+        })
+        .await
+    }
+
+    async fn purge_trash(
+        &self,
+        household: HouseholdId,
+        only: Option<ItemId>,
+        limit: usize,
+    ) -> StoreResult<usize> {
+        self.write(move |tx| {
+            let hid = household.to_string();
+            let ids: Vec<String> = {
+                let mut stmt = tx
+                    .prepare(
+                        "SELECT id FROM items WHERE household_id = ?1 AND deleted_at IS NOT NULL \
+                         AND (?2 IS NULL OR id = ?2) LIMIT ?3",
+                    )
+                    .map_err(db)?;
+                let rows = stmt
+                    .query_map(params![hid, only.map(|i| i.to_string()), limit as i64], |r| r.get(0))
+                    .map_err(db)?;
+                rows.collect::<rusqlite::Result<_>>().map_err(db)?
+            };
+            for id in &ids {
+                tx.execute("DELETE FROM item_tags WHERE item_id = ?1", [id]).map_err(db)?;
+                tx.execute("DELETE FROM activity WHERE household_id = ?1 AND item_id = ?2", [&hid, id])
+                    .map_err(db)?;
+                tx.execute("DELETE FROM items WHERE household_id = ?1 AND id = ?2", [&hid, id])
+                    .map_err(db)?;
+            }
+            Ok(ids.len())
+        })
+        .await
+    }
+
+    async fn tags(&self, household: HouseholdId) -> StoreResult<Vec<TagCount>> {
+        self.read(move |c| {
+            let mut stmt = c
+                .prepare_cached(
+                    "SELECT min(t.name), count(*) FROM item_tags t JOIN items i ON i.id = t.item_id \
+                     WHERE t.household_id = ?1 AND i.deleted_at IS NULL \
+                     GROUP BY t.name_lower ORDER BY t.name_lower",
+                )
+                .map_err(db)?;
+            let rows = stmt
+                .query_map([household.to_string()], |r| {
+                    Ok(TagCount {
+                        name: r.get(0)?,
+                        item_count: r.get(1)?,
+                    })
+                })
+                .map_err(db)?;
+            rows.collect::<rusqlite::Result<_>>().map_err(db)
+        })
+        .await
+    }
+
+    async fn stats(&self, household: HouseholdId) -> StoreResult<StatsRow> {
+        self.read(move |c| {
+            let hid = household.to_string();
+            let (item_count, total_quantity, total_value_minor, trashed_count) = c
+                .query_row(
+                    "SELECT count(*) FILTER (WHERE deleted_at IS NULL), \
+                     coalesce(sum(quantity) FILTER (WHERE deleted_at IS NULL), 0), \
+                     coalesce(sum(estimated_value_minor) FILTER (WHERE deleted_at IS NULL), 0), \
+                     count(*) FILTER (WHERE deleted_at IS NOT NULL) \
+                     FROM items WHERE household_id = ?1",
+                    [&hid],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+                )
+                .map_err(db)?;
+            let by_location = {
+                let mut stmt = c
+                    .prepare_cached(
+                        "SELECT location_id, count(*), coalesce(sum(estimated_value_minor), 0) FROM items \
+                         WHERE household_id = ?1 AND deleted_at IS NULL GROUP BY location_id",
+                    )
+                    .map_err(db)?;
+                let rows = stmt
+                    .query_map([&hid], |r| {
+                        Ok((opt_uuid(r.get(0)?)?.map(LocationId::from), r.get(1)?, r.get(2)?))
+                    })
+                    .map_err(db)?;
+                rows.collect::<rusqlite::Result<_>>().map_err(db)?
+            };
+            let by_tag = {
+                let mut stmt = c
+                    .prepare_cached(
+                        "SELECT min(t.name), count(*), coalesce(sum(i.estimated_value_minor), 0) \
+                         FROM item_tags t JOIN items i ON i.id = t.item_id \
+                         WHERE t.household_id = ?1 AND i.deleted_at IS NULL GROUP BY t.name_lower",
+                    )
+                    .map_err(db)?;
+                let rows = stmt
+                    .query_map([&hid], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                    .map_err(db)?;
+                rows.collect::<rusqlite::Result<_>>().map_err(db)?
+            };
+            Ok(StatsRow {
+                item_count,
+                total_quantity,
+                trashed_count,
+                total_value_minor,
+                by_location,
+                by_tag,
+            })
+        })
+        .await
+    }
+
+    async fn history(&self, household: HouseholdId, item: ItemId) -> StoreResult<Vec<Activity>> {
+        self.read(move |c| {
+            let mut stmt = c
+                .prepare_cached(
+                    "SELECT a.id, a.action, a.actor_id, coalesce(u.name, ''), a.fields, a.at \
+                     FROM activity a LEFT JOIN users u ON u.id = a.actor_id \
+                     WHERE a.household_id = ?1 AND a.item_id = ?2 ORDER BY a.at DESC, a.id DESC",
+                )
+                .map_err(db)?;
+            let rows = stmt
+                .query_map([household.to_string(), item.to_string()], |r| {
+                    let fields: String = r.get(4)?;
+                    Ok((
+                        uuid_of(r.get(0)?)?,
+                        r.get::<_, String>(1)?,
+                        uuid_of(r.get(2)?)?,
+                        r.get::<_, String>(3)?,
+                        fields,
+                        from_micros(r.get(5)?)?,
+                    ))
+                })
+                .map_err(db)?;
+            let mut out = Vec::new();
+            for row in rows {
+                let (id, action, actor_id, actor_name, fields, at) = row.map_err(db)?;
+                out.push(Activity {
+                    id: id.into(),
+                    action: parse_action(&action)?,
+                    actor: Actor {
+                        id: actor_id.into(),
+                        name: actor_name,
+                    },
+                    fields: serde_json::from_str(&fields).map_err(anyhow::Error::from)?,
+                    at,
+                });
+            }
+            Ok(out)
+        })
+        .await
+    }
+}
+
+/// The column a sort orders by, and whether it runs newest (or last) first.
+pub(crate) fn sort_column(sort: ItemSort) -> (&'static str, bool) {
+    match sort {
+        ItemSort::Newest => ("created_at", true),
+        ItemSort::Oldest => ("created_at", false),
+        ItemSort::Updated => ("updated_at", true),
+        ItemSort::Deleted => ("deleted_at", true),
+        ItemSort::Name => ("name_lower", false),
+    }
+}
+
+/// Why a location can't be deleted yet, for people.
+pub(crate) fn describe_contents(items: i64, children: i64) -> String {
+    let plural = |n: i64, one: &str, many: &str| {
+        format!("{n} {}", if n == 1 { one } else { many })
+    };
+    let what = match (items > 0, children > 0) {
+        (true, true) => format!(
+            "{} and {}",
+            plural(items, "item", "items"),
+            plural(children, "location", "locations")
+        ),
+        (true, false) => plural(items, "item", "items"),
+        _ => plural(children, "location", "locations"),
+    };
+    format!("this location still holds {what}; move or delete them first")
+}
+
+fn number_placeholders(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len() + 16);
+    let mut n = 0;
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        out.push(c);
+        if c == '?' {
+            if chars.peek().is_some_and(char::is_ascii_digit) {
+                let mut digits = String::new();
+                while let Some(d) = chars.peek().copied().filter(char::is_ascii_digit) {
+                    digits.push(d);
+                    chars.next();
+                }
+                out.push_str(&digits);
+            } else {
+                n += 1;
+                out.push_str(&n.to_string());
+            }
+        }
+    }
+    out
+}

@@ -1,0 +1,72 @@
+//! Serves the built web app when self-hosted: static files, with every unknown path
+//! answered by `index.html` so the app's own router takes over.
+
+use axum::Router;
+use axum::extract::Request;
+use axum::http::{HeaderValue, header};
+use axum::middleware::{self, Next};
+use axum::response::{Html, Response};
+use tower_http::services::{ServeDir, ServeFile};
+
+use crate::{AppState, Config};
+
+pub fn router(config: &Config) -> Router<AppState> {
+    let dir = &config.static_dir;
+    let index = dir.join("index.html");
+    if !index.is_file() {
+        tracing::warn!(dir = %dir.display(), "no web app built there; serving a placeholder page");
+        return Router::new().fallback(|| async { Html(PLACEHOLDER) });
+    }
+    let files = ServeDir::new(dir)
+        .precompressed_gzip()
+        .fallback(ServeFile::new(index));
+    Router::new()
+        .fallback_service(files)
+        .layer(middleware::from_fn(cache_headers))
+}
+
+/// Files whose names carry a content hash never change: cache them for a year. Everything
+/// else (index.html, the service worker, the manifest) is revalidated on every load.
+async fn cache_headers(request: Request, next: Next) -> Response {
+    let hashed = is_hashed_asset(request.uri().path());
+    let mut response = next.run(request).await;
+    let value = if hashed && response.status().is_success() {
+        "public, max-age=31536000, immutable"
+    } else {
+        "no-cache"
+    };
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static(value));
+    response
+}
+
+/// Trunk names bundled files `name-<16 hex digits>.ext`.
+pub fn is_hashed_asset(path: &str) -> bool {
+    let file = path.rsplit('/').next().unwrap_or_default();
+    let stem = file.split('.').next().unwrap_or_default();
+    let stem = stem.strip_suffix("_bg").unwrap_or(stem);
+    stem.rsplit_once('-').is_some_and(|(_, hash)| {
+        hash.len() == 16 && hash.chars().all(|c| c.is_ascii_hexdigit())
+    })
+}
+
+const PLACEHOLDER: &str = "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+<title>Home Inventory</title></head><body><main><h1>Home Inventory</h1>\
+<p>The API is running. The web app has not been built: run <code>cargo xtask run</code>, \
+or set <code>STATIC_DIR</code> to a built copy.</p></main></body></html>";
+
+#[cfg(test)]
+mod tests {
+    use super::is_hashed_asset;
+
+    #[test]
+    fn hashed_bundle_files_are_told_apart_from_the_rest() {
+        assert!(is_hashed_asset("/web-3f2a9c1b0d4e5f67.js"));
+        assert!(is_hashed_asset("/web-3f2a9c1b0d4e5f67_bg.wasm"));
+        assert!(is_hashed_asset("/styles-0123456789abcdef.css"));
+        assert!(!is_hashed_asset("/index.html"));
+        assert!(!is_hashed_asset("/sw.js"));
+        assert!(!is_hashed_asset("/items/0190e2c4-aaaa-7bbb-8ccc-0123456789ab"));
+    }
+}

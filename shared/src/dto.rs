@@ -1,0 +1,633 @@
+//! Request and response bodies of the REST API (see API.md).
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use crate::error::FieldErrors;
+use crate::ids::{HouseholdId, ItemId, LocationId, UserId};
+use crate::patch::Patch;
+use crate::values::*;
+
+// ---------------------------------------------------------------- health
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Health {
+    pub status: String,
+    pub version: String,
+}
+
+// ---------------------------------------------------------------- accounts
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct RegisterRequest {
+    #[serde(default)]
+    pub email: String,
+    #[serde(default)]
+    pub password: String,
+    #[serde(default)]
+    pub name: String,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct LoginRequest {
+    #[serde(default)]
+    pub email: String,
+    #[serde(default)]
+    pub password: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct User {
+    pub id: UserId,
+    pub email: String,
+    pub name: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct UserResponse {
+    pub user: User,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Membership {
+    pub id: HouseholdId,
+    pub name: String,
+    pub role: Role,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Me {
+    pub user: User,
+    pub households: Vec<Membership>,
+}
+
+// ---------------------------------------------------------------- households
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Household {
+    pub id: HouseholdId,
+    pub name: String,
+    pub currency: Currency,
+    pub role: Role,
+    pub version: i64,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateHousehold {
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub currency: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct UpdateHousehold {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub currency: Option<String>,
+}
+
+// ---------------------------------------------------------------- lists
+
+/// A page of a cursor-paginated list.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next_cursor: Option<String>,
+}
+
+/// A complete, unpaginated list.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct List<T> {
+    pub items: Vec<T>,
+}
+
+// ---------------------------------------------------------------- locations
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Location {
+    pub id: LocationId,
+    pub parent_id: Option<LocationId>,
+    pub name: String,
+    pub description: Option<String>,
+    /// Names from the root down to this location, ending with its own name.
+    pub path: Vec<String>,
+    /// Live items directly in this location.
+    pub item_count: i64,
+    pub version: i64,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: OffsetDateTime,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateLocation {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<LocationId>,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent_id: Option<LocationId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct UpdateLocation {
+    #[serde(default, skip_serializing_if = "Patch::is_missing")]
+    pub name: Patch<String>,
+    #[serde(default, skip_serializing_if = "Patch::is_missing")]
+    pub parent_id: Patch<LocationId>,
+    #[serde(default, skip_serializing_if = "Patch::is_missing")]
+    pub description: Patch<String>,
+}
+
+// ---------------------------------------------------------------- items
+
+/// Every field of an item a person edits, checked.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ItemFields {
+    pub name: String,
+    pub description: Option<String>,
+    pub location_id: Option<LocationId>,
+    pub quantity: i64,
+    pub tags: Vec<String>,
+    pub brand: Option<String>,
+    pub model: Option<String>,
+    pub serial_number: Option<String>,
+    pub barcode: Option<String>,
+    pub purchase_date: Option<Day>,
+    pub purchase_price: Option<Money>,
+    pub purchased_from: Option<String>,
+    pub estimated_value: Option<Money>,
+    pub warranty_expires: Option<Day>,
+    pub notes: Option<String>,
+    pub custom_fields: BTreeMap<String, String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Item {
+    pub id: ItemId,
+    pub household_id: HouseholdId,
+    pub name: String,
+    pub description: Option<String>,
+    pub location_id: Option<LocationId>,
+    /// Names from the root down to the item's location; empty when it has none.
+    pub location_path: Vec<String>,
+    pub quantity: i64,
+    pub tags: Vec<String>,
+    pub brand: Option<String>,
+    pub model: Option<String>,
+    pub serial_number: Option<String>,
+    pub barcode: Option<String>,
+    pub purchase_date: Option<Day>,
+    pub purchase_price: Option<Money>,
+    pub purchased_from: Option<String>,
+    pub estimated_value: Option<Money>,
+    pub warranty_expires: Option<Day>,
+    pub notes: Option<String>,
+    pub custom_fields: BTreeMap<String, String>,
+    pub version: i64,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: OffsetDateTime,
+    /// When it was moved to the trash; only set on trashed items.
+    #[serde(
+        default,
+        with = "time::serde::rfc3339::option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub deleted_at: Option<OffsetDateTime>,
+}
+
+impl Item {
+    pub fn fields(&self) -> ItemFields {
+        ItemFields {
+            name: self.name.clone(),
+            description: self.description.clone(),
+            location_id: self.location_id,
+            quantity: self.quantity,
+            tags: self.tags.clone(),
+            brand: self.brand.clone(),
+            model: self.model.clone(),
+            serial_number: self.serial_number.clone(),
+            barcode: self.barcode.clone(),
+            purchase_date: self.purchase_date,
+            purchase_price: self.purchase_price.clone(),
+            purchased_from: self.purchased_from.clone(),
+            estimated_value: self.estimated_value.clone(),
+            warranty_expires: self.warranty_expires,
+            notes: self.notes.clone(),
+            custom_fields: self.custom_fields.clone(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateItem {
+    /// A client-made id makes the create safe to retry.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<ItemId>,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location_id: Option<LocationId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quantity: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub brand: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub serial_number: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub barcode: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub purchase_date: Option<Day>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub purchase_price: Option<Money>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub purchased_from: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub estimated_value: Option<Money>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warranty_expires: Option<Day>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notes: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub custom_fields: Option<BTreeMap<String, String>>,
+}
+
+/// A PATCH of an item: absent fields stay, `null` clears, values replace.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct UpdateItem {
+    #[serde(default, skip_serializing_if = "Patch::is_missing")]
+    pub name: Patch<String>,
+    #[serde(default, skip_serializing_if = "Patch::is_missing")]
+    pub description: Patch<String>,
+    #[serde(default, skip_serializing_if = "Patch::is_missing")]
+    pub location_id: Patch<LocationId>,
+    #[serde(default, skip_serializing_if = "Patch::is_missing")]
+    pub quantity: Patch<i64>,
+    #[serde(default, skip_serializing_if = "Patch::is_missing")]
+    pub tags: Patch<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Patch::is_missing")]
+    pub brand: Patch<String>,
+    #[serde(default, skip_serializing_if = "Patch::is_missing")]
+    pub model: Patch<String>,
+    #[serde(default, skip_serializing_if = "Patch::is_missing")]
+    pub serial_number: Patch<String>,
+    #[serde(default, skip_serializing_if = "Patch::is_missing")]
+    pub barcode: Patch<String>,
+    #[serde(default, skip_serializing_if = "Patch::is_missing")]
+    pub purchase_date: Patch<Day>,
+    #[serde(default, skip_serializing_if = "Patch::is_missing")]
+    pub purchase_price: Patch<Money>,
+    #[serde(default, skip_serializing_if = "Patch::is_missing")]
+    pub purchased_from: Patch<String>,
+    #[serde(default, skip_serializing_if = "Patch::is_missing")]
+    pub estimated_value: Patch<Money>,
+    #[serde(default, skip_serializing_if = "Patch::is_missing")]
+    pub warranty_expires: Patch<Day>,
+    #[serde(default, skip_serializing_if = "Patch::is_missing")]
+    pub notes: Patch<String>,
+    #[serde(default, skip_serializing_if = "Patch::is_missing")]
+    pub custom_fields: Patch<BTreeMap<String, String>>,
+}
+
+/// Collects the field errors of one request.
+#[derive(Default)]
+struct Checker {
+    errors: FieldErrors,
+}
+
+impl Checker {
+    fn take<T>(&mut self, field: &str, result: Result<T, String>) -> Option<T> {
+        match result {
+            Ok(v) => Some(v),
+            Err(message) => {
+                self.errors.insert(field.to_string(), message);
+                None
+            }
+        }
+    }
+
+    fn text(&mut self, field: &str, raw: Option<&String>, max: usize) -> Option<String> {
+        raw.and_then(|raw| self.take(field, parse_optional_text(raw, max)).flatten())
+    }
+
+    fn money(&mut self, field: &str, money: Option<&Money>, currency: &Currency) -> Option<Money> {
+        let money = money?;
+        let checked = money.check().and_then(|()| {
+            if &money.currency == currency {
+                Ok(money.clone())
+            } else {
+                Err(format!(
+                    "must be in the household currency, {currency} (got {})",
+                    money.currency
+                ))
+            }
+        });
+        self.take(field, checked)
+    }
+
+    fn finish<T>(self, value: T) -> Result<T, FieldErrors> {
+        if self.errors.is_empty() {
+            Ok(value)
+        } else {
+            Err(self.errors)
+        }
+    }
+}
+
+fn check_quantity(quantity: i64) -> Result<i64, String> {
+    if quantity < 0 {
+        Err("must be 0 or more".into())
+    } else if quantity > MAX_QUANTITY {
+        Err(format!("must be at most {MAX_QUANTITY}"))
+    } else {
+        Ok(quantity)
+    }
+}
+
+fn check_custom_fields(fields: &BTreeMap<String, String>) -> Result<BTreeMap<String, String>, String> {
+    if fields.len() > MAX_CUSTOM_FIELDS {
+        return Err(format!("at most {MAX_CUSTOM_FIELDS} custom fields"));
+    }
+    let mut out = BTreeMap::new();
+    for (key, value) in fields {
+        let key = parse_name(key, MAX_CUSTOM_KEY_CHARS)
+            .map_err(|e| format!("a field name {e}"))?;
+        let value = parse_optional_text(value, MAX_CUSTOM_VALUE_CHARS)
+            .map_err(|e| format!("\"{key}\" {e}"))?;
+        if let Some(value) = value {
+            out.insert(key, value);
+        }
+    }
+    Ok(out)
+}
+
+impl CreateItem {
+    /// Checks every field; all problems are reported at once.
+    pub fn validate(&self, currency: &Currency) -> Result<ItemFields, FieldErrors> {
+        let mut c = Checker::default();
+        let name = c.take(
+            "name",
+            ItemName::parse(self.name.as_deref().unwrap_or_default()),
+        );
+        let quantity = c.take("quantity", check_quantity(self.quantity.unwrap_or(1)));
+        let tags = c.take("tags", normalize_tags(self.tags.as_deref().unwrap_or_default()));
+        let custom_fields = c.take(
+            "custom_fields",
+            check_custom_fields(&self.custom_fields.clone().unwrap_or_default()),
+        );
+        let fields = ItemFields {
+            name: name.map(ItemName::into_inner).unwrap_or_default(),
+            description: c.text("description", self.description.as_ref(), MAX_LONG_TEXT_CHARS),
+            location_id: self.location_id,
+            quantity: quantity.unwrap_or_default(),
+            tags: tags.unwrap_or_default(),
+            brand: c.text("brand", self.brand.as_ref(), MAX_SHORT_TEXT_CHARS),
+            model: c.text("model", self.model.as_ref(), MAX_SHORT_TEXT_CHARS),
+            serial_number: c.text("serial_number", self.serial_number.as_ref(), MAX_SHORT_TEXT_CHARS),
+            barcode: c.text("barcode", self.barcode.as_ref(), MAX_SHORT_TEXT_CHARS),
+            purchase_date: self.purchase_date,
+            purchase_price: c.money("purchase_price", self.purchase_price.as_ref(), currency),
+            purchased_from: c.text("purchased_from", self.purchased_from.as_ref(), MAX_SHORT_TEXT_CHARS),
+            estimated_value: c.money("estimated_value", self.estimated_value.as_ref(), currency),
+            warranty_expires: self.warranty_expires,
+            notes: c.text("notes", self.notes.as_ref(), MAX_LONG_TEXT_CHARS),
+            custom_fields: custom_fields.unwrap_or_default(),
+        };
+        c.finish(fields)
+    }
+}
+
+impl UpdateItem {
+    /// Applies the patch to `current`; returns the new fields and the names of the fields
+    /// whose value changed.
+    pub fn apply(
+        &self,
+        current: &ItemFields,
+        currency: &Currency,
+    ) -> Result<(ItemFields, Vec<&'static str>), FieldErrors> {
+        let mut c = Checker::default();
+        let mut next = current.clone();
+
+        match &self.name {
+            Patch::Missing => {}
+            Patch::Null => {
+                c.take::<()>("name", Err("is required".into()));
+            }
+            Patch::Value(raw) => {
+                if let Some(name) = c.take("name", ItemName::parse(raw)) {
+                    next.name = name.into_inner();
+                }
+            }
+        }
+        match &self.quantity {
+            Patch::Missing => {}
+            Patch::Null => {
+                c.take::<()>("quantity", Err("can't be cleared; use 0".into()));
+            }
+            Patch::Value(q) => {
+                if let Some(q) = c.take("quantity", check_quantity(*q)) {
+                    next.quantity = q;
+                }
+            }
+        }
+        if let Some(change) = self.location_id.clone().into_change() {
+            next.location_id = change;
+        }
+        if let Some(change) = self.tags.clone().into_change() {
+            if let Some(tags) = c.take("tags", normalize_tags(&change.unwrap_or_default())) {
+                next.tags = tags;
+            }
+        }
+        if let Some(change) = self.custom_fields.clone().into_change() {
+            if let Some(fields) =
+                c.take("custom_fields", check_custom_fields(&change.unwrap_or_default()))
+            {
+                next.custom_fields = fields;
+            }
+        }
+        let texts: [(&str, &Patch<String>, &mut Option<String>, usize); 7] = [
+            ("description", &self.description, &mut next.description, MAX_LONG_TEXT_CHARS),
+            ("brand", &self.brand, &mut next.brand, MAX_SHORT_TEXT_CHARS),
+            ("model", &self.model, &mut next.model, MAX_SHORT_TEXT_CHARS),
+            ("serial_number", &self.serial_number, &mut next.serial_number, MAX_SHORT_TEXT_CHARS),
+            ("barcode", &self.barcode, &mut next.barcode, MAX_SHORT_TEXT_CHARS),
+            ("purchased_from", &self.purchased_from, &mut next.purchased_from, MAX_SHORT_TEXT_CHARS),
+            ("notes", &self.notes, &mut next.notes, MAX_LONG_TEXT_CHARS),
+        ];
+        for (field, patch, target, max) in texts {
+            match patch {
+                Patch::Missing => {}
+                Patch::Null => *target = None,
+                Patch::Value(raw) => {
+                    if let Some(v) = c.take(field, parse_optional_text(raw, max)) {
+                        *target = v;
+                    }
+                }
+            }
+        }
+        for (field, patch, target) in [
+            ("purchase_price", &self.purchase_price, &mut next.purchase_price),
+            ("estimated_value", &self.estimated_value, &mut next.estimated_value),
+        ] {
+            match patch {
+                Patch::Missing => {}
+                Patch::Null => *target = None,
+                Patch::Value(m) => {
+                    if let Some(m) = c.money(field, Some(m), currency) {
+                        *target = Some(m);
+                    }
+                }
+            }
+        }
+        if let Some(change) = self.purchase_date.clone().into_change() {
+            next.purchase_date = change;
+        }
+        if let Some(change) = self.warranty_expires.clone().into_change() {
+            next.warranty_expires = change;
+        }
+        let changed = changed_fields(current, &next);
+        c.finish((next, changed))
+    }
+}
+
+/// Names of the fields that differ between two versions of an item.
+pub fn changed_fields(before: &ItemFields, after: &ItemFields) -> Vec<&'static str> {
+    let mut changed = Vec::new();
+    macro_rules! cmp {
+        ($($field:ident),*) => {
+            $(if before.$field != after.$field { changed.push(stringify!($field)); })*
+        };
+    }
+    cmp!(
+        name, description, location_id, quantity, tags, brand, model, serial_number, barcode,
+        purchase_date, purchase_price, purchased_from, estimated_value, warranty_expires, notes,
+        custom_fields
+    );
+    changed
+}
+
+// ---------------------------------------------------------------- tags, stats, history
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TagCount {
+    pub name: String,
+    pub item_count: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ValueBucket {
+    /// The location or tag; `None` for items without one.
+    pub id: Option<LocationId>,
+    pub name: String,
+    pub item_count: i64,
+    pub total_value: Money,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Stats {
+    pub item_count: i64,
+    /// Sum of quantities of live items.
+    pub total_quantity: i64,
+    pub location_count: i64,
+    pub trashed_count: i64,
+    /// Sum of `estimated_value` of live items.
+    pub total_value: Money,
+    pub value_by_location: Vec<ValueBucket>,
+    pub value_by_tag: Vec<ValueBucket>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    Created,
+    Updated,
+    Deleted,
+    Restored,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Actor {
+    pub id: UserId,
+    pub name: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Activity {
+    pub id: crate::ids::ActivityId,
+    pub action: Action,
+    pub actor: Actor,
+    /// For updates: the names of the fields that changed.
+    pub fields: Vec<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn usd() -> Currency {
+        Currency::parse("USD").unwrap()
+    }
+
+    #[test]
+    fn a_create_reports_every_bad_field_at_once() {
+        let body: CreateItem = serde_json::from_str(
+            r#"{"name":"  ","quantity":-1,"estimated_value":{"amount_minor":5,"currency":"EUR"}}"#,
+        )
+        .unwrap();
+        let errors = body.validate(&usd()).unwrap_err();
+        assert_eq!(
+            errors.keys().collect::<Vec<_>>(),
+            vec!["estimated_value", "name", "quantity"]
+        );
+    }
+
+    #[test]
+    fn a_patch_clears_with_null_and_keeps_what_is_absent() {
+        let current = CreateItem {
+            name: Some("Drill".into()),
+            brand: Some("Bosch".into()),
+            notes: Some("blue case".into()),
+            ..Default::default()
+        }
+        .validate(&usd())
+        .unwrap();
+        let patch: UpdateItem = serde_json::from_str(r#"{"brand":null,"tags":["b","A"]}"#).unwrap();
+        let (next, changed) = patch.apply(&current, &usd()).unwrap();
+        assert_eq!(next.brand, None);
+        assert_eq!(next.notes.as_deref(), Some("blue case"));
+        assert_eq!(next.tags, vec!["A", "b"]);
+        assert_eq!(changed, vec!["tags", "brand"]);
+    }
+
+    #[test]
+    fn a_patch_cannot_clear_the_name() {
+        let current = ItemFields {
+            name: "Drill".into(),
+            quantity: 1,
+            ..Default::default()
+        };
+        let patch: UpdateItem = serde_json::from_str(r#"{"name":null}"#).unwrap();
+        assert!(patch.apply(&current, &usd()).unwrap_err().contains_key("name"));
+    }
+}

@@ -1,0 +1,18 @@
+//! Types shared by the Home Inventory API server and its web app.
+//!
+//! Everything here compiles for `wasm32-unknown-unknown` as well as native targets:
+//! ids, the request and response bodies of the REST API, the one error body, and
+//! checked values (`ItemName::parse`, `Money::parse`, …) so that an invalid value
+//! cannot reach the store.
+
+pub mod dto;
+pub mod error;
+pub mod ids;
+pub mod patch;
+pub mod values;
+
+pub use dto::*;
+pub use error::{ErrorBody, ErrorCode, ErrorDetail, FieldErrors};
+pub use ids::*;
+pub use patch::Patch;
+pub use values::*;

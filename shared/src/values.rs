@@ -1,0 +1,408 @@
+//! Checked values: each `parse` returns the value or a message for the person who typed it.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use time::Date;
+use time::macros::format_description;
+
+pub const MAX_NAME_CHARS: usize = 200;
+pub const MAX_SHORT_TEXT_CHARS: usize = 200;
+pub const MAX_LONG_TEXT_CHARS: usize = 10_000;
+pub const MAX_TAG_CHARS: usize = 50;
+pub const MAX_TAGS: usize = 50;
+pub const MAX_CUSTOM_FIELDS: usize = 50;
+pub const MAX_CUSTOM_KEY_CHARS: usize = 100;
+pub const MAX_CUSTOM_VALUE_CHARS: usize = 1_000;
+pub const MAX_QUANTITY: i64 = 1_000_000_000;
+/// A thousand billion in minor units: far above anything a household owns, far below overflow
+/// when a household's values are summed.
+pub const MAX_AMOUNT_MINOR: i64 = 1_000_000_000_000_000;
+pub const MIN_PASSWORD_CHARS: usize = 8;
+pub const MAX_PASSWORD_CHARS: usize = 1_000;
+
+/// A required name: trimmed, 1 to `max` characters, no control characters.
+pub fn parse_name(raw: &str, max: usize) -> Result<String, String> {
+    let name = raw.trim();
+    if name.is_empty() {
+        return Err("is required".into());
+    }
+    check_text(name, max)?;
+    Ok(name.to_string())
+}
+
+/// Optional free text: trimmed; empty means "not set".
+pub fn parse_optional_text(raw: &str, max: usize) -> Result<Option<String>, String> {
+    let text = raw.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    check_text(text, max)?;
+    Ok(Some(text.to_string()))
+}
+
+fn check_text(text: &str, max: usize) -> Result<(), String> {
+    let chars = text.chars().count();
+    if chars > max {
+        return Err(format!("must be at most {max} characters (this is {chars})"));
+    }
+    if text
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r')
+    {
+        return Err("contains control characters".into());
+    }
+    Ok(())
+}
+
+/// The name of an item, 1–200 characters after trimming.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(transparent)]
+pub struct ItemName(String);
+
+impl ItemName {
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        parse_name(raw, MAX_NAME_CHARS).map(Self)
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+    pub fn into_inner(self) -> String {
+        self.0
+    }
+}
+
+/// An email address, lower-cased, with one `@` and a dot in the domain.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(transparent)]
+pub struct Email(String);
+
+impl Email {
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let email = raw.trim().to_lowercase();
+        if email.is_empty() {
+            return Err("is required".into());
+        }
+        let valid = email.len() <= 254
+            && !email.chars().any(char::is_whitespace)
+            && email.split_once('@').is_some_and(|(local, domain)| {
+                !local.is_empty()
+                    && !domain.contains('@')
+                    && domain.contains('.')
+                    && !domain.starts_with('.')
+                    && !domain.ends_with('.')
+            });
+        if valid {
+            Ok(Self(email))
+        } else {
+            Err("is not an email address".into())
+        }
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A new password: 8 to 1,000 characters.
+pub fn check_password(raw: &str) -> Result<(), String> {
+    let chars = raw.chars().count();
+    if chars < MIN_PASSWORD_CHARS {
+        return Err(format!(
+            "must be at least {MIN_PASSWORD_CHARS} characters"
+        ));
+    }
+    if chars > MAX_PASSWORD_CHARS {
+        return Err(format!("must be at most {MAX_PASSWORD_CHARS} characters"));
+    }
+    Ok(())
+}
+
+/// An ISO 4217 currency code: three letters, kept upper-case.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(transparent)]
+pub struct Currency(String);
+
+impl Currency {
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        let code = raw.trim().to_ascii_uppercase();
+        if code.len() == 3 && code.chars().all(|c| c.is_ascii_uppercase()) {
+            Ok(Self(code))
+        } else {
+            Err("must be a three-letter ISO 4217 currency code, like USD".into())
+        }
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+    /// Digits after the decimal point, for display.
+    pub fn minor_digits(&self) -> u32 {
+        match self.0.as_str() {
+            "JPY" | "KRW" | "VND" | "CLP" | "ISK" | "UGX" | "XAF" | "XOF" | "PYG" => 0,
+            "BHD" | "KWD" | "OMR" | "JOD" | "TND" | "IQD" | "LYD" => 3,
+            _ => 2,
+        }
+    }
+}
+
+impl Default for Currency {
+    fn default() -> Self {
+        Self("USD".into())
+    }
+}
+
+impl fmt::Display for Currency {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for Currency {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let raw = String::deserialize(d)?;
+        Self::parse(&raw).map_err(serde::de::Error::custom)
+    }
+}
+
+/// An amount of money in integer minor units (cents) and its currency.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Money {
+    pub amount_minor: i64,
+    pub currency: Currency,
+}
+
+impl Money {
+    pub fn check(&self) -> Result<(), String> {
+        if self.amount_minor < 0 {
+            return Err("amount must not be negative".into());
+        }
+        if self.amount_minor > MAX_AMOUNT_MINOR {
+            return Err("amount is too large".into());
+        }
+        Ok(())
+    }
+
+    /// `1,299.99 USD`-style text for people.
+    pub fn display(&self) -> String {
+        format_amount(self.amount_minor, &self.currency)
+    }
+}
+
+/// Formats minor units with the currency's decimals and thousands separators.
+pub fn format_amount(amount_minor: i64, currency: &Currency) -> String {
+    let digits = currency.minor_digits();
+    let scale = 10_i64.pow(digits);
+    let sign = if amount_minor < 0 { "-" } else { "" };
+    let abs = amount_minor.unsigned_abs();
+    let whole = abs / scale as u64;
+    let frac = abs % scale as u64;
+    let whole = group_thousands(whole);
+    if digits == 0 {
+        format!("{sign}{whole} {currency}")
+    } else {
+        format!(
+            "{sign}{whole}.{frac:0width$} {currency}",
+            width = digits as usize
+        )
+    }
+}
+
+fn group_thousands(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::with_capacity(s.len() + s.len() / 3);
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Parses "1299.99" (or "1,299.99") into minor units for a currency.
+pub fn parse_amount(raw: &str, currency: &Currency) -> Result<i64, String> {
+    let text: String = raw.trim().chars().filter(|c| *c != ',' && *c != ' ').collect();
+    if text.is_empty() {
+        return Err("is required".into());
+    }
+    let digits = currency.minor_digits() as usize;
+    let (whole, frac) = text.split_once('.').unwrap_or((&text, ""));
+    let numeric = |s: &str| s.chars().all(|c| c.is_ascii_digit());
+    if whole.is_empty() && frac.is_empty() || !numeric(whole) || !numeric(frac) {
+        return Err("must be a number like 12.50".into());
+    }
+    if frac.len() > digits {
+        return Err(format!("has more than {digits} decimals"));
+    }
+    let whole: i64 = if whole.is_empty() {
+        0
+    } else {
+        whole.parse().map_err(|_| "is too large".to_string())?
+    };
+    let frac_value: i64 = if frac.is_empty() {
+        0
+    } else {
+        format!("{frac:0<digits$}")
+            .parse()
+            .map_err(|_| "must be a number".to_string())?
+    };
+    whole
+        .checked_mul(10_i64.pow(digits as u32))
+        .and_then(|w| w.checked_add(frac_value))
+        .filter(|v| *v <= MAX_AMOUNT_MINOR)
+        .ok_or_else(|| "is too large".to_string())
+}
+
+/// A calendar date, `2024-05-31` in JSON.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Day(pub Date);
+
+impl FromStr for Day {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Date::parse(s.trim(), format_description!("[year]-[month]-[day]"))
+            .map(Self)
+            .map_err(|_| format!("\"{s}\" is not a date like 2024-05-31"))
+    }
+}
+
+impl fmt::Display for Day {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{:04}-{:02}-{:02}",
+            self.0.year(),
+            u8::from(self.0.month()),
+            self.0.day()
+        )
+    }
+}
+
+impl Serialize for Day {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Day {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let raw = String::deserialize(d)?;
+        raw.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// Normalizes tags: trimmed, inner white space folded, empty ones dropped, unique without
+/// regard to case (the first spelling wins), sorted without regard to case.
+pub fn normalize_tags<S: AsRef<str>>(raw: &[S]) -> Result<Vec<String>, String> {
+    let mut tags: Vec<String> = Vec::new();
+    for tag in raw {
+        let tag = tag.as_ref().split_whitespace().collect::<Vec<_>>().join(" ");
+        if tag.is_empty() {
+            continue;
+        }
+        if tag.chars().count() > MAX_TAG_CHARS {
+            return Err(format!("\"{tag}\" is longer than {MAX_TAG_CHARS} characters"));
+        }
+        if tag.chars().any(char::is_control) {
+            return Err("a tag contains control characters".into());
+        }
+        let key = tag.to_lowercase();
+        if !tags.iter().any(|t| t.to_lowercase() == key) {
+            tags.push(tag);
+        }
+    }
+    if tags.len() > MAX_TAGS {
+        return Err(format!("at most {MAX_TAGS} tags"));
+    }
+    tags.sort_by_key(|t| (t.to_lowercase(), t.clone()));
+    Ok(tags)
+}
+
+/// A member's role in a household.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Owner,
+    Editor,
+    Viewer,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Owner => "owner",
+            Self::Editor => "editor",
+            Self::Viewer => "viewer",
+        }
+    }
+    pub fn can_write(self) -> bool {
+        matches!(self, Self::Owner | Self::Editor)
+    }
+    pub fn is_owner(self) -> bool {
+        matches!(self, Self::Owner)
+    }
+}
+
+impl FromStr for Role {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "owner" => Ok(Self::Owner),
+            "editor" => Ok(Self::Editor),
+            "viewer" => Ok(Self::Viewer),
+            _ => Err("must be owner, editor or viewer".into()),
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tags_are_trimmed_unique_without_case_and_sorted() {
+        let tags = normalize_tags(&["  kitchen ", "Tools", "kitchen", "", "KITCHEN", "a  b"]).unwrap();
+        assert_eq!(tags, vec!["a b", "kitchen", "Tools"]);
+    }
+
+    #[test]
+    fn item_names_are_trimmed_and_bounded() {
+        assert_eq!(ItemName::parse("  Drill ").unwrap().as_str(), "Drill");
+        assert!(ItemName::parse("   ").is_err());
+        assert!(ItemName::parse(&"x".repeat(201)).is_err());
+        assert!(ItemName::parse(&"é".repeat(200)).is_ok());
+    }
+
+    #[test]
+    fn amounts_parse_and_format_with_the_currency_decimals() {
+        let usd = Currency::parse("usd").unwrap();
+        assert_eq!(parse_amount("1,299.99", &usd), Ok(129_999));
+        assert_eq!(parse_amount("12.5", &usd), Ok(1_250));
+        assert!(parse_amount("1.234", &usd).is_err());
+        assert!(parse_amount("abc", &usd).is_err());
+        assert_eq!(format_amount(129_999, &usd), "1,299.99 USD");
+        let jpy = Currency::parse("JPY").unwrap();
+        assert_eq!(format_amount(1_500, &jpy), "1,500 JPY");
+    }
+
+    #[test]
+    fn dates_round_trip_and_reject_nonsense() {
+        let day: Day = "2024-05-31".parse().unwrap();
+        assert_eq!(day.to_string(), "2024-05-31");
+        assert!("2024-13-01".parse::<Day>().is_err());
+        assert!("31/05/2024".parse::<Day>().is_err());
+    }
+
+    #[test]
+    fn emails_are_lowercased_and_checked() {
+        assert_eq!(Email::parse(" Ann@Example.COM ").unwrap().as_str(), "ann@example.com");
+        assert!(Email::parse("ann").is_err());
+        assert!(Email::parse("ann@localhost").is_err());
+    }
+}
