@@ -1,0 +1,98 @@
+// Home Inventory on AWS: multi-region active-active (us-east-1 and us-east-2).
+// See README.md for the architecture, the deployment steps and the outputs.
+
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { createApiDns, createCdn, createCertificates } from "./src/cloudfront";
+import { createDatabase } from "./src/database";
+import { createGithubActions, createLambdaRole } from "./src/iam";
+import { apiFunctionName, createRegionalApi, RegionalApi } from "./src/lambda";
+import { createMonitoring } from "./src/monitoring";
+import { allowCloudFrontRead, createStorage } from "./src/storage";
+import { createProviders, loadConfig, RegionKey } from "./src/types";
+
+const config = loadConfig();
+const regions = createProviders();
+const east = regions.east.provider;
+
+const accountId = aws.getCallerIdentityOutput({}, { provider: east }).accountId;
+const zone = aws.route53.getZoneOutput({ name: config.domainName, privateZone: false }, { provider: east });
+
+// Data: the DSQL cluster pair and the buckets.
+const database = createDatabase(regions);
+const storage = createStorage({ regions, accountId, domainName: config.domainName });
+
+// Certificates first: each region's API custom domain needs one.
+const certificates = createCertificates({ config, regions, zoneId: zone.zoneId });
+
+// Compute: a Lambda + HTTP API in each region.
+const clusterArns = [database.east.arn, database.west.arn];
+const lambdaRoles = {} as Record<RegionKey, ReturnType<typeof createLambdaRole>>;
+const apis = {} as Record<RegionKey, RegionalApi>;
+for (const ctx of [regions.east, regions.west]) {
+    lambdaRoles[ctx.key] = createLambdaRole({
+        ctx,
+        accountId,
+        functionName: apiFunctionName(ctx),
+        clusterArns,
+        photoBucketArn: storage.photos[ctx.key].bucket.arn,
+    });
+    apis[ctx.key] = createRegionalApi({
+        ctx,
+        config,
+        role: lambdaRoles[ctx.key].role,
+        rolePolicies: [lambdaRoles[ctx.key].policy],
+        dsqlEndpoint: database[ctx.key].endpoint,
+        photoBucket: storage.photos[ctx.key].bucket.bucket,
+        certificateArn: certificates.api[ctx.key].arn,
+    });
+}
+
+// Edge: api.<domain> with latency routing and health checks, then CloudFront in front of all.
+const apiDns = createApiDns({ config, regions, apis, zoneId: zone.zoneId });
+const cdn = createCdn({
+    config,
+    provider: east,
+    frontendBucket: storage.frontend.bucket,
+    certificateArn: certificates.site.arn,
+    zoneId: zone.zoneId,
+    apiDns,
+});
+allowCloudFrontRead({ frontend: storage.frontend, distributionArn: cdn.distribution.arn, provider: east });
+
+// Deployment from GitHub Actions.
+const lambdaRoleArns = [lambdaRoles.east.role.arn, lambdaRoles.west.role.arn];
+const github = createGithubActions({
+    provider: east,
+    githubRepo: config.githubRepo,
+    accountId,
+    hostedZoneId: zone.zoneId,
+    lambdaFunctionArns: [apis.east.function.arn, apis.west.function.arn],
+    lambdaRoleArns,
+    frontendBucketArn: storage.frontend.bucket.arn,
+    distributionArn: cdn.distribution.arn,
+    clusterArns,
+});
+
+createMonitoring({ regions, apis, apiDns });
+
+// Outputs.
+export const websiteUrl = `https://${config.domainName}`;
+export const githubActionsRoleArn = github.role.arn;
+export const apiEndpointEast = apis.east.endpoint;
+export const apiEndpointWest = apis.west.endpoint;
+export const dsqlEndpointEast = database.east.endpoint;
+export const dsqlEndpointWest = database.west.endpoint;
+export const lambdaFunctionNameEast = apis.east.function.name;
+export const lambdaFunctionNameWest = apis.west.function.name;
+export const frontendBucketName = storage.frontend.bucket.bucket;
+export const cloudFrontDistributionId = cdn.distribution.id;
+
+// Also useful: the API behind latency routing, the photo buckets, and the Lambda roles
+// that `home-inventory-backend migrate` maps to the database role `app`.
+export const apiUrl = `https://${config.apiDomainName}`;
+export const photoBucketNameEast = storage.photos.east.bucket.bucket;
+export const photoBucketNameWest = storage.photos.west.bucket.bucket;
+export const lambdaRoleArnEast = lambdaRoles.east.role.arn;
+export const lambdaRoleArnWest = lambdaRoles.west.role.arn;
+export const dsqlAppRoleArns = pulumi.interpolate`${lambdaRoleArns[0]},${lambdaRoleArns[1]}`;

@@ -1,0 +1,209 @@
+// The API in one region: the Lambda function (the `home-inventory-backend` binary, ARM64)
+// behind an API Gateway HTTP API, with a custom domain for latency-based routing.
+
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import {
+    AppConfig,
+    DB_APP_ROLE,
+    LAMBDA_MEMORY_MB,
+    LAMBDA_TIMEOUT_SECONDS,
+    LAMBDA_ZIP_PATH,
+    LOG_RETENTION_DAYS,
+    RegionContext,
+    regionalName,
+} from "./types";
+
+/** Name of the API function in a region (also the suffix of its log group). */
+export function apiFunctionName(ctx: RegionContext): string {
+    return regionalName("api", ctx);
+}
+
+/**
+ * The process environment of the API. Names and meanings are those of the backend's
+ * configuration table (DESIGN.md); AWS_REGION is set by Lambda itself.
+ *
+ * The three secrets come from the stack's encrypted config and are passed as plain
+ * environment variables: Lambda encrypts them at rest, the stack state keeps them
+ * encrypted with the stack's KMS key, and no secret store call is needed at cold start.
+ */
+export function apiEnvironment(args: {
+    config: AppConfig;
+    dsqlEndpoint: pulumi.Input<string>;
+    photoBucket: pulumi.Input<string>;
+}): Record<string, pulumi.Input<string>> {
+    const { config } = args;
+    return {
+        DATABASE_URL: pulumi.interpolate`dsql://${DB_APP_ROLE}@${args.dsqlEndpoint}`,
+        PUBLIC_URL: `https://${config.domainName}`,
+        PHOTOS_BUCKET: args.photoBucket,
+        GOOGLE_CLIENT_ID: config.googleClientId,
+        GOOGLE_CLIENT_SECRET: config.googleClientSecret,
+        ANTHROPIC_API_KEY: config.anthropicApiKey,
+        LOCAL_AUTH: "true",
+        RUST_LOG: "info",
+    };
+}
+
+export interface RegionalApi {
+    logGroup: aws.cloudwatch.LogGroup;
+    function: aws.lambda.Function;
+    api: aws.apigatewayv2.Api;
+    stage: aws.apigatewayv2.Stage;
+    domainName: aws.apigatewayv2.DomainName;
+    /** https://<api id>.execute-api.<region>.amazonaws.com */
+    endpoint: pulumi.Output<string>;
+    /** <api id>.execute-api.<region>.amazonaws.com, probed by the health check. */
+    endpointHost: pulumi.Output<string>;
+}
+
+export function createRegionalApi(args: {
+    ctx: RegionContext;
+    config: AppConfig;
+    role: aws.iam.Role;
+    /** Policies the function needs before it can start (logs, database, bucket). */
+    rolePolicies: pulumi.Resource[];
+    dsqlEndpoint: pulumi.Input<string>;
+    photoBucket: pulumi.Input<string>;
+    /** Regional ACM certificate (already validated) covering config.apiDomainName. */
+    certificateArn: pulumi.Input<string>;
+}): RegionalApi {
+    const { ctx, config } = args;
+    const opts = { provider: ctx.provider };
+    const functionName = apiFunctionName(ctx);
+
+    // Created up front so that retention applies from the first invocation.
+    const logGroup = new aws.cloudwatch.LogGroup(
+        functionName,
+        { name: `/aws/lambda/${functionName}`, retentionInDays: LOG_RETENTION_DAYS },
+        opts,
+    );
+
+    const fn = new aws.lambda.Function(
+        functionName,
+        {
+            name: functionName,
+            description: "Home Inventory API (home-inventory-backend)",
+            role: args.role.arn,
+            runtime: "provided.al2023",
+            handler: "bootstrap",
+            architectures: ["arm64"],
+            code: new pulumi.asset.FileArchive(LAMBDA_ZIP_PATH),
+            timeout: LAMBDA_TIMEOUT_SECONDS,
+            memorySize: LAMBDA_MEMORY_MB,
+            environment: {
+                variables: apiEnvironment({
+                    config,
+                    dsqlEndpoint: args.dsqlEndpoint,
+                    photoBucket: args.photoBucket,
+                }),
+            },
+            loggingConfig: { logFormat: "Text", logGroup: logGroup.name },
+        },
+        { ...opts, dependsOn: [logGroup, ...args.rolePolicies] },
+    );
+
+    const apiName = regionalName("http-api", ctx);
+    const api = new aws.apigatewayv2.Api(
+        apiName,
+        {
+            name: apiName,
+            protocolType: "HTTP",
+            description: `Home Inventory API in ${ctx.region}`,
+        },
+        opts,
+    );
+
+    const integration = new aws.apigatewayv2.Integration(
+        apiName,
+        {
+            apiId: api.id,
+            integrationType: "AWS_PROXY",
+            integrationMethod: "POST",
+            integrationUri: fn.invokeArn,
+            payloadFormatVersion: "2.0",
+            timeoutMilliseconds: LAMBDA_TIMEOUT_SECONDS * 1000,
+        },
+        opts,
+    );
+
+    const route = new aws.apigatewayv2.Route(
+        apiName,
+        {
+            apiId: api.id,
+            routeKey: "ANY /api/{proxy+}",
+            target: pulumi.interpolate`integrations/${integration.id}`,
+        },
+        opts,
+    );
+
+    const accessLogs = new aws.cloudwatch.LogGroup(
+        `${apiName}-access`,
+        { name: `/aws/apigateway/${apiName}`, retentionInDays: LOG_RETENTION_DAYS },
+        opts,
+    );
+
+    const stage = new aws.apigatewayv2.Stage(
+        apiName,
+        {
+            apiId: api.id,
+            name: "$default",
+            autoDeploy: true,
+            defaultRouteSettings: { throttlingBurstLimit: 200, throttlingRateLimit: 100 },
+            accessLogSettings: {
+                destinationArn: accessLogs.arn,
+                format: JSON.stringify({
+                    requestId: "$context.requestId",
+                    ip: "$context.identity.sourceIp",
+                    requestTime: "$context.requestTime",
+                    method: "$context.httpMethod",
+                    path: "$context.path",
+                    status: "$context.status",
+                    latencyMs: "$context.responseLatency",
+                    integrationError: "$context.integrationErrorMessage",
+                }),
+            },
+        },
+        { ...opts, dependsOn: [route] },
+    );
+
+    new aws.lambda.Permission(
+        apiName,
+        {
+            action: "lambda:InvokeFunction",
+            function: fn.name,
+            principal: "apigateway.amazonaws.com",
+            sourceArn: pulumi.interpolate`${api.executionArn}/*/*`,
+        },
+        opts,
+    );
+
+    // api.<domain> exists in both regions; Route 53 latency records pick one.
+    const domainName = new aws.apigatewayv2.DomainName(
+        regionalName("api-domain", ctx),
+        {
+            domainName: config.apiDomainName,
+            domainNameConfiguration: {
+                certificateArn: args.certificateArn,
+                endpointType: "REGIONAL",
+                securityPolicy: "TLS_1_2",
+            },
+        },
+        opts,
+    );
+    new aws.apigatewayv2.ApiMapping(
+        regionalName("api-mapping", ctx),
+        { apiId: api.id, domainName: domainName.id, stage: stage.id },
+        opts,
+    );
+
+    return {
+        logGroup,
+        function: fn,
+        api,
+        stage,
+        domainName,
+        endpoint: api.apiEndpoint,
+        endpointHost: api.apiEndpoint.apply((url) => url.replace(/^https:\/\//, "").replace(/\/$/, "")),
+    };
+}

@@ -1,0 +1,232 @@
+// CloudWatch: alarms for each region's API, and one dashboard for the whole stack.
+//
+// Alarms notify an SNS topic in their region (`home-inventory-alarms`); subscribe an
+// e-mail address or a chat integration to it (README, "Monitoring").
+
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { ApiDns } from "./cloudfront";
+import { RegionalApi } from "./lambda";
+import {
+    DASHBOARD_NAME,
+    LAMBDA_TIMEOUT_SECONDS,
+    PROJECT,
+    PRIMARY_REGION,
+    RegionContext,
+    RegionKey,
+    regionalName,
+} from "./types";
+
+/** More than this many failed invocations in ERROR_PERIOD_SECONDS raises an alarm. */
+export const ERROR_THRESHOLD = 10;
+export const ERROR_PERIOD_SECONDS = 600;
+/** A single invocation this slow is close to the timeout. */
+export const DURATION_THRESHOLD_MS = (LAMBDA_TIMEOUT_SECONDS - 5) * 1000;
+export const DURATION_PERIOD_SECONDS = 300;
+/** More than this many 5xx answers from API Gateway in API_5XX_PERIOD_SECONDS. */
+export const API_5XX_THRESHOLD = 10;
+export const API_5XX_PERIOD_SECONDS = 600;
+
+export interface RegionalAlarms {
+    topic: aws.sns.Topic;
+    errors: aws.cloudwatch.MetricAlarm;
+    duration: aws.cloudwatch.MetricAlarm;
+    api5xx: aws.cloudwatch.MetricAlarm;
+}
+
+export interface Monitoring {
+    alarms: Record<RegionKey, RegionalAlarms>;
+    healthAlarms: Record<RegionKey, aws.cloudwatch.MetricAlarm>;
+    dashboard: aws.cloudwatch.Dashboard;
+}
+
+export function createMonitoring(args: {
+    regions: Record<RegionKey, RegionContext>;
+    apis: Record<RegionKey, RegionalApi>;
+    apiDns: ApiDns;
+}): Monitoring {
+    const { regions, apis, apiDns } = args;
+    const alarms = {} as Record<RegionKey, RegionalAlarms>;
+    const healthAlarms = {} as Record<RegionKey, aws.cloudwatch.MetricAlarm>;
+
+    for (const ctx of [regions.east, regions.west]) {
+        const opts = { provider: ctx.provider };
+        const api = apis[ctx.key];
+        const topic = new aws.sns.Topic(regionalName("alarms", ctx), { name: `${PROJECT}-alarms` }, opts);
+        const actions = [topic.arn];
+        const fnDimensions = { FunctionName: api.function.name };
+
+        const errors = new aws.cloudwatch.MetricAlarm(
+            regionalName("api-errors", ctx),
+            {
+                name: regionalName("api-errors", ctx),
+                alarmDescription: `More than ${ERROR_THRESHOLD} API Lambda errors in 10 minutes (${ctx.region})`,
+                namespace: "AWS/Lambda",
+                metricName: "Errors",
+                dimensions: fnDimensions,
+                statistic: "Sum",
+                period: ERROR_PERIOD_SECONDS,
+                evaluationPeriods: 1,
+                threshold: ERROR_THRESHOLD,
+                comparisonOperator: "GreaterThanThreshold",
+                treatMissingData: "notBreaching",
+                alarmActions: actions,
+                okActions: actions,
+            },
+            opts,
+        );
+
+        const duration = new aws.cloudwatch.MetricAlarm(
+            regionalName("api-duration", ctx),
+            {
+                name: regionalName("api-duration", ctx),
+                alarmDescription: `An API invocation took ${DURATION_THRESHOLD_MS / 1000} s or more; the timeout is ${LAMBDA_TIMEOUT_SECONDS} s (${ctx.region})`,
+                namespace: "AWS/Lambda",
+                metricName: "Duration",
+                dimensions: fnDimensions,
+                statistic: "Maximum",
+                period: DURATION_PERIOD_SECONDS,
+                evaluationPeriods: 1,
+                threshold: DURATION_THRESHOLD_MS,
+                comparisonOperator: "GreaterThanOrEqualToThreshold",
+                treatMissingData: "notBreaching",
+                alarmActions: actions,
+                okActions: actions,
+            },
+            opts,
+        );
+
+        const api5xx = new aws.cloudwatch.MetricAlarm(
+            regionalName("api-5xx", ctx),
+            {
+                name: regionalName("api-5xx", ctx),
+                alarmDescription: `More than ${API_5XX_THRESHOLD} 5xx answers from API Gateway in 10 minutes (${ctx.region})`,
+                namespace: "AWS/ApiGateway",
+                metricName: "5xx",
+                dimensions: { ApiId: api.api.id, Stage: "$default" },
+                statistic: "Sum",
+                period: API_5XX_PERIOD_SECONDS,
+                evaluationPeriods: 1,
+                threshold: API_5XX_THRESHOLD,
+                comparisonOperator: "GreaterThanThreshold",
+                treatMissingData: "notBreaching",
+                alarmActions: actions,
+                okActions: actions,
+            },
+            opts,
+        );
+        alarms[ctx.key] = { topic, errors, duration, api5xx };
+    }
+
+    // Route 53 health check metrics exist only in us-east-1.
+    for (const ctx of [regions.east, regions.west]) {
+        healthAlarms[ctx.key] = new aws.cloudwatch.MetricAlarm(
+            regionalName("api-unhealthy", ctx),
+            {
+                name: regionalName("api-unhealthy", ctx),
+                alarmDescription: `The ${ctx.region} API fails its health check; traffic is served by the other region`,
+                namespace: "AWS/Route53",
+                metricName: "HealthCheckStatus",
+                dimensions: { HealthCheckId: apiDns.healthChecks[ctx.key].id },
+                statistic: "Minimum",
+                period: 60,
+                evaluationPeriods: 3,
+                threshold: 1,
+                comparisonOperator: "LessThanThreshold",
+                treatMissingData: "breaching",
+                alarmActions: [alarms.east.topic.arn],
+                okActions: [alarms.east.topic.arn],
+            },
+            { provider: regions.east.provider },
+        );
+    }
+
+    const dashboard = new aws.cloudwatch.Dashboard(
+        DASHBOARD_NAME,
+        {
+            dashboardName: DASHBOARD_NAME,
+            dashboardBody: dashboardBody({
+                regions,
+                functionNames: { east: apis.east.function.name, west: apis.west.function.name },
+                apiIds: { east: apis.east.api.id, west: apis.west.api.id },
+                healthCheckIds: { east: apiDns.healthChecks.east.id, west: apiDns.healthChecks.west.id },
+            }),
+        },
+        { provider: regions.east.provider },
+    );
+
+    return { alarms, healthAlarms, dashboard };
+}
+
+type PerRegion<T> = Record<RegionKey, T>;
+
+function dashboardBody(args: {
+    regions: PerRegion<RegionContext>;
+    functionNames: PerRegion<pulumi.Output<string>>;
+    apiIds: PerRegion<pulumi.Output<string>>;
+    healthCheckIds: PerRegion<pulumi.Output<string>>;
+}): pulumi.Output<string> {
+    return pulumi
+        .all([
+            args.functionNames.east,
+            args.functionNames.west,
+            args.apiIds.east,
+            args.apiIds.west,
+            args.healthCheckIds.east,
+            args.healthCheckIds.west,
+        ])
+        .apply(([fnEast, fnWest, apiEast, apiWest, hcEast, hcWest]) => {
+            const r = { east: args.regions.east.region, west: args.regions.west.region };
+            const fn = { east: fnEast, west: fnWest };
+            const api = { east: apiEast, west: apiWest };
+            const lambdaMetric = (name: string, stat: string, key: RegionKey) => [
+                "AWS/Lambda",
+                name,
+                "FunctionName",
+                fn[key],
+                { region: r[key], stat, label: `${name} ${r[key]}` },
+            ];
+            const apiMetric = (name: string, stat: string, key: RegionKey) => [
+                "AWS/ApiGateway",
+                name,
+                "ApiId",
+                api[key],
+                "Stage",
+                "$default",
+                { region: r[key], stat, label: `${name} ${r[key]}` },
+            ];
+            const both = (f: (key: RegionKey) => unknown[]) => [f("east"), f("west")];
+            const widget = (
+                x: number,
+                y: number,
+                title: string,
+                metrics: unknown[][],
+                extra: Record<string, unknown> = {},
+            ) => ({
+                type: "metric",
+                x,
+                y,
+                width: 12,
+                height: 6,
+                properties: { title, metrics, view: "timeSeries", region: PRIMARY_REGION, period: 300, ...extra },
+            });
+            return JSON.stringify({
+                widgets: [
+                    widget(0, 0, "API invocations", both((k) => lambdaMetric("Invocations", "Sum", k))),
+                    widget(12, 0, "API errors", both((k) => lambdaMetric("Errors", "Sum", k))),
+                    widget(0, 6, "API duration (max, ms)", both((k) => lambdaMetric("Duration", "Maximum", k)), {
+                        annotations: {
+                            horizontal: [{ label: "timeout", value: LAMBDA_TIMEOUT_SECONDS * 1000 }],
+                        },
+                    }),
+                    widget(12, 6, "API throttles", both((k) => lambdaMetric("Throttles", "Sum", k))),
+                    widget(0, 12, "HTTP 5xx", both((k) => apiMetric("5xx", "Sum", k))),
+                    widget(12, 12, "HTTP latency (p95, ms)", both((k) => apiMetric("Latency", "p95", k))),
+                    widget(0, 18, "Region health (1 = healthy)", [
+                        ["AWS/Route53", "HealthCheckStatus", "HealthCheckId", hcEast, { region: PRIMARY_REGION, stat: "Minimum", label: r.east }],
+                        ["AWS/Route53", "HealthCheckStatus", "HealthCheckId", hcWest, { region: PRIMARY_REGION, stat: "Minimum", label: r.west }],
+                    ], { period: 60 }),
+                ],
+            });
+        });
+}

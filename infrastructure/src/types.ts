@@ -1,0 +1,120 @@
+// Shared types, constants and configuration for the Home Inventory stack.
+
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+
+/** Prefix of every named resource of the stack. */
+export const PROJECT = "home-inventory";
+
+/** Name of the CloudWatch dashboard (the README links to it). */
+export const DASHBOARD_NAME = `${PROJECT}-prod`;
+
+/** The two regions that serve traffic, and the DSQL witness region. */
+export const PRIMARY_REGION = "us-east-1";
+export const SECONDARY_REGION = "us-east-2";
+export const WITNESS_REGION = "us-west-2";
+
+/** Bootstrap resources made by hand once (see README, "Initial setup"). */
+export const PULUMI_STATE_BUCKET = `${PROJECT}-pulumi-state`;
+export const PULUMI_KMS_ALIAS = `alias/pulumi-${PROJECT}`;
+
+/** Lambda sizing; the alarms are derived from the timeout. */
+export const LAMBDA_TIMEOUT_SECONDS = 30;
+export const LAMBDA_MEMORY_MB = 512;
+/** Path of the deployment package, relative to infrastructure/. */
+export const LAMBDA_ZIP_PATH = "dist/bootstrap.zip";
+export const LOG_RETENTION_DAYS = 30;
+
+/** The database role the API connects as; `migrate` maps it to the Lambda roles. */
+export const DB_APP_ROLE = "app";
+
+/** Photo storage housekeeping. */
+export const ABORT_INCOMPLETE_UPLOADS_DAYS = 1;
+export const NONCURRENT_VERSION_DAYS = 30;
+
+/** AWS-managed CloudFront policies, referenced by their fixed ids. */
+export const MANAGED_POLICY = {
+    cachingOptimized: "658327ea-f89d-4fab-a63d-7e88639e58f6",
+    cachingDisabled: "4135ea2d-6df8-44a3-9df3-4b5a84be39ad",
+    allViewerExceptHostHeader: "b689b0a8-53d0-40ab-baf2-68738e2966ac",
+    securityHeaders: "67f7725c-6f97-4210-82d7-5512b31e9d03",
+} as const;
+
+/** GitHub's OIDC issuer and the audience configure-aws-credentials asks for. */
+export const GITHUB_OIDC_HOST = "token.actions.githubusercontent.com";
+export const GITHUB_OIDC_AUDIENCE = "sts.amazonaws.com";
+
+/** Key used in resource names and outputs: "East" is us-east-1, "West" is us-east-2. */
+export type RegionKey = "east" | "west";
+
+export interface RegionContext {
+    key: RegionKey;
+    /** AWS region name, e.g. "us-east-1". */
+    region: string;
+    /** Explicit provider for that region; every regional resource uses it. */
+    provider: aws.Provider;
+}
+
+/** Stack configuration (`pulumi config`). */
+export interface AppConfig {
+    /** Apex the site is served on, e.g. example.com (a public Route 53 zone of that name must exist). */
+    domainName: string;
+    /** Name the API answers on behind latency routing: api.<domainName>. */
+    apiDomainName: string;
+    /** The GitHub repository allowed to deploy, as owner/name. */
+    githubRepo: string;
+    googleClientId: pulumi.Output<string>;
+    googleClientSecret: pulumi.Output<string>;
+    anthropicApiKey: pulumi.Output<string>;
+}
+
+const DOMAIN_RE = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
+const REPO_RE = /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/;
+
+/** Reads and validates the stack configuration. */
+export function loadConfig(config: pulumi.Config = new pulumi.Config()): AppConfig {
+    const domainName = config.require("domainName").trim().toLowerCase();
+    if (!DOMAIN_RE.test(domainName)) {
+        throw new Error(`domainName must be a DNS name such as example.com, got "${domainName}"`);
+    }
+    const githubRepo = config.require("githubRepo").trim();
+    if (!REPO_RE.test(githubRepo)) {
+        throw new Error(`githubRepo must be owner/name, got "${githubRepo}"`);
+    }
+    return {
+        domainName,
+        apiDomainName: `api.${domainName}`,
+        githubRepo,
+        googleClientId: config.requireSecret("googleClientId"),
+        googleClientSecret: config.requireSecret("googleClientSecret"),
+        anthropicApiKey: config.requireSecret("anthropicApiKey"),
+    };
+}
+
+/** Tags put on every taggable resource through the providers' default tags. */
+export const DEFAULT_TAGS: Record<string, string> = {
+    Project: PROJECT,
+    Stack: "prod",
+    ManagedBy: "pulumi",
+};
+
+/** Makes the explicit provider of each region. */
+export function createProviders(): Record<RegionKey, RegionContext> {
+    const make = (key: RegionKey, region: string): RegionContext => ({
+        key,
+        region,
+        provider: new aws.Provider(`aws-${region}`, {
+            region,
+            defaultTags: { tags: DEFAULT_TAGS },
+        }),
+    });
+    return {
+        east: make("east", PRIMARY_REGION),
+        west: make("west", SECONDARY_REGION),
+    };
+}
+
+/** Region-suffixed resource name, e.g. home-inventory-api-us-east-2. */
+export function regionalName(base: string, ctx: RegionContext): string {
+    return `${PROJECT}-${base}-${ctx.region}`;
+}
