@@ -1,1 +1,206 @@
-fn main() {}
+//! `cargo xtask <task>`: every task a person runs on this repository.
+//!
+//!   run            build the web app and serve everything on http://127.0.0.1:8080
+//!   test           formatting, lints, every test (SQLite and PostgreSQL), the web build,
+//!                  browser tests and infrastructure tests
+//!   web [--release]  build the web app into web/dist and print its size
+//!   lambda         build the ARM64 Lambda zip
+//!   bench          seed 100,000 items and measure the API under load
+//!
+//! Tools a fresh machine lacks are installed first, at pinned versions.
+
+use std::env;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+mod bench;
+mod tools;
+
+type Result<T = ()> = std::result::Result<T, String>;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = env::args().skip(1).collect();
+    let task = args.first().map(String::as_str).unwrap_or("help");
+    let rest = &args[args.len().min(1)..];
+    let result = match task {
+        "run" => run(),
+        "test" => test(rest),
+        "web" => web(rest.iter().any(|a| a == "--release")).map(|_| ()),
+        "lambda" => lambda(),
+        "bench" => bench::bench(rest),
+        _ => {
+            eprintln!("{}", HELP);
+            return if task == "help" || task == "--help" {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            };
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("\nxtask {task} failed: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+const HELP: &str = "usage: cargo xtask <task>
+
+  run                build the web app and serve it with the API on http://127.0.0.1:8080
+  test [--quick]     fmt, clippy, all tests on SQLite and PostgreSQL, web build, browser and
+                     infrastructure tests (--quick: Rust checks and tests only)
+  web [--release]    build the web app into web/dist and print the wasm size
+  lambda             build target/lambda/home-inventory-backend/bootstrap.zip (ARM64)
+  bench [--items N]  seed N items (default 100000) and measure the API under load";
+
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
+pub fn cargo() -> Command {
+    let mut cmd = Command::new(env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    cmd.current_dir(root());
+    cmd
+}
+
+/// Runs a command, streaming its output; fails when it does.
+pub fn exec(cmd: &mut Command) -> Result {
+    let shown = format!("{cmd:?}");
+    println!("\n$ {}", shown.replace('"', ""));
+    let status = cmd
+        .status()
+        .map_err(|e| format!("could not start {shown}: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{shown} exited with {status}"))
+    }
+}
+
+fn section(title: &str) {
+    println!("\n==== {title}");
+}
+
+fn run() -> Result {
+    web(false)?;
+    section("serving on http://127.0.0.1:8080 (Ctrl-C stops)");
+    let mut cmd = cargo();
+    cmd.args(["run", "--release", "-p", "api", "--bin", "home-inventory-backend", "--", "serve"]);
+    if env::var_os("STATIC_DIR").is_none() {
+        cmd.env("STATIC_DIR", root().join("web/dist"));
+    }
+    exec(&mut cmd)
+}
+
+fn test(args: &[String]) -> Result {
+    let quick = args.iter().any(|a| a == "--quick");
+    section("formatting");
+    exec(cargo().args(["fmt", "--all", "--", "--check"]))?;
+    section("lints");
+    exec(cargo().args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]))?;
+    exec(cargo().args([
+        "clippy", "-p", "web", "--target", "wasm32-unknown-unknown", "--", "-D", "warnings",
+    ]))
+    .or_else(|e| {
+        tools::ensure_wasm_target()?;
+        Err(e)
+    })?;
+    section("tests (SQLite, and PostgreSQL at TEST_DATABASE_URL or 127.0.0.1:5432)");
+    tools::check_postgres()?;
+    exec(cargo().args(["test", "--workspace", "--", "--include-ignored"]))?;
+    if quick {
+        return Ok(());
+    }
+    section("web build");
+    web(true)?;
+    section("browser tests (headless Chromium)");
+    browser_tests()?;
+    section("infrastructure tests");
+    infrastructure_tests()
+}
+
+/// Builds the web app with Trunk; returns the dist folder.
+fn web(release: bool) -> Result<PathBuf> {
+    let path = tools::ensure_web_tools()?;
+    let mut cmd = Command::new("trunk");
+    cmd.current_dir(root()).env("PATH", &path).arg("build");
+    if release {
+        cmd.arg("--release");
+    }
+    exec(&mut cmd)?;
+    let dist = root().join("web/dist");
+    report_wasm_size(&dist)?;
+    Ok(dist)
+}
+
+fn report_wasm_size(dist: &Path) -> Result {
+    let entries = std::fs::read_dir(dist).map_err(|e| format!("reading {}: {e}", dist.display()))?;
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.extension().is_some_and(|e| e == "wasm") {
+            let raw = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+            let gzipped = tools::gzip_size(&path)?;
+            println!(
+                "web bundle: {} — {:.1} KiB raw, {:.1} KiB gzipped",
+                path.file_name().unwrap_or_default().to_string_lossy(),
+                raw as f64 / 1024.0,
+                gzipped as f64 / 1024.0
+            );
+        }
+    }
+    Ok(())
+}
+
+fn browser_tests() -> Result {
+    let e2e = root().join("web/e2e");
+    tools::npm_ci(&e2e)?;
+    let chromium = tools::ensure_chromium()?;
+    exec(cargo().args(["build", "-p", "api", "--bin", "home-inventory-backend"]))?;
+    let out = root().join("target/e2e");
+    std::fs::create_dir_all(&out).map_err(|e| e.to_string())?;
+    exec(
+        Command::new("node")
+            .current_dir(&e2e)
+            .args(["--test", "--test-concurrency=1"])
+            .env("HI_BIN", root().join("target/debug/home-inventory-backend"))
+            .env("HI_STATIC_DIR", root().join("web/dist"))
+            .env("HI_SCREENSHOTS", &out)
+            .env("CHROMIUM", chromium),
+    )
+}
+
+fn infrastructure_tests() -> Result {
+    let dir = root().join("infrastructure");
+    if !dir.join("package.json").is_file() {
+        return Err("infrastructure/package.json is missing".into());
+    }
+    tools::npm_ci(&dir)?;
+    exec(Command::new("npm").current_dir(&dir).args(["test"]))
+}
+
+fn lambda() -> Result {
+    let path = tools::ensure_cargo_lambda()?;
+    exec(
+        cargo()
+            .env("PATH", &path)
+            .args([
+                "lambda", "build", "--release", "--arm64", "--output-format", "zip", "-p", "api",
+                "--bin", "home-inventory-backend",
+            ]),
+    )?;
+    let zip = root().join("target/lambda/home-inventory-backend/bootstrap.zip");
+    let size = std::fs::metadata(&zip)
+        .map_err(|e| format!("{}: {e}", zip.display()))?
+        .len();
+    println!(
+        "lambda zip: {} — {:.2} MiB",
+        zip.display(),
+        size as f64 / 1024.0 / 1024.0
+    );
+    Ok(())
+}

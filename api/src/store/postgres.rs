@@ -515,6 +515,20 @@ impl Store for PgStore {
         write_tx!(self, |tx| { insert_household(&tx, household, owner).await })
     }
 
+    async fn set_member(&self, household: HouseholdId, user: UserId, role: Role) -> StoreResult<()> {
+        let at = now();
+        write_tx!(self, |tx| {
+            tx.execute(
+                "INSERT INTO members (household_id, user_id, role, created_at) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (household_id, user_id) DO UPDATE SET role = excluded.role",
+                &[&household.as_uuid(), &user.as_uuid(), &role.as_str(), &at],
+            )
+            .await
+            .map_err(pg)?;
+            Ok(())
+        })
+    }
+
     async fn households_of(&self, user: UserId) -> StoreResult<Vec<(HouseholdRow, Role)>> {
         let client = self.client().await?;
         let rows = client

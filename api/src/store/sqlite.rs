@@ -537,6 +537,19 @@ impl Store for SqliteStore {
         self.write(move |tx| insert_household(tx, &household, owner)).await
     }
 
+    async fn set_member(&self, household: HouseholdId, user: UserId, role: Role) -> StoreResult<()> {
+        self.write(move |tx| {
+            tx.execute(
+                "INSERT INTO members (household_id, user_id, role, created_at) VALUES (?1, ?2, ?3, ?4) \
+                 ON CONFLICT (household_id, user_id) DO UPDATE SET role = excluded.role",
+                params![household.to_string(), user.to_string(), role.as_str(), micros(now())],
+            )
+            .map_err(db)?;
+            Ok(())
+        })
+        .await
+    }
+
     async fn households_of(&self, user: UserId) -> StoreResult<Vec<(HouseholdRow, Role)>> {
         self.read(move |c| {
             let mut stmt = c

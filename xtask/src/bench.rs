@@ -1,0 +1,1 @@
+pub fn bench(_args: &[String]) -> crate::Result { Err("not yet".into()) }

@@ -1,0 +1,157 @@
+//! Installs, at pinned versions, the tools a fresh machine lacks.
+
+use std::env;
+use std::ffi::OsString;
+use std::io::Write as _;
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use crate::{Result, cargo, exec, root};
+
+pub const TRUNK_VERSION: &str = "0.21.14";
+pub const BINARYEN_VERSION: &str = "132.0.0";
+pub const CARGO_LAMBDA_VERSION: &str = "1.9.2";
+
+fn output(cmd: &str, args: &[&str]) -> Option<String> {
+    Command::new(cmd)
+        .args(args)
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+}
+
+/// The version of a package in Cargo.lock.
+fn locked_version(package: &str) -> Result<String> {
+    let lock = std::fs::read_to_string(root().join("Cargo.lock")).map_err(|e| e.to_string())?;
+    let mut lines = lock.lines();
+    while let Some(line) = lines.next() {
+        if line == format!("name = \"{package}\"") {
+            if let Some(v) = lines.next().and_then(|l| l.strip_prefix("version = ")) {
+                return Ok(v.trim_matches('"').to_string());
+            }
+        }
+    }
+    Err(format!("{package} is not in Cargo.lock"))
+}
+
+pub fn ensure_wasm_target() -> Result {
+    let installed = output("rustup", &["target", "list", "--installed"]).unwrap_or_default();
+    if !installed.lines().any(|l| l == "wasm32-unknown-unknown") {
+        exec(Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]))?;
+    }
+    Ok(())
+}
+
+/// Makes sure trunk, wasm-bindgen (as locked) and wasm-opt exist; returns the PATH to use.
+pub fn ensure_web_tools() -> Result<OsString> {
+    ensure_wasm_target()?;
+    if output("trunk", &["--version"]).as_deref() != Some(&format!("trunk {TRUNK_VERSION}")) {
+        exec(cargo().args(["install", "trunk", "--locked", "--version", TRUNK_VERSION]))?;
+    }
+    let bindgen = locked_version("wasm-bindgen")?;
+    if output("wasm-bindgen", &["--version"]).as_deref() != Some(&format!("wasm-bindgen {bindgen}")) {
+        exec(cargo().args(["install", "wasm-bindgen-cli", "--version", &bindgen]))?;
+    }
+    let tools = root().join("target/tools");
+    let bin = tools.join("node_modules/.bin");
+    if !bin.join("wasm-opt").exists() {
+        std::fs::create_dir_all(&tools).map_err(|e| e.to_string())?;
+        exec(Command::new("npm").current_dir(&tools).args([
+            "install",
+            "--no-audit",
+            "--no-fund",
+            "--no-save",
+            "--prefix",
+            ".",
+            &format!("binaryen@{BINARYEN_VERSION}"),
+        ]))?;
+    }
+    prepend_path(&bin)
+}
+
+fn prepend_path(dir: &Path) -> Result<OsString> {
+    let mut paths = vec![dir.to_path_buf()];
+    if let Some(home) = env::var_os("CARGO_HOME").or_else(|| {
+        env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo").into_os_string())
+    }) {
+        paths.push(PathBuf::from(home).join("bin"));
+    }
+    paths.extend(env::split_paths(&env::var_os("PATH").unwrap_or_default()));
+    env::join_paths(paths).map_err(|e| e.to_string())
+}
+
+pub fn npm_ci(dir: &Path) -> Result {
+    let args: &[&str] = if dir.join("package-lock.json").is_file() {
+        &["ci", "--no-audit", "--no-fund"]
+    } else {
+        &["install", "--no-audit", "--no-fund"]
+    };
+    exec(Command::new("npm").current_dir(dir).args(args))
+}
+
+/// Debian's Chromium, installed when missing (CI runs as root).
+pub fn ensure_chromium() -> Result<PathBuf> {
+    if let Some(path) = env::var_os("CHROMIUM") {
+        return Ok(PathBuf::from(path));
+    }
+    let path = PathBuf::from("/usr/bin/chromium");
+    if !path.exists() {
+        exec(Command::new("apt-get").args(["update", "-qq"]))?;
+        exec(
+            Command::new("apt-get")
+                .env("DEBIAN_FRONTEND", "noninteractive")
+                .args(["install", "-y", "-qq", "chromium"]),
+        )?;
+    }
+    Ok(path)
+}
+
+/// The tests use PostgreSQL whenever it answers; under CI it must.
+pub fn check_postgres() -> Result {
+    let addr = "127.0.0.1:5432";
+    let up = env::var_os("TEST_DATABASE_URL").is_some()
+        || addr
+            .parse()
+            .ok()
+            .and_then(|a| TcpStream::connect_timeout(&a, Duration::from_secs(2)).ok())
+            .is_some();
+    if up {
+        println!("PostgreSQL answers: the store and API suites run on SQLite and PostgreSQL");
+        Ok(())
+    } else if env::var_os("CI").is_some() {
+        Err("CI expects PostgreSQL on 127.0.0.1:5432 (or TEST_DATABASE_URL), and none answers".into())
+    } else {
+        println!("PostgreSQL does not answer: the suites run on SQLite only");
+        Ok(())
+    }
+}
+
+pub fn ensure_cargo_lambda() -> Result<OsString> {
+    if output("cargo-lambda", &["--version"]).is_none() {
+        exec(Command::new("pip").args([
+            "install",
+            "--quiet",
+            &format!("cargo-lambda=={CARGO_LAMBDA_VERSION}"),
+        ]))?;
+    }
+    let installed = output("rustup", &["target", "list", "--installed"]).unwrap_or_default();
+    if !installed.lines().any(|l| l == "aarch64-unknown-linux-gnu") {
+        exec(Command::new("rustup").args(["target", "add", "aarch64-unknown-linux-gnu"]))?;
+    }
+    env::var_os("PATH").ok_or_else(|| "PATH is not set".to_string())
+}
+
+/// Size of a file after gzip -9, as a browser would download it.
+pub fn gzip_size(path: &Path) -> Result<u64> {
+    let out = Command::new("gzip")
+        .args(["-9", "-c"])
+        .arg(path)
+        .output()
+        .map_err(|e| format!("gzip: {e}"))?;
+    let mut sink = std::io::sink();
+    let _ = sink.write_all(&out.stdout);
+    Ok(out.stdout.len() as u64)
+}
