@@ -1,0 +1,211 @@
+// CloudFront, ACM and Route 53.
+
+import * as assert from "node:assert/strict";
+import { SPA_ROUTING_FUNCTION_CODE } from "../src/cloudfront";
+import {
+    byName,
+    CLOUDFRONT_ZONE_ID,
+    LoadedProgram,
+    loadProgram,
+    ofType,
+    policyOf,
+    RecordedResource,
+    TEST_CONFIG,
+} from "./mocks";
+
+const DOMAIN = TEST_CONFIG.domainName;
+const API_DOMAIN = `api.${DOMAIN}`;
+const CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad";
+const ALL_VIEWER_EXCEPT_HOST = "b689b0a8-53d0-40ab-baf2-68738e2966ac";
+
+/** Runs the CloudFront function's handler on a request for `uri`. */
+function routeSpa(uri: string): string {
+    const handler = new Function(`${SPA_ROUTING_FUNCTION_CODE}\nreturn handler;`)() as (e: any) => any;
+    return handler({ request: { uri, method: "GET", headers: {} } }).uri;
+}
+
+describe("edge (CloudFront, ACM, Route 53)", () => {
+    let program: LoadedProgram;
+    let distribution: RecordedResource;
+    before(async () => {
+        program = await loadProgram();
+        const all = ofType(program, "aws:cloudfront/distribution:Distribution");
+        assert.equal(all.length, 1);
+        distribution = all[0];
+    });
+
+    describe("CloudFront", () => {
+        it("serves the site's domain with the validated us-east-1 certificate", () => {
+            const d = distribution.inputs;
+            assert.equal(d.enabled, true);
+            assert.deepEqual(d.aliases, [DOMAIN]);
+            const cert = ofType(program, "aws:acm/certificate:Certificate").find(
+                (c) => c.state.arn === d.viewerCertificate.acmCertificateArn,
+            );
+            assert.ok(cert, "viewer certificate is not the stack's");
+            assert.equal(cert.region, "us-east-1");
+            assert.equal(cert.inputs.domainName, DOMAIN);
+            assert.equal(d.viewerCertificate.sslSupportMethod, "sni-only");
+            assert.match(d.viewerCertificate.minimumProtocolVersion, /^TLSv1\.2/);
+        });
+
+        it("sends the default behaviour to the private bucket through origin access control", () => {
+            const d = distribution.inputs;
+            const frontend = byName(program, "aws:s3/bucket:Bucket", "home-inventory-frontend");
+            const oac = ofType(program, "aws:cloudfront/originAccessControl:OriginAccessControl");
+            assert.equal(oac.length, 1);
+            assert.equal(oac[0].inputs.originAccessControlOriginType, "s3");
+            assert.equal(oac[0].inputs.signingBehavior, "always");
+            assert.equal(oac[0].inputs.signingProtocol, "sigv4");
+            const origin = d.origins.find((o: any) => o.originId === d.defaultCacheBehavior.targetOriginId);
+            assert.equal(origin.domainName, frontend.state.bucketRegionalDomainName);
+            assert.equal(origin.originAccessControlId, oac[0].id);
+            assert.equal(origin.s3OriginConfig, undefined, "no legacy origin access identity");
+            assert.equal(ofType(program, "aws:cloudfront/originAccessIdentity:OriginAccessIdentity").length, 0);
+            assert.equal(d.defaultCacheBehavior.viewerProtocolPolicy, "redirect-to-https");
+        });
+
+        it("lets only this distribution read the frontend bucket", () => {
+            const policy = policyOf(byName(program, "aws:s3/bucketPolicy:BucketPolicy", "home-inventory-frontend-policy"));
+            const frontend = byName(program, "aws:s3/bucket:Bucket", "home-inventory-frontend");
+            const read = policy.Statement.find((s: any) => s.Action === "s3:GetObject");
+            assert.deepEqual(read.Principal, { Service: "cloudfront.amazonaws.com" });
+            assert.equal(read.Resource, `${frontend.state.arn}/*`);
+            assert.deepEqual(read.Condition, { StringEquals: { "AWS:SourceArn": distribution.state.arn } });
+            for (const s of policy.Statement) {
+                assert.deepEqual(s.Condition, { StringEquals: { "AWS:SourceArn": distribution.state.arn } });
+                assert.ok(!["s3:PutObject", "s3:DeleteObject", "s3:*"].includes(s.Action));
+            }
+        });
+
+        it("sends /api/* to api.<domain> uncached, forwarding everything but Host", () => {
+            const d = distribution.inputs;
+            const api = d.orderedCacheBehaviors.filter((b: any) => b.pathPattern === "/api/*");
+            assert.equal(api.length, 1);
+            const [b] = api;
+            const origin = d.origins.find((o: any) => o.originId === b.targetOriginId);
+            assert.equal(origin.domainName, API_DOMAIN);
+            assert.equal(origin.customOriginConfig.originProtocolPolicy, "https-only");
+            assert.equal(b.cachePolicyId, CACHING_DISABLED);
+            assert.equal(b.originRequestPolicyId, ALL_VIEWER_EXCEPT_HOST);
+            assert.deepEqual([...b.allowedMethods].sort(), ["DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT"]);
+            assert.equal(b.viewerProtocolPolicy, "https-only");
+            assert.equal(b.functionAssociations, undefined, "no SPA rewriting on the API");
+        });
+
+        it("routes SPA paths to /index.html without touching API errors", () => {
+            const d = distribution.inputs;
+            const fn = ofType(program, "aws:cloudfront/function:Function");
+            assert.equal(fn.length, 1);
+            assert.equal(fn[0].inputs.runtime, "cloudfront-js-2.0");
+            assert.equal(fn[0].inputs.code, SPA_ROUTING_FUNCTION_CODE);
+            assert.deepEqual(d.defaultCacheBehavior.functionAssociations, [
+                { eventType: "viewer-request", functionArn: fn[0].state.arn },
+            ]);
+            // Distribution-wide error pages would turn the API's 403/404 into 200 index.html.
+            assert.ok(!d.customErrorResponses || d.customErrorResponses.length === 0);
+        });
+
+        it("rewrites client-side routes and leaves files alone", () => {
+            assert.equal(routeSpa("/"), "/index.html");
+            assert.equal(routeSpa("/items"), "/index.html");
+            assert.equal(routeSpa("/items/01890a5d-ac96-774b-bcce-b302099a8057"), "/index.html");
+            assert.equal(routeSpa("/locations/"), "/index.html");
+            assert.equal(routeSpa("/index.html"), "/index.html");
+            assert.equal(routeSpa("/app-9f86d081884c7d65.js"), "/app-9f86d081884c7d65.js");
+            assert.equal(routeSpa("/app-9f86d081884c7d65_bg.wasm"), "/app-9f86d081884c7d65_bg.wasm");
+            assert.equal(routeSpa("/icons/icon-192.png"), "/icons/icon-192.png");
+            assert.equal(routeSpa("/manifest.json"), "/manifest.json");
+        });
+
+        it("points the site's A and AAAA records at the distribution", () => {
+            for (const type of ["A", "AAAA"]) {
+                const records = ofType(program, "aws:route53/record:Record").filter(
+                    (r) => r.inputs.name === DOMAIN && r.inputs.type === type,
+                );
+                assert.equal(records.length, 1, `${type} record`);
+                assert.deepEqual(records[0].inputs.aliases, [
+                    { name: distribution.state.domainName, zoneId: CLOUDFRONT_ZONE_ID, evaluateTargetHealth: false },
+                ]);
+            }
+        });
+    });
+
+    describe("API failover (Route 53 latency records with health checks)", () => {
+        it("has one health check per region, probing that region's /api/health", () => {
+            const checks = ofType(program, "aws:route53/healthCheck:HealthCheck");
+            assert.equal(checks.length, 2);
+            for (const region of ["us-east-1", "us-east-2"]) {
+                const api = ofType(program, "aws:apigatewayv2/api:Api").find((a) => a.region === region)!;
+                const host = api.state.apiEndpoint.replace("https://", "");
+                const check = checks.find((c) => c.inputs.fqdn === host);
+                assert.ok(check, `no health check for ${region}`);
+                assert.equal(check.inputs.type, "HTTPS");
+                assert.equal(check.inputs.port, 443);
+                assert.equal(check.inputs.resourcePath, "/api/health");
+                assert.ok(check.inputs.failureThreshold >= 1 && check.inputs.failureThreshold <= 5);
+            }
+        });
+
+        it("answers api.<domain> with latency records, one per region, each tied to its health check", () => {
+            const records = ofType(program, "aws:route53/record:Record").filter((r) => r.inputs.name === API_DOMAIN);
+            assert.equal(records.length, 2);
+            for (const region of ["us-east-1", "us-east-2"]) {
+                const record = records.find((r) => r.inputs.setIdentifier === region);
+                assert.ok(record, `no record for ${region}`);
+                assert.equal(record.inputs.type, "A");
+                assert.deepEqual(record.inputs.latencyRoutingPolicies, [{ region }]);
+                const api = ofType(program, "aws:apigatewayv2/api:Api").find((a) => a.region === region)!;
+                const check = ofType(program, "aws:route53/healthCheck:HealthCheck").find(
+                    (c) => c.inputs.fqdn === api.state.apiEndpoint.replace("https://", ""),
+                )!;
+                assert.equal(record.inputs.healthCheckId, check.id);
+                const domain = ofType(program, "aws:apigatewayv2/domainName:DomainName").find((d) => d.region === region)!;
+                assert.deepEqual(record.inputs.aliases, [
+                    {
+                        name: domain.state.domainNameConfiguration.targetDomainName,
+                        zoneId: domain.state.domainNameConfiguration.hostedZoneId,
+                        evaluateTargetHealth: true,
+                    },
+                ]);
+            }
+        });
+
+        it("has no CloudFront origin group (it would only fail over reads)", () => {
+            assert.ok(!distribution.inputs.originGroups || distribution.inputs.originGroups.length === 0);
+        });
+    });
+
+    describe("certificates", () => {
+        it("validates every certificate by DNS, with a record for each name", () => {
+            const certs = ofType(program, "aws:acm/certificate:Certificate");
+            assert.deepEqual(certs.map((c) => c.region).sort(), ["us-east-1", "us-east-2"]);
+            for (const cert of certs) {
+                assert.equal(cert.inputs.validationMethod, "DNS");
+                const validation = ofType(program, "aws:acm/certificateValidation:CertificateValidation").find(
+                    (v) => v.inputs.certificateArn === cert.state.arn,
+                );
+                assert.ok(validation, `${cert.name} is never validated`);
+                assert.equal(validation.region, cert.region);
+                for (const option of cert.state.domainValidationOptions) {
+                    const record = ofType(program, "aws:route53/record:Record").find(
+                        (r) => r.inputs.name === option.resourceRecordName && r.name.startsWith(cert.name),
+                    );
+                    assert.ok(record, `${cert.name}: no record for ${option.domainName}`);
+                    assert.equal(record.inputs.type, "CNAME");
+                    assert.deepEqual(record.inputs.records, [option.resourceRecordValue]);
+                    assert.ok(validation.inputs.validationRecordFqdns.includes(record.state.fqdn));
+                }
+            }
+        });
+
+        it("covers the site in us-east-1 (for CloudFront) and api.<domain> in both regions", () => {
+            const certs = ofType(program, "aws:acm/certificate:Certificate");
+            const names = (c: RecordedResource) => [c.inputs.domainName, ...(c.inputs.subjectAlternativeNames ?? [])];
+            const east = certs.find((c) => c.region === "us-east-1")!;
+            const west = certs.find((c) => c.region === "us-east-2")!;
+            assert.deepEqual(names(east).sort(), [API_DOMAIN, DOMAIN].sort());
+            assert.deepEqual(names(west), [API_DOMAIN]);
+        });
+    });
+});

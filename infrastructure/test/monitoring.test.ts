@@ -1,0 +1,86 @@
+// CloudWatch alarms and dashboard.
+
+import * as assert from "node:assert/strict";
+import { LoadedProgram, loadProgram, ofType, RecordedResource } from "./mocks";
+
+const REGIONS = ["us-east-1", "us-east-2"] as const;
+
+describe("monitoring (CloudWatch)", () => {
+    let program: LoadedProgram;
+    let alarms: RecordedResource[];
+    before(async () => {
+        program = await loadProgram();
+        alarms = ofType(program, "aws:cloudwatch/metricAlarm:MetricAlarm");
+    });
+
+    const lambdaAlarm = (region: string, metric: string) => {
+        const fn = ofType(program, "aws:lambda/function:Function").find((f) => f.region === region)!;
+        const found = alarms.filter(
+            (a) =>
+                a.inputs.namespace === "AWS/Lambda" &&
+                a.inputs.metricName === metric &&
+                a.inputs.dimensions?.FunctionName === fn.state.name,
+        );
+        assert.equal(found.length, 1, `${region}: expected one ${metric} alarm`);
+        assert.equal(found[0].region, region, `${metric} alarm of ${region} lives in another region`);
+        return found[0].inputs;
+    };
+
+    it("alarms on more than 10 Lambda errors in 10 minutes, in each region", () => {
+        for (const region of REGIONS) {
+            const a = lambdaAlarm(region, "Errors");
+            assert.equal(a.statistic, "Sum");
+            assert.equal(a.period * a.evaluationPeriods, 600);
+            assert.equal(a.threshold, 10);
+            assert.equal(a.comparisonOperator, "GreaterThanThreshold");
+            assert.equal(a.treatMissingData, "notBreaching");
+        }
+    });
+
+    it("alarms when an invocation gets close to the 30 s timeout, in each region", () => {
+        for (const region of REGIONS) {
+            const a = lambdaAlarm(region, "Duration");
+            assert.equal(a.statistic, "Maximum");
+            assert.ok(a.threshold >= 20000 && a.threshold < 30000, `threshold ${a.threshold}`);
+            assert.equal(a.comparisonOperator, "GreaterThanOrEqualToThreshold");
+        }
+    });
+
+    it("notifies the region's SNS topic", () => {
+        for (const region of REGIONS) {
+            const topic = ofType(program, "aws:sns/topic:Topic").find((t) => t.region === region);
+            assert.ok(topic, `no alarm topic in ${region}`);
+            for (const metric of ["Errors", "Duration"]) {
+                assert.deepEqual(lambdaAlarm(region, metric).alarmActions, [topic.state.arn]);
+            }
+        }
+    });
+
+    it("alarms when a region fails its health check", () => {
+        const checks = ofType(program, "aws:route53/healthCheck:HealthCheck");
+        for (const check of checks) {
+            const a = alarms.find((x) => x.inputs.dimensions?.HealthCheckId === check.id);
+            assert.ok(a, `no alarm for ${check.name}`);
+            assert.equal(a.region, "us-east-1", "Route 53 metrics are in us-east-1");
+            assert.equal(a.inputs.namespace, "AWS/Route53");
+            assert.equal(a.inputs.metricName, "HealthCheckStatus");
+            assert.equal(a.inputs.comparisonOperator, "LessThanThreshold");
+            assert.equal(a.inputs.threshold, 1);
+        }
+    });
+
+    it("has the home-inventory-prod dashboard covering both regions", () => {
+        const dashboards = ofType(program, "aws:cloudwatch/dashboard:Dashboard");
+        assert.equal(dashboards.length, 1);
+        assert.equal(dashboards[0].inputs.dashboardName, "home-inventory-prod");
+        const body = JSON.parse(dashboards[0].inputs.dashboardBody);
+        assert.ok(body.widgets.length >= 4);
+        const text = JSON.stringify(body);
+        for (const fn of ofType(program, "aws:lambda/function:Function")) {
+            assert.ok(text.includes(fn.state.name), `dashboard misses ${fn.state.name}`);
+        }
+        for (const region of REGIONS) {
+            assert.ok(text.includes(`"region":"${region}"`), `dashboard misses ${region}`);
+        }
+    });
+});
