@@ -102,11 +102,19 @@ pub async fn start_session(state: &AppState, user: &User) -> ApiResult<String> {
         expires_at: created_at + Duration::days(state.config.session_days),
     };
     state.store.create_session(&session).await?;
-    Ok(session_cookie(state, &token, state.config.session_days * 86_400))
+    Ok(session_cookie(
+        state,
+        &token,
+        state.config.session_days * 86_400,
+    ))
 }
 
 pub fn session_cookie(state: &AppState, token: &str, max_age: i64) -> String {
-    let secure = if state.config.secure_cookies() { "; Secure" } else { "" };
+    let secure = if state.config.secure_cookies() {
+        "; Secure"
+    } else {
+        ""
+    };
     format!("{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}")
 }
 
@@ -141,11 +149,9 @@ impl FromRequestParts<AppState> for CurrentUser {
         let token = session_token(&parts.headers).ok_or(ApiError::Unauthorized)?;
         let hash = token_hash(&token);
         let now = now();
-        let (session, user) = state
-            .store
-            .session(&hash, now)
-            .await?
-            .ok_or_else(|| ApiError::Unauthenticated("your session has ended; sign in again".into()))?;
+        let (session, user) = state.store.session(&hash, now).await?.ok_or_else(|| {
+            ApiError::Unauthenticated("your session has ended; sign in again".into())
+        })?;
         // Sliding expiry, written at most once a day per session.
         let full = now + Duration::days(state.config.session_days);
         if full - session.expires_at > Duration::days(1) {
@@ -198,7 +204,9 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientAddress {
         if let Some(ConnectInfo(addr)) = parts.extensions.get::<ConnectInfo<SocketAddr>>() {
             return Ok(Self(addr.ip().to_string()));
         }
-        Ok(Self(forwarded_for(&parts.headers).unwrap_or_else(|| "unknown".into())))
+        Ok(Self(
+            forwarded_for(&parts.headers).unwrap_or_else(|| "unknown".into()),
+        ))
     }
 }
 

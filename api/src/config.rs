@@ -37,7 +37,11 @@ impl Config {
 
     /// Reads the configuration through `get`, so tests can pass their own values.
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> anyhow::Result<Self> {
-        let var = |name: &str| get(name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+        let var = |name: &str| {
+            get(name)
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
         let flag = |name: &str, default: bool| -> anyhow::Result<bool> {
             match var(name).as_deref() {
                 None => Ok(default),
@@ -47,9 +51,8 @@ impl Config {
             }
         };
         let data_dir = PathBuf::from(var("DATA_DIR").unwrap_or_else(|| "./data".into()));
-        let database_url = var("DATABASE_URL").unwrap_or_else(|| {
-            format!("sqlite:{}", data_dir.join("home-inventory.db").display())
-        });
+        let database_url = var("DATABASE_URL")
+            .unwrap_or_else(|| format!("sqlite:{}", data_dir.join("home-inventory.db").display()));
         let bind = var("BIND")
             .unwrap_or_else(|| "127.0.0.1:8080".into())
             .parse()
@@ -82,8 +85,7 @@ impl Config {
             google_issuer: var("GOOGLE_ISSUER")
                 .unwrap_or_else(|| "https://accounts.google.com".into()),
             anthropic_api_key: var("ANTHROPIC_API_KEY").map(Into::into),
-            anthropic_model: var("ANTHROPIC_MODEL")
-                .unwrap_or_else(|| "claude-sonnet-4-5".into()),
+            anthropic_model: var("ANTHROPIC_MODEL").unwrap_or_else(|| "claude-sonnet-4-5".into()),
             anthropic_base_url: var("ANTHROPIC_BASE_URL")
                 .unwrap_or_else(|| "https://api.anthropic.com".into()),
             session_days: 30,
@@ -128,8 +130,8 @@ mod tests {
 
     #[test]
     fn bad_values_are_named() {
-        let err = Config::from_lookup(|name| (name == "LOCAL_AUTH").then(|| "maybe".into()))
-            .unwrap_err();
+        let err =
+            Config::from_lookup(|name| (name == "LOCAL_AUTH").then(|| "maybe".into())).unwrap_err();
         assert!(err.to_string().contains("LOCAL_AUTH"));
     }
 }

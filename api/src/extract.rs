@@ -49,9 +49,8 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
     match serde_path_to_error::deserialize::<_, T>(&mut de) {
         Ok(value) => {
-            de.end().map_err(|e| {
-                ApiError::BadRequest(format!("the body is not valid JSON: {e}"))
-            })?;
+            de.end()
+                .map_err(|e| ApiError::BadRequest(format!("the body is not valid JSON: {e}")))?;
             Ok(value)
         }
         Err(err) => {
@@ -62,10 +61,13 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
                     let field = path.split(['.', '[']).next().unwrap_or(&path).to_string();
                     Err(ApiError::field(&field, data_message(&inner)))
                 }
-                serde_json::error::Category::Data => {
-                    Err(ApiError::BadRequest(format!("the body is not the expected JSON: {}", data_message(&inner))))
-                }
-                _ => Err(ApiError::BadRequest(format!("the body is not valid JSON: {inner}"))),
+                serde_json::error::Category::Data => Err(ApiError::BadRequest(format!(
+                    "the body is not the expected JSON: {}",
+                    data_message(&inner)
+                ))),
+                _ => Err(ApiError::BadRequest(format!(
+                    "the body is not valid JSON: {inner}"
+                ))),
             }
         }
     }

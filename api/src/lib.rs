@@ -45,7 +45,10 @@ const MAX_JSON_BYTES: usize = 1024 * 1024;
 pub fn app(state: AppState) -> Router {
     let api = routes::router()
         .fallback(|| async { ApiError::NotFound("no such API endpoint".into()) })
-        .layer(middleware::from_fn_with_state(state.clone(), same_origin_only))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            same_origin_only,
+        ))
         .layer(DefaultBodyLimit::max(MAX_JSON_BYTES))
         .layer(middleware::from_fn(no_store));
     Router::new()
@@ -60,11 +63,7 @@ pub fn app(state: AppState) -> Router {
 
 /// Refuses unsafe requests sent from another site: an `Origin` header that is neither the
 /// configured `PUBLIC_URL` nor the host the request was sent to.
-async fn same_origin_only(
-    State(state): State<AppState>,
-    request: Request,
-    next: Next,
-) -> Response {
+async fn same_origin_only(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let safe = matches!(
         *request.method(),
         Method::GET | Method::HEAD | Method::OPTIONS
@@ -118,14 +117,23 @@ mod tests {
     fn origins_of_this_site_are_allowed_and_others_refused() {
         let site = "https://inventory.example.com";
         assert!(origin_allowed(site, &headers(&[])));
-        assert!(origin_allowed(site, &headers(&[("origin", "https://inventory.example.com")])));
         assert!(origin_allowed(
             site,
-            &headers(&[("origin", "http://localhost:8080"), ("host", "localhost:8080")])
+            &headers(&[("origin", "https://inventory.example.com")])
+        ));
+        assert!(origin_allowed(
+            site,
+            &headers(&[
+                ("origin", "http://localhost:8080"),
+                ("host", "localhost:8080")
+            ])
         ));
         assert!(!origin_allowed(
             site,
-            &headers(&[("origin", "https://evil.example"), ("host", "inventory.example.com")])
+            &headers(&[
+                ("origin", "https://evil.example"),
+                ("host", "inventory.example.com")
+            ])
         ));
     }
 }

@@ -46,9 +46,8 @@ pub fn is_hashed_asset(path: &str) -> bool {
     let file = path.rsplit('/').next().unwrap_or_default();
     let stem = file.split('.').next().unwrap_or_default();
     let stem = stem.strip_suffix("_bg").unwrap_or(stem);
-    stem.rsplit_once('-').is_some_and(|(_, hash)| {
-        hash.len() == 16 && hash.chars().all(|c| c.is_ascii_hexdigit())
-    })
+    stem.rsplit_once('-')
+        .is_some_and(|(_, hash)| hash.len() == 16 && hash.chars().all(|c| c.is_ascii_hexdigit()))
 }
 
 const PLACEHOLDER: &str = "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
@@ -67,6 +66,8 @@ mod tests {
         assert!(is_hashed_asset("/styles-0123456789abcdef.css"));
         assert!(!is_hashed_asset("/index.html"));
         assert!(!is_hashed_asset("/sw.js"));
-        assert!(!is_hashed_asset("/items/0190e2c4-aaaa-7bbb-8ccc-0123456789ab"));
+        assert!(!is_hashed_asset(
+            "/items/0190e2c4-aaaa-7bbb-8ccc-0123456789ab"
+        ));
     }
 }

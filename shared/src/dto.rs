@@ -363,14 +363,15 @@ fn check_quantity(quantity: i64) -> Result<i64, String> {
     }
 }
 
-fn check_custom_fields(fields: &BTreeMap<String, String>) -> Result<BTreeMap<String, String>, String> {
+fn check_custom_fields(
+    fields: &BTreeMap<String, String>,
+) -> Result<BTreeMap<String, String>, String> {
     if fields.len() > MAX_CUSTOM_FIELDS {
         return Err(format!("at most {MAX_CUSTOM_FIELDS} custom fields"));
     }
     let mut out = BTreeMap::new();
     for (key, value) in fields {
-        let key = parse_name(key, MAX_CUSTOM_KEY_CHARS)
-            .map_err(|e| format!("a field name {e}"))?;
+        let key = parse_name(key, MAX_CUSTOM_KEY_CHARS).map_err(|e| format!("a field name {e}"))?;
         let value = parse_optional_text(value, MAX_CUSTOM_VALUE_CHARS)
             .map_err(|e| format!("\"{key}\" {e}"))?;
         if let Some(value) = value {
@@ -389,24 +390,39 @@ impl CreateItem {
             ItemName::parse(self.name.as_deref().unwrap_or_default()),
         );
         let quantity = c.take("quantity", check_quantity(self.quantity.unwrap_or(1)));
-        let tags = c.take("tags", normalize_tags(self.tags.as_deref().unwrap_or_default()));
+        let tags = c.take(
+            "tags",
+            normalize_tags(self.tags.as_deref().unwrap_or_default()),
+        );
         let custom_fields = c.take(
             "custom_fields",
             check_custom_fields(&self.custom_fields.clone().unwrap_or_default()),
         );
         let fields = ItemFields {
             name: name.map(ItemName::into_inner).unwrap_or_default(),
-            description: c.text("description", self.description.as_ref(), MAX_LONG_TEXT_CHARS),
+            description: c.text(
+                "description",
+                self.description.as_ref(),
+                MAX_LONG_TEXT_CHARS,
+            ),
             location_id: self.location_id,
             quantity: quantity.unwrap_or_default(),
             tags: tags.unwrap_or_default(),
             brand: c.text("brand", self.brand.as_ref(), MAX_SHORT_TEXT_CHARS),
             model: c.text("model", self.model.as_ref(), MAX_SHORT_TEXT_CHARS),
-            serial_number: c.text("serial_number", self.serial_number.as_ref(), MAX_SHORT_TEXT_CHARS),
+            serial_number: c.text(
+                "serial_number",
+                self.serial_number.as_ref(),
+                MAX_SHORT_TEXT_CHARS,
+            ),
             barcode: c.text("barcode", self.barcode.as_ref(), MAX_SHORT_TEXT_CHARS),
             purchase_date: self.purchase_date,
             purchase_price: c.money("purchase_price", self.purchase_price.as_ref(), currency),
-            purchased_from: c.text("purchased_from", self.purchased_from.as_ref(), MAX_SHORT_TEXT_CHARS),
+            purchased_from: c.text(
+                "purchased_from",
+                self.purchased_from.as_ref(),
+                MAX_SHORT_TEXT_CHARS,
+            ),
             estimated_value: c.money("estimated_value", self.estimated_value.as_ref(), currency),
             warranty_expires: self.warranty_expires,
             notes: c.text("notes", self.notes.as_ref(), MAX_LONG_TEXT_CHARS),
@@ -452,25 +468,46 @@ impl UpdateItem {
         if let Some(change) = self.location_id.clone().into_change() {
             next.location_id = change;
         }
-        if let Some(change) = self.tags.clone().into_change() {
-            if let Some(tags) = c.take("tags", normalize_tags(&change.unwrap_or_default())) {
-                next.tags = tags;
-            }
+        if let Some(change) = self.tags.clone().into_change()
+            && let Some(tags) = c.take("tags", normalize_tags(&change.unwrap_or_default()))
+        {
+            next.tags = tags;
         }
-        if let Some(change) = self.custom_fields.clone().into_change() {
-            if let Some(fields) =
-                c.take("custom_fields", check_custom_fields(&change.unwrap_or_default()))
-            {
-                next.custom_fields = fields;
-            }
+        if let Some(change) = self.custom_fields.clone().into_change()
+            && let Some(fields) = c.take(
+                "custom_fields",
+                check_custom_fields(&change.unwrap_or_default()),
+            )
+        {
+            next.custom_fields = fields;
         }
         let texts: [(&str, &Patch<String>, &mut Option<String>, usize); 7] = [
-            ("description", &self.description, &mut next.description, MAX_LONG_TEXT_CHARS),
+            (
+                "description",
+                &self.description,
+                &mut next.description,
+                MAX_LONG_TEXT_CHARS,
+            ),
             ("brand", &self.brand, &mut next.brand, MAX_SHORT_TEXT_CHARS),
             ("model", &self.model, &mut next.model, MAX_SHORT_TEXT_CHARS),
-            ("serial_number", &self.serial_number, &mut next.serial_number, MAX_SHORT_TEXT_CHARS),
-            ("barcode", &self.barcode, &mut next.barcode, MAX_SHORT_TEXT_CHARS),
-            ("purchased_from", &self.purchased_from, &mut next.purchased_from, MAX_SHORT_TEXT_CHARS),
+            (
+                "serial_number",
+                &self.serial_number,
+                &mut next.serial_number,
+                MAX_SHORT_TEXT_CHARS,
+            ),
+            (
+                "barcode",
+                &self.barcode,
+                &mut next.barcode,
+                MAX_SHORT_TEXT_CHARS,
+            ),
+            (
+                "purchased_from",
+                &self.purchased_from,
+                &mut next.purchased_from,
+                MAX_SHORT_TEXT_CHARS,
+            ),
             ("notes", &self.notes, &mut next.notes, MAX_LONG_TEXT_CHARS),
         ];
         for (field, patch, target, max) in texts {
@@ -485,8 +522,16 @@ impl UpdateItem {
             }
         }
         for (field, patch, target) in [
-            ("purchase_price", &self.purchase_price, &mut next.purchase_price),
-            ("estimated_value", &self.estimated_value, &mut next.estimated_value),
+            (
+                "purchase_price",
+                &self.purchase_price,
+                &mut next.purchase_price,
+            ),
+            (
+                "estimated_value",
+                &self.estimated_value,
+                &mut next.estimated_value,
+            ),
         ] {
             match patch {
                 Patch::Missing => {}
@@ -518,8 +563,21 @@ pub fn changed_fields(before: &ItemFields, after: &ItemFields) -> Vec<&'static s
         };
     }
     cmp!(
-        name, description, location_id, quantity, tags, brand, model, serial_number, barcode,
-        purchase_date, purchase_price, purchased_from, estimated_value, warranty_expires, notes,
+        name,
+        description,
+        location_id,
+        quantity,
+        tags,
+        brand,
+        model,
+        serial_number,
+        barcode,
+        purchase_date,
+        purchase_price,
+        purchased_from,
+        estimated_value,
+        warranty_expires,
+        notes,
         custom_fields
     );
     changed
@@ -628,6 +686,11 @@ mod tests {
             ..Default::default()
         };
         let patch: UpdateItem = serde_json::from_str(r#"{"name":null}"#).unwrap();
-        assert!(patch.apply(&current, &usd()).unwrap_err().contains_key("name"));
+        assert!(
+            patch
+                .apply(&current, &usd())
+                .unwrap_err()
+                .contains_key("name")
+        );
     }
 }

@@ -45,7 +45,9 @@ pub fn parse_optional_text(raw: &str, max: usize) -> Result<Option<String>, Stri
 fn check_text(text: &str, max: usize) -> Result<(), String> {
     let chars = text.chars().count();
     if chars > max {
-        return Err(format!("must be at most {max} characters (this is {chars})"));
+        return Err(format!(
+            "must be at most {max} characters (this is {chars})"
+        ));
     }
     if text
         .chars()
@@ -108,9 +110,7 @@ impl Email {
 pub fn check_password(raw: &str) -> Result<(), String> {
     let chars = raw.chars().count();
     if chars < MIN_PASSWORD_CHARS {
-        return Err(format!(
-            "must be at least {MIN_PASSWORD_CHARS} characters"
-        ));
+        return Err(format!("must be at least {MIN_PASSWORD_CHARS} characters"));
     }
     if chars > MAX_PASSWORD_CHARS {
         return Err(format!("must be at most {MAX_PASSWORD_CHARS} characters"));
@@ -211,7 +211,7 @@ fn group_thousands(n: u64) -> String {
     let s = n.to_string();
     let mut out = String::with_capacity(s.len() + s.len() / 3);
     for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -221,7 +221,11 @@ fn group_thousands(n: u64) -> String {
 
 /// Parses "1299.99" (or "1,299.99") into minor units for a currency.
 pub fn parse_amount(raw: &str, currency: &Currency) -> Result<i64, String> {
-    let text: String = raw.trim().chars().filter(|c| *c != ',' && *c != ' ').collect();
+    let text: String = raw
+        .trim()
+        .chars()
+        .filter(|c| *c != ',' && *c != ' ')
+        .collect();
     if text.is_empty() {
         return Err("is required".into());
     }
@@ -296,12 +300,18 @@ impl<'de> Deserialize<'de> for Day {
 pub fn normalize_tags<S: AsRef<str>>(raw: &[S]) -> Result<Vec<String>, String> {
     let mut tags: Vec<String> = Vec::new();
     for tag in raw {
-        let tag = tag.as_ref().split_whitespace().collect::<Vec<_>>().join(" ");
+        let tag = tag
+            .as_ref()
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
         if tag.is_empty() {
             continue;
         }
         if tag.chars().count() > MAX_TAG_CHARS {
-            return Err(format!("\"{tag}\" is longer than {MAX_TAG_CHARS} characters"));
+            return Err(format!(
+                "\"{tag}\" is longer than {MAX_TAG_CHARS} characters"
+            ));
         }
         if tag.chars().any(char::is_control) {
             return Err("a tag contains control characters".into());
@@ -367,7 +377,8 @@ mod tests {
 
     #[test]
     fn tags_are_trimmed_unique_without_case_and_sorted() {
-        let tags = normalize_tags(&["  kitchen ", "Tools", "kitchen", "", "KITCHEN", "a  b"]).unwrap();
+        let tags =
+            normalize_tags(&["  kitchen ", "Tools", "kitchen", "", "KITCHEN", "a  b"]).unwrap();
         assert_eq!(tags, vec!["a b", "kitchen", "Tools"]);
     }
 
@@ -401,7 +412,10 @@ mod tests {
 
     #[test]
     fn emails_are_lowercased_and_checked() {
-        assert_eq!(Email::parse(" Ann@Example.COM ").unwrap().as_str(), "ann@example.com");
+        assert_eq!(
+            Email::parse(" Ann@Example.COM ").unwrap().as_str(),
+            "ann@example.com"
+        );
         assert!(Email::parse("ann").is_err());
         assert!(Email::parse("ann@localhost").is_err());
     }

@@ -1,1 +1,3 @@
-pub fn bench(_args: &[String]) -> crate::Result { Err("not yet".into()) }
+pub fn bench(_args: &[String]) -> crate::Result {
+    Err("not yet".into())
+}

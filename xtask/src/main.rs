@@ -90,7 +90,16 @@ fn run() -> Result {
     web(false)?;
     section("serving on http://127.0.0.1:8080 (Ctrl-C stops)");
     let mut cmd = cargo();
-    cmd.args(["run", "--release", "-p", "api", "--bin", "home-inventory-backend", "--", "serve"]);
+    cmd.args([
+        "run",
+        "--release",
+        "-p",
+        "api",
+        "--bin",
+        "home-inventory-backend",
+        "--",
+        "serve",
+    ]);
     if env::var_os("STATIC_DIR").is_none() {
         cmd.env("STATIC_DIR", root().join("web/dist"));
     }
@@ -102,9 +111,23 @@ fn test(args: &[String]) -> Result {
     section("formatting");
     exec(cargo().args(["fmt", "--all", "--", "--check"]))?;
     section("lints");
-    exec(cargo().args(["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]))?;
     exec(cargo().args([
-        "clippy", "-p", "web", "--target", "wasm32-unknown-unknown", "--", "-D", "warnings",
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
+    exec(cargo().args([
+        "clippy",
+        "-p",
+        "web",
+        "--target",
+        "wasm32-unknown-unknown",
+        "--",
+        "-D",
+        "warnings",
     ]))
     .or_else(|e| {
         tools::ensure_wasm_target()?;
@@ -139,7 +162,8 @@ fn web(release: bool) -> Result<PathBuf> {
 }
 
 fn report_wasm_size(dist: &Path) -> Result {
-    let entries = std::fs::read_dir(dist).map_err(|e| format!("reading {}: {e}", dist.display()))?;
+    let entries =
+        std::fs::read_dir(dist).map_err(|e| format!("reading {}: {e}", dist.display()))?;
     for entry in entries.flatten() {
         let path = entry.path();
         if path.extension().is_some_and(|e| e == "wasm") {
@@ -185,14 +209,18 @@ fn infrastructure_tests() -> Result {
 
 fn lambda() -> Result {
     let path = tools::ensure_cargo_lambda()?;
-    exec(
-        cargo()
-            .env("PATH", &path)
-            .args([
-                "lambda", "build", "--release", "--arm64", "--output-format", "zip", "-p", "api",
-                "--bin", "home-inventory-backend",
-            ]),
-    )?;
+    exec(cargo().env("PATH", &path).args([
+        "lambda",
+        "build",
+        "--release",
+        "--arm64",
+        "--output-format",
+        "zip",
+        "-p",
+        "api",
+        "--bin",
+        "home-inventory-backend",
+    ]))?;
     let zip = root().join("target/lambda/home-inventory-backend/bootstrap.zip");
     let size = std::fs::metadata(&zip)
         .map_err(|e| format!("{}: {e}", zip.display()))?

@@ -28,10 +28,10 @@ fn locked_version(package: &str) -> Result<String> {
     let lock = std::fs::read_to_string(root().join("Cargo.lock")).map_err(|e| e.to_string())?;
     let mut lines = lock.lines();
     while let Some(line) = lines.next() {
-        if line == format!("name = \"{package}\"") {
-            if let Some(v) = lines.next().and_then(|l| l.strip_prefix("version = ")) {
-                return Ok(v.trim_matches('"').to_string());
-            }
+        if line == format!("name = \"{package}\"")
+            && let Some(v) = lines.next().and_then(|l| l.strip_prefix("version = "))
+        {
+            return Ok(v.trim_matches('"').to_string());
         }
     }
     Err(format!("{package} is not in Cargo.lock"))
@@ -52,7 +52,8 @@ pub fn ensure_web_tools() -> Result<OsString> {
         exec(cargo().args(["install", "trunk", "--locked", "--version", TRUNK_VERSION]))?;
     }
     let bindgen = locked_version("wasm-bindgen")?;
-    if output("wasm-bindgen", &["--version"]).as_deref() != Some(&format!("wasm-bindgen {bindgen}")) {
+    if output("wasm-bindgen", &["--version"]).as_deref() != Some(&format!("wasm-bindgen {bindgen}"))
+    {
         exec(cargo().args(["install", "wasm-bindgen-cli", "--version", &bindgen]))?;
     }
     let tools = root().join("target/tools");
@@ -74,9 +75,9 @@ pub fn ensure_web_tools() -> Result<OsString> {
 
 fn prepend_path(dir: &Path) -> Result<OsString> {
     let mut paths = vec![dir.to_path_buf()];
-    if let Some(home) = env::var_os("CARGO_HOME").or_else(|| {
-        env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo").into_os_string())
-    }) {
+    if let Some(home) = env::var_os("CARGO_HOME")
+        .or_else(|| env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo").into_os_string()))
+    {
         paths.push(PathBuf::from(home).join("bin"));
     }
     paths.extend(env::split_paths(&env::var_os("PATH").unwrap_or_default()));
@@ -122,7 +123,10 @@ pub fn check_postgres() -> Result {
         println!("PostgreSQL answers: the store and API suites run on SQLite and PostgreSQL");
         Ok(())
     } else if env::var_os("CI").is_some() {
-        Err("CI expects PostgreSQL on 127.0.0.1:5432 (or TEST_DATABASE_URL), and none answers".into())
+        Err(
+            "CI expects PostgreSQL on 127.0.0.1:5432 (or TEST_DATABASE_URL), and none answers"
+                .into(),
+        )
     } else {
         println!("PostgreSQL does not answer: the suites run on SQLite only");
         Ok(())

@@ -6,8 +6,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use shared::{
-    Currency, Email, FieldErrors, HouseholdId, LoginRequest, Me, Membership, RegisterRequest,
-    User, UserId, UserResponse, check_password, parse_name,
+    Currency, Email, FieldErrors, HouseholdId, LoginRequest, Me, Membership, RegisterRequest, User,
+    UserId, UserResponse, check_password, parse_name,
 };
 
 use crate::AppState;
@@ -89,7 +89,11 @@ async fn register(
         Err(e) => return Err(e.into()),
     }
     let cookie = auth::start_session(&state, &user).await?;
-    Ok(with_cookie(StatusCode::CREATED, cookie, UserResponse { user }))
+    Ok(with_cookie(
+        StatusCode::CREATED,
+        cookie,
+        UserResponse { user },
+    ))
 }
 
 async fn login(
@@ -125,7 +129,11 @@ async fn login(
     };
     auth::clear_login_failures(&state, &email).await?;
     let cookie = auth::start_session(&state, &row.user).await?;
-    Ok(with_cookie(StatusCode::OK, cookie, UserResponse { user: row.user }))
+    Ok(with_cookie(
+        StatusCode::OK,
+        cookie,
+        UserResponse { user: row.user },
+    ))
 }
 
 async fn logout(State(state): State<AppState>, user: CurrentUser) -> ApiResult<Response> {

@@ -75,8 +75,14 @@ async fn create_household(
         version: 1,
         created_at: now(),
     };
-    state.store.create_household(&household, user.user.id).await?;
-    Ok(Tagged::created(household.version, household_dto(household, Role::Owner)))
+    state
+        .store
+        .create_household(&household, user.user.id)
+        .await?;
+    Ok(Tagged::created(
+        household.version,
+        household_dto(household, Role::Owner),
+    ))
 }
 
 async fn get_household(
@@ -85,7 +91,10 @@ async fn get_household(
     AppPath(hid): AppPath<HouseholdId>,
 ) -> ApiResult<Tagged<Household>> {
     let (household, role) = auth::member(&state, &user, hid).await?;
-    Ok(Tagged::ok(household.version, household_dto(household, role)))
+    Ok(Tagged::ok(
+        household.version,
+        household_dto(household, role),
+    ))
 }
 
 async fn update_household(

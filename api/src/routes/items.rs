@@ -26,17 +26,17 @@ const EDIT_ATTEMPTS: usize = 3;
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route(
-            "/households/{hid}/items",
-            get(list_items).post(create_item),
-        )
+        .route("/households/{hid}/items", get(list_items).post(create_item))
         .route(
             "/households/{hid}/items/{id}",
             get(get_item).patch(update_item).delete(delete_item),
         )
         .route("/households/{hid}/items/{id}/restore", post(restore_item))
         .route("/households/{hid}/items/{id}/history", get(item_history))
-        .route("/households/{hid}/trash", get(list_trash).delete(empty_trash))
+        .route(
+            "/households/{hid}/trash",
+            get(list_trash).delete(empty_trash),
+        )
         .route("/households/{hid}/trash/{id}", delete(purge_item))
 }
 
@@ -121,7 +121,10 @@ async fn create_item(
     };
     let activity = ActivityRow::new(hid, row.id, user.user.id, Action::Created, vec![], at);
     match state.store.insert_item(&row, &activity).await {
-        Ok(()) => Ok((StatusCode::CREATED, Tagged::created(1, item_dto(row, &tree)))),
+        Ok(()) => Ok((
+            StatusCode::CREATED,
+            Tagged::created(1, item_dto(row, &tree)),
+        )),
         // Two copies of one retried create raced: the first one won.
         Err(StoreError::Conflict(_)) if body.id.is_some() => {
             existing_item(&state, hid, row.id).await
@@ -135,13 +138,15 @@ async fn existing_item(
     hid: HouseholdId,
     id: ItemId,
 ) -> ApiResult<(StatusCode, Tagged<Item>)> {
-    let row = state
-        .store
-        .item(hid, id)
-        .await?
-        .ok_or_else(|| ApiError::Conflict("that id is already used by something else".into()))?;
+    let row =
+        state.store.item(hid, id).await?.ok_or_else(|| {
+            ApiError::Conflict("that id is already used by something else".into())
+        })?;
     let tree = Tree::load(state, hid).await?;
-    Ok((StatusCode::OK, Tagged::ok(row.version, item_dto(row, &tree))))
+    Ok((
+        StatusCode::OK,
+        Tagged::ok(row.version, item_dto(row, &tree)),
+    ))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -231,7 +236,12 @@ async fn list_items(
         tag: params
             .tag
             .as_deref()
-            .map(|t| t.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase())
+            .map(|t| {
+                t.split_whitespace()
+                    .collect::<Vec<_>>()
+                    .join(" ")
+                    .to_lowercase()
+            })
             .filter(|t| !t.is_empty()),
         sort,
         after,
@@ -336,7 +346,11 @@ async fn set_trashed(
     if !trashed {
         // Its location may have been deleted while it was in the trash.
         let tree = Tree::load(state, row.household_id).await?;
-        if next.fields.location_id.is_some_and(|l| tree.get(l).is_none()) {
+        if next
+            .fields
+            .location_id
+            .is_some_and(|l| tree.get(l).is_none())
+        {
             next.fields.location_id = None;
         }
     }

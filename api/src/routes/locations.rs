@@ -66,7 +66,9 @@ impl Tree {
         let mut path = Vec::new();
         let mut next = Some(id);
         while let Some(id) = next {
-            let Some(row) = self.by_id.get(&id) else { break };
+            let Some(row) = self.by_id.get(&id) else {
+                break;
+            };
             path.push(row.name.clone());
             next = row.parent_id;
             if path.len() > self.by_id.len() {
@@ -130,7 +132,10 @@ async fn list_locations(
     let (tree, counts) = tokio::try_join!(Tree::load(&state, hid), async {
         Ok::<_, ApiError>(state.store.location_item_counts(hid).await?)
     })?;
-    let mut items: Vec<Location> = tree.rows().map(|r| location_dto(&tree, r, &counts)).collect();
+    let mut items: Vec<Location> = tree
+        .rows()
+        .map(|r| location_dto(&tree, r, &counts))
+        .collect();
     items.sort_by(|a, b| {
         let key = |l: &Location| l.path.iter().map(|p| p.to_lowercase()).collect::<Vec<_>>();
         key(a).cmp(&key(b)).then(a.id.cmp(&b.id))
@@ -139,12 +144,7 @@ async fn list_locations(
 }
 
 /// Checks that `parent` exists and that putting `id` under it keeps the tree a tree.
-fn check_parent(
-    tree: &Tree,
-    id: LocationId,
-    parent: Option<LocationId>,
-    errors: &mut FieldErrors,
-) {
+fn check_parent(tree: &Tree, id: LocationId, parent: Option<LocationId>, errors: &mut FieldErrors) {
     let Some(parent) = parent else { return };
     if tree.get(parent).is_none() {
         errors.insert(
@@ -182,7 +182,9 @@ async fn create_location(
             Some(owner) if owner == hid => {
                 let tree = Tree::load(&state, hid).await?;
                 let counts = state.store.location_item_counts(hid).await?;
-                let row = tree.get(id).ok_or_else(|| ApiError::not_found("location"))?;
+                let row = tree
+                    .get(id)
+                    .ok_or_else(|| ApiError::not_found("location"))?;
                 let dto = location_dto(&tree, row, &counts);
                 return Ok((StatusCode::OK, Tagged::ok(dto.version, dto)));
             }
@@ -248,7 +250,9 @@ async fn get_location(
 ) -> ApiResult<Tagged<Location>> {
     auth::member(&state, &user, hid).await?;
     let tree = Tree::load(&state, hid).await?;
-    let row = tree.get(id).ok_or_else(|| ApiError::not_found("location"))?;
+    let row = tree
+        .get(id)
+        .ok_or_else(|| ApiError::not_found("location"))?;
     let counts = state.store.location_item_counts(hid).await?;
     let dto = location_dto(&tree, row, &counts);
     Ok(Tagged::ok(dto.version, dto))

@@ -12,17 +12,15 @@ pub mod locations;
 pub mod tags;
 
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .merge(health::router())
-        .nest(
-            "/v1",
-            Router::new()
-                .merge(accounts::router())
-                .merge(households::router())
-                .merge(locations::router())
-                .merge(items::router())
-                .merge(tags::router()),
-        )
+    Router::new().merge(health::router()).nest(
+        "/v1",
+        Router::new()
+            .merge(accounts::router())
+            .merge(households::router())
+            .merge(locations::router())
+            .merge(items::router())
+            .merge(tags::router()),
+    )
 }
 
 /// A list's `limit`: 1 to 200, 50 when absent.

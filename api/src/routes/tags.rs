@@ -1,6 +1,5 @@
 //! Tags and the household's totals.
 
-
 use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};

@@ -85,7 +85,10 @@ mod tests {
         let sql = "-- a comment; with a semicolon\nCREATE TABLE a (x text DEFAULT ';');\n\nCREATE INDEX b ON a (x);";
         assert_eq!(
             statements(sql),
-            vec!["CREATE TABLE a (x text DEFAULT ';')", "CREATE INDEX b ON a (x)"]
+            vec![
+                "CREATE TABLE a (x text DEFAULT ';')",
+                "CREATE INDEX b ON a (x)"
+            ]
         );
     }
 
@@ -99,7 +102,10 @@ mod tests {
             dsql_statement("CREATE UNIQUE INDEX u ON t (a)"),
             "CREATE UNIQUE INDEX ASYNC u ON t (a)"
         );
-        assert_eq!(dsql_statement("CREATE TABLE t (a text)"), "CREATE TABLE t (a text)");
+        assert_eq!(
+            dsql_statement("CREATE TABLE t (a text)"),
+            "CREATE TABLE t (a text)"
+        );
     }
 
     /// Every postgres migration must run on Aurora DSQL.
@@ -121,8 +127,14 @@ mod tests {
             ("TEMPORARY", "temporary tables"),
             ("EXTENSION", "extensions"),
             ("SAVEPOINT", "savepoints"),
-            ("BEGIN", "explicit transactions: the runner makes one per statement"),
-            ("COMMIT", "explicit transactions: the runner makes one per statement"),
+            (
+                "BEGIN",
+                "explicit transactions: the runner makes one per statement",
+            ),
+            (
+                "COMMIT",
+                "explicit transactions: the runner makes one per statement",
+            ),
             ("USING GIN", "GIN indexes"),
             ("USING GIST", "GiST indexes"),
             ("TSVECTOR", "full-text columns"),
@@ -138,8 +150,7 @@ mod tests {
                         upper.contains(word)
                     } else {
                         words.iter().any(|w| {
-                            w.trim_matches(|c: char| !c.is_ascii_alphanumeric() && c != '_')
-                                == word
+                            w.trim_matches(|c: char| !c.is_ascii_alphanumeric() && c != '_') == word
                         })
                     };
                     assert!(
@@ -164,8 +175,14 @@ mod tests {
                         migration.version
                     );
                 }
-                if upper.starts_with("INSERT") || upper.starts_with("UPDATE") || upper.starts_with("DELETE") {
-                    panic!("{}: data changes don't belong with DDL: {statement}", migration.version);
+                if upper.starts_with("INSERT")
+                    || upper.starts_with("UPDATE")
+                    || upper.starts_with("DELETE")
+                {
+                    panic!(
+                        "{}: data changes don't belong with DDL: {statement}",
+                        migration.version
+                    );
                 }
             }
         }

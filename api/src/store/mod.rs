@@ -193,7 +193,9 @@ impl Cursor {
         let key = match sort {
             ItemSort::Newest | ItemSort::Oldest => CursorKey::Time(micros(item.created_at)),
             ItemSort::Updated => CursorKey::Time(micros(item.updated_at)),
-            ItemSort::Deleted => CursorKey::Time(micros(item.deleted_at.unwrap_or(item.updated_at))),
+            ItemSort::Deleted => {
+                CursorKey::Time(micros(item.deleted_at.unwrap_or(item.updated_at)))
+            }
             ItemSort::Name => CursorKey::Text(item.fields.name.to_lowercase()),
         };
         Self {
@@ -275,8 +277,11 @@ pub trait Store: Send + Sync + 'static {
         token_hash: &[u8],
         now: OffsetDateTime,
     ) -> StoreResult<Option<(SessionRow, User)>>;
-    async fn extend_session(&self, token_hash: &[u8], expires_at: OffsetDateTime)
-    -> StoreResult<()>;
+    async fn extend_session(
+        &self,
+        token_hash: &[u8],
+        expires_at: OffsetDateTime,
+    ) -> StoreResult<()>;
     async fn delete_session(&self, token_hash: &[u8]) -> StoreResult<()>;
     async fn record_login_failure(&self, key: &str, at: OffsetDateTime) -> StoreResult<()>;
     async fn login_failures_since(&self, key: &str, since: OffsetDateTime) -> StoreResult<i64>;
@@ -285,7 +290,8 @@ pub trait Store: Send + Sync + 'static {
     // ------------------------------------------------------------ households
     async fn create_household(&self, household: &HouseholdRow, owner: UserId) -> StoreResult<()>;
     /// Adds a user to a household, or changes their role there.
-    async fn set_member(&self, household: HouseholdId, user: UserId, role: Role) -> StoreResult<()>;
+    async fn set_member(&self, household: HouseholdId, user: UserId, role: Role)
+    -> StoreResult<()>;
     async fn households_of(&self, user: UserId) -> StoreResult<Vec<(HouseholdRow, Role)>>;
     async fn membership(
         &self,
@@ -293,8 +299,11 @@ pub trait Store: Send + Sync + 'static {
         user: UserId,
     ) -> StoreResult<Option<(HouseholdRow, Role)>>;
     /// `Stale` unless the stored version is `expected_version`; bumps the version.
-    async fn update_household(&self, household: &HouseholdRow, expected_version: i64)
-    -> StoreResult<()>;
+    async fn update_household(
+        &self,
+        household: &HouseholdRow,
+        expected_version: i64,
+    ) -> StoreResult<()>;
 
     // ------------------------------------------------------------ locations
     async fn locations(&self, household: HouseholdId) -> StoreResult<Vec<LocationRow>>;
@@ -307,8 +316,11 @@ pub trait Store: Send + Sync + 'static {
     /// `Conflict` when the id exists.
     async fn insert_location(&self, location: &LocationRow) -> StoreResult<()>;
     /// `Stale` unless the stored version is `expected_version`; bumps the version.
-    async fn update_location(&self, location: &LocationRow, expected_version: i64)
-    -> StoreResult<()>;
+    async fn update_location(
+        &self,
+        location: &LocationRow,
+        expected_version: i64,
+    ) -> StoreResult<()>;
     /// `Conflict` while it holds live items or other locations.
     async fn delete_location(&self, household: HouseholdId, id: LocationId) -> StoreResult<()>;
 
@@ -326,8 +338,11 @@ pub trait Store: Send + Sync + 'static {
         expected_version: i64,
         activity: &ActivityRow,
     ) -> StoreResult<()>;
-    async fn list_items(&self, household: HouseholdId, query: &ItemQuery)
-    -> StoreResult<Vec<ItemRow>>;
+    async fn list_items(
+        &self,
+        household: HouseholdId,
+        query: &ItemQuery,
+    ) -> StoreResult<Vec<ItemRow>>;
     /// Deletes trashed items for good, at most `limit` of them per call; the number deleted.
     async fn purge_trash(
         &self,
@@ -347,8 +362,7 @@ pub async fn open(database_url: &str) -> anyhow::Result<DynStore> {
     if let Some(path) = database_url.strip_prefix("sqlite:") {
         let store = sqlite::SqliteStore::open(path).await?;
         Ok(Arc::new(store))
-    } else if database_url.starts_with("postgres://") || database_url.starts_with("postgresql://")
-    {
+    } else if database_url.starts_with("postgres://") || database_url.starts_with("postgresql://") {
         let store = postgres::PgStore::connect(database_url).await?;
         store.migrate().await?;
         Ok(Arc::new(store))

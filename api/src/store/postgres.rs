@@ -8,16 +8,16 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use async_trait::async_trait;
+use deadpool_postgres::GenericClient;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use shared::{
     Activity, Actor, Currency, Day, HouseholdId, ItemFields, ItemId, LocationId, Money, Role,
     TagCount, User, UserId,
 };
 use time::OffsetDateTime;
+use tokio_postgres::Row;
 use tokio_postgres::error::SqlState;
 use tokio_postgres::types::ToSql;
-use deadpool_postgres::GenericClient;
-use tokio_postgres::Row;
 use uuid::Uuid;
 
 use super::sqlite::{describe_contents, sort_column};
@@ -45,10 +45,14 @@ fn pool_error(e: deadpool_postgres::PoolError) -> StoreError {
 
 /// Whether a failed transaction may succeed if tried again.
 fn is_retryable(e: &StoreError) -> bool {
-    let StoreError::Other(e) = e else { return false };
+    let StoreError::Other(e) = e else {
+        return false;
+    };
     e.downcast_ref::<tokio_postgres::Error>()
         .and_then(|e| e.code())
-        .is_some_and(|c| *c == SqlState::T_R_SERIALIZATION_FAILURE || *c == SqlState::T_R_DEADLOCK_DETECTED)
+        .is_some_and(|c| {
+            *c == SqlState::T_R_SERIALIZATION_FAILURE || *c == SqlState::T_R_DEADLOCK_DETECTED
+        })
 }
 
 /// Exponential backoff with full jitter: up to 10 ms, 20 ms, 40 ms, … capped at 1 s.
@@ -86,7 +90,7 @@ macro_rules! write_tx {
                 Err(e) if is_retryable(&e) => {
                     break Err(StoreError::Conflict(
                         "the change collided with other changes too often; try again".into(),
-                    ))
+                    ));
                 }
                 other => break other,
             }
@@ -173,7 +177,9 @@ fn household_from(r: &Row) -> StoreResult<HouseholdRow> {
 }
 
 fn role_from(r: &Row) -> StoreResult<Role> {
-    r.get::<_, &str>("role").parse().map_err(|e: String| anyhow::anyhow!(e).into())
+    r.get::<_, &str>("role")
+        .parse()
+        .map_err(|e: String| anyhow::anyhow!(e).into())
 }
 
 fn location_from(r: &Row) -> LocationRow {
@@ -195,7 +201,10 @@ const ITEM_COLUMNS: &str = "id, household_id, name, description, location_id, qu
      custom_fields, version, created_at, updated_at, deleted_at";
 
 fn money_from(r: &Row, amount: &str, currency: &str) -> StoreResult<Option<Money>> {
-    match (r.get::<_, Option<i64>>(amount), r.get::<_, Option<&str>>(currency)) {
+    match (
+        r.get::<_, Option<i64>>(amount),
+        r.get::<_, Option<&str>>(currency),
+    ) {
         (Some(amount_minor), Some(currency)) => Ok(Some(Money {
             amount_minor,
             currency: Currency::parse(currency).map_err(|e| anyhow::anyhow!(e))?,
@@ -257,10 +266,32 @@ async fn write_item(
     let name_lower = f.name.to_lowercase();
     let search = item.search_text();
     let mut params: Vec<&(dyn ToSql + Sync)> = vec![
-        &id, &hid, &f.name, &f.description, &location, &f.quantity, &tags, &f.brand, &f.model,
-        &f.serial_number, &f.barcode, &purchase_date, &pp_amount, &pp_currency, &f.purchased_from,
-        &ev_amount, &ev_currency, &warranty, &f.notes, &custom, &item.version, &item.created_at,
-        &item.updated_at, &item.deleted_at, &name_lower, &search,
+        &id,
+        &hid,
+        &f.name,
+        &f.description,
+        &location,
+        &f.quantity,
+        &tags,
+        &f.brand,
+        &f.model,
+        &f.serial_number,
+        &f.barcode,
+        &purchase_date,
+        &pp_amount,
+        &pp_currency,
+        &f.purchased_from,
+        &ev_amount,
+        &ev_currency,
+        &warranty,
+        &f.notes,
+        &custom,
+        &item.version,
+        &item.created_at,
+        &item.updated_at,
+        &item.deleted_at,
+        &name_lower,
+        &search,
     ];
     let changed = match &expected_version {
         None => {
@@ -329,7 +360,11 @@ async fn write_activity(tx: &impl GenericClient, a: &ActivityRow) -> StoreResult
     Ok(())
 }
 
-async fn insert_household(tx: &impl GenericClient, h: &HouseholdRow, owner: UserId) -> StoreResult<()> {
+async fn insert_household(
+    tx: &impl GenericClient,
+    h: &HouseholdRow,
+    owner: UserId,
+) -> StoreResult<()> {
     // Re-running after a retried commit must not fail: the id is the application's.
     tx.execute(
         "INSERT INTO households (id, name, currency, version, created_at) VALUES ($1, $2, $3, $4, $5) \
@@ -456,7 +491,11 @@ impl Store for PgStore {
         }))
     }
 
-    async fn extend_session(&self, token_hash: &[u8], expires_at: OffsetDateTime) -> StoreResult<()> {
+    async fn extend_session(
+        &self,
+        token_hash: &[u8],
+        expires_at: OffsetDateTime,
+    ) -> StoreResult<()> {
         write_tx!(self, |tx| {
             tx.execute(
                 "UPDATE sessions SET expires_at = $2 WHERE token_hash = $1",
@@ -515,7 +554,12 @@ impl Store for PgStore {
         write_tx!(self, |tx| { insert_household(&tx, household, owner).await })
     }
 
-    async fn set_member(&self, household: HouseholdId, user: UserId, role: Role) -> StoreResult<()> {
+    async fn set_member(
+        &self,
+        household: HouseholdId,
+        user: UserId,
+        role: Role,
+    ) -> StoreResult<()> {
         let at = now();
         write_tx!(self, |tx| {
             tx.execute(
@@ -560,7 +604,8 @@ impl Store for PgStore {
             )
             .await
             .map_err(pg)?;
-        row.map(|r| Ok((household_from(&r)?, role_from(&r)?))).transpose()
+        row.map(|r| Ok((household_from(&r)?, role_from(&r)?)))
+            .transpose()
     }
 
     async fn update_household(&self, h: &HouseholdRow, expected_version: i64) -> StoreResult<()> {
@@ -572,7 +617,11 @@ impl Store for PgStore {
                 )
                 .await
                 .map_err(pg)?;
-            if changed == 1 { Ok(()) } else { Err(StoreError::Stale) }
+            if changed == 1 {
+                Ok(())
+            } else {
+                Err(StoreError::Stale)
+            }
         })
     }
 
@@ -612,7 +661,10 @@ impl Store for PgStore {
     async fn location_owner(&self, id: LocationId) -> StoreResult<Option<HouseholdId>> {
         let client = self.client().await?;
         let row = client
-            .query_opt("SELECT household_id FROM locations WHERE id = $1", &[&id.as_uuid()])
+            .query_opt(
+                "SELECT household_id FROM locations WHERE id = $1",
+                &[&id.as_uuid()],
+            )
             .await
             .map_err(pg)?;
         Ok(row.map(|r| r.get::<_, Uuid>(0).into()))
@@ -659,7 +711,11 @@ impl Store for PgStore {
                 )
                 .await
                 .map_err(pg)?;
-            if changed == 1 { Ok(()) } else { Err(StoreError::Stale) }
+            if changed == 1 {
+                Ok(())
+            } else {
+                Err(StoreError::Stale)
+            }
         })
     }
 
@@ -686,17 +742,27 @@ impl Store for PgStore {
                 return Err(StoreError::Conflict(describe_contents(items, children)));
             }
             let deleted = tx
-                .execute("DELETE FROM locations WHERE household_id = $1 AND id = $2", &[&hid, &lid])
+                .execute(
+                    "DELETE FROM locations WHERE household_id = $1 AND id = $2",
+                    &[&hid, &lid],
+                )
                 .await
                 .map_err(pg)?;
-            if deleted == 1 { Ok(()) } else { Err(StoreError::NotFound) }
+            if deleted == 1 {
+                Ok(())
+            } else {
+                Err(StoreError::NotFound)
+            }
         })
     }
 
     async fn item_owner(&self, id: ItemId) -> StoreResult<Option<HouseholdId>> {
         let client = self.client().await?;
         let row = client
-            .query_opt("SELECT household_id FROM items WHERE id = $1", &[&id.as_uuid()])
+            .query_opt(
+                "SELECT household_id FROM items WHERE id = $1",
+                &[&id.as_uuid()],
+            )
             .await
             .map_err(pg)?;
         Ok(row.map(|r| r.get::<_, Uuid>(0).into()))
@@ -766,12 +832,18 @@ impl Store for PgStore {
             ));
         }
         let (column, desc) = sort_column(q.sort);
-        let collate = if q.sort == ItemSort::Name { " COLLATE \"C\"" } else { "" };
+        let collate = if q.sort == ItemSort::Name {
+            " COLLATE \"C\""
+        } else {
+            ""
+        };
         let cmp = if desc { "<" } else { ">" };
         if let Some(cursor) = &q.after {
             match cursor.text_key() {
                 Some(key) => params.push(Box::new(key.to_string())),
-                None => params.push(Box::new(cursor.time_key().unwrap_or(OffsetDateTime::UNIX_EPOCH))),
+                None => params.push(Box::new(
+                    cursor.time_key().unwrap_or(OffsetDateTime::UNIX_EPOCH),
+                )),
             }
             let key = params.len();
             params.push(Box::new(cursor.id.as_uuid()));

@@ -154,13 +154,15 @@ fn micros(t: OffsetDateTime) -> i64 {
 }
 
 fn from_micros(v: i64) -> rusqlite::Result<OffsetDateTime> {
-    OffsetDateTime::from_unix_timestamp_nanos(i128::from(v) * 1_000)
-        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Integer, e.into()))
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(v) * 1_000).map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Integer, e.into())
+    })
 }
 
 fn uuid_of(s: String) -> rusqlite::Result<Uuid> {
-    Uuid::parse_str(&s)
-        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, e.into()))
+    Uuid::parse_str(&s).map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, e.into())
+    })
 }
 
 fn opt_uuid(s: Option<String>) -> rusqlite::Result<Option<Uuid>> {
@@ -214,7 +216,8 @@ fn money_of(amount: Option<i64>, currency: Option<String>) -> rusqlite::Result<O
 }
 
 fn day_of(raw: Option<String>) -> rusqlite::Result<Option<Day>> {
-    raw.map(|s| s.parse::<Day>().map_err(conversion)).transpose()
+    raw.map(|s| s.parse::<Day>().map_err(conversion))
+        .transpose()
 }
 
 fn item_from(row: &Row<'_>) -> rusqlite::Result<ItemRow> {
@@ -244,7 +247,10 @@ fn item_from(row: &Row<'_>) -> rusqlite::Result<ItemRow> {
         version: row.get(20)?,
         created_at: from_micros(row.get(21)?)?,
         updated_at: from_micros(row.get(22)?)?,
-        deleted_at: row.get::<_, Option<i64>>(23)?.map(from_micros).transpose()?,
+        deleted_at: row
+            .get::<_, Option<i64>>(23)?
+            .map(from_micros)
+            .transpose()?,
     })
 }
 
@@ -304,8 +310,11 @@ fn write_item(tx: &Transaction<'_>, item: &ItemRow, insert: bool) -> StoreResult
         .execute(rusqlite::params_from_iter(values.iter()))
         .map_err(db)?;
     if changed == 1 {
-        tx.execute("DELETE FROM item_tags WHERE item_id = ?1", [item.id.to_string()])
-            .map_err(db)?;
+        tx.execute(
+            "DELETE FROM item_tags WHERE item_id = ?1",
+            [item.id.to_string()],
+        )
+        .map_err(db)?;
         let mut insert_tag = tx
             .prepare_cached(
                 "INSERT INTO item_tags (item_id, name_lower, household_id, name) VALUES (?1, ?2, ?3, ?4)",
@@ -473,7 +482,11 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn extend_session(&self, token_hash: &[u8], expires_at: OffsetDateTime) -> StoreResult<()> {
+    async fn extend_session(
+        &self,
+        token_hash: &[u8],
+        expires_at: OffsetDateTime,
+    ) -> StoreResult<()> {
         let token_hash = token_hash.to_vec();
         self.write(move |tx| {
             tx.execute(
@@ -534,10 +547,16 @@ impl Store for SqliteStore {
 
     async fn create_household(&self, household: &HouseholdRow, owner: UserId) -> StoreResult<()> {
         let household = household.clone();
-        self.write(move |tx| insert_household(tx, &household, owner)).await
+        self.write(move |tx| insert_household(tx, &household, owner))
+            .await
     }
 
-    async fn set_member(&self, household: HouseholdId, user: UserId, role: Role) -> StoreResult<()> {
+    async fn set_member(
+        &self,
+        household: HouseholdId,
+        user: UserId,
+        role: Role,
+    ) -> StoreResult<()> {
         self.write(move |tx| {
             tx.execute(
                 "INSERT INTO members (household_id, user_id, role, created_at) VALUES (?1, ?2, ?3, ?4) \
@@ -560,7 +579,9 @@ impl Store for SqliteStore {
                 )
                 .map_err(db)?;
             let rows = stmt
-                .query_map([user.to_string()], |r| Ok((household_from(r)?, role_of(r.get(5)?)?)))
+                .query_map([user.to_string()], |r| {
+                    Ok((household_from(r)?, role_of(r.get(5)?)?))
+                })
                 .map_err(db)?;
             rows.collect::<rusqlite::Result<_>>().map_err(db)
         })
@@ -640,9 +661,11 @@ impl Store for SqliteStore {
 
     async fn location_owner(&self, id: LocationId) -> StoreResult<Option<HouseholdId>> {
         self.read(move |c| {
-            c.query_row("SELECT household_id FROM locations WHERE id = ?1", [id.to_string()], |r| {
-                Ok(HouseholdId::from(uuid_of(r.get(0)?)?))
-            })
+            c.query_row(
+                "SELECT household_id FROM locations WHERE id = ?1",
+                [id.to_string()],
+                |r| Ok(HouseholdId::from(uuid_of(r.get(0)?)?)),
+            )
             .optional()
             .map_err(db)
         })
@@ -726,9 +749,11 @@ impl Store for SqliteStore {
 
     async fn item_owner(&self, id: ItemId) -> StoreResult<Option<HouseholdId>> {
         self.read(move |c| {
-            c.query_row("SELECT household_id FROM items WHERE id = ?1", [id.to_string()], |r| {
-                Ok(HouseholdId::from(uuid_of(r.get(0)?)?))
-            })
+            c.query_row(
+                "SELECT household_id FROM items WHERE id = ?1",
+                [id.to_string()],
+                |r| Ok(HouseholdId::from(uuid_of(r.get(0)?)?)),
+            )
             .optional()
             .map_err(db)
         })
@@ -842,16 +867,26 @@ impl Store for SqliteStore {
                     )
                     .map_err(db)?;
                 let rows = stmt
-                    .query_map(params![hid, only.map(|i| i.to_string()), limit as i64], |r| r.get(0))
+                    .query_map(
+                        params![hid, only.map(|i| i.to_string()), limit as i64],
+                        |r| r.get(0),
+                    )
                     .map_err(db)?;
                 rows.collect::<rusqlite::Result<_>>().map_err(db)?
             };
             for id in &ids {
-                tx.execute("DELETE FROM item_tags WHERE item_id = ?1", [id]).map_err(db)?;
-                tx.execute("DELETE FROM activity WHERE household_id = ?1 AND item_id = ?2", [&hid, id])
+                tx.execute("DELETE FROM item_tags WHERE item_id = ?1", [id])
                     .map_err(db)?;
-                tx.execute("DELETE FROM items WHERE household_id = ?1 AND id = ?2", [&hid, id])
-                    .map_err(db)?;
+                tx.execute(
+                    "DELETE FROM activity WHERE household_id = ?1 AND item_id = ?2",
+                    [&hid, id],
+                )
+                .map_err(db)?;
+                tx.execute(
+                    "DELETE FROM items WHERE household_id = ?1 AND id = ?2",
+                    [&hid, id],
+                )
+                .map_err(db)?;
             }
             Ok(ids.len())
         })
@@ -988,9 +1023,7 @@ pub(crate) fn sort_column(sort: ItemSort) -> (&'static str, bool) {
 
 /// Why a location can't be deleted yet, for people.
 pub(crate) fn describe_contents(items: i64, children: i64) -> String {
-    let plural = |n: i64, one: &str, many: &str| {
-        format!("{n} {}", if n == 1 { one } else { many })
-    };
+    let plural = |n: i64, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
     let what = match (items > 0, children > 0) {
         (true, true) => format!(
             "{} and {}",

@@ -134,11 +134,16 @@ impl Drop for TestDb {
         };
         let url = admin_url();
         let _ = std::thread::spawn(move || {
-            let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
+            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
                 return;
             };
             rt.block_on(async move {
-                if let Ok((client, conn)) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await {
+                if let Ok((client, conn)) =
+                    tokio_postgres::connect(&url, tokio_postgres::NoTls).await
+                {
                     tokio::spawn(conn);
                     let _ = client
                         .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
@@ -153,8 +158,8 @@ impl Drop for TestDb {
 pub struct TestApp {
     pub router: Router,
     pub store: DynStore,
-    pub db: TestDb,
-    pub backend: Backend,
+    /// Kept for as long as the app: dropping it removes the database.
+    _db: TestDb,
 }
 
 pub struct TestResponse {
@@ -214,8 +219,7 @@ pub async fn spawn_app_with(backend: Backend, configure: impl FnOnce(&mut Config
     TestApp {
         router,
         store,
-        db,
-        backend,
+        _db: db,
     }
 }
 
@@ -282,28 +286,37 @@ impl TestApp {
         }
     }
 
-    pub async fn get(&self, path: &str, who: &Person) -> TestResponse {
-        self.request(Method::GET, path, Some(&who.token), None, &[]).await
-    }
-
-    pub async fn post(&self, path: &str, who: &Person, body: Value) -> TestResponse {
-        self.request(Method::POST, path, Some(&who.token), Some(body), &[])
+    pub async fn get(&self, path: impl Into<String>, who: &Person) -> TestResponse {
+        let path = path.into();
+        self.request(Method::GET, &path, Some(&who.token), None, &[])
             .await
     }
 
-    pub async fn patch(&self, path: &str, who: &Person, body: Value) -> TestResponse {
-        self.request(Method::PATCH, path, Some(&who.token), Some(body), &[])
+    pub async fn post(&self, path: impl Into<String>, who: &Person, body: Value) -> TestResponse {
+        let path = path.into();
+        self.request(Method::POST, &path, Some(&who.token), Some(body), &[])
             .await
     }
 
-    pub async fn delete(&self, path: &str, who: &Person) -> TestResponse {
-        self.request(Method::DELETE, path, Some(&who.token), None, &[])
+    pub async fn patch(&self, path: impl Into<String>, who: &Person, body: Value) -> TestResponse {
+        let path = path.into();
+        self.request(Method::PATCH, &path, Some(&who.token), Some(body), &[])
+            .await
+    }
+
+    pub async fn delete(&self, path: impl Into<String>, who: &Person) -> TestResponse {
+        let path = path.into();
+        self.request(Method::DELETE, &path, Some(&who.token), None, &[])
             .await
     }
 
     /// Registers a new account and returns it signed in.
     pub async fn register(&self, name: &str) -> Person {
-        let email = format!("{}-{}@example.com", name.to_lowercase(), uuid::Uuid::new_v4().simple());
+        let email = format!(
+            "{}-{}@example.com",
+            name.to_lowercase(),
+            uuid::Uuid::new_v4().simple()
+        );
         let response = self
             .request(
                 Method::POST,
@@ -325,7 +338,10 @@ impl TestApp {
                 .as_str()
                 .expect("a first household")
                 .to_string(),
-            user_id: me.body["user"]["id"].as_str().unwrap_or_default().to_string(),
+            user_id: me.body["user"]["id"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string(),
         }
     }
 

@@ -1,6 +1,8 @@
 //! API and store tests: one binary, each test on a fresh database, every test body run
 //! against SQLite and against PostgreSQL.
 
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+
 mod helpers;
 
 mod accounts;

@@ -80,7 +80,12 @@ async fn world(backend: Backend) -> World {
 }
 
 impl World {
-    async fn item(&self, name: &str, at: OffsetDateTime, edit: impl FnOnce(&mut CreateItem)) -> ItemRow {
+    async fn item(
+        &self,
+        name: &str,
+        at: OffsetDateTime,
+        edit: impl FnOnce(&mut CreateItem),
+    ) -> ItemRow {
         let mut body = CreateItem {
             name: Some(name.into()),
             ..Default::default()
@@ -142,7 +147,11 @@ impl World {
             ..row.clone()
         };
         self.store
-            .update_item(&next, row.version, &self.activity(row.id, Action::Deleted, t0()))
+            .update_item(
+                &next,
+                row.version,
+                &self.activity(row.id, Action::Deleted, t0()),
+            )
             .await
             .unwrap();
     }
@@ -154,7 +163,13 @@ async fn migrations_can_run_again_on_an_existing_database(backend: Backend) {
     // Opening runs the migrations again; the data stays.
     let again = w._db.store().await;
     let items = again
-        .list_items(w.household, &ItemQuery { limit: 10, ..Default::default() })
+        .list_items(
+            w.household,
+            &ItemQuery {
+                limit: 10,
+                ..Default::default()
+            },
+        )
         .await
         .unwrap();
     assert_eq!(items.len(), 1);
@@ -202,9 +217,24 @@ async fn sessions_end_when_they_expire_or_are_deleted(backend: Backend) {
     w.store.create_session(&session).await.unwrap();
     let (_, user) = w.store.session(&[1, 2, 3], now).await.unwrap().unwrap();
     assert_eq!(user.id, w.user);
-    assert!(w.store.session(&[1, 2, 3], now + Duration::hours(2)).await.unwrap().is_none());
-    w.store.extend_session(&[1, 2, 3], now + Duration::hours(3)).await.unwrap();
-    assert!(w.store.session(&[1, 2, 3], now + Duration::hours(2)).await.unwrap().is_some());
+    assert!(
+        w.store
+            .session(&[1, 2, 3], now + Duration::hours(2))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    w.store
+        .extend_session(&[1, 2, 3], now + Duration::hours(3))
+        .await
+        .unwrap();
+    assert!(
+        w.store
+            .session(&[1, 2, 3], now + Duration::hours(2))
+            .await
+            .unwrap()
+            .is_some()
+    );
     w.store.delete_session(&[1, 2, 3]).await.unwrap();
     assert!(w.store.session(&[1, 2, 3], now).await.unwrap().is_none());
 }
@@ -234,7 +264,13 @@ async fn an_item_keeps_every_field(backend: Backend) {
     let stored = w.store.item(w.household, row.id).await.unwrap().unwrap();
     assert_eq!(stored, row);
     // Another household sees nothing.
-    assert!(w.store.item(HouseholdId::new(), row.id).await.unwrap().is_none());
+    assert!(
+        w.store
+            .item(HouseholdId::new(), row.id)
+            .await
+            .unwrap()
+            .is_none()
+    );
     assert_eq!(w.store.item_owner(row.id).await.unwrap(), Some(w.household));
 }
 
@@ -265,11 +301,16 @@ async fn a_stale_version_is_refused_and_nothing_changes(backend: Backend) {
 
 async fn search_matches_substrings_of_every_searchable_field_regardless_of_case(backend: Backend) {
     let w = world(backend).await;
-    w.item("Kettle", t0(), |b| b.brand = Some("Smeg".into())).await;
-    w.item("Toaster", t0(), |b| b.serial_number = Some("XK-99".into())).await;
-    w.item("Blender", t0(), |b| b.notes = Some("Ça marche bien".into())).await;
-    w.item("Mixer", t0(), |b| b.tags = Some(vec!["Kitchen".into()])).await;
-    w.item("Radio", t0(), |b| b.barcode = Some("0123456".into())).await;
+    w.item("Kettle", t0(), |b| b.brand = Some("Smeg".into()))
+        .await;
+    w.item("Toaster", t0(), |b| b.serial_number = Some("XK-99".into()))
+        .await;
+    w.item("Blender", t0(), |b| b.notes = Some("Ça marche bien".into()))
+        .await;
+    w.item("Mixer", t0(), |b| b.tags = Some(vec!["Kitchen".into()]))
+        .await;
+    w.item("Radio", t0(), |b| b.barcode = Some("0123456".into()))
+        .await;
     w.item("100% wool rug", t0(), |_| {}).await;
     let search = |q: &str| ItemQuery {
         search: Some(q.to_lowercase()),
@@ -289,9 +330,19 @@ async fn paging_by_cursor_sees_every_item_once_while_new_items_arrive(backend: B
     let w = world(backend).await;
     for i in 0..25 {
         // Several items share a creation time: the id breaks the tie.
-        w.item(&format!("Item {i:02}"), t0() + Duration::seconds(i / 3), |_| {}).await;
+        w.item(
+            &format!("Item {i:02}"),
+            t0() + Duration::seconds(i / 3),
+            |_| {},
+        )
+        .await;
     }
-    for sort in [ItemSort::Newest, ItemSort::Oldest, ItemSort::Name, ItemSort::Updated] {
+    for sort in [
+        ItemSort::Newest,
+        ItemSort::Oldest,
+        ItemSort::Name,
+        ItemSort::Updated,
+    ] {
         let mut seen = Vec::new();
         let mut after = None;
         loop {
@@ -313,8 +364,12 @@ async fn paging_by_cursor_sees_every_item_once_while_new_items_arrive(backend: B
             }
             // New items arrive while someone pages through the first 25.
             if seen.len() < 25 {
-                w.item(&format!("New {sort:?} {}", seen.len()), OffsetDateTime::now_utc(), |_| {})
-                    .await;
+                w.item(
+                    &format!("New {sort:?} {}", seen.len()),
+                    OffsetDateTime::now_utc(),
+                    |_| {},
+                )
+                .await;
             }
             after = page.last().map(|r| Cursor::after(r, sort));
             seen.extend(page.into_iter().map(|r| r.fields.name));
@@ -325,7 +380,11 @@ async fn paging_by_cursor_sees_every_item_once_while_new_items_arrive(backend: B
         let mut unique = seen.clone();
         unique.sort();
         unique.dedup();
-        assert_eq!(unique.len(), seen.len(), "{sort:?} repeated an item: {seen:?}");
+        assert_eq!(
+            unique.len(),
+            seen.len(),
+            "{sort:?} repeated an item: {seen:?}"
+        );
         if sort == ItemSort::Name {
             let mut sorted = originals.clone();
             sorted.sort();
@@ -394,10 +453,24 @@ async fn a_location_with_items_or_children_cannot_be_deleted(backend: Backend) {
     let house = w.location("House", None).await;
     let attic = w.location("Attic", Some(house)).await;
     let box_ = w.item("Box", t0(), |b| b.location_id = Some(attic)).await;
-    let err = w.store.delete_location(w.household, house).await.unwrap_err();
-    assert!(matches!(&err, StoreError::Conflict(m) if m.contains("1 location")), "{err:?}");
-    let err = w.store.delete_location(w.household, attic).await.unwrap_err();
-    assert!(matches!(&err, StoreError::Conflict(m) if m.contains("1 item")), "{err:?}");
+    let err = w
+        .store
+        .delete_location(w.household, house)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, StoreError::Conflict(m) if m.contains("1 location")),
+        "{err:?}"
+    );
+    let err = w
+        .store
+        .delete_location(w.household, attic)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, StoreError::Conflict(m) if m.contains("1 item")),
+        "{err:?}"
+    );
     // A trashed item no longer holds its location.
     w.trash(&box_).await;
     w.store.delete_location(w.household, attic).await.unwrap();
@@ -411,15 +484,25 @@ async fn a_location_with_items_or_children_cannot_be_deleted(backend: Backend) {
 
 async fn tags_count_only_live_items(backend: Backend) {
     let w = world(backend).await;
-    w.item("A", t0(), |b| b.tags = Some(vec!["Garden".into(), "tools".into()])).await;
-    let b = w.item("B", t0(), |b| b.tags = Some(vec!["garden".into()])).await;
-    w.item("C", t0(), |b| b.tags = Some(vec!["Winter".into()])).await;
+    w.item("A", t0(), |b| {
+        b.tags = Some(vec!["Garden".into(), "tools".into()])
+    })
+    .await;
+    let b = w
+        .item("B", t0(), |b| b.tags = Some(vec!["garden".into()]))
+        .await;
+    w.item("C", t0(), |b| b.tags = Some(vec!["Winter".into()]))
+        .await;
     w.trash(&b).await;
     let tags = w.store.tags(w.household).await.unwrap();
     let shown: Vec<(String, i64)> = tags.into_iter().map(|t| (t.name, t.item_count)).collect();
     assert_eq!(
         shown,
-        vec![("Garden".into(), 1), ("tools".into(), 1), ("Winter".into(), 1)]
+        vec![
+            ("Garden".into(), 1),
+            ("tools".into(), 1),
+            ("Winter".into(), 1)
+        ]
     );
 }
 
@@ -427,19 +510,43 @@ async fn purging_the_trash_removes_items_their_tags_and_history(backend: Backend
     let w = world(backend).await;
     let mut trashed = Vec::new();
     for i in 0..5 {
-        let row = w.item(&format!("Old {i}"), t0(), |b| b.tags = Some(vec!["old".into()])).await;
+        let row = w
+            .item(&format!("Old {i}"), t0(), |b| {
+                b.tags = Some(vec!["old".into()])
+            })
+            .await;
         w.trash(&row).await;
         trashed.push(row);
     }
-    let keep = w.item("Keep", t0(), |b| b.tags = Some(vec!["old".into()])).await;
+    let keep = w
+        .item("Keep", t0(), |b| b.tags = Some(vec!["old".into()]))
+        .await;
     assert_eq!(w.store.purge_trash(w.household, None, 2).await.unwrap(), 2);
-    assert_eq!(w.store.purge_trash(w.household, Some(keep.id), 10).await.unwrap(), 0);
-    assert_eq!(w.store.purge_trash(w.household, None, 10).await.unwrap(), 3);
     assert_eq!(
-        w.list(ItemQuery { trashed: true, sort: ItemSort::Deleted, ..Default::default() }).await.len(),
+        w.store
+            .purge_trash(w.household, Some(keep.id), 10)
+            .await
+            .unwrap(),
         0
     );
-    assert!(w.store.history(w.household, trashed[0].id).await.unwrap().is_empty());
+    assert_eq!(w.store.purge_trash(w.household, None, 10).await.unwrap(), 3);
+    assert_eq!(
+        w.list(ItemQuery {
+            trashed: true,
+            sort: ItemSort::Deleted,
+            ..Default::default()
+        })
+        .await
+        .len(),
+        0
+    );
+    assert!(
+        w.store
+            .history(w.household, trashed[0].id)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     let tags = w.store.tags(w.household).await.unwrap();
     assert_eq!(tags.len(), 1);
     assert_eq!(tags[0].item_count, 1);
@@ -457,7 +564,14 @@ async fn history_lists_changes_newest_first_with_the_actor(backend: Backend) {
         .update_item(
             &next,
             1,
-            &ActivityRow::new(w.household, row.id, w.user, Action::Updated, vec!["brand".into()], later),
+            &ActivityRow::new(
+                w.household,
+                row.id,
+                w.user,
+                Action::Updated,
+                vec!["brand".into()],
+                later,
+            ),
         )
         .await
         .unwrap();
@@ -467,7 +581,13 @@ async fn history_lists_changes_newest_first_with_the_actor(backend: Backend) {
     assert_eq!(history[0].fields, vec!["brand"]);
     assert_eq!(history[0].actor.name, "Ann");
     assert_eq!(history[1].action, Action::Created);
-    assert!(w.store.history(HouseholdId::new(), row.id).await.unwrap().is_empty());
+    assert!(
+        w.store
+            .history(HouseholdId::new(), row.id)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 async fn stats_sum_values_by_location_and_tag(backend: Backend) {
@@ -486,7 +606,9 @@ async fn stats_sum_values_by_location_and_tag(backend: Backend) {
         b.tags = Some(vec!["car".into(), "winter".into()]);
     })
     .await;
-    let gone = w.item("Gone", t0(), |b| b.estimated_value = Some(usd(1_000_000))).await;
+    let gone = w
+        .item("Gone", t0(), |b| b.estimated_value = Some(usd(1_000_000)))
+        .await;
     w.trash(&gone).await;
     let stats = w.store.stats(w.household).await.unwrap();
     assert_eq!(stats.item_count, 2);
@@ -496,5 +618,8 @@ async fn stats_sum_values_by_location_and_tag(backend: Backend) {
     assert_eq!(stats.by_location, vec![(Some(garage), 2, 45_000)]);
     let mut by_tag = stats.by_tag.clone();
     by_tag.sort();
-    assert_eq!(by_tag, vec![("car".into(), 2, 45_000), ("winter".into(), 1, 40_000)]);
+    assert_eq!(
+        by_tag,
+        vec![("car".into(), 2, 45_000), ("winter".into(), 1, 40_000)]
+    );
 }
