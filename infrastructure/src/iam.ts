@@ -228,6 +228,8 @@ export function createGithubActions(args: {
                             "lambda:GetFunction",
                             "lambda:GetFunctionConfiguration",
                             "lambda:GetFunctionCodeSigningConfig",
+                            "lambda:GetFunctionConcurrency",
+                            "lambda:GetRuntimeManagementConfig",
                             "lambda:ListVersionsByFunction",
                             "lambda:ListTags",
                             "lambda:UpdateFunctionCode",
