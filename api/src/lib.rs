@@ -15,6 +15,7 @@ pub mod auth;
 pub mod config;
 pub mod error;
 pub mod extract;
+pub mod lambda;
 pub mod routes;
 pub mod store;
 pub mod web;

@@ -31,11 +31,7 @@ async fn main() -> anyhow::Result<()> {
     let config = Config::from_env()?;
     match command.as_str() {
         "serve" => serve(config).await,
-        "migrate" => {
-            store::open(config.database_url.expose_secret()).await?;
-            tracing::info!("the database schema is up to date");
-            Ok(())
-        }
+        "migrate" => migrate(&config).await,
         other => {
             eprintln!("unknown command {other:?}\n\n{USAGE}");
             std::process::exit(2);
@@ -43,12 +39,40 @@ async fn main() -> anyhow::Result<()> {
     }
 }
 
+async fn migrate(config: &Config) -> anyhow::Result<()> {
+    let url = config.database_url.expose_secret();
+    store::open(url).await?;
+    tracing::info!("the database schema is up to date");
+    if url.starts_with("dsql://") {
+        let arns: Vec<String> = std::env::var("DSQL_APP_ROLE_ARNS")
+            .unwrap_or_default()
+            .split(',')
+            .map(str::to_string)
+            .filter(|a| !a.trim().is_empty())
+            .collect();
+        if !arns.is_empty() {
+            let pg = store::postgres::PgStore::from_pool(store::dsql::pool(url)?, true);
+            pg.grant_app_role(&arns).await?;
+            tracing::info!(roles = arns.len(), "the app database role is mapped");
+        }
+    }
+    Ok(())
+}
+
 async fn serve(config: Config) -> anyhow::Result<()> {
+    let started = std::time::Instant::now();
     let store = store::open(config.database_url.expose_secret())
         .await
         .context("opening the database")?;
     let bind = config.bind;
     let state = AppState::new(config, store);
+    if api::lambda::is_lambda() {
+        tracing::info!(
+            init_ms = started.elapsed().as_millis() as u64,
+            "ready for Lambda events"
+        );
+        return api::lambda::run(app(state)).await;
+    }
     let listener = tokio::net::TcpListener::bind(bind)
         .await
         .with_context(|| format!("listening on {bind}"))?;

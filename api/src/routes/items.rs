@@ -16,13 +16,13 @@ use crate::AppState;
 use crate::auth::{self, CurrentUser};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{AppJson, AppPath, AppQuery, IfMatch, Tagged};
-use crate::store::{ActivityRow, Cursor, ItemQuery, ItemRow, ItemSort, StoreError, now};
+use crate::store::{ActivityRow, Cursor, ItemQuery, ItemRow, ItemSort, StoreError, backoff, now};
 
 /// Trashed items deleted for good per transaction (Aurora DSQL: ≤ 3,000 rows a transaction,
 /// and each item brings its tags and history along).
 const PURGE_CHUNK: usize = 200;
 /// Tries of an edit without `If-Match` that keeps meeting concurrent edits.
-const EDIT_ATTEMPTS: usize = 3;
+const EDIT_ATTEMPTS: u32 = 10;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -323,7 +323,9 @@ async fn update_item(
             Ok(()) => return Ok(Tagged::ok(next.version, item_dto(next, &tree))),
             // Without If-Match the caller asked to change these fields whatever else
             // changed: read again and reapply.
-            Err(StoreError::Stale) if if_match.is_none() && attempt < EDIT_ATTEMPTS => continue,
+            Err(StoreError::Stale) if if_match.is_none() && attempt < EDIT_ATTEMPTS => {
+                tokio::time::sleep(backoff(attempt)).await;
+            }
             Err(e) => return Err(e.into()),
         }
     }

@@ -15,6 +15,7 @@ use shared::{
 };
 use time::OffsetDateTime;
 
+pub mod dsql;
 pub mod migrate;
 pub mod postgres;
 pub mod sqlite;
@@ -366,6 +367,10 @@ pub async fn open(database_url: &str) -> anyhow::Result<DynStore> {
         let store = postgres::PgStore::connect(database_url).await?;
         store.migrate().await?;
         Ok(Arc::new(store))
+    } else if database_url.starts_with("dsql://") {
+        let store = postgres::PgStore::from_pool(dsql::pool(database_url)?, true);
+        store.migrate().await?;
+        Ok(Arc::new(store))
     } else {
         anyhow::bail!("DATABASE_URL must start with sqlite:, postgres:// or dsql://")
     }
@@ -376,4 +381,13 @@ pub(crate) fn now() -> OffsetDateTime {
     let now = OffsetDateTime::now_utc();
     now.replace_nanosecond(now.nanosecond() / 1_000 * 1_000)
         .unwrap_or(now)
+}
+
+/// Exponential backoff with full jitter before try number `attempt` (1-based) of something
+/// that collided: up to 10 ms, 20 ms, 40 ms, … capped at 1 s.
+pub fn backoff(attempt: u32) -> std::time::Duration {
+    let cap = 10u64.saturating_mul(1 << attempt.min(7)).min(1_000);
+    let mut bytes = [0u8; 8];
+    let _ = getrandom::fill(&mut bytes);
+    std::time::Duration::from_millis(u64::from_le_bytes(bytes) % (cap + 1))
 }

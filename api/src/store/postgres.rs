@@ -4,7 +4,7 @@
 //! failures (SQLSTATE 40001, DSQL's OC000/OC001) with jittered exponential backoff.
 
 use std::collections::HashMap;
-use std::time::Duration;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use anyhow::Context as _;
 use async_trait::async_trait;
@@ -29,6 +29,7 @@ const MAX_ATTEMPTS: u32 = 8;
 pub struct PgStore {
     pool: Pool,
     dsql: bool,
+    retries: AtomicU64,
 }
 
 fn pg(e: tokio_postgres::Error) -> StoreError {
@@ -55,14 +56,6 @@ fn is_retryable(e: &StoreError) -> bool {
         })
 }
 
-/// Exponential backoff with full jitter: up to 10 ms, 20 ms, 40 ms, … capped at 1 s.
-pub fn backoff(attempt: u32) -> Duration {
-    let cap = 10u64.saturating_mul(1 << attempt.min(7)).min(1_000);
-    let mut bytes = [0u8; 8];
-    let _ = getrandom::fill(&mut bytes);
-    Duration::from_millis(u64::from_le_bytes(bytes) % (cap + 1))
-}
-
 /// Runs `$body` in a transaction bound to `$tx`, committing it, and runs the whole again
 /// when the database reports a serialization failure. The body must be idempotent.
 macro_rules! write_tx {
@@ -72,7 +65,14 @@ macro_rules! write_tx {
             attempt += 1;
             let result: StoreResult<_> = async {
                 let mut client = $self.pool.get().await.map_err(pool_error)?;
-                let $tx = client.transaction().await.map_err(pg)?;
+                // Repeatable read: what Aurora DSQL gives every transaction, so conflicts
+                // surface (and are retried) the same way on PostgreSQL.
+                let $tx = client
+                    .build_transaction()
+                    .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
+                    .start()
+                    .await
+                    .map_err(pg)?;
                 let value = async {
                     let value: StoreResult<_> = $body;
                     value
@@ -84,6 +84,7 @@ macro_rules! write_tx {
             .await;
             match result {
                 Err(e) if attempt < MAX_ATTEMPTS && is_retryable(&e) => {
+                    $self.retries.fetch_add(1, Ordering::Relaxed);
                     tracing::debug!(attempt, "retrying a write transaction after a conflict");
                     tokio::time::sleep(backoff(attempt)).await;
                 }
@@ -112,16 +113,38 @@ impl PgStore {
             .max_size(16)
             .build()
             .context("building the connection pool")?;
-        Ok(Self { pool, dsql: false })
+        Ok(Self::from_pool(pool, false))
     }
 
     pub fn from_pool(pool: Pool, dsql: bool) -> Self {
-        Self { pool, dsql }
+        Self {
+            pool,
+            dsql,
+            retries: AtomicU64::new(0),
+        }
+    }
+
+    /// How many write transactions were tried again after a serialization failure.
+    pub fn conflict_retries(&self) -> u64 {
+        self.retries.load(Ordering::Relaxed)
     }
 
     /// Applies the migrations that have not run, one statement per transaction.
     pub async fn migrate(&self) -> anyhow::Result<()> {
         let client = self.pool.get().await.context("connecting to PostgreSQL")?;
+        // Up to date: nothing to do, and no DDL, which the application's role may not run.
+        if let Ok(rows) = client
+            .query("SELECT version FROM schema_migrations", &[])
+            .await
+        {
+            let applied: Vec<String> = rows.iter().map(|r| r.get(0)).collect();
+            if migrate::POSTGRES
+                .iter()
+                .all(|m| applied.iter().any(|a| a == m.version))
+            {
+                return Ok(());
+            }
+        }
         client
             .batch_execute(
                 "CREATE TABLE IF NOT EXISTS schema_migrations (version text PRIMARY KEY, applied_at timestamptz NOT NULL)",
@@ -140,13 +163,7 @@ impl PgStore {
                 continue;
             }
             for statement in migrate::statements(migration.sql) {
-                let statement = if self.dsql {
-                    migrate::dsql_statement(&statement)
-                } else {
-                    statement
-                };
-                client
-                    .batch_execute(&format!("BEGIN; {statement}; COMMIT"))
+                self.apply(&client, &statement)
                     .await
                     .with_context(|| format!("migration {}: {statement}", migration.version))?;
             }
@@ -157,6 +174,68 @@ impl PgStore {
                 )
                 .await?;
             tracing::info!(version = migration.version, "applied PostgreSQL migration");
+        }
+        Ok(())
+    }
+
+    /// Runs one DDL statement in a transaction of its own. On DSQL an index is built by an
+    /// asynchronous job, which this waits for.
+    async fn apply(
+        &self,
+        client: &deadpool_postgres::Object,
+        statement: &str,
+    ) -> anyhow::Result<()> {
+        if !self.dsql {
+            client
+                .batch_execute(&format!("BEGIN; {statement}; COMMIT"))
+                .await?;
+            return Ok(());
+        }
+        let statement = migrate::dsql_statement(statement);
+        let messages = client.simple_query(&statement).await?;
+        let job = messages.iter().find_map(|m| match m {
+            tokio_postgres::SimpleQueryMessage::Row(row) => row.get("job_id").map(str::to_string),
+            _ => None,
+        });
+        if let Some(job) = job {
+            tracing::info!(%job, "waiting for an index build");
+            client
+                .simple_query(&format!(
+                    "CALL sys.wait_for_job('{}')",
+                    job.replace('\'', "")
+                ))
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Maps the database role `app` to the IAM roles allowed to log in as it, and grants
+    /// it the data (not the schema). Runs as `admin`.
+    pub async fn grant_app_role(&self, role_arns: &[String]) -> anyhow::Result<()> {
+        let client = self.pool.get().await.context("connecting")?;
+        match client.batch_execute("CREATE ROLE app WITH LOGIN").await {
+            Ok(()) => {}
+            Err(e) if e.code() == Some(&SqlState::DUPLICATE_OBJECT) => {}
+            Err(e) => return Err(e).context("creating the app role"),
+        }
+        for arn in role_arns {
+            let arn = arn.trim().replace('\'', "");
+            if arn.is_empty() {
+                continue;
+            }
+            client
+                .batch_execute(&format!("AWS IAM GRANT app TO '{arn}'"))
+                .await
+                .with_context(|| format!("mapping {arn} to the app role"))?;
+        }
+        for grant in [
+            "GRANT USAGE ON SCHEMA public TO app",
+            "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO app",
+        ] {
+            client
+                .batch_execute(grant)
+                .await
+                .with_context(|| grant.to_string())?;
         }
         Ok(())
     }

@@ -207,19 +207,26 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
 pub async fn spawn_app_with(backend: Backend, configure: impl FnOnce(&mut Config)) -> TestApp {
     let db = TestDb::new(backend).await;
     let store = db.store().await;
-    let dir = tempfile::tempdir().expect("a temp dir").keep();
-    let mut config = Config::from_lookup(|name| match name {
-        "DATA_DIR" => Some(dir.display().to_string()),
-        "STATIC_DIR" => Some(dir.join("no-web-build").display().to_string()),
-        _ => None,
-    })
-    .expect("a test configuration");
-    configure(&mut config);
-    let router = app(AppState::new(config, Arc::clone(&store)));
-    TestApp {
-        router,
-        store,
-        _db: db,
+    TestApp::on(db, store, configure)
+}
+
+impl TestApp {
+    /// An app over a store the test opened itself.
+    pub fn on(db: TestDb, store: DynStore, configure: impl FnOnce(&mut Config)) -> TestApp {
+        let dir = tempfile::tempdir().expect("a temp dir").keep();
+        let mut config = Config::from_lookup(|name| match name {
+            "DATA_DIR" => Some(dir.display().to_string()),
+            "STATIC_DIR" => Some(dir.join("no-web-build").display().to_string()),
+            _ => None,
+        })
+        .expect("a test configuration");
+        configure(&mut config);
+        let router = app(AppState::new(config, Arc::clone(&store)));
+        TestApp {
+            router,
+            store,
+            _db: db,
+        }
     }
 }
 

@@ -6,8 +6,10 @@
 mod helpers;
 
 mod accounts;
+mod conflicts;
 mod households;
 mod isolation;
 mod items;
+mod lambda;
 mod locations;
 mod store;
