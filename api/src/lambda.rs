@@ -18,8 +18,12 @@ pub fn is_lambda() -> bool {
 
 /// Serves `router` to the Lambda Runtime API until the runtime stops the process.
 pub async fn run(router: Router) -> anyhow::Result<()> {
-    let router = router.layer(middleware::from_fn(from_api_gateway));
-    lambda_http::run(router)
+    // Outside the router, so the rewritten path is the one that gets routed.
+    let service = tower::ServiceBuilder::new()
+        .map_request(|request: lambda_http::Request| request.map(axum::body::Body::new))
+        .layer(middleware::from_fn(from_api_gateway))
+        .service(router);
+    lambda_http::run(service)
         .await
         .map_err(|e| anyhow::anyhow!("the Lambda runtime loop ended: {e}"))
 }

@@ -1,1 +1,320 @@
+//! The real binary under the real Lambda runtime loop: a Lambda Runtime API on loopback
+//! hands it API Gateway HTTP API (payload 2.0) events and collects its answers.
 
+use std::collections::VecDeque;
+use std::process::Stdio;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use serde_json::{Value, json};
+use tokio::sync::{Mutex, Notify, mpsc};
+
+#[derive(Default)]
+struct Runtime {
+    events: Mutex<VecDeque<(String, Value)>>,
+    ready: Notify,
+    answers: Mutex<Option<mpsc::UnboundedSender<(String, Value)>>>,
+}
+
+async fn next_event(State(rt): State<Arc<Runtime>>) -> impl IntoResponse {
+    loop {
+        if let Some((id, event)) = rt.events.lock().await.pop_front() {
+            let mut headers = HeaderMap::new();
+            headers.insert("lambda-runtime-aws-request-id", id.parse().unwrap());
+            let deadline = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_millis()
+                + 30_000;
+            headers.insert(
+                "lambda-runtime-deadline-ms",
+                deadline.to_string().parse().unwrap(),
+            );
+            headers.insert(
+                "lambda-runtime-invoked-function-arn",
+                "arn:aws:lambda:us-east-1:123456789012:function:home-inventory"
+                    .parse()
+                    .unwrap(),
+            );
+            headers.insert(
+                "lambda-runtime-trace-id",
+                "Root=1-5e1b4151-5ac6c58f3e0d1b2c".parse().unwrap(),
+            );
+            return (StatusCode::OK, headers, event.to_string());
+        }
+        rt.ready.notified().await;
+    }
+}
+
+async fn answer(
+    State(rt): State<Arc<Runtime>>,
+    Path(id): Path<String>,
+    body: String,
+) -> StatusCode {
+    let value: Value = serde_json::from_str(&body).unwrap_or(Value::String(body));
+    if let Some(tx) = rt.answers.lock().await.as_ref() {
+        let _ = tx.send((id, value));
+    }
+    StatusCode::ACCEPTED
+}
+
+async fn failed(
+    State(rt): State<Arc<Runtime>>,
+    Path(id): Path<String>,
+    body: String,
+) -> StatusCode {
+    if let Some(tx) = rt.answers.lock().await.as_ref() {
+        let _ = tx.send((id, json!({"invocation_error": body})));
+    }
+    StatusCode::ACCEPTED
+}
+
+struct Emulator {
+    runtime: Arc<Runtime>,
+    answers: mpsc::UnboundedReceiver<(String, Value)>,
+    child: tokio::process::Child,
+    next_id: usize,
+}
+
+impl Emulator {
+    async fn start(database_url: &str, data_dir: &std::path::Path) -> (Self, Duration) {
+        let runtime = Arc::new(Runtime::default());
+        let (tx, answers) = mpsc::unbounded_channel();
+        *runtime.answers.lock().await = Some(tx);
+        let router = Router::new()
+            .route("/2018-06-01/runtime/invocation/next", get(next_event))
+            .route("/2018-06-01/runtime/invocation/{id}/response", post(answer))
+            .route("/2018-06-01/runtime/invocation/{id}/error", post(failed))
+            .route(
+                "/2018-06-01/runtime/init/error",
+                post(|| async { StatusCode::ACCEPTED }),
+            )
+            .with_state(runtime.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, router).await });
+        let started = Instant::now();
+        let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_home-inventory-backend"))
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("AWS_LAMBDA_RUNTIME_API", addr.to_string())
+            .env("AWS_LAMBDA_FUNCTION_NAME", "home-inventory")
+            .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "512")
+            .env("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/home-inventory")
+            .env("AWS_LAMBDA_LOG_STREAM_NAME", "test")
+            .env("AWS_REGION", "us-east-1")
+            .env("DATABASE_URL", database_url)
+            .env("DATA_DIR", data_dir)
+            .env("PUBLIC_URL", "https://inventory.example.com")
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("the server binary starts");
+        let mut emulator = Self {
+            runtime,
+            answers,
+            child,
+            next_id: 0,
+        };
+        // Cold start: from process start to the first answered event.
+        let health = emulator
+            .invoke(event("GET", "/api/health", "", &[], None))
+            .await;
+        assert_eq!(health["statusCode"], 200, "{health}");
+        (emulator, started.elapsed())
+    }
+
+    async fn invoke(&mut self, event: Value) -> Value {
+        self.next_id += 1;
+        let id = format!("request-{}", self.next_id);
+        self.runtime
+            .events
+            .lock()
+            .await
+            .push_back((id.clone(), event));
+        self.runtime.ready.notify_waiters();
+        self.runtime.ready.notify_one();
+        let (answered, value) = tokio::time::timeout(Duration::from_secs(30), self.answers.recv())
+            .await
+            .expect("the function answers within 30 s")
+            .expect("an answer");
+        assert_eq!(answered, id);
+        value
+    }
+}
+
+/// An API Gateway HTTP API event, payload format 2.0.
+fn event(
+    method: &str,
+    raw_path: &str,
+    query: &str,
+    cookies: &[String],
+    body: Option<(&str, bool)>,
+) -> Value {
+    let (body, encoded) = match body {
+        Some((text, true)) => (Value::from(STANDARD.encode(text)), true),
+        Some((text, false)) => (Value::from(text), false),
+        None => (Value::Null, false),
+    };
+    let mut event = json!({
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": raw_path,
+        "rawQueryString": query,
+        "headers": {
+            "content-type": "application/json",
+            "host": "abc123.execute-api.us-east-1.amazonaws.com",
+            "user-agent": "lambda-test",
+            "x-forwarded-for": "198.51.100.4"
+        },
+        "requestContext": {
+            "accountId": "123456789012",
+            "apiId": "abc123",
+            "domainName": "abc123.execute-api.us-east-1.amazonaws.com",
+            "domainPrefix": "abc123",
+            "http": {
+                "method": method,
+                "path": raw_path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": "198.51.100.4",
+                "userAgent": "lambda-test"
+            },
+            "requestId": "req",
+            "routeKey": "$default",
+            "stage": "$default",
+            "time": "24/Nov/2026:20:00:00 +0000",
+            "timeEpoch": 1_795_636_800_000_i64
+        },
+        "isBase64Encoded": encoded
+    });
+    if !body.is_null() {
+        event["body"] = body;
+    }
+    if !cookies.is_empty() {
+        event["cookies"] = json!(cookies);
+    }
+    if !query.is_empty() {
+        let params: serde_json::Map<String, Value> = query
+            .split('&')
+            .filter_map(|p| p.split_once('='))
+            .map(|(k, v)| (k.to_string(), Value::from(v)))
+            .collect();
+        event["queryStringParameters"] = Value::Object(params);
+    }
+    event
+}
+
+fn body_of(answer: &Value) -> Value {
+    let raw = answer["body"].as_str().unwrap_or_default();
+    let text = if answer["isBase64Encoded"] == true {
+        String::from_utf8(STANDARD.decode(raw).unwrap()).unwrap()
+    } else {
+        raw.to_string()
+    };
+    serde_json::from_str(&text).unwrap_or(Value::String(text))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_binary_answers_api_gateway_events_under_the_lambda_runtime() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite:{}", dir.path().join("lambda.db").display());
+    let (mut lambda, cold_start) = Emulator::start(&url, dir.path()).await;
+    eprintln!("Lambda cold start (process start to first answered event): {cold_start:?}");
+
+    // Sign up with a base64-encoded body; the session comes back as a cookie.
+    let signup = lambda
+        .invoke(event(
+            "POST",
+            "/api/v1/auth/register",
+            "",
+            &[],
+            Some((
+                r#"{"email":"ann@example.com","password":"correct horse","name":"Ann"}"#,
+                true,
+            )),
+        ))
+        .await;
+    assert_eq!(signup["statusCode"], 201, "{signup}");
+    assert_eq!(body_of(&signup)["user"]["name"], "Ann");
+    let cookie = signup["cookies"][0]
+        .as_str()
+        .expect("a Set-Cookie in cookies")
+        .to_string();
+    assert!(
+        cookie.contains("Secure"),
+        "https deployments get Secure cookies: {cookie}"
+    );
+    let session = cookie.split(';').next().unwrap().to_string();
+
+    let me = lambda
+        .invoke(event("GET", "/api/v1/me", "", &[session.clone()], None))
+        .await;
+    assert_eq!(me["statusCode"], 200, "{me}");
+    let household = body_of(&me)["households"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let items = format!("/api/v1/households/{household}/items");
+
+    for name in ["Cordless drill", "Tea kettle"] {
+        let created = lambda
+            .invoke(event(
+                "POST",
+                &items,
+                "",
+                &[session.clone()],
+                Some((&json!({"name": name}).to_string(), false)),
+            ))
+            .await;
+        assert_eq!(created["statusCode"], 201, "{created}");
+        assert_eq!(created["headers"]["etag"], "\"1\"");
+    }
+    let found = lambda
+        .invoke(event(
+            "GET",
+            &items,
+            "q=drill&limit=10",
+            &[session.clone()],
+            None,
+        ))
+        .await;
+    assert_eq!(found["statusCode"], 200, "{found}");
+    let listed = body_of(&found);
+    assert_eq!(listed["items"].as_array().unwrap().len(), 1);
+    assert_eq!(listed["items"][0]["name"], "Cordless drill");
+
+    // Errors keep the one error body.
+    let broken = lambda
+        .invoke(event(
+            "POST",
+            &items,
+            "",
+            &[session.clone()],
+            Some(("{\"name\":", false)),
+        ))
+        .await;
+    assert_eq!(broken["statusCode"], 400);
+    assert_eq!(body_of(&broken)["error"]["code"], "bad_request");
+    let anonymous = lambda.invoke(event("GET", &items, "", &[], None)).await;
+    assert_eq!(anonymous["statusCode"], 401);
+    assert_eq!(body_of(&anonymous)["error"]["code"], "unauthorized");
+
+    // A named stage prefixes the path; the API still routes it.
+    let mut staged = event("GET", "/prod/api/health", "", &[], None);
+    staged["requestContext"]["stage"] = json!("prod");
+    let staged = lambda.invoke(staged).await;
+    assert_eq!(staged["statusCode"], 200, "{staged}");
+    assert_eq!(body_of(&staged)["status"], "ok");
+
+    lambda.child.kill().await.ok();
+}
