@@ -1,1 +1,12 @@
-fn main() {}
+//! Home Inventory in the browser: a single-page app over the REST API.
+
+mod api;
+mod app;
+mod components;
+mod format;
+mod hooks;
+mod pages;
+
+fn main() {
+    yew::Renderer::<app::App>::new().render();
+}

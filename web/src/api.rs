@@ -1,0 +1,415 @@
+//! The one door to the server. Every page reads and writes through the functions here, so
+//! a local cache and a queue of writes can later be slid in beneath them without touching
+//! the pages.
+//!
+//! [`request`] sends one JSON request and decodes either the answer or the API's one error
+//! body ([`ErrorBody`]); a request that never reached the server becomes
+//! [`ErrorCode::Network`]. The functions below it are thin, one per endpoint.
+
+use std::cell::RefCell;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use shared::{
+    Activity, CreateHousehold, CreateItem, CreateLocation, ErrorBody, ErrorCode, Household,
+    HouseholdId, Item, ItemId, List, Location, LocationId, LoginRequest, Me, Page,
+    RegisterRequest, Stats, TagCount, UpdateItem, UpdateLocation, UserResponse,
+};
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{Headers, Request, RequestCredentials, RequestInit, Response};
+use yew::Callback;
+
+pub type ApiResult<T> = Result<T, ErrorBody>;
+
+const BASE: &str = "/api/v1";
+
+/// What a person reads when the server could not be reached at all.
+pub const NETWORK_MESSAGE: &str =
+    "Can't reach the server. Check your connection and try again.";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Method {
+    Get,
+    Post,
+    Patch,
+    Delete,
+}
+
+impl Method {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Get => "GET",
+            Self::Post => "POST",
+            Self::Patch => "PATCH",
+            Self::Delete => "DELETE",
+        }
+    }
+}
+
+thread_local! {
+    static ON_SIGNED_OUT: RefCell<Option<Callback<()>>> = const { RefCell::new(None) };
+}
+
+/// Called whenever the server answers 401 to a request made with a session: the session
+/// has ended (signed out elsewhere, or expired).
+pub fn on_signed_out(callback: Callback<()>) {
+    ON_SIGNED_OUT.with(|cell| *cell.borrow_mut() = Some(callback));
+}
+
+/// Sends one request to the API and decodes its answer.
+///
+/// `path` is below `/api/v1`. `if_match` sends `If-Match: "<version>"` so that a stale edit
+/// is refused with `precondition_failed` instead of overwriting someone else's change.
+pub async fn request<T: DeserializeOwned>(
+    method: Method,
+    path: &str,
+    body: Option<String>,
+    if_match: Option<i64>,
+) -> ApiResult<T> {
+    let (status, text) = send(method, path, body, if_match).await?;
+    if (200..300).contains(&status) {
+        let text = if text.trim().is_empty() { "null" } else { &text };
+        return serde_json::from_str(text).map_err(|_| {
+            ErrorBody::new(
+                ErrorCode::Internal,
+                "The server sent an answer this app does not understand. Try reloading the page.",
+            )
+        });
+    }
+    let error = serde_json::from_str::<ErrorBody>(&text)
+        .unwrap_or_else(|_| ErrorBody::new(code_for(status), fallback_message(status)));
+    if error.error.code == ErrorCode::Unauthorized && !path.starts_with("/auth/") && path != "/me"
+    {
+        if let Some(callback) = ON_SIGNED_OUT.with(|cell| cell.borrow().clone()) {
+            callback.emit(());
+        }
+    }
+    Err(error)
+}
+
+async fn send(
+    method: Method,
+    path: &str,
+    body: Option<String>,
+    if_match: Option<i64>,
+) -> ApiResult<(u16, String)> {
+    let network = |_| ErrorBody::new(ErrorCode::Network, NETWORK_MESSAGE);
+    let init = RequestInit::new();
+    init.set_method(method.as_str());
+    init.set_credentials(RequestCredentials::SameOrigin);
+    let headers = Headers::new().map_err(network)?;
+    headers.set("Accept", "application/json").map_err(network)?;
+    if let Some(body) = &body {
+        headers
+            .set("Content-Type", "application/json")
+            .map_err(network)?;
+        init.set_body(&wasm_bindgen::JsValue::from_str(body));
+    }
+    if let Some(version) = if_match {
+        headers
+            .set("If-Match", &format!("\"{version}\""))
+            .map_err(network)?;
+    }
+    init.set_headers(&headers);
+    let request =
+        Request::new_with_str_and_init(&format!("{BASE}{path}"), &init).map_err(network)?;
+    let window = web_sys::window().ok_or_else(|| network(wasm_bindgen::JsValue::NULL))?;
+    let response: Response = JsFuture::from(window.fetch_with_request(&request))
+        .await
+        .map_err(network)?
+        .dyn_into()
+        .map_err(network)?;
+    let status = response.status();
+    let text = JsFuture::from(response.text().map_err(network)?)
+        .await
+        .map_err(network)?
+        .as_string()
+        .unwrap_or_default();
+    Ok((status, text))
+}
+
+fn code_for(status: u16) -> ErrorCode {
+    match status {
+        400 => ErrorCode::BadRequest,
+        401 => ErrorCode::Unauthorized,
+        403 => ErrorCode::Forbidden,
+        404 => ErrorCode::NotFound,
+        409 => ErrorCode::Conflict,
+        412 => ErrorCode::PreconditionFailed,
+        413 => ErrorCode::PayloadTooLarge,
+        415 => ErrorCode::UnsupportedMediaType,
+        422 => ErrorCode::ValidationFailed,
+        429 => ErrorCode::RateLimited,
+        502 => ErrorCode::UpstreamFailed,
+        503 | 504 => ErrorCode::Unavailable,
+        _ => ErrorCode::Internal,
+    }
+}
+
+fn fallback_message(status: u16) -> String {
+    match status {
+        502..=504 => "The server is not available right now. Try again in a moment.".into(),
+        _ => format!("Something went wrong on the server (HTTP {status}). Try again."),
+    }
+}
+
+fn json(body: &impl Serialize) -> Option<String> {
+    serde_json::to_string(body).ok()
+}
+
+async fn get<T: DeserializeOwned>(path: &str) -> ApiResult<T> {
+    request(Method::Get, path, None, None).await
+}
+
+/// A query string from pairs, leaving out empty values.
+fn query(pairs: &[(&str, Option<&str>)]) -> String {
+    let parts: Vec<String> = pairs
+        .iter()
+        .filter_map(|(key, value)| {
+            value
+                .filter(|v| !v.is_empty())
+                .map(|v| format!("{key}={}", String::from(js_sys::encode_uri_component(v))))
+        })
+        .collect();
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!("?{}", parts.join("&"))
+    }
+}
+
+// ---------------------------------------------------------------- accounts
+
+pub async fn register(body: &RegisterRequest) -> ApiResult<UserResponse> {
+    request(Method::Post, "/auth/register", json(body), None).await
+}
+
+pub async fn login(body: &LoginRequest) -> ApiResult<UserResponse> {
+    request(Method::Post, "/auth/login", json(body), None).await
+}
+
+pub async fn logout() -> ApiResult<()> {
+    request(Method::Post, "/auth/logout", None, None).await
+}
+
+pub async fn me() -> ApiResult<Me> {
+    get("/me").await
+}
+
+// ---------------------------------------------------------------- households
+
+pub async fn households() -> ApiResult<List<Household>> {
+    get("/households").await
+}
+
+pub async fn create_household(body: &CreateHousehold) -> ApiResult<Household> {
+    request(Method::Post, "/households", json(body), None).await
+}
+
+// ---------------------------------------------------------------- locations
+
+pub async fn locations(hid: HouseholdId) -> ApiResult<List<Location>> {
+    get(&format!("/households/{hid}/locations")).await
+}
+
+pub async fn create_location(hid: HouseholdId, body: &CreateLocation) -> ApiResult<Location> {
+    request(
+        Method::Post,
+        &format!("/households/{hid}/locations"),
+        json(body),
+        None,
+    )
+    .await
+}
+
+pub async fn update_location(
+    hid: HouseholdId,
+    id: LocationId,
+    body: &UpdateLocation,
+) -> ApiResult<Location> {
+    request(
+        Method::Patch,
+        &format!("/households/{hid}/locations/{id}"),
+        json(body),
+        None,
+    )
+    .await
+}
+
+pub async fn delete_location(hid: HouseholdId, id: LocationId) -> ApiResult<()> {
+    request(
+        Method::Delete,
+        &format!("/households/{hid}/locations/{id}"),
+        None,
+        None,
+    )
+    .await
+}
+
+// ---------------------------------------------------------------- items
+
+/// How the item list is sorted.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Sort {
+    #[default]
+    Newest,
+    Oldest,
+    Name,
+    Updated,
+}
+
+impl Sort {
+    pub const ALL: [Sort; 4] = [Sort::Newest, Sort::Oldest, Sort::Name, Sort::Updated];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Newest => "newest",
+            Self::Oldest => "oldest",
+            Self::Name => "name",
+            Self::Updated => "updated",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Newest => "Newest first",
+            Self::Oldest => "Oldest first",
+            Self::Name => "Name (A–Z)",
+            Self::Updated => "Recently updated",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Self {
+        Self::ALL
+            .into_iter()
+            .find(|s| s.as_str() == raw)
+            .unwrap_or_default()
+    }
+}
+
+/// Which location the item list is narrowed to.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum LocationFilter {
+    #[default]
+    Any,
+    /// Items without a location.
+    Unplaced,
+    /// Items in this location or anywhere below it.
+    In(LocationId),
+}
+
+/// One request for a page of items.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ItemQuery {
+    pub q: String,
+    pub location: LocationFilter,
+    pub tag: Option<String>,
+    pub sort: Sort,
+    pub limit: Option<u32>,
+    pub cursor: Option<String>,
+}
+
+pub async fn items(hid: HouseholdId, params: &ItemQuery) -> ApiResult<Page<Item>> {
+    let location = match params.location {
+        LocationFilter::Any => None,
+        LocationFilter::Unplaced => Some("none".to_string()),
+        LocationFilter::In(id) => Some(id.to_string()),
+    };
+    let limit = params.limit.map(|l| l.to_string());
+    let qs = query(&[
+        ("q", Some(params.q.trim())),
+        ("location_id", location.as_deref()),
+        ("tag", params.tag.as_deref()),
+        ("sort", Some(params.sort.as_str())),
+        ("limit", limit.as_deref()),
+        ("cursor", params.cursor.as_deref()),
+    ]);
+    get(&format!("/households/{hid}/items{qs}")).await
+}
+
+pub async fn item(hid: HouseholdId, id: ItemId) -> ApiResult<Item> {
+    get(&format!("/households/{hid}/items/{id}")).await
+}
+
+pub async fn create_item(hid: HouseholdId, body: &CreateItem) -> ApiResult<Item> {
+    request(
+        Method::Post,
+        &format!("/households/{hid}/items"),
+        json(body),
+        None,
+    )
+    .await
+}
+
+/// Edits an item that was read at `version`; a newer version on the server is refused
+/// with `precondition_failed`.
+pub async fn update_item(
+    hid: HouseholdId,
+    id: ItemId,
+    version: i64,
+    body: &UpdateItem,
+) -> ApiResult<Item> {
+    request(
+        Method::Patch,
+        &format!("/households/{hid}/items/{id}"),
+        json(body),
+        Some(version),
+    )
+    .await
+}
+
+pub async fn delete_item(hid: HouseholdId, id: ItemId) -> ApiResult<()> {
+    request(
+        Method::Delete,
+        &format!("/households/{hid}/items/{id}"),
+        None,
+        None,
+    )
+    .await
+}
+
+pub async fn restore_item(hid: HouseholdId, id: ItemId) -> ApiResult<Item> {
+    request(
+        Method::Post,
+        &format!("/households/{hid}/items/{id}/restore"),
+        None,
+        None,
+    )
+    .await
+}
+
+pub async fn item_history(hid: HouseholdId, id: ItemId) -> ApiResult<List<Activity>> {
+    get(&format!("/households/{hid}/items/{id}/history")).await
+}
+
+// ---------------------------------------------------------------- trash
+
+pub async fn trash(hid: HouseholdId, cursor: Option<&str>) -> ApiResult<Page<Item>> {
+    let qs = query(&[("cursor", cursor)]);
+    get(&format!("/households/{hid}/trash{qs}")).await
+}
+
+pub async fn purge_item(hid: HouseholdId, id: ItemId) -> ApiResult<()> {
+    request(
+        Method::Delete,
+        &format!("/households/{hid}/trash/{id}"),
+        None,
+        None,
+    )
+    .await
+}
+
+pub async fn empty_trash(hid: HouseholdId) -> ApiResult<()> {
+    request(Method::Delete, &format!("/households/{hid}/trash"), None, None).await
+}
+
+// ---------------------------------------------------------------- tags and totals
+
+pub async fn tags(hid: HouseholdId) -> ApiResult<List<TagCount>> {
+    get(&format!("/households/{hid}/tags")).await
+}
+
+pub async fn stats(hid: HouseholdId) -> ApiResult<Stats> {
+    get(&format!("/households/{hid}/stats")).await
+}

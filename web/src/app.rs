@@ -1,0 +1,125 @@
+//! The routes, what each one shows, and the app itself.
+
+use shared::{Household, ItemId};
+use yew::prelude::*;
+use yew_router::prelude::*;
+
+use crate::components::{Layout, Splash};
+use crate::hooks::{SessionProvider, Status, use_session};
+use crate::pages::{
+    Dashboard, EditItem, ItemDetail, Items, Locations, NewHousehold, NewItem, NotFound, SignIn,
+    SignUp, Trash,
+};
+
+#[derive(Routable, Clone, Debug, PartialEq)]
+pub enum Route {
+    #[at("/")]
+    Dashboard,
+    #[at("/signin")]
+    SignIn,
+    #[at("/signup")]
+    SignUp,
+    #[at("/items")]
+    Items,
+    #[at("/items/new")]
+    NewItem,
+    #[at("/items/:id")]
+    Item { id: ItemId },
+    #[at("/items/:id/edit")]
+    EditItem { id: ItemId },
+    #[at("/locations")]
+    Locations,
+    #[at("/trash")]
+    Trash,
+    #[at("/households/new")]
+    NewHousehold,
+    #[not_found]
+    #[at("/404")]
+    NotFound,
+}
+
+impl Route {
+    /// Pages for people who are not signed in.
+    fn is_public(&self) -> bool {
+        matches!(self, Route::SignIn | Route::SignUp)
+    }
+}
+
+#[function_component(App)]
+pub fn app() -> Html {
+    html! {
+        <BrowserRouter>
+            <SessionProvider>
+                <Switch<Route> render={switch} />
+            </SessionProvider>
+        </BrowserRouter>
+    }
+}
+
+fn switch(route: Route) -> Html {
+    html! { <Shell {route} /> }
+}
+
+#[derive(Properties, PartialEq)]
+struct ShellProps {
+    route: Route,
+}
+
+/// Decides between the page, the sign-in page and a loading screen.
+#[function_component(Shell)]
+fn shell(props: &ShellProps) -> Html {
+    let session = use_session();
+    let route = props.route.clone();
+    match &session.status {
+        Status::Loading => html! {
+            <Splash><p class="muted">{ "Loading your inventory…" }</p></Splash>
+        },
+        Status::Failed(error) => {
+            let retry = Callback::from(|_: MouseEvent| {
+                if let Some(window) = web_sys::window() {
+                    let _ = window.location().reload();
+                }
+            });
+            html! {
+                <Splash>
+                    <h1>{ "Home Inventory" }</h1>
+                    <crate::components::ErrorAlert error={Some(error.clone())} />
+                    <button type="button" class="button button-primary" onclick={retry}>{ "Try again" }</button>
+                </Splash>
+            }
+        }
+        Status::SignedOut if route.is_public() => public_page(&route),
+        Status::SignedOut => html! { <Redirect<Route> to={Route::SignIn} /> },
+        Status::SignedIn if route.is_public() => html! { <Redirect<Route> to={Route::Dashboard} /> },
+        Status::SignedIn => {
+            let page = match session.household() {
+                Some(household) => household_page(&route, household.clone()),
+                None => html! { <NewHousehold first=true /> },
+            };
+            html! { <Layout route={route}>{ page }</Layout> }
+        }
+    }
+}
+
+fn public_page(route: &Route) -> Html {
+    match route {
+        Route::SignUp => html! { <SignUp /> },
+        _ => html! { <SignIn /> },
+    }
+}
+
+/// A page of the household being looked at; switching household starts it afresh.
+fn household_page(route: &Route, household: Household) -> Html {
+    let key = household.id.to_string();
+    match route.clone() {
+        Route::Dashboard => html! { <Dashboard {key} {household} /> },
+        Route::Items => html! { <Items {key} {household} /> },
+        Route::NewItem => html! { <NewItem {key} {household} /> },
+        Route::Item { id } => html! { <ItemDetail {key} {household} {id} /> },
+        Route::EditItem { id } => html! { <EditItem {key} {household} {id} /> },
+        Route::Locations => html! { <Locations {key} {household} /> },
+        Route::Trash => html! { <Trash {key} {household} /> },
+        Route::NewHousehold => html! { <NewHousehold /> },
+        Route::SignIn | Route::SignUp | Route::NotFound => html! { <NotFound /> },
+    }
+}

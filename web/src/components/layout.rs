@@ -1,0 +1,238 @@
+//! The frame around every signed-in page: header with the household switcher, the main
+//! navigation, the page itself, and the notice of what just happened.
+
+use gloo_timers::callback::Timeout;
+use web_sys::HtmlSelectElement;
+use yew::prelude::*;
+use yew_router::prelude::*;
+
+use crate::api;
+use crate::app::Route;
+use crate::hooks::{SessionAction, use_session};
+
+const NEW_HOUSEHOLD: &str = "new";
+
+#[derive(Properties, PartialEq)]
+pub struct LayoutProps {
+    pub route: Route,
+    pub children: Html,
+}
+
+/// Which navigation entry a route belongs to.
+fn section(route: &Route) -> Option<usize> {
+    match route {
+        Route::Dashboard => Some(0),
+        Route::Items | Route::NewItem | Route::Item { .. } | Route::EditItem { .. } => Some(1),
+        Route::Locations => Some(2),
+        Route::Trash => Some(3),
+        _ => None,
+    }
+}
+
+#[function_component(Layout)]
+pub fn layout(props: &LayoutProps) -> Html {
+    let session = use_session();
+    let navigator = use_navigator();
+    let signing_out = use_state(|| false);
+
+    let on_switch = {
+        let session = session.clone();
+        let navigator = navigator.clone();
+        Callback::from(move |e: Event| {
+            let select: HtmlSelectElement = e.target_unchecked_into();
+            let value = select.value();
+            if value == NEW_HOUSEHOLD {
+                if let Some(nav) = &navigator {
+                    nav.push(&Route::NewHousehold);
+                }
+                // Keep showing the household that is still current.
+                if let Some(current) = session.household() {
+                    select.set_value(&current.id.to_string());
+                }
+            } else if let Ok(id) = value.parse() {
+                session.dispatch(SessionAction::Switch(id));
+                if let Some(nav) = &navigator {
+                    nav.push(&Route::Dashboard);
+                }
+            }
+        })
+    };
+    let on_sign_out = {
+        let session = session.clone();
+        let signing_out = signing_out.clone();
+        Callback::from(move |_: MouseEvent| {
+            let session = session.clone();
+            signing_out.set(true);
+            let signing_out = signing_out.clone();
+            wasm_bindgen_futures::spawn_local(async move {
+                match api::logout().await {
+                    Ok(()) => session.dispatch(SessionAction::SignedOut),
+                    Err(e) => {
+                        signing_out.set(false);
+                        session.dispatch(SessionAction::Notify {
+                            text: format!("Could not sign out: {}", e.error.message),
+                            undo: None,
+                        });
+                    }
+                }
+            });
+        })
+    };
+
+    let current = session.household().map(|h| h.id.to_string()).unwrap_or_default();
+    let active = section(&props.route);
+    let nav_link = |index: usize, route: Route, label: &'static str, icon: Html| {
+        let is_current = active == Some(index);
+        let href = route.to_path();
+        let onclick = {
+            let navigator = navigator.clone();
+            Callback::from(move |e: MouseEvent| {
+                if e.ctrl_key() || e.meta_key() || e.shift_key() || e.button() != 0 {
+                    return;
+                }
+                e.prevent_default();
+                if let Some(nav) = &navigator {
+                    nav.push(&route);
+                }
+            })
+        };
+        html! {
+            <a {href} {onclick} class={classes!("nav-link", is_current.then_some("current"))}
+                aria-current={is_current.then_some("page")}>
+                <span class="nav-icon" aria-hidden="true">{ icon }</span>
+                <span class="nav-label">{ label }</span>
+            </a>
+        }
+    };
+    let user_name = session.user.as_ref().map(|u| u.name.clone()).unwrap_or_default();
+
+    html! {
+        <div class="app">
+            <a class="skip-link" href="#main">{ "Skip to content" }</a>
+            <header class="topbar">
+                <div class="topbar-inner">
+                    <Link<Route> to={Route::Dashboard} classes="brand">
+                        <img src="/icon.svg" alt="" width="28" height="28" />
+                        <span class="brand-name">{ "Home Inventory" }</span>
+                    </Link<Route>>
+                    <div class="topbar-tools">
+                        <div class="household-switcher">
+                            <label for="household-select" class="visually-hidden">{ "Household" }</label>
+                            <select id="household-select" onchange={on_switch}>
+                                { for session.households.iter().map(|h| html! {
+                                    <option value={h.id.to_string()} selected={h.id.to_string() == current}>{ h.name.clone() }</option>
+                                }) }
+                                <option value={NEW_HOUSEHOLD}>{ "New household…" }</option>
+                            </select>
+                        </div>
+                        <span class="user-name" title={session.user.as_ref().map(|u| u.email.clone())}>{ user_name }</span>
+                        <button type="button" class="button button-ghost button-small" onclick={on_sign_out} disabled={*signing_out}>
+                            { "Sign out" }
+                        </button>
+                    </div>
+                </div>
+            </header>
+            <nav class="mainnav" aria-label="Main">
+                <div class="mainnav-inner">
+                    { nav_link(0, Route::Dashboard, "Dashboard", html! {
+                        <svg viewBox="0 0 24 24"><path d="M4 11l8-7 8 7v9a1 1 0 01-1 1h-4v-6H9v6H5a1 1 0 01-1-1z" fill="none" stroke="currentColor" stroke-width="1.8" stroke-linejoin="round"/></svg>
+                    }) }
+                    { nav_link(1, Route::Items, "Items", html! {
+                        <svg viewBox="0 0 24 24"><path d="M4 8l8-4 8 4-8 4zM4 8v8l8 4 8-4V8M12 12v8" fill="none" stroke="currentColor" stroke-width="1.8" stroke-linejoin="round"/></svg>
+                    }) }
+                    { nav_link(2, Route::Locations, "Locations", html! {
+                        <svg viewBox="0 0 24 24"><path d="M12 21s-7-6.2-7-11.5A7 7 0 0119 9.5C19 14.8 12 21 12 21z" fill="none" stroke="currentColor" stroke-width="1.8"/><circle cx="12" cy="9.5" r="2.5" fill="none" stroke="currentColor" stroke-width="1.8"/></svg>
+                    }) }
+                    { nav_link(3, Route::Trash, "Trash", html! {
+                        <svg viewBox="0 0 24 24"><path d="M4 7h16M9 7V4h6v3M6 7l1 13h10l1-13" fill="none" stroke="currentColor" stroke-width="1.8" stroke-linejoin="round"/></svg>
+                    }) }
+                </div>
+            </nav>
+            <main id="main" class="main" tabindex="-1">
+                { props.children.clone() }
+            </main>
+            <NoticeToast />
+        </div>
+    }
+}
+
+/// The notice of what just happened ("Moved to trash"), with an undo where there is one.
+#[function_component(NoticeToast)]
+fn notice_toast() -> Html {
+    let session = use_session();
+    let navigator = use_navigator();
+    let notice = session.notice.clone();
+    {
+        let session = session.clone();
+        use_effect_with(notice.as_ref().map(|n| n.id), move |id| {
+            let timeout = id.map(|_| {
+                Timeout::new(10_000, move || session.dispatch(SessionAction::Dismiss))
+            });
+            move || drop(timeout)
+        });
+    }
+    let dismiss = {
+        let session = session.clone();
+        Callback::from(move |_: MouseEvent| session.dispatch(SessionAction::Dismiss))
+    };
+    let undo = notice.as_ref().and_then(|n| n.undo).map(|item| {
+        let session = session.clone();
+        let navigator = navigator.clone();
+        Callback::from(move |_: MouseEvent| {
+            let Some(hid) = session.household().map(|h| h.id) else {
+                return;
+            };
+            let session = session.clone();
+            let navigator = navigator.clone();
+            wasm_bindgen_futures::spawn_local(async move {
+                match api::restore_item(hid, item).await {
+                    Ok(restored) => {
+                        session.dispatch(SessionAction::Notify {
+                            text: format!("Restored “{}”", restored.name),
+                            undo: None,
+                        });
+                        if let Some(nav) = &navigator {
+                            nav.push(&Route::Item { id: restored.id });
+                        }
+                    }
+                    Err(e) => session.dispatch(SessionAction::Notify {
+                        text: format!("Could not restore: {}", e.error.message),
+                        undo: None,
+                    }),
+                }
+            });
+        })
+    });
+    html! {
+        <div class="toast-region" role="status" aria-live="polite">
+            if let Some(notice) = notice {
+                <div class="toast" key={notice.id}>
+                    <span>{ notice.text.clone() }</span>
+                    if let Some(undo) = undo {
+                        <button type="button" class="button button-small button-inverse" onclick={undo}>{ "Undo" }</button>
+                    }
+                    <button type="button" class="icon-button toast-close" aria-label="Dismiss" onclick={dismiss}>
+                        <svg viewBox="0 0 20 20" aria-hidden="true" focusable="false"><path d="M5 5l10 10M15 5L5 15" stroke="currentColor" stroke-width="1.8" stroke-linecap="round"/></svg>
+                    </button>
+                </div>
+            }
+        </div>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+pub struct SplashProps {
+    #[prop_or_default]
+    pub children: Html,
+}
+
+/// A full-page placeholder while the app finds out who is signed in.
+#[function_component(Splash)]
+pub fn splash(props: &SplashProps) -> Html {
+    html! {
+        <main id="main" class="splash">
+            <img src="/icon.svg" alt="" width="56" height="56" />
+            { props.children.clone() }
+        </main>
+    }
+}

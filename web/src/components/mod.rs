@@ -1,0 +1,15 @@
+//! Pieces shared by the pages.
+
+mod alert;
+mod custom_fields;
+mod fields;
+mod layout;
+mod location_picker;
+mod tags_input;
+
+pub use alert::ErrorAlert;
+pub use custom_fields::{CustomFieldsEditor, CustomRow};
+pub use fields::{SelectField, TextArea, TextInput};
+pub use layout::{Layout, Splash};
+pub use location_picker::LocationPicker;
+pub use tags_input::TagsInput;

@@ -1,0 +1,81 @@
+//! Words and numbers for people: times, field names.
+
+use js_sys::{Date, Object, Reflect};
+use time::OffsetDateTime;
+use wasm_bindgen::JsValue;
+
+fn js_date(at: OffsetDateTime) -> Date {
+    let millis = (at.unix_timestamp_nanos() / 1_000_000) as f64;
+    Date::new(&JsValue::from_f64(millis))
+}
+
+/// "24 Nov 2026, 14:05" in the reader's own locale and time zone.
+pub fn date_time(at: OffsetDateTime) -> String {
+    let options = Object::new();
+    let _ = Reflect::set(&options, &"dateStyle".into(), &"medium".into());
+    let _ = Reflect::set(&options, &"timeStyle".into(), &"short".into());
+    String::from(js_date(at).to_locale_string("default", &options))
+}
+
+/// "just now", "5 min ago", "3 h ago", "yesterday", or the date.
+pub fn relative(at: OffsetDateTime) -> String {
+    let then = js_date(at).get_time();
+    let seconds = ((Date::now() - then) / 1000.0).max(0.0) as i64;
+    match seconds {
+        0..=44 => "just now".into(),
+        45..=3_599 => format!("{} min ago", (seconds + 30) / 60),
+        3_600..=86_399 => format!("{} h ago", seconds / 3_600),
+        86_400..=172_799 => "yesterday".into(),
+        172_800..=604_799 => format!("{} days ago", seconds / 86_400),
+        _ => {
+            let options = Object::new();
+            let _ = Reflect::set(&options, &"dateStyle".into(), &"medium".into());
+            String::from(js_date(at).to_locale_date_string("default", &options))
+        }
+    }
+}
+
+/// What a field of an item is called on screen.
+pub fn field_label(field: &str) -> &str {
+    match field {
+        "name" => "Name",
+        "description" => "Description",
+        "location_id" => "Location",
+        "quantity" => "Quantity",
+        "tags" => "Tags",
+        "brand" => "Brand",
+        "model" => "Model",
+        "serial_number" => "Serial number",
+        "barcode" => "Barcode",
+        "purchase_date" => "Purchase date",
+        "purchase_price" => "Purchase price",
+        "purchased_from" => "Purchased from",
+        "estimated_value" => "Estimated value",
+        "warranty_expires" => "Warranty expires",
+        "notes" => "Notes",
+        "custom_fields" => "Custom fields",
+        other => other,
+    }
+}
+
+/// "3 items", "1 item".
+pub fn count(n: i64, one: &str, many: &str) -> String {
+    if n == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{} {many}", group(n))
+    }
+}
+
+/// 12345 → "12,345".
+pub fn group(n: i64) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if n < 0 { format!("-{out}") } else { out }
+}

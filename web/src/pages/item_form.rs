@@ -1,0 +1,781 @@
+//! Adding and editing an item, with every field the API knows, and what to do when
+//! someone else saved the item while it was being edited.
+
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+use shared::{
+    CreateItem, Currency, Day, ErrorBody, ErrorCode, FieldErrors, Household, Item, ItemFields,
+    ItemId, Location, LocationId, Money, Patch, TagCount, UpdateItem, changed_fields,
+    format_amount, parse_amount,
+};
+use web_sys::SubmitEvent;
+use yew::prelude::*;
+use yew_router::prelude::*;
+
+use crate::api;
+use crate::app::Route;
+use crate::components::{
+    CustomFieldsEditor, CustomRow, ErrorAlert, LocationPicker, TagsInput, TextArea, TextInput,
+};
+use crate::format::field_label;
+use crate::hooks::{SessionAction, use_session, use_title};
+
+// ---------------------------------------------------------------- pages
+
+#[derive(Properties, PartialEq)]
+pub struct NewItemProps {
+    pub household: Household,
+}
+
+#[function_component(NewItem)]
+pub fn new_item(props: &NewItemProps) -> Html {
+    use_title("Add item");
+    html! {
+        <section class="page">
+            <nav class="breadcrumbs" aria-label="Breadcrumb">
+                <Link<Route> to={Route::Items}>{ "Items" }</Link<Route>>
+                <span aria-hidden="true">{ " / " }</span>
+                <span aria-current="page">{ "New" }</span>
+            </nav>
+            <header class="page-header"><h1>{ "Add item" }</h1></header>
+            <ItemForm household={props.household.clone()} item={None::<Item>} />
+        </section>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+pub struct EditItemProps {
+    pub household: Household,
+    pub id: ItemId,
+}
+
+#[function_component(EditItem)]
+pub fn edit_item(props: &EditItemProps) -> Html {
+    let item = use_state(|| None::<Item>);
+    let error = use_state(|| None::<ErrorBody>);
+    use_title(&item.as_ref().map_or("Edit item".to_string(), |i| format!("Edit {}", i.name)));
+    {
+        let (item, error) = (item.clone(), error.clone());
+        let hid = props.household.id;
+        use_effect_with(props.id, move |id| {
+            let id = *id;
+            wasm_bindgen_futures::spawn_local(async move {
+                match api::item(hid, id).await {
+                    Ok(i) => item.set(Some(i)),
+                    Err(e) => error.set(Some(e)),
+                }
+            });
+        });
+    }
+    html! {
+        <section class="page">
+            <nav class="breadcrumbs" aria-label="Breadcrumb">
+                <Link<Route> to={Route::Items}>{ "Items" }</Link<Route>>
+                <span aria-hidden="true">{ " / " }</span>
+                if let Some(item) = &*item {
+                    <Link<Route> to={Route::Item { id: item.id }}>{ item.name.clone() }</Link<Route>>
+                    <span aria-hidden="true">{ " / " }</span>
+                }
+                <span aria-current="page">{ "Edit" }</span>
+            </nav>
+            <header class="page-header"><h1>{ "Edit item" }</h1></header>
+            <ErrorAlert error={(*error).clone()} />
+            if let Some(item) = &*item {
+                <ItemForm household={props.household.clone()} item={Some(item.clone())} />
+            } else if error.is_none() {
+                <p class="muted">{ "Loading…" }</p>
+            }
+        </section>
+    }
+}
+
+// ---------------------------------------------------------------- the draft
+
+/// The form as typed: text until it is checked.
+#[derive(Clone, Debug, PartialEq)]
+struct Draft {
+    name: String,
+    description: String,
+    location_id: Option<LocationId>,
+    quantity: String,
+    tags: Vec<String>,
+    brand: String,
+    model: String,
+    serial_number: String,
+    barcode: String,
+    purchase_date: String,
+    purchase_price: String,
+    purchased_from: String,
+    estimated_value: String,
+    warranty_expires: String,
+    notes: String,
+    custom: Vec<CustomRow>,
+}
+
+/// An amount as it is typed into a money field: "1,299.99".
+fn amount_text(money: Option<&Money>) -> String {
+    money
+        .map(|m| {
+            format_amount(m.amount_minor, &m.currency)
+                .trim_end_matches(m.currency.as_str())
+                .trim()
+                .to_string()
+        })
+        .unwrap_or_default()
+}
+
+impl Draft {
+    fn new() -> Self {
+        Self::from_fields(&ItemFields {
+            quantity: 1,
+            ..Default::default()
+        })
+    }
+
+    fn from_fields(f: &ItemFields) -> Self {
+        let text = |v: &Option<String>| v.clone().unwrap_or_default();
+        Self {
+            name: f.name.clone(),
+            description: text(&f.description),
+            location_id: f.location_id,
+            quantity: f.quantity.to_string(),
+            tags: f.tags.clone(),
+            brand: text(&f.brand),
+            model: text(&f.model),
+            serial_number: text(&f.serial_number),
+            barcode: text(&f.barcode),
+            purchase_date: f.purchase_date.map(|d| d.to_string()).unwrap_or_default(),
+            purchase_price: amount_text(f.purchase_price.as_ref()),
+            purchased_from: text(&f.purchased_from),
+            estimated_value: amount_text(f.estimated_value.as_ref()),
+            warranty_expires: f.warranty_expires.map(|d| d.to_string()).unwrap_or_default(),
+            notes: text(&f.notes),
+            custom: f
+                .custom_fields
+                .iter()
+                .enumerate()
+                .map(|(i, (name, value))| CustomRow {
+                    key: i as u32,
+                    name: name.clone(),
+                    value: value.clone(),
+                })
+                .collect(),
+        }
+    }
+
+    /// Checks every field, as the server will: the item's fields, or what is wrong with
+    /// each field.
+    fn check(&self, currency: &Currency) -> Result<ItemFields, FieldErrors> {
+        let mut errors = FieldErrors::new();
+        let mut money = |field: &str, raw: &str| -> Option<Money> {
+            if raw.trim().is_empty() {
+                return None;
+            }
+            match parse_amount(raw, currency) {
+                Ok(amount_minor) => Some(Money {
+                    amount_minor,
+                    currency: currency.clone(),
+                }),
+                Err(e) => {
+                    errors.insert(field.into(), e);
+                    None
+                }
+            }
+        };
+        let purchase_price = money("purchase_price", &self.purchase_price);
+        let estimated_value = money("estimated_value", &self.estimated_value);
+        let mut day = |field: &str, raw: &str| -> Option<Day> {
+            if raw.trim().is_empty() {
+                return None;
+            }
+            raw.parse::<Day>()
+                .map_err(|_| errors.insert(field.into(), "is not a date like 2024-05-31".into()))
+                .ok()
+        };
+        let purchase_date = day("purchase_date", &self.purchase_date);
+        let warranty_expires = day("warranty_expires", &self.warranty_expires);
+        let quantity = match self.quantity.trim() {
+            "" => Some(1),
+            raw => raw
+                .parse::<i64>()
+                .map_err(|_| errors.insert("quantity".into(), "must be a whole number".into()))
+                .ok(),
+        };
+        let mut custom = BTreeMap::new();
+        for row in &self.custom {
+            let (name, value) = (row.name.trim(), row.value.trim());
+            if name.is_empty() && value.is_empty() {
+                continue;
+            }
+            if name.is_empty() {
+                errors.insert(
+                    "custom_fields".into(),
+                    format!("need a name for the value “{value}”"),
+                );
+            } else if custom.insert(name.to_string(), value.to_string()).is_some() {
+                errors.insert(
+                    "custom_fields".into(),
+                    format!("have “{name}” twice; each name can be used once"),
+                );
+            }
+        }
+        let text = |raw: &str| Some(raw.to_string());
+        let create = CreateItem {
+            id: None,
+            name: Some(self.name.clone()),
+            description: text(&self.description),
+            location_id: self.location_id,
+            quantity,
+            tags: Some(self.tags.clone()),
+            brand: text(&self.brand),
+            model: text(&self.model),
+            serial_number: text(&self.serial_number),
+            barcode: text(&self.barcode),
+            purchase_date,
+            purchase_price,
+            purchased_from: text(&self.purchased_from),
+            estimated_value,
+            warranty_expires,
+            notes: text(&self.notes),
+            custom_fields: Some(custom),
+        };
+        match create.validate(currency) {
+            Ok(fields) if errors.is_empty() => Ok(fields),
+            Ok(_) => Err(errors),
+            Err(more) => {
+                for (field, message) in more {
+                    errors.entry(field).or_insert(message);
+                }
+                Err(errors)
+            }
+        }
+    }
+}
+
+fn create_body(id: ItemId, f: ItemFields) -> CreateItem {
+    CreateItem {
+        id: Some(id),
+        name: Some(f.name),
+        description: f.description,
+        location_id: f.location_id,
+        quantity: Some(f.quantity),
+        tags: Some(f.tags),
+        brand: f.brand,
+        model: f.model,
+        serial_number: f.serial_number,
+        barcode: f.barcode,
+        purchase_date: f.purchase_date,
+        purchase_price: f.purchase_price,
+        purchased_from: f.purchased_from,
+        estimated_value: f.estimated_value,
+        warranty_expires: f.warranty_expires,
+        notes: f.notes,
+        custom_fields: Some(f.custom_fields),
+    }
+}
+
+/// The fields that differ between `before` and `after`, as a PATCH body.
+fn diff(before: &ItemFields, after: &ItemFields) -> UpdateItem {
+    fn opt<T: Clone + PartialEq>(a: &Option<T>, b: &Option<T>) -> Patch<T> {
+        if a == b {
+            Patch::Missing
+        } else {
+            b.clone().into()
+        }
+    }
+    fn val<T: Clone + PartialEq>(a: &T, b: &T) -> Patch<T> {
+        if a == b {
+            Patch::Missing
+        } else {
+            Patch::Value(b.clone())
+        }
+    }
+    UpdateItem {
+        name: val(&before.name, &after.name),
+        description: opt(&before.description, &after.description),
+        location_id: opt(&before.location_id, &after.location_id),
+        quantity: val(&before.quantity, &after.quantity),
+        tags: val(&before.tags, &after.tags),
+        brand: opt(&before.brand, &after.brand),
+        model: opt(&before.model, &after.model),
+        serial_number: opt(&before.serial_number, &after.serial_number),
+        barcode: opt(&before.barcode, &after.barcode),
+        purchase_date: opt(&before.purchase_date, &after.purchase_date),
+        purchase_price: opt(&before.purchase_price, &after.purchase_price),
+        purchased_from: opt(&before.purchased_from, &after.purchased_from),
+        estimated_value: opt(&before.estimated_value, &after.estimated_value),
+        warranty_expires: opt(&before.warranty_expires, &after.warranty_expires),
+        notes: opt(&before.notes, &after.notes),
+        custom_fields: val(&before.custom_fields, &after.custom_fields),
+    }
+}
+
+/// A field's value in words, for comparing versions.
+fn value_text(f: &ItemFields, field: &str, locations: &[Location]) -> String {
+    let text = |v: &Option<String>| v.clone().unwrap_or_default();
+    let money = |m: &Option<Money>| m.as_ref().map(Money::display).unwrap_or_default();
+    let day = |d: &Option<Day>| d.map(|d| d.to_string()).unwrap_or_default();
+    match field {
+        "name" => f.name.clone(),
+        "description" => text(&f.description),
+        "location_id" => f
+            .location_id
+            .map(|id| {
+                locations
+                    .iter()
+                    .find(|l| l.id == id)
+                    .map_or_else(|| "another location".to_string(), |l| l.path.join(" › "))
+            })
+            .unwrap_or_default(),
+        "quantity" => f.quantity.to_string(),
+        "tags" => f.tags.join(", "),
+        "brand" => text(&f.brand),
+        "model" => text(&f.model),
+        "serial_number" => text(&f.serial_number),
+        "barcode" => text(&f.barcode),
+        "purchase_date" => day(&f.purchase_date),
+        "purchase_price" => money(&f.purchase_price),
+        "purchased_from" => text(&f.purchased_from),
+        "estimated_value" => money(&f.estimated_value),
+        "warranty_expires" => day(&f.warranty_expires),
+        "notes" => text(&f.notes),
+        "custom_fields" => f
+            .custom_fields
+            .iter()
+            .map(|(k, v)| format!("{k}: {v}"))
+            .collect::<Vec<_>>()
+            .join("; "),
+        _ => String::new(),
+    }
+}
+
+// ---------------------------------------------------------------- the form's state
+
+/// Someone else saved the item after it was opened here.
+#[derive(Clone, Debug, PartialEq)]
+struct Conflict {
+    /// The item as it is on the server now.
+    server: Item,
+    /// The edits made here, as fields.
+    mine: ItemFields,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+struct FormState {
+    draft: Draft,
+    errors: FieldErrors,
+    error: Option<ErrorBody>,
+    saving: bool,
+    conflict: Option<Conflict>,
+}
+
+enum FormAction {
+    Edit(fn(&mut Draft, String), String),
+    Location(Option<LocationId>),
+    Tags(Vec<String>),
+    Custom(Vec<CustomRow>),
+    Invalid(FieldErrors),
+    Saving,
+    Failed(ErrorBody),
+    Conflict(Conflict),
+}
+
+impl Reducible for FormState {
+    type Action = FormAction;
+
+    fn reduce(self: Rc<Self>, action: FormAction) -> Rc<Self> {
+        let mut next = (*self).clone();
+        match action {
+            FormAction::Edit(apply, value) => apply(&mut next.draft, value),
+            FormAction::Location(id) => next.draft.location_id = id,
+            FormAction::Tags(tags) => next.draft.tags = tags,
+            FormAction::Custom(rows) => next.draft.custom = rows,
+            FormAction::Invalid(errors) => {
+                next.error = Some(ErrorBody::validation(&errors));
+                next.errors = errors;
+                next.saving = false;
+            }
+            FormAction::Saving => {
+                next.saving = true;
+                next.error = None;
+            }
+            FormAction::Failed(error) => {
+                next.errors = error.field_errors();
+                next.error = Some(error);
+                next.saving = false;
+            }
+            FormAction::Conflict(conflict) => {
+                next.conflict = Some(conflict);
+                next.saving = false;
+                next.error = None;
+                next.errors.clear();
+            }
+        }
+        Rc::new(next)
+    }
+}
+
+// ---------------------------------------------------------------- the form
+
+#[derive(Properties, PartialEq)]
+pub struct ItemFormProps {
+    pub household: Household,
+    /// The item being edited; `None` to add one.
+    pub item: Option<Item>,
+}
+
+#[function_component(ItemForm)]
+pub fn item_form(props: &ItemFormProps) -> Html {
+    let hid = props.household.id;
+    let currency = props.household.currency.clone();
+    let session = use_session();
+    let navigator = use_navigator();
+    let state = use_reducer(|| FormState {
+        draft: props
+            .item
+            .as_ref()
+            .map_or_else(Draft::new, |i| Draft::from_fields(&i.fields())),
+        errors: FieldErrors::new(),
+        error: None,
+        saving: false,
+        conflict: None,
+    });
+    // Made once, so that sending the same new item twice stores it once.
+    let new_id = use_state(ItemId::new);
+    let locations = use_state(|| Rc::new(Vec::<Location>::new()));
+    let tags = use_state(|| Rc::new(Vec::<TagCount>::new()));
+    {
+        let (locations, tags) = (locations.clone(), tags.clone());
+        use_effect_with(hid, move |hid| {
+            let hid = *hid;
+            wasm_bindgen_futures::spawn_local(async move {
+                let (l, t) = futures::join!(api::locations(hid), api::tags(hid));
+                if let Ok(l) = l {
+                    locations.set(Rc::new(l.items));
+                }
+                if let Ok(t) = t {
+                    tags.set(Rc::new(t.items));
+                }
+            });
+        });
+    }
+
+    let saved = {
+        let session = session.clone();
+        let navigator = navigator.clone();
+        Callback::from(move |item: Item| {
+            session.dispatch(SessionAction::Notify {
+                text: format!("Saved “{}”", item.name),
+                undo: None,
+            });
+            if let Some(nav) = &navigator {
+                nav.push(&Route::Item { id: item.id });
+            }
+        })
+    };
+
+    // Sends `patch` as an edit of `version`; a stale version opens the conflict view.
+    let send_edit = {
+        let state = state.clone();
+        let saved = saved.clone();
+        Callback::from(move |(id, version, merged): (ItemId, i64, ItemFields)| {
+            let state = state.clone();
+            let saved = saved.clone();
+            let Some(conflict) = state.conflict.clone() else {
+                return;
+            };
+            wasm_bindgen_futures::spawn_local(async move {
+                let patch = diff(&conflict.server.fields(), &merged);
+                let mine = conflict.mine;
+                state.dispatch(FormAction::Saving);
+                match api::update_item(hid, id, version, &patch).await {
+                    Ok(item) => saved.emit(item),
+                    Err(e) if e.error.code == ErrorCode::PreconditionFailed => {
+                        match api::item(hid, id).await {
+                            Ok(server) => state.dispatch(FormAction::Conflict(Conflict { server, mine })),
+                            Err(e) => state.dispatch(FormAction::Failed(e)),
+                        }
+                    }
+                    Err(e) => state.dispatch(FormAction::Failed(e)),
+                }
+            });
+        })
+    };
+
+    let onsubmit = {
+        let state = state.clone();
+        let item = props.item.clone();
+        let saved = saved.clone();
+        let new_id = *new_id;
+        let currency = currency.clone();
+        Callback::from(move |e: SubmitEvent| {
+            e.prevent_default();
+            if state.saving {
+                return;
+            }
+            let fields = match state.draft.check(&currency) {
+                Ok(fields) => fields,
+                Err(errors) => {
+                    state.dispatch(FormAction::Invalid(errors));
+                    return;
+                }
+            };
+            let state = state.clone();
+            let saved = saved.clone();
+            let item = item.clone();
+            state.dispatch(FormAction::Saving);
+            wasm_bindgen_futures::spawn_local(async move {
+                let Some(base) = item else {
+                    match api::create_item(hid, &create_body(new_id, fields)).await {
+                        Ok(item) => saved.emit(item),
+                        Err(e) => state.dispatch(FormAction::Failed(e)),
+                    }
+                    return;
+                };
+                let patch = diff(&base.fields(), &fields);
+                if patch == UpdateItem::default() {
+                    saved.emit(base);
+                    return;
+                }
+                match api::update_item(hid, base.id, base.version, &patch).await {
+                    Ok(item) => saved.emit(item),
+                    Err(e) if e.error.code == ErrorCode::PreconditionFailed => {
+                        match api::item(hid, base.id).await {
+                            Ok(server) => state.dispatch(FormAction::Conflict(Conflict {
+                                server,
+                                mine: fields,
+                            })),
+                            Err(e) => state.dispatch(FormAction::Failed(e)),
+                        }
+                    }
+                    Err(e) => state.dispatch(FormAction::Failed(e)),
+                }
+            });
+        })
+    };
+
+    let edit = |apply: fn(&mut Draft, String)| {
+        let state = state.clone();
+        Callback::from(move |value: String| state.dispatch(FormAction::Edit(apply, value)))
+    };
+    let err = |field: &str| {
+        state
+            .errors
+            .get(field)
+            .map(|m| format!("{} {m}", field_label(field)))
+    };
+    let d = &state.draft;
+    let cancel_route = props
+        .item
+        .as_ref()
+        .map_or(Route::Items, |i| Route::Item { id: i.id });
+    let money_placeholder = match currency.minor_digits() {
+        0 => "0".to_string(),
+        n => format!("0.{}", "0".repeat(n as usize)),
+    };
+
+    if let (Some(conflict), Some(base)) = (&state.conflict, &props.item) {
+        return conflict_view(
+            conflict,
+            base,
+            &locations,
+            state.saving,
+            state.error.clone(),
+            send_edit,
+            navigator,
+        );
+    }
+
+    html! {
+        <form class="item-form" onsubmit={onsubmit} novalidate=true>
+            <ErrorAlert error={state.error.clone()} />
+            <div class="form-grid">
+                <section class="card stack" aria-labelledby="basics-heading">
+                    <h2 id="basics-heading">{ "Basics" }</h2>
+                    <TextInput id="item-name" label="Name" value={d.name.clone()} required=true
+                        oninput={edit(|d, v| d.name = v)} error={err("name")} />
+                    <TextArea id="item-description" label="Description" value={d.description.clone()}
+                        oninput={edit(|d, v| d.description = v)} error={err("description")} />
+                    <LocationPicker id="item-location" label="Location" locations={(*locations).clone()}
+                        value={d.location_id}
+                        onchange={let s = state.clone(); Callback::from(move |id| s.dispatch(FormAction::Location(id)))}
+                        error={err("location_id")} hint="Type to search, e.g. “garage shelf”." />
+                    <div class="field-row">
+                        <TextInput id="item-quantity" label="Quantity" kind="number" value={d.quantity.clone()}
+                            inputmode="numeric" oninput={edit(|d, v| d.quantity = v)} error={err("quantity")} class="field-narrow" />
+                    </div>
+                    <TagsInput id="item-tags" label="Tags" tags={d.tags.clone()} suggestions={(*tags).clone()}
+                        onchange={let s = state.clone(); Callback::from(move |t| s.dispatch(FormAction::Tags(t)))}
+                        error={err("tags")} />
+                </section>
+                <section class="card stack" aria-labelledby="value-heading">
+                    <h2 id="value-heading">{ "Value and purchase" }</h2>
+                    <div class="field-row">
+                        <TextInput id="item-estimated-value" label="Estimated value" value={d.estimated_value.clone()}
+                            inputmode="decimal" placeholder={money_placeholder.clone()} suffix={currency.to_string()}
+                            oninput={edit(|d, v| d.estimated_value = v)} error={err("estimated_value")} />
+                        <TextInput id="item-purchase-price" label="Purchase price" value={d.purchase_price.clone()}
+                            inputmode="decimal" placeholder={money_placeholder} suffix={currency.to_string()}
+                            oninput={edit(|d, v| d.purchase_price = v)} error={err("purchase_price")} />
+                    </div>
+                    <div class="field-row">
+                        <TextInput id="item-purchase-date" label="Purchase date" kind="date" value={d.purchase_date.clone()}
+                            oninput={edit(|d, v| d.purchase_date = v)} error={err("purchase_date")} />
+                        <TextInput id="item-warranty" label="Warranty expires" kind="date" value={d.warranty_expires.clone()}
+                            oninput={edit(|d, v| d.warranty_expires = v)} error={err("warranty_expires")} />
+                    </div>
+                    <TextInput id="item-purchased-from" label="Purchased from" value={d.purchased_from.clone()}
+                        oninput={edit(|d, v| d.purchased_from = v)} error={err("purchased_from")} />
+                </section>
+                <section class="card stack" aria-labelledby="identity-heading">
+                    <h2 id="identity-heading">{ "Identification" }</h2>
+                    <div class="field-row">
+                        <TextInput id="item-brand" label="Brand" value={d.brand.clone()}
+                            oninput={edit(|d, v| d.brand = v)} error={err("brand")} />
+                        <TextInput id="item-model" label="Model" value={d.model.clone()}
+                            oninput={edit(|d, v| d.model = v)} error={err("model")} />
+                    </div>
+                    <div class="field-row">
+                        <TextInput id="item-serial" label="Serial number" value={d.serial_number.clone()}
+                            oninput={edit(|d, v| d.serial_number = v)} error={err("serial_number")} />
+                        <TextInput id="item-barcode" label="Barcode" value={d.barcode.clone()} inputmode="numeric"
+                            oninput={edit(|d, v| d.barcode = v)} error={err("barcode")} />
+                    </div>
+                </section>
+                <section class="card stack" aria-labelledby="more-heading">
+                    <h2 id="more-heading">{ "Notes and more" }</h2>
+                    <TextArea id="item-notes" label="Notes" value={d.notes.clone()} rows={4}
+                        oninput={edit(|d, v| d.notes = v)} error={err("notes")} />
+                    <CustomFieldsEditor rows={d.custom.clone()}
+                        onchange={let s = state.clone(); Callback::from(move |rows| s.dispatch(FormAction::Custom(rows)))}
+                        error={err("custom_fields")} />
+                </section>
+            </div>
+            <div class="form-actions sticky-actions">
+                <Link<Route> to={cancel_route} classes="button button-ghost">{ "Cancel" }</Link<Route>>
+                <button type="submit" class="button button-primary" disabled={state.saving}>{ "Save" }</button>
+            </div>
+        </form>
+    }
+}
+
+fn conflict_view(
+    conflict: &Conflict,
+    base: &Item,
+    locations: &[Location],
+    saving: bool,
+    error: Option<ErrorBody>,
+    send_edit: Callback<(ItemId, i64, ItemFields)>,
+    navigator: Option<Navigator>,
+) -> Html {
+    let before = base.fields();
+    let server = conflict.server.fields();
+    let theirs = changed_fields(&before, &server);
+    let mine = changed_fields(&before, &conflict.mine);
+    let mut fields: Vec<&str> = theirs.clone();
+    for f in &mine {
+        if !fields.contains(f) {
+            fields.push(f);
+        }
+    }
+    let reapply = {
+        let server = conflict.server.clone();
+        let mine = conflict.mine.clone();
+        // Only the fields edited here go on top of the server's version.
+        let mut merged = server.fields();
+        for field in changed_fields(&before, &mine) {
+            copy_field(&mut merged, &mine, field);
+        }
+        Callback::from(move |_: MouseEvent| {
+            send_edit.emit((server.id, server.version, merged.clone()));
+        })
+    };
+    let discard = {
+        let id = conflict.server.id;
+        Callback::from(move |_: MouseEvent| {
+            if let Some(nav) = &navigator {
+                nav.push(&Route::Item { id });
+            }
+        })
+    };
+    let shown = |text: String| {
+        if text.is_empty() {
+            html! { <span class="muted">{ "(empty)" }</span> }
+        } else {
+            html! { { text } }
+        }
+    };
+    html! {
+        <section class="conflict card" aria-labelledby="conflict-heading">
+            <div role="alert">
+                <h2 id="conflict-heading">{ "Someone else changed this item" }</h2>
+                <p>{ "While you were editing, a newer version was saved. Compare the changes, then put your edits on top of it or discard them." }</p>
+            </div>
+            <ErrorAlert {error} />
+            <div class="table-scroll">
+                <table class="compare">
+                    <caption class="visually-hidden">{ "Changes since you started editing" }</caption>
+                    <thead>
+                        <tr>
+                            <th scope="col">{ "Field" }</th>
+                            <th scope="col">{ "When you started" }</th>
+                            <th scope="col">{ "Now saved" }</th>
+                            <th scope="col">{ "Your edit" }</th>
+                        </tr>
+                    </thead>
+                    <tbody>
+                        { for fields.iter().map(|field| {
+                            let changed_there = theirs.contains(field);
+                            let changed_here = mine.contains(field);
+                            let clash = changed_there && changed_here
+                                && value_text(&server, field, locations) != value_text(&conflict.mine, field, locations);
+                            html! {
+                                <tr class={classes!(clash.then_some("clash"))}>
+                                    <th scope="row">
+                                        { field_label(field) }
+                                        if clash { <span class="badge badge-warn">{ "both changed" }</span> }
+                                    </th>
+                                    <td>{ shown(value_text(&before, field, locations)) }</td>
+                                    <td class={classes!(changed_there.then_some("changed"))}>
+                                        if changed_there { { shown(value_text(&server, field, locations)) } } else { <span class="muted">{ "unchanged" }</span> }
+                                    </td>
+                                    <td class={classes!(changed_here.then_some("changed"))}>
+                                        if changed_here { { shown(value_text(&conflict.mine, field, locations)) } } else { <span class="muted">{ "unchanged" }</span> }
+                                    </td>
+                                </tr>
+                            }
+                        }) }
+                    </tbody>
+                </table>
+            </div>
+            <div class="form-actions">
+                <button type="button" class="button button-ghost" onclick={discard} disabled={saving}>{ "Discard my changes" }</button>
+                <button type="button" class="button button-primary" onclick={reapply} disabled={saving}>{ "Reapply my changes" }</button>
+            </div>
+        </section>
+    }
+}
+
+/// Copies one field from `from` into `to`.
+fn copy_field(to: &mut ItemFields, from: &ItemFields, field: &str) {
+    match field {
+        "name" => to.name = from.name.clone(),
+        "description" => to.description = from.description.clone(),
+        "location_id" => to.location_id = from.location_id,
+        "quantity" => to.quantity = from.quantity,
+        "tags" => to.tags = from.tags.clone(),
+        "brand" => to.brand = from.brand.clone(),
+        "model" => to.model = from.model.clone(),
+        "serial_number" => to.serial_number = from.serial_number.clone(),
+        "barcode" => to.barcode = from.barcode.clone(),
+        "purchase_date" => to.purchase_date = from.purchase_date,
+        "purchase_price" => to.purchase_price = from.purchase_price.clone(),
+        "purchased_from" => to.purchased_from = from.purchased_from.clone(),
+        "estimated_value" => to.estimated_value = from.estimated_value.clone(),
+        "warranty_expires" => to.warranty_expires = from.warranty_expires,
+        "notes" => to.notes = from.notes.clone(),
+        "custom_fields" => to.custom_fields = from.custom_fields.clone(),
+        _ => {}
+    }
+}

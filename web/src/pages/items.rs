@@ -1,0 +1,366 @@
+//! The item list: search as you type, filter by location and tag, sort, and page through
+//! any number of items (the server pages; only one page is ever held here).
+
+use std::rc::Rc;
+
+use shared::{ErrorBody, Item, Location, LocationId, Page, TagCount};
+use web_sys::UrlSearchParams;
+use yew::prelude::*;
+use yew_router::prelude::*;
+
+use super::HouseholdProps;
+use crate::api::{self, ItemQuery, LocationFilter, Sort};
+use crate::app::Route;
+use crate::components::{ErrorAlert, LocationPicker, SelectField};
+use crate::format;
+use crate::hooks::{use_debounced, use_title};
+
+const PAGE_SIZE: u32 = 50;
+const SEARCH_DELAY_MS: u32 = 250;
+
+#[derive(Clone, Debug, Default, PartialEq)]
+struct Filters {
+    q: String,
+    location: LocationFilter,
+    tag: Option<String>,
+    sort: Sort,
+}
+
+impl Filters {
+    /// Filters from the address bar, so a link (or the back button) can open a filtered list.
+    fn from_address() -> Self {
+        let search = web_sys::window()
+            .and_then(|w| w.location().search().ok())
+            .unwrap_or_default();
+        let Ok(params) = UrlSearchParams::new_with_str(&search) else {
+            return Self::default();
+        };
+        let location = match params.get("location").as_deref() {
+            Some("none") => LocationFilter::Unplaced,
+            Some(raw) => raw
+                .parse()
+                .map(LocationFilter::In)
+                .unwrap_or(LocationFilter::Any),
+            None => LocationFilter::Any,
+        };
+        Self {
+            q: params.get("q").unwrap_or_default(),
+            location,
+            tag: params.get("tag").filter(|t| !t.is_empty()),
+            sort: Sort::parse(&params.get("sort").unwrap_or_default()),
+        }
+    }
+
+    /// Writes the filters to the address bar without adding a history entry.
+    fn to_address(&self) {
+        let Ok(params) = UrlSearchParams::new() else {
+            return;
+        };
+        if !self.q.trim().is_empty() {
+            params.append("q", self.q.trim());
+        }
+        match self.location {
+            LocationFilter::Any => {}
+            LocationFilter::Unplaced => params.append("location", "none"),
+            LocationFilter::In(id) => params.append("location", &id.to_string()),
+        }
+        if let Some(tag) = &self.tag {
+            params.append("tag", tag);
+        }
+        if self.sort != Sort::Newest {
+            params.append("sort", self.sort.as_str());
+        }
+        let qs = String::from(params.to_string());
+        let url = if qs.is_empty() {
+            "/items".to_string()
+        } else {
+            format!("/items?{qs}")
+        };
+        if let Some(history) = web_sys::window().and_then(|w| w.history().ok()) {
+            let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&url));
+        }
+    }
+
+    fn is_filtered(&self) -> bool {
+        !self.q.trim().is_empty() || self.location != LocationFilter::Any || self.tag.is_some()
+    }
+}
+
+/// Where in the list we are: the cursor of each page seen so far, for going back.
+#[derive(Clone, Debug, PartialEq)]
+struct Paging {
+    filters: Filters,
+    cursors: Vec<Option<String>>,
+    page: usize,
+}
+
+#[function_component(Items)]
+pub fn items(props: &HouseholdProps) -> Html {
+    use_title("Items");
+    let hid = props.household.id;
+    let filters = use_state(Filters::from_address);
+    let q = use_debounced(filters.q.clone(), SEARCH_DELAY_MS);
+    let applied = Filters {
+        q,
+        ..(*filters).clone()
+    };
+    let paging = use_state(|| Paging {
+        filters: applied.clone(),
+        cursors: vec![None],
+        page: 0,
+    });
+    let (page_index, cursor) = if paging.filters == applied {
+        (paging.page, paging.cursors.get(paging.page).cloned().flatten())
+    } else {
+        (0, None)
+    };
+
+    let result = use_state(|| None::<Page<Item>>);
+    let loading = use_state(|| true);
+    let error = use_state(|| None::<ErrorBody>);
+    let latest = use_mut_ref(|| 0u32);
+    let locations = use_state(|| Rc::new(Vec::<Location>::new()));
+    let tags = use_state(|| Rc::new(Vec::<TagCount>::new()));
+
+    {
+        let (locations, tags) = (locations.clone(), tags.clone());
+        use_effect_with(hid, move |hid| {
+            let hid = *hid;
+            wasm_bindgen_futures::spawn_local(async move {
+                let (l, t) = futures::join!(api::locations(hid), api::tags(hid));
+                // The filters work without these lists; the items request reports errors.
+                if let Ok(l) = l {
+                    locations.set(Rc::new(l.items));
+                }
+                if let Ok(t) = t {
+                    tags.set(Rc::new(t.items));
+                }
+            });
+        });
+    }
+    {
+        let (result, loading, error, latest) =
+            (result.clone(), loading.clone(), error.clone(), latest.clone());
+        use_effect_with((applied.clone(), cursor.clone()), move |(applied, cursor)| {
+            applied.to_address();
+            let query = ItemQuery {
+                q: applied.q.clone(),
+                location: applied.location,
+                tag: applied.tag.clone(),
+                sort: applied.sort,
+                limit: Some(PAGE_SIZE),
+                cursor: cursor.clone(),
+            };
+            let ticket = {
+                let mut latest = latest.borrow_mut();
+                *latest += 1;
+                *latest
+            };
+            loading.set(true);
+            wasm_bindgen_futures::spawn_local(async move {
+                let answer = api::items(hid, &query).await;
+                // A newer request was sent while this one was out: its answer wins.
+                if *latest.borrow() != ticket {
+                    return;
+                }
+                loading.set(false);
+                match answer {
+                    Ok(page) => {
+                        error.set(None);
+                        result.set(Some(page));
+                    }
+                    Err(e) => error.set(Some(e)),
+                }
+            });
+        });
+    }
+
+    let update = |apply: Rc<dyn Fn(&mut Filters)>| {
+        let filters = filters.clone();
+        move || {
+            let mut next = (*filters).clone();
+            apply(&mut next);
+            filters.set(next);
+        }
+    };
+    let on_search = {
+        let filters = filters.clone();
+        Callback::from(move |e: InputEvent| {
+            let input: web_sys::HtmlInputElement = e.target_unchecked_into();
+            let mut next = (*filters).clone();
+            next.q = input.value();
+            filters.set(next);
+        })
+    };
+    let on_location = {
+        let filters = filters.clone();
+        Callback::from(move |id: Option<LocationId>| {
+            let mut next = (*filters).clone();
+            next.location = id.map_or(LocationFilter::Any, LocationFilter::In);
+            filters.set(next);
+        })
+    };
+    let on_tag = {
+        let filters = filters.clone();
+        Callback::from(move |tag: String| {
+            let mut next = (*filters).clone();
+            next.tag = (!tag.is_empty()).then_some(tag);
+            filters.set(next);
+        })
+    };
+    let on_sort = {
+        let filters = filters.clone();
+        Callback::from(move |sort: String| {
+            let mut next = (*filters).clone();
+            next.sort = Sort::parse(&sort);
+            filters.set(next);
+        })
+    };
+    let clear = {
+        let reset = update(Rc::new(|f: &mut Filters| {
+            let sort = f.sort;
+            *f = Filters {
+                sort,
+                ..Filters::default()
+            };
+        }));
+        Callback::from(move |_: MouseEvent| reset())
+    };
+    let go = |forward: bool| {
+        let paging = paging.clone();
+        let applied = applied.clone();
+        let next_cursor = result.as_ref().and_then(|p| p.next_cursor.clone());
+        Callback::from(move |_: MouseEvent| {
+            let mut next = if paging.filters == applied {
+                (*paging).clone()
+            } else {
+                Paging {
+                    filters: applied.clone(),
+                    cursors: vec![None],
+                    page: 0,
+                }
+            };
+            if forward {
+                next.cursors.truncate(next.page + 1);
+                next.cursors.push(next_cursor.clone());
+                next.page += 1;
+            } else {
+                next.page = next.page.saturating_sub(1);
+            }
+            paging.set(next);
+            if let Some(window) = web_sys::window() {
+                window.scroll_to_with_x_and_y(0.0, 0.0);
+            }
+        })
+    };
+
+    let location_value = match filters.location {
+        LocationFilter::In(id) => Some(id),
+        _ => None,
+    };
+    let mut tag_options = vec![(String::new(), "Any tag".to_string())];
+    tag_options.extend(
+        tags.iter()
+            .map(|t| (t.name.clone(), format!("{} ({})", t.name, t.item_count))),
+    );
+    if let Some(tag) = &filters.tag {
+        if !tags.iter().any(|t| &t.name == tag) {
+            tag_options.push((tag.clone(), tag.clone()));
+        }
+    }
+    let sort_options: Vec<(String, String)> = Sort::ALL
+        .iter()
+        .map(|s| (s.as_str().to_string(), s.label().to_string()))
+        .collect();
+    let has_next = result.as_ref().is_some_and(|p| p.next_cursor.is_some());
+    let first = page_index * PAGE_SIZE as usize + 1;
+    let shown = result.as_ref().map_or(0, |p| p.items.len());
+    let currency_items = result.as_ref().map(|p| p.items.clone()).unwrap_or_default();
+
+    html! {
+        <section class="page">
+            <header class="page-header">
+                <h1>{ "Items" }</h1>
+                <Link<Route> to={Route::NewItem} classes="button button-primary">{ "Add item" }</Link<Route>>
+            </header>
+            <div class="filters card" role="search" aria-label="Items">
+                <div class="field search-field">
+                    <label for="item-search" class="visually-hidden">{ "Search items" }</label>
+                    <svg class="search-icon" viewBox="0 0 20 20" aria-hidden="true" focusable="false">
+                        <circle cx="9" cy="9" r="5.5" fill="none" stroke="currentColor" stroke-width="1.8"/>
+                        <path d="M13 13l4 4" stroke="currentColor" stroke-width="1.8" stroke-linecap="round"/>
+                    </svg>
+                    <input id="item-search" type="search" placeholder="Search items"
+                        value={filters.q.clone()} oninput={on_search} autocomplete="off" />
+                </div>
+                <LocationPicker id="filter-location" label="Location" locations={(*locations).clone()}
+                    value={location_value} onchange={on_location} none_label="Any location" class="filter-location" />
+                <SelectField id="filter-tag" label="Tag" options={tag_options}
+                    value={filters.tag.clone().unwrap_or_default()} onchange={on_tag} class="filter-tag" />
+                <SelectField id="filter-sort" label="Sort" options={sort_options}
+                    value={filters.sort.as_str()} onchange={on_sort} class="filter-sort" />
+            </div>
+            <ErrorAlert error={(*error).clone()} />
+            <div class="list-status" aria-live="polite">
+                if *loading {
+                    <span class="muted">{ "Loading…" }</span>
+                } else if shown > 0 {
+                    <span class="muted">{ format!("Showing {}–{}", format::group(first as i64), format::group((first + shown - 1) as i64)) }</span>
+                }
+                if applied.is_filtered() {
+                    <button type="button" class="button button-ghost button-small" onclick={clear.clone()}>{ "Clear filters" }</button>
+                }
+            </div>
+            { match &*result {
+                None => html! {},
+                Some(page) if page.items.is_empty() && !*loading => html! {
+                    <div class="empty card">
+                        if applied.is_filtered() {
+                            <h2>{ "No items match" }</h2>
+                            <p class="muted">{ "Try other words, or clear the filters." }</p>
+                            <button type="button" class="button button-secondary" onclick={clear}>{ "Clear filters" }</button>
+                        } else {
+                            <h2>{ "No items yet" }</h2>
+                            <p class="muted">{ "Add the things you own, and find them again in seconds." }</p>
+                            <Link<Route> to={Route::NewItem} classes="button button-secondary">{ "Add your first item" }</Link<Route>>
+                        }
+                    </div>
+                },
+                Some(_) => html! {
+                    <ul class={classes!("item-list", loading.then_some("is-loading"))} aria-label="Items">
+                        { for currency_items.iter().map(|item| item_row(item, &filters)) }
+                    </ul>
+                },
+            } }
+            if page_index > 0 || has_next {
+                <nav class="pager" aria-label="Pages">
+                    <button type="button" class="button button-secondary" onclick={go(false)} disabled={page_index == 0 || *loading}>{ "Previous page" }</button>
+                    <span class="muted">{ format!("Page {}", page_index + 1) }</span>
+                    <button type="button" class="button button-secondary" onclick={go(true)} disabled={!has_next || *loading}>{ "Next page" }</button>
+                </nav>
+            }
+        </section>
+    }
+}
+
+fn item_row(item: &Item, _filters: &Filters) -> Html {
+    let value = item.estimated_value.as_ref().map(|m| m.display());
+    html! {
+        <li class="item-row" key={item.id.to_string()}>
+            <div class="item-main">
+                <Link<Route> to={Route::Item { id: item.id }} classes="item-name">{ item.name.clone() }</Link<Route>>
+                <span class="item-location">
+                    { if item.location_path.is_empty() { "No location".to_string() } else { item.location_path.join(" › ") } }
+                </span>
+            </div>
+            <div class="item-tags">
+                { for item.tags.iter().take(4).map(|t| html! { <span class="tag">{ t.clone() }</span> }) }
+                if item.tags.len() > 4 { <span class="tag tag-more">{ format!("+{}", item.tags.len() - 4) }</span> }
+            </div>
+            <div class="item-figures">
+                if item.quantity != 1 { <span class="item-qty">{ format!("×{}", format::group(item.quantity)) }</span> }
+                if let Some(value) = value { <span class="item-value">{ value }</span> }
+            </div>
+        </li>
+    }
+}

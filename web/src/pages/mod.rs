@@ -1,0 +1,32 @@
+//! One module per page.
+
+mod dashboard;
+mod item_detail;
+mod item_form;
+mod items;
+mod locations;
+mod new_household;
+mod not_found;
+mod sign_in;
+mod sign_up;
+mod trash;
+
+pub use dashboard::Dashboard;
+pub use item_detail::ItemDetail;
+pub use item_form::{EditItem, NewItem};
+pub use items::Items;
+pub use locations::Locations;
+pub use new_household::NewHousehold;
+pub use not_found::NotFound;
+pub use sign_in::SignIn;
+pub use sign_up::SignUp;
+pub use trash::Trash;
+
+use shared::Household;
+use yew::Properties;
+
+/// Every page of a household gets the household it shows.
+#[derive(Properties, PartialEq, Clone)]
+pub struct HouseholdProps {
+    pub household: Household,
+}

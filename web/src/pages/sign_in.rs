@@ -1,0 +1,99 @@
+use shared::{ErrorBody, ErrorCode, FieldErrors, LoginRequest};
+use web_sys::SubmitEvent;
+use yew::prelude::*;
+use yew_router::prelude::*;
+
+use crate::api;
+use crate::app::Route;
+use crate::components::{ErrorAlert, TextInput};
+use crate::hooks::{load_session, use_session, use_title};
+
+#[function_component(SignIn)]
+pub fn sign_in() -> Html {
+    use_title("Sign in");
+    let session = use_session();
+    let form = use_state(LoginRequest::default);
+    let errors = use_state(FieldErrors::new);
+    let error = use_state(|| None::<ErrorBody>);
+    let busy = use_state(|| false);
+
+    let set = |apply: fn(&mut LoginRequest, String)| {
+        let form = form.clone();
+        Callback::from(move |value: String| {
+            let mut next = (*form).clone();
+            apply(&mut next, value);
+            form.set(next);
+        })
+    };
+    let onsubmit = {
+        let form = form.clone();
+        let errors = errors.clone();
+        let error = error.clone();
+        let busy = busy.clone();
+        let session = session.clone();
+        Callback::from(move |e: SubmitEvent| {
+            e.prevent_default();
+            let mut found = FieldErrors::new();
+            if form.email.trim().is_empty() {
+                found.insert("email".into(), "Enter your email address.".into());
+            }
+            if form.password.is_empty() {
+                found.insert("password".into(), "Enter your password.".into());
+            }
+            errors.set(found.clone());
+            if !found.is_empty() {
+                error.set(None);
+                return;
+            }
+            let body = (*form).clone();
+            let (errors, error, busy, session) =
+                (errors.clone(), error.clone(), busy.clone(), session.clone());
+            busy.set(true);
+            wasm_bindgen_futures::spawn_local(async move {
+                let result = match api::login(&body).await {
+                    Ok(_) => load_session().await,
+                    Err(e) => Err(e),
+                };
+                busy.set(false);
+                match result {
+                    Ok(action) => session.dispatch(action),
+                    Err(mut e) => {
+                        if e.error.code == ErrorCode::Unauthorized {
+                            e.error.message = "Wrong email or password".into();
+                        }
+                        errors.set(e.field_errors());
+                        error.set(Some(e));
+                    }
+                }
+            });
+        })
+    };
+
+    html! {
+        <main id="main" class="auth-page">
+            <div class="auth-card">
+                <div class="auth-brand">
+                    <img src="/icon.svg" alt="" width="40" height="40" />
+                    <span>{ "Home Inventory" }</span>
+                </div>
+                <h1>{ "Sign in" }</h1>
+                <ErrorAlert error={(*error).clone()} />
+                <form class="stack" {onsubmit} novalidate=true>
+                    <TextInput id="signin-email" label="Email" kind="email" value={form.email.clone()}
+                        oninput={set(|f, v| f.email = v)} autocomplete="username"
+                        error={errors.get("email").cloned()} />
+                    <TextInput id="signin-password" label="Password" kind="password" value={form.password.clone()}
+                        oninput={set(|f, v| f.password = v)} autocomplete="current-password"
+                        error={errors.get("password").cloned()} />
+                    <button type="submit" class="button button-primary button-block" disabled={*busy}>
+                        { if *busy { "Signing in…" } else { "Sign in" } }
+                    </button>
+                </form>
+                <p class="auth-switch">
+                    { "New here? " }
+                    <Link<Route> to={Route::SignUp}>{ "Create an account" }</Link<Route>>
+                </p>
+            </div>
+        </main>
+    }
+}
