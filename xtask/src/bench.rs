@@ -1,3 +1,398 @@
-pub fn bench(_args: &[String]) -> crate::Result {
-    Err("not yet".into())
+//! `cargo xtask bench`: seeds one household with 100,000 items in 500 locations, then
+//! measures the API under concurrent load from `wrk` on loopback, on SQLite and on
+//! PostgreSQL, next to the same store calls made without HTTP. Writes target/bench/api.md.
+
+use std::fmt::Write as _;
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::{Result, cargo, exec, root};
+
+const CONNECTIONS: u32 = 16;
+const SECONDS: u32 = 10;
+const EMAIL: &str = "bench@example.com";
+const PASSWORD: &str = "benchmark password";
+
+struct Row {
+    backend: &'static str,
+    scenario: &'static str,
+    p50: f64,
+    p95: f64,
+    p99: f64,
+    rps: f64,
+    errors: u64,
+    store: Option<(f64, f64, f64)>,
+}
+
+pub fn bench(args: &[String]) -> Result {
+    let items: usize = option(args, "--items").unwrap_or(100_000);
+    let locations: usize = option(args, "--locations").unwrap_or(500);
+    ensure_wrk()?;
+    exec(cargo().args(["build", "--release", "-p", "api", "--bins"]))?;
+    let out = root().join("target/bench");
+    std::fs::create_dir_all(&out).map_err(|e| e.to_string())?;
+    let mut rows = Vec::new();
+    let mut memory = Vec::new();
+    let mut seeding = Vec::new();
+    let mut backends: Vec<(&'static str, String)> = vec![(
+        "SQLite",
+        format!("sqlite:{}", out.join("bench.db").display()),
+    )];
+    let _ = std::fs::remove_file(out.join("bench.db"));
+    let pg_admin = std::env::var("TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+    if TcpStream::connect("127.0.0.1:5432").is_ok()
+        || std::env::var_os("TEST_DATABASE_URL").is_some()
+    {
+        let name = "hi_bench";
+        psql(
+            &pg_admin,
+            &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+        )?;
+        psql(&pg_admin, &format!("CREATE DATABASE {name}"))?;
+        let url = match pg_admin.rsplit_once('/') {
+            Some((base, _)) => format!("{base}/{name}"),
+            None => pg_admin.clone(),
+        };
+        backends.push(("PostgreSQL", url));
+    } else {
+        println!("PostgreSQL does not answer on 127.0.0.1:5432: measuring SQLite only");
+    }
+    for (backend, url) in backends {
+        println!("\n==== {backend}: seeding {items} items in {locations} locations");
+        let server = Server::start(&url, &out)?;
+        let cookie = server.register()?;
+        let started = Instant::now();
+        let seeded = hi_bench(
+            &url,
+            &["seed", EMAIL, &items.to_string(), &locations.to_string()],
+        )?;
+        seeding.push((backend, started.elapsed()));
+        let value = |key: &str| {
+            seeded
+                .lines()
+                .find_map(|l| l.strip_prefix(&format!("{key}=")))
+                .unwrap_or_default()
+                .to_string()
+        };
+        let base = format!("/api/v1/households/{}", value("household"));
+        let scenarios: Vec<(&'static str, &'static str, String, String)> = vec![
+            (
+                "get one item",
+                "get",
+                format!("{base}/items/{}", value("item")),
+                String::new(),
+            ),
+            (
+                "list the first page",
+                "list",
+                format!("{base}/items?limit=50"),
+                String::new(),
+            ),
+            (
+                "substring search",
+                "search",
+                format!("{base}/items?q={}", value("search")),
+                String::new(),
+            ),
+            (
+                "location subtree",
+                "location",
+                format!("{base}/items?location_id={}", value("room")),
+                String::new(),
+            ),
+            (
+                "create an item",
+                "create",
+                format!("{base}/items"),
+                r#"{"name":"Benchmark lamp","tags":["bench"]}"#.into(),
+            ),
+        ];
+        let direct = hi_bench(&url, &["store-latency", EMAIL, "200"])?;
+        for (scenario, key, path, body) in scenarios {
+            let (p50, p95, p99, rps, errors) = server.wrk(&out, &cookie, &path, &body)?;
+            let store = direct.lines().find_map(|l| {
+                let parts: Vec<&str> = l.split_whitespace().collect();
+                (parts.first() == Some(&key) && parts.len() == 4).then(|| {
+                    let ms = |s: &str| s.parse::<f64>().unwrap_or(0.0) / 1000.0;
+                    (ms(parts[1]), ms(parts[2]), ms(parts[3]))
+                })
+            });
+            println!(
+                "{scenario:22} p50 {p50:7.2} ms  p95 {p95:7.2} ms  p99 {p99:7.2} ms  {rps:8.0} req/s  errors {errors}"
+            );
+            rows.push(Row {
+                backend,
+                scenario,
+                p50,
+                p95,
+                p99,
+                rps,
+                errors,
+                store,
+            });
+        }
+        memory.push((backend, server.peak_rss_mib()));
+        server.stop();
+    }
+    let report = render(&rows, &memory, &seeding, items, locations);
+    println!("\n{report}");
+    let path = out.join("api.md");
+    std::fs::write(&path, &report).map_err(|e| e.to_string())?;
+    println!("written to {}", path.display());
+    if rows.iter().any(|r| r.errors > 0) {
+        return Err("some requests failed during the benchmark".into());
+    }
+    Ok(())
+}
+
+fn option(args: &[String], name: &str) -> Option<usize> {
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .and_then(|v| v.replace('_', "").parse().ok())
+}
+
+fn render(
+    rows: &[Row],
+    memory: &[(&str, f64)],
+    seeding: &[(&str, Duration)],
+    items: usize,
+    locations: usize,
+) -> String {
+    let mut md = String::new();
+    let _ = writeln!(
+        md,
+        "{items} items in {locations} locations; wrk, {CONNECTIONS} connections, {SECONDS} s per row, on loopback; \
+         latencies in ms. \"Store p95\" is the same query through the store without HTTP \
+         (one caller at a time); the ratio is API p50 over store p50.\n"
+    );
+    let _ = writeln!(
+        md,
+        "| backend | request | p50 | p95 | p99 | req/s | store p50 | store p95 | API / store |"
+    );
+    let _ = writeln!(md, "|---|---|---:|---:|---:|---:|---:|---:|---:|");
+    for r in rows {
+        let (s50, s95, ratio) = match r.store {
+            Some((s50, s95, _)) if s50 > 0.0 => (
+                format!("{s50:.2}"),
+                format!("{s95:.2}"),
+                format!("{:.1}×", r.p50 / s50),
+            ),
+            _ => ("–".into(), "–".into(), "–".into()),
+        };
+        let _ = writeln!(
+            md,
+            "| {} | {} | {:.2} | {:.2} | {:.2} | {:.0} | {s50} | {s95} | {ratio} |",
+            r.backend, r.scenario, r.p50, r.p95, r.p99, r.rps
+        );
+    }
+    let _ = writeln!(md);
+    for (backend, mib) in memory {
+        let _ = writeln!(md, "- {backend}: server peak resident memory {mib:.0} MiB");
+    }
+    for (backend, took) in seeding {
+        let _ = writeln!(md, "- {backend}: seeding took {:.0} s", took.as_secs_f64());
+    }
+    md
+}
+
+fn ensure_wrk() -> Result {
+    if Command::new("wrk").arg("--version").output().is_ok() {
+        return Ok(());
+    }
+    exec(Command::new("apt-get").args(["update", "-qq"]))?;
+    exec(
+        Command::new("apt-get")
+            .env("DEBIAN_FRONTEND", "noninteractive")
+            .args(["install", "-y", "-qq", "wrk"]),
+    )
+}
+
+fn psql(url: &str, sql: &str) -> Result {
+    let status = Command::new("psql")
+        .args([url, "-q", "-v", "ON_ERROR_STOP=1", "-c", sql])
+        .status()
+        .map_err(|e| format!("psql: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("psql failed: {sql}"))
+    }
+}
+
+fn release_bin(name: &str) -> PathBuf {
+    root().join("target/release").join(name)
+}
+
+fn hi_bench(url: &str, args: &[&str]) -> Result<String> {
+    let output = Command::new(release_bin("hi-bench"))
+        .args(args)
+        .env("DATABASE_URL", url)
+        .env("RUST_LOG", "warn")
+        .stderr(Stdio::inherit())
+        .output()
+        .map_err(|e| format!("hi-bench: {e}"))?;
+    if !output.status.success() {
+        return Err(format!("hi-bench {args:?} failed"));
+    }
+    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+}
+
+struct Server {
+    child: Child,
+    addr: String,
+}
+
+impl Server {
+    fn start(url: &str, out: &Path) -> Result<Self> {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map_err(|e| e.to_string())?
+            .port();
+        let addr = format!("127.0.0.1:{port}");
+        let child = Command::new(release_bin("home-inventory-backend"))
+            .env("DATABASE_URL", url)
+            .env("BIND", &addr)
+            .env("DATA_DIR", out.join("data"))
+            .env("STATIC_DIR", out.join("no-web"))
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .spawn()
+            .map_err(|e| format!("starting the server: {e}"))?;
+        let server = Self { child, addr };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            if server
+                .http("GET", "/api/health", None, "")
+                .map(|r| r.0 == 200)
+                .unwrap_or(false)
+            {
+                return Ok(server);
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Err("the server did not answer /api/health within 30 s".into())
+    }
+
+    /// A minimal HTTP/1.1 exchange: (status, headers, body).
+    fn http(
+        &self,
+        method: &str,
+        path: &str,
+        cookie: Option<&str>,
+        body: &str,
+    ) -> Result<(u16, String, String)> {
+        let mut stream = TcpStream::connect(&self.addr).map_err(|e| e.to_string())?;
+        let cookie = cookie
+            .map(|c| format!("Cookie: {c}\r\n"))
+            .unwrap_or_default();
+        write!(
+            stream,
+            "{method} {path} HTTP/1.1\r\nHost: {}\r\n{cookie}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            self.addr,
+            body.len()
+        )
+        .map_err(|e| e.to_string())?;
+        let mut response = String::new();
+        stream
+            .read_to_string(&mut response)
+            .map_err(|e| e.to_string())?;
+        let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
+        let status = head
+            .split_whitespace()
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        Ok((status, head.to_string(), body.to_string()))
+    }
+
+    fn register(&self) -> Result<String> {
+        let body = format!(r#"{{"email":"{EMAIL}","password":"{PASSWORD}","name":"Bench"}}"#);
+        let (status, head, text) = self.http("POST", "/api/v1/auth/register", None, &body)?;
+        if status != 201 {
+            return Err(format!(
+                "registering the benchmark account: {status} {text}"
+            ));
+        }
+        head.lines()
+            .find_map(|l| l.strip_prefix("set-cookie: "))
+            .and_then(|c| c.split(';').next())
+            .map(str::to_string)
+            .ok_or_else(|| "no session cookie".to_string())
+    }
+
+    /// Runs wrk against one request; returns p50, p95, p99 (ms), requests/s and errors.
+    fn wrk(
+        &self,
+        out: &Path,
+        cookie: &str,
+        path: &str,
+        body: &str,
+    ) -> Result<(f64, f64, f64, f64, u64)> {
+        let script = out.join("report.lua");
+        let method = if body.is_empty() { "GET" } else { "POST" };
+        let lua = format!(
+            r#"wrk.method = "{method}"
+wrk.body = [[{body}]]
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Cookie"] = "{cookie}"
+function done(summary, latency, requests)
+  local errors = summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.status + summary.errors.timeout
+  io.write(string.format("RESULT %f %f %f %f %d\n", latency:percentile(50) / 1000, latency:percentile(95) / 1000, latency:percentile(99) / 1000, summary.requests / (summary.duration / 1e6), errors))
+end
+"#
+        );
+        std::fs::write(&script, lua).map_err(|e| e.to_string())?;
+        let output = Command::new("wrk")
+            .args([
+                "-t2",
+                &format!("-c{CONNECTIONS}"),
+                &format!("-d{SECONDS}s"),
+                "--timeout",
+                "10s",
+                "-s",
+            ])
+            .arg(&script)
+            .arg(format!("http://{}{path}", self.addr))
+            .output()
+            .map_err(|e| format!("wrk: {e}"))?;
+        let text = String::from_utf8_lossy(&output.stdout);
+        let line = text
+            .lines()
+            .find_map(|l| l.strip_prefix("RESULT "))
+            .ok_or_else(|| format!("wrk printed no result:\n{text}"))?;
+        let v: Vec<f64> = line
+            .split_whitespace()
+            .filter_map(|x| x.parse().ok())
+            .collect();
+        if v.len() != 5 {
+            return Err(format!("unexpected wrk result: {line}"));
+        }
+        Ok((v[0], v[1], v[2], v[3], v[4] as u64))
+    }
+
+    fn peak_rss_mib(&self) -> f64 {
+        std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .ok()
+            .and_then(|s| {
+                s.lines()
+                    .find_map(|l| l.strip_prefix("VmHWM:"))
+                    .and_then(|v| {
+                        v.split_whitespace()
+                            .next()
+                            .and_then(|kb| kb.parse::<f64>().ok())
+                    })
+            })
+            .map(|kb| kb / 1024.0)
+            .unwrap_or(0.0)
+    }
+
+    fn stop(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }

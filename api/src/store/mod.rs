@@ -329,6 +329,10 @@ pub trait Store: Send + Sync + 'static {
     async fn item_owner(&self, id: ItemId) -> StoreResult<Option<HouseholdId>>;
     /// `Conflict` when the id exists.
     async fn insert_item(&self, item: &ItemRow, activity: &ActivityRow) -> StoreResult<()>;
+    /// Inserts many new items with their activity entries in one transaction; callers keep
+    /// batches small enough for Aurora DSQL (at most 500 items: each brings its tags and
+    /// history along, and a transaction may change 3,000 rows).
+    async fn import_items(&self, items: &[ItemRow], activities: &[ActivityRow]) -> StoreResult<()>;
     /// A live or trashed item.
     async fn item(&self, household: HouseholdId, id: ItemId) -> StoreResult<Option<ItemRow>>;
     /// Writes `item` (its `version` already bumped) if the stored version is
@@ -357,6 +361,9 @@ pub trait Store: Send + Sync + 'static {
 }
 
 pub type DynStore = Arc<dyn Store>;
+
+/// The largest batch `Store::import_items` takes.
+pub const IMPORT_BATCH: usize = 500;
 
 /// Opens the store `database_url` names and brings its schema up to date.
 pub async fn open(database_url: &str) -> anyhow::Result<DynStore> {
@@ -390,4 +397,9 @@ pub fn backoff(attempt: u32) -> std::time::Duration {
     let mut bytes = [0u8; 8];
     let _ = getrandom::fill(&mut bytes);
     std::time::Duration::from_millis(u64::from_le_bytes(bytes) % (cap + 1))
+}
+
+/// `Ok` when a write touched exactly one row, else `otherwise`.
+pub(crate) fn exactly_one(changed: u64, otherwise: StoreError) -> StoreResult<()> {
+    if changed == 1 { Ok(()) } else { Err(otherwise) }
 }

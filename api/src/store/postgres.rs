@@ -20,7 +20,7 @@ use tokio_postgres::error::SqlState;
 use tokio_postgres::types::ToSql;
 use uuid::Uuid;
 
-use super::sqlite::{describe_contents, sort_column};
+use super::sqlite::{check_batch, describe_contents, sort_column};
 use super::*;
 
 /// How often a write transaction is tried before its conflict is reported.
@@ -696,11 +696,7 @@ impl Store for PgStore {
                 )
                 .await
                 .map_err(pg)?;
-            if changed == 1 {
-                Ok(())
-            } else {
-                Err(StoreError::Stale)
-            }
+            exactly_one(changed, StoreError::Stale)
         })
     }
 
@@ -790,11 +786,7 @@ impl Store for PgStore {
                 )
                 .await
                 .map_err(pg)?;
-            if changed == 1 {
-                Ok(())
-            } else {
-                Err(StoreError::Stale)
-            }
+            exactly_one(changed, StoreError::Stale)
         })
     }
 
@@ -827,11 +819,7 @@ impl Store for PgStore {
                 )
                 .await
                 .map_err(pg)?;
-            if deleted == 1 {
-                Ok(())
-            } else {
-                Err(StoreError::NotFound)
-            }
+            exactly_one(deleted, StoreError::NotFound)
         })
     }
 
@@ -851,6 +839,19 @@ impl Store for PgStore {
         write_tx!(self, |tx| {
             write_item(&tx, item, None).await?;
             write_activity(&tx, activity).await
+        })
+    }
+
+    async fn import_items(&self, items: &[ItemRow], activities: &[ActivityRow]) -> StoreResult<()> {
+        check_batch(items)?;
+        write_tx!(self, |tx| {
+            for item in items {
+                write_item(&tx, item, None).await?;
+            }
+            for activity in activities {
+                write_activity(&tx, activity).await?;
+            }
+            Ok(())
         })
     }
 

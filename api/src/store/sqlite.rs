@@ -17,6 +17,8 @@ use uuid::Uuid;
 
 use super::*;
 
+/// Reader connections: enough to keep both cores busy while one waits on the disk; more
+/// would only multiply page caches.
 const READERS: usize = 4;
 
 pub struct SqliteStore {
@@ -26,6 +28,9 @@ pub struct SqliteStore {
 struct Inner {
     writer: Mutex<Connection>,
     readers: Mutex<Vec<Connection>>,
+    /// One permit per reader connection: a read waits for a warm connection rather than
+    /// opening a cold one.
+    permits: tokio::sync::Semaphore,
     path: String,
 }
 
@@ -35,7 +40,8 @@ fn open_connection(path: &str) -> rusqlite::Result<Connection> {
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "NORMAL")?;
     conn.pragma_update(None, "foreign_keys", "OFF")?;
-    conn.pragma_update(None, "cache_size", -32_000)?;
+    conn.pragma_update(None, "cache_size", -16_000)?;
+    conn.pragma_update(None, "temp_store", "MEMORY")?;
     Ok(conn)
 }
 
@@ -57,6 +63,7 @@ impl SqliteStore {
                 inner: Arc::new(Inner {
                     writer: Mutex::new(writer),
                     readers: Mutex::new(Vec::new()),
+                    permits: tokio::sync::Semaphore::new(READERS),
                     path,
                 }),
             })
@@ -71,21 +78,28 @@ impl SqliteStore {
         F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
     {
         let inner = self.inner.clone();
-        tokio::task::spawn_blocking(move || {
-            let pooled = inner.readers.lock().map_err(poisoned)?.pop();
-            let conn = match pooled {
-                Some(conn) => conn,
-                None => open_connection(&inner.path).map_err(db)?,
-            };
-            let result = f(&conn);
-            let mut readers = inner.readers.lock().map_err(poisoned)?;
-            if readers.len() < READERS {
-                readers.push(conn);
+        let permit = inner
+            .permits
+            .acquire()
+            .await
+            .map_err(|e| StoreError::Other(e.into()))?;
+        let result = tokio::task::spawn_blocking({
+            let inner = inner.clone();
+            move || {
+                let pooled = inner.readers.lock().map_err(poisoned)?.pop();
+                let conn = match pooled {
+                    Some(conn) => conn,
+                    None => open_connection(&inner.path).map_err(db)?,
+                };
+                let result = f(&conn);
+                inner.readers.lock().map_err(poisoned)?.push(conn);
+                result
             }
-            result
         })
         .await
-        .map_err(|e| StoreError::Other(e.into()))?
+        .map_err(|e| StoreError::Other(e.into()))?;
+        drop(permit);
+        result
     }
 
     async fn write<T, F>(&self, f: F) -> StoreResult<T>
@@ -618,7 +632,7 @@ impl Store for SqliteStore {
                     params![h.id.to_string(), h.name, h.currency.as_str(), h.version, expected_version],
                 )
                 .map_err(db)?;
-            if changed == 1 { Ok(()) } else { Err(StoreError::Stale) }
+            exactly_one(changed as u64, StoreError::Stale)
         })
         .await
     }
@@ -714,7 +728,7 @@ impl Store for SqliteStore {
                     ],
                 )
                 .map_err(db)?;
-            if changed == 1 { Ok(()) } else { Err(StoreError::Stale) }
+            exactly_one(changed as u64, StoreError::Stale)
         })
         .await
     }
@@ -742,7 +756,7 @@ impl Store for SqliteStore {
             let deleted = tx
                 .execute("DELETE FROM locations WHERE household_id = ?1 AND id = ?2", [&hid, &lid])
                 .map_err(db)?;
-            if deleted == 1 { Ok(()) } else { Err(StoreError::NotFound) }
+            exactly_one(deleted as u64, StoreError::NotFound)
         })
         .await
     }
@@ -765,6 +779,21 @@ impl Store for SqliteStore {
         self.write(move |tx| {
             write_item(tx, &item, true)?;
             write_activity(tx, &activity)
+        })
+        .await
+    }
+
+    async fn import_items(&self, items: &[ItemRow], activities: &[ActivityRow]) -> StoreResult<()> {
+        check_batch(items)?;
+        let (items, activities) = (items.to_vec(), activities.to_vec());
+        self.write(move |tx| {
+            for item in &items {
+                write_item(tx, item, true)?;
+            }
+            for activity in &activities {
+                write_activity(tx, activity)?;
+            }
+            Ok(())
         })
         .await
     }
@@ -1008,6 +1037,13 @@ impl Store for SqliteStore {
         })
         .await
     }
+}
+
+pub(crate) fn check_batch(items: &[ItemRow]) -> StoreResult<()> {
+    if items.len() > IMPORT_BATCH {
+        return Err(anyhow::anyhow!("at most {IMPORT_BATCH} items per import batch").into());
+    }
+    Ok(())
 }
 
 /// The column a sort orders by, and whether it runs newest (or last) first.
