@@ -17,6 +17,7 @@ pub mod error;
 pub mod extract;
 pub mod lambda;
 pub mod routes;
+pub mod search;
 pub mod store;
 pub mod web;
 
@@ -29,6 +30,7 @@ use store::DynStore;
 pub struct AppState {
     pub config: Arc<Config>,
     pub store: DynStore,
+    pub search: Arc<search::SearchIndex>,
 }
 
 impl AppState {
@@ -36,6 +38,7 @@ impl AppState {
         Self {
             config: Arc::new(config),
             store,
+            search: Arc::default(),
         }
     }
 }

@@ -1,6 +1,8 @@
 //! Items: create, list with search and filters, read, edit with optimistic concurrency,
 //! the trash, and each item's history.
 
+use std::collections::HashSet;
+
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{delete, get, post};
@@ -16,6 +18,7 @@ use crate::AppState;
 use crate::auth::{self, CurrentUser};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{AppJson, AppPath, AppQuery, IfMatch, Tagged};
+use crate::search;
 use crate::store::{ActivityRow, Cursor, ItemQuery, ItemRow, ItemSort, StoreError, backoff, now};
 
 /// Trashed items deleted for good per transaction (Aurora DSQL: ≤ 3,000 rows a transaction,
@@ -261,7 +264,51 @@ async fn list_items(
             query.location_ids = Some(tree.subtree(id));
         }
     }
+    if query.search.is_some() {
+        return Ok(Json(search_page(&state, hid, query, &tree).await?));
+    }
     Ok(Json(page_of(&state, hid, query, &tree).await?))
+}
+
+/// A page of search results, found by the in-memory index and read from the store.
+async fn search_page(
+    state: &AppState,
+    hid: HouseholdId,
+    query: ItemQuery,
+    tree: &Tree,
+) -> ApiResult<Page<Item>> {
+    let locations: Option<HashSet<LocationId>> = query
+        .location_ids
+        .as_ref()
+        .map(|ids| ids.iter().copied().collect());
+    let ids = state
+        .search
+        .search(
+            &state.store,
+            hid,
+            &search::Query {
+                needle: query.search.as_deref().unwrap_or_default(),
+                locations: locations.as_ref(),
+                unplaced: query.unplaced,
+                tag: query.tag.as_deref(),
+                sort: query.sort,
+                after: query.after.as_ref(),
+                limit: query.limit + 1,
+            },
+        )
+        .await?;
+    let more = ids.len() > query.limit;
+    let mut rows = state.search.rows(&state.store, hid, &ids).await?;
+    rows.truncate(query.limit);
+    let next_cursor = if more {
+        rows.last().map(|r| Cursor::after(r, query.sort).encode())
+    } else {
+        None
+    };
+    Ok(Page {
+        items: rows.into_iter().map(|r| item_dto(r, tree)).collect(),
+        next_cursor,
+    })
 }
 
 async fn get_item(

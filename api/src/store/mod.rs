@@ -248,6 +248,43 @@ pub struct ItemQuery {
     pub limit: usize,
 }
 
+/// What the in-memory search index keeps of an item.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SearchEntry {
+    pub id: ItemId,
+    /// `ItemRow::search_text`.
+    pub text: String,
+    pub name_lower: String,
+    pub location_id: Option<LocationId>,
+    pub tags_lower: Vec<String>,
+    pub created_at: OffsetDateTime,
+    pub updated_at: OffsetDateTime,
+    pub trashed: bool,
+}
+
+impl SearchEntry {
+    pub fn new(
+        id: ItemId,
+        text: String,
+        name_lower: String,
+        location_id: Option<LocationId>,
+        tags_json: &str,
+        times: (OffsetDateTime, OffsetDateTime, Option<OffsetDateTime>),
+    ) -> StoreResult<Self> {
+        let tags: Vec<String> = serde_json::from_str(tags_json).map_err(anyhow::Error::from)?;
+        Ok(Self {
+            id,
+            text,
+            name_lower,
+            location_id,
+            tags_lower: tags.iter().map(|t| t.to_lowercase()).collect(),
+            created_at: times.0,
+            updated_at: times.1,
+            trashed: times.2.is_some(),
+        })
+    }
+}
+
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StatsRow {
     pub item_count: i64,
@@ -349,6 +386,20 @@ pub trait Store: Send + Sync + 'static {
         query: &ItemQuery,
     ) -> StoreResult<Vec<ItemRow>>;
     /// Deletes trashed items for good, at most `limit` of them per call; the number deleted.
+    /// Search entries of the household's items (trashed ones too) changed after `since`,
+    /// or all of them.
+    async fn search_entries(
+        &self,
+        household: HouseholdId,
+        since: Option<OffsetDateTime>,
+    ) -> StoreResult<Vec<SearchEntry>>;
+    /// The items with these ids, live or trashed, in no particular order; unknown ids are
+    /// left out.
+    async fn items_by_ids(
+        &self,
+        household: HouseholdId,
+        ids: &[ItemId],
+    ) -> StoreResult<Vec<ItemRow>>;
     async fn purge_trash(
         &self,
         household: HouseholdId,

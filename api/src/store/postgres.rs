@@ -947,6 +947,54 @@ impl Store for PgStore {
         rows.iter().map(item_from).collect()
     }
 
+    async fn search_entries(
+        &self,
+        household: HouseholdId,
+        since: Option<OffsetDateTime>,
+    ) -> StoreResult<Vec<SearchEntry>> {
+        let client = self.client().await?;
+        let since = since.unwrap_or(OffsetDateTime::UNIX_EPOCH);
+        let rows = client
+            .query(
+                "SELECT id, search_text, name_lower, location_id, tags, created_at, updated_at, deleted_at \
+                 FROM items WHERE household_id = $1 AND updated_at > $2",
+                &[&household.as_uuid(), &since],
+            )
+            .await
+            .map_err(pg)?;
+        rows.iter()
+            .map(|r| {
+                SearchEntry::new(
+                    r.get::<_, Uuid>(0).into(),
+                    r.get(1),
+                    r.get(2),
+                    r.get::<_, Option<Uuid>>(3).map(Into::into),
+                    r.get(4),
+                    (r.get(5), r.get(6), r.get(7)),
+                )
+            })
+            .collect()
+    }
+
+    async fn items_by_ids(
+        &self,
+        household: HouseholdId,
+        ids: &[ItemId],
+    ) -> StoreResult<Vec<ItemRow>> {
+        let client = self.client().await?;
+        let ids: Vec<Uuid> = ids.iter().map(ItemId::as_uuid).collect();
+        let rows = client
+            .query(
+                &format!(
+                    "SELECT {ITEM_COLUMNS} FROM items WHERE household_id = $1 AND id = ANY($2)"
+                ),
+                &[&household.as_uuid(), &ids],
+            )
+            .await
+            .map_err(pg)?;
+        rows.iter().map(item_from).collect()
+    }
+
     async fn purge_trash(
         &self,
         household: HouseholdId,

@@ -880,6 +880,67 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn search_entries(
+        &self,
+        household: HouseholdId,
+        since: Option<OffsetDateTime>,
+    ) -> StoreResult<Vec<SearchEntry>> {
+        self.read(move |c| {
+            let mut stmt = c
+                .prepare_cached(
+                    "SELECT id, search_text, name_lower, location_id, tags, created_at, updated_at, deleted_at \
+                     FROM items WHERE household_id = ?1 AND updated_at > ?2",
+                )
+                .map_err(db)?;
+            let since = since.map(micros).unwrap_or(i64::MIN);
+            let rows = stmt
+                .query_map(params![household.to_string(), since], |r| {
+                    Ok((
+                        uuid_of(r.get(0)?)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, String>(2)?,
+                        opt_uuid(r.get(3)?)?,
+                        r.get::<_, String>(4)?,
+                        (
+                            from_micros(r.get(5)?)?,
+                            from_micros(r.get(6)?)?,
+                            r.get::<_, Option<i64>>(7)?.map(from_micros).transpose()?,
+                        ),
+                    ))
+                })
+                .map_err(db)?;
+            let mut out = Vec::new();
+            for row in rows {
+                let (id, text, name, location, tags, times) = row.map_err(db)?;
+                out.push(SearchEntry::new(id.into(), text, name, location.map(Into::into), &tags, times)?);
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn items_by_ids(
+        &self,
+        household: HouseholdId,
+        ids: &[ItemId],
+    ) -> StoreResult<Vec<ItemRow>> {
+        let ids: Vec<String> = ids.iter().map(ToString::to_string).collect();
+        self.read(move |c| {
+            let ids = serde_json::to_string(&ids).map_err(anyhow::Error::from)?;
+            let mut stmt = c
+                .prepare_cached(&format!(
+                    "SELECT {ITEM_COLUMNS} FROM items WHERE household_id = ?1 \
+                     AND id IN (SELECT value FROM json_each(?2))"
+                ))
+                .map_err(db)?;
+            let rows = stmt
+                .query_map(params![household.to_string(), ids], item_from)
+                .map_err(db)?;
+            rows.collect::<rusqlite::Result<_>>().map_err(db)
+        })
+        .await
+    }
+
     async fn purge_trash(
         &self,
         household: HouseholdId,

@@ -107,6 +107,15 @@ impl TestDb {
         }
     }
 
+    /// A handle on `app`'s database that does not remove it when dropped.
+    pub fn shared(app: &TestApp) -> Self {
+        Self {
+            url: app._db.url.clone(),
+            drop_name: None,
+            _dir: None,
+        }
+    }
+
     pub async fn store(&self) -> DynStore {
         store::open(&self.url).await.expect("opening the store")
     }

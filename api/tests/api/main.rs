@@ -12,4 +12,5 @@ mod isolation;
 mod items;
 mod lambda;
 mod locations;
+mod search;
 mod store;
