@@ -71,6 +71,10 @@ pub fn bench(args: &[String]) -> Result {
             &["seed", EMAIL, &items.to_string(), &locations.to_string()],
         )?;
         seeding.push((backend, started.elapsed()));
+        if url.starts_with("postgres") {
+            // Fresh planner statistics, as autovacuum would have them after a bulk load.
+            psql(&url, "ANALYZE")?;
+        }
         let value = |key: &str| {
             seeded
                 .lines()

@@ -26,7 +26,8 @@ pub struct SqliteStore {
 }
 
 struct Inner {
-    writer: Mutex<Connection>,
+    /// Taken before a blocking thread is, so waiting writers hold no threads.
+    writer: Arc<tokio::sync::Mutex<Connection>>,
     readers: Mutex<Vec<Connection>>,
     /// One permit per reader connection: a read waits for a warm connection rather than
     /// opening a cold one.
@@ -61,7 +62,7 @@ impl SqliteStore {
             migrate(&mut writer)?;
             Ok(Self {
                 inner: Arc::new(Inner {
-                    writer: Mutex::new(writer),
+                    writer: Arc::new(tokio::sync::Mutex::new(writer)),
                     readers: Mutex::new(Vec::new()),
                     permits: tokio::sync::Semaphore::new(READERS),
                     path,
@@ -107,9 +108,8 @@ impl SqliteStore {
         T: Send + 'static,
         F: FnOnce(&Transaction<'_>) -> StoreResult<T> + Send + 'static,
     {
-        let inner = self.inner.clone();
+        let mut conn = self.inner.writer.clone().lock_owned().await;
         tokio::task::spawn_blocking(move || {
-            let mut conn = inner.writer.lock().map_err(poisoned)?;
             let tx = conn.transaction().map_err(db)?;
             let value = f(&tx)?;
             tx.commit().map_err(db)?;
