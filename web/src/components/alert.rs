@@ -11,9 +11,11 @@ pub fn alert_text(error: &ErrorBody) -> String {
     let message = error.error.message.trim_end_matches('.');
     let message = capitalize(message);
     match error.error.code {
-        ErrorCode::ValidationFailed => {
-            format!("Some fields need attention: {message}.")
-        }
+        ErrorCode::ValidationFailed => match error.field_errors().len() {
+            0 => format!("{message}."),
+            1 => "Please correct the highlighted field.".to_string(),
+            n => format!("Please correct the {n} highlighted fields."),
+        },
         ErrorCode::Forbidden => format!("You can't do that here: {message}."),
         ErrorCode::Internal => {
             format!("Something went wrong on the server. {message}.")

@@ -70,10 +70,7 @@ pub fn text_input(props: &TextInputProps) -> Html {
     let invalid = props.error.is_some();
     html! {
         <div class={classes!("field", props.class.clone(), invalid.then_some("field-invalid"))}>
-            <label for={id.clone()}>
-                { props.label.clone() }
-                if props.required { <span class="required" aria-hidden="true">{" *"}</span> }
-            </label>
+            <label for={id.clone()}>{ props.label.clone() }</label>
             <div class={classes!("input-wrap", props.suffix.is_some().then_some("has-suffix"))}>
                 <input
                     id={id.clone()}

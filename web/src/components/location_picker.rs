@@ -259,7 +259,7 @@ pub fn location_picker(props: &LocationPickerProps) -> Html {
                 </svg>
             </div>
             if open {
-                <ul class="listbox" id={list_id} role="listbox" aria-label={props.label.clone()}>
+                <ul class="listbox" id={list_id} role="listbox" aria-label={format!("{} options", props.label)}>
                     { for options.iter().enumerate().map(|(i, option)| {
                         let choice = option.map(|e| e.id);
                         let onmousedown = {

@@ -644,7 +644,7 @@ pub fn item_form(props: &ItemFormProps) -> Html {
                     </div>
                 </section>
                 <section class="card stack" aria-labelledby="more-heading">
-                    <h2 id="more-heading">{ "Notes and more" }</h2>
+                    <h2 id="more-heading">{ "Extras" }</h2>
                     <TextArea id="item-notes" label="Notes" value={d.notes.clone()} rows={4}
                         oninput={edit(|d, v| d.notes = v)} error={err("notes")} />
                     <CustomFieldsEditor rows={d.custom.clone()}

@@ -24,6 +24,8 @@ struct LocationQuery {
 }
 
 const MAX_FOUND: usize = 100;
+/// Trees up to this many locations are shown fully expanded at first.
+const OPEN_ALL_UP_TO: usize = 200;
 
 #[derive(Clone, Debug, PartialEq)]
 enum Editing {
@@ -69,10 +71,10 @@ impl Reducible for TreeState {
         match action {
             TreeAction::Loaded(locations) => {
                 if !next.loaded {
-                    // Start with the top level open.
+                    // A small tree starts fully open; a big one with its top level open.
                     next.expanded = locations
                         .iter()
-                        .filter(|l| l.parent_id.is_none())
+                        .filter(|l| locations.len() <= OPEN_ALL_UP_TO || l.parent_id.is_none())
                         .map(|l| l.id)
                         .collect();
                 }

@@ -1,0 +1,378 @@
+// The whole journey of a household, once on a desktop and once on a phone.
+
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+
+import { gone, launchBrowser, screenshot, startServer, visible } from './harness.mjs';
+
+const VIEWPORTS = {
+  desktop: { width: 1280, height: 800 },
+  phone: { width: 375, height: 740 },
+};
+
+// HI_VIEWPORT=phone runs one of them only.
+const chosen = Object.entries(VIEWPORTS).filter(
+  ([name]) => !process.env.HI_VIEWPORT || process.env.HI_VIEWPORT === name,
+);
+
+for (const [viewport, size] of chosen) {
+  describe(`the web app on a ${viewport} (${size.width}x${size.height})`, () => {
+    let server;
+    let browser;
+    let context;
+    let page;
+    // The steps build on each other: after one fails, the rest are skipped.
+    let failed = false;
+    const step = (name, fn) =>
+      test(name, async (t) => {
+        if (failed) return t.skip('an earlier step failed');
+        try {
+          await fn();
+        } catch (error) {
+          failed = true;
+          await screenshot(page, viewport, 'failure').catch(() => {});
+          throw error;
+        }
+      });
+    const email = `sam.${viewport}@example.com`;
+    const password = 'correct horse battery';
+
+    const nav = (name) =>
+      page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name, exact: true });
+    const alert = () => page.getByRole('alert');
+    const tree = () => page.getByRole('list', { name: 'Location tree' });
+    const itemList = () => page.getByRole('list', { name: 'Items' });
+
+    /** Picks a location in a location picker by typing part of its path. */
+    async function pickLocation(label, typed, optionName) {
+      const input = page.getByLabel(label, { exact: true });
+      await input.click();
+      await input.fill(typed);
+      await page.getByRole('option', { name: optionName, exact: true }).click();
+    }
+
+    async function addItem({ name, location, tags = [], value, quantity }) {
+      await nav('Items').click();
+      await page.getByRole('link', { name: 'Add item' }).click();
+      await visible(page.getByRole('heading', { name: 'Add item' }));
+      await page.getByLabel('Name', { exact: true }).fill(name);
+      if (location) await pickLocation('Location', location[0], location[1]);
+      if (quantity) await page.getByLabel('Quantity').fill(String(quantity));
+      for (const tag of tags) {
+        await page.getByLabel('Tags').fill(tag);
+        await page.getByLabel('Tags').press('Enter');
+      }
+      if (value) await page.getByLabel('Estimated value').fill(value);
+      await page.getByRole('button', { name: 'Save' }).click();
+      await visible(page.getByRole('heading', { level: 1, name }));
+    }
+
+    before(async () => {
+      server = await startServer();
+      browser = await launchBrowser();
+      context = await browser.newContext({ viewport: size, baseURL: server.url });
+      context.setDefaultTimeout(10_000);
+      page = await context.newPage();
+    });
+
+    after(async () => {
+      await context?.close().catch(() => {});
+      await browser?.close().catch(() => {});
+      await server?.stop();
+    });
+
+    step('a new person signs up and lands on an empty dashboard', async () => {
+      await page.goto('/');
+      await visible(page.getByRole('heading', { name: 'Sign in' }));
+      await page.getByRole('link', { name: 'Create an account' }).click();
+      await visible(page.getByRole('heading', { name: 'Create your account' }));
+
+      // A too-short password is explained beside the field, before anything is sent.
+      await page.getByLabel('Name').fill('Sam Carter');
+      await page.getByLabel('Email').fill(email);
+      await page.getByLabel('Password').fill('short');
+      await page.getByRole('button', { name: 'Create account' }).click();
+      await visible(page.getByText('Password must be at least 8 characters'));
+
+      await page.getByLabel('Password').fill(password);
+      await page.getByRole('button', { name: 'Create account' }).click();
+      await visible(page.getByRole('heading', { name: 'Dashboard' }));
+      assert.equal(await page.title(), 'Dashboard · Home Inventory');
+      await visible(page.getByText('Nothing here yet'));
+      await visible(page.getByRole('banner'));
+      await visible(page.getByRole('main'));
+      assert.equal(await page.getByLabel('Household').inputValue() !== '', true);
+    });
+
+    step('builds a location tree: add, add inside, move, rename, delete', async () => {
+      await nav('Locations').click();
+      await visible(page.getByRole('heading', { name: 'Locations', level: 1 }));
+      assert.equal(await page.title(), 'Locations · Home Inventory');
+
+      await page.getByLabel('Location name').fill('House');
+      await page.getByRole('button', { name: 'Add location' }).click();
+      await visible(tree().getByText('House', { exact: true }));
+
+      await page.getByRole('button', { name: 'Add a location inside House' }).click();
+      await page.getByLabel('Location name').fill('Garage');
+      await page.getByRole('button', { name: 'Add location' }).click();
+      await visible(tree().getByText('Garage', { exact: true }));
+
+      await page.getByRole('button', { name: 'Add a location inside Garage' }).click();
+      await page.getByLabel('Location name').fill('Shelf 2');
+      await page.getByRole('button', { name: 'Add location' }).click();
+      await visible(tree().getByText('Shelf 2', { exact: true }));
+
+      await pickLocation('Inside', 'top', 'Top level');
+      await page.getByLabel('Location name').fill('Kitchen');
+      await page.getByRole('button', { name: 'Add location' }).click();
+      await visible(tree().getByText('Kitchen', { exact: true }));
+
+      // A drawer put in the wrong place, then moved and renamed.
+      await pickLocation('Inside', 'house', 'House');
+      await page.getByLabel('Location name').fill('Drawer');
+      await page.getByRole('button', { name: 'Add location' }).click();
+      await visible(tree().getByText('Drawer', { exact: true }));
+      await page.getByRole('button', { name: 'Move Drawer' }).click();
+      await pickLocation('Move Drawer into', 'kitch', 'Kitchen');
+      await page.getByRole('button', { name: 'Move here' }).click();
+      await page.getByRole('button', { name: 'Rename Drawer' }).click();
+      await page.getByLabel('New name for Drawer').fill('Cutlery drawer');
+      await page.getByRole('button', { name: 'Rename', exact: true }).click();
+      await visible(tree().getByText('Cutlery drawer', { exact: true }));
+
+      // The tree now reads Kitchen › Cutlery drawer: the picker shows the full path.
+      await page.getByLabel('Inside', { exact: true }).fill('cutlery');
+      await visible(page.getByRole('option', { name: 'Kitchen › Cutlery drawer' }));
+      await page.getByLabel('Inside', { exact: true }).press('Escape');
+
+      // An empty location can be deleted.
+      await page.getByLabel('Location name').fill('Attic');
+      await pickLocation('Inside', 'top', 'Top level');
+      await page.getByRole('button', { name: 'Add location' }).click();
+      await visible(tree().getByText('Attic', { exact: true }));
+      await page.getByRole('button', { name: 'Delete Attic' }).click();
+      await gone(tree().getByText('Attic', { exact: true }));
+      await screenshot(page, viewport, 'locations');
+    });
+
+    step('adds items with every kind of field, and explains a bad one', async () => {
+      await nav('Items').click();
+      await visible(page.getByRole('heading', { name: 'No items yet' }));
+      await page.getByRole('link', { name: 'Add item' }).click();
+      await visible(page.getByRole('heading', { name: 'Add item' }));
+      assert.equal(await page.title(), 'Add item · Home Inventory');
+
+      // Nothing typed: the name is required, said beside it and in the alert.
+      await page.getByRole('button', { name: 'Save' }).click();
+      await visible(page.getByText('Name is required'));
+      await visible(alert());
+
+      await page.getByLabel('Name', { exact: true }).fill('Cordless drill');
+      await page.getByLabel('Description').fill('18 V combi drill with two batteries');
+      await pickLocation('Location', 'shelf', 'House › Garage › Shelf 2');
+      await page.getByLabel('Quantity').fill('1');
+      await page.getByLabel('Tags').fill('tools');
+      await page.getByLabel('Tags').press('Enter');
+      await page.getByLabel('Tags').fill('power');
+      await page.getByLabel('Tags').press('Enter');
+      await page.getByLabel('Estimated value').fill('12.345');
+      await page.getByLabel('Purchase price').fill('149.00');
+      await page.getByLabel('Purchase date').fill('2024-05-31');
+      await page.getByLabel('Warranty expires').fill('2027-05-31');
+      await page.getByLabel('Purchased from').fill('Hardware Barn');
+      await page.getByLabel('Brand').fill('Bosch');
+      await page.getByLabel('Model').fill('GSB 18V-55');
+      await page.getByLabel('Serial number').fill('SN-4471-A');
+      await page.getByLabel('Barcode').fill('4059952510');
+      await page.getByLabel('Notes', { exact: true }).fill('Charger is in the blue case.');
+      await page.getByRole('button', { name: 'Add custom field' }).click();
+      await page.getByLabel('Custom field 1 name').fill('Voltage');
+      await page.getByLabel('Custom field 1 value').fill('18 V');
+      await screenshot(page, viewport, 'item-form');
+
+      // Three decimals in dollars: refused beside the money field.
+      await page.getByRole('button', { name: 'Save' }).click();
+      await visible(page.getByText('Estimated value has more than 2 decimals'));
+      await page.getByLabel('Estimated value').fill('129.99');
+      await page.getByRole('button', { name: 'Save' }).click();
+
+      await visible(page.getByRole('heading', { level: 1, name: 'Cordless drill' }));
+      const main = page.getByRole('main');
+      await visible(main.getByText('House › Garage › Shelf 2'));
+      await visible(main.getByText('129.99 USD'));
+      await visible(main.getByText('149.00 USD'));
+      await visible(main.getByText('2024-05-31'));
+      await visible(main.getByText('SN-4471-A'));
+      await visible(main.getByText('18 V', { exact: true }));
+      await visible(main.getByText('Added', { exact: true }));
+
+      await addItem({
+        name: 'Claw hammer',
+        location: ['garage', 'House › Garage'],
+        tags: ['tools'],
+        value: '24.50',
+      });
+      await addItem({
+        name: 'Balloon whisk',
+        location: ['kitchen', 'Kitchen'],
+        tags: ['kitchen'],
+        value: '9',
+        quantity: 2,
+      });
+    });
+
+    step('edits an item and shows the change in its history', async () => {
+      await nav('Items').click();
+      await itemList().getByRole('link', { name: 'Cordless drill' }).click();
+      await visible(page.getByRole('heading', { level: 1, name: 'Cordless drill' }));
+      await page.getByRole('link', { name: 'Edit', exact: true }).click();
+      await visible(page.getByRole('heading', { name: 'Edit item' }));
+      assert.equal(await page.getByLabel('Estimated value').inputValue(), '129.99');
+      await page.getByLabel('Quantity').fill('2');
+      await page.getByRole('button', { name: 'Remove tag power' }).click();
+      await page.getByLabel('Tags').fill('gara');
+      // The household's own tags are suggested; this one is new, so it is typed out.
+      await page.getByLabel('Tags').fill('garage');
+      await page.getByLabel('Tags').press('Enter');
+      await page.getByRole('button', { name: 'Save' }).click();
+      await visible(page.getByRole('heading', { level: 1, name: 'Cordless drill' }));
+      await visible(page.getByText('Changed quantity, tags'));
+      const details = page.getByRole('region', { name: 'Details' });
+      await visible(details.getByRole('link', { name: 'garage' }));
+      assert.equal(await details.getByRole('link', { name: 'power' }).count(), 0);
+      await screenshot(page, viewport, 'item-detail');
+    });
+
+    step('finds items by search, location, tag and sort', async () => {
+      await nav('Items').click();
+      await visible(itemList().getByRole('link', { name: 'Balloon whisk' }));
+      await screenshot(page, viewport, 'items');
+      const names = async () => itemList().locator('.item-name').allTextContents();
+      assert.deepEqual(await names(), ['Balloon whisk', 'Claw hammer', 'Cordless drill']);
+
+      await page.getByLabel('Search items').fill('drill');
+      await gone(itemList().getByRole('link', { name: 'Claw hammer' }));
+      assert.deepEqual(await names(), ['Cordless drill']);
+      // Search looks into other fields too: the serial number.
+      await page.getByLabel('Search items').fill('sn-4471');
+      await visible(itemList().getByRole('link', { name: 'Cordless drill' }));
+      await page.getByLabel('Search items').fill('nothing like this');
+      await visible(page.getByRole('heading', { name: 'No items match' }));
+      await page.getByRole('button', { name: 'Clear filters' }).first().click();
+      await visible(itemList().getByRole('link', { name: 'Balloon whisk' }));
+
+      // Everything in the garage, shelves included.
+      await pickLocation('Location', 'garage', 'House › Garage');
+      await gone(itemList().getByRole('link', { name: 'Balloon whisk' }));
+      assert.deepEqual(await names(), ['Claw hammer', 'Cordless drill']);
+
+      await page.getByLabel('Sort').selectOption('name');
+      await visible(itemList());
+      await page.waitForFunction(() => {
+        const n = [...document.querySelectorAll('.item-list .item-name')].map((e) => e.textContent);
+        return n.join('|') === 'Claw hammer|Cordless drill';
+      });
+
+      await pickLocation('Location', 'any', 'Any location');
+      await page.getByLabel('Tag').selectOption('kitchen');
+      await gone(itemList().getByRole('link', { name: 'Claw hammer' }));
+      assert.deepEqual(await names(), ['Balloon whisk']);
+      await page.getByRole('button', { name: 'Clear filters' }).first().click();
+      await visible(itemList().getByRole('link', { name: 'Claw hammer' }));
+    });
+
+    step('a stale edit from another tab shows what changed and reapplies on top', async () => {
+      await nav('Items').click();
+      await itemList().getByRole('link', { name: 'Claw hammer' }).click();
+      await page.getByRole('link', { name: 'Edit', exact: true }).click();
+      await visible(page.getByRole('heading', { name: 'Edit item' }));
+      const editUrl = page.url();
+
+      // Another tab saves a new name first.
+      const other = await context.newPage();
+      await other.goto(editUrl);
+      await visible(other.getByRole('heading', { name: 'Edit item' }));
+      await other.getByLabel('Name', { exact: true }).fill('Framing hammer');
+      await other.getByRole('button', { name: 'Save' }).click();
+      await visible(other.getByRole('heading', { level: 1, name: 'Framing hammer' }));
+      await other.close();
+
+      // This tab, still on the old version, changes the notes.
+      await page.getByLabel('Notes', { exact: true }).fill('Hangs above the workbench.');
+      await page.getByRole('button', { name: 'Save' }).click();
+      await visible(page.getByRole('heading', { name: 'Someone else changed this item' }));
+      const row = page.getByRole('row', { name: /Name/ });
+      await visible(row.getByText('Claw hammer'));
+      await visible(row.getByText('Framing hammer'));
+      await visible(page.getByRole('row', { name: /Notes/ }).getByText('Hangs above the workbench.'));
+      await screenshot(page, viewport, 'conflict');
+
+      await page.getByRole('button', { name: 'Reapply my changes' }).click();
+      await visible(page.getByRole('heading', { level: 1, name: 'Framing hammer' }));
+      await visible(page.getByText('Hangs above the workbench.'));
+    });
+
+    step('a location that still holds items is not deleted, and says why', async () => {
+      await nav('Locations').click();
+      await visible(tree().getByText('Shelf 2', { exact: true }));
+      await page.getByRole('button', { name: 'Delete Shelf 2' }).click();
+      await visible(alert().getByText(/Can't delete “Shelf 2”: this location still holds 1 item/));
+      await visible(tree().getByText('Shelf 2', { exact: true }));
+    });
+
+    step('deletes an item to the trash and restores it', async () => {
+      await nav('Items').click();
+      await itemList().getByRole('link', { name: 'Balloon whisk' }).click();
+      await page.getByRole('button', { name: 'Move to trash' }).click();
+      await visible(page.getByRole('status').getByText('Moved “Balloon whisk” to the trash'));
+      await visible(page.getByRole('heading', { level: 1, name: 'Items' }));
+      await gone(itemList().getByRole('link', { name: 'Balloon whisk' }));
+
+      await nav('Trash').click();
+      await visible(
+        page.getByRole('list', { name: 'Trashed items' }).getByText('Balloon whisk', { exact: true }),
+      );
+      await screenshot(page, viewport, 'trash');
+      await page.getByRole('button', { name: 'Restore Balloon whisk' }).click();
+      await visible(page.getByRole('heading', { name: 'The trash is empty' }));
+
+      await nav('Items').click();
+      await visible(itemList().getByRole('link', { name: 'Balloon whisk' }));
+      await nav('Dashboard').click();
+      await visible(page.getByRole('link', { name: /3\s*Items/ }));
+      await visible(page.getByText('163.49 USD'));
+      await screenshot(page, viewport, 'dashboard');
+    });
+
+    step('says so when the server cannot be reached', async () => {
+      await nav('Items').click();
+      await visible(itemList());
+      await page.route('**/api/v1/**', (route) => route.abort('internetdisconnected'));
+      await page.getByLabel('Search items').fill('hammer');
+      await visible(alert().getByText("Can't reach the server"));
+      await page.unroute('**/api/v1/**');
+      await page.getByLabel('Search items').fill('framing');
+      await gone(alert());
+      await visible(itemList().getByRole('link', { name: 'Framing hammer' }));
+    });
+
+    step('signs out and back in', async () => {
+      await page.getByRole('button', { name: 'Sign out' }).click();
+      await visible(page.getByRole('heading', { name: 'Sign in' }));
+      await page.goto('/items');
+      await visible(page.getByRole('heading', { name: 'Sign in' }));
+
+      await page.getByLabel('Email').fill(email);
+      await page.getByLabel('Password').fill('not the password');
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await visible(alert().getByText('Wrong email or password'));
+      await screenshot(page, viewport, 'sign-in');
+
+      await page.getByLabel('Password').fill(password);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await visible(page.getByRole('heading', { name: 'Dashboard' }));
+      await visible(page.getByRole('link', { name: /3\s*Items/ }));
+    });
+  });
+}

@@ -1,0 +1,101 @@
+// Starts the real server on a free loopback port with a fresh database, and a headless
+// Chromium to drive it. Everything is found by role and accessible name, as people do.
+
+import { spawn } from 'node:child_process';
+import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+
+const required = (name) => {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} must be set (see web/e2e/README.md)`);
+  return value;
+};
+
+export const screenshotsDir = process.env.HI_SCREENSHOTS || join(process.cwd(), 'screenshots');
+
+/** Starts the server; resolves with its base URL once it is listening. */
+export async function startServer() {
+  const dataDir = mkdtempSync(join(tmpdir(), 'hi-e2e-'));
+  const child = spawn(required('HI_BIN'), [], {
+    env: {
+      ...process.env,
+      DATA_DIR: dataDir,
+      STATIC_DIR: required('HI_STATIC_DIR'),
+      BIND: '127.0.0.1:0',
+      RUST_LOG: process.env.RUST_LOG || 'info',
+      NO_COLOR: '1',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let log = '';
+  const url = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the server did not start:\n${log}`)), 30_000);
+    const onData = (chunk) => {
+      log += chunk.toString();
+      // eslint-disable-next-line no-control-regex
+      const plain = log.replace(/\x1b\[[0-9;]*m/g, '');
+      const match = plain.match(/listening on (http:\/\/127\.0\.0\.1:\d+)/);
+      if (match) {
+        clearTimeout(timer);
+        resolve(match[1]);
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`the server exited with ${code}:\n${log}`));
+    });
+  });
+  // Keep draining its output so it never blocks on a full pipe.
+  child.stdout.resume();
+  child.stderr.resume();
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+      await exited;
+      clearTimeout(timer);
+    }
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+  process.once('exit', () => child.kill('SIGKILL'));
+  return { url, stop };
+}
+
+export async function launchBrowser() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    headless: true,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+}
+
+/** Saves a full-page screenshot as `<viewport>-<name>.png`. */
+export async function screenshot(page, viewport, name) {
+  mkdirSync(screenshotsDir, { recursive: true });
+  await page.screenshot({ path: join(screenshotsDir, `${viewport}-${name}.png`), fullPage: true });
+}
+
+/** Waits until the locator is visible (fails the test after the timeout). */
+export async function visible(locator, timeout = 10_000) {
+  await locator.waitFor({ state: 'visible', timeout });
+  return locator;
+}
+
+/** Waits until the locator is gone. */
+export async function gone(locator, timeout = 10_000) {
+  await locator.waitFor({ state: 'hidden', timeout });
+}
