@@ -83,10 +83,20 @@ export async function launchBrowser() {
   });
 }
 
-/** Saves a full-page screenshot as `<viewport>-<name>.png`. */
+/**
+ * Saves `<viewport>-<name>.png`: the whole page as it would look on a screen tall enough to
+ * show all of it (header on top, phone navigation at the bottom), without passing notices.
+ */
 export async function screenshot(page, viewport, name) {
   mkdirSync(screenshotsDir, { recursive: true });
-  await page.screenshot({ path: join(screenshotsDir, `${viewport}-${name}.png`), fullPage: true });
+  const dismiss = page.getByRole('button', { name: 'Dismiss' });
+  if (await dismiss.isVisible()) await dismiss.click();
+  const size = page.viewportSize();
+  const height = await page.evaluate(() => document.documentElement.scrollHeight);
+  await page.setViewportSize({ width: size.width, height: Math.max(size.height, height) });
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.screenshot({ path: join(screenshotsDir, `${viewport}-${name}.png`) });
+  await page.setViewportSize(size);
 }
 
 /** Waits until the locator is visible (fails the test after the timeout). */

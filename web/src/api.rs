@@ -12,8 +12,8 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use shared::{
     Activity, CreateHousehold, CreateItem, CreateLocation, ErrorBody, ErrorCode, Household,
-    HouseholdId, Item, ItemId, List, Location, LocationId, LoginRequest, Me, Page,
-    RegisterRequest, Stats, TagCount, UpdateItem, UpdateLocation, UserResponse,
+    HouseholdId, Item, ItemId, List, Location, LocationId, LoginRequest, Me, Page, RegisterRequest,
+    Stats, TagCount, UpdateItem, UpdateLocation, UserResponse,
 };
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
@@ -25,8 +25,7 @@ pub type ApiResult<T> = Result<T, ErrorBody>;
 const BASE: &str = "/api/v1";
 
 /// What a person reads when the server could not be reached at all.
-pub const NETWORK_MESSAGE: &str =
-    "Can't reach the server. Check your connection and try again.";
+pub const NETWORK_MESSAGE: &str = "Can't reach the server. Check your connection and try again.";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Method {
@@ -69,7 +68,11 @@ pub async fn request<T: DeserializeOwned>(
 ) -> ApiResult<T> {
     let (status, text) = send(method, path, body, if_match).await?;
     if (200..300).contains(&status) {
-        let text = if text.trim().is_empty() { "null" } else { &text };
+        let text = if text.trim().is_empty() {
+            "null"
+        } else {
+            &text
+        };
         return serde_json::from_str(text).map_err(|_| {
             ErrorBody::new(
                 ErrorCode::Internal,
@@ -79,11 +82,12 @@ pub async fn request<T: DeserializeOwned>(
     }
     let error = serde_json::from_str::<ErrorBody>(&text)
         .unwrap_or_else(|_| ErrorBody::new(code_for(status), fallback_message(status)));
-    if error.error.code == ErrorCode::Unauthorized && !path.starts_with("/auth/") && path != "/me"
+    if error.error.code == ErrorCode::Unauthorized
+        && !path.starts_with("/auth/")
+        && path != "/me"
+        && let Some(callback) = ON_SIGNED_OUT.with(|cell| cell.borrow().clone())
     {
-        if let Some(callback) = ON_SIGNED_OUT.with(|cell| cell.borrow().clone()) {
-            callback.emit(());
-        }
+        callback.emit(());
     }
     Err(error)
 }
@@ -401,7 +405,13 @@ pub async fn purge_item(hid: HouseholdId, id: ItemId) -> ApiResult<()> {
 }
 
 pub async fn empty_trash(hid: HouseholdId) -> ApiResult<()> {
-    request(Method::Delete, &format!("/households/{hid}/trash"), None, None).await
+    request(
+        Method::Delete,
+        &format!("/households/{hid}/trash"),
+        None,
+        None,
+    )
+    .await
 }
 
 // ---------------------------------------------------------------- tags and totals

@@ -90,7 +90,9 @@ fn shell(props: &ShellProps) -> Html {
         }
         Status::SignedOut if route.is_public() => public_page(&route),
         Status::SignedOut => html! { <Redirect<Route> to={Route::SignIn} /> },
-        Status::SignedIn if route.is_public() => html! { <Redirect<Route> to={Route::Dashboard} /> },
+        Status::SignedIn if route.is_public() => {
+            html! { <Redirect<Route> to={Route::Dashboard} /> }
+        }
         Status::SignedIn => {
             let page = match session.household() {
                 Some(household) => household_page(&route, household.clone()),

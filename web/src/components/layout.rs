@@ -79,7 +79,10 @@ pub fn layout(props: &LayoutProps) -> Html {
         })
     };
 
-    let current = session.household().map(|h| h.id.to_string()).unwrap_or_default();
+    let current = session
+        .household()
+        .map(|h| h.id.to_string())
+        .unwrap_or_default();
     let active = section(&props.route);
     let nav_link = |index: usize, route: Route, label: &'static str, icon: Html| {
         let is_current = active == Some(index);
@@ -104,7 +107,11 @@ pub fn layout(props: &LayoutProps) -> Html {
             </a>
         }
     };
-    let user_name = session.user.as_ref().map(|u| u.name.clone()).unwrap_or_default();
+    let user_name = session
+        .user
+        .as_ref()
+        .map(|u| u.name.clone())
+        .unwrap_or_default();
 
     html! {
         <div class="app">
@@ -165,9 +172,8 @@ fn notice_toast() -> Html {
     {
         let session = session.clone();
         use_effect_with(notice.as_ref().map(|n| n.id), move |id| {
-            let timeout = id.map(|_| {
-                Timeout::new(10_000, move || session.dispatch(SessionAction::Dismiss))
-            });
+            let timeout =
+                id.map(|_| Timeout::new(10_000, move || session.dispatch(SessionAction::Dismiss)));
             move || drop(timeout)
         });
     }

@@ -64,9 +64,7 @@ pub fn location_picker(props: &LocationPickerProps) -> Html {
     let entries = use_memo(
         (props.locations.clone(), props.exclude),
         |(locations, exclude)| {
-            let excluded = exclude
-                .map(|id| subtree(locations, id))
-                .unwrap_or_default();
+            let excluded = exclude.map(|id| subtree(locations, id)).unwrap_or_default();
             locations
                 .iter()
                 .filter(|l| !excluded.contains(&l.id))

@@ -12,9 +12,8 @@ where
         let settled = settled.clone();
         use_effect_with(value, move |value| {
             let value = value.clone();
-            let timeout = (*settled != value).then(|| {
-                Timeout::new(millis, move || settled.set(value))
-            });
+            let timeout =
+                (*settled != value).then(|| Timeout::new(millis, move || settled.set(value)));
             move || drop(timeout)
         });
     }

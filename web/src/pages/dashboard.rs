@@ -48,7 +48,9 @@ pub fn dashboard(props: &HouseholdProps) -> Html {
             </>
         };
         match route {
-            Some(route) => html! { <Link<Route> to={route} classes="stat card">{ body }</Link<Route>> },
+            Some(route) => {
+                html! { <Link<Route> to={route} classes="stat card">{ body }</Link<Route>> }
+            }
             None => html! { <div class="stat card">{ body }</div> },
         }
     };

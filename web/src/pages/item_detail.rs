@@ -53,8 +53,12 @@ pub fn item_detail(props: &ItemDetailProps) -> Html {
             let Some(current) = (*item).clone() else {
                 return;
             };
-            let (error, busy, session, navigator) =
-                (error.clone(), busy.clone(), session.clone(), navigator.clone());
+            let (error, busy, session, navigator) = (
+                error.clone(),
+                busy.clone(),
+                session.clone(),
+                navigator.clone(),
+            );
             busy.set(true);
             wasm_bindgen_futures::spawn_local(async move {
                 match api::delete_item(hid, current.id).await {

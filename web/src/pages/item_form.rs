@@ -54,7 +54,11 @@ pub struct EditItemProps {
 pub fn edit_item(props: &EditItemProps) -> Html {
     let item = use_state(|| None::<Item>);
     let error = use_state(|| None::<ErrorBody>);
-    use_title(&item.as_ref().map_or("Edit item".to_string(), |i| format!("Edit {}", i.name)));
+    use_title(
+        &item
+            .as_ref()
+            .map_or("Edit item".to_string(), |i| format!("Edit {}", i.name)),
+    );
     {
         let (item, error) = (item.clone(), error.clone());
         let hid = props.household.id;
@@ -149,7 +153,10 @@ impl Draft {
             purchase_price: amount_text(f.purchase_price.as_ref()),
             purchased_from: text(&f.purchased_from),
             estimated_value: amount_text(f.estimated_value.as_ref()),
-            warranty_expires: f.warranty_expires.map(|d| d.to_string()).unwrap_or_default(),
+            warranty_expires: f
+                .warranty_expires
+                .map(|d| d.to_string())
+                .unwrap_or_default(),
             notes: text(&f.notes),
             custom: f
                 .custom_fields
@@ -371,14 +378,14 @@ struct FormState {
 }
 
 enum FormAction {
-    Edit(fn(&mut Draft, String), String),
+    Edit(&'static str, fn(&mut Draft, String), String),
     Location(Option<LocationId>),
     Tags(Vec<String>),
     Custom(Vec<CustomRow>),
     Invalid(FieldErrors),
     Saving,
     Failed(ErrorBody),
-    Conflict(Conflict),
+    Conflict(Box<Conflict>),
 }
 
 impl Reducible for FormState {
@@ -386,11 +393,30 @@ impl Reducible for FormState {
 
     fn reduce(self: Rc<Self>, action: FormAction) -> Rc<Self> {
         let mut next = (*self).clone();
+        let editing = matches!(
+            action,
+            FormAction::Edit(..)
+                | FormAction::Location(_)
+                | FormAction::Tags(_)
+                | FormAction::Custom(_)
+        );
         match action {
-            FormAction::Edit(apply, value) => apply(&mut next.draft, value),
-            FormAction::Location(id) => next.draft.location_id = id,
-            FormAction::Tags(tags) => next.draft.tags = tags,
-            FormAction::Custom(rows) => next.draft.custom = rows,
+            FormAction::Edit(field, apply, value) => {
+                apply(&mut next.draft, value);
+                next.errors.remove(field);
+            }
+            FormAction::Location(id) => {
+                next.draft.location_id = id;
+                next.errors.remove("location_id");
+            }
+            FormAction::Tags(tags) => {
+                next.draft.tags = tags;
+                next.errors.remove("tags");
+            }
+            FormAction::Custom(rows) => {
+                next.draft.custom = rows;
+                next.errors.remove("custom_fields");
+            }
             FormAction::Invalid(errors) => {
                 next.error = Some(ErrorBody::validation(&errors));
                 next.errors = errors;
@@ -406,11 +432,21 @@ impl Reducible for FormState {
                 next.saving = false;
             }
             FormAction::Conflict(conflict) => {
-                next.conflict = Some(conflict);
+                next.conflict = Some(*conflict);
                 next.saving = false;
                 next.error = None;
                 next.errors.clear();
             }
+        }
+        // Once every field error is fixed, the summary of them goes too.
+        if editing
+            && next.errors.is_empty()
+            && next
+                .error
+                .as_ref()
+                .is_some_and(|e| e.error.code == ErrorCode::ValidationFailed)
+        {
+            next.error = None;
         }
         Rc::new(next)
     }
@@ -493,7 +529,12 @@ pub fn item_form(props: &ItemFormProps) -> Html {
                     Ok(item) => saved.emit(item),
                     Err(e) if e.error.code == ErrorCode::PreconditionFailed => {
                         match api::item(hid, id).await {
-                            Ok(server) => state.dispatch(FormAction::Conflict(Conflict { server, mine })),
+                            Ok(server) => {
+                                state.dispatch(FormAction::Conflict(Box::new(Conflict {
+                                    server,
+                                    mine,
+                                })))
+                            }
                             Err(e) => state.dispatch(FormAction::Failed(e)),
                         }
                     }
@@ -542,10 +583,12 @@ pub fn item_form(props: &ItemFormProps) -> Html {
                     Ok(item) => saved.emit(item),
                     Err(e) if e.error.code == ErrorCode::PreconditionFailed => {
                         match api::item(hid, base.id).await {
-                            Ok(server) => state.dispatch(FormAction::Conflict(Conflict {
-                                server,
-                                mine: fields,
-                            })),
+                            Ok(server) => {
+                                state.dispatch(FormAction::Conflict(Box::new(Conflict {
+                                    server,
+                                    mine: fields,
+                                })))
+                            }
                             Err(e) => state.dispatch(FormAction::Failed(e)),
                         }
                     }
@@ -555,9 +598,9 @@ pub fn item_form(props: &ItemFormProps) -> Html {
         })
     };
 
-    let edit = |apply: fn(&mut Draft, String)| {
+    let edit = |field: &'static str, apply: fn(&mut Draft, String)| {
         let state = state.clone();
-        Callback::from(move |value: String| state.dispatch(FormAction::Edit(apply, value)))
+        Callback::from(move |value: String| state.dispatch(FormAction::Edit(field, apply, value)))
     };
     let err = |field: &str| {
         state
@@ -594,16 +637,16 @@ pub fn item_form(props: &ItemFormProps) -> Html {
                 <section class="card stack" aria-labelledby="basics-heading">
                     <h2 id="basics-heading">{ "Basics" }</h2>
                     <TextInput id="item-name" label="Name" value={d.name.clone()} required=true
-                        oninput={edit(|d, v| d.name = v)} error={err("name")} />
+                        oninput={edit("name", |d, v| d.name = v)} error={err("name")} />
                     <TextArea id="item-description" label="Description" value={d.description.clone()}
-                        oninput={edit(|d, v| d.description = v)} error={err("description")} />
+                        oninput={edit("description", |d, v| d.description = v)} error={err("description")} />
                     <LocationPicker id="item-location" label="Location" locations={(*locations).clone()}
                         value={d.location_id}
                         onchange={let s = state.clone(); Callback::from(move |id| s.dispatch(FormAction::Location(id)))}
                         error={err("location_id")} hint="Type to search, e.g. “garage shelf”." />
                     <div class="field-row">
                         <TextInput id="item-quantity" label="Quantity" kind="number" value={d.quantity.clone()}
-                            inputmode="numeric" oninput={edit(|d, v| d.quantity = v)} error={err("quantity")} class="field-narrow" />
+                            inputmode="numeric" oninput={edit("quantity", |d, v| d.quantity = v)} error={err("quantity")} class="field-narrow" />
                     </div>
                     <TagsInput id="item-tags" label="Tags" tags={d.tags.clone()} suggestions={(*tags).clone()}
                         onchange={let s = state.clone(); Callback::from(move |t| s.dispatch(FormAction::Tags(t)))}
@@ -614,39 +657,39 @@ pub fn item_form(props: &ItemFormProps) -> Html {
                     <div class="field-row">
                         <TextInput id="item-estimated-value" label="Estimated value" value={d.estimated_value.clone()}
                             inputmode="decimal" placeholder={money_placeholder.clone()} suffix={currency.to_string()}
-                            oninput={edit(|d, v| d.estimated_value = v)} error={err("estimated_value")} />
+                            oninput={edit("estimated_value", |d, v| d.estimated_value = v)} error={err("estimated_value")} />
                         <TextInput id="item-purchase-price" label="Purchase price" value={d.purchase_price.clone()}
                             inputmode="decimal" placeholder={money_placeholder} suffix={currency.to_string()}
-                            oninput={edit(|d, v| d.purchase_price = v)} error={err("purchase_price")} />
+                            oninput={edit("purchase_price", |d, v| d.purchase_price = v)} error={err("purchase_price")} />
                     </div>
                     <div class="field-row">
                         <TextInput id="item-purchase-date" label="Purchase date" kind="date" value={d.purchase_date.clone()}
-                            oninput={edit(|d, v| d.purchase_date = v)} error={err("purchase_date")} />
+                            oninput={edit("purchase_date", |d, v| d.purchase_date = v)} error={err("purchase_date")} />
                         <TextInput id="item-warranty" label="Warranty expires" kind="date" value={d.warranty_expires.clone()}
-                            oninput={edit(|d, v| d.warranty_expires = v)} error={err("warranty_expires")} />
+                            oninput={edit("warranty_expires", |d, v| d.warranty_expires = v)} error={err("warranty_expires")} />
                     </div>
                     <TextInput id="item-purchased-from" label="Purchased from" value={d.purchased_from.clone()}
-                        oninput={edit(|d, v| d.purchased_from = v)} error={err("purchased_from")} />
+                        oninput={edit("purchased_from", |d, v| d.purchased_from = v)} error={err("purchased_from")} />
                 </section>
                 <section class="card stack" aria-labelledby="identity-heading">
                     <h2 id="identity-heading">{ "Identification" }</h2>
                     <div class="field-row">
                         <TextInput id="item-brand" label="Brand" value={d.brand.clone()}
-                            oninput={edit(|d, v| d.brand = v)} error={err("brand")} />
+                            oninput={edit("brand", |d, v| d.brand = v)} error={err("brand")} />
                         <TextInput id="item-model" label="Model" value={d.model.clone()}
-                            oninput={edit(|d, v| d.model = v)} error={err("model")} />
+                            oninput={edit("model", |d, v| d.model = v)} error={err("model")} />
                     </div>
                     <div class="field-row">
                         <TextInput id="item-serial" label="Serial number" value={d.serial_number.clone()}
-                            oninput={edit(|d, v| d.serial_number = v)} error={err("serial_number")} />
+                            oninput={edit("serial_number", |d, v| d.serial_number = v)} error={err("serial_number")} />
                         <TextInput id="item-barcode" label="Barcode" value={d.barcode.clone()} inputmode="numeric"
-                            oninput={edit(|d, v| d.barcode = v)} error={err("barcode")} />
+                            oninput={edit("barcode", |d, v| d.barcode = v)} error={err("barcode")} />
                     </div>
                 </section>
                 <section class="card stack" aria-labelledby="more-heading">
                     <h2 id="more-heading">{ "Extras" }</h2>
                     <TextArea id="item-notes" label="Notes" value={d.notes.clone()} rows={4}
-                        oninput={edit(|d, v| d.notes = v)} error={err("notes")} />
+                        oninput={edit("notes", |d, v| d.notes = v)} error={err("notes")} />
                     <CustomFieldsEditor rows={d.custom.clone()}
                         onchange={let s = state.clone(); Callback::from(move |rows| s.dispatch(FormAction::Custom(rows)))}
                         error={err("custom_fields")} />

@@ -110,7 +110,10 @@ pub fn items(props: &HouseholdProps) -> Html {
         page: 0,
     });
     let (page_index, cursor) = if paging.filters == applied {
-        (paging.page, paging.cursors.get(paging.page).cloned().flatten())
+        (
+            paging.page,
+            paging.cursors.get(paging.page).cloned().flatten(),
+        )
     } else {
         (0, None)
     };
@@ -139,40 +142,47 @@ pub fn items(props: &HouseholdProps) -> Html {
         });
     }
     {
-        let (result, loading, error, latest) =
-            (result.clone(), loading.clone(), error.clone(), latest.clone());
-        use_effect_with((applied.clone(), cursor.clone()), move |(applied, cursor)| {
-            applied.to_address();
-            let query = ItemQuery {
-                q: applied.q.clone(),
-                location: applied.location,
-                tag: applied.tag.clone(),
-                sort: applied.sort,
-                limit: Some(PAGE_SIZE),
-                cursor: cursor.clone(),
-            };
-            let ticket = {
-                let mut latest = latest.borrow_mut();
-                *latest += 1;
-                *latest
-            };
-            loading.set(true);
-            wasm_bindgen_futures::spawn_local(async move {
-                let answer = api::items(hid, &query).await;
-                // A newer request was sent while this one was out: its answer wins.
-                if *latest.borrow() != ticket {
-                    return;
-                }
-                loading.set(false);
-                match answer {
-                    Ok(page) => {
-                        error.set(None);
-                        result.set(Some(page));
+        let (result, loading, error, latest) = (
+            result.clone(),
+            loading.clone(),
+            error.clone(),
+            latest.clone(),
+        );
+        use_effect_with(
+            (applied.clone(), cursor.clone()),
+            move |(applied, cursor)| {
+                applied.to_address();
+                let query = ItemQuery {
+                    q: applied.q.clone(),
+                    location: applied.location,
+                    tag: applied.tag.clone(),
+                    sort: applied.sort,
+                    limit: Some(PAGE_SIZE),
+                    cursor: cursor.clone(),
+                };
+                let ticket = {
+                    let mut latest = latest.borrow_mut();
+                    *latest += 1;
+                    *latest
+                };
+                loading.set(true);
+                wasm_bindgen_futures::spawn_local(async move {
+                    let answer = api::items(hid, &query).await;
+                    // A newer request was sent while this one was out: its answer wins.
+                    if *latest.borrow() != ticket {
+                        return;
                     }
-                    Err(e) => error.set(Some(e)),
-                }
-            });
-        });
+                    loading.set(false);
+                    match answer {
+                        Ok(page) => {
+                            error.set(None);
+                            result.set(Some(page));
+                        }
+                        Err(e) => error.set(Some(e)),
+                    }
+                });
+            },
+        );
     }
 
     let update = |apply: Rc<dyn Fn(&mut Filters)>| {
@@ -263,10 +273,10 @@ pub fn items(props: &HouseholdProps) -> Html {
         tags.iter()
             .map(|t| (t.name.clone(), format!("{} ({})", t.name, t.item_count))),
     );
-    if let Some(tag) = &filters.tag {
-        if !tags.iter().any(|t| &t.name == tag) {
-            tag_options.push((tag.clone(), tag.clone()));
-        }
+    if let Some(tag) = &filters.tag
+        && !tags.iter().any(|t| &t.name == tag)
+    {
+        tag_options.push((tag.clone(), tag.clone()));
     }
     let sort_options: Vec<(String, String)> = Sort::ALL
         .iter()

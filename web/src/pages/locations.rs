@@ -3,9 +3,7 @@
 use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 
-use shared::{
-    CreateLocation, ErrorBody, FieldErrors, Location, LocationId, Patch, UpdateLocation,
-};
+use shared::{CreateLocation, ErrorBody, FieldErrors, Location, LocationId, Patch, UpdateLocation};
 use web_sys::{HtmlInputElement, SubmitEvent};
 use yew::prelude::*;
 use yew_router::prelude::*;
@@ -29,8 +27,14 @@ const OPEN_ALL_UP_TO: usize = 200;
 
 #[derive(Clone, Debug, PartialEq)]
 enum Editing {
-    Rename { id: LocationId, name: String },
-    Move { id: LocationId, parent: Option<LocationId> },
+    Rename {
+        id: LocationId,
+        name: String,
+    },
+    Move {
+        id: LocationId,
+        parent: Option<LocationId>,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -218,10 +222,10 @@ pub fn locations(props: &HouseholdProps) -> Html {
                 match api::update_location(hid, id, &body).await {
                     Ok(location) => {
                         state.dispatch(TreeAction::Edit(None));
-                        if let Some(parent) = location.parent_id {
-                            if !state.expanded.contains(&parent) {
-                                state.dispatch(TreeAction::Toggle(parent));
-                            }
+                        if let Some(parent) = location.parent_id
+                            && !state.expanded.contains(&parent)
+                        {
+                            state.dispatch(TreeAction::Toggle(parent));
                         }
                         reload(hid, state);
                     }
@@ -239,7 +243,8 @@ pub fn locations(props: &HouseholdProps) -> Html {
                 match api::delete_location(hid, location.id).await {
                     Ok(()) => reload(hid, state),
                     Err(mut e) => {
-                        e.error.message = format!("Can't delete “{}”: {}", location.name, e.error.message);
+                        e.error.message =
+                            format!("Can't delete “{}”: {}", location.name, e.error.message);
                         state.dispatch(TreeAction::Failed(e));
                     }
                 }
@@ -358,7 +363,10 @@ struct NodeContext<'a> {
 impl NodeContext<'_> {
     fn node(&self, l: &Location, flat: bool) -> Html {
         let state = &self.state;
-        let kids = self.children.get(&Some(l.id)).map_or(&[][..], |k| k.as_slice());
+        let kids = self
+            .children
+            .get(&Some(l.id))
+            .map_or(&[][..], |k| k.as_slice());
         let open = state.expanded.contains(&l.id);
         let name = l.name.clone();
         let toggle = {
@@ -368,7 +376,9 @@ impl NodeContext<'_> {
         };
         let start = |editing: Editing| {
             let state = state.clone();
-            Callback::from(move |_: MouseEvent| state.dispatch(TreeAction::Edit(Some(editing.clone()))))
+            Callback::from(move |_: MouseEvent| {
+                state.dispatch(TreeAction::Edit(Some(editing.clone())))
+            })
         };
         let cancel = {
             let state = state.clone();
@@ -428,7 +438,11 @@ impl NodeContext<'_> {
             }
             _ => None,
         };
-        let label = if flat { l.path.join(" › ") } else { name.clone() };
+        let label = if flat {
+            l.path.join(" › ")
+        } else {
+            name.clone()
+        };
         html! {
             <li key={l.id.to_string()} class="tree-node">
                 <div class="tree-row">
@@ -443,12 +457,14 @@ impl NodeContext<'_> {
                     } else {
                         <span class="tree-spacer" aria-hidden="true"></span>
                     }
-                    <span class="tree-name">{ label }</span>
-                    <Link<Route, LocationQuery> to={Route::Items} query={Some(LocationQuery { location: l.id.to_string() })}
-                        classes="tree-count">
-                        { format::count(l.item_count, "item", "items") }
-                        <span class="visually-hidden">{ format!(" in {name}") }</span>
-                    </Link<Route, LocationQuery>>
+                    <span class="tree-label">
+                        <span class="tree-name">{ label }</span>
+                        <Link<Route, LocationQuery> to={Route::Items} query={Some(LocationQuery { location: l.id.to_string() })}
+                            classes="tree-count">
+                            { format::count(l.item_count, "item", "items") }
+                            <span class="visually-hidden">{ format!(" in {name}") }</span>
+                        </Link<Route, LocationQuery>>
+                    </span>
                     <span class="tree-actions">
                         <button type="button" class="icon-button" onclick={add_inside}
                             aria-label={format!("Add a location inside {name}")} title="Add inside">
