@@ -374,5 +374,23 @@ for (const [viewport, size] of chosen) {
       await visible(page.getByRole('heading', { name: 'Dashboard' }));
       await visible(page.getByRole('link', { name: /3\s*Items/ }));
     });
+
+    step('keeps households apart and switches between them', async () => {
+      await page.getByLabel('Household').selectOption({ label: 'New household…' });
+      await visible(page.getByRole('heading', { name: 'New household' }));
+      await page.getByLabel('Household name').fill('Lake cabin');
+      await page.getByLabel('Currency').selectOption('EUR');
+      await page.getByRole('button', { name: 'Create household' }).click();
+      await visible(page.getByRole('heading', { name: 'Dashboard' }));
+      await visible(page.getByRole('main').getByText('Lake cabin', { exact: true }));
+      const chosen = await page.getByLabel('Household').evaluate((s) => s.selectedOptions[0].text);
+      assert.equal(chosen, 'Lake cabin');
+      await visible(page.getByText('0.00 EUR'));
+      await visible(page.getByText('Nothing here yet'));
+
+      await page.getByLabel('Household').selectOption({ label: 'My Home' });
+      await visible(page.getByRole('link', { name: /3\s*Items/ }));
+      await visible(page.getByText('163.49 USD'));
+    });
   });
 }

@@ -62,7 +62,9 @@ pub fn dashboard(props: &HouseholdProps) -> Html {
                     <p class="eyebrow">{ household.name.clone() }</p>
                     <h1>{ "Dashboard" }</h1>
                 </div>
-                <Link<Route> to={Route::NewItem} classes="button button-primary">{ "Add item" }</Link<Route>>
+                if household.role.can_write() {
+                    <Link<Route> to={Route::NewItem} classes="button button-primary">{ "Add item" }</Link<Route>>
+                }
             </header>
             <ErrorAlert error={(*error).clone()} />
             if let Some(s) = &*stats {

@@ -124,10 +124,12 @@ pub fn item_detail(props: &ItemDetailProps) -> Html {
                         { if item.location_path.is_empty() { "No location".to_string() } else { item.location_path.join(" › ") } }
                     </p>
                 </div>
-                <div class="row-actions">
-                    <Link<Route> to={Route::EditItem { id: item.id }} classes="button button-primary">{ "Edit" }</Link<Route>>
-                    <button type="button" class="button button-danger-ghost" onclick={on_delete} disabled={*busy}>{ "Move to trash" }</button>
-                </div>
+                if props.household.role.can_write() {
+                    <div class="row-actions">
+                        <Link<Route> to={Route::EditItem { id: item.id }} classes="button button-primary">{ "Edit" }</Link<Route>>
+                        <button type="button" class="button button-danger-ghost" onclick={on_delete} disabled={*busy}>{ "Move to trash" }</button>
+                    </div>
+                }
             </header>
             <ErrorAlert error={(*error).clone()} />
             <div class="detail-grid">

@@ -482,14 +482,16 @@ pub fn item_form(props: &ItemFormProps) -> Html {
     let locations = use_state(|| Rc::new(Vec::<Location>::new()));
     let tags = use_state(|| Rc::new(Vec::<TagCount>::new()));
     {
-        let (locations, tags) = (locations.clone(), tags.clone());
+        let (locations, tags, state) = (locations.clone(), tags.clone(), state.clone());
         use_effect_with(hid, move |hid| {
             let hid = *hid;
             wasm_bindgen_futures::spawn_local(async move {
                 let (l, t) = futures::join!(api::locations(hid), api::tags(hid));
-                if let Ok(l) = l {
-                    locations.set(Rc::new(l.items));
+                match l {
+                    Ok(l) => locations.set(Rc::new(l.items)),
+                    Err(e) => state.dispatch(FormAction::Failed(e)),
                 }
+                // Tag suggestions are a help, not a need: the form works without them.
                 if let Ok(t) = t {
                     tags.set(Rc::new(t.items));
                 }
@@ -779,11 +781,11 @@ fn conflict_view(
                                         { field_label(field) }
                                         if clash { <span class="badge badge-warn">{ "both changed" }</span> }
                                     </th>
-                                    <td>{ shown(value_text(&before, field, locations)) }</td>
-                                    <td class={classes!(changed_there.then_some("changed"))}>
+                                    <td data-label="When you started">{ shown(value_text(&before, field, locations)) }</td>
+                                    <td data-label="Now saved" class={classes!(changed_there.then_some("changed"))}>
                                         if changed_there { { shown(value_text(&server, field, locations)) } } else { <span class="muted">{ "unchanged" }</span> }
                                     </td>
-                                    <td class={classes!(changed_here.then_some("changed"))}>
+                                    <td data-label="Your edit" class={classes!(changed_here.then_some("changed"))}>
                                         if changed_here { { shown(value_text(&conflict.mine, field, locations)) } } else { <span class="muted">{ "unchanged" }</span> }
                                     </td>
                                 </tr>

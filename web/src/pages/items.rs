@@ -126,17 +126,17 @@ pub fn items(props: &HouseholdProps) -> Html {
     let tags = use_state(|| Rc::new(Vec::<TagCount>::new()));
 
     {
-        let (locations, tags) = (locations.clone(), tags.clone());
+        let (locations, tags, error) = (locations.clone(), tags.clone(), error.clone());
         use_effect_with(hid, move |hid| {
             let hid = *hid;
             wasm_bindgen_futures::spawn_local(async move {
                 let (l, t) = futures::join!(api::locations(hid), api::tags(hid));
-                // The filters work without these lists; the items request reports errors.
-                if let Ok(l) = l {
-                    locations.set(Rc::new(l.items));
-                }
-                if let Ok(t) = t {
-                    tags.set(Rc::new(t.items));
+                match (l, t) {
+                    (Ok(l), Ok(t)) => {
+                        locations.set(Rc::new(l.items));
+                        tags.set(Rc::new(t.items));
+                    }
+                    (Err(e), _) | (_, Err(e)) => error.set(Some(e)),
                 }
             });
         });
@@ -285,13 +285,15 @@ pub fn items(props: &HouseholdProps) -> Html {
     let has_next = result.as_ref().is_some_and(|p| p.next_cursor.is_some());
     let first = page_index * PAGE_SIZE as usize + 1;
     let shown = result.as_ref().map_or(0, |p| p.items.len());
-    let currency_items = result.as_ref().map(|p| p.items.clone()).unwrap_or_default();
+    let page_items = result.as_ref().map(|p| p.items.clone()).unwrap_or_default();
 
     html! {
         <section class="page">
             <header class="page-header">
                 <h1>{ "Items" }</h1>
-                <Link<Route> to={Route::NewItem} classes="button button-primary">{ "Add item" }</Link<Route>>
+                if props.household.role.can_write() {
+                    <Link<Route> to={Route::NewItem} classes="button button-primary">{ "Add item" }</Link<Route>>
+                }
             </header>
             <div class="filters card" role="search" aria-label="Items">
                 <div class="field search-field">
@@ -338,7 +340,7 @@ pub fn items(props: &HouseholdProps) -> Html {
                 },
                 Some(_) => html! {
                     <ul class={classes!("item-list", loading.then_some("is-loading"))} aria-label="Items">
-                        { for currency_items.iter().map(|item| item_row(item, &filters)) }
+                        { for page_items.iter().map(item_row) }
                     </ul>
                 },
             } }
@@ -353,7 +355,7 @@ pub fn items(props: &HouseholdProps) -> Html {
     }
 }
 
-fn item_row(item: &Item, _filters: &Filters) -> Html {
+fn item_row(item: &Item) -> Html {
     let value = item.estimated_value.as_ref().map(|m| m.display());
     html! {
         <li class="item-row" key={item.id.to_string()}>

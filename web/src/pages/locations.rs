@@ -50,6 +50,8 @@ struct TreeState {
     error: Option<ErrorBody>,
     busy: bool,
     find: String,
+    /// Viewers see the tree but can't change it.
+    can_write: bool,
 }
 
 enum TreeAction {
@@ -157,6 +159,7 @@ pub fn locations(props: &HouseholdProps) -> Html {
         error: None,
         busy: false,
         find: String::new(),
+        can_write: props.household.role.can_write(),
     });
     let name_ref = use_node_ref();
     {
@@ -305,23 +308,25 @@ pub fn locations(props: &HouseholdProps) -> Html {
                     <p class="muted">{ "Rooms, cupboards, shelves, boxes: where things are, as deep as you like." }</p>
                 </div>
             </header>
-            <form class="card add-location" onsubmit={on_add} novalidate=true aria-labelledby="add-location-heading">
-                <h2 id="add-location-heading">{ "New location" }</h2>
-                <div class="add-location-fields">
-                    <TextInput id="location-name" label="Location name" value={state.new_name.clone()}
-                        node_ref={name_ref}
-                        oninput={let s = state.clone(); Callback::from(move |v| s.dispatch(TreeAction::NewName(v)))}
-                        error={state.add_errors.get("name").map(|m| format!("Location name {m}"))}
-                        placeholder="e.g. Garage" />
-                    <LocationPicker id="location-parent" label="Inside" locations={state.locations.clone()}
-                        value={state.new_parent} none_label="Top level"
-                        onchange={let s = state.clone(); Callback::from(move |p| s.dispatch(TreeAction::NewParent(p)))}
-                        error={state.add_errors.get("parent_id").map(|m| format!("Inside {m}"))} />
-                    <div class="add-location-submit">
-                        <button type="submit" class="button button-primary" disabled={state.busy}>{ "Add location" }</button>
+            if props.household.role.can_write() {
+                <form class="card add-location" onsubmit={on_add} novalidate=true aria-labelledby="add-location-heading">
+                    <h2 id="add-location-heading">{ "New location" }</h2>
+                    <div class="add-location-fields">
+                        <TextInput id="location-name" label="Location name" value={state.new_name.clone()}
+                            node_ref={name_ref}
+                            oninput={let s = state.clone(); Callback::from(move |v| s.dispatch(TreeAction::NewName(v)))}
+                            error={state.add_errors.get("name").map(|m| format!("Location name {m}"))}
+                            placeholder="e.g. Garage" />
+                        <LocationPicker id="location-parent" label="Inside" locations={state.locations.clone()}
+                            value={state.new_parent} none_label="Top level"
+                            onchange={let s = state.clone(); Callback::from(move |p| s.dispatch(TreeAction::NewParent(p)))}
+                            error={state.add_errors.get("parent_id").map(|m| format!("Inside {m}"))} />
+                        <div class="add-location-submit">
+                            <button type="submit" class="button button-primary" disabled={state.busy}>{ "Add location" }</button>
+                        </div>
                     </div>
-                </div>
-            </form>
+                </form>
+            }
             <ErrorAlert error={state.error.clone()} />
             <div class="card tree-card">
                 if state.locations.len() > 12 {
@@ -465,24 +470,26 @@ impl NodeContext<'_> {
                             <span class="visually-hidden">{ format!(" in {name}") }</span>
                         </Link<Route, LocationQuery>>
                     </span>
-                    <span class="tree-actions">
-                        <button type="button" class="icon-button" onclick={add_inside}
-                            aria-label={format!("Add a location inside {name}")} title="Add inside">
-                            <svg viewBox="0 0 20 20" aria-hidden="true" focusable="false"><path d="M10 4v12M4 10h12" stroke="currentColor" stroke-width="1.8" stroke-linecap="round"/></svg>
-                        </button>
-                        <button type="button" class="icon-button" onclick={start(Editing::Rename { id: l.id, name: l.name.clone() })}
-                            aria-label={format!("Rename {name}")} title="Rename">
-                            <svg viewBox="0 0 20 20" aria-hidden="true" focusable="false"><path d="M4 16h3l8.5-8.5-3-3L4 13v3zM11 6l3 3" fill="none" stroke="currentColor" stroke-width="1.6" stroke-linejoin="round"/></svg>
-                        </button>
-                        <button type="button" class="icon-button" onclick={start(Editing::Move { id: l.id, parent: l.parent_id })}
-                            aria-label={format!("Move {name}")} title="Move">
-                            <svg viewBox="0 0 20 20" aria-hidden="true" focusable="false"><path d="M10 3v14M3 10h14M10 3l-2 2M10 3l2 2M10 17l-2-2M10 17l2-2M3 10l2-2M3 10l2 2M17 10l-2-2M17 10l-2 2" fill="none" stroke="currentColor" stroke-width="1.6" stroke-linecap="round"/></svg>
-                        </button>
-                        <button type="button" class="icon-button icon-danger" onclick={delete}
-                            aria-label={format!("Delete {name}")} title="Delete" disabled={state.busy}>
-                            <svg viewBox="0 0 20 20" aria-hidden="true" focusable="false"><path d="M4 6h12M8 6V4h4v2M6 6l1 10h6l1-10" fill="none" stroke="currentColor" stroke-width="1.6" stroke-linejoin="round"/></svg>
-                        </button>
-                    </span>
+                    if state.can_write {
+                        <span class="tree-actions">
+                            <button type="button" class="icon-button" onclick={add_inside}
+                                aria-label={format!("Add a location inside {name}")} title="Add inside">
+                                <svg viewBox="0 0 20 20" aria-hidden="true" focusable="false"><path d="M10 4v12M4 10h12" stroke="currentColor" stroke-width="1.8" stroke-linecap="round"/></svg>
+                            </button>
+                            <button type="button" class="icon-button" onclick={start(Editing::Rename { id: l.id, name: l.name.clone() })}
+                                aria-label={format!("Rename {name}")} title="Rename">
+                                <svg viewBox="0 0 20 20" aria-hidden="true" focusable="false"><path d="M4 16h3l8.5-8.5-3-3L4 13v3zM11 6l3 3" fill="none" stroke="currentColor" stroke-width="1.6" stroke-linejoin="round"/></svg>
+                            </button>
+                            <button type="button" class="icon-button" onclick={start(Editing::Move { id: l.id, parent: l.parent_id })}
+                                aria-label={format!("Move {name}")} title="Move">
+                                <svg viewBox="0 0 20 20" aria-hidden="true" focusable="false"><path d="M10 3v14M3 10h14M10 3l-2 2M10 3l2 2M10 17l-2-2M10 17l2-2M3 10l2-2M3 10l2 2M17 10l-2-2M17 10l-2 2" fill="none" stroke="currentColor" stroke-width="1.6" stroke-linecap="round"/></svg>
+                            </button>
+                            <button type="button" class="icon-button icon-danger" onclick={delete}
+                                aria-label={format!("Delete {name}")} title="Delete" disabled={state.busy}>
+                                <svg viewBox="0 0 20 20" aria-hidden="true" focusable="false"><path d="M4 6h12M8 6V4h4v2M6 6l1 10h6l1-10" fill="none" stroke="currentColor" stroke-width="1.6" stroke-linejoin="round"/></svg>
+                            </button>
+                        </span>
+                    }
                 </div>
                 if let Some(editor) = editor { { editor } }
                 if !flat && open && !kids.is_empty() {

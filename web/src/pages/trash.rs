@@ -18,6 +18,7 @@ struct TrashState {
 pub fn trash(props: &HouseholdProps) -> Html {
     use_title("Trash");
     let hid = props.household.id;
+    let can_write = props.household.role.can_write();
     let session = use_session();
     let list = use_state(|| TrashState {
         items: Vec::new(),
@@ -147,7 +148,7 @@ pub fn trash(props: &HouseholdProps) -> Html {
                     <h1>{ "Trash" }</h1>
                     <p class="muted">{ "Items moved to the trash stay here until you restore them or delete them for good." }</p>
                 </div>
-                if !list.items.is_empty() {
+                if !list.items.is_empty() && can_write {
                     <button type="button" class="button button-danger-ghost" onclick={ask.clone()} aria-expanded={confirm_empty.to_string()}>{ "Empty trash" }</button>
                 }
             </header>
@@ -181,12 +182,14 @@ pub fn trash(props: &HouseholdProps) -> Html {
                                         if !item.location_path.is_empty() { { format!(" · was in {}", item.location_path.join(" › ")) } }
                                     </span>
                                 </div>
-                                <div class="row-actions">
-                                    <button type="button" class="button button-secondary button-small" disabled={working}
-                                        onclick={act(true, item)} aria-label={format!("Restore {}", item.name)}>{ "Restore" }</button>
-                                    <button type="button" class="button button-danger-ghost button-small" disabled={working}
-                                        onclick={act(false, item)} aria-label={format!("Delete {} for good", item.name)}>{ "Delete for good" }</button>
-                                </div>
+                                if can_write {
+                                    <div class="row-actions">
+                                        <button type="button" class="button button-secondary button-small" disabled={working}
+                                            onclick={act(true, item)} aria-label={format!("Restore {}", item.name)}>{ "Restore" }</button>
+                                        <button type="button" class="button button-danger-ghost button-small" disabled={working}
+                                            onclick={act(false, item)} aria-label={format!("Delete {} for good", item.name)}>{ "Delete for good" }</button>
+                                    </div>
+                                }
                             </li>
                         }
                     }) }
