@@ -3,11 +3,11 @@
 //! lower-cased searchable text of each item in memory and answers in a few milliseconds at
 //! 100,000 items.
 //!
-//! The database stays the truth. Before each search the index fetches the rows changed
-//! since it last looked (by `updated_at`, looking back a minute further, for writes that
-//! committed late or were made by another process), so every server process — local or
-//! one of many Lambdas — sees every change. The ids it finds are read back from the
-//! database, so an answer never shows stale or deleted data.
+//! The database stays the truth. This process's own writes go into the index as they
+//! happen. Before each search the index fetches the rows changed since the newest change
+//! it has read; every ten seconds it looks a minute further back, for writes of other
+//! processes (other Lambdas) that committed after later ones. The ids it finds are read
+//! back from the database, so an answer never shows stale or deleted data.
 
 use std::cmp::Reverse;
 use std::collections::{HashMap, HashSet};
@@ -19,8 +19,11 @@ use time::{Duration, OffsetDateTime};
 
 use crate::store::{Cursor, CursorKey, DynStore, ItemRow, ItemSort, SearchEntry, StoreResult};
 
-/// How far back each refresh looks before the newest change it has seen.
+/// How far back a sweep looks before the newest change read: longer than any write
+/// transaction takes from choosing its `updated_at` to committing.
 const LOOKBACK: Duration = Duration::seconds(60);
+/// How often a search sweeps.
+const SWEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(10);
 
 #[derive(Default)]
 pub struct SearchIndex {
@@ -37,7 +40,9 @@ struct Household {
 #[derive(Default)]
 struct State {
     loaded: bool,
+    /// The newest `updated_at` read from the database.
     watermark: Option<OffsetDateTime>,
+    last_sweep: Option<std::time::Instant>,
     /// Sorted newest first by (created_at, id), which never change.
     entries: Vec<Entry>,
 }
@@ -204,6 +209,44 @@ impl SearchIndex {
         Ok(out)
     }
 
+    /// Puts an item this process just wrote into the index (when the household's is
+    /// loaded), so its next search shows it without waiting for a refresh.
+    pub fn note(&self, row: &ItemRow) {
+        let Some(index) = self.loaded(row.household_id) else {
+            return;
+        };
+        if let Ok(mut state) = index.state.write() {
+            state.upsert(Entry::from(SearchEntry {
+                id: row.id,
+                text: row.search_text(),
+                name_lower: row.fields.name.to_lowercase(),
+                location_id: row.fields.location_id,
+                tags_lower: row.fields.tags.iter().map(|t| t.to_lowercase()).collect(),
+                created_at: row.created_at,
+                updated_at: row.updated_at,
+                trashed: row.deleted_at.is_some(),
+            }));
+        }
+    }
+
+    /// Drops items deleted for good: one, or every trashed one.
+    pub fn forget(&self, household: HouseholdId, id: Option<ItemId>) {
+        let Some(index) = self.loaded(household) else {
+            return;
+        };
+        if let Ok(mut state) = index.state.write() {
+            match id {
+                Some(id) => state.remove(id),
+                None => state.entries.retain(|e| !e.trashed),
+            }
+        }
+    }
+
+    fn loaded(&self, household: HouseholdId) -> Option<Arc<Household>> {
+        let map = self.households.lock().unwrap_or_else(|e| e.into_inner());
+        map.get(&household).cloned()
+    }
+
     fn household(&self, household: HouseholdId) -> Arc<Household> {
         let mut map = self.households.lock().unwrap_or_else(|e| e.into_inner());
         map.entry(household).or_default().clone()
@@ -216,15 +259,16 @@ impl SearchIndex {
     ) -> StoreResult<()> {
         let _one_at_a_time = index.refreshing.lock().await;
         let since = {
-            let state = index.state.read().map_err(poisoned)?;
-            if state.loaded {
-                Some(
-                    state
-                        .watermark
-                        .map_or(OffsetDateTime::UNIX_EPOCH, |w| w - LOOKBACK),
-                )
-            } else {
+            let mut state = index.state.write().map_err(poisoned)?;
+            let watermark = state.watermark.unwrap_or(OffsetDateTime::UNIX_EPOCH);
+            if !state.loaded {
+                state.last_sweep = Some(std::time::Instant::now());
                 None
+            } else if state.last_sweep.is_none_or(|t| t.elapsed() > SWEEP_EVERY) {
+                state.last_sweep = Some(std::time::Instant::now());
+                Some(watermark - LOOKBACK)
+            } else {
+                Some(watermark)
             }
         };
         let changed = store.search_entries(household, since).await?;

@@ -367,7 +367,10 @@ async fn update_item(
             .update_item(&next, current.version, &activity)
             .await
         {
-            Ok(()) => return Ok(Tagged::ok(next.version, item_dto(next, &tree))),
+            Ok(()) => {
+                state.search.note(&next);
+                return Ok(Tagged::ok(next.version, item_dto(next, &tree)));
+            }
             // Without If-Match the caller asked to change these fields whatever else
             // changed: read again and reapply.
             Err(StoreError::Stale) if if_match.is_none() && attempt < EDIT_ATTEMPTS => {
@@ -413,6 +416,7 @@ async fn set_trashed(
         .store
         .update_item(&next, row.version, &activity)
         .await?;
+    state.search.note(&next);
     Ok(next)
 }
 
@@ -493,7 +497,10 @@ async fn purge_item(
     auth::editor(&state, &user, hid).await?;
     match state.store.purge_trash(hid, Some(id), 1).await? {
         0 => Err(ApiError::not_found("item in the trash")),
-        _ => Ok(StatusCode::NO_CONTENT),
+        _ => {
+            state.search.forget(hid, Some(id));
+            Ok(StatusCode::NO_CONTENT)
+        }
     }
 }
 
@@ -505,5 +512,6 @@ async fn empty_trash(
 ) -> ApiResult<StatusCode> {
     auth::editor(&state, &user, hid).await?;
     while state.store.purge_trash(hid, None, PURGE_CHUNK).await? == PURGE_CHUNK {}
+    state.search.forget(hid, None);
     Ok(StatusCode::NO_CONTENT)
 }

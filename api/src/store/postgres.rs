@@ -384,7 +384,7 @@ async fn write_item(
     ];
     let changed = match &expected_version {
         None => {
-            exec(tx, 
+            exec(tx,
                 "INSERT INTO items (id, household_id, name, description, location_id, quantity, tags, brand, \
                  model, serial_number, barcode, purchase_date, purchase_price_minor, purchase_price_currency, \
                  purchased_from, estimated_value_minor, estimated_value_currency, warranty_expires, notes, \
@@ -398,7 +398,7 @@ async fn write_item(
         }
         Some(expected) => {
             params.push(expected);
-            exec(tx, 
+            exec(tx,
                 "UPDATE items SET name = $3, description = $4, location_id = $5, quantity = $6, tags = $7, \
                  brand = $8, model = $9, serial_number = $10, barcode = $11, purchase_date = $12, \
                  purchase_price_minor = $13, purchase_price_currency = $14, purchased_from = $15, \
@@ -418,7 +418,8 @@ async fn write_item(
             .map_err(pg)?;
         if !f.tags.is_empty() {
             let lower: Vec<String> = f.tags.iter().map(|t| t.to_lowercase()).collect();
-            exec(tx, 
+            exec(
+                tx,
                 "INSERT INTO item_tags (item_id, name_lower, household_id, name) \
                  SELECT $1, l, $2, n FROM unnest($3::text[], $4::text[]) AS t(l, n)",
                 &[&id, &hid, &lower, &f.tags],
@@ -432,7 +433,7 @@ async fn write_item(
 
 async fn write_activity(tx: &impl GenericClient, a: &ActivityRow) -> StoreResult<()> {
     let fields = serde_json::to_string(&a.fields).map_err(anyhow::Error::from)?;
-    exec(tx, 
+    exec(tx,
         "INSERT INTO activity (id, household_id, item_id, actor_id, action, fields, at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
         &[
             &a.id.as_uuid(),

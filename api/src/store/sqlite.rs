@@ -928,9 +928,16 @@ impl Store for SqliteStore {
         self.read(move |c| {
             let ids = serde_json::to_string(&ids).map_err(anyhow::Error::from)?;
             let mut stmt = c
+                // CROSS JOIN keeps the ids as the outer loop: one key lookup per id,
+                // rather than a walk over the household.
                 .prepare_cached(&format!(
-                    "SELECT {ITEM_COLUMNS} FROM items WHERE household_id = ?1 \
-                     AND id IN (SELECT value FROM json_each(?2))"
+                    "SELECT {} FROM json_each(?2) AS wanted CROSS JOIN items i ON i.id = wanted.value \
+                     WHERE i.household_id = ?1",
+                    ITEM_COLUMNS
+                        .split(", ")
+                        .map(|c| format!("i.{c}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ))
                 .map_err(db)?;
             let rows = stmt

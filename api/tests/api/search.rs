@@ -137,5 +137,9 @@ async fn search_combines_with_location_and_tag_filters(backend: Backend) {
 }
 
 async fn search(app: &TestApp, who: &crate::helpers::Person, q: &str) -> Vec<String> {
-    names(&app.get(app.at(who, &format!("/items?q={q}")), who).await.body)
+    names(
+        &app.get(app.at(who, &format!("/items?q={q}")), who)
+            .await
+            .body,
+    )
 }

@@ -25,6 +25,8 @@ crate::on_every_backend!(
     purging_the_trash_removes_items_their_tags_and_history,
     history_lists_changes_newest_first_with_the_actor,
     stats_sum_values_by_location_and_tag,
+    search_entries_follow_changes_since_a_time,
+    importing_writes_every_item_with_its_tags_and_history,
 );
 
 fn t0() -> OffsetDateTime {
@@ -622,4 +624,90 @@ async fn stats_sum_values_by_location_and_tag(backend: Backend) {
         by_tag,
         vec![("car".into(), 2, 45_000), ("winter".into(), 1, 40_000)]
     );
+}
+
+async fn search_entries_follow_changes_since_a_time(backend: Backend) {
+    let w = world(backend).await;
+    let old = w
+        .item("Old radio", t0(), |b| b.tags = Some(vec!["Audio".into()]))
+        .await;
+    let later = t0() + Duration::hours(1);
+    let new = w
+        .item("New radio", later, |b| b.brand = Some("Sony".into()))
+        .await;
+    let all = w.store.search_entries(w.household, None).await.unwrap();
+    assert_eq!(all.len(), 2);
+    let entry = all.iter().find(|e| e.id == old.id).unwrap();
+    assert_eq!(entry.text, "old radio\naudio");
+    assert_eq!(entry.tags_lower, vec!["audio"]);
+    assert!(!entry.trashed);
+    let recent = w
+        .store
+        .search_entries(w.household, Some(t0()))
+        .await
+        .unwrap();
+    assert_eq!(
+        recent.iter().map(|e| e.id).collect::<Vec<_>>(),
+        vec![new.id]
+    );
+    assert_eq!(recent[0].text, "new radio\nsony");
+    w.trash(&old).await;
+    // Trashing changes nothing searchable but is a change: it shows up as trashed.
+    let trashed = w
+        .store
+        .search_entries(w.household, Some(t0() - Duration::seconds(1)))
+        .await
+        .unwrap();
+    assert!(trashed.iter().any(|e| e.id == old.id && e.trashed));
+    let rows = w
+        .store
+        .items_by_ids(w.household, &[old.id, new.id, ItemId::new()])
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 2);
+    assert!(
+        w.store
+            .items_by_ids(HouseholdId::new(), &[old.id])
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+async fn importing_writes_every_item_with_its_tags_and_history(backend: Backend) {
+    let w = world(backend).await;
+    let rows: Vec<ItemRow> = (0..30)
+        .map(|i| ItemRow {
+            id: ItemId::new(),
+            household_id: w.household,
+            fields: CreateItem {
+                name: Some(format!("Crate {i}")),
+                tags: Some(vec!["storage".into()]),
+                ..Default::default()
+            }
+            .validate(&Currency::default())
+            .unwrap(),
+            version: 1,
+            created_at: t0(),
+            updated_at: t0(),
+            deleted_at: None,
+        })
+        .collect();
+    let activities: Vec<ActivityRow> = rows
+        .iter()
+        .map(|r| w.activity(r.id, Action::Created, t0()))
+        .collect();
+    w.store.import_items(&rows, &activities).await.unwrap();
+    assert_eq!(w.store.tags(w.household).await.unwrap()[0].item_count, 30);
+    assert_eq!(
+        w.store
+            .history(w.household, rows[7].id)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(w.list(ItemQuery::default()).await.len(), 30);
+    let too_many = vec![rows[0].clone(); api::store::IMPORT_BATCH + 1];
+    assert!(w.store.import_items(&too_many, &[]).await.is_err());
 }
