@@ -24,6 +24,48 @@ pub fn path_label(path: &[String]) -> String {
     path.join(" › ")
 }
 
+/// What a query is matched against: "house garage shelf 2".
+pub fn match_key(path: &[String]) -> String {
+    path.join(" ").to_lowercase()
+}
+
+/// The best `limit` of the things whose key holds every word of `query`, and how many
+/// matched in all. The query as typed, in order, ranks first; then shorter paths.
+pub fn best_matches<'a, T>(
+    all: &'a [T],
+    query: &str,
+    limit: usize,
+    key: impl Fn(&T) -> &str,
+) -> (Vec<&'a T>, usize) {
+    let query = query
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase();
+    let terms: Vec<&str> = query.split(' ').filter(|t| !t.is_empty()).collect();
+    let mut found: Vec<(bool, usize, usize, &T)> = all
+        .iter()
+        .enumerate()
+        .filter(|(_, item)| terms.iter().all(|t| key(item).contains(t)))
+        .map(|(i, item)| {
+            let k = key(item);
+            (!k.contains(query.as_str()), k.len(), i, item)
+        })
+        .collect();
+    let total = found.len();
+    if !terms.is_empty() {
+        found.sort_unstable_by_key(|(far, len, i, _)| (*far, *len, *i));
+    }
+    (
+        found
+            .into_iter()
+            .take(limit)
+            .map(|(.., item)| item)
+            .collect(),
+        total,
+    )
+}
+
 #[derive(Properties, PartialEq)]
 pub struct LocationPickerProps {
     pub id: AttrValue,
@@ -68,13 +110,10 @@ pub fn location_picker(props: &LocationPickerProps) -> Html {
             locations
                 .iter()
                 .filter(|l| !excluded.contains(&l.id))
-                .map(|l| {
-                    let label = path_label(&l.path);
-                    Entry {
-                        id: l.id,
-                        lower: label.to_lowercase(),
-                        label,
-                    }
+                .map(|l| Entry {
+                    id: l.id,
+                    lower: match_key(&l.path),
+                    label: path_label(&l.path),
                 })
                 .collect::<Vec<_>>()
         },
@@ -89,20 +128,12 @@ pub fn location_picker(props: &LocationPickerProps) -> Html {
         || terms
             .iter()
             .all(|t| props.none_label.to_lowercase().contains(t.as_str()));
-    let mut total = 0usize;
+    let (matched, total) = best_matches(&entries, &query, MAX_SHOWN, |e| &e.lower);
     let mut options: Vec<Option<&Entry>> = Vec::new();
     if none_matches {
         options.push(None);
     }
-    for entry in entries
-        .iter()
-        .filter(|e| terms.iter().all(|t| e.lower.contains(t.as_str())))
-    {
-        total += 1;
-        if options.len() < MAX_SHOWN + usize::from(none_matches) {
-            options.push(Some(entry));
-        }
-    }
+    options.extend(matched.into_iter().map(Some));
     let choices: Rc<Vec<Option<LocationId>>> =
         Rc::new(options.iter().map(|o| o.map(|e| e.id)).collect());
     let active = active.min(choices.len().saturating_sub(1));

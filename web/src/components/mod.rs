@@ -11,5 +11,5 @@ pub use alert::ErrorAlert;
 pub use custom_fields::{CustomFieldsEditor, CustomRow};
 pub use fields::{SelectField, TextArea, TextInput};
 pub use layout::{Layout, Splash};
-pub use location_picker::LocationPicker;
+pub use location_picker::{LocationPicker, best_matches, match_key};
 pub use tags_input::TagsInput;

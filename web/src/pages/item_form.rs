@@ -636,66 +636,70 @@ pub fn item_form(props: &ItemFormProps) -> Html {
         <form class="item-form" onsubmit={onsubmit} novalidate=true>
             <ErrorAlert error={state.error.clone()} />
             <div class="form-grid">
-                <section class="card stack" aria-labelledby="basics-heading">
-                    <h2 id="basics-heading">{ "Basics" }</h2>
-                    <TextInput id="item-name" label="Name" value={d.name.clone()} required=true
-                        oninput={edit("name", |d, v| d.name = v)} error={err("name")} />
-                    <TextArea id="item-description" label="Description" value={d.description.clone()}
-                        oninput={edit("description", |d, v| d.description = v)} error={err("description")} />
-                    <LocationPicker id="item-location" label="Location" locations={(*locations).clone()}
-                        value={d.location_id}
-                        onchange={let s = state.clone(); Callback::from(move |id| s.dispatch(FormAction::Location(id)))}
-                        error={err("location_id")} hint="Type to search, e.g. “garage shelf”." />
-                    <div class="field-row">
-                        <TextInput id="item-quantity" label="Quantity" kind="number" value={d.quantity.clone()}
-                            inputmode="numeric" oninput={edit("quantity", |d, v| d.quantity = v)} error={err("quantity")} class="field-narrow" />
-                    </div>
-                    <TagsInput id="item-tags" label="Tags" tags={d.tags.clone()} suggestions={(*tags).clone()}
-                        onchange={let s = state.clone(); Callback::from(move |t| s.dispatch(FormAction::Tags(t)))}
-                        error={err("tags")} />
-                </section>
-                <section class="card stack" aria-labelledby="value-heading">
-                    <h2 id="value-heading">{ "Value and purchase" }</h2>
-                    <div class="field-row">
-                        <TextInput id="item-estimated-value" label="Estimated value" value={d.estimated_value.clone()}
-                            inputmode="decimal" placeholder={money_placeholder.clone()} suffix={currency.to_string()}
-                            oninput={edit("estimated_value", |d, v| d.estimated_value = v)} error={err("estimated_value")} />
-                        <TextInput id="item-purchase-price" label="Purchase price" value={d.purchase_price.clone()}
-                            inputmode="decimal" placeholder={money_placeholder} suffix={currency.to_string()}
-                            oninput={edit("purchase_price", |d, v| d.purchase_price = v)} error={err("purchase_price")} />
-                    </div>
-                    <div class="field-row">
-                        <TextInput id="item-purchase-date" label="Purchase date" kind="date" value={d.purchase_date.clone()}
-                            oninput={edit("purchase_date", |d, v| d.purchase_date = v)} error={err("purchase_date")} />
-                        <TextInput id="item-warranty" label="Warranty expires" kind="date" value={d.warranty_expires.clone()}
-                            oninput={edit("warranty_expires", |d, v| d.warranty_expires = v)} error={err("warranty_expires")} />
-                    </div>
-                    <TextInput id="item-purchased-from" label="Purchased from" value={d.purchased_from.clone()}
-                        oninput={edit("purchased_from", |d, v| d.purchased_from = v)} error={err("purchased_from")} />
-                </section>
-                <section class="card stack" aria-labelledby="identity-heading">
-                    <h2 id="identity-heading">{ "Identification" }</h2>
-                    <div class="field-row">
-                        <TextInput id="item-brand" label="Brand" value={d.brand.clone()}
-                            oninput={edit("brand", |d, v| d.brand = v)} error={err("brand")} />
-                        <TextInput id="item-model" label="Model" value={d.model.clone()}
-                            oninput={edit("model", |d, v| d.model = v)} error={err("model")} />
-                    </div>
-                    <div class="field-row">
-                        <TextInput id="item-serial" label="Serial number" value={d.serial_number.clone()}
-                            oninput={edit("serial_number", |d, v| d.serial_number = v)} error={err("serial_number")} />
-                        <TextInput id="item-barcode" label="Barcode" value={d.barcode.clone()} inputmode="numeric"
-                            oninput={edit("barcode", |d, v| d.barcode = v)} error={err("barcode")} />
-                    </div>
-                </section>
-                <section class="card stack" aria-labelledby="more-heading">
-                    <h2 id="more-heading">{ "Extras" }</h2>
-                    <TextArea id="item-notes" label="Notes" value={d.notes.clone()} rows={4}
-                        oninput={edit("notes", |d, v| d.notes = v)} error={err("notes")} />
-                    <CustomFieldsEditor rows={d.custom.clone()}
-                        onchange={let s = state.clone(); Callback::from(move |rows| s.dispatch(FormAction::Custom(rows)))}
-                        error={err("custom_fields")} />
-                </section>
+                <div class="form-column">
+                    <section class="card stack" aria-labelledby="basics-heading">
+                        <h2 id="basics-heading">{ "Basics" }</h2>
+                        <TextInput id="item-name" label="Name" value={d.name.clone()} required=true
+                            oninput={edit("name", |d, v| d.name = v)} error={err("name")} />
+                        <TextArea id="item-description" label="Description" value={d.description.clone()}
+                            oninput={edit("description", |d, v| d.description = v)} error={err("description")} />
+                        <LocationPicker id="item-location" label="Location" locations={(*locations).clone()}
+                            value={d.location_id}
+                            onchange={let s = state.clone(); Callback::from(move |id| s.dispatch(FormAction::Location(id)))}
+                            error={err("location_id")} hint="Type to search, e.g. “garage shelf”." />
+                        <div class="field-row">
+                            <TextInput id="item-quantity" label="Quantity" kind="number" value={d.quantity.clone()}
+                                inputmode="numeric" oninput={edit("quantity", |d, v| d.quantity = v)} error={err("quantity")} class="field-narrow" />
+                        </div>
+                        <TagsInput id="item-tags" label="Tags" tags={d.tags.clone()} suggestions={(*tags).clone()}
+                            onchange={let s = state.clone(); Callback::from(move |t| s.dispatch(FormAction::Tags(t)))}
+                            error={err("tags")} />
+                    </section>
+                    <section class="card stack" aria-labelledby="identity-heading">
+                        <h2 id="identity-heading">{ "Identification" }</h2>
+                        <div class="field-row">
+                            <TextInput id="item-brand" label="Brand" value={d.brand.clone()}
+                                oninput={edit("brand", |d, v| d.brand = v)} error={err("brand")} />
+                            <TextInput id="item-model" label="Model" value={d.model.clone()}
+                                oninput={edit("model", |d, v| d.model = v)} error={err("model")} />
+                        </div>
+                        <div class="field-row">
+                            <TextInput id="item-serial" label="Serial number" value={d.serial_number.clone()}
+                                oninput={edit("serial_number", |d, v| d.serial_number = v)} error={err("serial_number")} />
+                            <TextInput id="item-barcode" label="Barcode" value={d.barcode.clone()} inputmode="numeric"
+                                oninput={edit("barcode", |d, v| d.barcode = v)} error={err("barcode")} />
+                        </div>
+                    </section>
+                </div>
+                <div class="form-column">
+                    <section class="card stack" aria-labelledby="value-heading">
+                        <h2 id="value-heading">{ "Value and purchase" }</h2>
+                        <div class="field-row">
+                            <TextInput id="item-estimated-value" label="Estimated value" value={d.estimated_value.clone()}
+                                inputmode="decimal" placeholder={money_placeholder.clone()} suffix={currency.to_string()}
+                                oninput={edit("estimated_value", |d, v| d.estimated_value = v)} error={err("estimated_value")} />
+                            <TextInput id="item-purchase-price" label="Purchase price" value={d.purchase_price.clone()}
+                                inputmode="decimal" placeholder={money_placeholder} suffix={currency.to_string()}
+                                oninput={edit("purchase_price", |d, v| d.purchase_price = v)} error={err("purchase_price")} />
+                        </div>
+                        <div class="field-row">
+                            <TextInput id="item-purchase-date" label="Purchase date" kind="date" value={d.purchase_date.clone()}
+                                oninput={edit("purchase_date", |d, v| d.purchase_date = v)} error={err("purchase_date")} />
+                            <TextInput id="item-warranty" label="Warranty expires" kind="date" value={d.warranty_expires.clone()}
+                                oninput={edit("warranty_expires", |d, v| d.warranty_expires = v)} error={err("warranty_expires")} />
+                        </div>
+                        <TextInput id="item-purchased-from" label="Purchased from" value={d.purchased_from.clone()}
+                            oninput={edit("purchased_from", |d, v| d.purchased_from = v)} error={err("purchased_from")} />
+                    </section>
+                    <section class="card stack" aria-labelledby="more-heading">
+                        <h2 id="more-heading">{ "Extras" }</h2>
+                        <TextArea id="item-notes" label="Notes" value={d.notes.clone()} rows={4}
+                            oninput={edit("notes", |d, v| d.notes = v)} error={err("notes")} />
+                        <CustomFieldsEditor rows={d.custom.clone()}
+                            onchange={let s = state.clone(); Callback::from(move |rows| s.dispatch(FormAction::Custom(rows)))}
+                            error={err("custom_fields")} />
+                    </section>
+                </div>
             </div>
             <div class="form-actions sticky-actions">
                 <Link<Route> to={cancel_route} classes="button button-ghost">{ "Cancel" }</Link<Route>>

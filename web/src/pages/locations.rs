@@ -11,7 +11,7 @@ use yew_router::prelude::*;
 use super::HouseholdProps;
 use crate::api;
 use crate::app::Route;
-use crate::components::{ErrorAlert, LocationPicker, TextInput};
+use crate::components::{ErrorAlert, LocationPicker, TextInput, best_matches, match_key};
 use crate::format;
 use crate::hooks::use_title;
 
@@ -22,8 +22,8 @@ struct LocationQuery {
 }
 
 const MAX_FOUND: usize = 100;
-/// Trees up to this many locations are shown fully expanded at first.
-const OPEN_ALL_UP_TO: usize = 200;
+/// At first the tree is opened level by level while it shows at most this many rows.
+const FIRST_SHOWN: usize = 200;
 
 #[derive(Clone, Debug, PartialEq)]
 enum Editing {
@@ -77,12 +77,7 @@ impl Reducible for TreeState {
         match action {
             TreeAction::Loaded(locations) => {
                 if !next.loaded {
-                    // A small tree starts fully open; a big one with its top level open.
-                    next.expanded = locations
-                        .iter()
-                        .filter(|l| locations.len() <= OPEN_ALL_UP_TO || l.parent_id.is_none())
-                        .map(|l| l.id)
-                        .collect();
+                    next.expanded = first_opened(&locations);
                 }
                 next.locations = Rc::new(locations);
                 next.loaded = true;
@@ -131,6 +126,30 @@ impl Reducible for TreeState {
             TreeAction::Find(text) => next.find = text,
         }
         Rc::new(next)
+    }
+}
+
+/// The locations to open at first: whole levels, from the top, while the rows shown stay
+/// few enough to take in (a small tree opens fully; a big one shows its top).
+fn first_opened(locations: &[Location]) -> HashSet<LocationId> {
+    let mut children: HashMap<Option<LocationId>, Vec<LocationId>> = HashMap::new();
+    for l in locations {
+        children.entry(l.parent_id).or_default().push(l.id);
+    }
+    let mut opened = HashSet::new();
+    let mut level: Vec<LocationId> = children.get(&None).cloned().unwrap_or_default();
+    let mut shown = level.len();
+    loop {
+        let below: Vec<LocationId> = level
+            .iter()
+            .flat_map(|id| children.get(&Some(*id)).into_iter().flatten().copied())
+            .collect();
+        if below.is_empty() || shown + below.len() > FIRST_SHOWN {
+            return opened;
+        }
+        shown += below.len();
+        opened.extend(level.iter().copied());
+        level = below;
     }
 }
 
@@ -277,20 +296,17 @@ pub fn locations(props: &HouseholdProps) -> Html {
         delete,
         add_inside,
     };
-    let find = state.find.trim().to_lowercase();
-    let found: Vec<&Location> = if find.is_empty() {
-        Vec::new()
-    } else {
-        let terms: Vec<&str> = find.split_whitespace().collect();
-        state
-            .locations
+    let find = state.find.trim().to_string();
+    let keys = use_memo(state.locations.clone(), |locations| {
+        locations
             .iter()
-            .filter(|l| {
-                let path = l.path.join(" › ").to_lowercase();
-                terms.iter().all(|t| path.contains(t))
-            })
-            .take(MAX_FOUND)
-            .collect()
+            .map(|l| (match_key(&l.path), l.clone()))
+            .collect::<Vec<_>>()
+    });
+    let (found, found_total) = if find.is_empty() {
+        (Vec::new(), 0)
+    } else {
+        best_matches(&keys, &find, MAX_FOUND, |(key, _)| key)
     };
     let on_find = {
         let state = state.clone();
@@ -344,9 +360,14 @@ pub fn locations(props: &HouseholdProps) -> Html {
                     </div>
                 } else if !find.is_empty() {
                     <ul class="tree tree-flat" aria-label="Matching locations">
-                        { for found.iter().map(|l| ctx.node(l, true)) }
+                        { for found.iter().map(|(_, l)| ctx.node(l, true)) }
                         if found.is_empty() { <li class="muted">{ "No location matches." }</li> }
                     </ul>
+                    if found_total > found.len() {
+                        <p class="muted small tree-more">
+                            { format!("{} more — keep typing to narrow the list", format::group((found_total - found.len()) as i64)) }
+                        </p>
+                    }
                 } else {
                     <ul class="tree" aria-label="Location tree">
                         { for children.get(&None).into_iter().flatten().map(|l| ctx.node(l, false)) }
