@@ -2,6 +2,7 @@
 //! navigation, the page itself, and the notice of what just happened.
 
 use gloo_timers::callback::Timeout;
+use wasm_bindgen::JsCast;
 use web_sys::HtmlSelectElement;
 use yew::prelude::*;
 use yew_router::prelude::*;
@@ -34,6 +35,13 @@ pub fn layout(props: &LayoutProps) -> Html {
     let session = use_session();
     let navigator = use_navigator();
     let signing_out = use_state(|| false);
+    let first_route = use_mut_ref(|| true);
+    use_effect_with(props.route.clone(), move |_| {
+        // A new page: start at its top, and let screen readers start reading there too.
+        if !std::mem::replace(&mut *first_route.borrow_mut(), false) {
+            focus_main();
+        }
+    });
 
     let on_switch = {
         let session = session.clone();
@@ -160,6 +168,20 @@ pub fn layout(props: &LayoutProps) -> Html {
             </main>
             <NoticeToast />
         </div>
+    }
+}
+
+fn focus_main() {
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    window.scroll_to_with_x_and_y(0.0, 0.0);
+    if let Some(main) = window
+        .document()
+        .and_then(|d| d.get_element_by_id("main"))
+        .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+    {
+        let _ = main.focus();
     }
 }
 

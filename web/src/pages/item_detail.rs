@@ -174,7 +174,7 @@ pub fn item_detail(props: &ItemDetailProps) -> Html {
                         None => html! { <p class="muted">{ "Loading…" }</p> },
                         Some(entries) => html! {
                             <ol class="history">
-                                { for entries.iter().rev().map(history_entry) }
+                                { for entries.iter().map(history_entry) }
                             </ol>
                         },
                     } }
