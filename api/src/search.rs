@@ -45,6 +45,13 @@ struct State {
     last_sweep: Option<std::time::Instant>,
     /// Sorted newest first by (created_at, id), which never change.
     entries: Vec<Entry>,
+    /// Every entry's text, in `entries` order, each followed by a NUL: one pass of a
+    /// vectorized substring search covers the whole household.
+    texts: Vec<u8>,
+    /// Where each entry's text starts in `texts`, and one past the end.
+    starts: Vec<usize>,
+    /// `texts` no longer matches `entries`.
+    stale: bool,
 }
 
 struct Entry {
@@ -89,10 +96,66 @@ impl State {
             Ok(i) => self.entries[i] = entry,
             Err(i) => self.entries.insert(i, entry),
         }
+        self.stale = true;
     }
 
     fn remove(&mut self, id: ItemId) {
         self.entries.retain(|e| e.id != id);
+        self.stale = true;
+    }
+
+    fn rebuild_texts(&mut self) {
+        self.texts.clear();
+        self.starts.clear();
+        for entry in &self.entries {
+            self.starts.push(self.texts.len());
+            self.texts.extend_from_slice(entry.text.as_bytes());
+            self.texts.push(0);
+        }
+        self.starts.push(self.texts.len());
+        self.stale = false;
+    }
+
+    /// The entry whose text holds byte `offset`, if the `len` bytes from there stay in it.
+    fn entry_at(&self, offset: usize, len: usize) -> Option<usize> {
+        let i = self
+            .starts
+            .partition_point(|s| *s <= offset)
+            .checked_sub(1)?;
+        (offset + len < self.starts[i + 1]).then_some(i)
+    }
+
+    /// Indices of the entries whose text contains `needle`, in `entries` order (newest
+    /// first) or reversed.
+    fn containing(&self, needle: &[u8], reverse: bool) -> Vec<usize> {
+        let mut found = Vec::new();
+        if reverse {
+            let finder = memmem::FinderRev::new(needle);
+            let mut end = self.texts.len();
+            while let Some(at) = finder.rfind(&self.texts[..end]) {
+                match self.entry_at(at, needle.len()) {
+                    Some(i) => {
+                        found.push(i);
+                        end = self.starts[i];
+                    }
+                    None => end = at + needle.len() - 1,
+                }
+            }
+        } else {
+            let finder = memmem::Finder::new(needle);
+            let mut from = 0;
+            while let Some(at) = finder.find(&self.texts[from..]) {
+                let at = from + at;
+                match self.entry_at(at, needle.len()) {
+                    Some(i) => {
+                        found.push(i);
+                        from = self.starts[i + 1];
+                    }
+                    None => from = at + 1,
+                }
+            }
+        }
+        found
     }
 }
 
@@ -110,7 +173,8 @@ pub struct Query<'a> {
 }
 
 impl Query<'_> {
-    fn matches(&self, e: &Entry, finder: &memmem::Finder<'_>) -> bool {
+    /// Everything but the text, which the buffer search has checked.
+    fn matches(&self, e: &Entry) -> bool {
         !e.trashed
             && (!self.unplaced || e.location.is_none())
             && self
@@ -119,7 +183,6 @@ impl Query<'_> {
             && self
                 .tag
                 .is_none_or(|tag| e.tags.iter().any(|t| &**t == tag))
-            && finder.find(e.text.as_bytes()).is_some()
     }
 
     /// Whether `e` comes after the cursor in this query's order.
@@ -147,27 +210,26 @@ impl SearchIndex {
     ) -> StoreResult<Vec<ItemId>> {
         let index = self.household(household);
         Self::refresh(&index, store, household).await?;
+        if index.state.read().map_err(poisoned)?.stale {
+            let mut state = index.state.write().map_err(poisoned)?;
+            if state.stale {
+                state.rebuild_texts();
+            }
+        }
         let state = index.state.read().map_err(poisoned)?;
-        let finder = memmem::Finder::new(query.needle.as_bytes());
-        let hit = |e: &&Entry| query.after_cursor(e) && query.matches(e, &finder);
+        if query.needle.is_empty() || query.needle.contains('\0') {
+            return Ok(Vec::new());
+        }
+        let reverse = query.sort == ItemSort::Oldest;
+        let hits = state
+            .containing(query.needle.as_bytes(), reverse)
+            .into_iter()
+            .map(|i| &state.entries[i])
+            .filter(|e| query.after_cursor(e) && query.matches(e));
         let ids = match query.sort {
-            ItemSort::Newest => state
-                .entries
-                .iter()
-                .filter(hit)
-                .take(query.limit)
-                .map(|e| e.id)
-                .collect(),
-            ItemSort::Oldest => state
-                .entries
-                .iter()
-                .rev()
-                .filter(hit)
-                .take(query.limit)
-                .map(|e| e.id)
-                .collect(),
+            ItemSort::Newest | ItemSort::Oldest => hits.take(query.limit).map(|e| e.id).collect(),
             ItemSort::Updated | ItemSort::Name | ItemSort::Deleted => {
-                let mut found: Vec<&Entry> = state.entries.iter().filter(hit).collect();
+                let mut found: Vec<&Entry> = hits.collect();
                 let order = |a: &&Entry, b: &&Entry| match query.sort {
                     ItemSort::Name => (&a.name, a.id).cmp(&(&b.name, b.id)),
                     _ => (b.updated, b.id).cmp(&(a.updated, a.id)),
@@ -237,7 +299,10 @@ impl SearchIndex {
         if let Ok(mut state) = index.state.write() {
             match id {
                 Some(id) => state.remove(id),
-                None => state.entries.retain(|e| !e.trashed),
+                None => {
+                    state.entries.retain(|e| !e.trashed);
+                    state.stale = true;
+                }
             }
         }
     }
@@ -282,6 +347,7 @@ impl SearchIndex {
             state.entries.retain(|e| !ids.contains(&e.id));
             state.entries.extend(changed.into_iter().map(Entry::from));
             state.entries.sort_unstable_by_key(Entry::key);
+            state.stale = true;
         } else {
             for entry in changed {
                 state.upsert(entry.into());
@@ -294,4 +360,39 @@ impl SearchIndex {
 
 fn poisoned<T>(_: T) -> crate::store::StoreError {
     anyhow::anyhow!("the search index lock was poisoned").into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn state(texts: &[&str]) -> State {
+        let mut state = State::default();
+        for (i, text) in texts.iter().enumerate() {
+            state.upsert(Entry {
+                created: 1_000 - i as i64,
+                id: ItemId::new(),
+                updated: 0,
+                text: (*text).into(),
+                name: "".into(),
+                location: None,
+                tags: Box::new([]),
+                trashed: false,
+            });
+        }
+        state.rebuild_texts();
+        state
+    }
+
+    #[test]
+    fn matches_stay_inside_one_item_and_come_in_either_order() {
+        let s = state(&["red lamp", "lamp\nblue", "green", "amp"]);
+        assert_eq!(s.containing(b"amp", false), vec![0, 1, 3]);
+        assert_eq!(s.containing(b"amp", true), vec![3, 1, 0]);
+        // "lamp" + "lamp": the end of one text and the start of the next never join.
+        assert!(s.containing(b"lamplamp", false).is_empty());
+        assert!(s.containing(b"pgreen", false).is_empty());
+        assert_eq!(s.containing(b"green", true), vec![2]);
+        assert_eq!(s.containing(b"lamp\nblue", false), vec![1]);
+    }
 }
