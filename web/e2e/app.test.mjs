@@ -43,6 +43,21 @@ for (const [viewport, size] of chosen) {
     const tree = () => page.getByRole('list', { name: 'Location tree' });
     const itemList = () => page.getByRole('list', { name: 'Items' });
 
+    /** What a screen reader reads as a field's description: its hint and its error. */
+    async function description(label) {
+      const field = page.getByLabel(label, { exact: true });
+      await page.waitForFunction(
+        (el) => el.getAttribute('aria-invalid') === 'true',
+        await field.elementHandle(),
+      );
+      return field.evaluate((el) =>
+        (el.getAttribute('aria-describedby') || '')
+          .split(' ')
+          .map((id) => document.getElementById(id)?.textContent ?? '')
+          .join(' '),
+      );
+    }
+
     /** Picks a location in a location picker by typing part of its path. */
     async function pickLocation(label, typed, optionName) {
       const input = page.getByLabel(label, { exact: true });
@@ -100,7 +115,7 @@ for (const [viewport, size] of chosen) {
       await page.getByLabel('Email').fill(email);
       await page.getByLabel('Password').fill('short');
       await page.getByRole('button', { name: 'Create account' }).click();
-      await visible(page.getByText('Password must be at least 8 characters'));
+      assert.match(await description('Password'), /Password must be at least 8 characters/);
 
       await page.getByLabel('Password').fill(password);
       await page.getByRole('button', { name: 'Create account' }).click();
@@ -173,8 +188,8 @@ for (const [viewport, size] of chosen) {
 
       // Nothing typed: the name is required, said beside it and in the alert.
       await page.getByRole('button', { name: 'Save' }).click();
-      await visible(page.getByText('Name is required'));
-      await visible(alert());
+      assert.match(await description('Name'), /Name is required/);
+      await visible(alert().getByText('Name is required'));
 
       await page.getByLabel('Name', { exact: true }).fill('Cordless drill');
       await page.getByLabel('Description').fill('18 V combi drill with two batteries');
@@ -201,7 +216,7 @@ for (const [viewport, size] of chosen) {
 
       // Three decimals in dollars: refused beside the money field.
       await page.getByRole('button', { name: 'Save' }).click();
-      await visible(page.getByText('Estimated value has more than 2 decimals'));
+      assert.match(await description('Estimated value'), /Estimated value has more than 2 decimals/);
       await page.getByLabel('Estimated value').fill('129.99');
       await page.getByRole('button', { name: 'Save' }).click();
 
@@ -342,6 +357,14 @@ for (const [viewport, size] of chosen) {
       await screenshot(page, viewport, 'trash');
       await page.getByRole('button', { name: 'Restore Balloon whisk' }).click();
       await visible(page.getByRole('heading', { name: 'The trash is empty' }));
+
+      // Once more, taken back with the notice's Undo.
+      await nav('Items').click();
+      await itemList().getByRole('link', { name: 'Balloon whisk' }).click();
+      await page.getByRole('button', { name: 'Move to trash' }).click();
+      await page.getByRole('status').getByRole('button', { name: 'Undo' }).click();
+      await visible(page.getByRole('heading', { level: 1, name: 'Balloon whisk' }));
+      await visible(page.getByText('Restored from the trash').first());
 
       await nav('Items').click();
       await visible(itemList().getByRole('link', { name: 'Balloon whisk' }));

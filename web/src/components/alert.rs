@@ -11,16 +11,30 @@ pub fn alert_text(error: &ErrorBody) -> String {
     let message = error.error.message.trim_end_matches('.');
     let message = capitalize(message);
     match error.error.code {
-        ErrorCode::ValidationFailed => match error.field_errors().len() {
-            0 => format!("{message}."),
-            1 => "Please correct the highlighted field.".to_string(),
-            n => format!("Please correct the {n} highlighted fields."),
-        },
+        ErrorCode::ValidationFailed => {
+            let fields = error.field_errors();
+            if fields.is_empty() {
+                return format!("{message}.");
+            }
+            let problems: Vec<String> = fields
+                .iter()
+                .map(|(field, problem)| format!("{} {problem}", field_name(field)))
+                .collect();
+            format!("Please check: {}.", problems.join("; "))
+        }
         ErrorCode::Forbidden => format!("You can't do that here: {message}."),
         ErrorCode::Internal => {
             format!("Something went wrong on the server. {message}.")
         }
         _ => format!("{message}."),
+    }
+}
+
+/// "serial_number" → "Serial number", with the form's own names for item fields.
+fn field_name(field: &str) -> String {
+    match crate::format::field_label(field) {
+        same if same == field => capitalize(&field.replace('_', " ")),
+        label => label.to_string(),
     }
 }
 

@@ -61,7 +61,19 @@ pub fn sign_in() -> Html {
                         if e.error.code == ErrorCode::Unauthorized {
                             e.error.message = "Wrong email or password".into();
                         }
-                        errors.set(e.field_errors());
+                        errors.set(
+                            e.field_errors()
+                                .into_iter()
+                                .map(|(field, problem)| {
+                                    let label = if field == "email" {
+                                        "Email"
+                                    } else {
+                                        "Password"
+                                    };
+                                    (field, format!("{label} {problem}"))
+                                })
+                                .collect(),
+                        );
                         error.set(Some(e));
                     }
                 }
