@@ -351,3 +351,26 @@ fn subtree(locations: &[Location], id: LocationId) -> HashSet<LocationId> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_word_must_match_and_the_path_as_typed_ranks_first() {
+        let paths = [
+            "room 3 shelf 12",
+            "room 12 shelf 30",
+            "room 12 shelf 3",
+            "kitchen drawer",
+        ];
+        let (found, total) = best_matches(&paths, "Room 12  shelf 3", 10, |p| p);
+        assert_eq!(total, 3);
+        assert_eq!(
+            found,
+            vec![&"room 12 shelf 3", &"room 12 shelf 30", &"room 3 shelf 12"]
+        );
+        let (found, total) = best_matches(&paths, "shelf", 1, |p| p);
+        assert_eq!((found.len(), total), (1, 3));
+    }
+}

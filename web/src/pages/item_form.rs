@@ -828,3 +828,85 @@ fn copy_field(to: &mut ItemFields, from: &ItemFields, field: &str) {
         _ => {}
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn usd() -> Currency {
+        Currency::parse("USD").expect("a currency")
+    }
+
+    fn drill() -> ItemFields {
+        ItemFields {
+            name: "Drill".into(),
+            quantity: 1,
+            brand: Some("Bosch".into()),
+            notes: Some("blue case".into()),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn an_edit_sends_only_what_changed_and_null_for_what_was_emptied() {
+        let before = drill();
+        let mut draft = Draft::from_fields(&before);
+        draft.brand = "  ".into();
+        draft.quantity = "3".into();
+        draft.estimated_value = "1,299.99".into();
+        let after = draft.check(&usd()).expect("valid");
+        let patch = serde_json::to_value(diff(&before, &after)).expect("json");
+        assert_eq!(
+            patch,
+            serde_json::json!({
+                "brand": null,
+                "quantity": 3,
+                "estimated_value": {"amount_minor": 129_999, "currency": "USD"},
+            })
+        );
+    }
+
+    #[test]
+    fn an_untouched_form_changes_nothing() {
+        let before = drill();
+        let after = Draft::from_fields(&before).check(&usd()).expect("valid");
+        assert_eq!(diff(&before, &after), UpdateItem::default());
+    }
+
+    #[test]
+    fn every_bad_field_is_reported_at_once_with_the_servers_names() {
+        let mut draft = Draft::new();
+        draft.quantity = "two".into();
+        draft.purchase_price = "12.345".into();
+        draft.purchase_date = "31/05/2024".into();
+        draft.custom = vec![CustomRow {
+            key: 0,
+            name: String::new(),
+            value: "18 V".into(),
+        }];
+        let errors = draft.check(&usd()).expect_err("invalid");
+        assert_eq!(
+            errors.keys().map(String::as_str).collect::<Vec<_>>(),
+            vec![
+                "custom_fields",
+                "name",
+                "purchase_date",
+                "purchase_price",
+                "quantity"
+            ]
+        );
+    }
+
+    #[test]
+    fn money_shows_in_the_form_as_it_would_be_typed() {
+        let money = Money {
+            amount_minor: 129_999,
+            currency: usd(),
+        };
+        assert_eq!(amount_text(Some(&money)), "1,299.99");
+        assert_eq!(
+            parse_amount(&amount_text(Some(&money)), &usd()),
+            Ok(129_999)
+        );
+    }
+}
