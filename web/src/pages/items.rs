@@ -185,14 +185,6 @@ pub fn items(props: &HouseholdProps) -> Html {
         );
     }
 
-    let update = |apply: Rc<dyn Fn(&mut Filters)>| {
-        let filters = filters.clone();
-        move || {
-            let mut next = (*filters).clone();
-            apply(&mut next);
-            filters.set(next);
-        }
-    };
     let on_search = {
         let filters = filters.clone();
         Callback::from(move |e: InputEvent| {
@@ -227,14 +219,13 @@ pub fn items(props: &HouseholdProps) -> Html {
         })
     };
     let clear = {
-        let reset = update(Rc::new(|f: &mut Filters| {
-            let sort = f.sort;
-            *f = Filters {
-                sort,
+        let filters = filters.clone();
+        Callback::from(move |_: MouseEvent| {
+            filters.set(Filters {
+                sort: filters.sort,
                 ..Filters::default()
-            };
-        }));
-        Callback::from(move |_: MouseEvent| reset())
+            });
+        })
     };
     let go = |forward: bool| {
         let paging = paging.clone();
