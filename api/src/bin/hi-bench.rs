@@ -9,7 +9,7 @@
 use std::time::Instant;
 
 use anyhow::{Context as _, bail};
-use api::store::{self, ActivityRow, DynStore, IMPORT_BATCH, ItemQuery, ItemRow, LocationRow};
+use api::store::{self, ActivityRow, DynStore, IMPORT_ROWS, ItemQuery, ItemRow, LocationRow};
 use shared::{Action, Currency, Day, HouseholdId, ItemFields, ItemId, LocationId, Money, UserId};
 use time::OffsetDateTime;
 
@@ -187,8 +187,8 @@ async fn seed(store: &DynStore, email: &str, items: usize, locations: usize) -> 
     }
     let usd = Currency::default();
     let mut first_id = None;
-    let mut batch = Vec::with_capacity(IMPORT_BATCH);
-    let mut activities = Vec::with_capacity(IMPORT_BATCH);
+    let mut batch: Vec<ItemRow> = Vec::new();
+    let mut activities: Vec<ActivityRow> = Vec::new();
     for i in 0..items {
         let thing = rng.pick(THINGS);
         let created = now - time::Duration::seconds((items - i) as i64);
@@ -237,7 +237,8 @@ async fn seed(store: &DynStore, email: &str, items: usize, locations: usize) -> 
             created,
         ));
         batch.push(row);
-        if batch.len() == IMPORT_BATCH {
+        // Each item writes itself, its tags and one activity entry.
+        if store::import_rows(&batch) + activities.len() + 60 > IMPORT_ROWS {
             store.import_items(&batch, &activities).await?;
             batch.clear();
             activities.clear();

@@ -22,8 +22,8 @@ use crate::search;
 use crate::store::{ActivityRow, Cursor, ItemQuery, ItemRow, ItemSort, StoreError, backoff, now};
 
 /// Trashed items deleted for good per transaction (Aurora DSQL: ≤ 3,000 rows a transaction,
-/// and each item brings its tags and history along).
-const PURGE_CHUNK: usize = 200;
+/// and each item takes its tags and history along).
+const PURGE_CHUNK: usize = 50;
 /// Tries of an edit without `If-Match` that keeps meeting concurrent edits.
 const EDIT_ATTEMPTS: u32 = 10;
 

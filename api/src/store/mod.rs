@@ -366,9 +366,9 @@ pub trait Store: Send + Sync + 'static {
     async fn item_owner(&self, id: ItemId) -> StoreResult<Option<HouseholdId>>;
     /// `Conflict` when the id exists.
     async fn insert_item(&self, item: &ItemRow, activity: &ActivityRow) -> StoreResult<()>;
-    /// Inserts many new items with their activity entries in one transaction; callers keep
-    /// batches small enough for Aurora DSQL (at most 500 items: each brings its tags and
-    /// history along, and a transaction may change 3,000 rows).
+    /// Inserts many new items with their activity entries in one transaction. A batch
+    /// writes at most `IMPORT_ROWS` rows (items, their tags, activity entries), inside
+    /// Aurora DSQL's 3,000 rows a transaction.
     async fn import_items(&self, items: &[ItemRow], activities: &[ActivityRow]) -> StoreResult<()>;
     /// A live or trashed item.
     async fn item(&self, household: HouseholdId, id: ItemId) -> StoreResult<Option<ItemRow>>;
@@ -413,8 +413,13 @@ pub trait Store: Send + Sync + 'static {
 
 pub type DynStore = Arc<dyn Store>;
 
-/// The largest batch `Store::import_items` takes.
-pub const IMPORT_BATCH: usize = 500;
+/// The most rows one `Store::import_items` batch writes.
+pub const IMPORT_ROWS: usize = 2_500;
+
+/// Rows that writing these items takes, not counting activity entries.
+pub fn import_rows(items: &[ItemRow]) -> usize {
+    items.iter().map(|i| 1 + i.fields.tags.len()).sum()
+}
 
 /// Opens the store `database_url` names and brings its schema up to date.
 pub async fn open(database_url: &str) -> anyhow::Result<DynStore> {

@@ -854,7 +854,7 @@ impl Store for PgStore {
     }
 
     async fn import_items(&self, items: &[ItemRow], activities: &[ActivityRow]) -> StoreResult<()> {
-        check_batch(items)?;
+        check_batch(items, activities)?;
         write_tx!(self, |tx| {
             for item in items {
                 write_item(&tx, item, None).await?;

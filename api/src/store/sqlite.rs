@@ -784,7 +784,7 @@ impl Store for SqliteStore {
     }
 
     async fn import_items(&self, items: &[ItemRow], activities: &[ActivityRow]) -> StoreResult<()> {
-        check_batch(items)?;
+        check_batch(items, activities)?;
         let (items, activities) = (items.to_vec(), activities.to_vec());
         self.write(move |tx| {
             for item in &items {
@@ -1107,9 +1107,13 @@ impl Store for SqliteStore {
     }
 }
 
-pub(crate) fn check_batch(items: &[ItemRow]) -> StoreResult<()> {
-    if items.len() > IMPORT_BATCH {
-        return Err(anyhow::anyhow!("at most {IMPORT_BATCH} items per import batch").into());
+pub(crate) fn check_batch(items: &[ItemRow], activities: &[ActivityRow]) -> StoreResult<()> {
+    let rows = import_rows(items) + activities.len();
+    if rows > IMPORT_ROWS {
+        return Err(anyhow::anyhow!(
+            "an import batch may write at most {IMPORT_ROWS} rows, not {rows}"
+        )
+        .into());
     }
     Ok(())
 }

@@ -257,7 +257,13 @@ async fn the_binary_answers_api_gateway_events_under_the_lambda_runtime() {
     let session = cookie.split(';').next().unwrap().to_string();
 
     let me = lambda
-        .invoke(event("GET", "/api/v1/me", "", &[session.clone()], None))
+        .invoke(event(
+            "GET",
+            "/api/v1/me",
+            "",
+            std::slice::from_ref(&session),
+            None,
+        ))
         .await;
     assert_eq!(me["statusCode"], 200, "{me}");
     let household = body_of(&me)["households"][0]["id"]
@@ -272,7 +278,7 @@ async fn the_binary_answers_api_gateway_events_under_the_lambda_runtime() {
                 "POST",
                 &items,
                 "",
-                &[session.clone()],
+                std::slice::from_ref(&session),
                 Some((&json!({"name": name}).to_string(), false)),
             ))
             .await;
@@ -284,7 +290,7 @@ async fn the_binary_answers_api_gateway_events_under_the_lambda_runtime() {
             "GET",
             &items,
             "q=drill&limit=10",
-            &[session.clone()],
+            std::slice::from_ref(&session),
             None,
         ))
         .await;
@@ -299,7 +305,7 @@ async fn the_binary_answers_api_gateway_events_under_the_lambda_runtime() {
             "POST",
             &items,
             "",
-            &[session.clone()],
+            std::slice::from_ref(&session),
             Some(("{\"name\":", false)),
         ))
         .await;

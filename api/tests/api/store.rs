@@ -708,6 +708,8 @@ async fn importing_writes_every_item_with_its_tags_and_history(backend: Backend)
         1
     );
     assert_eq!(w.list(ItemQuery::default()).await.len(), 30);
-    let too_many = vec![rows[0].clone(); api::store::IMPORT_BATCH + 1];
-    assert!(w.store.import_items(&too_many, &[]).await.is_err());
+    let too_many = vec![rows[0].clone(); api::store::IMPORT_ROWS];
+    let refused = w.store.import_items(&too_many, &[]).await;
+    assert!(refused.is_err(), "{refused:?}");
+    assert_eq!(w.list(ItemQuery::default()).await.len(), 30);
 }
