@@ -481,5 +481,34 @@ for (const [viewport, size] of chosen) {
       assert.equal(first, 'Room 12 › Shelf 3');
       await screenshot(page, viewport, 'locations-found');
     });
+
+    step('deletes for good, one item or the whole trash', async () => {
+      await addItem({ name: 'Old kettle', location: ['37 49', 'Room 37 › Shelf 49'] });
+      await visible(page.getByText('Room 37 › Shelf 49'));
+      await page.getByRole('button', { name: 'Move to trash' }).click();
+      await visible(page.getByRole('heading', { level: 1, name: 'Items' }));
+      await addItem({ name: 'Broken lamp' });
+      await page.getByRole('button', { name: 'Move to trash' }).click();
+      await visible(page.getByRole('heading', { level: 1, name: 'Items' }));
+      await addItem({ name: 'Spare fuse' });
+      await page.getByRole('button', { name: 'Move to trash' }).click();
+      await visible(page.getByRole('heading', { level: 1, name: 'Items' }));
+
+      await nav('Trash').click();
+      const trashed = page.getByRole('list', { name: 'Trashed items' });
+      await visible(trashed.getByText('Old kettle', { exact: true }));
+      await page.getByRole('button', { name: 'Delete Old kettle for good' }).click();
+      await gone(trashed.getByText('Old kettle', { exact: true }));
+      await visible(trashed.getByText('Broken lamp', { exact: true }));
+
+      await page.getByRole('button', { name: 'Empty trash' }).click();
+      await page.getByRole('button', { name: 'Keep them' }).click();
+      await visible(trashed.getByText('Spare fuse', { exact: true }));
+      await page.getByRole('button', { name: 'Empty trash' }).click();
+      await page.getByRole('button', { name: 'Delete all for good' }).click();
+      await visible(page.getByRole('heading', { name: 'The trash is empty' }));
+      await page.reload();
+      await visible(page.getByRole('heading', { name: 'The trash is empty' }));
+    });
   });
 }
