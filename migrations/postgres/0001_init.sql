@@ -97,17 +97,22 @@ CREATE INDEX IF NOT EXISTS items_name ON items (household_id, name_lower, id);
 
 CREATE INDEX IF NOT EXISTS items_location ON items (household_id, location_id);
 
-CREATE INDEX IF NOT EXISTS items_deleted ON items (household_id, deleted_at);
+-- Covers the totals, the item counts per location and the trash without reading rows.
+CREATE INDEX IF NOT EXISTS items_live ON items (household_id, deleted_at, location_id, quantity, estimated_value_minor);
 
+-- One row per tag of an item, rewritten with the item: it repeats whether the item is
+-- trashed and its estimated value, so tag counts and values need no join.
 CREATE TABLE IF NOT EXISTS item_tags (
     item_id uuid NOT NULL,
     name_lower text NOT NULL,
     household_id uuid NOT NULL,
     name text NOT NULL,
+    trashed boolean NOT NULL,
+    value_minor bigint,
     PRIMARY KEY (item_id, name_lower)
 );
 
-CREATE INDEX IF NOT EXISTS item_tags_household ON item_tags (household_id, name_lower);
+CREATE INDEX IF NOT EXISTS item_tags_household ON item_tags (household_id, trashed, name_lower, name, value_minor);
 
 CREATE TABLE IF NOT EXISTS activity (
     id uuid PRIMARY KEY,

@@ -418,11 +418,12 @@ async fn write_item(
             .map_err(pg)?;
         if !f.tags.is_empty() {
             let lower: Vec<String> = f.tags.iter().map(|t| t.to_lowercase()).collect();
+            let trashed = item.deleted_at.is_some();
             exec(
                 tx,
-                "INSERT INTO item_tags (item_id, name_lower, household_id, name) \
-                 SELECT $1, l, $2, n FROM unnest($3::text[], $4::text[]) AS t(l, n)",
-                &[&id, &hid, &lower, &f.tags],
+                "INSERT INTO item_tags (item_id, name_lower, household_id, name, trashed, value_minor) \
+                 SELECT $1, l, $2, n, $5, $6 FROM unnest($3::text[], $4::text[]) AS t(l, n)",
+                &[&id, &hid, &lower, &f.tags, &trashed, &ev_amount],
             )
             .await
             .map_err(pg)?;
@@ -1053,9 +1054,8 @@ impl Store for PgStore {
         let client = self.client().await?;
         let rows = client
             .query(
-                "SELECT min(t.name), count(*) FROM item_tags t JOIN items i ON i.id = t.item_id \
-                 WHERE t.household_id = $1 AND i.deleted_at IS NULL \
-                 GROUP BY t.name_lower ORDER BY t.name_lower COLLATE \"C\"",
+                "SELECT min(name), count(*) FROM item_tags WHERE household_id = $1 AND NOT trashed \
+                 GROUP BY name_lower ORDER BY name_lower COLLATE \"C\"",
                 &[&household.as_uuid()],
             )
             .await
@@ -1096,9 +1096,8 @@ impl Store for PgStore {
             .collect();
         let by_tag = client
             .query(
-                "SELECT min(t.name), count(*), coalesce(sum(i.estimated_value_minor), 0)::bigint \
-                 FROM item_tags t JOIN items i ON i.id = t.item_id \
-                 WHERE t.household_id = $1 AND i.deleted_at IS NULL GROUP BY t.name_lower",
+                "SELECT min(name), count(*), coalesce(sum(value_minor), 0)::bigint FROM item_tags \
+                 WHERE household_id = $1 AND NOT trashed GROUP BY name_lower",
                 &[&hid],
             )
             .await

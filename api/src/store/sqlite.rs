@@ -60,6 +60,8 @@ impl SqliteStore {
             let mut writer =
                 open_connection(&path).with_context(|| format!("opening SQLite at {path}"))?;
             migrate(&mut writer)?;
+            // Table statistics for the query planner, refreshed when they are stale.
+            writer.execute_batch("PRAGMA optimize=0x10002")?;
             Ok(Self {
                 inner: Arc::new(Inner {
                     writer: Arc::new(tokio::sync::Mutex::new(writer)),
@@ -331,7 +333,8 @@ fn write_item(tx: &Transaction<'_>, item: &ItemRow, insert: bool) -> StoreResult
         .map_err(db)?;
         let mut insert_tag = tx
             .prepare_cached(
-                "INSERT INTO item_tags (item_id, name_lower, household_id, name) VALUES (?1, ?2, ?3, ?4)",
+                "INSERT INTO item_tags (item_id, name_lower, household_id, name, trashed, value_minor) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             )
             .map_err(db)?;
         for tag in &f.tags {
@@ -340,7 +343,9 @@ fn write_item(tx: &Transaction<'_>, item: &ItemRow, insert: bool) -> StoreResult
                     item.id.to_string(),
                     tag.to_lowercase(),
                     item.household_id.to_string(),
-                    tag
+                    tag,
+                    item.deleted_at.is_some(),
+                    f.estimated_value.as_ref().map(|m| m.amount_minor),
                 ])
                 .map_err(db)?;
         }
@@ -793,6 +798,8 @@ impl Store for SqliteStore {
             for activity in &activities {
                 write_activity(tx, activity)?;
             }
+            // Many rows at once can change the best plans.
+            tx.execute_batch("PRAGMA optimize").map_err(db)?;
             Ok(())
         })
         .await
@@ -994,9 +1001,8 @@ impl Store for SqliteStore {
         self.read(move |c| {
             let mut stmt = c
                 .prepare_cached(
-                    "SELECT min(t.name), count(*) FROM item_tags t JOIN items i ON i.id = t.item_id \
-                     WHERE t.household_id = ?1 AND i.deleted_at IS NULL \
-                     GROUP BY t.name_lower ORDER BY t.name_lower",
+                    "SELECT min(name), count(*) FROM item_tags WHERE household_id = ?1 AND trashed = 0 \
+                     GROUP BY name_lower ORDER BY name_lower",
                 )
                 .map_err(db)?;
             let rows = stmt
@@ -1043,9 +1049,8 @@ impl Store for SqliteStore {
             let by_tag = {
                 let mut stmt = c
                     .prepare_cached(
-                        "SELECT min(t.name), count(*), coalesce(sum(i.estimated_value_minor), 0) \
-                         FROM item_tags t JOIN items i ON i.id = t.item_id \
-                         WHERE t.household_id = ?1 AND i.deleted_at IS NULL GROUP BY t.name_lower",
+                        "SELECT min(name), count(*), coalesce(sum(value_minor), 0) FROM item_tags \
+                         WHERE household_id = ?1 AND trashed = 0 GROUP BY name_lower",
                     )
                     .map_err(db)?;
                 let rows = stmt
