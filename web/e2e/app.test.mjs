@@ -296,6 +296,10 @@ for (const [viewport, size] of chosen) {
       });
 
       await pickLocation('Location', 'any', 'Any location');
+      await visible(itemList().getByRole('link', { name: 'Balloon whisk' }));
+      await pickLocation('Location', 'no loc', 'No location');
+      await visible(page.getByRole('heading', { name: 'No items match' }));
+      await pickLocation('Location', 'any', 'Any location');
       await page.getByLabel('Tag').selectOption('kitchen');
       await gone(itemList().getByRole('link', { name: 'Claw hammer' }));
       assert.deepEqual(await names(), ['Balloon whisk']);

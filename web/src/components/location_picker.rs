@@ -76,6 +76,14 @@ pub struct LocationPickerProps {
     /// What choosing no location means here ("No location", "Top level").
     #[prop_or(AttrValue::Static("No location"))]
     pub none_label: AttrValue,
+    /// An extra choice for "no location at all" when the plain none means "any" (filters).
+    #[prop_or_default]
+    pub unplaced_label: Option<AttrValue>,
+    /// The extra choice is the one chosen.
+    #[prop_or_default]
+    pub unplaced: bool,
+    #[prop_or_default]
+    pub onunplaced: Callback<()>,
     /// A location that may not be chosen, with everything below it (moving a location).
     #[prop_or_default]
     pub exclude: Option<LocationId>,
@@ -87,6 +95,14 @@ pub struct LocationPickerProps {
     pub class: Classes,
     #[prop_or_default]
     pub node_ref: NodeRef,
+}
+
+/// One line of the list.
+#[derive(Clone, Copy, PartialEq)]
+enum Choice {
+    Nothing,
+    Unplaced,
+    Location(LocationId),
 }
 
 struct Picker {
@@ -124,37 +140,55 @@ pub fn location_picker(props: &LocationPickerProps) -> Html {
         (s.query.clone(), s.open, s.active)
     };
     let terms: Vec<String> = query.split_whitespace().map(str::to_lowercase).collect();
-    let none_matches = terms.is_empty()
-        || terms
+    let label_matches = |label: &str| {
+        terms
             .iter()
-            .all(|t| props.none_label.to_lowercase().contains(t.as_str()));
-    let (matched, total) = best_matches(&entries, &query, MAX_SHOWN, |e| &e.lower);
-    let mut options: Vec<Option<&Entry>> = Vec::new();
-    if none_matches {
-        options.push(None);
+            .all(|t| label.to_lowercase().contains(t.as_str()))
+    };
+    let mut options: Vec<(Choice, String)> = Vec::new();
+    if label_matches(&props.none_label) {
+        options.push((Choice::Nothing, props.none_label.to_string()));
     }
-    options.extend(matched.into_iter().map(Some));
-    let choices: Rc<Vec<Option<LocationId>>> =
-        Rc::new(options.iter().map(|o| o.map(|e| e.id)).collect());
+    if let Some(label) = props.unplaced_label.as_ref().filter(|l| label_matches(l)) {
+        options.push((Choice::Unplaced, label.to_string()));
+    }
+    let (matched, total) = best_matches(&entries, &query, MAX_SHOWN, |e| &e.lower);
+    options.extend(
+        matched
+            .into_iter()
+            .map(|e| (Choice::Location(e.id), e.label.clone())),
+    );
+    let choices: Rc<Vec<Choice>> = Rc::new(options.iter().map(|(c, _)| *c).collect());
     let active = active.min(choices.len().saturating_sub(1));
 
-    let selected_label = props
-        .value
-        .and_then(|id| entries.iter().find(|e| e.id == id))
-        .map(|e| e.label.clone());
+    let selected = match (props.unplaced, props.value) {
+        (true, _) => Choice::Unplaced,
+        (false, Some(id)) => Choice::Location(id),
+        (false, None) => Choice::Nothing,
+    };
+    let selected_label = match selected {
+        Choice::Unplaced => props.unplaced_label.as_ref().map(|l| l.to_string()),
+        Choice::Location(id) => entries.iter().find(|e| e.id == id).map(|e| e.label.clone()),
+        Choice::Nothing => None,
+    };
 
     let choose = {
         let state = state.clone();
         let redraw = redraw.clone();
         let onchange = props.onchange.clone();
-        Callback::from(move |choice: Option<LocationId>| {
+        let onunplaced = props.onunplaced.clone();
+        Callback::from(move |choice: Choice| {
             {
                 let mut s = state.borrow_mut();
                 s.open = false;
                 s.query.clear();
                 s.active = 0;
             }
-            onchange.emit(choice);
+            match choice {
+                Choice::Nothing => onchange.emit(None),
+                Choice::Location(id) => onchange.emit(Some(id)),
+                Choice::Unplaced => onunplaced.emit(()),
+            }
             redraw.force_update();
         })
     };
@@ -289,8 +323,8 @@ pub fn location_picker(props: &LocationPickerProps) -> Html {
             </div>
             if open {
                 <ul class="listbox" id={list_id} role="listbox" aria-label={format!("{} options", props.label)}>
-                    { for options.iter().enumerate().map(|(i, option)| {
-                        let choice = option.map(|e| e.id);
+                    { for options.iter().enumerate().map(|(i, (choice, label))| {
+                        let choice = *choice;
                         let onmousedown = {
                             let choose = choose.clone();
                             Callback::from(move |e: MouseEvent| {
@@ -298,17 +332,17 @@ pub fn location_picker(props: &LocationPickerProps) -> Html {
                                 choose.emit(choice);
                             })
                         };
-                        let selected = choice == props.value;
+                        let special = !matches!(choice, Choice::Location(_));
                         html! {
                             <li
                                 id={format!("{id}-opt-{i}")}
                                 role="option"
-                                class={classes!("option", (i == active).then_some("active"), option.is_none().then_some("option-none"))}
+                                class={classes!("option", (i == active).then_some("active"), special.then_some("option-none"))}
                                 aria-selected={if i == active { "true" } else { "false" }}
                                 {onmousedown}
                             >
-                                { option.map_or_else(|| props.none_label.to_string(), |e| e.label.clone()) }
-                                if selected { <span class="option-check" aria-hidden="true">{ "✓" }</span> }
+                                { label.clone() }
+                                if choice == selected { <span class="option-check" aria-hidden="true">{ "✓" }</span> }
                             </li>
                         }
                     }) }

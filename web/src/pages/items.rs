@@ -202,6 +202,14 @@ pub fn items(props: &HouseholdProps) -> Html {
             filters.set(next);
         })
     };
+    let on_unplaced = {
+        let filters = filters.clone();
+        Callback::from(move |()| {
+            let mut next = (*filters).clone();
+            next.location = LocationFilter::Unplaced;
+            filters.set(next);
+        })
+    };
     let on_tag = {
         let filters = filters.clone();
         Callback::from(move |tag: String| {
@@ -297,7 +305,9 @@ pub fn items(props: &HouseholdProps) -> Html {
                         value={filters.q.clone()} oninput={on_search} autocomplete="off" />
                 </div>
                 <LocationPicker id="filter-location" label="Location" locations={(*locations).clone()}
-                    value={location_value} onchange={on_location} none_label="Any location" class="filter-location" />
+                    value={location_value} onchange={on_location} none_label="Any location"
+                    unplaced_label="No location" unplaced={filters.location == LocationFilter::Unplaced}
+                    onunplaced={on_unplaced} class="filter-location" />
                 <SelectField id="filter-tag" label="Tag" options={tag_options}
                     value={filters.tag.clone().unwrap_or_default()} onchange={on_tag} class="filter-tag" />
                 <SelectField id="filter-sort" label="Sort" options={sort_options}
