@@ -393,8 +393,10 @@ for (const [viewport, size] of chosen) {
     step('signs out and back in', async () => {
       await page.getByRole('button', { name: 'Sign out' }).click();
       await visible(page.getByRole('heading', { name: 'Sign in' }));
-      await page.goto('/items');
+      // Signed out, the app's pages lead to the sign-in page, which remembers the way back.
+      await page.goto('/locations');
       await visible(page.getByRole('heading', { name: 'Sign in' }));
+      assert.equal(new URL(page.url()).pathname, '/signin');
 
       await page.getByLabel('Email').fill(email);
       await page.getByLabel('Password').fill('not the password');
@@ -404,7 +406,9 @@ for (const [viewport, size] of chosen) {
 
       await page.getByLabel('Password').fill(password);
       await page.getByRole('button', { name: 'Sign in' }).click();
-      await visible(page.getByRole('heading', { name: 'Dashboard' }));
+      await visible(page.getByRole('heading', { name: 'Locations', level: 1 }));
+      await visible(tree().getByText('Shelf 2', { exact: true }));
+      await nav('Dashboard').click();
       await visible(page.getByRole('link', { name: /3\s*Items/ }));
     });
 

@@ -89,10 +89,8 @@ fn shell(props: &ShellProps) -> Html {
             }
         }
         Status::SignedOut if route.is_public() => public_page(&route),
-        Status::SignedOut => html! { <Redirect<Route> to={Route::SignIn} /> },
-        Status::SignedIn if route.is_public() => {
-            html! { <Redirect<Route> to={Route::Dashboard} /> }
-        }
+        Status::SignedOut => html! { <ToSignIn /> },
+        Status::SignedIn if route.is_public() => html! { <BackFromSignIn /> },
         Status::SignedIn => {
             let page = match session.household() {
                 Some(household) => household_page(&route, household.clone()),
@@ -101,6 +99,56 @@ fn shell(props: &ShellProps) -> Html {
             html! { <Layout route={route}>{ page }</Layout> }
         }
     }
+}
+
+/// Where to go once signed in: `/signin?next=/items/…`.
+#[derive(Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+struct Next {
+    next: String,
+}
+
+/// Sends a person who is not signed in to the sign-in page, remembering where they were going.
+#[function_component(ToSignIn)]
+fn to_sign_in() -> Html {
+    let navigator = use_navigator();
+    use_effect_with((), move |()| {
+        let Some(navigator) = navigator else { return };
+        let path = web_sys::window()
+            .and_then(|w| w.location().pathname().ok())
+            .unwrap_or_default();
+        let remembered = (!path.is_empty() && path != "/")
+            .then(|| {
+                navigator
+                    .replace_with_query(&Route::SignIn, &Next { next: path })
+                    .ok()
+            })
+            .flatten();
+        if remembered.is_none() {
+            navigator.replace(&Route::SignIn);
+        }
+    });
+    html! {}
+}
+
+/// After signing in: back to where the person was going, or to the dashboard.
+#[function_component(BackFromSignIn)]
+fn back_from_sign_in() -> Html {
+    let navigator = use_navigator();
+    let location = use_location();
+    use_effect_with((), move |()| {
+        let Some(navigator) = navigator else { return };
+        let next = location
+            .and_then(|l| l.query::<Next>().ok())
+            .map(|q| q.next)
+            // Only paths of this app: never another site.
+            .filter(|n| n.starts_with('/') && !n.starts_with("//"));
+        let route = next
+            .and_then(|n| Route::recognize(&n))
+            .filter(|r| !r.is_public() && *r != Route::NotFound)
+            .unwrap_or(Route::Dashboard);
+        navigator.replace(&route);
+    });
+    html! {}
 }
 
 fn public_page(route: &Route) -> Html {
