@@ -116,6 +116,7 @@ for (const [viewport, size] of chosen) {
       await page.getByLabel('Password').fill('short');
       await page.getByRole('button', { name: 'Create account' }).click();
       assert.match(await description('Password'), /Password must be at least 8 characters/);
+      await screenshot(page, viewport, 'sign-up');
 
       await page.getByLabel('Password').fill(password);
       await page.getByRole('button', { name: 'Create account' }).click();
