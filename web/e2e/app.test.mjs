@@ -1,9 +1,18 @@
 // The whole journey of a household, once on a desktop and once on a phone.
 
 import assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
-import { gone, launchBrowser, screenshot, startServer, visible } from './harness.mjs';
+import {
+  gone,
+  launchBrowser,
+  screenshot,
+  screenshotsDir,
+  startServer,
+  visible,
+} from './harness.mjs';
 
 const VIEWPORTS = {
   desktop: { width: 1280, height: 800 },
@@ -91,6 +100,7 @@ for (const [viewport, size] of chosen) {
     }
 
     before(async () => {
+      rmSync(join(screenshotsDir, `${viewport}-failure.png`), { force: true });
       server = await startServer();
       browser = await launchBrowser();
       context = await browser.newContext({ viewport: size, baseURL: server.url });
