@@ -264,13 +264,19 @@ async fn list_items(
             query.location_ids = Some(tree.subtree(id));
         }
     }
-    if query.search.is_some() {
+    // Filtered lists come from the index; the plain list is one index range in SQL.
+    if query.search.is_some()
+        || query.location_ids.is_some()
+        || query.unplaced
+        || query.tag.is_some()
+    {
         return Ok(Json(search_page(&state, hid, query, &tree).await?));
     }
     Ok(Json(page_of(&state, hid, query, &tree).await?))
 }
 
-/// A page of search results, found by the in-memory index and read from the store.
+/// A page of a searched or filtered list, found by the in-memory index and read from the
+/// store.
 async fn search_page(
     state: &AppState,
     hid: HouseholdId,
