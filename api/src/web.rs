@@ -6,6 +6,7 @@ use axum::extract::Request;
 use axum::http::{HeaderValue, header};
 use axum::middleware::{self, Next};
 use axum::response::{Html, Response};
+use tower_http::compression::CompressionLayer;
 use tower_http::services::{ServeDir, ServeFile};
 
 use crate::{AppState, Config};
@@ -23,6 +24,8 @@ pub fn router(config: &Config) -> Router<AppState> {
     Router::new()
         .fallback_service(files)
         .layer(middleware::from_fn(cache_headers))
+        // The wasm bundle shrinks to about a third; browsers cache it for a year.
+        .layer(CompressionLayer::new())
 }
 
 /// Files whose names carry a content hash never change: cache them for a year. Everything

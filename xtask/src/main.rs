@@ -87,7 +87,7 @@ fn section(title: &str) {
 }
 
 fn run() -> Result {
-    web(false)?;
+    web(true)?;
     section("serving on http://127.0.0.1:8080 (Ctrl-C stops)");
     let mut cmd = cargo();
     cmd.args([
