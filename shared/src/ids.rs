@@ -71,3 +71,7 @@ id_type!(
     /// One entry of the activity log.
     ActivityId
 );
+id_type!(
+    /// An invitation to join a household.
+    InviteId
+);

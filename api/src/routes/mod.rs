@@ -9,6 +9,7 @@ pub mod health;
 pub mod households;
 pub mod items;
 pub mod locations;
+pub mod members;
 pub mod tags;
 
 pub fn router() -> Router<AppState> {
@@ -18,6 +19,7 @@ pub fn router() -> Router<AppState> {
             .merge(accounts::router())
             .merge(households::router())
             .merge(locations::router())
+            .merge(members::router())
             .merge(items::router())
             .merge(tags::router()),
     )

@@ -9,15 +9,27 @@ pub struct Migration {
     pub sql: &'static str,
 }
 
-pub const POSTGRES: &[Migration] = &[Migration {
-    version: "0001_init",
-    sql: include_str!("../../../migrations/postgres/0001_init.sql"),
-}];
+pub const POSTGRES: &[Migration] = &[
+    Migration {
+        version: "0001_init",
+        sql: include_str!("../../../migrations/postgres/0001_init.sql"),
+    },
+    Migration {
+        version: "0002_sharing",
+        sql: include_str!("../../../migrations/postgres/0002_sharing.sql"),
+    },
+];
 
-pub const SQLITE: &[Migration] = &[Migration {
-    version: "0001_init",
-    sql: include_str!("../../../migrations/sqlite/0001_init.sql"),
-}];
+pub const SQLITE: &[Migration] = &[
+    Migration {
+        version: "0001_init",
+        sql: include_str!("../../../migrations/sqlite/0001_init.sql"),
+    },
+    Migration {
+        version: "0002_sharing",
+        sql: include_str!("../../../migrations/sqlite/0002_sharing.sql"),
+    },
+];
 
 /// Splits a migration into its statements: `;` ends a statement outside quotes and
 /// comments; comments are dropped.

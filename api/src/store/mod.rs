@@ -62,6 +62,26 @@ pub struct HouseholdRow {
 }
 
 #[derive(Clone, Debug, PartialEq)]
+pub struct InviteRow {
+    pub id: shared::InviteId,
+    pub household_id: HouseholdId,
+    pub code_hash: Vec<u8>,
+    pub role: Role,
+    pub created_by: UserId,
+    pub created_at: OffsetDateTime,
+    pub expires_at: OffsetDateTime,
+    pub max_uses: Option<i64>,
+    pub uses: i64,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct MemberRow {
+    pub user: User,
+    pub role: Role,
+    pub joined_at: OffsetDateTime,
+}
+
+#[derive(Clone, Debug, PartialEq)]
 pub struct LocationRow {
     pub id: LocationId,
     pub household_id: HouseholdId,
@@ -331,6 +351,35 @@ pub trait Store: Send + Sync + 'static {
     async fn set_member(&self, household: HouseholdId, user: UserId, role: Role)
     -> StoreResult<()>;
     async fn households_of(&self, user: UserId) -> StoreResult<Vec<(HouseholdRow, Role)>>;
+    async fn members(&self, household: HouseholdId) -> StoreResult<Vec<MemberRow>>;
+    /// Changes a member's role; `Conflict` when that would leave no owner, `NotFound`
+    /// when the user is not a member.
+    async fn change_role(
+        &self,
+        household: HouseholdId,
+        user: UserId,
+        role: Role,
+    ) -> StoreResult<()>;
+    /// Removes a member; `Conflict` for the last owner, `NotFound` for a non-member.
+    async fn remove_member(&self, household: HouseholdId, user: UserId) -> StoreResult<()>;
+    async fn create_invite(&self, invite: &InviteRow) -> StoreResult<()>;
+    /// Live (not revoked) invitations, newest first.
+    async fn invites(&self, household: HouseholdId) -> StoreResult<Vec<InviteRow>>;
+    async fn revoke_invite(
+        &self,
+        household: HouseholdId,
+        id: shared::InviteId,
+        at: OffsetDateTime,
+    ) -> StoreResult<()>;
+    /// Joins `user` to the invitation's household with its role, counting a use; a member
+    /// already is left as they are. `NotFound` for an unknown or revoked code, `Conflict`
+    /// for an expired or used-up one.
+    async fn accept_invite(
+        &self,
+        code_hash: &[u8],
+        user: UserId,
+        at: OffsetDateTime,
+    ) -> StoreResult<HouseholdId>;
     async fn membership(
         &self,
         household: HouseholdId,
@@ -458,4 +507,19 @@ pub fn backoff(attempt: u32) -> std::time::Duration {
 /// `Ok` when a write touched exactly one row, else `otherwise`.
 pub(crate) fn exactly_one(changed: u64, otherwise: StoreError) -> StoreResult<()> {
     if changed == 1 { Ok(()) } else { Err(otherwise) }
+}
+
+/// Refuses an invitation that has expired or been used up.
+pub(crate) fn check_invite(invite: &InviteRow, at: OffsetDateTime) -> StoreResult<()> {
+    if invite.expires_at <= at {
+        return Err(StoreError::Conflict(
+            "this invitation has expired; ask for a new one".into(),
+        ));
+    }
+    if invite.max_uses.is_some_and(|max| invite.uses >= max) {
+        return Err(StoreError::Conflict(
+            "this invitation has been used as often as it allows; ask for a new one".into(),
+        ));
+    }
+    Ok(())
 }

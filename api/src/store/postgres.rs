@@ -261,6 +261,43 @@ fn role_from(r: &Row) -> StoreResult<Role> {
         .map_err(|e: String| anyhow::anyhow!(e).into())
 }
 
+fn invite_from(r: &Row) -> StoreResult<InviteRow> {
+    Ok(InviteRow {
+        id: r.get::<_, Uuid>("id").into(),
+        household_id: r.get::<_, Uuid>("household_id").into(),
+        code_hash: r.get("code_hash"),
+        role: role_from(r)?,
+        created_by: r.get::<_, Uuid>("created_by").into(),
+        created_at: r.get("created_at"),
+        expires_at: r.get("expires_at"),
+        max_uses: r.get("max_uses"),
+        uses: r.get("uses"),
+    })
+}
+
+async fn member_role(tx: &impl GenericClient, household: Uuid, user: Uuid) -> StoreResult<Role> {
+    let row = tx
+        .query_opt(
+            "SELECT role FROM members WHERE household_id = $1 AND user_id = $2",
+            &[&household, &user],
+        )
+        .await
+        .map_err(pg)?
+        .ok_or(StoreError::NotFound)?;
+    role_from(&row)
+}
+
+async fn owners(tx: &impl GenericClient, household: Uuid) -> StoreResult<i64> {
+    Ok(tx
+        .query_one(
+            "SELECT count(*) FROM members WHERE household_id = $1 AND role = 'owner'",
+            &[&household],
+        )
+        .await
+        .map_err(pg)?
+        .get(0))
+}
+
 fn location_from(r: &Row) -> LocationRow {
     LocationRow {
         id: r.get::<_, Uuid>("id").into(),
@@ -661,6 +698,176 @@ impl Store for PgStore {
             .await
             .map_err(pg)?;
             Ok(())
+        })
+    }
+
+    async fn members(&self, household: HouseholdId) -> StoreResult<Vec<MemberRow>> {
+        let client = self.client().await?;
+        let rows = client
+            .query(
+                "SELECT u.id, u.email, u.name, u.created_at, m.role, m.created_at AS joined_at \
+                 FROM members m JOIN users u ON u.id = m.user_id \
+                 WHERE m.household_id = $1 ORDER BY m.created_at, u.id",
+                &[&household.as_uuid()],
+            )
+            .await
+            .map_err(pg)?;
+        rows.iter()
+            .map(|r| {
+                Ok(MemberRow {
+                    user: User {
+                        id: r.get::<_, Uuid>("id").into(),
+                        email: r.get("email"),
+                        name: r.get("name"),
+                        created_at: r.get("created_at"),
+                    },
+                    role: role_from(r)?,
+                    joined_at: r.get("joined_at"),
+                })
+            })
+            .collect()
+    }
+
+    async fn change_role(
+        &self,
+        household: HouseholdId,
+        user: UserId,
+        role: Role,
+    ) -> StoreResult<()> {
+        let (hid, uid) = (household.as_uuid(), user.as_uuid());
+        write_tx!(self, |tx| {
+            let current = member_role(&tx, hid, uid).await?;
+            if current == Role::Owner && role != Role::Owner && owners(&tx, hid).await? <= 1 {
+                return Err(StoreError::Conflict(
+                    "the household needs an owner; make someone else an owner first".into(),
+                ));
+            }
+            tx.execute(
+                "UPDATE members SET role = $3 WHERE household_id = $1 AND user_id = $2",
+                &[&hid, &uid, &role.as_str()],
+            )
+            .await
+            .map_err(pg)?;
+            Ok(())
+        })
+    }
+
+    async fn remove_member(&self, household: HouseholdId, user: UserId) -> StoreResult<()> {
+        let (hid, uid) = (household.as_uuid(), user.as_uuid());
+        write_tx!(self, |tx| {
+            if member_role(&tx, hid, uid).await? == Role::Owner && owners(&tx, hid).await? <= 1 {
+                return Err(StoreError::Conflict(
+                    "the last owner can't leave; make someone else an owner first".into(),
+                ));
+            }
+            tx.execute(
+                "DELETE FROM members WHERE household_id = $1 AND user_id = $2",
+                &[&hid, &uid],
+            )
+            .await
+            .map_err(pg)?;
+            Ok(())
+        })
+    }
+
+    async fn create_invite(&self, i: &InviteRow) -> StoreResult<()> {
+        write_tx!(self, |tx| {
+            tx.execute(
+                "INSERT INTO invites (id, household_id, code_hash, role, created_by, created_at, expires_at, max_uses, uses) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (id) DO NOTHING",
+                &[
+                    &i.id.as_uuid(),
+                    &i.household_id.as_uuid(),
+                    &i.code_hash,
+                    &i.role.as_str(),
+                    &i.created_by.as_uuid(),
+                    &i.created_at,
+                    &i.expires_at,
+                    &i.max_uses,
+                    &i.uses,
+                ],
+            )
+            .await
+            .map_err(pg)?;
+            Ok(())
+        })
+    }
+
+    async fn invites(&self, household: HouseholdId) -> StoreResult<Vec<InviteRow>> {
+        let client = self.client().await?;
+        let rows = client
+            .query(
+                "SELECT id, household_id, code_hash, role, created_by, created_at, expires_at, max_uses, uses \
+                 FROM invites WHERE household_id = $1 AND revoked_at IS NULL ORDER BY created_at DESC, id DESC",
+                &[&household.as_uuid()],
+            )
+            .await
+            .map_err(pg)?;
+        rows.iter().map(invite_from).collect()
+    }
+
+    async fn revoke_invite(
+        &self,
+        household: HouseholdId,
+        id: shared::InviteId,
+        at: OffsetDateTime,
+    ) -> StoreResult<()> {
+        write_tx!(self, |tx| {
+            let changed = tx
+                .execute(
+                    "UPDATE invites SET revoked_at = $3 WHERE household_id = $1 AND id = $2 AND revoked_at IS NULL",
+                    &[&household.as_uuid(), &id.as_uuid(), &at],
+                )
+                .await
+                .map_err(pg)?;
+            exactly_one(changed, StoreError::NotFound)
+        })
+    }
+
+    async fn accept_invite(
+        &self,
+        code_hash: &[u8],
+        user: UserId,
+        at: OffsetDateTime,
+    ) -> StoreResult<HouseholdId> {
+        let uid = user.as_uuid();
+        write_tx!(self, |tx| {
+            let row = tx
+                .query_opt(
+                    "SELECT id, household_id, code_hash, role, created_by, created_at, expires_at, max_uses, uses \
+                     FROM invites WHERE code_hash = $1 AND revoked_at IS NULL",
+                    &[&code_hash],
+                )
+                .await
+                .map_err(pg)?
+                .ok_or(StoreError::NotFound)?;
+            let invite = invite_from(&row)?;
+            let hid = invite.household_id.as_uuid();
+            let member = tx
+                .query_opt(
+                    "SELECT 1 FROM members WHERE household_id = $1 AND user_id = $2",
+                    &[&hid, &uid],
+                )
+                .await
+                .map_err(pg)?
+                .is_some();
+            if member {
+                return Ok(invite.household_id);
+            }
+            check_invite(&invite, at)?;
+            tx.execute(
+                "INSERT INTO members (household_id, user_id, role, created_at) VALUES ($1, $2, $3, $4)",
+                &[&hid, &uid, &invite.role.as_str(), &at],
+            )
+            .await
+            .map_err(pg)?;
+            tx.execute(
+                "UPDATE invites SET uses = uses + 1 WHERE id = $1",
+                &[&invite.id.as_uuid()],
+            )
+            .await
+            .map_err(pg)?;
+            Ok(invite.household_id)
         })
     }
 

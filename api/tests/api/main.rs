@@ -13,4 +13,5 @@ mod items;
 mod lambda;
 mod locations;
 mod search;
+mod sharing;
 mod store;

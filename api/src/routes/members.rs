@@ -1,0 +1,215 @@
+//! Sharing a household: its members and their roles, and invitation links.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::{delete, get, patch, post};
+use axum::{Json, Router};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use shared::{
+    CreateInvite, HouseholdId, Invite, InviteId, Joined, List, Member, UpdateMember, UserId,
+};
+use time::Duration;
+
+use super::households::household_dto;
+use crate::AppState;
+use crate::auth::{self, CurrentUser, token_hash};
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{AppJson, AppPath};
+use crate::store::{InviteRow, StoreError, now};
+
+const DEFAULT_INVITE_SECONDS: i64 = 7 * 86_400;
+const MAX_INVITE_SECONDS: i64 = 30 * 86_400;
+const MAX_INVITE_USES: i64 = 100;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/households/{hid}/members", get(list_members))
+        .route(
+            "/households/{hid}/members/{uid}",
+            patch(update_member).delete(remove_member),
+        )
+        .route(
+            "/households/{hid}/invites",
+            get(list_invites).post(create_invite),
+        )
+        .route("/households/{hid}/invites/{id}", delete(revoke_invite))
+        .route("/invites/{code}/accept", post(accept_invite))
+}
+
+/// Only owners manage members and invitations.
+async fn owner(state: &AppState, user: &CurrentUser, hid: HouseholdId) -> ApiResult<()> {
+    let (_, role) = auth::member(state, user, hid).await?;
+    if role.is_owner() {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden(
+            "only an owner can manage who belongs to the household".into(),
+        ))
+    }
+}
+
+async fn list_members(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    AppPath(hid): AppPath<HouseholdId>,
+) -> ApiResult<Json<List<Member>>> {
+    auth::member(&state, &user, hid).await?;
+    let items = state
+        .store
+        .members(hid)
+        .await?
+        .into_iter()
+        .map(|m| Member {
+            user_id: m.user.id,
+            name: m.user.name,
+            email: m.user.email,
+            role: m.role,
+            joined_at: m.joined_at,
+        })
+        .collect();
+    Ok(Json(List { items }))
+}
+
+async fn update_member(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    AppPath((hid, uid)): AppPath<(HouseholdId, UserId)>,
+    AppJson(body): AppJson<UpdateMember>,
+) -> ApiResult<StatusCode> {
+    owner(&state, &user, hid).await?;
+    match state.store.change_role(hid, uid, body.role).await {
+        Ok(()) => Ok(StatusCode::NO_CONTENT),
+        Err(StoreError::NotFound) => Err(ApiError::not_found("member")),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Owners remove anyone; everyone may leave.
+async fn remove_member(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    AppPath((hid, uid)): AppPath<(HouseholdId, UserId)>,
+) -> ApiResult<StatusCode> {
+    if uid == user.user.id {
+        auth::member(&state, &user, hid).await?;
+    } else {
+        owner(&state, &user, hid).await?;
+    }
+    match state.store.remove_member(hid, uid).await {
+        Ok(()) => Ok(StatusCode::NO_CONTENT),
+        Err(StoreError::NotFound) => Err(ApiError::not_found("member")),
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn invite_dto(row: InviteRow, code: Option<String>, public_url: &str) -> Invite {
+    Invite {
+        id: row.id,
+        role: row.role,
+        url: code.as_ref().map(|c| format!("{public_url}/invite/{c}")),
+        code,
+        expires_at: row.expires_at,
+        max_uses: row.max_uses,
+        uses: row.uses,
+        created_at: row.created_at,
+    }
+}
+
+async fn create_invite(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    AppPath(hid): AppPath<HouseholdId>,
+    AppJson(body): AppJson<CreateInvite>,
+) -> ApiResult<(StatusCode, Json<Invite>)> {
+    owner(&state, &user, hid).await?;
+    let seconds = body.expires_in.unwrap_or(DEFAULT_INVITE_SECONDS);
+    if !(60..=MAX_INVITE_SECONDS).contains(&seconds) {
+        return Err(ApiError::field(
+            "expires_in",
+            format!("must be between 60 and {MAX_INVITE_SECONDS} seconds (30 days)"),
+        ));
+    }
+    if body
+        .max_uses
+        .is_some_and(|n| !(1..=MAX_INVITE_USES).contains(&n))
+    {
+        return Err(ApiError::field(
+            "max_uses",
+            format!("must be between 1 and {MAX_INVITE_USES}"),
+        ));
+    }
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
+    let code = URL_SAFE_NO_PAD.encode(bytes);
+    let at = now();
+    let row = InviteRow {
+        id: InviteId::new(),
+        household_id: hid,
+        code_hash: token_hash(&code),
+        role: body.role,
+        created_by: user.user.id,
+        created_at: at,
+        expires_at: at + Duration::seconds(seconds),
+        max_uses: body.max_uses,
+        uses: 0,
+    };
+    state.store.create_invite(&row).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(invite_dto(row, Some(code), &state.config.public_url)),
+    ))
+}
+
+async fn list_invites(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    AppPath(hid): AppPath<HouseholdId>,
+) -> ApiResult<Json<List<Invite>>> {
+    owner(&state, &user, hid).await?;
+    let items = state
+        .store
+        .invites(hid)
+        .await?
+        .into_iter()
+        .map(|row| invite_dto(row, None, &state.config.public_url))
+        .collect();
+    Ok(Json(List { items }))
+}
+
+async fn revoke_invite(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    AppPath((hid, id)): AppPath<(HouseholdId, InviteId)>,
+) -> ApiResult<StatusCode> {
+    owner(&state, &user, hid).await?;
+    match state.store.revoke_invite(hid, id, now()).await {
+        Ok(()) => Ok(StatusCode::NO_CONTENT),
+        Err(StoreError::NotFound) => Err(ApiError::not_found("invitation")),
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn accept_invite(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    AppPath(code): AppPath<String>,
+) -> ApiResult<Json<Joined>> {
+    let household = match state
+        .store
+        .accept_invite(&token_hash(code.trim()), user.user.id, now())
+        .await
+    {
+        Ok(household) => household,
+        Err(StoreError::NotFound) => {
+            return Err(ApiError::NotFound(
+                "this invitation is not valid; it may have been revoked".into(),
+            ));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let (row, role) = auth::member(&state, &user, household).await?;
+    Ok(Json(Joined {
+        household: household_dto(row, role),
+    }))
+}
