@@ -15,6 +15,7 @@ pub mod auth;
 pub mod config;
 pub mod error;
 pub mod extract;
+pub mod google;
 pub mod lambda;
 pub mod routes;
 pub mod search;
@@ -31,14 +32,18 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub store: DynStore,
     pub search: Arc<search::SearchIndex>,
+    /// Google sign-in, when configured.
+    pub google: Option<Arc<google::Google>>,
 }
 
 impl AppState {
     pub fn new(config: Config, store: DynStore) -> Self {
+        let google = google::Google::from_config(&config).map(Arc::new);
         Self {
             config: Arc::new(config),
             store,
             search: Arc::default(),
+            google,
         }
     }
 }

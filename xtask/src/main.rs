@@ -135,6 +135,8 @@ fn test(args: &[String]) -> Result {
     })?;
     section("tests (SQLite, and PostgreSQL at TEST_DATABASE_URL or 127.0.0.1:5432)");
     tools::check_postgres()?;
+    // The OpenID provider the sign-in tests talk to.
+    tools::npm_ci(&root().join("api/tests/oidc"))?;
     exec(cargo().args(["test", "--workspace", "--", "--include-ignored"]))?;
     if quick {
         return Ok(());

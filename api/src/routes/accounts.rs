@@ -13,7 +13,8 @@ use shared::{
 use crate::AppState;
 use crate::auth::{self, ClientAddress, CurrentUser};
 use crate::error::{ApiError, ApiResult};
-use crate::extract::AppJson;
+use crate::extract::{AppJson, AppQuery};
+use crate::google;
 use crate::store::{HouseholdRow, StoreError, UserRow, now};
 
 pub fn router() -> Router<AppState> {
@@ -22,6 +23,165 @@ pub fn router() -> Router<AppState> {
         .route("/auth/login", post(login))
         .route("/auth/logout", post(logout))
         .route("/me", get(me))
+        .route("/auth/providers", get(providers))
+        .route("/auth/google/start", get(google_start))
+        .route("/auth/google/callback", get(google_callback))
+}
+
+#[derive(serde::Serialize)]
+struct Providers {
+    local: bool,
+    google: bool,
+}
+
+/// Which sign-in methods the web app should offer.
+async fn providers(State(state): State<AppState>) -> Json<Providers> {
+    Json(Providers {
+        local: state.config.local_auth,
+        google: state.google.is_some(),
+    })
+}
+
+#[derive(serde::Deserialize)]
+struct StartParams {
+    return_to: Option<String>,
+}
+
+fn flow_cookie(state: &AppState, value: &str, max_age: i64) -> String {
+    let secure = if state.config.secure_cookies() {
+        "; Secure"
+    } else {
+        ""
+    };
+    format!(
+        "{}={value}; Path=/api/v1/auth/google; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}",
+        google::FLOW_COOKIE
+    )
+}
+
+fn redirect(location: &str, cookies: &[String]) -> Response {
+    let mut response = StatusCode::FOUND.into_response();
+    if let Ok(value) = location.parse() {
+        response.headers_mut().insert(header::LOCATION, value);
+    }
+    for cookie in cookies {
+        if let Ok(value) = cookie.parse() {
+            response.headers_mut().append(header::SET_COOKIE, value);
+        }
+    }
+    response
+}
+
+async fn google_start(
+    State(state): State<AppState>,
+    AppQuery(params): AppQuery<StartParams>,
+) -> ApiResult<Response> {
+    let google = state.google.clone().ok_or_else(|| {
+        ApiError::Unavailable("Google sign-in is not set up on this server".into())
+    })?;
+    let return_to = google::safe_return_to(params.return_to.as_deref());
+    let (url, flow) = google
+        .start(return_to, now().unix_timestamp())
+        .await
+        .map_err(|e| {
+            tracing::error!(error = ?e, "starting Google sign-in");
+            ApiError::Upstream(e.to_string())
+        })?;
+    let cookie = flow_cookie(&state, &google.seal(&flow), 600);
+    Ok(redirect(&url, &[cookie]))
+}
+
+#[derive(serde::Deserialize)]
+struct CallbackParams {
+    code: Option<String>,
+    state: Option<String>,
+}
+
+/// Back from Google: signs the person in and returns them where they started, or to the
+/// sign-in page with the reason.
+async fn google_callback(
+    State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
+    AppQuery(params): AppQuery<CallbackParams>,
+) -> ApiResult<Response> {
+    let google = state.google.clone().ok_or_else(|| {
+        ApiError::Unavailable("Google sign-in is not set up on this server".into())
+    })?;
+    let clear = flow_cookie(&state, "", 0);
+    let flow = auth::cookie(&headers, google::FLOW_COOKIE)
+        .and_then(|c| google.open(&c, now().unix_timestamp()))
+        .filter(|flow| params.state.as_deref() == Some(flow.state.as_str()));
+    let result = match (flow, params.code) {
+        (Some(flow), Some(code)) => {
+            let return_to = flow.return_to.clone();
+            google.finish(flow, code).await.map(|id| (id, return_to))
+        }
+        _ => Err(google::SignInError::State),
+    };
+    let (identity, return_to) = match result {
+        Ok(ok) => ok,
+        Err(e) => {
+            tracing::warn!(error = ?e, "Google sign-in refused");
+            return Ok(redirect(&format!("/sign-in?error={}", e.code()), &[clear]));
+        }
+    };
+    let user = google_user(&state, &identity).await?;
+    let session = auth::start_session(&state, &user).await?;
+    Ok(redirect(&return_to, &[clear, session]))
+}
+
+/// The account for a Google identity: the one linked to it; else the account with the same
+/// (Google-verified) email, which gets linked; else a new account with a first household.
+async fn google_user(state: &AppState, identity: &google::Identity) -> ApiResult<User> {
+    const PROVIDER: &str = "google";
+    if let Some(user) = state
+        .store
+        .user_by_identity(PROVIDER, &identity.subject)
+        .await?
+    {
+        return Ok(user);
+    }
+    let email = Email::parse(&identity.email)
+        .map_err(|_| ApiError::Upstream("Google sent an email address we can't use".into()))?;
+    let user = match state.store.user_by_email(email.as_str()).await? {
+        Some(row) => row.user,
+        None => {
+            let created_at = now();
+            let user = User {
+                id: UserId::new(),
+                email: email.as_str().to_string(),
+                name: parse_name(&identity.name, 100).unwrap_or_else(|_| "Friend".into()),
+                created_at,
+            };
+            let household = HouseholdRow {
+                id: HouseholdId::new(),
+                name: "My Home".into(),
+                currency: Currency::default(),
+                version: 1,
+                created_at,
+            };
+            let row = UserRow {
+                user: user.clone(),
+                password_hash: None,
+            };
+            match state.store.create_user(&row, &household).await {
+                Ok(()) => user,
+                // Signed up at the same moment by another request: use that account.
+                Err(StoreError::Conflict(_)) => state
+                    .store
+                    .user_by_email(email.as_str())
+                    .await?
+                    .map(|r| r.user)
+                    .ok_or_else(|| ApiError::Conflict("try signing in again".into()))?,
+                Err(e) => return Err(e.into()),
+            }
+        }
+    };
+    state
+        .store
+        .link_identity(PROVIDER, &identity.subject, user.id)
+        .await?;
+    Ok(user)
 }
 
 fn local_auth_enabled(state: &AppState) -> ApiResult<()> {

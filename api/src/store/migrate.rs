@@ -18,6 +18,10 @@ pub const POSTGRES: &[Migration] = &[
         version: "0002_sharing",
         sql: include_str!("../../../migrations/postgres/0002_sharing.sql"),
     },
+    Migration {
+        version: "0003_identities",
+        sql: include_str!("../../../migrations/postgres/0003_identities.sql"),
+    },
 ];
 
 pub const SQLITE: &[Migration] = &[
@@ -28,6 +32,10 @@ pub const SQLITE: &[Migration] = &[
     Migration {
         version: "0002_sharing",
         sql: include_str!("../../../migrations/sqlite/0002_sharing.sql"),
+    },
+    Migration {
+        version: "0003_identities",
+        sql: include_str!("../../../migrations/sqlite/0003_identities.sql"),
     },
 ];
 

@@ -328,6 +328,10 @@ pub trait Store: Send + Sync + 'static {
     /// transaction. `Conflict` when the email is taken.
     async fn create_user(&self, user: &UserRow, household: &HouseholdRow) -> StoreResult<()>;
     async fn user_by_email(&self, email: &str) -> StoreResult<Option<UserRow>>;
+    /// The user an identity provider's account is linked to.
+    async fn user_by_identity(&self, provider: &str, subject: &str) -> StoreResult<Option<User>>;
+    /// Links a provider's account to a user (again: no change).
+    async fn link_identity(&self, provider: &str, subject: &str, user: UserId) -> StoreResult<()>;
     async fn create_session(&self, session: &SessionRow) -> StoreResult<()>;
     /// The live session with that token hash and its user.
     async fn session(

@@ -572,6 +572,38 @@ impl Store for PgStore {
         }))
     }
 
+    async fn user_by_identity(&self, provider: &str, subject: &str) -> StoreResult<Option<User>> {
+        let client = self.client().await?;
+        let row = client
+            .query_opt(
+                "SELECT u.id, u.email, u.name, u.created_at FROM identities i JOIN users u ON u.id = i.user_id \
+                 WHERE i.provider = $1 AND i.subject = $2",
+                &[&provider, &subject],
+            )
+            .await
+            .map_err(pg)?;
+        Ok(row.map(|r| User {
+            id: r.get::<_, Uuid>("id").into(),
+            email: r.get("email"),
+            name: r.get("name"),
+            created_at: r.get("created_at"),
+        }))
+    }
+
+    async fn link_identity(&self, provider: &str, subject: &str, user: UserId) -> StoreResult<()> {
+        let at = now();
+        write_tx!(self, |tx| {
+            tx.execute(
+                "INSERT INTO identities (provider, subject, user_id, created_at) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (provider, subject) DO NOTHING",
+                &[&provider, &subject, &user.as_uuid(), &at],
+            )
+            .await
+            .map_err(pg)?;
+            Ok(())
+        })
+    }
+
     async fn create_session(&self, s: &SessionRow) -> StoreResult<()> {
         write_tx!(self, |tx| {
             tx.execute(

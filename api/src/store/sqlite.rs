@@ -486,6 +486,42 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn user_by_identity(&self, provider: &str, subject: &str) -> StoreResult<Option<User>> {
+        let (provider, subject) = (provider.to_string(), subject.to_string());
+        self.read(move |c| {
+            c.query_row(
+                "SELECT u.id, u.email, u.name, u.created_at FROM identities i JOIN users u ON u.id = i.user_id \
+                 WHERE i.provider = ?1 AND i.subject = ?2",
+                [provider, subject],
+                |r| {
+                    Ok(User {
+                        id: uuid_of(r.get(0)?)?.into(),
+                        email: r.get(1)?,
+                        name: r.get(2)?,
+                        created_at: from_micros(r.get(3)?)?,
+                    })
+                },
+            )
+            .optional()
+            .map_err(db)
+        })
+        .await
+    }
+
+    async fn link_identity(&self, provider: &str, subject: &str, user: UserId) -> StoreResult<()> {
+        let (provider, subject) = (provider.to_string(), subject.to_string());
+        self.write(move |tx| {
+            tx.execute(
+                "INSERT INTO identities (provider, subject, user_id, created_at) VALUES (?1, ?2, ?3, ?4) \
+                 ON CONFLICT (provider, subject) DO NOTHING",
+                params![provider, subject, user.to_string(), micros(now())],
+            )
+            .map_err(db)?;
+            Ok(())
+        })
+        .await
+    }
+
     async fn create_session(&self, s: &SessionRow) -> StoreResult<()> {
         let s = s.clone();
         self.write(move |tx| {

@@ -7,6 +7,7 @@ mod helpers;
 
 mod accounts;
 mod conflicts;
+mod google;
 mod households;
 mod isolation;
 mod items;
