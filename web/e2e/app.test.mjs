@@ -30,6 +30,9 @@ for (const [viewport, size] of chosen) {
     let browser;
     let context;
     let page;
+    // A second person, in a browser of their own.
+    let guestContext;
+    let guest;
     // The steps build on each other: after one fails, the rest are skipped.
     let failed = false;
     const step = (name, fn) =>
@@ -40,6 +43,7 @@ for (const [viewport, size] of chosen) {
         } catch (error) {
           failed = true;
           await screenshot(page, viewport, 'failure').catch(() => {});
+          if (guest) await screenshot(guest, viewport, 'failure-guest').catch(() => {});
           throw error;
         }
       });
@@ -101,6 +105,7 @@ for (const [viewport, size] of chosen) {
 
     before(async () => {
       rmSync(join(screenshotsDir, `${viewport}-failure.png`), { force: true });
+      rmSync(join(screenshotsDir, `${viewport}-failure-guest.png`), { force: true });
       server = await startServer();
       browser = await launchBrowser();
       context = await browser.newContext({ viewport: size, baseURL: server.url });
@@ -109,6 +114,7 @@ for (const [viewport, size] of chosen) {
     });
 
     after(async () => {
+      await guestContext?.close().catch(() => {});
       await context?.close().catch(() => {});
       await browser?.close().catch(() => {});
       await server?.stop();
@@ -313,6 +319,7 @@ for (const [viewport, size] of chosen) {
       await pickLocation('Location', 'any', 'Any location');
       await page.getByLabel('Tag').selectOption('kitchen');
       await gone(itemList().getByRole('link', { name: 'Claw hammer' }));
+      await visible(itemList().getByRole('link', { name: 'Balloon whisk' }));
       assert.deepEqual(await names(), ['Balloon whisk']);
       await page.getByRole('button', { name: 'Clear filters' }).first().click();
       await visible(itemList().getByRole('link', { name: 'Claw hammer' }));
@@ -567,6 +574,178 @@ for (const [viewport, size] of chosen) {
       await page.getByRole('button', { name: 'Previous page' }).click();
       await visible(itemList().getByRole('link', { name: 'Jar 01', exact: true }));
       await visible(page.getByText('Showing 1–50'));
+    });
+    // ---------------------------------------------------------------- sharing
+
+    const guestName = 'Alex Kim';
+    const guestEmail = `alex.${viewport}@example.com`;
+    const members = (p = page) => p.getByRole('list', { name: 'Members' });
+    const member = (name, p = page) =>
+      members(p).getByRole('listitem').filter({ hasText: name });
+    const invitations = () => page.getByRole('list', { name: 'Invitations' });
+    const guestNav = (name) =>
+      guest.getByRole('navigation', { name: 'Main' }).getByRole('link', { name, exact: true });
+    const notice = (p, text) => p.getByRole('status').getByText(text);
+    let firstLink;
+
+    /** Makes an invitation link on the members page; resolves with the link shown. */
+    async function createLink({ role, expires, maxUses }) {
+      const before = (await page.getByLabel('Invitation link').count())
+        ? await page.getByLabel('Invitation link').inputValue()
+        : '';
+      await page.getByLabel('Role', { exact: true }).selectOption(role);
+      await page.getByLabel('Expires in').selectOption({ label: expires });
+      await page.getByLabel('Max uses').fill(maxUses ? String(maxUses) : '');
+      await page.getByRole('button', { name: 'Create invitation link' }).click();
+      const field = await visible(page.getByLabel('Invitation link'));
+      await page.waitForFunction(
+        ([el, old]) => el.value !== old,
+        [await field.elementHandle(), before],
+      );
+      const url = await field.inputValue();
+      assert.match(url, /\/invite\/[A-Za-z0-9_-]{16,}$/);
+      return new URL(url).pathname;
+    }
+
+    step('an owner makes an invitation link and copies it', async () => {
+      await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: server.url });
+      await page.getByLabel('Household').selectOption({ label: 'My Home' });
+      await visible(page.getByRole('link', { name: /3\s*Items/ }));
+      await nav('Members').click();
+      await visible(page.getByRole('heading', { name: 'Members', level: 1 }));
+      assert.equal(await page.title(), 'Members · Home Inventory');
+      await visible(member('Sam Carter'));
+      assert.equal(await page.getByLabel('Role for Sam Carter').inputValue(), 'owner');
+      await visible(page.getByText('No open invitations'));
+
+      // A wrong number of uses is explained beside the field.
+      await page.getByLabel('Max uses').fill('0');
+      await page.getByRole('button', { name: 'Create invitation link' }).click();
+      assert.match(await description('Max uses'), /Max uses must be a whole number from 1 to 100/);
+
+      firstLink = await createLink({ role: 'editor', expires: '7 days', maxUses: 2 });
+      await visible(page.getByText('It is shown only this once'));
+      await page.getByRole('button', { name: 'Copy link' }).click();
+      await visible(notice(page, 'Link copied'));
+      const copied = await page.evaluate(() => navigator.clipboard.readText());
+      assert.equal(new URL(copied).pathname, firstLink);
+      await visible(invitations().getByText('Editor link'));
+      await visible(invitations().getByText(/0 of 2 uses · expires/));
+      await screenshot(page, viewport, 'members');
+    });
+
+    step('someone else opens the link signed out, creates an account and joins', async () => {
+      guestContext = await browser.newContext({ viewport: size, baseURL: server.url });
+      guestContext.setDefaultTimeout(10_000);
+      guest = await guestContext.newPage();
+      await guest.goto(firstLink);
+      await visible(guest.getByRole('heading', { name: "You've been invited to a household" }));
+      await screenshot(guest, viewport, 'invite-signed-out');
+
+      await guest.getByRole('link', { name: 'Create an account' }).click();
+      await visible(guest.getByRole('heading', { name: 'Create your account' }));
+      await guest.getByLabel('Name').fill(guestName);
+      await guest.getByLabel('Email').fill(guestEmail);
+      await guest.getByLabel('Password').fill(password);
+      await guest.getByRole('button', { name: 'Create account' }).click();
+
+      // Back on the invitation, now signed in.
+      await visible(guest.getByRole('button', { name: 'Join household' }));
+      assert.equal(new URL(guest.url()).pathname, firstLink);
+      await screenshot(guest, viewport, 'invite');
+      await guest.getByRole('button', { name: 'Join household' }).click();
+      await visible(notice(guest, 'You joined “My Home”'));
+      await visible(guest.getByRole('heading', { name: 'Dashboard' }));
+      await visible(guest.getByRole('link', { name: /3\s*Items/ }));
+      await guestNav('Items').click();
+      await visible(
+        guest.getByRole('list', { name: 'Items' }).getByRole('link', { name: 'Framing hammer' }),
+      );
+      // Joined as an editor: they may add things.
+      await visible(guest.getByRole('link', { name: 'Add item' }));
+    });
+
+    step('the owner sees the new member and makes them a viewer', async () => {
+      await page.reload();
+      await visible(member(guestName));
+      await visible(invitations().getByText(/1 of 2 uses/));
+      assert.equal(await page.getByLabel(`Role for ${guestName}`).inputValue(), 'editor');
+      await page.getByLabel(`Role for ${guestName}`).selectOption('viewer');
+      await visible(notice(page, `${guestName} is now a viewer`));
+      await page.reload();
+      await visible(member(guestName));
+      assert.equal(await page.getByLabel(`Role for ${guestName}`).inputValue(), 'viewer');
+
+      // The viewer reads everything and changes nothing.
+      await guest.reload();
+      await visible(
+        guest.getByRole('list', { name: 'Items' }).getByRole('link', { name: 'Framing hammer' }),
+      );
+      assert.equal(await guest.getByRole('link', { name: 'Add item' }).count(), 0);
+      await guestNav('Members').click();
+      await visible(member('Sam Carter', guest));
+      await visible(members(guest).getByText('Viewer', { exact: true }));
+      assert.equal(await guest.getByLabel(/^Role for/).count(), 0);
+      assert.equal(await guest.getByRole('button', { name: 'Create invitation link' }).count(), 0);
+      assert.equal(await guest.getByRole('button', { name: /^Remove/ }).count(), 0);
+      await screenshot(guest, viewport, 'members-viewer');
+    });
+
+    step('a member leaves the household', async () => {
+      await guest.getByRole('button', { name: 'Leave household' }).click();
+      await guest.getByRole('button', { name: 'Yes, leave' }).click();
+      await visible(notice(guest, 'You left “My Home”'));
+      await visible(guest.getByRole('heading', { name: 'Dashboard' }));
+      // Back in their own, empty household.
+      await visible(guest.getByText('Nothing here yet'));
+      assert.equal(await guest.getByLabel('Household').locator('option').count(), 2);
+
+      await page.reload();
+      await visible(member('Sam Carter'));
+      assert.equal(await member(guestName).count(), 0);
+    });
+
+    step('the last owner cannot leave, and a revoked link says so', async () => {
+      await page.getByRole('button', { name: 'Leave household' }).click();
+      await page.getByRole('button', { name: 'Yes, leave' }).click();
+      await visible(alert().getByText("The last owner can't leave; make someone else an owner first."));
+      await visible(page.getByRole('heading', { name: 'Members', level: 1 }));
+
+      await invitations().getByRole('button', { name: 'Revoke' }).click();
+      await visible(page.getByText('No open invitations'));
+      await guest.goto(firstLink);
+      await guest.getByRole('button', { name: 'Join household' }).click();
+      await visible(
+        guest.getByRole('alert').getByText('This invitation is not valid; it may have been revoked.'),
+      );
+      assert.equal(await guest.getByRole('button', { name: 'Join household' }).count(), 0);
+      await visible(guest.getByRole('link', { name: 'Go to your dashboard' }));
+      await screenshot(guest, viewport, 'invite-revoked');
+    });
+
+    step('an owner removes a member, and a used-up link says so', async () => {
+      const link = await createLink({ role: 'viewer', expires: '1 day', maxUses: 1 });
+      await guest.goto(link);
+      await guest.getByRole('button', { name: 'Join household' }).click();
+      await visible(notice(guest, 'You joined “My Home”'));
+      await visible(guest.getByRole('link', { name: /3\s*Items/ }));
+      assert.equal(await guest.getByRole('link', { name: 'Add item' }).count(), 0);
+
+      await page.reload();
+      await visible(member(guestName));
+      // Used once of once: no longer open.
+      await visible(page.getByText('No open invitations'));
+      await page.getByRole('button', { name: `Remove ${guestName}` }).click();
+      await page.getByRole('button', { name: 'Cancel' }).click();
+      await visible(member(guestName));
+      await page.getByRole('button', { name: `Remove ${guestName}` }).click();
+      await page.getByRole('button', { name: 'Remove member' }).click();
+      await visible(notice(page, `Removed ${guestName} from the household`));
+      await gone(member(guestName));
+
+      await guest.goto(link);
+      await guest.getByRole('button', { name: 'Join household' }).click();
+      await visible(guest.getByRole('alert').getByText(/used as often as it allows/));
     });
   });
 }

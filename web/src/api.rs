@@ -11,9 +11,10 @@ use std::cell::RefCell;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use shared::{
-    Activity, CreateHousehold, CreateItem, CreateLocation, ErrorBody, ErrorCode, Household,
-    HouseholdId, Item, ItemId, List, Location, LocationId, LoginRequest, Me, Page, RegisterRequest,
-    Stats, TagCount, UpdateItem, UpdateLocation, UserResponse,
+    Activity, CreateHousehold, CreateInvite, CreateItem, CreateLocation, ErrorBody, ErrorCode,
+    Household, HouseholdId, Invite, InviteId, Item, ItemId, Joined, List, Location, LocationId,
+    LoginRequest, Me, Member, Page, RegisterRequest, Stats, TagCount, UpdateItem, UpdateLocation,
+    UpdateMember, UserId, UserResponse,
 };
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
@@ -209,6 +210,64 @@ pub async fn households() -> ApiResult<List<Household>> {
 
 pub async fn create_household(body: &CreateHousehold) -> ApiResult<Household> {
     request(Method::Post, "/households", json(body), None).await
+}
+
+// ---------------------------------------------------------------- members and invitations
+
+pub async fn members(hid: HouseholdId) -> ApiResult<List<Member>> {
+    get(&format!("/households/{hid}/members")).await
+}
+
+/// Owners only; refused with `conflict` when it would leave the household without an owner.
+pub async fn update_member(hid: HouseholdId, uid: UserId, body: &UpdateMember) -> ApiResult<()> {
+    request(
+        Method::Patch,
+        &format!("/households/{hid}/members/{uid}"),
+        json(body),
+        None,
+    )
+    .await
+}
+
+/// Owners remove anyone; removing yourself is leaving.
+pub async fn remove_member(hid: HouseholdId, uid: UserId) -> ApiResult<()> {
+    request(
+        Method::Delete,
+        &format!("/households/{hid}/members/{uid}"),
+        None,
+        None,
+    )
+    .await
+}
+
+/// The answer carries the link, which can't be read again later.
+pub async fn create_invite(hid: HouseholdId, body: &CreateInvite) -> ApiResult<Invite> {
+    request(
+        Method::Post,
+        &format!("/households/{hid}/invites"),
+        json(body),
+        None,
+    )
+    .await
+}
+
+pub async fn invites(hid: HouseholdId) -> ApiResult<List<Invite>> {
+    get(&format!("/households/{hid}/invites")).await
+}
+
+pub async fn revoke_invite(hid: HouseholdId, id: InviteId) -> ApiResult<()> {
+    request(
+        Method::Delete,
+        &format!("/households/{hid}/invites/{id}"),
+        None,
+        None,
+    )
+    .await
+}
+
+pub async fn accept_invite(code: &str) -> ApiResult<Joined> {
+    let code = String::from(js_sys::encode_uri_component(code));
+    request(Method::Post, &format!("/invites/{code}/accept"), None, None).await
 }
 
 // ---------------------------------------------------------------- locations

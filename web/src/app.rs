@@ -7,8 +7,8 @@ use yew_router::prelude::*;
 use crate::components::{Layout, Splash};
 use crate::hooks::{SessionProvider, Status, use_session};
 use crate::pages::{
-    Dashboard, EditItem, ItemDetail, Items, Locations, NewHousehold, NewItem, NotFound, SignIn,
-    SignUp, Trash,
+    AcceptInvite, Dashboard, EditItem, InviteWelcome, ItemDetail, Items, Locations, Members,
+    NewHousehold, NewItem, NotFound, SignIn, SignUp, Trash,
 };
 
 #[derive(Routable, Clone, Debug, PartialEq)]
@@ -31,8 +31,13 @@ pub enum Route {
     Locations,
     #[at("/trash")]
     Trash,
+    #[at("/members")]
+    Members,
     #[at("/households/new")]
     NewHousehold,
+    /// Where an invitation link leads: signed out, the way to sign in first; signed in, joining.
+    #[at("/invite/:code")]
+    Invite { code: String },
     #[not_found]
     #[at("/404")]
     NotFound,
@@ -88,23 +93,41 @@ fn shell(props: &ShellProps) -> Html {
                 </Splash>
             }
         }
-        Status::SignedOut if route.is_public() => public_page(&route),
-        Status::SignedOut => html! { <ToSignIn /> },
+        Status::SignedOut => match &route {
+            Route::Invite { code } => html! { <InviteWelcome code={code.clone()} /> },
+            public if public.is_public() => public_page(public),
+            _ => html! { <ToSignIn /> },
+        },
         Status::SignedIn if route.is_public() => html! { <BackFromSignIn /> },
         Status::SignedIn => {
-            let page = match session.household() {
-                Some(household) => household_page(&route, household.clone()),
-                None => html! { <NewHousehold first=true /> },
+            let page = match (&route, session.household()) {
+                // Joining needs no household of one's own.
+                (Route::Invite { code }, _) => html! { <AcceptInvite code={code.clone()} /> },
+                (_, Some(household)) => household_page(&route, household.clone()),
+                (_, None) => html! { <NewHousehold first=true /> },
             };
             html! { <Layout route={route}>{ page }</Layout> }
         }
     }
 }
 
-/// Where to go once signed in: `/signin?next=/items/…`.
+/// Where to go once signed in (or signed up): `/signin?next=/items/…`.
 #[derive(Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-struct Next {
-    next: String,
+pub struct Next {
+    pub next: String,
+}
+
+/// The way back from the sign-in and sign-up pages, kept when going from one to the other.
+#[hook]
+pub fn use_next() -> Option<Next> {
+    use_location().and_then(|l| l.query::<Next>().ok())
+}
+
+impl Next {
+    /// Whether the way back leads to an invitation.
+    pub fn is_invite(next: Option<&Next>) -> bool {
+        next.is_some_and(|n| n.next.starts_with("/invite/"))
+    }
 }
 
 /// Sends a person who is not signed in to the sign-in page, remembering where they were going.
@@ -169,7 +192,10 @@ fn household_page(route: &Route, household: Household) -> Html {
         Route::EditItem { id } => html! { <EditItem {key} {household} {id} /> },
         Route::Locations => html! { <Locations {key} {household} /> },
         Route::Trash => html! { <Trash {key} {household} /> },
+        Route::Members => html! { <Members {key} {household} /> },
         Route::NewHousehold => html! { <NewHousehold /> },
-        Route::SignIn | Route::SignUp | Route::NotFound => html! { <NotFound /> },
+        Route::SignIn | Route::SignUp | Route::Invite { .. } | Route::NotFound => {
+            html! { <NotFound /> }
+        }
     }
 }

@@ -26,6 +26,7 @@ fn section(route: &Route) -> Option<usize> {
         Route::Items | Route::NewItem | Route::Item { .. } | Route::EditItem { .. } => Some(1),
         Route::Locations => Some(2),
         Route::Trash => Some(3),
+        Route::Members => Some(4),
         _ => None,
     }
 }
@@ -160,6 +161,9 @@ pub fn layout(props: &LayoutProps) -> Html {
                     }) }
                     { nav_link(3, Route::Trash, "Trash", html! {
                         <svg viewBox="0 0 24 24"><path d="M4 7h16M9 7V4h6v3M6 7l1 13h10l1-13" fill="none" stroke="currentColor" stroke-width="1.8" stroke-linejoin="round"/></svg>
+                    }) }
+                    { nav_link(4, Route::Members, "Members", html! {
+                        <svg viewBox="0 0 24 24"><circle cx="9" cy="8" r="3.2" fill="none" stroke="currentColor" stroke-width="1.8"/><path d="M3 20c0-3.3 2.7-6 6-6s6 2.7 6 6M16 4.8a3.2 3.2 0 010 6.4M18 14.3c1.8.8 3 2.6 3 4.7" fill="none" stroke="currentColor" stroke-width="1.8" stroke-linecap="round"/></svg>
                     }) }
                 </div>
             </nav>

@@ -60,12 +60,23 @@ impl Session {
 }
 
 pub enum SessionAction {
-    SignedIn { me: Me, households: Vec<Household> },
+    SignedIn {
+        me: Me,
+        households: Vec<Household>,
+    },
     SignedOut,
     Failed(ErrorBody),
     Switch(HouseholdId),
+    /// A household made here or joined through an invitation: it becomes the current one.
     HouseholdCreated(Household),
-    Notify { text: String, undo: Option<ItemId> },
+    /// The household as the server now has it (a new name, another role).
+    HouseholdChanged(Household),
+    /// This person no longer belongs to the household; another one becomes current.
+    Left(HouseholdId),
+    Notify {
+        text: String,
+        undo: Option<ItemId>,
+    },
     Dismiss,
 }
 
@@ -108,6 +119,20 @@ impl Reducible for Session {
                 next.current = Some(household.id);
                 next.households.retain(|h| h.id != household.id);
                 next.households.push(household);
+            }
+            SessionAction::HouseholdChanged(household) => {
+                if let Some(h) = next.households.iter_mut().find(|h| h.id == household.id) {
+                    *h = household;
+                }
+            }
+            SessionAction::Left(id) => {
+                next.households.retain(|h| h.id != id);
+                if next.current == Some(id) || next.current.is_none() {
+                    next.current = next.households.first().map(|h| h.id);
+                    if let Some(first) = next.current {
+                        store_household(first);
+                    }
+                }
             }
             SessionAction::Notify { text, undo } => {
                 let id = self.notice.as_ref().map_or(1, |n| n.id + 1);

@@ -89,8 +89,12 @@ pub fn dashboard(props: &HouseholdProps) -> Html {
                         None => html! { <p class="muted">{ "Loading…" }</p> },
                         Some(items) if items.is_empty() => html! {
                             <div class="empty">
-                                <p>{ "Nothing here yet. Start with the things you'd miss most." }</p>
-                                <Link<Route> to={Route::NewItem} classes="button button-secondary">{ "Add your first item" }</Link<Route>>
+                                if household.role.can_write() {
+                                    <p>{ "Nothing here yet. Start with the things you'd miss most." }</p>
+                                    <Link<Route> to={Route::NewItem} classes="button button-secondary">{ "Add your first item" }</Link<Route>>
+                                } else {
+                                    <p>{ "Nothing here yet." }</p>
+                                }
                             </div>
                         },
                         Some(items) => html! {

@@ -334,8 +334,12 @@ pub fn items(props: &HouseholdProps) -> Html {
                             <button type="button" class="button button-secondary" onclick={clear}>{ "Clear filters" }</button>
                         } else {
                             <h2>{ "No items yet" }</h2>
-                            <p class="muted">{ "Add the things you own, and find them again in seconds." }</p>
-                            <Link<Route> to={Route::NewItem} classes="button button-secondary">{ "Add your first item" }</Link<Route>>
+                            if props.household.role.can_write() {
+                                <p class="muted">{ "Add the things you own, and find them again in seconds." }</p>
+                                <Link<Route> to={Route::NewItem} classes="button button-secondary">{ "Add your first item" }</Link<Route>>
+                            } else {
+                                <p class="muted">{ "Nothing has been added to this household yet." }</p>
+                            }
                         }
                     </div>
                 },

@@ -1,10 +1,12 @@
 //! One module per page.
 
 mod dashboard;
+mod invite;
 mod item_detail;
 mod item_form;
 mod items;
 mod locations;
+mod members;
 mod new_household;
 mod not_found;
 mod sign_in;
@@ -12,10 +14,12 @@ mod sign_up;
 mod trash;
 
 pub use dashboard::Dashboard;
+pub use invite::{AcceptInvite, InviteWelcome};
 pub use item_detail::ItemDetail;
 pub use item_form::{EditItem, NewItem};
 pub use items::Items;
 pub use locations::Locations;
+pub use members::Members;
 pub use new_household::NewHousehold;
 pub use not_found::NotFound;
 pub use sign_in::SignIn;

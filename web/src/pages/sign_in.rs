@@ -4,7 +4,7 @@ use yew::prelude::*;
 use yew_router::prelude::*;
 
 use crate::api;
-use crate::app::Route;
+use crate::app::{Next, Route, use_next};
 use crate::components::{ErrorAlert, TextInput};
 use crate::hooks::{load_session, use_session, use_title};
 
@@ -16,6 +16,7 @@ pub fn sign_in() -> Html {
     let errors = use_state(FieldErrors::new);
     let error = use_state(|| None::<ErrorBody>);
     let busy = use_state(|| false);
+    let next = use_next();
 
     let set = |apply: fn(&mut LoginRequest, String)| {
         let form = form.clone();
@@ -89,6 +90,9 @@ pub fn sign_in() -> Html {
                     <span>{ "Home Inventory" }</span>
                 </div>
                 <h1>{ "Sign in" }</h1>
+                if Next::is_invite(next.as_ref()) {
+                    <p class="muted">{ "Sign in, then join the household you were invited to." }</p>
+                }
                 <ErrorAlert error={(*error).clone()} />
                 <form class="stack" {onsubmit} novalidate=true>
                     <TextInput id="signin-email" label="Email" kind="email" value={form.email.clone()}
@@ -103,7 +107,7 @@ pub fn sign_in() -> Html {
                 </form>
                 <p class="auth-switch">
                     { "New here? " }
-                    <Link<Route> to={Route::SignUp}>{ "Create an account" }</Link<Route>>
+                    <Link<Route, Next> to={Route::SignUp} query={next.clone()}>{ "Create an account" }</Link<Route, Next>>
                 </p>
             </div>
         </main>

@@ -4,7 +4,7 @@ use yew::prelude::*;
 use yew_router::prelude::*;
 
 use crate::api;
-use crate::app::Route;
+use crate::app::{Next, Route, use_next};
 use crate::components::{ErrorAlert, TextInput};
 use crate::hooks::{load_session, use_session, use_title};
 
@@ -16,6 +16,7 @@ pub fn sign_up() -> Html {
     let errors = use_state(FieldErrors::new);
     let error = use_state(|| None::<ErrorBody>);
     let busy = use_state(|| false);
+    let next = use_next();
 
     let set = |apply: fn(&mut RegisterRequest, String)| {
         let form = form.clone();
@@ -78,7 +79,11 @@ pub fn sign_up() -> Html {
                     <span>{ "Home Inventory" }</span>
                 </div>
                 <h1>{ "Create your account" }</h1>
-                <p class="muted">{ "Everything you own, where it is and what it's worth — shared with your household." }</p>
+                if Next::is_invite(next.as_ref()) {
+                    <p class="muted">{ "Create your account, then join the household you were invited to." }</p>
+                } else {
+                    <p class="muted">{ "Everything you own, where it is and what it's worth — shared with your household." }</p>
+                }
                 <ErrorAlert error={(*error).clone()} />
                 <form class="stack" {onsubmit} novalidate=true>
                     <TextInput id="signup-name" label="Name" value={form.name.clone()}
@@ -96,7 +101,7 @@ pub fn sign_up() -> Html {
                 </form>
                 <p class="auth-switch">
                     { "Already have an account? " }
-                    <Link<Route> to={Route::SignIn}>{ "Sign in" }</Link<Route>>
+                    <Link<Route, Next> to={Route::SignIn} query={next.clone()}>{ "Sign in" }</Link<Route, Next>>
                 </p>
             </div>
         </main>
