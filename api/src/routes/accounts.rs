@@ -64,12 +64,16 @@ fn redirect(location: &str, cookies: &[String]) -> Response {
     if let Ok(value) = location.parse() {
         response.headers_mut().insert(header::LOCATION, value);
     }
+    set_cookies(&mut response, cookies);
+    response
+}
+
+fn set_cookies(response: &mut Response, cookies: &[String]) {
     for cookie in cookies {
         if let Ok(value) = cookie.parse() {
             response.headers_mut().append(header::SET_COOKIE, value);
         }
     }
-    response
 }
 
 async fn google_start(
@@ -196,9 +200,7 @@ fn local_auth_enabled(state: &AppState) -> ApiResult<()> {
 
 fn with_cookie(status: StatusCode, cookie: String, body: impl serde::Serialize) -> Response {
     let mut response = (status, Json(body)).into_response();
-    if let Ok(value) = cookie.parse() {
-        response.headers_mut().insert(header::SET_COOKIE, value);
-    }
+    set_cookies(&mut response, &[cookie]);
     response
 }
 
@@ -299,9 +301,7 @@ async fn login(
 async fn logout(State(state): State<AppState>, user: CurrentUser) -> ApiResult<Response> {
     state.store.delete_session(&user.token_hash).await?;
     let mut response = StatusCode::NO_CONTENT.into_response();
-    if let Ok(value) = auth::expired_cookie(&state).parse() {
-        response.headers_mut().insert(header::SET_COOKIE, value);
-    }
+    set_cookies(&mut response, &[auth::expired_cookie(&state)]);
     Ok(response)
 }
 

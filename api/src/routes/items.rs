@@ -206,17 +206,29 @@ async fn page_of(
 ) -> ApiResult<Page<Item>> {
     let limit = query.limit;
     query.limit = limit + 1;
-    let mut rows = state.store.list_items(hid, &query).await?;
-    let next_cursor = if rows.len() > limit {
-        rows.truncate(limit);
-        rows.last().map(|r| Cursor::after(r, query.sort).encode())
+    let rows = state.store.list_items(hid, &query).await?;
+    let more = rows.len() > limit;
+    Ok(page(rows, more, limit, query.sort, tree))
+}
+
+/// A page of at most `limit` rows, with a cursor after the last when there are `more`.
+fn page(
+    mut rows: Vec<ItemRow>,
+    more: bool,
+    limit: usize,
+    sort: ItemSort,
+    tree: &Tree,
+) -> Page<Item> {
+    rows.truncate(limit);
+    let next_cursor = if more {
+        rows.last().map(|r| Cursor::after(r, sort).encode())
     } else {
         None
     };
-    Ok(Page {
+    Page {
         items: rows.into_iter().map(|r| item_dto(r, tree)).collect(),
         next_cursor,
-    })
+    }
 }
 
 async fn list_items(
@@ -304,17 +316,8 @@ async fn search_page(
         )
         .await?;
     let more = ids.len() > query.limit;
-    let mut rows = state.search.rows(&state.store, hid, &ids).await?;
-    rows.truncate(query.limit);
-    let next_cursor = if more {
-        rows.last().map(|r| Cursor::after(r, query.sort).encode())
-    } else {
-        None
-    };
-    Ok(Page {
-        items: rows.into_iter().map(|r| item_dto(r, tree)).collect(),
-        next_cursor,
-    })
+    let rows = state.search.rows(&state.store, hid, &ids).await?;
+    Ok(page(rows, more, query.limit, query.sort, tree))
 }
 
 async fn get_item(
