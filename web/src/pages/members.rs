@@ -149,11 +149,28 @@ pub fn members(props: &HouseholdProps) -> Html {
 
     {
         let (members, invites, error) = (members.clone(), invites.clone(), error.clone());
+        let (session, household) = (session.clone(), household.clone());
         use_effect_with(is_owner, move |is_owner| {
-            let is_owner = *is_owner;
+            let mut is_owner = *is_owner;
             wasm_bindgen_futures::spawn_local(async move {
                 match api::members(hid).await {
-                    Ok(list) => members.set(Some(list.items)),
+                    Ok(list) => {
+                        // An owner may have changed this person's role since the app loaded:
+                        // show what they may do now.
+                        let fresh = list
+                            .items
+                            .iter()
+                            .find(|m| Some(m.user_id) == me)
+                            .map(|m| m.role);
+                        if let Some(role) = fresh.filter(|r| *r != household.role) {
+                            is_owner = role.is_owner();
+                            session.dispatch(SessionAction::HouseholdChanged(Household {
+                                role,
+                                ..household
+                            }));
+                        }
+                        members.set(Some(list.items));
+                    }
                     Err(e) => error.set(Some(e)),
                 }
                 if is_owner {
