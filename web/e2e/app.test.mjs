@@ -718,6 +718,13 @@ for (const [viewport, size] of chosen) {
       await page.getByRole('button', { name: 'Yes, leave' }).click();
       await visible(alert().getByText("The last owner can't leave; make someone else an owner first."));
       await visible(page.getByRole('heading', { name: 'Members', level: 1 }));
+      // Nor stop being an owner: the server says why, and the role stays as it was.
+      await page.getByLabel('Role for Sam Carter').selectOption('editor');
+      await visible(
+        alert().filter({ hasText: 'The household needs an owner; make someone else an owner first.' }),
+      );
+      assert.equal(await page.getByLabel('Role for Sam Carter').inputValue(), 'owner');
+      await visible(page.getByRole('button', { name: 'Create invitation link' }));
 
       await invitations().getByRole('button', { name: 'Revoke' }).click();
       await visible(page.getByText('No open invitations'));
