@@ -754,6 +754,7 @@ for (const [viewport, size] of chosen) {
       await page.getByRole('button', { name: 'Cancel' }).click();
       await visible(member(guestName));
       await page.getByRole('button', { name: `Remove ${guestName}` }).click();
+      await screenshot(page, viewport, 'members-remove');
       await page.getByRole('button', { name: 'Remove member' }).click();
       await visible(notice(page, `Removed ${guestName} from the household`));
       await gone(member(guestName));
