@@ -38,6 +38,14 @@ pub struct LoginRequest {
     pub password: String,
 }
 
+/// The sign-in methods a server offers.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Providers {
+    /// Email and password.
+    pub local: bool,
+    pub google: bool,
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct User {
     pub id: UserId,

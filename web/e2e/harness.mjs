@@ -16,7 +16,7 @@ const required = (name) => {
 export const screenshotsDir = process.env.HI_SCREENSHOTS || join(process.cwd(), 'screenshots');
 
 /** Starts the server; resolves with its base URL once it is listening. */
-export async function startServer() {
+export async function startServer(extraEnv = {}) {
   const dataDir = mkdtempSync(join(tmpdir(), 'hi-e2e-'));
   const child = spawn(required('HI_BIN'), [], {
     env: {
@@ -26,6 +26,7 @@ export async function startServer() {
       BIND: '127.0.0.1:0',
       RUST_LOG: process.env.RUST_LOG || 'info',
       NO_COLOR: '1',
+      ...extraEnv,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -13,8 +13,8 @@ use serde::de::DeserializeOwned;
 use shared::{
     Activity, CreateHousehold, CreateInvite, CreateItem, CreateLocation, ErrorBody, ErrorCode,
     Household, HouseholdId, Invite, InviteId, Item, ItemId, Joined, List, Location, LocationId,
-    LoginRequest, Me, Member, Page, RegisterRequest, Stats, TagCount, UpdateItem, UpdateLocation,
-    UpdateMember, UserId, UserResponse,
+    LoginRequest, Me, Member, Page, Providers, RegisterRequest, Stats, TagCount, UpdateItem,
+    UpdateLocation, UpdateMember, UserId, UserResponse,
 };
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
@@ -200,6 +200,20 @@ pub async fn logout() -> ApiResult<()> {
 
 pub async fn me() -> ApiResult<Me> {
     get("/me").await
+}
+
+pub async fn providers() -> ApiResult<Providers> {
+    get("/auth/providers").await
+}
+
+/// Where "Sign in with Google" goes: the server sends the browser on to Google and, once
+/// signed in, back to `return_to`.
+pub fn google_sign_in_url(return_to: Option<&str>) -> String {
+    let back = return_to.unwrap_or("/");
+    format!(
+        "/api/v1/auth/google/start?return_to={}",
+        js_sys::encode_uri_component(back)
+    )
 }
 
 // ---------------------------------------------------------------- households

@@ -6,8 +6,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use shared::{
-    Currency, Email, FieldErrors, HouseholdId, LoginRequest, Me, Membership, RegisterRequest, User,
-    UserId, UserResponse, check_password, parse_name,
+    Currency, Email, FieldErrors, HouseholdId, LoginRequest, Me, Membership, Providers,
+    RegisterRequest, User, UserId, UserResponse, check_password, parse_name,
 };
 
 use crate::AppState;
@@ -26,12 +26,6 @@ pub fn router() -> Router<AppState> {
         .route("/auth/providers", get(providers))
         .route("/auth/google/start", get(google_start))
         .route("/auth/google/callback", get(google_callback))
-}
-
-#[derive(serde::Serialize)]
-struct Providers {
-    local: bool,
-    google: bool,
 }
 
 /// Which sign-in methods the web app should offer.
@@ -126,7 +120,7 @@ async fn google_callback(
         Ok(ok) => ok,
         Err(e) => {
             tracing::warn!(error = ?e, "Google sign-in refused");
-            return Ok(redirect(&format!("/sign-in?error={}", e.code()), &[clear]));
+            return Ok(redirect(&format!("/signin?error={}", e.code()), &[clear]));
         }
     };
     let user = google_user(&state, &identity).await?;

@@ -185,7 +185,7 @@ async fn google_sign_in_links_the_account_with_the_same_email(backend: Backend) 
 
 async fn refused(app: &TestApp, tamper: bool, reason: &str) {
     let outcome = sign_in(app, tamper).await;
-    assert_eq!(outcome.location, format!("/sign-in?error={reason}"));
+    assert_eq!(outcome.location, format!("/signin?error={reason}"));
     assert!(
         outcome.session.is_none(),
         "no session after a refused sign-in"

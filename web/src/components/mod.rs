@@ -3,6 +3,7 @@
 mod alert;
 mod custom_fields;
 mod fields;
+mod google;
 mod layout;
 mod location_picker;
 mod tags_input;
@@ -10,6 +11,7 @@ mod tags_input;
 pub use alert::ErrorAlert;
 pub use custom_fields::{CustomFieldsEditor, CustomRow};
 pub use fields::{SelectField, TextArea, TextInput};
+pub use google::{GoogleButton, use_google_error, use_providers};
 pub use layout::{Layout, Splash};
 pub use location_picker::{LocationPicker, best_matches, match_key};
 pub use tags_input::TagsInput;

@@ -5,7 +5,7 @@ use yew_router::prelude::*;
 
 use crate::api;
 use crate::app::{Next, Route, use_next};
-use crate::components::{ErrorAlert, TextInput};
+use crate::components::{ErrorAlert, GoogleButton, TextInput, use_google_error, use_providers};
 use crate::hooks::{load_session, use_session, use_title};
 
 #[function_component(SignIn)]
@@ -17,6 +17,8 @@ pub fn sign_in() -> Html {
     let error = use_state(|| None::<ErrorBody>);
     let busy = use_state(|| false);
     let next = use_next();
+    let providers = use_providers();
+    let google_error = use_google_error();
 
     let set = |apply: fn(&mut LoginRequest, String)| {
         let form = form.clone();
@@ -93,7 +95,14 @@ pub fn sign_in() -> Html {
                 if Next::is_invite(next.as_ref()) {
                     <p class="muted">{ "Sign in, then join the household you were invited to." }</p>
                 }
+                if let Some(message) = google_error {
+                    <div class="alert alert-error" role="alert">{ message }</div>
+                }
                 <ErrorAlert error={(*error).clone()} />
+                if providers.google {
+                    <GoogleButton return_to={next.as_ref().map(|n| n.next.clone())} divider={providers.local} />
+                }
+                if providers.local {
                 <form class="stack" {onsubmit} novalidate=true>
                     <TextInput id="signin-email" label="Email" kind="email" value={form.email.clone()}
                         oninput={set(|f, v| f.email = v)} autocomplete="username"
@@ -109,6 +118,7 @@ pub fn sign_in() -> Html {
                     { "New here? " }
                     <Link<Route, Next> to={Route::SignUp} query={next.clone()}>{ "Create an account" }</Link<Route, Next>>
                 </p>
+                }
             </div>
         </main>
     }

@@ -5,7 +5,7 @@ use yew_router::prelude::*;
 
 use crate::api;
 use crate::app::{Next, Route, use_next};
-use crate::components::{ErrorAlert, TextInput};
+use crate::components::{ErrorAlert, GoogleButton, TextInput, use_providers};
 use crate::hooks::{load_session, use_session, use_title};
 
 #[function_component(SignUp)]
@@ -17,6 +17,7 @@ pub fn sign_up() -> Html {
     let error = use_state(|| None::<ErrorBody>);
     let busy = use_state(|| false);
     let next = use_next();
+    let providers = use_providers();
 
     let set = |apply: fn(&mut RegisterRequest, String)| {
         let form = form.clone();
@@ -85,6 +86,10 @@ pub fn sign_up() -> Html {
                     <p class="muted">{ "Everything you own, where it is and what it's worth — shared with your household." }</p>
                 }
                 <ErrorAlert error={(*error).clone()} />
+                if providers.google {
+                    <GoogleButton return_to={next.as_ref().map(|n| n.next.clone())} divider={providers.local} />
+                }
+                if providers.local {
                 <form class="stack" {onsubmit} novalidate=true>
                     <TextInput id="signup-name" label="Name" value={form.name.clone()}
                         oninput={set(|f, v| f.name = v)} autocomplete="name"
@@ -103,6 +108,7 @@ pub fn sign_up() -> Html {
                     { "Already have an account? " }
                     <Link<Route, Next> to={Route::SignIn} query={next.clone()}>{ "Sign in" }</Link<Route, Next>>
                 </p>
+                }
             </div>
         </main>
     }
