@@ -147,6 +147,17 @@ pub struct Invite {
     pub created_at: OffsetDateTime,
 }
 
+/// What an invitation link offers, shown before joining.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct InvitePreview {
+    pub household_name: String,
+    pub role: Role,
+    /// The name of the owner who made the link.
+    pub invited_by: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub expires_at: OffsetDateTime,
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Joined {
     pub household: Household,

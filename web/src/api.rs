@@ -12,9 +12,9 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use shared::{
     Activity, CreateHousehold, CreateInvite, CreateItem, CreateLocation, ErrorBody, ErrorCode,
-    Household, HouseholdId, Invite, InviteId, Item, ItemId, Joined, List, Location, LocationId,
-    LoginRequest, Me, Member, Page, Providers, RegisterRequest, Stats, TagCount, UpdateItem,
-    UpdateLocation, UpdateMember, UserId, UserResponse,
+    Household, HouseholdId, Invite, InviteId, InvitePreview, Item, ItemId, Joined, List, Location,
+    LocationId, LoginRequest, Me, Member, Page, Providers, RegisterRequest, Stats, TagCount,
+    UpdateItem, UpdateLocation, UpdateMember, UserId, UserResponse,
 };
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
@@ -277,6 +277,10 @@ pub async fn revoke_invite(hid: HouseholdId, id: InviteId) -> ApiResult<()> {
         None,
     )
     .await
+}
+
+pub async fn invite_preview(code: &str) -> ApiResult<InvitePreview> {
+    get(&format!("/invites/{}", js_sys::encode_uri_component(code))).await
 }
 
 pub async fn accept_invite(code: &str) -> ApiResult<Joined> {

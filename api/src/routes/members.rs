@@ -7,7 +7,8 @@ use axum::{Json, Router};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use shared::{
-    CreateInvite, HouseholdId, Invite, InviteId, Joined, List, Member, UpdateMember, UserId,
+    CreateInvite, HouseholdId, Invite, InviteId, InvitePreview, Joined, List, Member, UpdateMember,
+    UserId,
 };
 use time::Duration;
 
@@ -16,7 +17,7 @@ use crate::AppState;
 use crate::auth::{self, CurrentUser, token_hash};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{AppJson, AppPath};
-use crate::store::{InviteRow, StoreError, now};
+use crate::store::{InviteRow, StoreError, check_invite, now};
 
 const DEFAULT_INVITE_SECONDS: i64 = 7 * 86_400;
 const MAX_INVITE_SECONDS: i64 = 30 * 86_400;
@@ -34,6 +35,7 @@ pub fn router() -> Router<AppState> {
             get(list_invites).post(create_invite),
         )
         .route("/households/{hid}/invites/{id}", delete(revoke_invite))
+        .route("/invites/{code}", get(preview_invite))
         .route("/invites/{code}/accept", post(accept_invite))
 }
 
@@ -188,6 +190,27 @@ async fn revoke_invite(
         Err(StoreError::NotFound) => Err(ApiError::not_found("invitation")),
         Err(e) => Err(e.into()),
     }
+}
+
+/// What a link offers, for anyone holding it: the code is the secret.
+async fn preview_invite(
+    State(state): State<AppState>,
+    AppPath(code): AppPath<String>,
+) -> ApiResult<Json<InvitePreview>> {
+    let (invite, household_name, invited_by) = state
+        .store
+        .invite_by_code(&token_hash(code.trim()))
+        .await?
+        .ok_or_else(|| {
+            ApiError::NotFound("this invitation is not valid; it may have been revoked".into())
+        })?;
+    check_invite(&invite, now())?;
+    Ok(Json(InvitePreview {
+        household_name,
+        role: invite.role,
+        invited_by,
+        expires_at: invite.expires_at,
+    }))
 }
 
 async fn accept_invite(

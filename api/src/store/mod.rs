@@ -375,6 +375,12 @@ pub trait Store: Send + Sync + 'static {
         id: shared::InviteId,
         at: OffsetDateTime,
     ) -> StoreResult<()>;
+    /// A live (not revoked) invitation by its code's hash, with its household's name and
+    /// the name of who made it.
+    async fn invite_by_code(
+        &self,
+        code_hash: &[u8],
+    ) -> StoreResult<Option<(InviteRow, String, String)>>;
     /// Joins `user` to the invitation's household with its role, counting a use; a member
     /// already is left as they are. `NotFound` for an unknown or revoked code, `Conflict`
     /// for an expired or used-up one.
@@ -514,7 +520,7 @@ pub(crate) fn exactly_one(changed: u64, otherwise: StoreError) -> StoreResult<()
 }
 
 /// Refuses an invitation that has expired or been used up.
-pub(crate) fn check_invite(invite: &InviteRow, at: OffsetDateTime) -> StoreResult<()> {
+pub fn check_invite(invite: &InviteRow, at: OffsetDateTime) -> StoreResult<()> {
     if invite.expires_at <= at {
         return Err(StoreError::Conflict(
             "this invitation has expired; ask for a new one".into(),

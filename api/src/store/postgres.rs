@@ -856,6 +856,31 @@ impl Store for PgStore {
         })
     }
 
+    async fn invite_by_code(
+        &self,
+        code_hash: &[u8],
+    ) -> StoreResult<Option<(InviteRow, String, String)>> {
+        let client = self.client().await?;
+        let row = client
+            .query_opt(
+                "SELECT i.id, i.household_id, i.code_hash, i.role, i.created_by, i.created_at, i.expires_at, \
+                 i.max_uses, i.uses, h.name AS household_name, coalesce(u.name, '') AS invited_by \
+                 FROM invites i JOIN households h ON h.id = i.household_id LEFT JOIN users u ON u.id = i.created_by \
+                 WHERE i.code_hash = $1 AND i.revoked_at IS NULL",
+                &[&code_hash],
+            )
+            .await
+            .map_err(pg)?;
+        row.map(|r| {
+            Ok((
+                invite_from(&r)?,
+                r.get("household_name"),
+                r.get("invited_by"),
+            ))
+        })
+        .transpose()
+    }
+
     async fn accept_invite(
         &self,
         code_hash: &[u8],

@@ -782,6 +782,26 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn invite_by_code(
+        &self,
+        code_hash: &[u8],
+    ) -> StoreResult<Option<(InviteRow, String, String)>> {
+        let code_hash = code_hash.to_vec();
+        self.read(move |c| {
+            c.query_row(
+                "SELECT i.id, i.household_id, i.code_hash, i.role, i.created_by, i.created_at, i.expires_at, \
+                 i.max_uses, i.uses, h.name, coalesce(u.name, '') \
+                 FROM invites i JOIN households h ON h.id = i.household_id LEFT JOIN users u ON u.id = i.created_by \
+                 WHERE i.code_hash = ?1 AND i.revoked_at IS NULL",
+                [code_hash],
+                |r| Ok((invite_from(r)?, r.get(9)?, r.get(10)?)),
+            )
+            .optional()
+            .map_err(db)
+        })
+        .await
+    }
+
     async fn accept_invite(
         &self,
         code_hash: &[u8],

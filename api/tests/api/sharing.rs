@@ -50,6 +50,20 @@ async fn an_invited_person_joins_with_the_invitations_role(backend: Backend) {
             .unwrap()
             .ends_with(&format!("/invite/{code}"))
     );
+    // Anyone holding the link sees what it offers, signed in or not.
+    let preview = app
+        .request(
+            Method::GET,
+            &format!("/api/v1/invites/{code}"),
+            None,
+            None,
+            &[],
+        )
+        .await;
+    preview.assert_status(200);
+    assert_eq!(preview.body["household_name"], "My Home");
+    assert_eq!(preview.body["role"], "editor");
+    assert_eq!(preview.body["invited_by"], "Ann");
     let bob = app.register("Bob").await;
     let joined = app
         .post(format!("/api/v1/invites/{code}/accept"), &bob, json!({}))
@@ -117,6 +131,15 @@ async fn invitations_expire_run_out_and_can_be_revoked(backend: Backend) {
         .post(format!("/api/v1/invites/{code}/accept"), &cat, json!({}))
         .await;
     used_up.assert_status(409);
+    app.request(
+        Method::GET,
+        &format!("/api/v1/invites/{code}"),
+        None,
+        None,
+        &[],
+    )
+    .await
+    .assert_status(409);
     assert!(
         used_up.body["error"]["message"]
             .as_str()
@@ -135,6 +158,15 @@ async fn invitations_expire_run_out_and_can_be_revoked(backend: Backend) {
         .post(format!("/api/v1/invites/{code}/accept"), &cat, json!({}))
         .await;
     revoked.assert_status(404);
+    app.request(
+        Method::GET,
+        &format!("/api/v1/invites/{code}"),
+        None,
+        None,
+        &[],
+    )
+    .await
+    .assert_status(404);
     app.delete(app.at(&ann, &format!("/invites/{id}")), &ann)
         .await
         .assert_status(404);

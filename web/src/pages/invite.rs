@@ -1,6 +1,6 @@
 //! Where an invitation link leads.
 
-use shared::{ErrorBody, ErrorCode};
+use shared::{ErrorBody, ErrorCode, InvitePreview, Role};
 use yew::prelude::*;
 use yew_router::prelude::*;
 
@@ -15,11 +15,48 @@ pub struct InviteProps {
     pub code: String,
 }
 
+/// What the link offers, or why it offers nothing.
+#[hook]
+fn use_preview(code: String) -> UseStateHandle<Option<Result<InvitePreview, ErrorBody>>> {
+    let preview = use_state(|| None);
+    {
+        let preview = preview.clone();
+        use_effect_with(code, move |code| {
+            let code = code.clone();
+            wasm_bindgen_futures::spawn_local(async move {
+                preview.set(Some(api::invite_preview(&code).await));
+            });
+        });
+    }
+    preview
+}
+
+fn role_words(role: Role) -> &'static str {
+    match role {
+        Role::Owner => "an owner: you can change everything, and manage who belongs",
+        Role::Editor => "an editor: you can add and change items and locations",
+        Role::Viewer => "a viewer: you can look but not change anything",
+    }
+}
+
+fn offer(preview: &Option<Result<InvitePreview, ErrorBody>>) -> Html {
+    match preview {
+        Some(Ok(p)) => html! {
+            <p class="invite-offer">
+                { format!("{} invites you to “{}” as {}.", p.invited_by, p.household_name, role_words(p.role)) }
+            </p>
+        },
+        Some(Err(e)) => html! { <ErrorAlert error={Some(e.clone())} /> },
+        None => html! {},
+    }
+}
+
 /// A visitor who is not signed in: what the link is, and the way to sign in or create an
 /// account that comes back here.
 #[function_component(InviteWelcome)]
 pub fn invite_welcome(props: &InviteProps) -> Html {
     use_title("Invitation");
+    let preview = use_preview(props.code.clone());
     let back = Next {
         next: Route::Invite {
             code: props.code.clone(),
@@ -34,8 +71,9 @@ pub fn invite_welcome(props: &InviteProps) -> Html {
                     <span>{ "Home Inventory" }</span>
                 </div>
                 <h1>{ "You've been invited to a household" }</h1>
+                { offer(&preview) }
                 <p class="muted">
-                    { "Someone is sharing their household's inventory with you: what they own, where it is and what it's worth." }
+                    { "Members share what the household owns, where each thing is and what it's worth." }
                 </p>
                 <p class="muted">
                     { "Sign in or create an account to join it. You'll come straight back here to accept." }
@@ -61,6 +99,7 @@ pub fn accept_invite(props: &InviteProps) -> Html {
     let navigator = use_navigator();
     let error = use_state(|| None::<ErrorBody>);
     let busy = use_state(|| false);
+    let preview = use_preview(props.code.clone());
 
     let join = {
         let (session, navigator, error, busy) = (
@@ -115,6 +154,7 @@ pub fn accept_invite(props: &InviteProps) -> Html {
     // An unknown, revoked, expired or used-up link stays that way: no point trying again.
     let dead = error
         .as_ref()
+        .or(preview.as_ref().and_then(|p| p.as_ref().err()))
         .is_some_and(|e| matches!(e.error.code, ErrorCode::NotFound | ErrorCode::Conflict));
     let who = session
         .user
@@ -126,6 +166,7 @@ pub fn accept_invite(props: &InviteProps) -> Html {
         <section class="page narrow">
             <div class="card invite-card">
                 <h1>{ "You've been invited to a household" }</h1>
+                { offer(&preview) }
                 <p class="muted">
                     { "Join to see its items, where they are and what they're worth — and, if the invitation lets you, to add and change them. Your own households stay as they are." }
                 </p>
