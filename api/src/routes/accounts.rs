@@ -144,26 +144,10 @@ async fn google_user(state: &AppState, identity: &google::Identity) -> ApiResult
     let user = match state.store.user_by_email(email.as_str()).await? {
         Some(row) => row.user,
         None => {
-            let created_at = now();
-            let user = User {
-                id: UserId::new(),
-                email: email.as_str().to_string(),
-                name: parse_name(&identity.name, 100).unwrap_or_else(|_| "Friend".into()),
-                created_at,
-            };
-            let household = HouseholdRow {
-                id: HouseholdId::new(),
-                name: "My Home".into(),
-                currency: Currency::default(),
-                version: 1,
-                created_at,
-            };
-            let row = UserRow {
-                user: user.clone(),
-                password_hash: None,
-            };
+            let name = parse_name(&identity.name, 100).unwrap_or_else(|_| "Friend".into());
+            let (row, household) = new_account(&email, name, None);
             match state.store.create_user(&row, &household).await {
-                Ok(()) => user,
+                Ok(()) => row.user,
                 // Signed up at the same moment by another request: use that account.
                 Err(StoreError::Conflict(_)) => state
                     .store
@@ -180,6 +164,35 @@ async fn google_user(state: &AppState, identity: &google::Identity) -> ApiResult
         .link_identity(PROVIDER, &identity.subject, user.id)
         .await?;
     Ok(user)
+}
+
+/// A new account and its first household, "My Home".
+fn new_account(
+    email: &Email,
+    name: String,
+    password_hash: Option<String>,
+) -> (UserRow, HouseholdRow) {
+    let created_at = now();
+    let user = User {
+        id: UserId::new(),
+        email: email.as_str().to_string(),
+        name,
+        created_at,
+    };
+    let household = HouseholdRow {
+        id: HouseholdId::new(),
+        name: "My Home".into(),
+        currency: Currency::default(),
+        version: 1,
+        created_at,
+    };
+    (
+        UserRow {
+            user,
+            password_hash,
+        },
+        household,
+    )
 }
 
 fn local_auth_enabled(state: &AppState) -> ApiResult<()> {
@@ -217,24 +230,8 @@ async fn register(
         return Err(ApiError::Validation(errors));
     };
     let password_hash = auth::hash_password(body.password).await?;
-    let created_at = now();
-    let user = User {
-        id: UserId::new(),
-        email: email.as_str().to_string(),
-        name,
-        created_at,
-    };
-    let household = HouseholdRow {
-        id: HouseholdId::new(),
-        name: "My Home".into(),
-        currency: Currency::default(),
-        version: 1,
-        created_at,
-    };
-    let row = UserRow {
-        user: user.clone(),
-        password_hash: Some(password_hash),
-    };
+    let (row, household) = new_account(&email, name, Some(password_hash));
+    let user = row.user.clone();
     match state.store.create_user(&row, &household).await {
         Ok(()) => {}
         Err(StoreError::Conflict(_)) => {
