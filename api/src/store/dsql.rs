@@ -9,7 +9,7 @@
 //! environment, as Lambda and GitHub Actions provide them.
 
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use anyhow::{Context as _, bail};
 use aws_credential_types::Credentials;
@@ -215,16 +215,18 @@ pub fn pool(url: &str) -> anyhow::Result<Pool> {
         .context("building the DSQL connection pool")
 }
 
-/// Seconds since the epoch, for tests that sign with a fixed clock.
-pub fn at(seconds: u64) -> SharedTimeSource {
-    SharedTimeSource::new(aws_smithy_async::time::StaticTimeSource::new(
-        SystemTime::UNIX_EPOCH + Duration::from_secs(seconds),
-    ))
-}
-
 #[cfg(test)]
 mod tests {
+    use std::time::SystemTime;
+
     use super::*;
+
+    /// Seconds since the epoch, for tests that sign with a fixed clock.
+    fn at(seconds: u64) -> SharedTimeSource {
+        SharedTimeSource::new(aws_smithy_async::time::StaticTimeSource::new(
+            SystemTime::UNIX_EPOCH + Duration::from_secs(seconds),
+        ))
+    }
 
     #[test]
     fn urls_name_the_user_endpoint_and_region() {

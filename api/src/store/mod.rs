@@ -351,9 +351,6 @@ pub trait Store: Send + Sync + 'static {
 
     // ------------------------------------------------------------ households
     async fn create_household(&self, household: &HouseholdRow, owner: UserId) -> StoreResult<()>;
-    /// Adds a user to a household, or changes their role there.
-    async fn set_member(&self, household: HouseholdId, user: UserId, role: Role)
-    -> StoreResult<()>;
     async fn households_of(&self, user: UserId) -> StoreResult<Vec<(HouseholdRow, Role)>>;
     async fn members(&self, household: HouseholdId) -> StoreResult<Vec<MemberRow>>;
     /// Changes a member's role; `Conflict` when that would leave no owner, `NotFound`

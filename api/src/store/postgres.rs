@@ -298,6 +298,15 @@ async fn owners(tx: &impl GenericClient, household: Uuid) -> StoreResult<i64> {
         .get(0))
 }
 
+fn user_from(r: &Row) -> User {
+    User {
+        id: r.get::<_, Uuid>("id").into(),
+        email: r.get("email"),
+        name: r.get("name"),
+        created_at: r.get("created_at"),
+    }
+}
+
 fn location_from(r: &Row) -> LocationRow {
     LocationRow {
         id: r.get::<_, Uuid>("id").into(),
@@ -562,12 +571,7 @@ impl Store for PgStore {
             .await
             .map_err(pg)?;
         Ok(row.map(|r| UserRow {
-            user: User {
-                id: r.get::<_, Uuid>("id").into(),
-                email: r.get("email"),
-                name: r.get("name"),
-                created_at: r.get("created_at"),
-            },
+            user: user_from(&r),
             password_hash: r.get("password_hash"),
         }))
     }
@@ -582,12 +586,7 @@ impl Store for PgStore {
             )
             .await
             .map_err(pg)?;
-        Ok(row.map(|r| User {
-            id: r.get::<_, Uuid>("id").into(),
-            email: r.get("email"),
-            name: r.get("name"),
-            created_at: r.get("created_at"),
-        }))
+        Ok(row.map(|r| user_from(&r)))
     }
 
     async fn link_identity(&self, provider: &str, subject: &str, user: UserId) -> StoreResult<()> {
@@ -714,25 +713,6 @@ impl Store for PgStore {
         write_tx!(self, |tx| { insert_household(&tx, household, owner).await })
     }
 
-    async fn set_member(
-        &self,
-        household: HouseholdId,
-        user: UserId,
-        role: Role,
-    ) -> StoreResult<()> {
-        let at = now();
-        write_tx!(self, |tx| {
-            tx.execute(
-                "INSERT INTO members (household_id, user_id, role, created_at) VALUES ($1, $2, $3, $4) \
-                 ON CONFLICT (household_id, user_id) DO UPDATE SET role = excluded.role",
-                &[&household.as_uuid(), &user.as_uuid(), &role.as_str(), &at],
-            )
-            .await
-            .map_err(pg)?;
-            Ok(())
-        })
-    }
-
     async fn members(&self, household: HouseholdId) -> StoreResult<Vec<MemberRow>> {
         let client = self.client().await?;
         let rows = client
@@ -747,12 +727,7 @@ impl Store for PgStore {
         rows.iter()
             .map(|r| {
                 Ok(MemberRow {
-                    user: User {
-                        id: r.get::<_, Uuid>("id").into(),
-                        email: r.get("email"),
-                        name: r.get("name"),
-                        created_at: r.get("created_at"),
-                    },
+                    user: user_from(r),
                     role: role_from(r)?,
                     joined_at: r.get("joined_at"),
                 })

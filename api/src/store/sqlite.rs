@@ -233,6 +233,16 @@ fn owners(tx: &Transaction<'_>, household: HouseholdId) -> StoreResult<i64> {
     .map_err(db)
 }
 
+/// A user from the first four columns: id, email, name, created_at.
+fn user_from(r: &Row<'_>) -> rusqlite::Result<User> {
+    Ok(User {
+        id: uuid_of(r.get(0)?)?.into(),
+        email: r.get(1)?,
+        name: r.get(2)?,
+        created_at: from_micros(r.get(3)?)?,
+    })
+}
+
 fn role_of(raw: String) -> rusqlite::Result<Role> {
     raw.parse().map_err(conversion)
 }
@@ -470,12 +480,7 @@ impl Store for SqliteStore {
                 [email],
                 |r| {
                     Ok(UserRow {
-                        user: User {
-                            id: uuid_of(r.get(0)?)?.into(),
-                            email: r.get(1)?,
-                            name: r.get(2)?,
-                            created_at: from_micros(r.get(3)?)?,
-                        },
+                        user: user_from(r)?,
                         password_hash: r.get(4)?,
                     })
                 },
@@ -493,14 +498,7 @@ impl Store for SqliteStore {
                 "SELECT u.id, u.email, u.name, u.created_at FROM identities i JOIN users u ON u.id = i.user_id \
                  WHERE i.provider = ?1 AND i.subject = ?2",
                 [provider, subject],
-                |r| {
-                    Ok(User {
-                        id: uuid_of(r.get(0)?)?.into(),
-                        email: r.get(1)?,
-                        name: r.get(2)?,
-                        created_at: from_micros(r.get(3)?)?,
-                    })
-                },
+                user_from,
             )
             .optional()
             .map_err(db)
@@ -640,24 +638,6 @@ impl Store for SqliteStore {
             .await
     }
 
-    async fn set_member(
-        &self,
-        household: HouseholdId,
-        user: UserId,
-        role: Role,
-    ) -> StoreResult<()> {
-        self.write(move |tx| {
-            tx.execute(
-                "INSERT INTO members (household_id, user_id, role, created_at) VALUES (?1, ?2, ?3, ?4) \
-                 ON CONFLICT (household_id, user_id) DO UPDATE SET role = excluded.role",
-                params![household.to_string(), user.to_string(), role.as_str(), micros(now())],
-            )
-            .map_err(db)?;
-            Ok(())
-        })
-        .await
-    }
-
     async fn members(&self, household: HouseholdId) -> StoreResult<Vec<MemberRow>> {
         self.read(move |c| {
             let mut stmt = c
@@ -670,12 +650,7 @@ impl Store for SqliteStore {
             let rows = stmt
                 .query_map([household.to_string()], |r| {
                     Ok(MemberRow {
-                        user: User {
-                            id: uuid_of(r.get(0)?)?.into(),
-                            email: r.get(1)?,
-                            name: r.get(2)?,
-                            created_at: from_micros(r.get(3)?)?,
-                        },
+                        user: user_from(r)?,
                         role: role_of(r.get(4)?)?,
                         joined_at: from_micros(r.get(5)?)?,
                     })

@@ -1,5 +1,4 @@
 use serde_json::json;
-use shared::{Role, UserId};
 
 use crate::helpers::{Backend, spawn_app};
 
@@ -90,11 +89,13 @@ async fn viewers_can_read_but_not_write(backend: Backend) {
     let app = spawn_app(backend).await;
     let ann = app.register("Ann").await;
     let bob = app.register("Bob").await;
-    let bob_id: UserId = bob.user_id.parse().unwrap();
-    app.store
-        .set_member(ann.household.parse().unwrap(), bob_id, Role::Viewer)
+    let invite = app
+        .post(app.at(&ann, "/invites"), &ann, json!({"role": "viewer"}))
+        .await;
+    let code = invite.body["code"].as_str().unwrap();
+    app.post(format!("/api/v1/invites/{code}/accept"), &bob, json!({}))
         .await
-        .unwrap();
+        .assert_status(200);
     let item = app.create_item(&ann, json!({"name": "Clock"})).await.id();
     let location = app.create_location(&ann, "Hall", None).await;
     let as_bob = crate::helpers::Person {
