@@ -319,8 +319,6 @@ pub struct StatsRow {
 
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
-    /// `sqlite` or `postgres`.
-    fn backend(&self) -> &'static str;
     async fn ping(&self) -> StoreResult<()>;
 
     // ------------------------------------------------------------ accounts

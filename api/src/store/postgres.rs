@@ -522,10 +522,6 @@ async fn insert_household(
 
 #[async_trait]
 impl Store for PgStore {
-    fn backend(&self) -> &'static str {
-        "postgres"
-    }
-
     async fn ping(&self) -> StoreResult<()> {
         let client = self.client().await?;
         client

@@ -431,10 +431,6 @@ fn insert_household(tx: &Transaction<'_>, h: &HouseholdRow, owner: UserId) -> St
 
 #[async_trait]
 impl Store for SqliteStore {
-    fn backend(&self) -> &'static str {
-        "sqlite"
-    }
-
     async fn ping(&self) -> StoreResult<()> {
         self.read(|c| {
             c.query_row("SELECT 1", [], |_| Ok(()))
