@@ -11,14 +11,19 @@ use std::cell::RefCell;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use shared::{
-    Activity, CreateHousehold, CreateInvite, CreateItem, CreateLocation, ErrorBody, ErrorCode,
-    Household, HouseholdId, Invite, InviteId, InvitePreview, Item, ItemId, Joined, List, Location,
-    LocationId, LoginRequest, Me, Member, Page, Providers, RegisterRequest, Stats, TagCount,
-    UpdateItem, UpdateLocation, UpdateMember, UserId, UserResponse,
+    Activity, Attachment, AttachmentId, CreateAttachment, CreateHousehold, CreateInvite,
+    CreateItem, CreateLocation, ErrorBody, ErrorCode, Household, HouseholdId, Invite, InviteId,
+    InvitePreview, Item, ItemId, Joined, List, Location, LocationId, LoginRequest, Me, Member,
+    NewAttachment, Page, Providers, RegisterRequest, Stats, TagCount, UpdateAttachment, UpdateItem,
+    UpdateLocation, UpdateMember, UploadTarget, UserId, UserResponse,
 };
 use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::Closure;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{Headers, Request, RequestCredentials, RequestInit, Response};
+use web_sys::{
+    Blob, Headers, ProgressEvent, Request, RequestCredentials, RequestInit, Response,
+    XmlHttpRequest,
+};
 use yew::Callback;
 
 pub type ApiResult<T> = Result<T, ErrorBody>;
@@ -464,6 +469,122 @@ pub async fn item_history(hid: HouseholdId, id: ItemId) -> ApiResult<List<Activi
     get(&format!("/households/{hid}/items/{id}/history")).await
 }
 
+// ---------------------------------------------------------------- photos and documents
+
+fn attachments_path(hid: HouseholdId, item: ItemId) -> String {
+    format!("/households/{hid}/items/{item}/attachments")
+}
+
+/// Ready files first by what they are: the primary photo, the other photos, the documents.
+pub async fn attachments(hid: HouseholdId, item: ItemId) -> ApiResult<List<Attachment>> {
+    get(&attachments_path(hid, item)).await
+}
+
+/// Announces a file; the answer says where to send its bytes ([`upload`]), after which
+/// [`complete_attachment`] has the server check it.
+pub async fn create_attachment(
+    hid: HouseholdId,
+    item: ItemId,
+    body: &CreateAttachment,
+) -> ApiResult<NewAttachment> {
+    request(Method::Post, &attachments_path(hid, item), json(body), None).await
+}
+
+/// The bytes have arrived: the server checks them and makes the thumbnail. A refused file
+/// (`payload_too_large`, `unsupported_media_type`, `validation_failed`) is gone afterwards.
+pub async fn complete_attachment(
+    hid: HouseholdId,
+    item: ItemId,
+    id: AttachmentId,
+) -> ApiResult<Attachment> {
+    let path = format!("{}/{id}/complete", attachments_path(hid, item));
+    request(Method::Post, &path, None, None).await
+}
+
+/// Makes a photo the primary one, or changes a file's kind or name.
+pub async fn update_attachment(
+    hid: HouseholdId,
+    item: ItemId,
+    id: AttachmentId,
+    body: &UpdateAttachment,
+) -> ApiResult<Attachment> {
+    let path = format!("{}/{id}", attachments_path(hid, item));
+    request(Method::Patch, &path, json(body), None).await
+}
+
+pub async fn delete_attachment(hid: HouseholdId, item: ItemId, id: AttachmentId) -> ApiResult<()> {
+    let path = format!("{}/{id}", attachments_path(hid, item));
+    request(Method::Delete, &path, None, None).await
+}
+
+/// What a person reads when an upload never got an answer.
+pub const UPLOAD_NETWORK_MESSAGE: &str =
+    "The upload did not get through. Check your connection and try again.";
+
+/// Sends a file's bytes where [`create_attachment`] said, with exactly the headers it gave.
+///
+/// The address may be this server or a signed one on another origin (object storage), so
+/// no cookies go along, and `XMLHttpRequest` is used because it reports upload progress:
+/// `on_progress` hears the fraction sent, 0 to 1. A refusal is decoded from the API's error
+/// body when it sent one; otherwise (object storage answers XML) it is said in plain words.
+pub async fn upload(
+    target: &UploadTarget,
+    file: &Blob,
+    on_progress: Callback<f64>,
+) -> ApiResult<()> {
+    let network = |_| ErrorBody::new(ErrorCode::Network, UPLOAD_NETWORK_MESSAGE);
+    let xhr = XmlHttpRequest::new().map_err(network)?;
+    xhr.open_with_async(&target.method, &target.url, true)
+        .map_err(network)?;
+    xhr.set_with_credentials(false);
+    for (name, value) in &target.headers {
+        // The browser sets a few headers itself (Content-Length, Host) and ignores them here.
+        xhr.set_request_header(name, value).map_err(network)?;
+    }
+    let progress = Closure::<dyn FnMut(ProgressEvent)>::new(move |event: ProgressEvent| {
+        if event.length_computable() && event.total() > 0.0 {
+            on_progress.emit((event.loaded() / event.total()).clamp(0.0, 1.0));
+        }
+    });
+    xhr.upload()
+        .map_err(network)?
+        .set_onprogress(Some(progress.as_ref().unchecked_ref()));
+    // `loadend` follows every ending: done, failed, aborted or timed out.
+    let mut resolve = None;
+    let ended = js_sys::Promise::new(&mut |res, _rej| resolve = Some(res));
+    let resolve = resolve.ok_or_else(|| network(wasm_bindgen::JsValue::NULL))?;
+    let on_end = Closure::<dyn FnMut()>::new(move || {
+        let _ = resolve.call0(&wasm_bindgen::JsValue::NULL);
+    });
+    xhr.set_onloadend(Some(on_end.as_ref().unchecked_ref()));
+    xhr.send_with_opt_blob(Some(file)).map_err(network)?;
+    let _ = JsFuture::from(ended).await;
+    xhr.set_onloadend(None);
+    if let Ok(target) = xhr.upload() {
+        target.set_onprogress(None);
+    }
+    drop((progress, on_end));
+
+    let status = xhr.status().unwrap_or(0);
+    upload_outcome(status, xhr.response_text().ok().flatten().as_deref())
+}
+
+/// What an upload's answer means: nothing to say, or why it failed.
+fn upload_outcome(status: u16, body: Option<&str>) -> ApiResult<()> {
+    match status {
+        0 => Err(ErrorBody::new(ErrorCode::Network, UPLOAD_NETWORK_MESSAGE)),
+        200..=299 => Ok(()),
+        _ => Err(body
+            .and_then(|text| serde_json::from_str::<ErrorBody>(text).ok())
+            .unwrap_or_else(|| {
+                ErrorBody::new(
+                    code_for(status),
+                    format!("The upload failed (status {status})."),
+                )
+            })),
+    }
+}
+
 // ---------------------------------------------------------------- trash
 
 pub async fn trash(hid: HouseholdId, cursor: Option<&str>) -> ApiResult<Page<Item>> {
@@ -499,4 +620,39 @@ pub async fn tags(hid: HouseholdId) -> ApiResult<List<TagCount>> {
 
 pub async fn stats(hid: HouseholdId) -> ApiResult<Stats> {
     get(&format!("/households/{hid}/stats")).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_upload_answered_with_2xx_succeeded() {
+        assert_eq!(upload_outcome(200, Some("")), Ok(()));
+        assert_eq!(upload_outcome(204, None), Ok(()));
+    }
+
+    #[test]
+    fn an_upload_without_an_answer_is_a_network_failure() {
+        let error = upload_outcome(0, None).unwrap_err();
+        assert_eq!(error.error.code, ErrorCode::Network);
+        assert_eq!(error.error.message, UPLOAD_NETWORK_MESSAGE);
+    }
+
+    #[test]
+    fn an_upload_refused_by_the_api_carries_its_message() {
+        let body =
+            r#"{"error":{"code":"payload_too_large","message":"Files can be at most 20 MB."}}"#;
+        let error = upload_outcome(413, Some(body)).unwrap_err();
+        assert_eq!(error.error.code, ErrorCode::PayloadTooLarge);
+        assert_eq!(error.error.message, "Files can be at most 20 MB.");
+    }
+
+    #[test]
+    fn an_upload_refused_by_object_storage_says_the_status() {
+        let xml = "<?xml version=\"1.0\"?><Error><Code>AccessDenied</Code></Error>";
+        let error = upload_outcome(403, Some(xml)).unwrap_err();
+        assert_eq!(error.error.code, ErrorCode::Forbidden);
+        assert_eq!(error.error.message, "The upload failed (status 403).");
+    }
 }

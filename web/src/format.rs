@@ -1,4 +1,4 @@
-//! Words and numbers for people: times, field names.
+//! Words and numbers for people: times, field names, sizes of files.
 
 use js_sys::{Date, Object, Reflect};
 use time::OffsetDateTime;
@@ -78,4 +78,41 @@ pub fn group(n: i64) -> String {
         out.push(c);
     }
     if n < 0 { format!("-{out}") } else { out }
+}
+
+/// 2_048 → "2 KB", 1_572_864 → "1.5 MB": sizes of files as people read them (1 KB = 1,024 bytes).
+pub fn bytes(n: i64) -> String {
+    const KB: f64 = 1024.0;
+    let n = n.max(0);
+    let size = n as f64;
+    if n < 1024 {
+        count(n, "byte", "bytes")
+    } else if size < KB * KB {
+        format!("{} KB", (size / KB).round())
+    } else if size < KB * KB * KB {
+        let mb = size / (KB * KB);
+        if mb < 10.0 {
+            format!("{mb:.1} MB")
+        } else {
+            format!("{} MB", mb.round())
+        }
+    } else {
+        format!("{:.1} GB", size / (KB * KB * KB))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_of_files_read_naturally() {
+        assert_eq!(bytes(0), "0 bytes");
+        assert_eq!(bytes(1), "1 byte");
+        assert_eq!(bytes(1_023), "1,023 bytes");
+        assert_eq!(bytes(2_048), "2 KB");
+        assert_eq!(bytes(1_572_864), "1.5 MB");
+        assert_eq!(bytes(26_214_400), "25 MB");
+        assert_eq!(bytes(3 * 1024 * 1024 * 1024), "3.0 GB");
+    }
 }

@@ -3,15 +3,19 @@
 mod alert;
 mod custom_fields;
 mod fields;
+mod gallery;
 mod google;
 mod layout;
 mod location_picker;
 mod tags_input;
+mod thumb;
 
-pub use alert::ErrorAlert;
+pub use alert::{ErrorAlert, alert_text};
 pub use custom_fields::{CustomFieldsEditor, CustomRow};
 pub use fields::{SelectField, TextArea, TextInput};
+pub use gallery::Attachments;
 pub use google::{GoogleButton, use_google_error, use_providers};
 pub use layout::{Layout, Splash};
 pub use location_picker::{LocationPicker, best_matches, match_key};
 pub use tags_input::TagsInput;
+pub use thumb::item_thumb;

@@ -4,7 +4,7 @@ use yew_router::prelude::*;
 
 use crate::api;
 use crate::app::Route;
-use crate::components::ErrorAlert;
+use crate::components::{Attachments, ErrorAlert};
 use crate::format;
 use crate::hooks::{SessionAction, use_session, use_title};
 
@@ -134,6 +134,8 @@ pub fn item_detail(props: &ItemDetailProps) -> Html {
             <ErrorAlert error={(*error).clone()} />
             <div class="detail-grid">
                 <div class="stack">
+                    <Attachments household={hid} item={item.id} item_name={item.name.clone()}
+                        can_write={props.household.role.can_write()} />
                     if let Some(description) = &item.description {
                         <section class="card"><p class="prose">{ description.clone() }</p></section>
                     }

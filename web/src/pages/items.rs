@@ -11,7 +11,7 @@ use yew_router::prelude::*;
 use super::HouseholdProps;
 use crate::api::{self, ItemQuery, LocationFilter, Sort};
 use crate::app::Route;
-use crate::components::{ErrorAlert, LocationPicker, SelectField};
+use crate::components::{ErrorAlert, LocationPicker, SelectField, item_thumb};
 use crate::format;
 use crate::hooks::{use_debounced, use_title};
 
@@ -364,6 +364,7 @@ fn item_row(item: &Item) -> Html {
     let value = item.estimated_value.as_ref().map(|m| m.display());
     html! {
         <li class="item-row" key={item.id.to_string()}>
+            { item_thumb(item.thumbnail_url.as_deref()) }
             <div class="item-main">
                 <Link<Route> to={Route::Item { id: item.id }} classes="item-name">{ item.name.clone() }</Link<Route>>
                 <span class="item-location">

@@ -3,7 +3,7 @@ use yew::prelude::*;
 
 use super::HouseholdProps;
 use crate::api;
-use crate::components::ErrorAlert;
+use crate::components::{ErrorAlert, item_thumb};
 use crate::format;
 use crate::hooks::{SessionAction, use_session, use_title};
 
@@ -175,6 +175,7 @@ pub fn trash(props: &HouseholdProps) -> Html {
                         let working = *busy == Some(item.id);
                         html! {
                             <li class="item-row" key={item.id.to_string()}>
+                                { item_thumb(item.thumbnail_url.as_deref()) }
                                 <div class="item-main">
                                     <span class="item-name">{ item.name.clone() }</span>
                                     <span class="item-location">
