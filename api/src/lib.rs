@@ -11,12 +11,15 @@ use axum::response::{IntoResponse, Response};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::TraceLayer;
 
+pub mod ai;
 pub mod auth;
+pub mod blob;
 pub mod config;
 pub mod error;
 pub mod extract;
 pub mod google;
 pub mod lambda;
+pub mod media;
 pub mod routes;
 pub mod search;
 pub mod store;
@@ -34,17 +37,46 @@ pub struct AppState {
     pub search: Arc<search::SearchIndex>,
     /// Google sign-in, when configured.
     pub google: Option<Arc<google::Google>>,
+    /// Where attachment bytes live.
+    pub blobs: blob::DynBlobs,
+    /// The same store when it is the local folder, which serves its own signed URLs.
+    pub local_blobs: Option<Arc<blob::local::LocalBlobs>>,
 }
 
 impl AppState {
-    pub fn new(config: Config, store: DynStore) -> Self {
+    /// The state the configuration describes; fails when the attachment store can't be
+    /// opened (an unwritable `DATA_DIR`, or `PHOTOS_BUCKET` without credentials).
+    pub fn new(config: Config, store: DynStore) -> anyhow::Result<Self> {
         let google = google::Google::from_config(&config).map(Arc::new);
-        Self {
+        let (blobs, local_blobs) = match &config.photos_bucket {
+            Some(bucket) => {
+                let settings = blob::s3::S3Settings::from_env(bucket, config.s3_force_path_style)?;
+                let blobs: blob::DynBlobs = Arc::new(blob::s3::S3Blobs::new(settings));
+                (blobs, None)
+            }
+            None => {
+                let local = Arc::new(blob::local::LocalBlobs::open(
+                    config.data_dir.join("attachments"),
+                    &config.public_url,
+                )?);
+                (local.clone() as blob::DynBlobs, Some(local))
+            }
+        };
+        Ok(Self {
             config: Arc::new(config),
             store,
             search: Arc::default(),
             google,
-        }
+            blobs,
+            local_blobs,
+        })
+    }
+
+    /// The same state with attachments kept in `blobs` instead.
+    pub fn with_blobs(mut self, blobs: blob::DynBlobs) -> Self {
+        self.blobs = blobs;
+        self.local_blobs = None;
+        self
     }
 }
 

@@ -65,7 +65,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         .await
         .context("opening the database")?;
     let bind = config.bind;
-    let state = AppState::new(config, store);
+    let state = AppState::new(config, store)?;
     if api::lambda::is_lambda() {
         tracing::info!(
             init_ms = started.elapsed().as_millis() as u64,

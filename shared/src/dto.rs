@@ -264,6 +264,9 @@ pub struct Item {
     pub warranty_expires: Option<Day>,
     pub notes: Option<String>,
     pub custom_fields: BTreeMap<String, String>,
+    /// Short-lived address of the primary photo's thumbnail, when the item has one.
+    #[serde(default)]
+    pub thumbnail_url: Option<String>,
     pub version: i64,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
@@ -680,6 +683,11 @@ pub struct Stats {
     pub total_value: Money,
     pub value_by_location: Vec<ValueBucket>,
     pub value_by_tag: Vec<ValueBucket>,
+    /// Files attached to the household's items (trashed ones too), and their bytes.
+    #[serde(default)]
+    pub attachment_count: i64,
+    #[serde(default)]
+    pub storage_bytes: i64,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -75,3 +75,7 @@ id_type!(
     /// An invitation to join a household.
     InviteId
 );
+id_type!(
+    /// A photo, receipt, manual or other file attached to an item.
+    AttachmentId
+);

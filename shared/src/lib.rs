@@ -5,12 +5,14 @@
 //! checked values (`ItemName::parse`, `Money::parse`, …) so that an invalid value
 //! cannot reach the store.
 
+pub mod attachment;
 pub mod dto;
 pub mod error;
 pub mod ids;
 pub mod patch;
 pub mod values;
 
+pub use attachment::*;
 pub use dto::*;
 pub use error::{ErrorBody, ErrorCode, ErrorDetail, FieldErrors};
 pub use ids::*;

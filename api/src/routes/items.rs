@@ -12,6 +12,7 @@ use shared::{
     Action, Activity, CreateItem, HouseholdId, Item, ItemId, List, LocationId, Page, UpdateItem,
 };
 
+use super::attachments;
 use super::locations::Tree;
 use super::page_limit;
 use crate::AppState;
@@ -65,11 +66,21 @@ pub fn item_dto(row: ItemRow, tree: &Tree) -> Item {
         warranty_expires: f.warranty_expires,
         notes: f.notes,
         custom_fields: f.custom_fields,
+        thumbnail_url: None,
         version: row.version,
         created_at: row.created_at,
         updated_at: row.updated_at,
         deleted_at: row.deleted_at,
     }
+}
+
+/// An item as answered on its own: with its primary photo's thumbnail.
+async fn shown(state: &AppState, row: ItemRow, tree: &Tree) -> ApiResult<Item> {
+    let hid = row.household_id;
+    let mut items = [item_dto(row, tree)];
+    attachments::add_thumbnails(state, hid, &mut items).await?;
+    let [item] = items;
+    Ok(item)
 }
 
 async fn live_item(state: &AppState, hid: HouseholdId, id: ItemId) -> ApiResult<ItemRow> {
@@ -126,7 +137,7 @@ async fn create_item(
     match state.store.insert_item(&row, &activity).await {
         Ok(()) => Ok((
             StatusCode::CREATED,
-            Tagged::created(1, item_dto(row, &tree)),
+            Tagged::created(1, shown(&state, row, &tree).await?),
         )),
         // Two copies of one retried create raced: the first one won.
         Err(StoreError::Conflict(_)) if body.id.is_some() => {
@@ -148,7 +159,7 @@ async fn existing_item(
     let tree = Tree::load(state, hid).await?;
     Ok((
         StatusCode::OK,
-        Tagged::ok(row.version, item_dto(row, &tree)),
+        Tagged::ok(row.version, shown(&state, row, &tree).await?),
     ))
 }
 
@@ -208,7 +219,9 @@ async fn page_of(
     query.limit = limit + 1;
     let rows = state.store.list_items(hid, &query).await?;
     let more = rows.len() > limit;
-    Ok(page(rows, more, limit, query.sort, tree))
+    let mut page = page(rows, more, limit, query.sort, tree);
+    attachments::add_thumbnails(state, hid, &mut page.items).await?;
+    Ok(page)
 }
 
 /// A page of at most `limit` rows, with a cursor after the last when there are `more`.
@@ -317,7 +330,9 @@ async fn search_page(
         .await?;
     let more = ids.len() > query.limit;
     let rows = state.search.rows(&state.store, hid, &ids).await?;
-    Ok(page(rows, more, query.limit, query.sort, tree))
+    let mut page = page(rows, more, query.limit, query.sort, tree);
+    attachments::add_thumbnails(state, hid, &mut page.items).await?;
+    Ok(page)
 }
 
 async fn get_item(
@@ -328,7 +343,7 @@ async fn get_item(
     auth::member(&state, &user, hid).await?;
     let row = live_item(&state, hid, id).await?;
     let tree = Tree::load(&state, hid).await?;
-    Ok(Tagged::ok(row.version, item_dto(row, &tree)))
+    Ok(Tagged::ok(row.version, shown(&state, row, &tree).await?))
 }
 
 async fn update_item(
@@ -354,7 +369,10 @@ async fn update_item(
             check_location(&tree, fields.location_id)?;
         }
         if changed.is_empty() {
-            return Ok(Tagged::ok(current.version, item_dto(current, &tree)));
+            return Ok(Tagged::ok(
+                current.version,
+                shown(&state, current, &tree).await?,
+            ));
         }
         let at = now();
         let next = ItemRow {
@@ -378,7 +396,7 @@ async fn update_item(
         {
             Ok(()) => {
                 state.search.note(&next);
-                return Ok(Tagged::ok(next.version, item_dto(next, &tree)));
+                return Ok(Tagged::ok(next.version, shown(&state, next, &tree).await?));
             }
             // Without If-Match the caller asked to change these fields whatever else
             // changed: read again and reapply.
@@ -458,10 +476,10 @@ async fn restore_item(
     let tree = Tree::load(&state, hid).await?;
     if row.deleted_at.is_none() {
         // Restoring twice is harmless.
-        return Ok(Tagged::ok(row.version, item_dto(row, &tree)));
+        return Ok(Tagged::ok(row.version, shown(&state, row, &tree).await?));
     }
     let next = set_trashed(&state, &user, row, false).await?;
-    Ok(Tagged::ok(next.version, item_dto(next, &tree)))
+    Ok(Tagged::ok(next.version, shown(&state, next, &tree).await?))
 }
 
 async fn item_history(
@@ -504,13 +522,13 @@ async fn purge_item(
     AppPath((hid, id)): AppPath<(HouseholdId, ItemId)>,
 ) -> ApiResult<StatusCode> {
     auth::editor(&state, &user, hid).await?;
-    match state.store.purge_trash(hid, Some(id), 1).await? {
-        0 => Err(ApiError::not_found("item in the trash")),
-        _ => {
-            state.search.forget(hid, Some(id));
-            Ok(StatusCode::NO_CONTENT)
-        }
+    let purged = state.store.purge_trash(hid, Some(id), 1).await?;
+    if purged.items == 0 {
+        return Err(ApiError::not_found("item in the trash"));
     }
+    state.search.forget(hid, Some(id));
+    attachments::delete_files(&state, hid, &purged.attachments).await;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// Empties the trash, in chunks small enough for one transaction each.
@@ -520,7 +538,13 @@ async fn empty_trash(
     AppPath(hid): AppPath<HouseholdId>,
 ) -> ApiResult<StatusCode> {
     auth::editor(&state, &user, hid).await?;
-    while state.store.purge_trash(hid, None, PURGE_CHUNK).await? == PURGE_CHUNK {}
+    loop {
+        let purged = state.store.purge_trash(hid, None, PURGE_CHUNK).await?;
+        attachments::delete_files(&state, hid, &purged.attachments).await;
+        if purged.items < PURGE_CHUNK {
+            break;
+        }
+    }
     state.search.forget(hid, None);
     Ok(StatusCode::NO_CONTENT)
 }

@@ -5,6 +5,7 @@ use axum::Router;
 use crate::AppState;
 
 pub mod accounts;
+pub mod attachments;
 pub mod health;
 pub mod households;
 pub mod items;
@@ -17,6 +18,7 @@ pub fn router() -> Router<AppState> {
         "/v1",
         Router::new()
             .merge(accounts::router())
+            .merge(attachments::router())
             .merge(households::router())
             .merge(locations::router())
             .merge(members::router())

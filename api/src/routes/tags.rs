@@ -83,5 +83,7 @@ async fn get_stats(
         total_value: money(row.total_value_minor),
         value_by_location,
         value_by_tag,
+        attachment_count: row.attachment_count,
+        storage_bytes: row.storage_bytes,
     }))
 }

@@ -22,6 +22,10 @@ pub const POSTGRES: &[Migration] = &[
         version: "0003_identities",
         sql: include_str!("../../../migrations/postgres/0003_identities.sql"),
     },
+    Migration {
+        version: "0004_attachments",
+        sql: include_str!("../../../migrations/postgres/0004_attachments.sql"),
+    },
 ];
 
 pub const SQLITE: &[Migration] = &[
@@ -36,6 +40,10 @@ pub const SQLITE: &[Migration] = &[
     Migration {
         version: "0003_identities",
         sql: include_str!("../../../migrations/sqlite/0003_identities.sql"),
+    },
+    Migration {
+        version: "0004_attachments",
+        sql: include_str!("../../../migrations/sqlite/0004_attachments.sql"),
     },
 ];
 

@@ -10,8 +10,8 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
 use shared::{
-    Action, Activity, ActivityId, Currency, HouseholdId, ItemFields, ItemId, LocationId, Role,
-    TagCount, User, UserId,
+    Action, Activity, ActivityId, AttachmentId, AttachmentKind, AttachmentStatus, Currency,
+    HouseholdId, ItemFields, ItemId, LocationId, Role, TagCount, User, UserId,
 };
 use time::OffsetDateTime;
 
@@ -305,6 +305,55 @@ impl SearchEntry {
     }
 }
 
+/// A file attached to an item. Its bytes live in the blob store (see `crate::blob::keys`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct AttachmentRow {
+    pub id: AttachmentId,
+    pub household_id: HouseholdId,
+    pub item_id: ItemId,
+    pub kind: AttachmentKind,
+    pub filename: String,
+    pub content_type: String,
+    /// Announced size while pending; the size of the file as served once ready.
+    pub size: i64,
+    /// Bytes kept for it: the file and its thumbnail.
+    pub stored_bytes: i64,
+    pub status: AttachmentStatus,
+    pub width: Option<i64>,
+    pub height: Option<i64>,
+    pub primary: bool,
+    pub created_by: UserId,
+    pub created_at: OffsetDateTime,
+}
+
+pub fn status_str(status: AttachmentStatus) -> &'static str {
+    match status {
+        AttachmentStatus::Pending => "pending",
+        AttachmentStatus::Ready => "ready",
+    }
+}
+
+pub fn parse_status(raw: &str) -> StoreResult<AttachmentStatus> {
+    match raw {
+        "pending" => Ok(AttachmentStatus::Pending),
+        "ready" => Ok(AttachmentStatus::Ready),
+        other => Err(anyhow::anyhow!("unknown attachment status {other:?}").into()),
+    }
+}
+
+pub fn parse_kind(raw: &str) -> StoreResult<AttachmentKind> {
+    raw.parse()
+        .map_err(|_| anyhow::anyhow!("unknown attachment kind {raw:?}").into())
+}
+
+/// What purging the trash deleted.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Purged {
+    pub items: usize,
+    /// Attachments of the purged items, whose files are to be deleted next.
+    pub attachments: Vec<AttachmentId>,
+}
+
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct StatsRow {
     pub item_count: i64,
@@ -315,6 +364,9 @@ pub struct StatsRow {
     pub by_location: Vec<(Option<LocationId>, i64, i64)>,
     /// (tag as spelled, live items, summed value)
     pub by_tag: Vec<(String, i64, i64)>,
+    /// Ready attachments and the bytes they keep.
+    pub attachment_count: i64,
+    pub storage_bytes: i64,
 }
 
 #[async_trait]
@@ -439,7 +491,6 @@ pub trait Store: Send + Sync + 'static {
         household: HouseholdId,
         query: &ItemQuery,
     ) -> StoreResult<Vec<ItemRow>>;
-    /// Deletes trashed items for good, at most `limit` of them per call; the number deleted.
     /// Search entries of the household's items (trashed ones too) changed after `since`,
     /// or all of them.
     async fn search_entries(
@@ -454,15 +505,60 @@ pub trait Store: Send + Sync + 'static {
         household: HouseholdId,
         ids: &[ItemId],
     ) -> StoreResult<Vec<ItemRow>>;
+    /// Deletes trashed items for good with their attachment rows, at most `limit` items per
+    /// call.
     async fn purge_trash(
         &self,
         household: HouseholdId,
         only: Option<ItemId>,
         limit: usize,
-    ) -> StoreResult<usize>;
+    ) -> StoreResult<Purged>;
     async fn tags(&self, household: HouseholdId) -> StoreResult<Vec<TagCount>>;
     async fn stats(&self, household: HouseholdId) -> StoreResult<StatsRow>;
     async fn history(&self, household: HouseholdId, item: ItemId) -> StoreResult<Vec<Activity>>;
+
+    // ------------------------------------------------------------ attachments
+    /// The household an attachment id belongs to, in any household.
+    async fn attachment_owner(&self, id: AttachmentId) -> StoreResult<Option<HouseholdId>>;
+    /// `Conflict` when the id exists.
+    async fn insert_attachment(&self, attachment: &AttachmentRow) -> StoreResult<()>;
+    /// A pending or ready attachment.
+    async fn attachment(
+        &self,
+        household: HouseholdId,
+        id: AttachmentId,
+    ) -> StoreResult<Option<AttachmentRow>>;
+    /// An item's ready attachments: the primary photo, the other photos, then the rest,
+    /// each group oldest first.
+    async fn attachments(
+        &self,
+        household: HouseholdId,
+        item: ItemId,
+    ) -> StoreResult<Vec<AttachmentRow>>;
+    /// Marks a pending attachment ready with what the checks found (size, stored bytes,
+    /// content type, dimensions). A photo becomes primary when its item has no primary
+    /// photo yet. `NotFound` unless it is pending. Returns the row as stored.
+    async fn complete_attachment(&self, attachment: &AttachmentRow) -> StoreResult<AttachmentRow>;
+    /// Writes kind, filename and the primary mark; marking one primary unmarks the item's
+    /// other photos. Returns the row as stored.
+    async fn update_attachment(&self, attachment: &AttachmentRow) -> StoreResult<AttachmentRow>;
+    /// Deletes an attachment row; when it was the primary photo, the item's oldest other
+    /// ready photo becomes primary.
+    async fn delete_attachment(&self, household: HouseholdId, id: AttachmentId) -> StoreResult<()>;
+    /// The primary photo of each of these items that has one.
+    async fn primary_photos(
+        &self,
+        household: HouseholdId,
+        items: &[ItemId],
+    ) -> StoreResult<HashMap<ItemId, AttachmentId>>;
+    /// Adds `n` to the household's recognitions on `day` (`YYYY-MM-DD`, UTC); the total
+    /// after it.
+    async fn count_recognitions(
+        &self,
+        household: HouseholdId,
+        day: &str,
+        n: i64,
+    ) -> StoreResult<i64>;
 }
 
 pub type DynStore = Arc<dyn Store>;

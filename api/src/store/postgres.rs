@@ -245,6 +245,74 @@ impl PgStore {
     }
 }
 
+const ATTACHMENT_COLUMNS: &str = "id, household_id, item_id, kind, filename, content_type, size, \
+     stored_bytes, status, width, height, is_primary, created_by, created_at";
+
+fn attachment_from(r: &Row) -> StoreResult<AttachmentRow> {
+    Ok(AttachmentRow {
+        id: r.get::<_, Uuid>(0).into(),
+        household_id: r.get::<_, Uuid>(1).into(),
+        item_id: r.get::<_, Uuid>(2).into(),
+        kind: parse_kind(r.get(3))?,
+        filename: r.get(4),
+        content_type: r.get(5),
+        size: r.get(6),
+        stored_bytes: r.get(7),
+        status: parse_status(r.get(8))?,
+        width: r.get::<_, Option<i32>>(9).map(i64::from),
+        height: r.get::<_, Option<i32>>(10).map(i64::from),
+        primary: r.get(11),
+        created_by: r.get::<_, Uuid>(12).into(),
+        created_at: r.get(13),
+    })
+}
+
+async fn attachment_in(
+    c: &impl GenericClient,
+    household: HouseholdId,
+    id: AttachmentId,
+) -> StoreResult<Option<AttachmentRow>> {
+    c.query_opt(
+        &format!(
+            "SELECT {ATTACHMENT_COLUMNS} FROM attachments WHERE household_id = $1 AND id = $2"
+        ),
+        &[&household.as_uuid(), &id.as_uuid()],
+    )
+    .await
+    .map_err(pg)?
+    .as_ref()
+    .map(attachment_from)
+    .transpose()
+}
+
+/// Makes the item's oldest ready photo primary when it has no primary photo.
+async fn ensure_primary(
+    tx: &impl GenericClient,
+    household: HouseholdId,
+    item: ItemId,
+) -> StoreResult<()> {
+    let (hid, item) = (household.as_uuid(), item.as_uuid());
+    let has_primary = tx
+        .query_opt(
+            "SELECT 1 FROM attachments WHERE household_id = $1 AND item_id = $2 AND is_primary",
+            &[&hid, &item],
+        )
+        .await
+        .map_err(pg)?
+        .is_some();
+    if !has_primary {
+        tx.execute(
+            "UPDATE attachments SET is_primary = true WHERE household_id = $1 AND id = ( \
+               SELECT id FROM attachments WHERE household_id = $1 AND item_id = $2 \
+               AND kind = 'photo' AND status = 'ready' ORDER BY created_at, id LIMIT 1)",
+            &[&hid, &item],
+        )
+        .await
+        .map_err(pg)?;
+    }
+    Ok(())
+}
+
 fn household_from(r: &Row) -> StoreResult<HouseholdRow> {
     Ok(HouseholdRow {
         id: r.get::<_, Uuid>("id").into(),
@@ -1247,7 +1315,7 @@ impl Store for PgStore {
         household: HouseholdId,
         only: Option<ItemId>,
         limit: usize,
-    ) -> StoreResult<usize> {
+    ) -> StoreResult<Purged> {
         let hid = household.as_uuid();
         let only = only.map(|i| i.as_uuid());
         // Bounded by `limit`, which callers keep well under DSQL's 3,000 rows a transaction.
@@ -1264,7 +1332,19 @@ impl Store for PgStore {
                 .iter()
                 .map(|r| r.get(0))
                 .collect();
+            let mut attachments = Vec::new();
             if !ids.is_empty() {
+                attachments = tx
+                    .query(
+                        "DELETE FROM attachments WHERE household_id = $1 AND item_id = ANY($2) \
+                         RETURNING id",
+                        &[&hid, &ids],
+                    )
+                    .await
+                    .map_err(pg)?
+                    .iter()
+                    .map(|r| AttachmentId::from(r.get::<_, Uuid>(0)))
+                    .collect();
                 tx.execute("DELETE FROM item_tags WHERE item_id = ANY($1)", &[&ids])
                     .await
                     .map_err(pg)?;
@@ -1281,7 +1361,10 @@ impl Store for PgStore {
                 .await
                 .map_err(pg)?;
             }
-            Ok(ids.len())
+            Ok(Purged {
+                items: ids.len(),
+                attachments,
+            })
         })
     }
 
@@ -1340,6 +1423,14 @@ impl Store for PgStore {
             .iter()
             .map(|r| (r.get(0), r.get(1), r.get(2)))
             .collect();
+        let files = client
+            .query_one(
+                "SELECT count(*), coalesce(sum(stored_bytes), 0)::bigint FROM attachments \
+                 WHERE household_id = $1 AND status = 'ready'",
+                &[&hid],
+            )
+            .await
+            .map_err(pg)?;
         Ok(StatsRow {
             item_count: totals.get(0),
             total_quantity: totals.get(1),
@@ -1347,6 +1438,8 @@ impl Store for PgStore {
             trashed_count: totals.get(3),
             by_location,
             by_tag,
+            attachment_count: files.get(0),
+            storage_bytes: files.get(1),
         })
     }
 
@@ -1375,5 +1468,203 @@ impl Store for PgStore {
                 })
             })
             .collect()
+    }
+
+    async fn attachment_owner(&self, id: AttachmentId) -> StoreResult<Option<HouseholdId>> {
+        let client = self.client().await?;
+        Ok(client
+            .query_opt(
+                "SELECT household_id FROM attachments WHERE id = $1",
+                &[&id.as_uuid()],
+            )
+            .await
+            .map_err(pg)?
+            .map(|r| r.get::<_, Uuid>(0).into()))
+    }
+
+    async fn insert_attachment(&self, a: &AttachmentRow) -> StoreResult<()> {
+        let width = a.width.and_then(|w| i32::try_from(w).ok());
+        let height = a.height.and_then(|h| i32::try_from(h).ok());
+        write_tx!(self, |tx| {
+            let changed = tx
+                .execute(
+                    &format!(
+                        "INSERT INTO attachments ({ATTACHMENT_COLUMNS}) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
+                         ON CONFLICT (id) DO NOTHING"
+                    ),
+                    &[
+                        &a.id.as_uuid(),
+                        &a.household_id.as_uuid(),
+                        &a.item_id.as_uuid(),
+                        &a.kind.as_str(),
+                        &a.filename,
+                        &a.content_type,
+                        &a.size,
+                        &a.stored_bytes,
+                        &status_str(a.status),
+                        &width,
+                        &height,
+                        &a.primary,
+                        &a.created_by.as_uuid(),
+                        &a.created_at,
+                    ],
+                )
+                .await
+                .map_err(pg)?;
+            exactly_one(
+                changed,
+                StoreError::Conflict("an attachment with this id exists".into()),
+            )
+        })
+    }
+
+    async fn attachment(
+        &self,
+        household: HouseholdId,
+        id: AttachmentId,
+    ) -> StoreResult<Option<AttachmentRow>> {
+        let client = self.client().await?;
+        attachment_in(&client, household, id).await
+    }
+
+    async fn attachments(
+        &self,
+        household: HouseholdId,
+        item: ItemId,
+    ) -> StoreResult<Vec<AttachmentRow>> {
+        let client = self.client().await?;
+        let rows = client
+            .query(
+                &format!(
+                    "SELECT {ATTACHMENT_COLUMNS} FROM attachments \
+                     WHERE household_id = $1 AND item_id = $2 AND status = 'ready' \
+                     ORDER BY is_primary DESC, kind = 'photo' DESC, created_at, id"
+                ),
+                &[&household.as_uuid(), &item.as_uuid()],
+            )
+            .await
+            .map_err(pg)?;
+        rows.iter().map(attachment_from).collect()
+    }
+
+    async fn complete_attachment(&self, a: &AttachmentRow) -> StoreResult<AttachmentRow> {
+        let width = a.width.and_then(|w| i32::try_from(w).ok());
+        let height = a.height.and_then(|h| i32::try_from(h).ok());
+        write_tx!(self, |tx| {
+            let changed = tx
+                .execute(
+                    "UPDATE attachments SET status = 'ready', size = $3, stored_bytes = $4, \
+                     content_type = $5, width = $6, height = $7 \
+                     WHERE household_id = $1 AND id = $2 AND status = 'pending'",
+                    &[
+                        &a.household_id.as_uuid(),
+                        &a.id.as_uuid(),
+                        &a.size,
+                        &a.stored_bytes,
+                        &a.content_type,
+                        &width,
+                        &height,
+                    ],
+                )
+                .await
+                .map_err(pg)?;
+            exactly_one(changed, StoreError::NotFound)?;
+            ensure_primary(&tx, a.household_id, a.item_id).await?;
+            attachment_in(&tx, a.household_id, a.id)
+                .await?
+                .ok_or(StoreError::NotFound)
+        })
+    }
+
+    async fn update_attachment(&self, a: &AttachmentRow) -> StoreResult<AttachmentRow> {
+        let (hid, id, item) = (
+            a.household_id.as_uuid(),
+            a.id.as_uuid(),
+            a.item_id.as_uuid(),
+        );
+        write_tx!(self, |tx| {
+            if a.primary {
+                tx.execute(
+                    "UPDATE attachments SET is_primary = false \
+                     WHERE household_id = $1 AND item_id = $2 AND id <> $3 AND is_primary",
+                    &[&hid, &item, &id],
+                )
+                .await
+                .map_err(pg)?;
+            }
+            let changed = tx
+                .execute(
+                    "UPDATE attachments SET kind = $3, filename = $4, is_primary = $5 \
+                     WHERE household_id = $1 AND id = $2",
+                    &[&hid, &id, &a.kind.as_str(), &a.filename, &a.primary],
+                )
+                .await
+                .map_err(pg)?;
+            exactly_one(changed, StoreError::NotFound)?;
+            ensure_primary(&tx, a.household_id, a.item_id).await?;
+            attachment_in(&tx, a.household_id, a.id)
+                .await?
+                .ok_or(StoreError::NotFound)
+        })
+    }
+
+    async fn delete_attachment(&self, household: HouseholdId, id: AttachmentId) -> StoreResult<()> {
+        write_tx!(self, |tx| {
+            let item: Uuid = tx
+                .query_opt(
+                    "DELETE FROM attachments WHERE household_id = $1 AND id = $2 RETURNING item_id",
+                    &[&household.as_uuid(), &id.as_uuid()],
+                )
+                .await
+                .map_err(pg)?
+                .ok_or(StoreError::NotFound)?
+                .get(0);
+            ensure_primary(&tx, household, item.into()).await
+        })
+    }
+
+    async fn primary_photos(
+        &self,
+        household: HouseholdId,
+        items: &[ItemId],
+    ) -> StoreResult<HashMap<ItemId, AttachmentId>> {
+        if items.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let ids: Vec<Uuid> = items.iter().map(ItemId::as_uuid).collect();
+        let client = self.client().await?;
+        let rows = client
+            .query(
+                "SELECT item_id, id FROM attachments WHERE household_id = $1 \
+                 AND item_id = ANY($2) AND is_primary",
+                &[&household.as_uuid(), &ids],
+            )
+            .await
+            .map_err(pg)?;
+        Ok(rows
+            .iter()
+            .map(|r| (r.get::<_, Uuid>(0).into(), r.get::<_, Uuid>(1).into()))
+            .collect())
+    }
+
+    async fn count_recognitions(
+        &self,
+        household: HouseholdId,
+        day: &str,
+        n: i64,
+    ) -> StoreResult<i64> {
+        write_tx!(self, |tx| {
+            let row = tx
+                .query_one(
+                    "INSERT INTO recognitions (household_id, day, count) VALUES ($1, $2, $3) \
+                     ON CONFLICT (household_id, day) \
+                     DO UPDATE SET count = recognitions.count + excluded.count RETURNING count",
+                    &[&household.as_uuid(), &day, &n],
+                )
+                .await
+                .map_err(pg)?;
+            Ok(row.get(0))
+        })
     }
 }

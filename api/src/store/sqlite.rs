@@ -189,6 +189,58 @@ fn conversion(e: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> rusqlit
     rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, e.into())
 }
 
+const ATTACHMENT_COLUMNS: &str = "id, household_id, item_id, kind, filename, content_type, size, \
+     stored_bytes, status, width, height, is_primary, created_by, created_at";
+
+fn attachment_from(r: &Row<'_>) -> rusqlite::Result<AttachmentRow> {
+    Ok(AttachmentRow {
+        id: uuid_of(r.get(0)?)?.into(),
+        household_id: uuid_of(r.get(1)?)?.into(),
+        item_id: uuid_of(r.get(2)?)?.into(),
+        kind: parse_kind(&r.get::<_, String>(3)?).map_err(conversion)?,
+        filename: r.get(4)?,
+        content_type: r.get(5)?,
+        size: r.get(6)?,
+        stored_bytes: r.get(7)?,
+        status: parse_status(&r.get::<_, String>(8)?).map_err(conversion)?,
+        width: r.get(9)?,
+        height: r.get(10)?,
+        primary: r.get(11)?,
+        created_by: uuid_of(r.get(12)?)?.into(),
+        created_at: from_micros(r.get(13)?)?,
+    })
+}
+
+fn attachment_in(
+    c: &Connection,
+    household: HouseholdId,
+    id: AttachmentId,
+) -> StoreResult<Option<AttachmentRow>> {
+    c.query_row(
+        &format!(
+            "SELECT {ATTACHMENT_COLUMNS} FROM attachments WHERE household_id = ?1 AND id = ?2"
+        ),
+        [household.to_string(), id.to_string()],
+        attachment_from,
+    )
+    .optional()
+    .map_err(db)
+}
+
+/// Makes the item's oldest ready photo primary when it has no primary photo.
+fn ensure_primary(tx: &Transaction<'_>, household: HouseholdId, item: ItemId) -> StoreResult<()> {
+    tx.execute(
+        "UPDATE attachments SET is_primary = 1 WHERE id = ( \
+           SELECT id FROM attachments WHERE household_id = ?1 AND item_id = ?2 \
+           AND kind = 'photo' AND status = 'ready' ORDER BY created_at, id LIMIT 1) \
+         AND NOT EXISTS (SELECT 1 FROM attachments WHERE household_id = ?1 AND item_id = ?2 \
+           AND is_primary = 1)",
+        [household.to_string(), item.to_string()],
+    )
+    .map_err(db)?;
+    Ok(())
+}
+
 fn household_from(row: &Row<'_>) -> rusqlite::Result<HouseholdRow> {
     Ok(HouseholdRow {
         id: uuid_of(row.get(0)?)?.into(),
@@ -1189,7 +1241,7 @@ impl Store for SqliteStore {
         household: HouseholdId,
         only: Option<ItemId>,
         limit: usize,
-    ) -> StoreResult<usize> {
+    ) -> StoreResult<Purged> {
         self.write(move |tx| {
             let hid = household.to_string();
             let ids: Vec<String> = {
@@ -1207,7 +1259,26 @@ impl Store for SqliteStore {
                     .map_err(db)?;
                 rows.collect::<rusqlite::Result<_>>().map_err(db)?
             };
+            let mut attachments = Vec::new();
             for id in &ids {
+                {
+                    let mut stmt = tx
+                        .prepare(
+                            "SELECT id FROM attachments WHERE household_id = ?1 AND item_id = ?2",
+                        )
+                        .map_err(db)?;
+                    let rows = stmt
+                        .query_map([&hid, id], |r| Ok(AttachmentId::from(uuid_of(r.get(0)?)?)))
+                        .map_err(db)?;
+                    for row in rows {
+                        attachments.push(row.map_err(db)?);
+                    }
+                }
+                tx.execute(
+                    "DELETE FROM attachments WHERE household_id = ?1 AND item_id = ?2",
+                    [&hid, id],
+                )
+                .map_err(db)?;
                 tx.execute("DELETE FROM item_tags WHERE item_id = ?1", [id])
                     .map_err(db)?;
                 tx.execute(
@@ -1221,7 +1292,10 @@ impl Store for SqliteStore {
                 )
                 .map_err(db)?;
             }
-            Ok(ids.len())
+            Ok(Purged {
+                items: ids.len(),
+                attachments,
+            })
         })
         .await
     }
@@ -1287,6 +1361,14 @@ impl Store for SqliteStore {
                     .map_err(db)?;
                 rows.collect::<rusqlite::Result<_>>().map_err(db)?
             };
+            let (attachment_count, storage_bytes) = c
+                .query_row(
+                    "SELECT count(*), coalesce(sum(stored_bytes), 0) FROM attachments \
+                     WHERE household_id = ?1 AND status = 'ready'",
+                    [&hid],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .map_err(db)?;
             Ok(StatsRow {
                 item_count,
                 total_quantity,
@@ -1294,6 +1376,8 @@ impl Store for SqliteStore {
                 total_value_minor,
                 by_location,
                 by_tag,
+                attachment_count,
+                storage_bytes,
             })
         })
         .await
@@ -1336,6 +1420,193 @@ impl Store for SqliteStore {
                 });
             }
             Ok(out)
+        })
+        .await
+    }
+
+    async fn attachment_owner(&self, id: AttachmentId) -> StoreResult<Option<HouseholdId>> {
+        self.read(move |c| {
+            c.query_row(
+                "SELECT household_id FROM attachments WHERE id = ?1",
+                [id.to_string()],
+                |r| Ok(HouseholdId::from(uuid_of(r.get(0)?)?)),
+            )
+            .optional()
+            .map_err(db)
+        })
+        .await
+    }
+
+    async fn insert_attachment(&self, a: &AttachmentRow) -> StoreResult<()> {
+        let a = a.clone();
+        self.write(move |tx| {
+            tx.execute(
+                &format!(
+                    "INSERT INTO attachments ({ATTACHMENT_COLUMNS}) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"
+                ),
+                params![
+                    a.id.to_string(),
+                    a.household_id.to_string(),
+                    a.item_id.to_string(),
+                    a.kind.as_str(),
+                    a.filename,
+                    a.content_type,
+                    a.size,
+                    a.stored_bytes,
+                    status_str(a.status),
+                    a.width,
+                    a.height,
+                    a.primary,
+                    a.created_by.to_string(),
+                    micros(a.created_at),
+                ],
+            )
+            .map_err(db)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn attachment(
+        &self,
+        household: HouseholdId,
+        id: AttachmentId,
+    ) -> StoreResult<Option<AttachmentRow>> {
+        self.read(move |c| attachment_in(c, household, id)).await
+    }
+
+    async fn attachments(
+        &self,
+        household: HouseholdId,
+        item: ItemId,
+    ) -> StoreResult<Vec<AttachmentRow>> {
+        self.read(move |c| {
+            let mut stmt = c
+                .prepare_cached(&format!(
+                    "SELECT {ATTACHMENT_COLUMNS} FROM attachments \
+                     WHERE household_id = ?1 AND item_id = ?2 AND status = 'ready' \
+                     ORDER BY is_primary DESC, kind = 'photo' DESC, created_at, id"
+                ))
+                .map_err(db)?;
+            let rows = stmt
+                .query_map([household.to_string(), item.to_string()], attachment_from)
+                .map_err(db)?;
+            rows.collect::<rusqlite::Result<_>>().map_err(db)
+        })
+        .await
+    }
+
+    async fn complete_attachment(&self, a: &AttachmentRow) -> StoreResult<AttachmentRow> {
+        let a = a.clone();
+        self.write(move |tx| {
+            let changed = tx
+                .execute(
+                    "UPDATE attachments SET status = 'ready', size = ?3, stored_bytes = ?4, \
+                     content_type = ?5, width = ?6, height = ?7 \
+                     WHERE household_id = ?1 AND id = ?2 AND status = 'pending'",
+                    params![
+                        a.household_id.to_string(),
+                        a.id.to_string(),
+                        a.size,
+                        a.stored_bytes,
+                        a.content_type,
+                        a.width,
+                        a.height,
+                    ],
+                )
+                .map_err(db)?;
+            exactly_one(changed as u64, StoreError::NotFound)?;
+            ensure_primary(tx, a.household_id, a.item_id)?;
+            attachment_in(tx, a.household_id, a.id)?.ok_or(StoreError::NotFound)
+        })
+        .await
+    }
+
+    async fn update_attachment(&self, a: &AttachmentRow) -> StoreResult<AttachmentRow> {
+        let a = a.clone();
+        self.write(move |tx| {
+            let (hid, id) = (a.household_id.to_string(), a.id.to_string());
+            if a.primary {
+                tx.execute(
+                    "UPDATE attachments SET is_primary = 0 \
+                     WHERE household_id = ?1 AND item_id = ?2 AND id <> ?3",
+                    [&hid, &a.item_id.to_string(), &id],
+                )
+                .map_err(db)?;
+            }
+            let changed = tx
+                .execute(
+                    "UPDATE attachments SET kind = ?3, filename = ?4, is_primary = ?5 \
+                     WHERE household_id = ?1 AND id = ?2",
+                    params![hid, id, a.kind.as_str(), a.filename, a.primary],
+                )
+                .map_err(db)?;
+            exactly_one(changed as u64, StoreError::NotFound)?;
+            ensure_primary(tx, a.household_id, a.item_id)?;
+            attachment_in(tx, a.household_id, a.id)?.ok_or(StoreError::NotFound)
+        })
+        .await
+    }
+
+    async fn delete_attachment(&self, household: HouseholdId, id: AttachmentId) -> StoreResult<()> {
+        self.write(move |tx| {
+            let row = attachment_in(tx, household, id)?.ok_or(StoreError::NotFound)?;
+            tx.execute(
+                "DELETE FROM attachments WHERE household_id = ?1 AND id = ?2",
+                [household.to_string(), id.to_string()],
+            )
+            .map_err(db)?;
+            ensure_primary(tx, household, row.item_id)
+        })
+        .await
+    }
+
+    async fn primary_photos(
+        &self,
+        household: HouseholdId,
+        items: &[ItemId],
+    ) -> StoreResult<HashMap<ItemId, AttachmentId>> {
+        if items.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let ids = serde_json::to_string(items).map_err(anyhow::Error::from)?;
+        self.read(move |c| {
+            let mut stmt = c
+                .prepare_cached(
+                    "SELECT item_id, id FROM attachments WHERE household_id = ?1 \
+                     AND item_id IN (SELECT value FROM json_each(?2)) AND is_primary = 1",
+                )
+                .map_err(db)?;
+            let rows = stmt
+                .query_map([household.to_string(), ids], |r| {
+                    Ok((
+                        ItemId::from(uuid_of(r.get(0)?)?),
+                        AttachmentId::from(uuid_of(r.get(1)?)?),
+                    ))
+                })
+                .map_err(db)?;
+            rows.collect::<rusqlite::Result<_>>().map_err(db)
+        })
+        .await
+    }
+
+    async fn count_recognitions(
+        &self,
+        household: HouseholdId,
+        day: &str,
+        n: i64,
+    ) -> StoreResult<i64> {
+        let day = day.to_string();
+        self.write(move |tx| {
+            tx.query_row(
+                "INSERT INTO recognitions (household_id, day, count) VALUES (?1, ?2, ?3) \
+                 ON CONFLICT (household_id, day) DO UPDATE SET count = count + excluded.count \
+                 RETURNING count",
+                params![household.to_string(), day, n],
+                |r| r.get(0),
+            )
+            .map_err(db)
         })
         .await
     }

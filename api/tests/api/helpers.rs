@@ -230,7 +230,7 @@ impl TestApp {
         })
         .expect("a test configuration");
         configure(&mut config);
-        let router = app(AppState::new(config, Arc::clone(&store)));
+        let router = app(AppState::new(config, Arc::clone(&store)).expect("the app state"));
         TestApp {
             router,
             store,

@@ -1,0 +1,704 @@
+//! Photos and documents of an item. The bytes never pass through here on their way in:
+//! `POST …/attachments` answers with a signed upload URL, the browser PUTs the file there,
+//! and `POST …/attachments/{aid}/complete` checks it, cleans it, thumbnails it and makes it
+//! visible. A refused file is deleted and its item and other attachments stay as they were.
+
+use std::collections::HashMap;
+
+use axum::body::Body;
+use axum::extract::{Query, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use shared::{
+    Attachment, AttachmentId, AttachmentKind, AttachmentStatus, CreateAttachment, FieldErrors,
+    HouseholdId, Item, ItemId, List, NewAttachment, UpdateAttachment, UploadTarget,
+};
+use time::{Duration, OffsetDateTime};
+
+use crate::AppState;
+use crate::auth::{self, CurrentUser};
+use crate::blob::{BlobError, UrlWindow, keys, local::Grant};
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{AppJson, AppPath};
+use crate::media::{self, FileType, Refusal};
+use crate::store::{AttachmentRow, StoreError, now};
+
+/// How long an upload URL stays good.
+const UPLOAD_MINUTES: i64 = 15;
+/// Longest file name kept.
+const MAX_FILENAME_CHARS: usize = 200;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/households/{hid}/items/{id}/attachments",
+            get(list_attachments).post(create_attachment),
+        )
+        .route(
+            "/households/{hid}/items/{id}/attachments/{aid}",
+            get(get_attachment)
+                .patch(update_attachment)
+                .delete(delete_attachment),
+        )
+        .route(
+            "/households/{hid}/items/{id}/attachments/{aid}/complete",
+            post(complete_attachment),
+        )
+        .route("/blobs/{*key}", get(serve_blob).put(receive_blob))
+}
+
+/// The short-lived addresses of a ready attachment, and the rest of what it shows.
+pub async fn attachment_dto(state: &AppState, row: AttachmentRow) -> ApiResult<Attachment> {
+    let window = UrlWindow::around(OffsetDateTime::now_utc());
+    let (mut url, mut thumbnail_url) = (None, None);
+    if row.status == AttachmentStatus::Ready {
+        let disposition = content_disposition(&row.filename);
+        url = Some(
+            state
+                .blobs
+                .download_url(
+                    &keys::file(row.household_id, row.id),
+                    &row.content_type,
+                    &disposition,
+                    window,
+                )
+                .await?,
+        );
+        if row.width.is_some() {
+            thumbnail_url = Some(thumbnail_url_of(state, row.household_id, row.id, window).await?);
+        }
+    }
+    Ok(Attachment {
+        id: row.id,
+        item_id: row.item_id,
+        kind: row.kind,
+        filename: row.filename,
+        content_type: row.content_type,
+        size: row.size,
+        status: row.status,
+        width: row.width,
+        height: row.height,
+        primary: row.primary,
+        created_at: row.created_at,
+        url,
+        thumbnail_url,
+    })
+}
+
+async fn thumbnail_url_of(
+    state: &AppState,
+    household: HouseholdId,
+    id: AttachmentId,
+    window: UrlWindow,
+) -> ApiResult<String> {
+    Ok(state
+        .blobs
+        .download_url(
+            &keys::thumbnail(household, id),
+            "image/jpeg",
+            "inline",
+            window,
+        )
+        .await?)
+}
+
+/// Sets `thumbnail_url` on items that have a primary photo.
+pub async fn add_thumbnails(
+    state: &AppState,
+    household: HouseholdId,
+    items: &mut [Item],
+) -> ApiResult<()> {
+    let ids: Vec<ItemId> = items.iter().map(|i| i.id).collect();
+    let photos: HashMap<ItemId, AttachmentId> = state.store.primary_photos(household, &ids).await?;
+    if photos.is_empty() {
+        return Ok(());
+    }
+    let window = UrlWindow::around(OffsetDateTime::now_utc());
+    for item in items.iter_mut() {
+        if let Some(photo) = photos.get(&item.id) {
+            item.thumbnail_url = Some(thumbnail_url_of(state, household, *photo, window).await?);
+        }
+    }
+    Ok(())
+}
+
+/// `inline` with the file's name, in the form every browser reads (RFC 6266).
+fn content_disposition(filename: &str) -> String {
+    let ascii: String = filename
+        .chars()
+        .map(|c| {
+            if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let mut encoded = String::new();
+    for b in filename.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            encoded.push(b as char);
+        } else {
+            encoded.push_str(&format!("%{b:02X}"));
+        }
+    }
+    format!("inline; filename=\"{ascii}\"; filename*=UTF-8''{encoded}")
+}
+
+/// A file name as people gave it, without folders or control characters.
+fn clean_filename(raw: &str) -> Result<String, &'static str> {
+    let base = raw.rsplit(['/', '\\']).next().unwrap_or_default();
+    let name: String = base.chars().filter(|c| !c.is_control()).collect();
+    let name = name.trim();
+    if name.is_empty() {
+        return Err("is required");
+    }
+    if name.chars().count() > MAX_FILENAME_CHARS {
+        return Err("must be at most 200 characters");
+    }
+    Ok(name.to_string())
+}
+
+fn megabytes(bytes: u64) -> String {
+    let mb = bytes as f64 / 1_000_000.0;
+    if mb >= 10.0 {
+        format!("{mb:.0} MB")
+    } else {
+        format!("{mb:.1} MB")
+    }
+}
+
+async fn live_item(state: &AppState, hid: HouseholdId, id: ItemId) -> ApiResult<()> {
+    match state.store.item(hid, id).await? {
+        Some(row) if row.deleted_at.is_none() => Ok(()),
+        _ => Err(ApiError::not_found("item")),
+    }
+}
+
+async fn attachment_of(
+    state: &AppState,
+    hid: HouseholdId,
+    item: ItemId,
+    id: AttachmentId,
+) -> ApiResult<AttachmentRow> {
+    match state.store.attachment(hid, id).await? {
+        Some(row) if row.item_id == item => Ok(row),
+        _ => Err(ApiError::not_found("attachment")),
+    }
+}
+
+struct Announced {
+    kind: AttachmentKind,
+    filename: String,
+    file_type: FileType,
+    size: u64,
+}
+
+/// Checks an announcement: every missing or malformed field at once (422), then the
+/// type (415) and the size (413).
+fn check_announcement(body: &CreateAttachment, max_bytes: u64) -> ApiResult<Announced> {
+    let mut errors = FieldErrors::new();
+    let kind = match body.kind.as_deref().map(str::parse::<AttachmentKind>) {
+        None => AttachmentKind::Photo,
+        Some(Ok(kind)) => kind,
+        Some(Err(message)) => {
+            errors.insert("kind".into(), message);
+            AttachmentKind::Photo
+        }
+    };
+    let filename = match clean_filename(body.filename.as_deref().unwrap_or_default()) {
+        Ok(name) => name,
+        Err(message) => {
+            errors.insert("filename".into(), message.into());
+            String::new()
+        }
+    };
+    let content_type = body.content_type.as_deref().unwrap_or_default().trim();
+    if content_type.is_empty() {
+        errors.insert("content_type".into(), "is required".into());
+    }
+    let size = match body.size {
+        None => {
+            errors.insert("size".into(), "is required".into());
+            0
+        }
+        Some(size) if size <= 0 => {
+            errors.insert("size".into(), "must be at least 1 byte".into());
+            0
+        }
+        Some(size) => size as u64,
+    };
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
+    }
+    let Some(file_type) = FileType::from_content_type(content_type) else {
+        return Err(ApiError::UnsupportedMediaType(format!(
+            "{content_type} files can't be attached; send a JPEG, PNG, WebP, GIF or HEIC image or a PDF."
+        )));
+    };
+    if kind == AttachmentKind::Photo && !file_type.is_image() {
+        return Err(ApiError::UnsupportedMediaType(
+            "A photo must be an image; add PDF files as a receipt, manual, warranty or other document."
+                .into(),
+        ));
+    }
+    if size > max_bytes {
+        return Err(ApiError::PayloadTooLarge(format!(
+            "The file is {}; the largest accepted is {}.",
+            megabytes(size),
+            megabytes(max_bytes)
+        )));
+    }
+    Ok(Announced {
+        kind,
+        filename,
+        file_type,
+        size,
+    })
+}
+
+async fn upload_target(state: &AppState, row: &AttachmentRow) -> ApiResult<UploadTarget> {
+    let expires_at = now() + Duration::minutes(UPLOAD_MINUTES);
+    let upload = state
+        .blobs
+        .upload(
+            &keys::upload(row.household_id, row.id),
+            &row.content_type,
+            row.size as u64,
+            expires_at,
+        )
+        .await?;
+    Ok(UploadTarget {
+        url: upload.url,
+        method: "PUT".into(),
+        headers: upload.headers,
+        expires_at: expires_at.replace_nanosecond(0).unwrap_or(expires_at),
+    })
+}
+
+async fn create_attachment(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    AppPath((hid, item)): AppPath<(HouseholdId, ItemId)>,
+    AppJson(body): AppJson<CreateAttachment>,
+) -> ApiResult<(StatusCode, Json<NewAttachment>)> {
+    auth::editor(&state, &user, hid).await?;
+    live_item(&state, hid, item).await?;
+    if let Some(id) = body.id {
+        match state.store.attachment_owner(id).await? {
+            Some(owner) if owner == hid => {
+                let row = attachment_of(&state, hid, item, id).await?;
+                return answer_new(&state, row, StatusCode::OK).await;
+            }
+            Some(_) => {
+                return Err(ApiError::Conflict(
+                    "that id is already used by something else".into(),
+                ));
+            }
+            None => {}
+        }
+    }
+    let announced = check_announcement(&body, state.config.max_upload_bytes)?;
+    let row = AttachmentRow {
+        id: body.id.unwrap_or_default(),
+        household_id: hid,
+        item_id: item,
+        kind: announced.kind,
+        filename: announced.filename,
+        content_type: announced.file_type.content_type().into(),
+        size: announced.size as i64,
+        stored_bytes: 0,
+        status: AttachmentStatus::Pending,
+        width: None,
+        height: None,
+        primary: false,
+        created_by: user.user.id,
+        created_at: now(),
+    };
+    match state.store.insert_attachment(&row).await {
+        Ok(()) => answer_new(&state, row, StatusCode::CREATED).await,
+        // The same id sent twice at once: the other request made it.
+        Err(StoreError::Conflict(_)) if body.id.is_some() => {
+            let row = attachment_of(&state, hid, item, row.id).await?;
+            answer_new(&state, row, StatusCode::OK).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn answer_new(
+    state: &AppState,
+    row: AttachmentRow,
+    status: StatusCode,
+) -> ApiResult<(StatusCode, Json<NewAttachment>)> {
+    let upload = upload_target(state, &row).await?;
+    let attachment = attachment_dto(state, row).await?;
+    Ok((status, Json(NewAttachment { attachment, upload })))
+}
+
+/// Forgets a refused upload: its bytes and its row.
+async fn discard(state: &AppState, row: &AttachmentRow) {
+    if let Err(e) = state
+        .blobs
+        .delete(&keys::all(row.household_id, row.id))
+        .await
+    {
+        tracing::warn!(error = %e, attachment = %row.id, "deleting a refused upload failed");
+    }
+    if let Err(e) = state
+        .store
+        .delete_attachment(row.household_id, row.id)
+        .await
+    {
+        tracing::warn!(error = %e, attachment = %row.id, "forgetting a refused upload failed");
+    }
+}
+
+async fn complete_attachment(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    AppPath((hid, item, id)): AppPath<(HouseholdId, ItemId, AttachmentId)>,
+) -> ApiResult<Json<Attachment>> {
+    auth::editor(&state, &user, hid).await?;
+    live_item(&state, hid, item).await?;
+    let row = attachment_of(&state, hid, item, id).await?;
+    if row.status == AttachmentStatus::Ready {
+        return Ok(Json(attachment_dto(&state, row).await?));
+    }
+    let max = state.config.max_upload_bytes;
+    let bytes = match state.blobs.get(&keys::upload(hid, id), max).await {
+        Ok(Some(bytes)) => bytes,
+        Ok(None) => {
+            return Err(ApiError::Conflict(
+                "The file hasn't arrived yet: upload it to the upload URL first, then complete it."
+                    .into(),
+            ));
+        }
+        Err(BlobError::TooLarge(_)) => {
+            discard(&state, &row).await;
+            return Err(ApiError::PayloadTooLarge(format!(
+                "The file is larger than {}, the largest accepted.",
+                megabytes(max)
+            )));
+        }
+        Err(BlobError::Other(e)) => return Err(ApiError::Internal(e)),
+    };
+    if bytes.len() as u64 != row.size as u64 {
+        discard(&state, &row).await;
+        return Err(ApiError::field(
+            "size",
+            format!(
+                "the upload was {} bytes, not the {} announced; add the file again",
+                bytes.len(),
+                row.size
+            ),
+        ));
+    }
+    let declared = FileType::from_content_type(&row.content_type)
+        .ok_or_else(|| anyhow::anyhow!("a stored attachment has an unknown type"))?;
+    let kind = row.kind;
+    let processed = tokio::task::spawn_blocking(move || media::process(bytes, declared, kind))
+        .await
+        .map_err(|e| anyhow::anyhow!("checking an upload stopped: {e}"))?;
+    let processed = match processed {
+        Ok(p) => p,
+        Err(refusal) => {
+            discard(&state, &row).await;
+            return Err(match refusal {
+                Refusal::UnsupportedType(m) => ApiError::UnsupportedMediaType(m),
+                Refusal::TooLarge(m) => ApiError::PayloadTooLarge(m),
+                Refusal::Invalid(m) => ApiError::field("file", m),
+            });
+        }
+    };
+    let content_type = processed.file_type.content_type();
+    let mut stored = processed.bytes.len() as i64;
+    let size = stored;
+    state
+        .blobs
+        .put(&keys::file(hid, id), processed.bytes, content_type)
+        .await?;
+    if let Some(thumbnail) = processed.thumbnail {
+        stored += thumbnail.len() as i64;
+        state
+            .blobs
+            .put(&keys::thumbnail(hid, id), thumbnail, "image/jpeg")
+            .await?;
+    }
+    let done = AttachmentRow {
+        size,
+        stored_bytes: stored,
+        content_type: content_type.into(),
+        width: processed.width.map(i64::from),
+        height: processed.height.map(i64::from),
+        ..row
+    };
+    let stored_row = match state.store.complete_attachment(&done).await {
+        Ok(row) => row,
+        // Completed by a request that ran alongside this one.
+        Err(StoreError::NotFound) => attachment_of(&state, hid, item, id).await?,
+        Err(e) => return Err(e.into()),
+    };
+    if let Err(e) = state.blobs.delete(&[keys::upload(hid, id)]).await {
+        tracing::warn!(error = %e, attachment = %id, "deleting an upload after completion failed");
+    }
+    Ok(Json(attachment_dto(&state, stored_row).await?))
+}
+
+async fn list_attachments(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    AppPath((hid, item)): AppPath<(HouseholdId, ItemId)>,
+) -> ApiResult<Json<List<Attachment>>> {
+    auth::member(&state, &user, hid).await?;
+    live_item(&state, hid, item).await?;
+    let rows = state.store.attachments(hid, item).await?;
+    let mut items = Vec::with_capacity(rows.len());
+    for row in rows {
+        items.push(attachment_dto(&state, row).await?);
+    }
+    Ok(Json(List { items }))
+}
+
+async fn get_attachment(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    AppPath((hid, item, id)): AppPath<(HouseholdId, ItemId, AttachmentId)>,
+) -> ApiResult<Json<Attachment>> {
+    auth::member(&state, &user, hid).await?;
+    live_item(&state, hid, item).await?;
+    let row = attachment_of(&state, hid, item, id).await?;
+    Ok(Json(attachment_dto(&state, row).await?))
+}
+
+async fn update_attachment(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    AppPath((hid, item, id)): AppPath<(HouseholdId, ItemId, AttachmentId)>,
+    AppJson(body): AppJson<UpdateAttachment>,
+) -> ApiResult<Json<Attachment>> {
+    auth::editor(&state, &user, hid).await?;
+    live_item(&state, hid, item).await?;
+    let mut row = attachment_of(&state, hid, item, id).await?;
+    let mut errors = FieldErrors::new();
+    if let Some(kind) = body.kind.as_deref() {
+        match kind.parse::<AttachmentKind>() {
+            Ok(AttachmentKind::Photo) if row.width.is_none() => {
+                errors.insert("kind".into(), "only images can be photos".into());
+            }
+            Ok(kind) => {
+                if kind != AttachmentKind::Photo {
+                    row.primary = false;
+                }
+                row.kind = kind;
+            }
+            Err(message) => {
+                errors.insert("kind".into(), message);
+            }
+        }
+    }
+    if let Some(name) = body.filename.as_deref() {
+        match clean_filename(name) {
+            Ok(name) => row.filename = name,
+            Err(message) => {
+                errors.insert("filename".into(), message.into());
+            }
+        }
+    }
+    match body.primary {
+        Some(true) if row.kind != AttachmentKind::Photo => {
+            errors.insert(
+                "primary".into(),
+                "only a photo can be the primary photo".into(),
+            );
+        }
+        Some(true) if row.status != AttachmentStatus::Ready => {
+            errors.insert(
+                "primary".into(),
+                "the photo hasn't finished uploading".into(),
+            );
+        }
+        Some(true) => row.primary = true,
+        Some(false) if row.primary => {
+            errors.insert(
+                "primary".into(),
+                "make another photo primary instead".into(),
+            );
+        }
+        _ => {}
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
+    }
+    let stored = state.store.update_attachment(&row).await?;
+    Ok(Json(attachment_dto(&state, stored).await?))
+}
+
+async fn delete_attachment(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    AppPath((hid, item, id)): AppPath<(HouseholdId, ItemId, AttachmentId)>,
+) -> ApiResult<StatusCode> {
+    auth::editor(&state, &user, hid).await?;
+    live_item(&state, hid, item).await?;
+    attachment_of(&state, hid, item, id).await?;
+    state.store.delete_attachment(hid, id).await?;
+    delete_files(&state, hid, &[id]).await;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Deletes the files of attachments whose rows are gone. A failure leaves files nobody
+/// can reach any more; it is logged.
+pub async fn delete_files(state: &AppState, household: HouseholdId, ids: &[AttachmentId]) {
+    let keys: Vec<String> = ids
+        .iter()
+        .flat_map(|id| keys::all(household, *id))
+        .collect();
+    if keys.is_empty() {
+        return;
+    }
+    if let Err(e) = state.blobs.delete(&keys).await {
+        tracing::warn!(error = %e, files = keys.len(), "deleting attachment files failed");
+    }
+}
+
+// ---------------------------------------------------------------- local uploads and downloads
+
+fn local_only(state: &AppState) -> ApiResult<&crate::blob::local::LocalBlobs> {
+    state
+        .local_blobs
+        .as_deref()
+        .ok_or_else(|| ApiError::not_found("file"))
+}
+
+fn expired_link() -> ApiError {
+    ApiError::Forbidden(
+        "This link is not valid or has expired; ask for the attachment again.".into(),
+    )
+}
+
+/// Receives one upload at a URL `LocalBlobs` signed: exactly the announced type and length.
+async fn receive_blob(
+    State(state): State<AppState>,
+    axum::extract::Path(key): axum::extract::Path<String>,
+    Query(grant): Query<Grant>,
+    request: Request,
+) -> ApiResult<StatusCode> {
+    use tokio::io::AsyncWriteExt as _;
+    let blobs = local_only(&state)?;
+    if !key.starts_with("uploads/") || !blobs.verify(&key, "put", &grant, OffsetDateTime::now_utc())
+    {
+        return Err(expired_link());
+    }
+    let size = grant.size.unwrap_or_default();
+    let headers = request.headers();
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    if content_type != grant.content_type {
+        return Err(ApiError::UnsupportedMediaType(format!(
+            "This upload must be sent with Content-Type: {}.",
+            grant.content_type
+        )));
+    }
+    let length = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    match length {
+        Some(n) if n > size => {
+            return Err(ApiError::PayloadTooLarge(format!(
+                "This upload must be exactly {size} bytes, as announced."
+            )));
+        }
+        Some(n) if n == size => {}
+        _ => {
+            return Err(ApiError::BadRequest(format!(
+                "This upload must be sent with Content-Length: {size}, as announced."
+            )));
+        }
+    }
+    let partial = blobs.partial_path(&key)?;
+    if let Some(dir) = partial.parent() {
+        tokio::fs::create_dir_all(dir)
+            .await
+            .map_err(anyhow::Error::from)?;
+    }
+    let mut file = tokio::fs::File::create(&partial)
+        .await
+        .map_err(anyhow::Error::from)?;
+    let mut received = 0u64;
+    let mut body = request.into_body().into_data_stream();
+    let outcome: ApiResult<()> = async {
+        use futures_util::StreamExt as _;
+        while let Some(chunk) = body.next().await {
+            let chunk =
+                chunk.map_err(|_| ApiError::BadRequest("The upload was cut off.".into()))?;
+            received += chunk.len() as u64;
+            if received > size {
+                return Err(ApiError::PayloadTooLarge(format!(
+                    "This upload must be exactly {size} bytes, as announced."
+                )));
+            }
+            file.write_all(&chunk).await.map_err(anyhow::Error::from)?;
+        }
+        if received != size {
+            return Err(ApiError::BadRequest("The upload was cut off.".into()));
+        }
+        file.flush().await.map_err(anyhow::Error::from)?;
+        Ok(())
+    }
+    .await;
+    drop(file);
+    if let Err(e) = outcome {
+        let _ = tokio::fs::remove_file(&partial).await;
+        return Err(e);
+    }
+    blobs.finish_upload(&key).await?;
+    Ok(StatusCode::OK)
+}
+
+/// Serves a file at a URL `LocalBlobs` signed.
+async fn serve_blob(
+    State(state): State<AppState>,
+    axum::extract::Path(key): axum::extract::Path<String>,
+    Query(grant): Query<Grant>,
+) -> ApiResult<Response> {
+    let blobs = local_only(&state)?;
+    let now = OffsetDateTime::now_utc();
+    if !key.starts_with("files/") || !blobs.verify(&key, "get", &grant, now) {
+        return Err(expired_link());
+    }
+    let bytes = match tokio::fs::read(blobs.file_path(&key)?).await {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(ApiError::not_found("file"));
+        }
+        Err(e) => return Err(ApiError::Internal(e.into())),
+    };
+    let mut headers = HeaderMap::new();
+    let value = |s: &str| HeaderValue::from_str(s).map_err(|e| ApiError::Internal(e.into()));
+    headers.insert(header::CONTENT_TYPE, value(&grant.content_type)?);
+    if let Some(d) = &grant.disposition {
+        headers.insert(header::CONTENT_DISPOSITION, value(d)?);
+    }
+    let max_age = (grant.expires - now.unix_timestamp()).clamp(0, 7200);
+    headers.insert(
+        header::CACHE_CONTROL,
+        value(&format!("private, max-age={max_age}, immutable"))?,
+    );
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    if grant.content_type.starts_with("image/") {
+        headers.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("default-src 'none'; sandbox"),
+        );
+    }
+    Ok((headers, Body::from(bytes)).into_response())
+}
