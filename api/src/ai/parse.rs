@@ -203,7 +203,8 @@ fn finish(text: &str, max: usize) -> Option<String> {
     )
 }
 
-/// Normalised tags, spelled as the household already spells them where one matches.
+/// Normalised tags, spelled as the household already spells them where one matches; a tag
+/// too long to be one is dropped.
 fn tags(raw: Vec<String>, existing: &[String]) -> Vec<String> {
     let fold = |t: &str| {
         t.split_whitespace()
@@ -213,7 +214,8 @@ fn tags(raw: Vec<String>, existing: &[String]) -> Vec<String> {
     };
     let usable: Vec<String> = raw
         .into_iter()
-        .filter_map(|t| single_line(Some(t), MAX_TAG_CHARS))
+        .filter_map(|t| single_line(Some(t), usize::MAX))
+        .filter(|t| t.chars().count() <= MAX_TAG_CHARS)
         .map(|t| {
             let key = fold(&t);
             existing

@@ -3,9 +3,11 @@
 
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
+mod fake_anthropic;
 mod helpers;
 
 mod accounts;
+mod ai;
 mod conflicts;
 mod google;
 mod households;
