@@ -233,7 +233,7 @@ fn tags(raw: Vec<String>, existing: &[String]) -> Vec<String> {
 /// absurd amount.
 fn money(value: Option<f64>, currency: &Currency) -> Option<Money> {
     let value = value?;
-    if !value.is_finite() || value < 0.0 || value > ABSURD_VALUE {
+    if !(0.0..=ABSURD_VALUE).contains(&value) {
         return None;
     }
     let digits = currency.minor_digits() as usize;

@@ -4,7 +4,6 @@ use std::io::Cursor;
 
 use anyhow::Context as _;
 use image::codecs::jpeg::JpegEncoder;
-use image::imageops::FilterType;
 use image::{DynamicImage, ImageReader, Rgb, RgbImage};
 
 /// The longest edge, in pixels, of a photo sent for recognition. The model scales larger
@@ -26,7 +25,8 @@ pub fn prepare_photo(bytes: &[u8]) -> anyhow::Result<Vec<u8>> {
         .decode()
         .context("decoding the photo")?;
     let image = if image.width().max(image.height()) > MAX_EDGE {
-        image.resize(MAX_EDGE, MAX_EDGE, FilterType::Triangle)
+        // Area averaging: quick, and as good as a filter when only shrinking.
+        image.thumbnail(MAX_EDGE, MAX_EDGE)
     } else {
         image
     };
@@ -81,12 +81,11 @@ mod tests {
 
     #[test]
     fn a_large_photo_is_shrunk_to_the_long_edge_keeping_its_shape() {
-        let png = encoded(gradient(2000, 1500), ImageFormat::Png);
-        let jpeg = prepare_photo(&png).unwrap();
-        assert_eq!(jpeg_size(&jpeg), (1568, 1176));
+        let landscape = encoded(gradient(1700, 1275), ImageFormat::Jpeg);
+        assert_eq!(jpeg_size(&prepare_photo(&landscape).unwrap()), (1568, 1176));
 
-        let portrait = encoded(gradient(600, 3136), ImageFormat::Jpeg);
-        assert_eq!(jpeg_size(&prepare_photo(&portrait).unwrap()), (300, 1568));
+        let portrait = encoded(gradient(200, 3136), ImageFormat::Png);
+        assert_eq!(jpeg_size(&prepare_photo(&portrait).unwrap()), (100, 1568));
     }
 
     #[test]

@@ -166,6 +166,7 @@ impl Drop for TestDb {
 
 pub struct TestApp {
     pub router: Router,
+    pub config: Config,
     pub store: DynStore,
     /// Kept for as long as the app: dropping it removes the database.
     _db: TestDb,
@@ -220,6 +221,17 @@ pub async fn spawn_app_with(backend: Backend, configure: impl FnOnce(&mut Config
 }
 
 impl TestApp {
+    /// The same app with attachments kept in `blobs`.
+    pub fn with_blobs(self, blobs: api::blob::DynBlobs) -> TestApp {
+        let state = AppState::new(self.config.clone(), Arc::clone(&self.store))
+            .expect("the app state")
+            .with_blobs(blobs);
+        TestApp {
+            router: app(state),
+            ..self
+        }
+    }
+
     /// An app over a store the test opened itself.
     pub fn on(db: TestDb, store: DynStore, configure: impl FnOnce(&mut Config)) -> TestApp {
         let dir = tempfile::tempdir().expect("a temp dir").keep();
@@ -230,9 +242,10 @@ impl TestApp {
         })
         .expect("a test configuration");
         configure(&mut config);
-        let router = app(AppState::new(config, Arc::clone(&store)).expect("the app state"));
+        let router = app(AppState::new(config.clone(), Arc::clone(&store)).expect("the app state"));
         TestApp {
             router,
+            config,
             store,
             _db: db,
         }

@@ -8,6 +8,7 @@ mod helpers;
 
 mod accounts;
 mod ai;
+mod attachments;
 mod conflicts;
 mod google;
 mod households;

@@ -523,15 +523,30 @@ async fn purging_the_trash_removes_items_their_tags_and_history(backend: Backend
     let keep = w
         .item("Keep", t0(), |b| b.tags = Some(vec!["old".into()]))
         .await;
-    assert_eq!(w.store.purge_trash(w.household, None, 2).await.unwrap(), 2);
+    assert_eq!(
+        w.store
+            .purge_trash(w.household, None, 2)
+            .await
+            .unwrap()
+            .items,
+        2
+    );
     assert_eq!(
         w.store
             .purge_trash(w.household, Some(keep.id), 10)
             .await
-            .unwrap(),
+            .unwrap()
+            .items,
         0
     );
-    assert_eq!(w.store.purge_trash(w.household, None, 10).await.unwrap(), 3);
+    assert_eq!(
+        w.store
+            .purge_trash(w.household, None, 10)
+            .await
+            .unwrap()
+            .items,
+        3
+    );
     assert_eq!(
         w.list(ItemQuery {
             trashed: true,
