@@ -137,7 +137,13 @@ fn test(args: &[String]) -> Result {
     tools::check_postgres()?;
     // The OpenID provider the sign-in tests talk to.
     tools::npm_ci(&root().join("api/tests/oidc"))?;
-    exec(cargo().args(["test", "--workspace", "--", "--include-ignored"]))?;
+    // The S3-compatible server the attachment tests run against.
+    let moto = tools::ensure_moto()?;
+    exec(
+        cargo()
+            .args(["test", "--workspace", "--", "--include-ignored"])
+            .env("MOTO_SERVER", moto),
+    )?;
     if quick {
         return Ok(());
     }

@@ -12,6 +12,8 @@ use crate::{Result, cargo, exec, root};
 pub const TRUNK_VERSION: &str = "0.21.14";
 pub const BINARYEN_VERSION: &str = "132.0.0";
 pub const CARGO_LAMBDA_VERSION: &str = "1.9.2";
+/// The S3-compatible server the attachment tests run against.
+pub const MOTO_VERSION: &str = "5.1.22";
 
 fn output(cmd: &str, args: &[&str]) -> Option<String> {
     Command::new(cmd)
@@ -145,6 +147,32 @@ pub fn ensure_cargo_lambda() -> Result<OsString> {
         exec(Command::new("rustup").args(["target", "add", "aarch64-unknown-linux-gnu"]))?;
     }
     env::var_os("PATH").ok_or_else(|| "PATH is not set".to_string())
+}
+
+/// moto (an S3-compatible server, from PyPI) in its own virtualenv under `target/tools`;
+/// the path of its `moto_server`.
+pub fn ensure_moto() -> Result<PathBuf> {
+    let venv = root().join("target/tools/moto");
+    let server = venv.join("bin/moto_server");
+    let python = venv.join("bin/python");
+    let installed = output(
+        &python.display().to_string(),
+        &["-c", "import moto; print(moto.__version__)"],
+    )
+    .as_deref()
+        == Some(MOTO_VERSION);
+    if !(installed && server.exists()) {
+        exec(Command::new("python3").args(["-m", "venv"]).arg(&venv))?;
+        exec(Command::new(&python).args([
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            &format!("moto[server]=={MOTO_VERSION}"),
+        ]))?;
+    }
+    Ok(server)
 }
 
 /// Size of a file after gzip -9, as a browser would download it.
