@@ -9,6 +9,8 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import {
+    ABANDONED_UPLOADS_DAYS,
+    ABANDONED_UPLOADS_PREFIX,
     ABORT_INCOMPLETE_UPLOADS_DAYS,
     NONCURRENT_VERSION_DAYS,
     PROJECT,
@@ -79,6 +81,12 @@ export function createPrivateBucket(
                     status: "Enabled",
                     filter: {},
                     abortIncompleteMultipartUpload: { daysAfterInitiation: ABORT_INCOMPLETE_UPLOADS_DAYS },
+                },
+                {
+                    id: "expire-abandoned-uploads",
+                    status: "Enabled",
+                    filter: { prefix: ABANDONED_UPLOADS_PREFIX },
+                    expiration: { days: ABANDONED_UPLOADS_DAYS },
                 },
                 {
                     id: "expire-noncurrent-versions",

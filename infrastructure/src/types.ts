@@ -20,7 +20,8 @@ export const PULUMI_KMS_ALIAS = `alias/pulumi-${PROJECT}`;
 
 /** Lambda sizing; the alarms are derived from the timeout. */
 export const LAMBDA_TIMEOUT_SECONDS = 30;
-export const LAMBDA_MEMORY_MB = 512;
+/** Room to decode a 50-megapixel photo and make its thumbnail (and more CPU with it). */
+export const LAMBDA_MEMORY_MB = 1024;
 /** Path of the deployment package, relative to infrastructure/. */
 export const LAMBDA_ZIP_PATH = "dist/bootstrap.zip";
 export const LOG_RETENTION_DAYS = 30;
@@ -30,6 +31,9 @@ export const DB_APP_ROLE = "app";
 
 /** Photo storage housekeeping. */
 export const ABORT_INCOMPLETE_UPLOADS_DAYS = 1;
+/** Uploads never completed (the API moves finished ones out of `uploads/`). */
+export const ABANDONED_UPLOADS_PREFIX = "uploads/";
+export const ABANDONED_UPLOADS_DAYS = 2;
 export const NONCURRENT_VERSION_DAYS = 30;
 
 /** AWS-managed CloudFront policies, referenced by their fixed ids. */

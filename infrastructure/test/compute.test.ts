@@ -72,7 +72,7 @@ describe("API (Lambda + HTTP API)", () => {
             assert.equal(f.inputs.runtime, "provided.al2023", f.name);
             assert.equal(f.inputs.handler, "bootstrap", f.name);
             assert.equal(f.inputs.timeout, 30, f.name);
-            assert.ok(f.inputs.memorySize >= 256, `${f.name} memory`);
+            assert.ok(f.inputs.memorySize >= 1024, `${f.name} memory: photos up to 50 megapixels are decoded`);
             assert.equal(f.inputs.code.__pulumiArchive, true, `${f.name} code is not an archive`);
             assert.equal(await f.inputs.code.path, "dist/bootstrap.zip", `${f.name} code path`);
         }

@@ -88,6 +88,10 @@ describe("storage (S3)", () => {
             assert.ok(noncurrent, `${b.name}: noncurrent versions never expire`);
             assert.equal(noncurrent.status, "Enabled");
             assert.ok(noncurrent.noncurrentVersionExpiration.noncurrentDays >= 7);
+            const abandoned = rules.find((r) => r.filter?.prefix === "uploads/");
+            assert.ok(abandoned, `${b.name}: uploads never completed are kept for ever`);
+            assert.equal(abandoned.status, "Enabled");
+            assert.ok(abandoned.expiration.days >= 1 && abandoned.expiration.days <= 7);
         }
     });
 
