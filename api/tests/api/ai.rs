@@ -3,6 +3,7 @@
 use std::io::Cursor;
 use std::time::{Duration, Instant};
 
+use api::Config;
 use api::ai::{AiError, Context, Photo, Recognizer, prepare_photo};
 use image::{DynamicImage, ImageFormat, Rgb, RgbImage};
 use serde_json::json;
@@ -12,18 +13,18 @@ use crate::fake_anthropic::{API_KEY, FakeAnthropic, MODEL, Reply};
 
 const TIMEOUT: Duration = Duration::from_secs(10);
 
-/// A photo as the route would send it: a PNG from the camera, prepared for recognition.
+/// A photo as the route would send it: a JPEG from the camera, prepared for recognition.
 fn photo(width: u32, height: u32) -> Photo {
     let image = RgbImage::from_fn(width, height, |x, y| {
         Rgb([(x % 256) as u8, (y % 256) as u8, ((x + y) % 256) as u8])
     });
-    let mut png = Cursor::new(Vec::new());
+    let mut camera = Cursor::new(Vec::new());
     DynamicImage::ImageRgb8(image)
-        .write_to(&mut png, ImageFormat::Png)
+        .write_to(&mut camera, ImageFormat::Jpeg)
         .unwrap();
     Photo {
         attachment_id: AttachmentId::new(),
-        jpeg: prepare_photo(png.get_ref()).unwrap(),
+        jpeg: prepare_photo(camera.get_ref()).unwrap(),
     }
 }
 
@@ -65,7 +66,7 @@ fn a_kettle() -> Reply {
 async fn recognised_objects_come_back_tied_to_their_photos_in_the_households_terms() {
     let fake = FakeAnthropic::start().await;
     let home = household();
-    let shelf = photo(2000, 1500);
+    let shelf = photo(1700, 1275);
     let counter = photo(640, 480);
     fake.push(Reply::items(json!([
         {"photo": 1, "name": " Cordless drill ", "brand": "Makita", "model": "DHP482",
@@ -303,4 +304,24 @@ async fn no_photos_means_no_request() {
 
     assert!(got.is_empty());
     assert!(fake.requests().is_empty());
+}
+
+#[tokio::test]
+async fn a_server_configured_with_a_key_recognises_through_the_configured_service() {
+    let fake = FakeAnthropic::start().await;
+    let mut config = Config::from_lookup(|_| None).unwrap();
+    assert!(Recognizer::from_config(&config).is_none());
+    fake.configure(&mut config);
+    fake.push(a_kettle());
+
+    let got = Recognizer::from_config(&config)
+        .unwrap()
+        .recognize(&[photo(64, 48)], &household().ctx)
+        .await
+        .unwrap();
+
+    assert_eq!(got[0].name, "Kettle");
+    let requests = fake.requests();
+    assert_eq!(requests.len(), 1);
+    assert_eq!(requests[0].problems, Vec::<String>::new());
 }

@@ -240,7 +240,7 @@ fn check(headers: &HeaderMap, body: &Value) -> (Vec<(u32, u32)>, Vec<String>) {
     if body["model"] != MODEL {
         problems.push(format!("model: expected {MODEL}, got {}", body["model"]));
     }
-    if !body["max_tokens"].as_u64().is_some_and(|n| n > 0) {
+    if body["max_tokens"].as_u64().unwrap_or(0) == 0 {
         problems.push("max_tokens: a positive integer is required".into());
     }
     let messages = body["messages"].as_array().cloned().unwrap_or_default();
