@@ -3,7 +3,7 @@
 //! model looks at, the `record_items` tool forced), answers with scripted replies, and
 //! records what it got.
 //!
-//! ```ignore
+//! ```text
 //! let fake = FakeAnthropic::start().await;
 //! fake.push(Reply::items(json!([{"photo": 1, "name": "Kettle", "confidence": 0.9}])));
 //! let mut config = …;
