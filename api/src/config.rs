@@ -26,6 +26,8 @@ pub struct Config {
     pub anthropic_api_key: Option<SecretString>,
     pub anthropic_model: String,
     pub anthropic_base_url: String,
+    /// Photos a household may have recognised per UTC day.
+    pub ai_daily_limit: i64,
     /// Days a session lives without use.
     pub session_days: i64,
 }
@@ -64,6 +66,14 @@ impl Config {
         if !(public_url.starts_with("http://") || public_url.starts_with("https://")) {
             bail!("PUBLIC_URL must start with http:// or https://");
         }
+        let ai_daily_limit = match var("AI_DAILY_LIMIT") {
+            Some(v) => v
+                .parse()
+                .ok()
+                .filter(|n: &i64| *n >= 0)
+                .context("AI_DAILY_LIMIT must be a whole number of photos")?,
+            None => 200,
+        };
         let max_upload_bytes = match var("MAX_UPLOAD_BYTES") {
             Some(v) => v
                 .parse()
@@ -88,6 +98,7 @@ impl Config {
             anthropic_model: var("ANTHROPIC_MODEL").unwrap_or_else(|| "claude-sonnet-4-5".into()),
             anthropic_base_url: var("ANTHROPIC_BASE_URL")
                 .unwrap_or_else(|| "https://api.anthropic.com".into()),
+            ai_daily_limit,
             session_days: 30,
         })
     }

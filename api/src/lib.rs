@@ -37,6 +37,8 @@ pub struct AppState {
     pub search: Arc<search::SearchIndex>,
     /// Google sign-in, when configured.
     pub google: Option<Arc<google::Google>>,
+    /// Photo recognition, when configured.
+    pub recognizer: Option<Arc<ai::Recognizer>>,
     /// Where attachment bytes live.
     pub blobs: blob::DynBlobs,
     /// The same store when it is the local folder, which serves its own signed URLs.
@@ -48,6 +50,7 @@ impl AppState {
     /// opened (an unwritable `DATA_DIR`, or `PHOTOS_BUCKET` without credentials).
     pub fn new(config: Config, store: DynStore) -> anyhow::Result<Self> {
         let google = google::Google::from_config(&config).map(Arc::new);
+        let recognizer = ai::Recognizer::from_config(&config).map(Arc::new);
         let (blobs, local_blobs) = match &config.photos_bucket {
             Some(bucket) => {
                 let settings = blob::s3::S3Settings::from_env(bucket, config.s3_force_path_style)?;
@@ -67,6 +70,7 @@ impl AppState {
             store,
             search: Arc::default(),
             google,
+            recognizer,
             blobs,
             local_blobs,
         })

@@ -11,6 +11,7 @@ pub mod households;
 pub mod items;
 pub mod locations;
 pub mod members;
+pub mod recognize;
 pub mod tags;
 
 pub fn router() -> Router<AppState> {
@@ -22,6 +23,7 @@ pub fn router() -> Router<AppState> {
             .merge(households::router())
             .merge(locations::router())
             .merge(members::router())
+            .merge(recognize::router())
             .merge(items::router())
             .merge(tags::router()),
     )

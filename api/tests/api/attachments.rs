@@ -77,7 +77,7 @@ on_every_store!(
 );
 
 /// The largest upload these tests allow (kept small so "too big" is quick to make).
-const LIMIT: u64 = 200_000;
+pub const LIMIT: u64 = 200_000;
 const PUBLIC_URL: &str = "http://127.0.0.1:8080";
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -87,7 +87,7 @@ pub enum Place {
 }
 
 pub struct Files {
-    app: TestApp,
+    pub app: TestApp,
     http: reqwest::Client,
     place: Place,
 }
@@ -96,6 +96,16 @@ impl Files {
     /// An app on `backend` keeping attachments in `place`; `None` when that can't run here
     /// (and under CI that fails instead).
     pub async fn start(backend: Backend, place: Place, limit: u64) -> Option<Files> {
+        Self::start_with(backend, place, limit, |_| {}).await
+    }
+
+    /// The same, with more configuration.
+    pub async fn start_with(
+        backend: Backend,
+        place: Place,
+        limit: u64,
+        configure: impl FnOnce(&mut api::Config),
+    ) -> Option<Files> {
         if backend == Backend::Postgres && !postgres_available().await {
             return None;
         }
@@ -108,6 +118,7 @@ impl Files {
         let app = TestApp::on(db, store, |config| {
             config.max_upload_bytes = limit;
             config.public_url = PUBLIC_URL.into();
+            configure(config);
         });
         let app = match s3 {
             None => app,
@@ -200,7 +211,7 @@ impl Files {
     }
 
     /// Announces, uploads and completes a file; the answer to the completion.
-    async fn attach(
+    pub async fn attach(
         &self,
         who: &Person,
         item: &str,
@@ -250,6 +261,13 @@ impl Files {
             .await
     }
 
+    /// Announces a file without uploading it; its id.
+    pub async fn announce_for_tests(&self, who: &Person, item: &str, body: Value) -> String {
+        let response = self.announce(who, item, body).await;
+        assert_eq!(response.status, StatusCode::CREATED, "{}", response.body);
+        response.body["id"].as_str().unwrap().to_string()
+    }
+
     async fn list(&self, who: &Person, item: &str) -> Vec<Value> {
         let response = self
             .app
@@ -259,7 +277,7 @@ impl Files {
         response.body["items"].as_array().unwrap().clone()
     }
 
-    async fn item(&self, who: &Person, name: &str) -> String {
+    pub async fn item(&self, who: &Person, name: &str) -> String {
         let created = self.app.create_item(who, json!({"name": name})).await;
         created.body["id"].as_str().unwrap().to_string()
     }

@@ -16,6 +16,7 @@ mod isolation;
 mod items;
 mod lambda;
 mod locations;
+mod recognize;
 mod search;
 mod sharing;
 mod store;

@@ -1,0 +1,140 @@
+//! `POST …/recognize`: what objects a household's photos show, as suggestions for new
+//! items. Nothing is saved here: people apply, edit or merge a suggestion themselves.
+
+use axum::extract::State;
+use axum::routing::post;
+use axum::{Json, Router};
+use shared::{AttachmentStatus, HouseholdId, Recognition, RecognizeRequest};
+use time::OffsetDateTime;
+
+use super::locations::Tree;
+use crate::AppState;
+use crate::ai::{self, AiError, Photo};
+use crate::auth::{self, CurrentUser};
+use crate::blob::keys;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{AppJson, AppPath};
+
+/// Photos one request may send.
+pub const MAX_PHOTOS: usize = 10;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/households/{hid}/recognize", post(recognize))
+}
+
+async fn recognize(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    AppPath(hid): AppPath<HouseholdId>,
+    AppJson(body): AppJson<RecognizeRequest>,
+) -> ApiResult<Json<Recognition>> {
+    let household = auth::editor(&state, &user, hid).await?;
+    let Some(recognizer) = state.recognizer.clone() else {
+        return Err(ApiError::Unavailable(
+            "Photo recognition isn't set up on this server; add the item by hand.".into(),
+        ));
+    };
+    let mut seen = std::collections::HashSet::new();
+    let mut ids = body.attachment_ids;
+    ids.retain(|id| seen.insert(*id));
+    if ids.is_empty() || ids.len() > MAX_PHOTOS {
+        return Err(ApiError::field(
+            "attachment_ids",
+            format!("name 1 to {MAX_PHOTOS} photos"),
+        ));
+    }
+    let mut rows = Vec::with_capacity(ids.len());
+    for id in &ids {
+        let row = match state.store.attachment(hid, *id).await? {
+            Some(row) if row.width.is_some() && row.status == AttachmentStatus::Ready => row,
+            Some(row) if row.status == AttachmentStatus::Pending => {
+                return Err(ApiError::field(
+                    "attachment_ids",
+                    format!("{id} hasn't finished uploading"),
+                ));
+            }
+            _ => {
+                return Err(ApiError::field(
+                    "attachment_ids",
+                    format!("{id} is not a photo of this household"),
+                ));
+            }
+        };
+        rows.push(row);
+    }
+
+    // Counted before asking, so parallel requests can't pass the limit; given back when
+    // the service fails.
+    let day = today();
+    let n = ids.len() as i64;
+    let limit = state.config.ai_daily_limit;
+    let used = state.store.count_recognitions(hid, &day, n).await?;
+    if used > limit {
+        state.store.count_recognitions(hid, &day, -n).await?;
+        return Err(ApiError::RateLimited(format!(
+            "This household has used its {limit} photo recognitions for today; more tomorrow."
+        )));
+    }
+
+    let outcome = async {
+        let mut photos = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let bytes = state
+                .blobs
+                .get(&keys::file(hid, row.id), state.config.max_upload_bytes)
+                .await
+                .map_err(|e| anyhow::anyhow!("reading a photo to recognise: {e}"))?
+                .ok_or_else(|| anyhow::anyhow!("the file of attachment {} is missing", row.id))?;
+            let jpeg = tokio::task::spawn_blocking(move || ai::prepare_photo(&bytes))
+                .await
+                .map_err(|e| anyhow::anyhow!("preparing a photo stopped: {e}"))??;
+            photos.push(Photo {
+                attachment_id: row.id,
+                jpeg,
+            });
+        }
+        let tree = Tree::load(&state, hid).await?;
+        let context = ai::Context {
+            currency: household.currency.clone(),
+            tags: state
+                .store
+                .tags(hid)
+                .await?
+                .into_iter()
+                .map(|t| t.name)
+                .collect(),
+            locations: tree
+                .rows()
+                .map(|l| (l.id, tree.path(l.id).join(" › ")))
+                .collect(),
+        };
+        recognizer
+            .recognize(&photos, &context)
+            .await
+            .map_err(|e| match e {
+                AiError::Malformed(detail) => {
+                    tracing::warn!(%detail, "photo recognition answered something unreadable");
+                    ApiError::Upstream(AiError::Malformed(String::new()).to_string())
+                }
+                other => ApiError::Upstream(other.to_string()),
+            })
+    }
+    .await;
+    match outcome {
+        Ok(suggestions) => Ok(Json(Recognition {
+            suggestions,
+            remaining_today: (limit - used).max(0),
+        })),
+        Err(e) => {
+            if let Err(refund) = state.store.count_recognitions(hid, &day, -n).await {
+                tracing::warn!(error = %refund, "giving back a failed recognition's count failed");
+            }
+            Err(e)
+        }
+    }
+}
+
+fn today() -> String {
+    let d = OffsetDateTime::now_utc().date();
+    format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
+}
