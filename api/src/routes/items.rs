@@ -159,7 +159,7 @@ async fn existing_item(
     let tree = Tree::load(state, hid).await?;
     Ok((
         StatusCode::OK,
-        Tagged::ok(row.version, shown(&state, row, &tree).await?),
+        Tagged::ok(row.version, shown(state, row, &tree).await?),
     ))
 }
 

@@ -15,6 +15,9 @@ use crate::blob::keys;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{AppJson, AppPath};
 
+/// The longest a person waits for suggestions.
+const ANSWER_WITHIN: std::time::Duration = std::time::Duration::from_secs(27);
+
 /// Photos one request may send.
 pub const MAX_PHOTOS: usize = 10;
 
@@ -108,9 +111,10 @@ async fn recognize(
                 .map(|l| (l.id, tree.path(l.id).join(" › ")))
                 .collect(),
         };
-        recognizer
-            .recognize(&photos, &context)
+        // Inside API Gateway's 30 seconds, retries included.
+        tokio::time::timeout(ANSWER_WITHIN, recognizer.recognize(&photos, &context))
             .await
+            .unwrap_or(Err(AiError::Timeout))
             .map_err(|e| match e {
                 AiError::Malformed(detail) => {
                     tracing::warn!(%detail, "photo recognition answered something unreadable");
