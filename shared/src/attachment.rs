@@ -109,6 +109,10 @@ pub struct CreateAttachment {
 /// `PATCH …/attachments/{aid}`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct UpdateAttachment {
+    /// Files the attachment into this item (an unfiled photo from the capture page, or a
+    /// file moved from another item).
+    #[serde(default)]
+    pub item_id: Option<ItemId>,
     /// `true` makes this photo the item's primary photo.
     #[serde(default)]
     pub primary: Option<bool>,
@@ -121,7 +125,8 @@ pub struct UpdateAttachment {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Attachment {
     pub id: AttachmentId,
-    pub item_id: ItemId,
+    /// `null` while the photo is not filed into any item yet.
+    pub item_id: Option<ItemId>,
     pub kind: AttachmentKind,
     pub filename: String,
     pub content_type: String,

@@ -46,7 +46,26 @@ pub fn router() -> Router<AppState> {
             "/households/{hid}/items/{id}/attachments/{aid}/complete",
             post(complete_attachment),
         )
+        .route(
+            "/households/{hid}/attachments",
+            get(list_unfiled).post(create_unfiled),
+        )
+        .route(
+            "/households/{hid}/attachments/{aid}",
+            get(get_any).patch(update_any).delete(delete_any),
+        )
+        .route(
+            "/households/{hid}/attachments/{aid}/complete",
+            post(complete_any),
+        )
         .route("/blobs/{*key}", get(serve_blob).put(receive_blob))
+}
+
+/// The item of photos not filed into any item yet (taken on the capture page).
+pub const UNFILED: ItemId = ItemId(uuid::Uuid::nil());
+
+fn filed(item: ItemId) -> Option<ItemId> {
+    (item != UNFILED).then_some(item)
 }
 
 /// The short-lived addresses of a ready attachment, and the rest of what it shows.
@@ -72,7 +91,7 @@ pub async fn attachment_dto(state: &AppState, row: AttachmentRow) -> ApiResult<A
     }
     Ok(Attachment {
         id: row.id,
-        item_id: row.item_id,
+        item_id: filed(row.item_id),
         kind: row.kind,
         filename: row.filename,
         content_type: row.content_type,
@@ -177,15 +196,24 @@ async fn live_item(state: &AppState, hid: HouseholdId, id: ItemId) -> ApiResult<
     }
 }
 
+/// An attachment of the household; with `scope`, only one of that item.
 async fn attachment_of(
     state: &AppState,
     hid: HouseholdId,
-    item: ItemId,
+    scope: Option<ItemId>,
     id: AttachmentId,
 ) -> ApiResult<AttachmentRow> {
     match state.store.attachment(hid, id).await? {
-        Some(row) if row.item_id == item => Ok(row),
+        Some(row) if scope.is_none_or(|item| row.item_id == item) => Ok(row),
         _ => Err(ApiError::not_found("attachment")),
+    }
+}
+
+/// Checks the item of an item-scoped request is live.
+async fn check_scope(state: &AppState, hid: HouseholdId, scope: Option<ItemId>) -> ApiResult<()> {
+    match scope {
+        Some(item) => live_item(state, hid, item).await,
+        None => Ok(()),
     }
 }
 
@@ -284,12 +312,33 @@ async fn create_attachment(
     AppPath((hid, item)): AppPath<(HouseholdId, ItemId)>,
     AppJson(body): AppJson<CreateAttachment>,
 ) -> ApiResult<(StatusCode, Json<NewAttachment>)> {
+    create(state, user, hid, Some(item), body).await
+}
+
+/// A photo that belongs to no item yet; `PATCH` with an `item_id` files it.
+async fn create_unfiled(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    AppPath(hid): AppPath<HouseholdId>,
+    AppJson(body): AppJson<CreateAttachment>,
+) -> ApiResult<(StatusCode, Json<NewAttachment>)> {
+    create(state, user, hid, None, body).await
+}
+
+async fn create(
+    state: AppState,
+    user: CurrentUser,
+    hid: HouseholdId,
+    scope: Option<ItemId>,
+    body: CreateAttachment,
+) -> ApiResult<(StatusCode, Json<NewAttachment>)> {
     auth::editor(&state, &user, hid).await?;
-    live_item(&state, hid, item).await?;
+    check_scope(&state, hid, scope).await?;
+    let item = scope.unwrap_or(UNFILED);
     if let Some(id) = body.id {
         match state.store.attachment_owner(id).await? {
             Some(owner) if owner == hid => {
-                let row = attachment_of(&state, hid, item, id).await?;
+                let row = attachment_of(&state, hid, scope, id).await?;
                 return answer_new(&state, row, StatusCode::OK).await;
             }
             Some(_) => {
@@ -321,7 +370,7 @@ async fn create_attachment(
         Ok(()) => answer_new(&state, row, StatusCode::CREATED).await,
         // The same id sent twice at once: the other request made it.
         Err(StoreError::Conflict(_)) if body.id.is_some() => {
-            let row = attachment_of(&state, hid, item, row.id).await?;
+            let row = attachment_of(&state, hid, scope, row.id).await?;
             answer_new(&state, row, StatusCode::OK).await
         }
         Err(e) => Err(e.into()),
@@ -361,9 +410,27 @@ async fn complete_attachment(
     user: CurrentUser,
     AppPath((hid, item, id)): AppPath<(HouseholdId, ItemId, AttachmentId)>,
 ) -> ApiResult<Json<Attachment>> {
+    complete(state, user, hid, Some(item), id).await
+}
+
+async fn complete_any(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    AppPath((hid, id)): AppPath<(HouseholdId, AttachmentId)>,
+) -> ApiResult<Json<Attachment>> {
+    complete(state, user, hid, None, id).await
+}
+
+async fn complete(
+    state: AppState,
+    user: CurrentUser,
+    hid: HouseholdId,
+    scope: Option<ItemId>,
+    id: AttachmentId,
+) -> ApiResult<Json<Attachment>> {
     auth::editor(&state, &user, hid).await?;
-    live_item(&state, hid, item).await?;
-    let row = attachment_of(&state, hid, item, id).await?;
+    check_scope(&state, hid, scope).await?;
+    let row = attachment_of(&state, hid, scope, id).await?;
     if row.status == AttachmentStatus::Ready {
         return Ok(Json(attachment_dto(&state, row).await?));
     }
@@ -438,7 +505,7 @@ async fn complete_attachment(
     let stored_row = match state.store.complete_attachment(&done).await {
         Ok(row) => row,
         // Completed by a request that ran alongside this one.
-        Err(StoreError::NotFound) => attachment_of(&state, hid, item, id).await?,
+        Err(StoreError::NotFound) => attachment_of(&state, hid, scope, id).await?,
         Err(e) => return Err(e.into()),
     };
     if let Err(e) = state.blobs.delete(&[keys::upload(hid, id)]).await {
@@ -462,6 +529,21 @@ async fn list_attachments(
     Ok(Json(List { items }))
 }
 
+/// Photos taken but not filed into any item yet.
+async fn list_unfiled(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    AppPath(hid): AppPath<HouseholdId>,
+) -> ApiResult<Json<List<Attachment>>> {
+    auth::member(&state, &user, hid).await?;
+    let rows = state.store.attachments(hid, UNFILED).await?;
+    let mut items = Vec::with_capacity(rows.len());
+    for row in rows {
+        items.push(attachment_dto(&state, row).await?);
+    }
+    Ok(Json(List { items }))
+}
+
 async fn get_attachment(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -469,7 +551,17 @@ async fn get_attachment(
 ) -> ApiResult<Json<Attachment>> {
     auth::member(&state, &user, hid).await?;
     live_item(&state, hid, item).await?;
-    let row = attachment_of(&state, hid, item, id).await?;
+    let row = attachment_of(&state, hid, Some(item), id).await?;
+    Ok(Json(attachment_dto(&state, row).await?))
+}
+
+async fn get_any(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    AppPath((hid, id)): AppPath<(HouseholdId, AttachmentId)>,
+) -> ApiResult<Json<Attachment>> {
+    auth::member(&state, &user, hid).await?;
+    let row = attachment_of(&state, hid, None, id).await?;
     Ok(Json(attachment_dto(&state, row).await?))
 }
 
@@ -479,10 +571,44 @@ async fn update_attachment(
     AppPath((hid, item, id)): AppPath<(HouseholdId, ItemId, AttachmentId)>,
     AppJson(body): AppJson<UpdateAttachment>,
 ) -> ApiResult<Json<Attachment>> {
+    update(state, user, hid, Some(item), id, body).await
+}
+
+async fn update_any(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    AppPath((hid, id)): AppPath<(HouseholdId, AttachmentId)>,
+    AppJson(body): AppJson<UpdateAttachment>,
+) -> ApiResult<Json<Attachment>> {
+    update(state, user, hid, None, id, body).await
+}
+
+async fn update(
+    state: AppState,
+    user: CurrentUser,
+    hid: HouseholdId,
+    scope: Option<ItemId>,
+    id: AttachmentId,
+    body: UpdateAttachment,
+) -> ApiResult<Json<Attachment>> {
     auth::editor(&state, &user, hid).await?;
-    live_item(&state, hid, item).await?;
-    let mut row = attachment_of(&state, hid, item, id).await?;
+    check_scope(&state, hid, scope).await?;
+    let mut row = attachment_of(&state, hid, scope, id).await?;
     let mut errors = FieldErrors::new();
+    if let Some(target) = body.item_id
+        && target != row.item_id
+    {
+        match state.store.item(hid, target).await? {
+            Some(item) if item.deleted_at.is_none() => {
+                row.item_id = target;
+                // It joins the other item's photos; primary only if asked (or the first).
+                row.primary = false;
+            }
+            _ => {
+                errors.insert("item_id".into(), "is not an item of this household".into());
+            }
+        }
+    }
     if let Some(kind) = body.kind.as_deref() {
         match kind.parse::<AttachmentKind>() {
             Ok(AttachmentKind::Photo) if row.width.is_none() => {
@@ -541,9 +667,27 @@ async fn delete_attachment(
     user: CurrentUser,
     AppPath((hid, item, id)): AppPath<(HouseholdId, ItemId, AttachmentId)>,
 ) -> ApiResult<StatusCode> {
+    delete(state, user, hid, Some(item), id).await
+}
+
+async fn delete_any(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    AppPath((hid, id)): AppPath<(HouseholdId, AttachmentId)>,
+) -> ApiResult<StatusCode> {
+    delete(state, user, hid, None, id).await
+}
+
+async fn delete(
+    state: AppState,
+    user: CurrentUser,
+    hid: HouseholdId,
+    scope: Option<ItemId>,
+    id: AttachmentId,
+) -> ApiResult<StatusCode> {
     auth::editor(&state, &user, hid).await?;
-    live_item(&state, hid, item).await?;
-    attachment_of(&state, hid, item, id).await?;
+    check_scope(&state, hid, scope).await?;
+    attachment_of(&state, hid, scope, id).await?;
     state.store.delete_attachment(hid, id).await?;
     delete_files(&state, hid, &[id]).await;
     Ok(StatusCode::NO_CONTENT)

@@ -539,8 +539,9 @@ pub trait Store: Send + Sync + 'static {
     /// content type, dimensions). A photo becomes primary when its item has no primary
     /// photo yet. `NotFound` unless it is pending. Returns the row as stored.
     async fn complete_attachment(&self, attachment: &AttachmentRow) -> StoreResult<AttachmentRow>;
-    /// Writes kind, filename and the primary mark; marking one primary unmarks the item's
-    /// other photos. Returns the row as stored.
+    /// Writes kind, filename, item and the primary mark; marking one primary unmarks the
+    /// item's other photos, and an item left without a primary photo gets its oldest one.
+    /// Returns the row as stored.
     async fn update_attachment(&self, attachment: &AttachmentRow) -> StoreResult<AttachmentRow>;
     /// Deletes an attachment row; when it was the primary photo, the item's oldest other
     /// ready photo becomes primary.

@@ -1584,6 +1584,9 @@ impl Store for PgStore {
             a.item_id.as_uuid(),
         );
         write_tx!(self, |tx| {
+            let before = attachment_in(&tx, a.household_id, a.id)
+                .await?
+                .ok_or(StoreError::NotFound)?;
             if a.primary {
                 tx.execute(
                     "UPDATE attachments SET is_primary = false \
@@ -1595,14 +1598,17 @@ impl Store for PgStore {
             }
             let changed = tx
                 .execute(
-                    "UPDATE attachments SET kind = $3, filename = $4, is_primary = $5 \
+                    "UPDATE attachments SET kind = $3, filename = $4, is_primary = $5, item_id = $6 \
                      WHERE household_id = $1 AND id = $2",
-                    &[&hid, &id, &a.kind.as_str(), &a.filename, &a.primary],
+                    &[&hid, &id, &a.kind.as_str(), &a.filename, &a.primary, &item],
                 )
                 .await
                 .map_err(pg)?;
             exactly_one(changed, StoreError::NotFound)?;
             ensure_primary(&tx, a.household_id, a.item_id).await?;
+            if before.item_id != a.item_id {
+                ensure_primary(&tx, a.household_id, before.item_id).await?;
+            }
             attachment_in(&tx, a.household_id, a.id)
                 .await?
                 .ok_or(StoreError::NotFound)

@@ -1527,6 +1527,7 @@ impl Store for SqliteStore {
         let a = a.clone();
         self.write(move |tx| {
             let (hid, id) = (a.household_id.to_string(), a.id.to_string());
+            let before = attachment_in(tx, a.household_id, a.id)?.ok_or(StoreError::NotFound)?;
             if a.primary {
                 tx.execute(
                     "UPDATE attachments SET is_primary = 0 \
@@ -1537,13 +1538,16 @@ impl Store for SqliteStore {
             }
             let changed = tx
                 .execute(
-                    "UPDATE attachments SET kind = ?3, filename = ?4, is_primary = ?5 \
+                    "UPDATE attachments SET kind = ?3, filename = ?4, is_primary = ?5, item_id = ?6 \
                      WHERE household_id = ?1 AND id = ?2",
-                    params![hid, id, a.kind.as_str(), a.filename, a.primary],
+                    params![hid, id, a.kind.as_str(), a.filename, a.primary, a.item_id.to_string()],
                 )
                 .map_err(db)?;
             exactly_one(changed as u64, StoreError::NotFound)?;
             ensure_primary(tx, a.household_id, a.item_id)?;
+            if before.item_id != a.item_id {
+                ensure_primary(tx, a.household_id, before.item_id)?;
+            }
             attachment_in(tx, a.household_id, a.id)?.ok_or(StoreError::NotFound)
         })
         .await

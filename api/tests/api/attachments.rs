@@ -74,6 +74,7 @@ on_every_store!(
     announcements_are_checked_field_by_field,
     viewers_look_and_strangers_see_nothing,
     announcing_twice_with_an_id_makes_one_attachment,
+    unfiled_photos_are_filed_into_items_and_moved_between_them,
 );
 
 /// The largest upload these tests allow (kept small so "too big" is quick to make).
@@ -220,10 +221,36 @@ impl Files {
         content_type: &str,
         bytes: Vec<u8>,
     ) -> crate::helpers::TestResponse {
+        let base = self.app.at(who, &format!("/items/{item}/attachments"));
+        self.send_file(who, &base, kind, name, content_type, bytes)
+            .await
+    }
+
+    /// Announces, uploads and completes a photo that belongs to no item yet.
+    pub async fn attach_unfiled(
+        &self,
+        who: &Person,
+        bytes: Vec<u8>,
+    ) -> crate::helpers::TestResponse {
+        let base = self.app.at(who, "/attachments");
+        self.send_file(who, &base, "photo", "capture.jpg", "image/jpeg", bytes)
+            .await
+    }
+
+    async fn send_file(
+        &self,
+        who: &Person,
+        base: &str,
+        kind: &str,
+        name: &str,
+        content_type: &str,
+        bytes: Vec<u8>,
+    ) -> crate::helpers::TestResponse {
         let announced = self
-            .announce(
+            .app
+            .post(
+                base,
                 who,
-                item,
                 json!({"kind": kind, "filename": name, "content_type": content_type,
                        "size": bytes.len()}),
             )
@@ -252,12 +279,7 @@ impl Files {
         );
         let id = announced.body["id"].as_str().unwrap();
         self.app
-            .post(
-                self.app
-                    .at(who, &format!("/items/{item}/attachments/{id}/complete")),
-                who,
-                Value::Null,
-            )
+            .post(format!("{base}/{id}/complete"), who, Value::Null)
             .await
     }
 
@@ -1025,4 +1047,102 @@ async fn announcing_twice_with_an_id_makes_one_attachment(files: Files) {
         )
         .await;
     assert_eq!(clash.status, StatusCode::CONFLICT);
+}
+
+async fn unfiled_photos_are_filed_into_items_and_moved_between_them(files: Files) {
+    let app = &files.app;
+    let ann = app.register("Ann").await;
+    let shot = files.attach_unfiled(&ann, jpeg_with_exif(40, 30, 1)).await;
+    assert_eq!(shot.status, StatusCode::OK, "{}", shot.body);
+    assert!(shot.body["item_id"].is_null());
+    let id = shot.body["id"].as_str().unwrap().to_string();
+    let unfiled = app.get(app.at(&ann, "/attachments"), &ann).await;
+    assert_eq!(unfiled.body["items"][0]["id"], id.as_str());
+
+    // Filed into a new item, it becomes that item's photo.
+    let drill = files.item(&ann, "Drill").await;
+    let filed = app
+        .patch(
+            app.at(&ann, &format!("/attachments/{id}")),
+            &ann,
+            json!({"item_id": drill}),
+        )
+        .await;
+    assert_eq!(filed.status, StatusCode::OK, "{}", filed.body);
+    assert_eq!(
+        (
+            filed.body["item_id"].as_str(),
+            filed.body["primary"].as_bool()
+        ),
+        (Some(drill.as_str()), Some(true))
+    );
+    assert!(
+        app.get(app.at(&ann, "/attachments"), &ann).await.body["items"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    let item = app
+        .get(app.at(&ann, &format!("/items/{drill}")), &ann)
+        .await;
+    assert_eq!(item.body["thumbnail_url"], filed.body["thumbnail_url"]);
+
+    // Moved to another item that has a photo: it joins, the other keeps its primary, and
+    // the drill is left without a picture.
+    let saw = files.item(&ann, "Saw").await;
+    let saw_photo = files
+        .attach(&ann, &saw, "photo", "saw.png", "image/png", png(8, 8))
+        .await;
+    let moved = app
+        .patch(
+            app.at(&ann, &format!("/items/{drill}/attachments/{id}")),
+            &ann,
+            json!({"item_id": saw}),
+        )
+        .await;
+    assert_eq!(moved.status, StatusCode::OK, "{}", moved.body);
+    assert_eq!(moved.body["primary"], false);
+    let saw_list = files.list(&ann, &saw).await;
+    assert_eq!(saw_list.len(), 2);
+    assert_eq!(saw_list[0]["id"], saw_photo.body["id"]);
+    let item = app
+        .get(app.at(&ann, &format!("/items/{drill}")), &ann)
+        .await;
+    assert!(item.body["thumbnail_url"].is_null());
+
+    // Only live items of the household can receive it.
+    let eve = app.register("Eve").await;
+    let eves = files.item(&eve, "Eve's").await;
+    app.delete(app.at(&ann, &format!("/items/{drill}")), &ann)
+        .await;
+    for target in [eves, drill] {
+        let refused = app
+            .patch(
+                app.at(&ann, &format!("/attachments/{id}")),
+                &ann,
+                json!({"item_id": target}),
+            )
+            .await;
+        assert_eq!(
+            refused.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{}",
+            refused.body
+        );
+        assert!(refused.body["error"]["details"]["item_id"].is_string());
+    }
+    assert_eq!(files.list(&ann, &saw).await.len(), 2);
+    // An unfiled shot can be thrown away.
+    let spare = files.attach_unfiled(&ann, jpeg_with_exif(6, 6, 1)).await;
+    let gone = app
+        .delete(
+            app.at(
+                &ann,
+                &format!("/attachments/{}", spare.body["id"].as_str().unwrap()),
+            ),
+            &ann,
+        )
+        .await;
+    assert_eq!(gone.status, StatusCode::NO_CONTENT);
+    files.assert_gone(spare.body["url"].as_str().unwrap()).await;
 }
