@@ -14,7 +14,7 @@ use shared::{
     Activity, Attachment, AttachmentId, CreateAttachment, CreateHousehold, CreateInvite,
     CreateItem, CreateLocation, ErrorBody, ErrorCode, Household, HouseholdId, Invite, InviteId,
     InvitePreview, Item, ItemId, Joined, List, Location, LocationId, LoginRequest, Me, Member,
-    NewAttachment, Page, Providers, RegisterRequest, Stats, TagCount, UpdateAttachment, UpdateItem,
+    Page, Providers, RegisterRequest, Stats, TagCount, UpdateAttachment, UpdateItem,
     UpdateLocation, UpdateMember, UploadTarget, UserId, UserResponse,
 };
 use wasm_bindgen::JsCast;
@@ -480,13 +480,22 @@ pub async fn attachments(hid: HouseholdId, item: ItemId) -> ApiResult<List<Attac
     get(&attachments_path(hid, item)).await
 }
 
+/// What this app reads of the answer to announcing a file ([`shared::NewAttachment`]): the
+/// pending attachment's id and where to send the bytes. Read without `#[serde(flatten)]`,
+/// which would add its general-purpose decoding to the bundle.
+#[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+pub struct Announced {
+    pub id: AttachmentId,
+    pub upload: UploadTarget,
+}
+
 /// Announces a file; the answer says where to send its bytes ([`upload`]), after which
 /// [`complete_attachment`] has the server check it.
 pub async fn create_attachment(
     hid: HouseholdId,
     item: ItemId,
     body: &CreateAttachment,
-) -> ApiResult<NewAttachment> {
+) -> ApiResult<Announced> {
     request(Method::Post, &attachments_path(hid, item), json(body), None).await
 }
 
@@ -625,6 +634,20 @@ pub async fn stats(hid: HouseholdId) -> ApiResult<Stats> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_answer_to_announcing_a_file_gives_its_id_and_where_to_send_it() {
+        let answer = r#"{"id":"0192f0c4-5b1a-7cc0-8000-000000000001","item_id":"0192f0c4-5b1a-7cc0-8000-000000000002",
+            "kind":"photo","filename":"a.png","content_type":"image/png","size":10,"status":"pending",
+            "width":null,"height":null,"primary":false,"created_at":"2025-01-01T10:00:00Z","url":null,
+            "thumbnail_url":null,"upload":{"url":"https://bucket.example/a?sig=1","method":"PUT",
+            "headers":{"Content-Type":"image/png"},"expires_at":"2025-01-01T10:15:00Z"}}"#;
+        let announced: Announced = serde_json::from_str(answer).unwrap();
+        let full: shared::NewAttachment = serde_json::from_str(answer).unwrap();
+        assert_eq!(announced.id, full.attachment.id);
+        assert_eq!(announced.upload, full.upload);
+        assert_eq!(announced.upload.headers["Content-Type"], "image/png");
+    }
 
     #[test]
     fn an_upload_answered_with_2xx_succeeded() {

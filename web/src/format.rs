@@ -88,13 +88,13 @@ pub fn bytes(n: i64) -> String {
     if n < 1024 {
         count(n, "byte", "bytes")
     } else if size < KB * KB {
-        format!("{} KB", (size / KB).round())
+        format!("{} KB", (size / KB).round() as i64)
     } else if size < KB * KB * KB {
         let mb = size / (KB * KB);
         if mb < 10.0 {
             format!("{mb:.1} MB")
         } else {
-            format!("{} MB", mb.round())
+            format!("{} MB", mb.round() as i64)
         }
     } else {
         format!("{:.1} GB", size / (KB * KB * KB))

@@ -221,7 +221,7 @@ async fn send(hid: HouseholdId, item: ItemId, upload: Upload, dispatch: Callback
         Ok(created) => created,
         Err(e) => return dispatch.emit(fail(e)),
     };
-    let id = created.attachment.id;
+    let id = created.id;
     let progress = dispatch.reform(move |fraction| Action::Progress(key, fraction));
     if let Err(e) = api::upload(&created.upload, &upload.file, progress).await {
         // The announced file never arrived: take the announcement back.
@@ -252,9 +252,13 @@ pub struct AttachmentsProps {
     pub item_name: AttrValue,
     /// Editors and owners add, change and delete; viewers only look.
     pub can_write: bool,
+    /// Shown between the photos and the documents (the item's details); files dropped on
+    /// them are added too.
+    #[prop_or_default]
+    pub children: Html,
 }
 
-/// The Photos and Documents of an item, as two cards.
+/// The Photos and Documents of an item, as two cards, with whatever goes between them.
 #[function_component(Attachments)]
 pub fn attachments(props: &AttachmentsProps) -> Html {
     let (hid, item) = (props.household, props.item);
@@ -648,6 +652,7 @@ pub fn attachments(props: &AttachmentsProps) -> Html {
                     <p class="drop-hint muted small">{ "You can also drop photos and PDFs here." }</p>
                 }
             </section>
+            { props.children.clone() }
             <section class="card documents" aria-labelledby="documents-heading">
                 <h2 id="documents-heading">{ "Documents" }</h2>
                 if loaded && documents.is_empty() && document_uploads.is_empty() {
@@ -753,7 +758,7 @@ fn upload_list(
                                 <progress max="1" value={value.clone()} aria-label={format!("Upload of {}", upload.name)} />
                                 <span class="upload-percent" aria-hidden="true">
                                     { match upload.state {
-                                        UploadState::Uploading(fraction) => format!("{}%", (fraction * 100.0).round()),
+                                        UploadState::Uploading(fraction) => format!("{}%", (fraction * 100.0).round() as u32),
                                         _ => String::new(),
                                     } }
                                 </span>
@@ -791,7 +796,7 @@ mod tests {
     fn file(kind: AttachmentKind, primary: bool, minute: u8) -> Attachment {
         Attachment {
             id: AttachmentId::new(),
-            item_id: ItemId::new(),
+            item_id: Some(ItemId::new()),
             kind,
             filename: format!("{kind}-{minute}"),
             content_type: "image/png".into(),

@@ -133,9 +133,8 @@ pub fn item_detail(props: &ItemDetailProps) -> Html {
             </header>
             <ErrorAlert error={(*error).clone()} />
             <div class="detail-grid">
-                <div class="stack">
-                    <Attachments household={hid} item={item.id} item_name={item.name.clone()}
-                        can_write={props.household.role.can_write()} />
+                <Attachments household={hid} item={item.id} item_name={item.name.clone()}
+                    can_write={props.household.role.can_write()}>
                     if let Some(description) = &item.description {
                         <section class="card"><p class="prose">{ description.clone() }</p></section>
                     }
@@ -169,7 +168,7 @@ pub fn item_detail(props: &ItemDetailProps) -> Html {
                             <p class="prose">{ notes.clone() }</p>
                         </section>
                     }
-                </div>
+                </Attachments>
                 <section class="card" aria-labelledby="history-heading">
                     <h2 id="history-heading">{ "History" }</h2>
                     { match &*history {
