@@ -95,6 +95,10 @@ pub fn app(state: AppState) -> Router {
             same_origin_only,
         ))
         .layer(DefaultBodyLimit::max(MAX_JSON_BYTES))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            blob::local::with_request_origin,
+        ))
         .layer(middleware::from_fn(no_store));
     Router::new()
         .nest("/api", api)

@@ -14,6 +14,42 @@ use super::*;
 
 type HmacSha256 = Hmac<Sha256>;
 
+tokio::task_local! {
+    /// The origin the current request was sent to, for the addresses of local files.
+    static REQUEST_ORIGIN: String;
+}
+
+/// Runs a request knowing the origin it was sent to, so the local file addresses it hands
+/// out work from wherever the site was opened (`PUBLIC_URL`, or the address a phone on the
+/// home network used).
+pub async fn with_request_origin(
+    axum::extract::State(state): axum::extract::State<crate::AppState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let public = state.config.public_url.clone();
+    let origin = request
+        .headers()
+        .get(http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .filter(|host| {
+            !host.is_empty()
+                && host
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c))
+        })
+        .map(|host| {
+            let public_host = public.split_once("://").map(|(_, h)| h).unwrap_or_default();
+            if host.eq_ignore_ascii_case(public_host) {
+                public.clone()
+            } else {
+                format!("http://{host}")
+            }
+        })
+        .unwrap_or(public);
+    REQUEST_ORIGIN.scope(origin, next.run(request)).await
+}
+
 pub struct LocalBlobs {
     root: PathBuf,
     public_url: String,
@@ -97,7 +133,10 @@ impl LocalBlobs {
             query.push_str(&form_urlencoded_pairs(&[("disposition", d)]));
         }
         query.push_str(&format!("&expires={}&sig={}", grant.expires, grant.sig));
-        format!("{}/api/v1/blobs/{key}?{query}", self.public_url)
+        let origin = REQUEST_ORIGIN
+            .try_with(Clone::clone)
+            .unwrap_or_else(|_| self.public_url.clone());
+        format!("{origin}/api/v1/blobs/{key}?{query}")
     }
 
     /// Whether `grant` is a valid, unexpired signature for `op` on `key`.

@@ -933,6 +933,27 @@ async fn announcements_are_checked_field_by_field(files: Files) {
     assert_eq!(still.body["status"], "pending");
     // A tampered or expired local link is refused.
     if files.place == Place::Folder {
+        // Opened from a phone on the home network, the links lead back the same way.
+        let from_phone = app
+            .request(
+                Method::POST,
+                &app.at(&ann, &format!("/items/{item}/attachments")),
+                Some(&ann.token),
+                Some(json!({"filename": "a.png", "content_type": "image/png", "size": 10})),
+                &[("host", "192.168.1.20:8080")],
+            )
+            .await;
+        let url = from_phone.body["upload"]["url"].as_str().unwrap();
+        assert!(
+            url.starts_with("http://192.168.1.20:8080/api/v1/blobs/uploads/"),
+            "{url}"
+        );
+        assert!(
+            named.body["upload"]["url"]
+                .as_str()
+                .unwrap()
+                .starts_with(PUBLIC_URL)
+        );
         let url = named.body["upload"]["url"]
             .as_str()
             .unwrap()
