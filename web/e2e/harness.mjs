@@ -3,6 +3,7 @@
 
 import { spawn } from 'node:child_process';
 import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
@@ -15,15 +16,33 @@ const required = (name) => {
 
 export const screenshotsDir = process.env.HI_SCREENSHOTS || join(process.cwd(), 'screenshots');
 
-/** Starts the server; resolves with its base URL once it is listening. */
+/** A loopback port nothing listens on right now. */
+async function freePort() {
+  const probe = createServer();
+  await new Promise((resolve, reject) => {
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', resolve);
+  });
+  const { port } = probe.address();
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}
+
+/**
+ * Starts the server; resolves with its base URL once it is listening. Its `PUBLIC_URL` is
+ * its own address, so the links it makes (upload and file addresses, invitations) lead back
+ * to it.
+ */
 export async function startServer(extraEnv = {}) {
   const dataDir = mkdtempSync(join(tmpdir(), 'hi-e2e-'));
+  const port = await freePort();
   const child = spawn(required('HI_BIN'), [], {
     env: {
       ...process.env,
       DATA_DIR: dataDir,
       STATIC_DIR: required('HI_STATIC_DIR'),
-      BIND: '127.0.0.1:0',
+      BIND: `127.0.0.1:${port}`,
+      PUBLIC_URL: `http://127.0.0.1:${port}`,
       RUST_LOG: process.env.RUST_LOG || 'info',
       NO_COLOR: '1',
       ...extraEnv,

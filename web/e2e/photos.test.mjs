@@ -208,7 +208,7 @@ for (const [viewport, size] of chosen) {
       }
       await screenshot(page, viewport, 'photos-uploading');
       release();
-      await page.unroute('**/attachments/*/complete');
+      await page.unrouteAll({ behavior: 'wait' });
 
       await visible(thumb('red.png'));
       await visible(thumb('blue.jpg'));
@@ -306,7 +306,7 @@ for (const [viewport, size] of chosen) {
       ]);
       const row = uploadRow('shelf.png');
       await visible(row.getByRole('alert').getByText('The upload did not get through.', { exact: false }));
-      await page.unroute('**/*');
+      await page.unrouteAll({ behavior: 'wait' });
       await row.getByRole('button', { name: 'Retry shelf.png' }).click();
       await visible(thumb('shelf.png'));
     });
