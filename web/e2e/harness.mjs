@@ -86,7 +86,8 @@ export async function startServer(extraEnv = {}) {
   return { url, stop };
 }
 
-export async function launchBrowser() {
+/** Starts headless Chromium; `args` are added to its command line (a fake camera, say). */
+export async function launchBrowser({ args = [] } = {}) {
   return chromium.launch({
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
     headless: true,
@@ -99,6 +100,7 @@ export async function launchBrowser() {
       '--disable-background-networking',
       '--disable-component-update',
       '--disable-sync',
+      ...args,
     ],
   });
 }

@@ -14,8 +14,8 @@ use shared::{
     Activity, Attachment, AttachmentId, CreateAttachment, CreateHousehold, CreateInvite,
     CreateItem, CreateLocation, ErrorBody, ErrorCode, Household, HouseholdId, Invite, InviteId,
     InvitePreview, Item, ItemId, Joined, List, Location, LocationId, LoginRequest, Me, Member,
-    Page, Providers, RegisterRequest, Stats, TagCount, UpdateAttachment, UpdateItem,
-    UpdateLocation, UpdateMember, UploadTarget, UserId, UserResponse,
+    Page, Providers, Recognition, RecognizeRequest, RegisterRequest, Stats, TagCount,
+    UpdateAttachment, UpdateItem, UpdateLocation, UpdateMember, UploadTarget, UserId, UserResponse,
 };
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::Closure;
@@ -629,6 +629,74 @@ pub async fn tags(hid: HouseholdId) -> ApiResult<List<TagCount>> {
 
 pub async fn stats(hid: HouseholdId) -> ApiResult<Stats> {
     get(&format!("/households/{hid}/stats")).await
+}
+
+// ---------------------------------------------------------------- capture: unfiled photos, recognition
+
+fn unfiled_path(hid: HouseholdId) -> String {
+    format!("/households/{hid}/attachments")
+}
+
+/// What the capture page reads of a checked photo ([`Attachment`]).
+#[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+pub struct StoredPhoto {
+    pub id: AttachmentId,
+    #[serde(default)]
+    pub thumbnail_url: Option<String>,
+}
+
+/// Announces a photo that belongs to no item yet (a shot on the capture page, filed into
+/// an item later); the answer says where to send its bytes ([`upload`]).
+pub async fn create_unfiled_photo(
+    hid: HouseholdId,
+    body: &CreateAttachment,
+) -> ApiResult<Announced> {
+    request(Method::Post, &unfiled_path(hid), json(body), None).await
+}
+
+/// The bytes of an unfiled photo have arrived: the server checks them. `conflict` means
+/// they are not there yet (an upload can take a moment to reach every region): ask again.
+pub async fn complete_unfiled_photo(hid: HouseholdId, id: AttachmentId) -> ApiResult<StoredPhoto> {
+    let path = format!("{}/{id}/complete", unfiled_path(hid));
+    request(Method::Post, &path, None, None).await
+}
+
+/// Files a photo into an item; it becomes the item's primary photo when it has none.
+pub async fn file_photo(hid: HouseholdId, id: AttachmentId, item: ItemId) -> ApiResult<()> {
+    #[derive(Serialize)]
+    struct FileInto {
+        item_id: ItemId,
+    }
+    let path = format!("{}/{id}", unfiled_path(hid));
+    request::<serde::de::IgnoredAny>(
+        Method::Patch,
+        &path,
+        json(&FileInto { item_id: item }),
+        None,
+    )
+    .await
+    .map(drop)
+}
+
+/// Throws away a photo that was never filed.
+pub async fn discard_photo(hid: HouseholdId, id: AttachmentId) -> ApiResult<()> {
+    let path = format!("{}/{id}", unfiled_path(hid));
+    request(Method::Delete, &path, None, None).await
+}
+
+/// What the photos show, as suggestions; nothing is saved. `unavailable` when the server
+/// has no recognition set up, `rate_limited` past the household's daily limit.
+pub async fn recognize(hid: HouseholdId, ids: &[AttachmentId]) -> ApiResult<Recognition> {
+    let body = RecognizeRequest {
+        attachment_ids: ids.to_vec(),
+    };
+    request(
+        Method::Post,
+        &format!("/households/{hid}/recognize"),
+        json(&body),
+        None,
+    )
+    .await
 }
 
 #[cfg(test)]

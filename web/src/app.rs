@@ -7,8 +7,8 @@ use yew_router::prelude::*;
 use crate::components::{Layout, Splash};
 use crate::hooks::{SessionProvider, Status, use_session};
 use crate::pages::{
-    AcceptInvite, Dashboard, EditItem, InviteWelcome, ItemDetail, Items, Locations, Members,
-    NewHousehold, NewItem, NotFound, SignIn, SignUp, Trash,
+    AcceptInvite, Capture, Dashboard, EditItem, InviteWelcome, ItemDetail, Items, Locations,
+    Members, NewHousehold, NewItem, NotFound, SignIn, SignUp, Trash,
 };
 
 #[derive(Routable, Clone, Debug, PartialEq)]
@@ -29,6 +29,9 @@ pub enum Route {
     EditItem { id: ItemId },
     #[at("/locations")]
     Locations,
+    /// Taking photos of one thing after another, each becoming an item.
+    #[at("/capture")]
+    Capture,
     #[at("/trash")]
     Trash,
     #[at("/members")]
@@ -191,6 +194,7 @@ fn household_page(route: &Route, household: Household) -> Html {
         Route::Item { id } => html! { <ItemDetail {key} {household} {id} /> },
         Route::EditItem { id } => html! { <EditItem {key} {household} {id} /> },
         Route::Locations => html! { <Locations {key} {household} /> },
+        Route::Capture => html! { <Capture {key} {household} /> },
         Route::Trash => html! { <Trash {key} {household} /> },
         Route::Members => html! { <Members {key} {household} /> },
         Route::NewHousehold => html! { <NewHousehold /> },

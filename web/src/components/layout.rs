@@ -27,6 +27,7 @@ fn section(route: &Route) -> Option<usize> {
         Route::Locations => Some(2),
         Route::Trash => Some(3),
         Route::Members => Some(4),
+        Route::Capture => Some(5),
         _ => None,
     }
 }
@@ -94,6 +95,8 @@ pub fn layout(props: &LayoutProps) -> Html {
         .unwrap_or_default();
     let active = section(&props.route);
     let nav_link = |index: usize, route: Route, label: &'static str, icon: Html| {
+        // Taking photos is the main thing to do on a phone: its entry stands out there.
+        let capture = route == Route::Capture;
         let is_current = active == Some(index);
         let href = route.to_path();
         let onclick = {
@@ -109,7 +112,7 @@ pub fn layout(props: &LayoutProps) -> Html {
             })
         };
         html! {
-            <a {href} {onclick} class={classes!("nav-link", is_current.then_some("current"))}
+            <a {href} {onclick} class={classes!("nav-link", is_current.then_some("current"), capture.then_some("nav-capture"))}
                 aria-current={is_current.then_some("page")}>
                 <span class="nav-icon" aria-hidden="true">{ icon }</span>
                 <span class="nav-label">{ label }</span>
@@ -155,6 +158,9 @@ pub fn layout(props: &LayoutProps) -> Html {
                     }) }
                     { nav_link(1, Route::Items, "Items", html! {
                         <svg viewBox="0 0 24 24"><path d="M4 8l8-4 8 4-8 4zM4 8v8l8 4 8-4V8M12 12v8" fill="none" stroke="currentColor" stroke-width="1.8" stroke-linejoin="round"/></svg>
+                    }) }
+                    { nav_link(5, Route::Capture, "Capture", html! {
+                        <svg viewBox="0 0 24 24"><path d="M4 8.5A1.5 1.5 0 015.5 7h2.3l1.5-2h5.4l1.5 2h2.3A1.5 1.5 0 0120 8.5v9a1.5 1.5 0 01-1.5 1.5h-13A1.5 1.5 0 014 17.5z" fill="none" stroke="currentColor" stroke-width="1.8" stroke-linejoin="round"/><circle cx="12" cy="12.5" r="3.3" fill="none" stroke="currentColor" stroke-width="1.8"/></svg>
                     }) }
                     { nav_link(2, Route::Locations, "Locations", html! {
                         <svg viewBox="0 0 24 24"><path d="M12 21s-7-6.2-7-11.5A7 7 0 0119 9.5C19 14.8 12 21 12 21z" fill="none" stroke="currentColor" stroke-width="1.8"/><circle cx="12" cy="9.5" r="2.5" fill="none" stroke="currentColor" stroke-width="1.8"/></svg>

@@ -1,5 +1,6 @@
 //! One module per page.
 
+mod capture;
 mod dashboard;
 mod invite;
 mod item_detail;
@@ -13,6 +14,7 @@ mod sign_in;
 mod sign_up;
 mod trash;
 
+pub use capture::Capture;
 pub use dashboard::Dashboard;
 pub use invite::{AcceptInvite, InviteWelcome};
 pub use item_detail::ItemDetail;

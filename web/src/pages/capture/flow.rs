@@ -1,0 +1,321 @@
+//! What happens in the background: a shot is announced, sent and checked, then
+//! recognised; an object of a shot becomes an item (or goes to an existing one) with the
+//! photo filed into it. Each step tells the queue how it went.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::future::Future;
+use std::rc::Rc;
+
+use gloo_timers::callback::Timeout;
+use shared::{
+    AttachmentId, AttachmentKind, CreateAttachment, CreateItem, ErrorBody, ErrorCode, HouseholdId,
+    ItemId, UpdateItem,
+};
+use wasm_bindgen::JsValue;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::Blob;
+use yew::Callback;
+
+use super::shot::{Action, Key, RecognizeFailure, Resume, fill_empty, recognize_failure, refused};
+use crate::api;
+use crate::components::alert_text;
+
+/// How often a check is asked again while the bytes are still on their way.
+const CHECK_RETRIES: u32 = 5;
+/// The first wait before asking again, doubled each time.
+const CHECK_BACKOFF_MS: u32 = 250;
+
+/// What every step needs: the household, the queue, and what the page learnt so far.
+#[derive(Clone)]
+pub struct Ctx {
+    pub hid: HouseholdId,
+    pub dispatch: Callback<Action>,
+    /// Set once the server said photos aren't recognised here (or not today).
+    pub ai_off: Rc<RefCell<Option<String>>>,
+    /// Which object of a shot took its photo: one photo belongs to one item.
+    pub claims: Rc<RefCell<HashMap<Key, usize>>>,
+}
+
+/// The bytes of a shot and how to name them.
+#[derive(Clone)]
+pub struct Bytes {
+    pub blob: Blob,
+    pub filename: String,
+    pub content_type: String,
+}
+
+impl Bytes {
+    fn announcement(&self) -> CreateAttachment {
+        CreateAttachment {
+            id: Some(AttachmentId::new()),
+            kind: Some(AttachmentKind::Photo.as_str().to_string()),
+            filename: Some(self.filename.clone()),
+            content_type: Some(self.content_type.clone()),
+            size: Some(self.blob.size() as i64),
+        }
+    }
+}
+
+/// Which copy of the photo an item gets.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum PhotoUse {
+    /// The shot's own unfiled photo, filed into the item.
+    File(AttachmentId),
+    /// The same bytes sent again as a photo of the item (the shot's photo went to another).
+    Copy,
+}
+
+async fn sleep(ms: u32) {
+    let wait = js_sys::Promise::new(&mut |resolve, _| {
+        Timeout::new(ms, move || {
+            let _ = resolve.call0(&JsValue::NULL);
+        })
+        .forget();
+    });
+    let _ = JsFuture::from(wait).await;
+}
+
+/// Asks the server to check an upload, again after a short wait while it answers
+/// `conflict` (the bytes haven't reached it yet).
+async fn checked<T, F, Fut>(check: F) -> api::ApiResult<T>
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = api::ApiResult<T>>,
+{
+    let mut attempt = 0;
+    loop {
+        match check().await {
+            Err(e) if e.error.code == ErrorCode::Conflict && attempt < CHECK_RETRIES => {
+                sleep(CHECK_BACKOFF_MS << attempt).await;
+                attempt += 1;
+            }
+            answer => return answer,
+        }
+    }
+}
+
+/// Takes a shot from `from` to ready (or failed).
+pub async fn process(ctx: Ctx, key: Key, bytes: Bytes, from: Resume) {
+    let mut step = from;
+    if step == Resume::Upload {
+        match send(&ctx, key, &bytes).await {
+            Some(id) => step = Resume::Complete(id),
+            None => return,
+        }
+    }
+    if let Resume::Complete(id) = step {
+        if !check(&ctx, key, id).await {
+            return;
+        }
+        step = Resume::Recognize(id);
+    }
+    if let Resume::Recognize(id) = step {
+        recognize(&ctx, key, id).await;
+    }
+}
+
+fn fail(ctx: &Ctx, key: Key, error: &ErrorBody, resume: Option<Resume>) {
+    let resume = resume.filter(|_| !refused(error.error.code));
+    ctx.dispatch
+        .emit(Action::Failed(key, alert_text(error), resume));
+}
+
+/// Announces the photo and sends its bytes; the unfiled photo's id.
+async fn send(ctx: &Ctx, key: Key, bytes: &Bytes) -> Option<AttachmentId> {
+    ctx.dispatch.emit(Action::Progress(key, 0.0));
+    let announced = match api::create_unfiled_photo(ctx.hid, &bytes.announcement()).await {
+        Ok(announced) => announced,
+        Err(e) => {
+            fail(ctx, key, &e, Some(Resume::Upload));
+            return None;
+        }
+    };
+    let id = announced.id;
+    ctx.dispatch.emit(Action::Announced(key, id));
+    let progress = ctx
+        .dispatch
+        .reform(move |fraction| Action::Progress(key, fraction));
+    if let Err(e) = api::upload(&announced.upload, &bytes.blob, progress).await {
+        // The bytes never arrived: take the announcement back.
+        let _ = api::discard_photo(ctx.hid, id).await;
+        ctx.dispatch.emit(Action::PhotoGone(key));
+        fail(ctx, key, &e, Some(Resume::Upload));
+        return None;
+    }
+    Some(id)
+}
+
+/// Has the server check the photo; whether it is stored.
+async fn check(ctx: &Ctx, key: Key, id: AttachmentId) -> bool {
+    ctx.dispatch.emit(Action::Checking(key));
+    match checked(|| api::complete_unfiled_photo(ctx.hid, id)).await {
+        Ok(_) => true,
+        Err(e) => {
+            if refused(e.error.code) {
+                // A refused file is gone from the server.
+                ctx.dispatch.emit(Action::PhotoGone(key));
+            }
+            fail(ctx, key, &e, Some(Resume::Complete(id)));
+            false
+        }
+    }
+}
+
+async fn recognize(ctx: &Ctx, key: Key, id: AttachmentId) {
+    if ctx.ai_off.borrow().is_some() {
+        ctx.dispatch.emit(Action::Manual(key, None));
+        return;
+    }
+    ctx.dispatch.emit(Action::Recognizing(key));
+    match api::recognize(ctx.hid, &[id]).await {
+        Ok(answer) => ctx
+            .dispatch
+            .emit(Action::Suggested(key, answer.suggestions)),
+        Err(e) => match recognize_failure(e.error.code) {
+            RecognizeFailure::Off => {
+                let reason = alert_text(&e);
+                *ctx.ai_off.borrow_mut() = Some(reason.clone());
+                ctx.dispatch.emit(Action::AiOff(reason));
+                ctx.dispatch.emit(Action::Manual(key, None));
+            }
+            RecognizeFailure::Retry => ctx.dispatch.emit(Action::Failed(
+                key,
+                alert_text(&e),
+                Some(Resume::Recognize(id)),
+            )),
+        },
+    }
+}
+
+/// Deletes a shot's unfiled photo and takes the shot off the list.
+pub async fn discard(ctx: Ctx, key: Key, photo: Option<AttachmentId>) -> Result<(), ErrorBody> {
+    if let Some(id) = photo {
+        match api::discard_photo(ctx.hid, id).await {
+            Ok(()) => {}
+            Err(e) if e.error.code == ErrorCode::NotFound => {}
+            Err(e) => return Err(e),
+        }
+    }
+    ctx.dispatch.emit(Action::Remove(key));
+    Ok(())
+}
+
+/// Puts the photo on `item`.
+async fn attach(ctx: &Ctx, item: ItemId, photo: PhotoUse, bytes: &Bytes) -> api::ApiResult<()> {
+    match photo {
+        PhotoUse::File(id) => api::file_photo(ctx.hid, id, item).await,
+        PhotoUse::Copy => {
+            let announced = api::create_attachment(ctx.hid, item, &bytes.announcement()).await?;
+            let id = announced.id;
+            if let Err(e) = api::upload(&announced.upload, &bytes.blob, Callback::noop()).await {
+                let _ = api::delete_attachment(ctx.hid, item, id).await;
+                return Err(e);
+            }
+            checked(|| api::complete_attachment(ctx.hid, item, id))
+                .await
+                .map(drop)
+        }
+    }
+}
+
+/// Lets another object of the shot take its photo after this one failed to.
+fn release(ctx: &Ctx, key: Key, index: usize, photo: PhotoUse) {
+    if matches!(photo, PhotoUse::File(_)) {
+        let mut claims = ctx.claims.borrow_mut();
+        if claims.get(&key) == Some(&index) {
+            claims.remove(&key);
+        }
+    }
+}
+
+/// Adds the object as a new item and files the photo into it.
+pub async fn add(
+    ctx: Ctx,
+    key: Key,
+    index: usize,
+    body: CreateItem,
+    photo: PhotoUse,
+    bytes: Bytes,
+) {
+    ctx.dispatch.emit(Action::PickWorking(key, index));
+    let item = match api::create_item(ctx.hid, &body).await {
+        Ok(item) => item,
+        Err(e) => {
+            release(&ctx, key, index, photo);
+            return ctx
+                .dispatch
+                .emit(Action::PickFailed(key, index, alert_text(&e)));
+        }
+    };
+    match attach(&ctx, item.id, photo, &bytes).await {
+        Ok(()) => ctx
+            .dispatch
+            .emit(Action::PickAdded(key, index, item.id, item.name, false)),
+        Err(e) => {
+            release(&ctx, key, index, photo);
+            ctx.dispatch.emit(Action::PickFailed(
+                key,
+                index,
+                format!(
+                    "“{}” was added, but its photo was not. {} Try again.",
+                    item.name,
+                    alert_text(&e)
+                ),
+            ));
+        }
+    }
+}
+
+/// Files the photo into an existing item, and fills the fields it leaves empty with what
+/// `fill` says.
+pub async fn add_to(
+    ctx: Ctx,
+    key: Key,
+    index: usize,
+    target: ItemId,
+    fill: Option<CreateItem>,
+    photo: PhotoUse,
+    bytes: Bytes,
+) {
+    ctx.dispatch.emit(Action::PickWorking(key, index));
+    if let Err(e) = attach(&ctx, target, photo, &bytes).await {
+        release(&ctx, key, index, photo);
+        return ctx
+            .dispatch
+            .emit(Action::PickFailed(key, index, alert_text(&e)));
+    }
+    // Read fresh, and once more when someone saved it in between.
+    let mut outcome = Err(ErrorBody::new(ErrorCode::Internal, ""));
+    for _ in 0..2 {
+        outcome = fill_in(&ctx, target, fill.as_ref()).await;
+        if !matches!(&outcome, Err(e) if e.error.code == ErrorCode::PreconditionFailed) {
+            break;
+        }
+    }
+    match outcome {
+        Ok(name) => ctx
+            .dispatch
+            .emit(Action::PickAdded(key, index, target, name, true)),
+        Err(e) => ctx.dispatch.emit(Action::PickFailed(
+            key,
+            index,
+            format!(
+                "The photo was added, but the item's details were not filled in. {}",
+                alert_text(&e)
+            ),
+        )),
+    }
+}
+
+/// Fills the item's empty fields; its name.
+async fn fill_in(ctx: &Ctx, id: ItemId, fill: Option<&CreateItem>) -> api::ApiResult<String> {
+    let item = api::item(ctx.hid, id).await?;
+    let patch = fill.map(|body| fill_empty(&item, body)).unwrap_or_default();
+    if patch == UpdateItem::default() {
+        return Ok(item.name);
+    }
+    api::update_item(ctx.hid, id, item.version, &patch)
+        .await
+        .map(|item| item.name)
+}
