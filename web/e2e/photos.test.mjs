@@ -323,6 +323,9 @@ for (const [viewport, size] of chosen) {
       await page.getByRole('button', { name: 'Delete photo' }).click();
       await page.getByRole('button', { name: 'Yes, delete' }).click();
       await gone(thumb('shelf.png'));
+      // The keyboard focus is not lost with the button: it goes to the Photos heading.
+      const focused = await page.evaluate(() => document.activeElement?.textContent);
+      assert.equal(focused, 'Photos');
       await visible(thumb('red.png'));
       await visible(thumb('blue.jpg'));
       await page.reload();

@@ -11,6 +11,7 @@ use shared::{
     ACCEPTED_TYPES, Attachment, AttachmentId, AttachmentKind, AttachmentStatus, CreateAttachment,
     ErrorBody, HouseholdId, ItemId, UpdateAttachment,
 };
+use wasm_bindgen::JsCast;
 use web_sys::{DragEvent, File, FileList, HtmlInputElement};
 use yew::prelude::*;
 
@@ -238,6 +239,18 @@ async fn send(hid: HouseholdId, item: ItemId, upload: Upload, dispatch: Callback
     }
 }
 
+/// Puts the keyboard focus on an element (a heading with `tabindex="-1"`), so that it is not
+/// lost when the control that had it goes away.
+fn focus(id: &str) {
+    if let Some(element) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.get_element_by_id(id))
+        .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+    {
+        let _ = element.focus();
+    }
+}
+
 fn files_of(list: &FileList) -> Vec<File> {
     (0..list.length()).filter_map(|i| list.get(i)).collect()
 }
@@ -441,6 +454,11 @@ pub fn attachments(props: &AttachmentsProps) -> Html {
             reload.clone(),
         );
         let (id, was_primary) = (file.id, file.primary);
+        let heading = if file.kind == AttachmentKind::Photo {
+            "photos-heading"
+        } else {
+            "documents-heading"
+        };
         Callback::from(move |_: MouseEvent| {
             let (dispatch, error, busy, confirm, shown, reload) = (
                 dispatch.clone(),
@@ -460,6 +478,7 @@ pub fn attachments(props: &AttachmentsProps) -> Html {
                             shown.set(None);
                         }
                         dispatch.emit(Action::Deleted(id));
+                        focus(heading);
                         // Another photo became primary on the server.
                         if was_primary {
                             reload();
@@ -623,7 +642,7 @@ pub fn attachments(props: &AttachmentsProps) -> Html {
             <ErrorAlert error={(*error).clone()} />
             <section class="card gallery" aria-labelledby="photos-heading">
                 <div class="card-header">
-                    <h2 id="photos-heading">{ "Photos" }</h2>
+                    <h2 id="photos-heading" tabindex="-1">{ "Photos" }</h2>
                     if can_write {
                         <div class="file-button">
                             <input id="add-photos" class="file-input" type="file" multiple=true accept="image/*"
@@ -654,7 +673,7 @@ pub fn attachments(props: &AttachmentsProps) -> Html {
             </section>
             { props.children.clone() }
             <section class="card documents" aria-labelledby="documents-heading">
-                <h2 id="documents-heading">{ "Documents" }</h2>
+                <h2 id="documents-heading" tabindex="-1">{ "Documents" }</h2>
                 if loaded && documents.is_empty() && document_uploads.is_empty() {
                     <p class="muted small">
                         { if can_write { "No receipts, manuals or warranties yet." } else { "No documents." } }
