@@ -302,8 +302,14 @@ journey(
       async ({ page, fake }) => {
         await openCapture(page);
         assert.equal(await page.getByRole('combobox', { name: 'Location for new items' }).inputValue(), 'Garage');
+        // The queue waited while the item was looked at.
+        await visible(shot(page, 1).getByRole('link', { name: 'Cordless drill' }));
         await page.getByRole('button', { name: 'Take photo' }).click();
-        const second = shot(page, 1);
+        const second = shot(page, 2);
+        await visible(second);
+        // Newest first.
+        const titles = await shots(page).getByRole('heading', { level: 2 }).allTextContents();
+        assert.deepEqual(titles, ['Photo 2', 'Photo 1']);
         await visible(second.getByRole('button', { name: 'Add Spirit level' }), 20_000);
         await visible(second.getByText('maybe'));
         assert.equal(fake.requests.length, 2);
@@ -337,9 +343,9 @@ journey(
       'a shot can be discarded, and its photo is gone',
       async ({ page }) => {
         await page.getByRole('button', { name: 'Take photo' }).click();
-        const third = shot(page, 2);
+        const third = shot(page, 3);
         await visible(third.getByRole('button', { name: 'Add Cordless drill' }), 20_000);
-        await third.getByRole('button', { name: 'Discard Photo 2' }).click();
+        await third.getByRole('button', { name: 'Discard Photo 3' }).click();
         await gone(third);
         const hid = await page.getByLabel('Household').inputValue();
         const unfiled = await page.evaluate(async (hid) => {
@@ -423,7 +429,7 @@ for (const [viewport, size] of [
         async ({ page }) => {
           await openCapture(page);
           await page.getByRole('button', { name: 'Take photo' }).click();
-          const second = shot(page, 1);
+          const second = shot(page, 2);
           await visible(second.getByLabel('Name', { exact: true }), 20_000);
           await second.getByRole('button', { name: 'Add item' }).click();
           const name = second.getByLabel('Name', { exact: true });

@@ -10,9 +10,8 @@ mod camera;
 mod card;
 mod flow;
 mod shot;
+mod store;
 
-use std::cell::RefCell;
-use std::collections::HashMap;
 use std::rc::Rc;
 
 use shared::{ErrorBody, Household, HouseholdId, Location, LocationId, TagCount};
@@ -21,7 +20,7 @@ use yew::prelude::*;
 
 use self::card::{ShotCard, ShotEvent, location_name};
 use self::flow::{Bytes, Ctx, PhotoUse};
-use self::shot::{Action, Key, Queue, Resume, Shot, Stage};
+use self::shot::{Action, Key, Resume, Shot, Stage};
 use crate::api;
 use crate::components::{ErrorAlert, LocationPicker};
 use crate::hooks::use_title;
@@ -87,7 +86,19 @@ struct CapturingProps {
 fn capturing(props: &CapturingProps) -> Html {
     let hid = props.household.id;
     let currency = props.household.currency.clone();
-    let queue = use_reducer(Queue::default);
+    let redraw = use_force_update();
+    // The queue lives on while the page is away (see `store`).
+    let queue = store::queue(hid);
+    {
+        let redraw = redraw.clone();
+        use_effect_with(hid, move |hid| {
+            let listener = Callback::from(move |()| redraw.force_update());
+            store::listen(*hid, listener.clone());
+            // Shots taken on an earlier visit, or news that came in between.
+            listener.emit(());
+            store::unlisten
+        });
+    }
     let locations = use_state(|| None::<Rc<Vec<Location>>>);
     let tags = use_state(|| Rc::new(Vec::<TagCount>::new()));
     let error = use_state(|| None::<ErrorBody>);
@@ -95,23 +106,8 @@ fn capturing(props: &CapturingProps) -> Html {
     let camera = use_state(|| Camera::Starting);
     let video = use_node_ref();
     let stream = use_mut_ref(|| None::<MediaStream>);
-    let blobs = use_mut_ref(HashMap::<Key, Bytes>::new);
-    let counter = use_mut_ref(|| 0u32);
     let flash = use_state(|| 0u32);
-    let ctx = {
-        let dispatch = {
-            let queue = queue.clone();
-            Callback::from(move |action: Action| queue.dispatch(action))
-        };
-        let ai_off = use_mut_ref(|| None::<String>);
-        let claims = use_mut_ref(HashMap::new);
-        Ctx {
-            hid,
-            dispatch,
-            ai_off,
-            claims,
-        }
-    };
+    let ctx = Ctx { hid };
 
     // The household's locations and tags.
     {
@@ -185,19 +181,9 @@ fn capturing(props: &CapturingProps) -> Html {
 
     // A new shot: queued, and sent at once.
     let enqueue = {
-        let (queue, blobs, counter, ctx, target) = (
-            queue.clone(),
-            blobs.clone(),
-            counter.clone(),
-            ctx.clone(),
-            target.clone(),
-        );
+        let target = target.clone();
         Callback::from(move |(blob, content_type): (Blob, String)| {
-            let number = {
-                let mut n = counter.borrow_mut();
-                *n += 1;
-                *n
-            };
+            let number = store::next_number();
             let shot = Shot {
                 key: number,
                 number,
@@ -212,14 +198,9 @@ fn capturing(props: &CapturingProps) -> Html {
                 filename: shot.filename(),
                 content_type: shot.content_type.clone(),
             };
-            blobs.borrow_mut().insert(number, bytes.clone());
-            queue.dispatch(Action::Add(shot));
-            wasm_bindgen_futures::spawn_local(flow::process(
-                ctx.clone(),
-                number,
-                bytes,
-                Resume::Upload,
-            ));
+            store::keep_bytes(number, bytes.clone());
+            store::dispatch(hid, Action::Add(shot));
+            wasm_bindgen_futures::spawn_local(flow::process(ctx, number, bytes, Resume::Upload));
         })
     };
 
@@ -281,27 +262,19 @@ fn capturing(props: &CapturingProps) -> Html {
     };
 
     let on_event = {
-        let (queue, blobs, ctx) = (queue.clone(), blobs.clone(), ctx.clone());
         Callback::from(move |(key, event): (Key, ShotEvent)| {
-            let Some(shot) = queue.shots.iter().find(|s| s.key == key).cloned() else {
+            let queue = store::queue(hid);
+            let Some(shot) = queue.shots.into_iter().find(|s| s.key == key) else {
                 return;
             };
-            let Some(bytes) = blobs.borrow().get(&key).cloned() else {
+            let Some(bytes) = store::bytes(key) else {
                 return;
             };
-            let ctx = ctx.clone();
             // One photo belongs to one item: the first object added takes the shot's
             // photo, the others get a copy of the same picture.
-            let photo_for = |index: usize| {
-                let mut claims = ctx.claims.borrow_mut();
-                match (shot.photo, claims.get(&key)) {
-                    (Some(id), None) => {
-                        claims.insert(key, index);
-                        PhotoUse::File(id)
-                    }
-                    (Some(id), Some(owner)) if *owner == index => PhotoUse::File(id),
-                    _ => PhotoUse::Copy,
-                }
+            let photo_for = |index: usize| match shot.photo {
+                Some(id) if store::claim(key, index) => PhotoUse::File(id),
+                _ => PhotoUse::Copy,
             };
             match event {
                 ShotEvent::Retry => {
@@ -312,57 +285,48 @@ fn capturing(props: &CapturingProps) -> Html {
                     else {
                         return;
                     };
-                    queue.dispatch(Action::Retrying(key, resume));
+                    store::dispatch(hid, Action::Retrying(key, resume));
                     wasm_bindgen_futures::spawn_local(flow::process(ctx, key, bytes, resume));
                 }
-                ShotEvent::TypeName => queue.dispatch(Action::Manual(
-                    key,
-                    Some("Type what the photo shows.".into()),
-                )),
+                ShotEvent::TypeName => store::dispatch(
+                    hid,
+                    Action::Manual(key, Some("Type what the photo shows.".into())),
+                ),
                 ShotEvent::Discard => {
-                    let (queue, blobs) = (queue.clone(), blobs.clone());
-                    queue.dispatch(Action::Discarding(key));
+                    store::dispatch(hid, Action::Discarding(key));
                     wasm_bindgen_futures::spawn_local(async move {
                         match flow::discard(ctx, key, shot.photo).await {
-                            Ok(()) => forget(&blobs, key, &shot.preview),
-                            Err(e) => queue.dispatch(Action::Restage(
-                                key,
-                                Stage::Failed {
-                                    message: format!(
-                                        "The photo could not be discarded. {}",
-                                        crate::components::alert_text(&e)
-                                    ),
-                                    resume: None,
-                                },
-                            )),
+                            Ok(()) => store::forget(key, &shot.preview),
+                            Err(e) => store::dispatch(
+                                hid,
+                                Action::Restage(
+                                    key,
+                                    Stage::Failed {
+                                        message: format!(
+                                            "The photo could not be discarded. {}",
+                                            crate::components::alert_text(&e)
+                                        ),
+                                        resume: None,
+                                    },
+                                ),
+                            ),
                         }
                     });
                 }
                 ShotEvent::Clear => {
-                    queue.dispatch(Action::Remove(key));
-                    forget(&blobs, key, &shot.preview);
+                    store::dispatch(hid, Action::Remove(key));
+                    store::forget(key, &shot.preview);
                 }
                 ShotEvent::Add(index, body) => {
                     let photo = photo_for(index);
                     wasm_bindgen_futures::spawn_local(flow::add(
-                        ctx.clone(),
-                        key,
-                        index,
-                        body,
-                        photo,
-                        bytes,
+                        ctx, key, index, body, photo, bytes,
                     ));
                 }
                 ShotEvent::AddTo(index, item, fill) => {
                     let photo = photo_for(index);
                     wasm_bindgen_futures::spawn_local(flow::add_to(
-                        ctx.clone(),
-                        key,
-                        index,
-                        item,
-                        fill,
-                        photo,
-                        bytes,
+                        ctx, key, index, item, fill, photo, bytes,
                     ));
                 }
             }
@@ -401,62 +365,60 @@ fn capturing(props: &CapturingProps) -> Html {
                     { format!("{reason} Type a name for each photo.") }
                 </p>
             }
-            { match &*camera {
-                Camera::Unavailable(reason) => html! {
-                    <div class="capture-fallback card">
-                        <p>{ reason.clone() }</p>
-                    </div>
-                },
-                state => html! {
-                    <div class="camera">
-                        <video ref={video.clone()} class="camera-video" autoplay=true muted=true playsinline=true
-                            aria-label={format!("Camera view; new items go to {target_name}")} onplaying={on_playing} />
-                        if *state == Camera::Starting {
-                            <p class="camera-status">{ "Starting the camera…" }</p>
+            <div class="capture-body">
+                <div class="capture-stage">
+                    { match &*camera {
+                        Camera::Unavailable(reason) => html! {
+                            <div class="capture-fallback card">
+                                <p>{ reason.clone() }</p>
+                            </div>
+                        },
+                        state => html! {
+                            <div class="camera">
+                                <video ref={video.clone()} class="camera-video" autoplay=true muted=true playsinline=true
+                                    aria-label={format!("Camera view; new items go to {target_name}")} onplaying={on_playing} />
+                                if *state == Camera::Starting {
+                                    <p class="camera-status">{ "Starting the camera…" }</p>
+                                }
+                                <span key={*flash} class={classes!("camera-flash", (*flash > 0).then_some("is-on"))} aria-hidden="true" />
+                            </div>
+                        },
+                    } }
+                    <div class="capture-bar">
+                        <div class="capture-bar-side">
+                            if live { { file_picker("Choose photos", false, false) } }
+                        </div>
+                        if live {
+                            <button type="button" class="shutter" aria-label="Take photo" onclick={on_shutter}>
+                                <span class="shutter-inner" aria-hidden="true" />
+                            </button>
+                        } else if matches!(*camera, Camera::Unavailable(_)) {
+                            { file_picker("Choose or take a photo", true, true) }
+                        } else {
+                            <button type="button" class="shutter" aria-label="Take photo" disabled=true>
+                                <span class="shutter-inner" aria-hidden="true" />
+                            </button>
                         }
-                        <span key={*flash} class={classes!("camera-flash", (*flash > 0).then_some("is-on"))} aria-hidden="true" />
+                        <div class="capture-bar-side capture-bar-count" aria-live="polite">
+                            if working > 0 { { format!("{working} in progress") } }
+                        </div>
                     </div>
-                },
-            } }
-            if queue.shots.is_empty() {
-                <p class="muted capture-hint">
-                    { "Take a photo of each thing. While it uploads and is recognised, take the next one." }
-                </p>
-            } else {
-                <ul class="shot-list" aria-label="Shots">
-                    { for queue.shots.iter().map(|shot| html! {
-                        <ShotCard key={shot.key} shot={shot.clone()} {hid} currency={currency.clone()}
-                            locations={all_locations.clone()} tags={(*tags).clone()} on_event={on_event.clone()} />
-                    }) }
-                </ul>
-            }
-            <div class="capture-bar">
-                <div class="capture-bar-side">
-                    if live { { file_picker("Choose photos", false, false) } }
                 </div>
-                if live {
-                    <button type="button" class="shutter" aria-label="Take photo" onclick={on_shutter}>
-                        <span class="shutter-inner" aria-hidden="true" />
-                    </button>
-                } else if matches!(*camera, Camera::Unavailable(_)) {
-                    { file_picker("Choose or take a photo", true, true) }
-                } else {
-                    <button type="button" class="shutter" aria-label="Take photo" disabled=true>
-                        <span class="shutter-inner" aria-hidden="true" />
-                    </button>
-                }
-                <div class="capture-bar-side capture-bar-count" aria-live="polite">
-                    if working > 0 { { format!("{working} in progress") } }
+                <div class="capture-queue">
+                    if queue.shots.is_empty() {
+                        <p class="muted capture-hint">
+                            { "Take a photo of each thing. While it uploads and is recognised, take the next one." }
+                        </p>
+                    } else {
+                        <ul class="shot-list" aria-label="Shots">
+                            { for queue.shots.iter().map(|shot| html! {
+                                <ShotCard key={shot.key} shot={shot.clone()} {hid} currency={currency.clone()}
+                                    locations={all_locations.clone()} tags={(*tags).clone()} on_event={on_event.clone()} />
+                            }) }
+                        </ul>
+                    }
                 </div>
             </div>
         </section>
-    }
-}
-
-/// Lets go of a shot's bytes and its local picture.
-fn forget(blobs: &Rc<RefCell<HashMap<Key, Bytes>>>, key: Key, preview: &str) {
-    blobs.borrow_mut().remove(&key);
-    if !preview.is_empty() {
-        let _ = web_sys::Url::revoke_object_url(preview);
     }
 }

@@ -2,10 +2,7 @@
 //! recognised; an object of a shot becomes an item (or goes to an existing one) with the
 //! photo filed into it. Each step tells the queue how it went.
 
-use std::cell::RefCell;
-use std::collections::HashMap;
 use std::future::Future;
-use std::rc::Rc;
 
 use gloo_timers::callback::Timeout;
 use shared::{
@@ -18,6 +15,7 @@ use web_sys::Blob;
 use yew::Callback;
 
 use super::shot::{Action, Key, RecognizeFailure, Resume, fill_empty, recognize_failure, refused};
+use super::store;
 use crate::api;
 use crate::components::alert_text;
 
@@ -26,15 +24,16 @@ const CHECK_RETRIES: u32 = 5;
 /// The first wait before asking again, doubled each time.
 const CHECK_BACKOFF_MS: u32 = 250;
 
-/// What every step needs: the household, the queue, and what the page learnt so far.
-#[derive(Clone)]
+/// The household whose queue every step reports to.
+#[derive(Clone, Copy)]
 pub struct Ctx {
     pub hid: HouseholdId,
-    pub dispatch: Callback<Action>,
-    /// Set once the server said photos aren't recognised here (or not today).
-    pub ai_off: Rc<RefCell<Option<String>>>,
-    /// Which object of a shot took its photo: one photo belongs to one item.
-    pub claims: Rc<RefCell<HashMap<Key, usize>>>,
+}
+
+impl Ctx {
+    fn emit(&self, action: Action) {
+        store::dispatch(self.hid, action);
+    }
 }
 
 /// The bytes of a shot and how to name them.
@@ -117,13 +116,12 @@ pub async fn process(ctx: Ctx, key: Key, bytes: Bytes, from: Resume) {
 
 fn fail(ctx: &Ctx, key: Key, error: &ErrorBody, resume: Option<Resume>) {
     let resume = resume.filter(|_| !refused(error.error.code));
-    ctx.dispatch
-        .emit(Action::Failed(key, alert_text(error), resume));
+    ctx.emit(Action::Failed(key, alert_text(error), resume));
 }
 
 /// Announces the photo and sends its bytes; the unfiled photo's id.
 async fn send(ctx: &Ctx, key: Key, bytes: &Bytes) -> Option<AttachmentId> {
-    ctx.dispatch.emit(Action::Progress(key, 0.0));
+    ctx.emit(Action::Progress(key, 0.0));
     let announced = match api::create_unfiled_photo(ctx.hid, &bytes.announcement()).await {
         Ok(announced) => announced,
         Err(e) => {
@@ -132,14 +130,14 @@ async fn send(ctx: &Ctx, key: Key, bytes: &Bytes) -> Option<AttachmentId> {
         }
     };
     let id = announced.id;
-    ctx.dispatch.emit(Action::Announced(key, id));
-    let progress = ctx
-        .dispatch
-        .reform(move |fraction| Action::Progress(key, fraction));
+    ctx.emit(Action::Announced(key, id));
+    let hid = ctx.hid;
+    let progress =
+        Callback::from(move |fraction| store::dispatch(hid, Action::Progress(key, fraction)));
     if let Err(e) = api::upload(&announced.upload, &bytes.blob, progress).await {
         // The bytes never arrived: take the announcement back.
         let _ = api::discard_photo(ctx.hid, id).await;
-        ctx.dispatch.emit(Action::PhotoGone(key));
+        ctx.emit(Action::PhotoGone(key));
         fail(ctx, key, &e, Some(Resume::Upload));
         return None;
     }
@@ -148,13 +146,13 @@ async fn send(ctx: &Ctx, key: Key, bytes: &Bytes) -> Option<AttachmentId> {
 
 /// Has the server check the photo; whether it is stored.
 async fn check(ctx: &Ctx, key: Key, id: AttachmentId) -> bool {
-    ctx.dispatch.emit(Action::Checking(key));
+    ctx.emit(Action::Checking(key));
     match checked(|| api::complete_unfiled_photo(ctx.hid, id)).await {
         Ok(_) => true,
         Err(e) => {
             if refused(e.error.code) {
                 // A refused file is gone from the server.
-                ctx.dispatch.emit(Action::PhotoGone(key));
+                ctx.emit(Action::PhotoGone(key));
             }
             fail(ctx, key, &e, Some(Resume::Complete(id)));
             false
@@ -163,23 +161,19 @@ async fn check(ctx: &Ctx, key: Key, id: AttachmentId) -> bool {
 }
 
 async fn recognize(ctx: &Ctx, key: Key, id: AttachmentId) {
-    if ctx.ai_off.borrow().is_some() {
-        ctx.dispatch.emit(Action::Manual(key, None));
+    if store::ai_off() {
+        ctx.emit(Action::Manual(key, None));
         return;
     }
-    ctx.dispatch.emit(Action::Recognizing(key));
+    ctx.emit(Action::Recognizing(key));
     match api::recognize(ctx.hid, &[id]).await {
-        Ok(answer) => ctx
-            .dispatch
-            .emit(Action::Suggested(key, answer.suggestions)),
+        Ok(answer) => ctx.emit(Action::Suggested(key, answer.suggestions)),
         Err(e) => match recognize_failure(e.error.code) {
             RecognizeFailure::Off => {
-                let reason = alert_text(&e);
-                *ctx.ai_off.borrow_mut() = Some(reason.clone());
-                ctx.dispatch.emit(Action::AiOff(reason));
-                ctx.dispatch.emit(Action::Manual(key, None));
+                ctx.emit(Action::AiOff(alert_text(&e)));
+                ctx.emit(Action::Manual(key, None));
             }
-            RecognizeFailure::Retry => ctx.dispatch.emit(Action::Failed(
+            RecognizeFailure::Retry => ctx.emit(Action::Failed(
                 key,
                 alert_text(&e),
                 Some(Resume::Recognize(id)),
@@ -197,7 +191,7 @@ pub async fn discard(ctx: Ctx, key: Key, photo: Option<AttachmentId>) -> Result<
             Err(e) => return Err(e),
         }
     }
-    ctx.dispatch.emit(Action::Remove(key));
+    ctx.emit(Action::Remove(key));
     Ok(())
 }
 
@@ -220,12 +214,9 @@ async fn attach(ctx: &Ctx, item: ItemId, photo: PhotoUse, bytes: &Bytes) -> api:
 }
 
 /// Lets another object of the shot take its photo after this one failed to.
-fn release(ctx: &Ctx, key: Key, index: usize, photo: PhotoUse) {
+fn release(key: Key, index: usize, photo: PhotoUse) {
     if matches!(photo, PhotoUse::File(_)) {
-        let mut claims = ctx.claims.borrow_mut();
-        if claims.get(&key) == Some(&index) {
-            claims.remove(&key);
-        }
+        store::release(key, index);
     }
 }
 
@@ -238,23 +229,19 @@ pub async fn add(
     photo: PhotoUse,
     bytes: Bytes,
 ) {
-    ctx.dispatch.emit(Action::PickWorking(key, index));
+    ctx.emit(Action::PickWorking(key, index));
     let item = match api::create_item(ctx.hid, &body).await {
         Ok(item) => item,
         Err(e) => {
-            release(&ctx, key, index, photo);
-            return ctx
-                .dispatch
-                .emit(Action::PickFailed(key, index, alert_text(&e)));
+            release(key, index, photo);
+            return ctx.emit(Action::PickFailed(key, index, alert_text(&e)));
         }
     };
     match attach(&ctx, item.id, photo, &bytes).await {
-        Ok(()) => ctx
-            .dispatch
-            .emit(Action::PickAdded(key, index, item.id, item.name, false)),
+        Ok(()) => ctx.emit(Action::PickAdded(key, index, item.id, item.name, false)),
         Err(e) => {
-            release(&ctx, key, index, photo);
-            ctx.dispatch.emit(Action::PickFailed(
+            release(key, index, photo);
+            ctx.emit(Action::PickFailed(
                 key,
                 index,
                 format!(
@@ -278,12 +265,10 @@ pub async fn add_to(
     photo: PhotoUse,
     bytes: Bytes,
 ) {
-    ctx.dispatch.emit(Action::PickWorking(key, index));
+    ctx.emit(Action::PickWorking(key, index));
     if let Err(e) = attach(&ctx, target, photo, &bytes).await {
-        release(&ctx, key, index, photo);
-        return ctx
-            .dispatch
-            .emit(Action::PickFailed(key, index, alert_text(&e)));
+        release(key, index, photo);
+        return ctx.emit(Action::PickFailed(key, index, alert_text(&e)));
     }
     // Read fresh, and once more when someone saved it in between.
     let mut outcome = Err(ErrorBody::new(ErrorCode::Internal, ""));
@@ -294,10 +279,8 @@ pub async fn add_to(
         }
     }
     match outcome {
-        Ok(name) => ctx
-            .dispatch
-            .emit(Action::PickAdded(key, index, target, name, true)),
-        Err(e) => ctx.dispatch.emit(Action::PickFailed(
+        Ok(name) => ctx.emit(Action::PickAdded(key, index, target, name, true)),
+        Err(e) => ctx.emit(Action::PickFailed(
             key,
             index,
             format!(

@@ -2,13 +2,10 @@
 //! machine per shot (uploading → checking → recognizing → ready, or failed), and per
 //! object seen in it, the way from suggestion to item.
 
-use std::rc::Rc;
-
 use shared::{
     AttachmentId, CreateItem, Currency, ErrorCode, FieldErrors, Item, ItemId, LocationId, Money,
     Patch, Suggestion, UpdateItem, format_amount, parse_amount,
 };
-use yew::Reducible;
 
 /// Identifies a shot in the queue for as long as the page is open.
 pub type Key = u32;
@@ -155,40 +152,39 @@ pub enum Action {
     AiOff(String),
 }
 
-impl Reducible for Queue {
-    type Action = Action;
-
-    fn reduce(self: Rc<Self>, action: Action) -> Rc<Self> {
-        let mut next = (*self).clone();
+impl Queue {
+    /// The queue after `action`.
+    pub fn apply(&mut self, action: Action) {
+        let next = self;
         match action {
             Action::Add(new) => next.shots.insert(0, new),
             Action::Announced(key, id) => {
-                if let Some(s) = shot(&mut next, key) {
+                if let Some(s) = shot(next, key) {
                     s.photo = Some(id);
                 }
             }
             Action::Progress(key, fraction) => {
-                if let Some(s) = shot(&mut next, key) {
+                if let Some(s) = shot(next, key) {
                     s.stage = Stage::Uploading(fraction);
                 }
             }
             Action::Checking(key) => {
-                if let Some(s) = shot(&mut next, key) {
+                if let Some(s) = shot(next, key) {
                     s.stage = Stage::Checking;
                 }
             }
             Action::Recognizing(key) => {
-                if let Some(s) = shot(&mut next, key) {
+                if let Some(s) = shot(next, key) {
                     s.stage = Stage::Recognizing;
                 }
             }
             Action::Suggested(key, suggestions) => {
-                if let Some(s) = shot(&mut next, key) {
+                if let Some(s) = shot(next, key) {
                     s.stage = ready(s.photo, suggestions);
                 }
             }
             Action::Manual(key, note) => {
-                if let Some(s) = shot(&mut next, key) {
+                if let Some(s) = shot(next, key) {
                     s.stage = Stage::Ready {
                         picks: vec![Pick::new(None)],
                         note,
@@ -196,17 +192,17 @@ impl Reducible for Queue {
                 }
             }
             Action::Failed(key, message, resume) => {
-                if let Some(s) = shot(&mut next, key) {
+                if let Some(s) = shot(next, key) {
                     s.stage = Stage::Failed { message, resume };
                 }
             }
             Action::PhotoGone(key) => {
-                if let Some(s) = shot(&mut next, key) {
+                if let Some(s) = shot(next, key) {
                     s.photo = None;
                 }
             }
             Action::Retrying(key, resume) => {
-                if let Some(s) = shot(&mut next, key) {
+                if let Some(s) = shot(next, key) {
                     s.stage = match resume {
                         Resume::Upload => Stage::Uploading(0.0),
                         Resume::Complete(_) => Stage::Checking,
@@ -215,26 +211,25 @@ impl Reducible for Queue {
                 }
             }
             Action::Discarding(key) => {
-                if let Some(s) = shot(&mut next, key) {
+                if let Some(s) = shot(next, key) {
                     s.stage = Stage::Discarding;
                 }
             }
             Action::Restage(key, stage) => {
-                if let Some(s) = shot(&mut next, key) {
+                if let Some(s) = shot(next, key) {
                     s.stage = stage;
                 }
             }
             Action::Remove(key) => next.shots.retain(|s| s.key != key),
-            Action::PickWorking(key, i) => set_pick(&mut next, key, i, PickState::Working),
+            Action::PickWorking(key, i) => set_pick(next, key, i, PickState::Working),
             Action::PickAdded(key, i, id, name, existing) => {
-                set_pick(&mut next, key, i, PickState::Added { id, name, existing })
+                set_pick(next, key, i, PickState::Added { id, name, existing })
             }
             Action::PickFailed(key, i, message) => {
-                set_pick(&mut next, key, i, PickState::Failed(message))
+                set_pick(next, key, i, PickState::Failed(message))
             }
             Action::AiOff(reason) => next.ai_off = Some(reason),
         }
-        Rc::new(next)
     }
 }
 
@@ -581,12 +576,12 @@ mod tests {
     #[test]
     fn a_shot_shows_the_suggestions_for_its_own_photo_or_a_name_to_type() {
         let photo = AttachmentId::new();
-        let queue = Rc::new(Queue {
+        let mut queue = Queue {
             shots: vec![shot(1, photo), shot(2, AttachmentId::new())],
             ai_off: None,
-        });
-        let queue = queue.reduce(Action::Suggested(1, vec![drill(photo)]));
-        let queue = queue.reduce(Action::Suggested(2, vec![drill(photo)]));
+        };
+        queue.apply(Action::Suggested(1, vec![drill(photo)]));
+        queue.apply(Action::Suggested(2, vec![drill(photo)]));
         let Stage::Ready { picks, note } = &queue.shots[0].stage else {
             panic!("shot 1 is ready");
         };
@@ -603,19 +598,18 @@ mod tests {
     #[test]
     fn new_shots_come_first_and_an_added_pick_is_remembered() {
         let photo = AttachmentId::new();
-        let queue = Rc::new(Queue::default())
-            .reduce(Action::Add(shot(1, photo)))
-            .reduce(Action::Add(shot(2, photo)));
+        let mut queue = Queue::default();
+        queue.apply(Action::Add(shot(1, photo)));
+        queue.apply(Action::Add(shot(2, photo)));
         assert_eq!(
             queue.shots.iter().map(|s| s.key).collect::<Vec<_>>(),
             vec![2, 1]
         );
         let item = ItemId::new();
-        let queue = queue
-            .reduce(Action::Suggested(1, vec![drill(photo)]))
-            .reduce(Action::PickWorking(1, 0));
+        queue.apply(Action::Suggested(1, vec![drill(photo)]));
+        queue.apply(Action::PickWorking(1, 0));
         assert!(queue.shots[1].busy());
-        let queue = queue.reduce(Action::PickAdded(
+        queue.apply(Action::PickAdded(
             1,
             0,
             item,
