@@ -3,14 +3,20 @@
 //!
 //!   hi-bench seed EMAIL ITEMS LOCATIONS      prints key=value lines for the load tests
 //!   hi-bench store-latency EMAIL ITERATIONS  prints one `op p50 p95 p99` line (µs) per call
+//!   hi-bench media                           times the checks of a 12-megapixel photo
 //!
-//! Both read DATABASE_URL.
+//! The first two read DATABASE_URL.
 
 use std::time::Instant;
 
 use anyhow::{Context as _, bail};
-use api::store::{self, ActivityRow, DynStore, IMPORT_ROWS, ItemQuery, ItemRow, LocationRow};
-use shared::{Action, Currency, Day, HouseholdId, ItemFields, ItemId, LocationId, Money, UserId};
+use api::store::{
+    self, ActivityRow, AttachmentRow, DynStore, IMPORT_ROWS, ItemQuery, ItemRow, LocationRow,
+};
+use shared::{
+    Action, AttachmentId, AttachmentKind, AttachmentStatus, Currency, Day, HouseholdId, ItemFields,
+    ItemId, LocationId, Money, UserId,
+};
 use time::OffsetDateTime;
 
 const ROOMS: &[&str] = &[
@@ -107,6 +113,9 @@ impl Rng {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("media") {
+        return media();
+    }
     let url = std::env::var("DATABASE_URL").context("DATABASE_URL is not set")?;
     let store = store::open(&url).await?;
     match args
@@ -189,6 +198,7 @@ async fn seed(store: &DynStore, email: &str, items: usize, locations: usize) -> 
     let mut first_id = None;
     let mut batch: Vec<ItemRow> = Vec::new();
     let mut activities: Vec<ActivityRow> = Vec::new();
+    let mut photos = Vec::new();
     for i in 0..items {
         let thing = rng.pick(THINGS);
         let created = now - time::Duration::seconds((items - i) as i64);
@@ -228,6 +238,10 @@ async fn seed(store: &DynStore, email: &str, items: usize, locations: usize) -> 
             deleted_at: None,
         };
         first_id.get_or_insert(row.id);
+        // The newest items, those on the first pages, have photos every other one.
+        if i + PHOTOGRAPHED >= items && i % 2 == 0 {
+            photos.push((row.id, created));
+        }
         activities.push(ActivityRow::new(
             household,
             row.id,
@@ -247,6 +261,26 @@ async fn seed(store: &DynStore, email: &str, items: usize, locations: usize) -> 
     if !batch.is_empty() {
         store.import_items(&batch, &activities).await?;
     }
+    for (item, created) in photos {
+        store
+            .insert_attachment(&AttachmentRow {
+                id: AttachmentId::new(),
+                household_id: household,
+                item_id: item,
+                kind: AttachmentKind::Photo,
+                filename: "photo.jpg".into(),
+                content_type: "image/jpeg".into(),
+                size: 2_000_000,
+                stored_bytes: 2_040_000,
+                status: AttachmentStatus::Ready,
+                width: Some(4000),
+                height: Some(3000),
+                primary: true,
+                created_by: user,
+                created_at: created,
+            })
+            .await?;
+    }
     println!("household={household}");
     println!(
         "item={}",
@@ -254,6 +288,63 @@ async fn seed(store: &DynStore, email: &str, items: usize, locations: usize) -> 
     );
     println!("room={}", rooms[1].id);
     println!("search=sn{:08}", items / 2);
+    Ok(())
+}
+
+/// Items, counted from the newest, among which every other one has a photo.
+const PHOTOGRAPHED: usize = 5_000;
+
+/// Times `media::process` on a 12-megapixel JPEG as phones take them: once upright (the
+/// metadata is cut out, the pixels kept) and once turned by its EXIF orientation (decoded,
+/// rotated and encoded again); both decode it once more for the thumbnail.
+fn media() -> anyhow::Result<()> {
+    use api::media::{FileType, process};
+    let (w, h) = (4000u32, 3000u32);
+    let image = image::RgbImage::from_fn(w, h, |x, y| {
+        image::Rgb([(x % 256) as u8, (y % 256) as u8, ((x ^ y) % 256) as u8])
+    });
+    let mut plain = Vec::new();
+    image.write_with_encoder(image::codecs::jpeg::JpegEncoder::new_with_quality(
+        &mut plain, 90,
+    ))?;
+    let with_orientation = |o: u16| {
+        // EXIF: a little-endian TIFF with one IFD entry, Orientation.
+        let mut app1 =
+            b"Exif\0\0II\x2a\x00\x08\x00\x00\x00\x01\x00\x12\x01\x03\x00\x01\x00\x00\x00".to_vec();
+        app1.extend_from_slice(&o.to_le_bytes());
+        app1.extend_from_slice(&[0, 0, 0, 0, 0, 0]);
+        let mut out = plain[..2].to_vec();
+        out.extend_from_slice(&[0xFF, 0xE1]);
+        out.extend_from_slice(&((app1.len() + 2) as u16).to_be_bytes());
+        out.extend_from_slice(&app1);
+        out.extend_from_slice(&plain[2..]);
+        out
+    };
+    for (label, orientation) in [("upright", 1u16), ("rotated", 6)] {
+        let bytes = with_orientation(orientation);
+        let mut times = Vec::new();
+        for _ in 0..3 {
+            let started = Instant::now();
+            let done = process(bytes.clone(), FileType::Jpeg, AttachmentKind::Photo)
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            times.push(started.elapsed().as_secs_f64() * 1000.0);
+            anyhow::ensure!(done.width == Some(if orientation == 6 { h } else { w }));
+        }
+        times.sort_by(f64::total_cmp);
+        println!(
+            "{label} {:.0} {:.1}",
+            times[1],
+            bytes.len() as f64 / 1_000_000.0
+        );
+    }
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    if let Some(kib) = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+    {
+        println!("peak {:.0}", kib / 1024.0);
+    }
     Ok(())
 }
 
