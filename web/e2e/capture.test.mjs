@@ -28,7 +28,8 @@ const runs = (viewport) => !process.env.HI_VIEWPORT || process.env.HI_VIEWPORT =
 /**
  * A stand-in for the Anthropic Messages API: it checks what the real one would (key,
  * version, model, a JPEG photo, the record_items tool forced) and answers each request with
- * the next scripted list of objects as a `record_items` tool call.
+ * the next scripted list of objects as a `record_items` tool call, or a scripted
+ * `{status}` failure; the last entry answers every request beyond the script.
  */
 async function startFakeAnthropic(script) {
   const requests = [];
@@ -69,6 +70,11 @@ async function startFakeAnthropic(script) {
       requests.push({ body, images: images.length, problems });
       if (problems.length > 0) return refuse(problems.includes('x-api-key') ? 401 : 400, problems.join('; '));
       const items = script[Math.min(requests.length, script.length) - 1];
+      if (!Array.isArray(items)) {
+        // A scripted failure the server is told not to retry.
+        res.writeHead(items.status, { 'content-type': 'application/json', 'x-should-retry': 'false' });
+        return res.end(JSON.stringify({ type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } }));
+      }
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(
         JSON.stringify({
@@ -225,6 +231,11 @@ journey(
         { ...DRILL, model: 'GSR 12V-15', confidence: 0.6 },
         { photo: 1, name: 'Spirit level', confidence: 0.85, location: 'Kitchen' },
       ],
+      // The shot that is discarded.
+      [DRILL],
+      // The service is overloaded once, then answers.
+      { status: 529 },
+      [{ photo: 1, name: 'Tape measure', confidence: 0.3 }],
     ],
   },
   [
@@ -353,6 +364,46 @@ journey(
           return (await res.json()).items.length;
         }, hid);
         assert.equal(unfiled, 0, 'no unfiled photo is left');
+      },
+    ],
+    [
+      'an upload cut off and a recognition that failed are each retried',
+      async ({ page, fake }) => {
+        await page.route('**/*', (route) =>
+          route.request().method() === 'PUT' ? route.abort('internetdisconnected') : route.continue(),
+        );
+        await page.getByRole('button', { name: 'Take photo' }).click();
+        const fourth = shot(page, 4);
+        await visible(fourth.getByText('Failed', { exact: true }));
+        await visible(fourth.getByRole('alert').getByText(/The upload did not get through/));
+        await page.unroute('**/*');
+        await fourth.getByRole('button', { name: 'Retry' }).click();
+
+        // Sent this time; the recognition service is overloaded, in the server's words.
+        await visible(fourth.getByRole('alert').getByText(/overloaded/), 20_000);
+        assert.equal(fake.requests.length, 4);
+        await visible(fourth.getByRole('button', { name: 'Type a name instead' }));
+        await noSidewaysScrolling(page);
+        await fourth.getByRole('button', { name: 'Retry' }).click();
+        await visible(fourth.getByRole('button', { name: 'Add Tape measure' }), 20_000);
+        await visible(fourth.getByText('a guess'));
+        assert.equal(fake.requests.length, 5);
+
+        // Edited before adding: another name, a value, and no location.
+        await fourth.getByRole('button', { name: 'Edit Tape measure' }).click();
+        await fourth.getByLabel('Name', { exact: true }).fill('Laser tape measure');
+        await fourth.getByLabel('Brand', { exact: true }).fill('Leica');
+        await fourth.getByLabel('Estimated value').fill('abc');
+        await fourth.getByRole('button', { name: 'Add Laser tape measure' }).click();
+        await visible(fourth.getByText(/must be a number/));
+        await fourth.getByLabel('Estimated value').fill('120');
+        await fourth.getByRole('button', { name: 'Add Laser tape measure' }).click();
+        await visible(fourth.getByRole('link', { name: 'Laser tape measure' }));
+        const tape = await itemNamed(page, 'Laser tape measure');
+        assert.equal(tape.brand, 'Leica');
+        assert.equal(tape.estimated_value.amount_minor, 12000);
+        assert.deepEqual(tape.location_path, ['Garage']);
+        assert.equal(tape.photos.length, 1);
       },
     ],
     [

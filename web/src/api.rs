@@ -631,13 +631,18 @@ pub async fn stats(hid: HouseholdId) -> ApiResult<Stats> {
     get(&format!("/households/{hid}/stats")).await
 }
 
-// ---------------------------------------------------------------- capture: unfiled photos, recognition
+// ---------------------------------------------------------------- capture: photos, recognition
 
-fn unfiled_path(hid: HouseholdId) -> String {
-    format!("/households/{hid}/attachments")
+/// Where a photo's attachment lives: an item's attachments, or (`None`) the household's
+/// photos not filed into any item yet (shots on the capture page).
+fn photos_path(hid: HouseholdId, item: Option<ItemId>) -> String {
+    match item {
+        Some(item) => attachments_path(hid, item),
+        None => format!("/households/{hid}/attachments"),
+    }
 }
 
-/// What the capture page reads of a checked photo ([`Attachment`]).
+/// What the capture page reads of a stored photo ([`Attachment`]).
 #[derive(Clone, Debug, PartialEq, serde::Deserialize)]
 pub struct StoredPhoto {
     pub id: AttachmentId,
@@ -645,43 +650,56 @@ pub struct StoredPhoto {
     pub thumbnail_url: Option<String>,
 }
 
-/// Announces a photo that belongs to no item yet (a shot on the capture page, filed into
-/// an item later); the answer says where to send its bytes ([`upload`]).
-pub async fn create_unfiled_photo(
+/// Announces a photo of `item`, or an unfiled one; the answer says where to send its bytes
+/// ([`upload`]).
+pub async fn announce_photo(
     hid: HouseholdId,
+    item: Option<ItemId>,
     body: &CreateAttachment,
 ) -> ApiResult<Announced> {
-    request(Method::Post, &unfiled_path(hid), json(body), None).await
+    request(Method::Post, &photos_path(hid, item), json(body), None).await
 }
 
-/// The bytes of an unfiled photo have arrived: the server checks them. `conflict` means
-/// they are not there yet (an upload can take a moment to reach every region): ask again.
-pub async fn complete_unfiled_photo(hid: HouseholdId, id: AttachmentId) -> ApiResult<StoredPhoto> {
-    let path = format!("{}/{id}/complete", unfiled_path(hid));
+/// The bytes have arrived: the server checks them. `conflict` means they are not there yet
+/// (an upload can take a moment to reach every region): ask again shortly.
+pub async fn complete_photo(
+    hid: HouseholdId,
+    item: Option<ItemId>,
+    id: AttachmentId,
+) -> ApiResult<StoredPhoto> {
+    let path = format!("{}/{id}/complete", photos_path(hid, item));
     request(Method::Post, &path, None, None).await
 }
 
-/// Files a photo into an item; it becomes the item's primary photo when it has none.
-pub async fn file_photo(hid: HouseholdId, id: AttachmentId, item: ItemId) -> ApiResult<()> {
+/// Deletes a photo: a shot thrown away, or an announcement whose bytes never came.
+pub async fn delete_photo(
+    hid: HouseholdId,
+    item: Option<ItemId>,
+    id: AttachmentId,
+) -> ApiResult<()> {
+    let path = format!("{}/{id}", photos_path(hid, item));
+    request(Method::Delete, &path, None, None).await
+}
+
+/// Files an unfiled photo into an item; it becomes the item's primary photo when it has
+/// none.
+pub async fn file_photo(
+    hid: HouseholdId,
+    id: AttachmentId,
+    item: ItemId,
+) -> ApiResult<StoredPhoto> {
     #[derive(Serialize)]
     struct FileInto {
         item_id: ItemId,
     }
-    let path = format!("{}/{id}", unfiled_path(hid));
-    request::<serde::de::IgnoredAny>(
+    let path = format!("{}/{id}", photos_path(hid, None));
+    request(
         Method::Patch,
         &path,
         json(&FileInto { item_id: item }),
         None,
     )
     .await
-    .map(drop)
-}
-
-/// Throws away a photo that was never filed.
-pub async fn discard_photo(hid: HouseholdId, id: AttachmentId) -> ApiResult<()> {
-    let path = format!("{}/{id}", unfiled_path(hid));
-    request(Method::Delete, &path, None, None).await
 }
 
 /// What the photos show, as suggestions; nothing is saved. `unavailable` when the server

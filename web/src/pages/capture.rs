@@ -14,7 +14,8 @@ mod store;
 
 use std::rc::Rc;
 
-use shared::{ErrorBody, Household, HouseholdId, Location, LocationId, TagCount};
+use shared::{ErrorBody, HouseholdId, Location, LocationId, TagCount};
+use wasm_bindgen_futures::JsFuture;
 use web_sys::{Blob, File, HtmlInputElement, HtmlVideoElement, MediaStream};
 use yew::prelude::*;
 
@@ -25,24 +26,6 @@ use crate::api;
 use crate::components::{ErrorAlert, LocationPicker};
 use crate::hooks::use_title;
 use crate::pages::HouseholdProps;
-
-#[function_component(Capture)]
-pub fn capture(props: &HouseholdProps) -> Html {
-    use_title("Capture");
-    if props.household.role.can_write() {
-        html! { <Capturing household={props.household.clone()} /> }
-    } else {
-        html! {
-            <section class="page narrow">
-                <header class="page-header"><h1>{ "Capture" }</h1></header>
-                <div class="card">
-                    <p>{ "You can look at this household's inventory but not add to it, so there is \
-                          nothing to capture here. An owner can make you an editor on the Members page." }</p>
-                </div>
-            </section>
-        }
-    }
-}
 
 /// Where the chosen location is kept between visits, per household.
 fn location_key(hid: HouseholdId) -> String {
@@ -77,13 +60,11 @@ enum Camera {
     Unavailable(String),
 }
 
-#[derive(Properties, PartialEq)]
-struct CapturingProps {
-    household: Household,
-}
-
-#[function_component(Capturing)]
-fn capturing(props: &CapturingProps) -> Html {
+#[function_component(Capture)]
+pub fn capture(props: &HouseholdProps) -> Html {
+    use_title("Capture");
+    // Viewers look but don't add: no camera for them.
+    let can_write = props.household.role.can_write();
     let hid = props.household.id;
     let currency = props.household.currency.clone();
     let redraw = use_force_update();
@@ -143,21 +124,27 @@ fn capturing(props: &CapturingProps) -> Html {
     // The camera, on while the page is open.
     {
         let (camera, video, stream) = (camera.clone(), video.clone(), stream.clone());
-        use_effect_with((), move |()| {
-            let open = Rc::new(std::cell::Cell::new(true));
-            {
+        use_effect_with(can_write, move |can_write| {
+            let open = Rc::new(std::cell::Cell::new(*can_write));
+            if *can_write {
                 let open = open.clone();
                 let stream = stream.clone();
                 wasm_bindgen_futures::spawn_local(async move {
                     match camera::open().await {
                         Ok(live) if open.get() => {
-                            if let Some(element) = video.cast::<HtmlVideoElement>() {
+                            let element = video.cast::<HtmlVideoElement>();
+                            if let Some(element) = &element {
                                 element.set_muted(true);
                                 element.set_src_object(Some(&live));
-                                // Autoplay starts it too; a refusal here shows as no picture.
-                                let _ = element.play();
                             }
                             *stream.borrow_mut() = Some(live);
+                            // Autoplay starts it too (and `playing` says so).
+                            if let Some(Ok(started)) = element.map(|e| e.play()) {
+                                let playing = JsFuture::from(started).await.is_ok();
+                                if playing && open.get() {
+                                    camera.set(Camera::Live);
+                                }
+                            }
                         }
                         // The page closed while the camera was starting.
                         Ok(live) => camera::stop(&live),
@@ -333,6 +320,17 @@ fn capturing(props: &CapturingProps) -> Html {
         })
     };
 
+    if !can_write {
+        return html! {
+            <section class="page narrow">
+                <header class="page-header"><h1>{ "Capture" }</h1></header>
+                <div class="card">
+                    <p>{ "You can look at this household's inventory but not add to it, so there is \
+                          nothing to capture here. An owner can make you an editor on the Members page." }</p>
+                </div>
+            </section>
+        };
+    }
     let all_locations: Rc<Vec<Location>> = (*locations).clone().unwrap_or_default();
     let target_name =
         location_name(&all_locations, *target).unwrap_or_else(|| "No location".to_string());

@@ -253,6 +253,26 @@ fn pick_card(props: &PickCardProps) -> Html {
         }
         _ => html! {},
     };
+    // One text field of the draft.
+    let input = |id: &str,
+                 label: &'static str,
+                 field: &'static str,
+                 apply: fn(&mut Draft, String),
+                 money: bool| {
+        let value = match field {
+            "name" => &draft.name,
+            "brand" => &draft.brand,
+            "model" => &draft.model,
+            "serial_number" => &draft.serial_number,
+            _ => &draft.value,
+        };
+        html! {
+            <TextInput id={format!("{prefix}-{id}")} {label} value={value.clone()}
+                oninput={edit(apply, field)} error={errors.get(field).cloned()}
+                inputmode={money.then_some("decimal")}
+                suffix={money.then(|| props.currency.as_str().to_string())} />
+        }
+    };
     let name_label = if draft.name.trim().is_empty() {
         "Add item".to_string()
     } else {
@@ -282,24 +302,28 @@ fn pick_card(props: &PickCardProps) -> Html {
                 })
             };
             let error = |field: &str| errors.get(field).cloned();
+            // Cancelling forgets the edits.
+            let on_cancel = {
+                let (draft, errors, mode) = (draft.clone(), errors.clone(), mode.clone());
+                let (suggestion, place) = (suggestion.clone(), props.shot_location);
+                Callback::from(move |_: MouseEvent| {
+                    draft.set(Draft::new(suggestion.as_ref(), place));
+                    errors.set(FieldErrors::new());
+                    mode.set(Mode::Summary);
+                })
+            };
             html! {
                 <form class="pick-form" onsubmit={on_submit} novalidate=true>
-                    <TextInput id={format!("{prefix}-name")} label="Name" value={draft.name.clone()}
-                        oninput={edit(|d, v| d.name = v, "name")} error={error("name")} required=true />
+                    { input("name", "Name", "name", |d, v| d.name = v, false) }
                     <TextArea id={format!("{prefix}-description")} label="Description" value={draft.description.clone()}
                         oninput={edit(|d, v| d.description = v, "description")} error={error("description")} rows={2} />
                     <div class="pick-form-row">
-                        <TextInput id={format!("{prefix}-brand")} label="Brand" value={draft.brand.clone()}
-                            oninput={edit(|d, v| d.brand = v, "brand")} error={error("brand")} />
-                        <TextInput id={format!("{prefix}-model")} label="Model" value={draft.model.clone()}
-                            oninput={edit(|d, v| d.model = v, "model")} error={error("model")} />
+                        { input("brand", "Brand", "brand", |d, v| d.brand = v, false) }
+                        { input("model", "Model", "model", |d, v| d.model = v, false) }
                     </div>
                     <div class="pick-form-row">
-                        <TextInput id={format!("{prefix}-serial")} label="Serial number" value={draft.serial_number.clone()}
-                            oninput={edit(|d, v| d.serial_number = v, "serial_number")} error={error("serial_number")} />
-                        <TextInput id={format!("{prefix}-value")} label="Estimated value" value={draft.value.clone()}
-                            oninput={edit(|d, v| d.value = v, "estimated_value")} error={error("estimated_value")}
-                            inputmode="decimal" suffix={props.currency.as_str().to_string()} />
+                        { input("serial", "Serial number", "serial_number", |d, v| d.serial_number = v, false) }
+                        { input("value", "Estimated value", "estimated_value", |d, v| d.value = v, true) }
                     </div>
                     <TagsInput id={format!("{prefix}-tags")} label="Tags" tags={draft.tags.clone()}
                         suggestions={props.tags.clone()} onchange={on_tags} error={error("tags")} />
@@ -310,7 +334,7 @@ fn pick_card(props: &PickCardProps) -> Html {
                         <button type="submit" class="button button-primary" disabled={working}>
                             { if working { "Adding…".to_string() } else { name_label } }
                         </button>
-                        <button type="button" class="button button-ghost" onclick={set_mode(Mode::Summary)}>{ "Cancel" }</button>
+                        <button type="button" class="button button-ghost" onclick={on_cancel}>{ "Cancel" }</button>
                     </div>
                 </form>
             }
@@ -382,7 +406,7 @@ fn pick_card(props: &PickCardProps) -> Html {
                             { failure }
                             <div class="row-actions pick-actions">
                                 <button type="button" class="button button-primary pick-add" disabled={working} onclick={add_click}>
-                                    { if working { "Adding…".to_string() } else { format!("Add {}", s.name) } }
+                                    { if working { "Adding…".to_string() } else { name_label } }
                                 </button>
                                 { actions }
                             </div>
@@ -391,9 +415,7 @@ fn pick_card(props: &PickCardProps) -> Html {
                 }
                 None => html! {
                     <form class="pick-quick" onsubmit={on_submit} novalidate=true>
-                        <TextInput id={format!("{prefix}-quick-name")} label="Name" value={draft.name.clone()}
-                            oninput={edit(|d, v| d.name = v, "name")} error={errors.get("name").cloned()}
-                            placeholder="What is in the photo?" />
+                        { input("quick-name", "Name", "name", |d, v| d.name = v, false) }
                         { failure }
                         <div class="row-actions pick-actions">
                             <button type="submit" class="button button-primary" disabled={working}>

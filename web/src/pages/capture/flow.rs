@@ -2,8 +2,6 @@
 //! recognised; an object of a shot becomes an item (or goes to an existing one) with the
 //! photo filed into it. Each step tells the queue how it went.
 
-use std::future::Future;
-
 use gloo_timers::callback::Timeout;
 use shared::{
     AttachmentId, AttachmentKind, CreateAttachment, CreateItem, ErrorBody, ErrorCode, HouseholdId,
@@ -75,89 +73,82 @@ async fn sleep(ms: u32) {
     let _ = JsFuture::from(wait).await;
 }
 
-/// Asks the server to check an upload, again after a short wait while it answers
-/// `conflict` (the bytes haven't reached it yet).
-async fn checked<T, F, Fut>(check: F) -> api::ApiResult<T>
-where
-    F: Fn() -> Fut,
-    Fut: Future<Output = api::ApiResult<T>>,
-{
+/// Sends a photo: announced (as a photo of `item`, or unfiled), its bytes PUT, then
+/// checked. With `shot`, the queue hears how it goes. The error says where to pick up.
+async fn send_photo(
+    hid: HouseholdId,
+    item: Option<ItemId>,
+    bytes: &Bytes,
+    shot: Option<Key>,
+) -> Result<AttachmentId, (ErrorBody, Resume)> {
+    let announced = api::announce_photo(hid, item, &bytes.announcement())
+        .await
+        .map_err(|e| (e, Resume::Upload))?;
+    let id = announced.id;
+    let progress = match shot {
+        Some(key) => {
+            store::dispatch(hid, Action::Announced(key, id));
+            Callback::from(move |fraction| store::dispatch(hid, Action::Progress(key, fraction)))
+        }
+        None => Callback::noop(),
+    };
+    if let Err(e) = api::upload(&announced.upload, &bytes.blob, progress).await {
+        // The bytes never arrived: take the announcement back.
+        let _ = api::delete_photo(hid, item, id).await;
+        if let Some(key) = shot {
+            store::dispatch(hid, Action::PhotoGone(key));
+        }
+        return Err((e, Resume::Upload));
+    }
+    check(hid, item, id, shot).await
+}
+
+/// Has the server check a photo whose bytes were sent, again after a short wait while it
+/// answers `conflict` (the bytes haven't reached it yet).
+async fn check(
+    hid: HouseholdId,
+    item: Option<ItemId>,
+    id: AttachmentId,
+    shot: Option<Key>,
+) -> Result<AttachmentId, (ErrorBody, Resume)> {
+    if let Some(key) = shot {
+        store::dispatch(hid, Action::Checking(key));
+    }
     let mut attempt = 0;
     loop {
-        match check().await {
+        match api::complete_photo(hid, item, id).await {
+            Ok(_) => return Ok(id),
             Err(e) if e.error.code == ErrorCode::Conflict && attempt < CHECK_RETRIES => {
                 sleep(CHECK_BACKOFF_MS << attempt).await;
                 attempt += 1;
             }
-            answer => return answer,
+            Err(e) => {
+                if let Some(key) = shot.filter(|_| refused(e.error.code)) {
+                    // A refused file is gone from the server.
+                    store::dispatch(hid, Action::PhotoGone(key));
+                }
+                return Err((e, Resume::Complete(id)));
+            }
         }
     }
 }
 
 /// Takes a shot from `from` to ready (or failed).
 pub async fn process(ctx: Ctx, key: Key, bytes: Bytes, from: Resume) {
-    let mut step = from;
-    if step == Resume::Upload {
-        match send(&ctx, key, &bytes).await {
-            Some(id) => step = Resume::Complete(id),
-            None => return,
-        }
-    }
-    if let Resume::Complete(id) = step {
-        if !check(&ctx, key, id).await {
-            return;
-        }
-        step = Resume::Recognize(id);
-    }
-    if let Resume::Recognize(id) = step {
-        recognize(&ctx, key, id).await;
+    let stored = match from {
+        Resume::Upload => send_photo(ctx.hid, None, &bytes, Some(key)).await,
+        Resume::Complete(id) => check(ctx.hid, None, id, Some(key)).await,
+        Resume::Recognize(id) => Ok(id),
+    };
+    match stored {
+        Ok(id) => recognize(&ctx, key, id).await,
+        Err((e, resume)) => fail(&ctx, key, &e, Some(resume)),
     }
 }
 
 fn fail(ctx: &Ctx, key: Key, error: &ErrorBody, resume: Option<Resume>) {
     let resume = resume.filter(|_| !refused(error.error.code));
     ctx.emit(Action::Failed(key, alert_text(error), resume));
-}
-
-/// Announces the photo and sends its bytes; the unfiled photo's id.
-async fn send(ctx: &Ctx, key: Key, bytes: &Bytes) -> Option<AttachmentId> {
-    ctx.emit(Action::Progress(key, 0.0));
-    let announced = match api::create_unfiled_photo(ctx.hid, &bytes.announcement()).await {
-        Ok(announced) => announced,
-        Err(e) => {
-            fail(ctx, key, &e, Some(Resume::Upload));
-            return None;
-        }
-    };
-    let id = announced.id;
-    ctx.emit(Action::Announced(key, id));
-    let hid = ctx.hid;
-    let progress =
-        Callback::from(move |fraction| store::dispatch(hid, Action::Progress(key, fraction)));
-    if let Err(e) = api::upload(&announced.upload, &bytes.blob, progress).await {
-        // The bytes never arrived: take the announcement back.
-        let _ = api::discard_photo(ctx.hid, id).await;
-        ctx.emit(Action::PhotoGone(key));
-        fail(ctx, key, &e, Some(Resume::Upload));
-        return None;
-    }
-    Some(id)
-}
-
-/// Has the server check the photo; whether it is stored.
-async fn check(ctx: &Ctx, key: Key, id: AttachmentId) -> bool {
-    ctx.emit(Action::Checking(key));
-    match checked(|| api::complete_unfiled_photo(ctx.hid, id)).await {
-        Ok(_) => true,
-        Err(e) => {
-            if refused(e.error.code) {
-                // A refused file is gone from the server.
-                ctx.emit(Action::PhotoGone(key));
-            }
-            fail(ctx, key, &e, Some(Resume::Complete(id)));
-            false
-        }
-    }
 }
 
 async fn recognize(ctx: &Ctx, key: Key, id: AttachmentId) {
@@ -173,11 +164,7 @@ async fn recognize(ctx: &Ctx, key: Key, id: AttachmentId) {
                 ctx.emit(Action::AiOff(alert_text(&e)));
                 ctx.emit(Action::Manual(key, None));
             }
-            RecognizeFailure::Retry => ctx.emit(Action::Failed(
-                key,
-                alert_text(&e),
-                Some(Resume::Recognize(id)),
-            )),
+            RecognizeFailure::Retry => fail(ctx, key, &e, Some(Resume::Recognize(id))),
         },
     }
 }
@@ -185,7 +172,7 @@ async fn recognize(ctx: &Ctx, key: Key, id: AttachmentId) {
 /// Deletes a shot's unfiled photo and takes the shot off the list.
 pub async fn discard(ctx: Ctx, key: Key, photo: Option<AttachmentId>) -> Result<(), ErrorBody> {
     if let Some(id) = photo {
-        match api::discard_photo(ctx.hid, id).await {
+        match api::delete_photo(ctx.hid, None, id).await {
             Ok(()) => {}
             Err(e) if e.error.code == ErrorCode::NotFound => {}
             Err(e) => return Err(e),
@@ -198,18 +185,11 @@ pub async fn discard(ctx: Ctx, key: Key, photo: Option<AttachmentId>) -> Result<
 /// Puts the photo on `item`.
 async fn attach(ctx: &Ctx, item: ItemId, photo: PhotoUse, bytes: &Bytes) -> api::ApiResult<()> {
     match photo {
-        PhotoUse::File(id) => api::file_photo(ctx.hid, id, item).await,
-        PhotoUse::Copy => {
-            let announced = api::create_attachment(ctx.hid, item, &bytes.announcement()).await?;
-            let id = announced.id;
-            if let Err(e) = api::upload(&announced.upload, &bytes.blob, Callback::noop()).await {
-                let _ = api::delete_attachment(ctx.hid, item, id).await;
-                return Err(e);
-            }
-            checked(|| api::complete_attachment(ctx.hid, item, id))
-                .await
-                .map(drop)
-        }
+        PhotoUse::File(id) => api::file_photo(ctx.hid, id, item).await.map(drop),
+        PhotoUse::Copy => send_photo(ctx.hid, Some(item), bytes, None)
+            .await
+            .map(drop)
+            .map_err(|(e, _)| e),
     }
 }
 
