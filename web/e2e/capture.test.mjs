@@ -128,6 +128,7 @@ function journey(title, viewport, size, { ai }, steps) {
       await world.guestContext?.close().catch(() => {});
       await world.context?.close().catch(() => {});
       await world.browser?.close().catch(() => {});
+      await world.plainBrowser?.close().catch(() => {});
       await world.server?.stop();
       await world.fake?.stop();
     });
@@ -377,10 +378,24 @@ journey(
         await visible(fourth.getByText('Failed', { exact: true }));
         await visible(fourth.getByRole('alert').getByText(/The upload did not get through/));
         await page.unroute('**/*');
+        // The bytes take a moment to reach the server: it answers `conflict` to the first
+        // check, and the page asks again by itself.
+        let checks = 0;
+        await page.route('**/attachments/*/complete', (route) => {
+          checks += 1;
+          if (checks > 1) return route.continue();
+          return route.fulfill({
+            status: 409,
+            contentType: 'application/json',
+            body: JSON.stringify({ error: { code: 'conflict', message: 'The upload has not arrived yet.' } }),
+          });
+        });
         await fourth.getByRole('button', { name: 'Retry' }).click();
 
         // Sent this time; the recognition service is overloaded, in the server's words.
         await visible(fourth.getByRole('alert').getByText(/overloaded/), 20_000);
+        await page.unroute('**/attachments/*/complete');
+        assert.equal(checks, 2, 'the check was asked again after the conflict');
         assert.equal(fake.requests.length, 4);
         await visible(fourth.getByRole('button', { name: 'Type a name instead' }));
         await noSidewaysScrolling(page);
@@ -489,6 +504,54 @@ for (const [viewport, size] of [
           await name.fill('Watering can');
           await second.getByRole('button', { name: 'Add item' }).click();
           await visible(second.getByRole('link', { name: 'Watering can' }));
+        },
+      ],
+      [
+        'without a camera, a photo is taken or chosen with the device instead',
+        async (world) => {
+          // A browser with no camera at all.
+          world.plainBrowser = await launchBrowser();
+          const context = await world.plainBrowser.newContext({ viewport: size, baseURL: world.server.url });
+          context.setDefaultTimeout(10_000);
+          const page = await context.newPage();
+          try {
+            await page.goto('/signin');
+            await page.getByLabel('Email').fill(`noor.${viewport}@example.com`);
+            await page.getByLabel('Password').fill('correct horse battery');
+            await page.getByRole('button', { name: 'Sign in' }).click();
+            await visible(page.getByRole('heading', { name: 'Dashboard' }));
+            await nav(page, 'Capture').click();
+            const picker = page.getByLabel('Choose or take a photo');
+            await picker.waitFor({ state: 'attached' });
+            assert.equal(await picker.getAttribute('accept'), 'image/*');
+            assert.equal(await picker.getAttribute('capture'), 'environment');
+            await visible(page.getByText(/camera/i).first());
+            assert.equal(await page.getByRole('button', { name: 'Take photo' }).count(), 0);
+            await noSidewaysScrolling(page);
+            await screenshot(page, viewport, 'capture-no-camera');
+
+            // A photo as a phone's camera app would hand it over: larger than sent.
+            const jpeg = await page.evaluate(() => {
+              const canvas = document.createElement('canvas');
+              canvas.width = 3000;
+              canvas.height = 2000;
+              const g = canvas.getContext('2d');
+              g.fillStyle = 'rgb(37 99 235)';
+              g.fillRect(0, 0, 3000, 2000);
+              return canvas.toDataURL('image/jpeg', 0.9).split(',')[1];
+            });
+            await picker.setInputFiles({ name: 'IMG_0001.jpg', mimeType: 'image/jpeg', buffer: Buffer.from(jpeg, 'base64') });
+            const first = shot(page, 1);
+            await first.getByLabel('Name', { exact: true }).fill('Blue crate');
+            await first.getByRole('button', { name: 'Add item' }).click();
+            await visible(first.getByRole('link', { name: 'Blue crate' }));
+            const crate = await itemNamed(page, 'Blue crate');
+            assert.equal(crate.photos.length, 1);
+            // Brought down to 2048 px on its long edge before it was sent.
+            assert.deepEqual([crate.photos[0].width, crate.photos[0].height], [2048, 1365]);
+          } finally {
+            await context.close();
+          }
         },
       ],
     ],
