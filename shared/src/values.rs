@@ -4,8 +4,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use time::Date;
-use time::macros::format_description;
+use time::{Date, Month};
 
 pub const MAX_NAME_CHARS: usize = 200;
 pub const MAX_SHORT_TEXT_CHARS: usize = 200;
@@ -82,7 +81,7 @@ pub struct Email(String);
 
 impl Email {
     pub fn parse(raw: &str) -> Result<Self, String> {
-        let email = raw.trim().to_lowercase();
+        let email = lowercase(raw.trim());
         if email.is_empty() {
             return Err("is required".into());
         }
@@ -264,10 +263,33 @@ pub struct Day(pub Date);
 impl FromStr for Day {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Date::parse(s.trim(), format_description!("[year]-[month]-[day]"))
+        parse_date(s.trim())
             .map(Self)
-            .map_err(|_| format!("\"{s}\" is not a date like 2024-05-31"))
+            .ok_or_else(|| format!("\"{s}\" is not a date like 2024-05-31"))
     }
+}
+
+/// `[year]-[month]-[day]` exactly as `time` reads it (an optional sign, four digits, two,
+/// two, nothing after, a real day), without `time`'s general parser, which is large in the
+/// web bundle.
+fn parse_date(s: &str) -> Option<Date> {
+    let (negative, rest) = match s.as_bytes() {
+        [b'-', rest @ ..] => (true, rest),
+        [b'+', rest @ ..] => (false, rest),
+        rest => (false, rest),
+    };
+    let [y0, y1, y2, y3, b'-', m0, m1, b'-', d0, d1] = *rest else {
+        return None;
+    };
+    let number = |digits: &[u8]| {
+        digits.iter().try_fold(0u16, |n, &d| {
+            d.is_ascii_digit().then(|| n * 10 + u16::from(d - b'0'))
+        })
+    };
+    let year = i32::from(number(&[y0, y1, y2, y3])?);
+    let month = Month::try_from(u8::try_from(number(&[m0, m1])?).ok()?).ok()?;
+    let day = u8::try_from(number(&[d0, d1])?).ok()?;
+    Date::from_calendar_date(if negative { -year } else { year }, month, day).ok()
 }
 
 impl fmt::Display for Day {
@@ -295,6 +317,23 @@ impl<'de> Deserialize<'de> for Day {
     }
 }
 
+/// Text in lower case, by the full Unicode mapping (`"ÄBC"` → `"äbc"`). In the browser
+/// the browser's own `toLowerCase` does it: Rust's tables for it are large in the web bundle.
+#[cfg(not(target_arch = "wasm32"))]
+pub fn lowercase(text: &str) -> String {
+    text.to_lowercase()
+}
+
+/// Text in lower case, by the full Unicode mapping (`"ÄBC"` → `"äbc"`). In the browser
+/// the browser's own `toLowerCase` does it: Rust's tables for it are large in the web bundle.
+#[cfg(target_arch = "wasm32")]
+pub fn lowercase(text: &str) -> String {
+    if text.is_ascii() {
+        return text.to_ascii_lowercase();
+    }
+    js_sys::JsString::from(text).to_lower_case().into()
+}
+
 /// Normalizes tags: trimmed, inner white space folded, empty ones dropped, unique without
 /// regard to case (the first spelling wins), sorted without regard to case.
 pub fn normalize_tags<S: AsRef<str>>(raw: &[S]) -> Result<Vec<String>, String> {
@@ -316,15 +355,15 @@ pub fn normalize_tags<S: AsRef<str>>(raw: &[S]) -> Result<Vec<String>, String> {
         if tag.chars().any(char::is_control) {
             return Err("a tag contains control characters".into());
         }
-        let key = tag.to_lowercase();
-        if !tags.iter().any(|t| t.to_lowercase() == key) {
+        let key = lowercase(&tag);
+        if !tags.iter().any(|t| lowercase(t) == key) {
             tags.push(tag);
         }
     }
     if tags.len() > MAX_TAGS {
         return Err(format!("at most {MAX_TAGS} tags"));
     }
-    tags.sort_by_key(|t| (t.to_lowercase(), t.clone()));
+    tags.sort_by_key(|t| (lowercase(t), t.clone()));
     Ok(tags)
 }
 
@@ -408,6 +447,39 @@ mod tests {
         assert_eq!(day.to_string(), "2024-05-31");
         assert!("2024-13-01".parse::<Day>().is_err());
         assert!("31/05/2024".parse::<Day>().is_err());
+    }
+
+    #[test]
+    fn dates_are_read_as_time_reads_them() {
+        let format = time::macros::format_description!("[year]-[month]-[day]");
+        for raw in [
+            "2024-05-31",
+            " 2024-02-29 ",
+            "2023-02-29",
+            "+2024-01-01",
+            "-0044-03-15",
+            "0000-01-01",
+            "9999-12-31",
+            "2024-00-10",
+            "2024-01-00",
+            "2024-04-31",
+            "2024-1-01",
+            "24-01-01",
+            "2024-01-011",
+            "2024/01/01",
+            "2024-01-01T00:00",
+            "+-2024-01-01",
+            "20a4-01-01",
+            "",
+            "-",
+            "2024-13-01",
+            "１２３４-01-01",
+            "2024-01-0١",
+        ] {
+            let ours = raw.parse::<Day>().ok().map(|d| d.0);
+            let theirs = Date::parse(raw.trim(), format).ok();
+            assert_eq!(ours, theirs, "{raw:?}");
+        }
     }
 
     #[test]

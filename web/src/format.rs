@@ -58,6 +58,33 @@ pub fn field_label(field: &str) -> &str {
     }
 }
 
+/// The text with a capital first letter: "name is required" → "Name is required".
+pub fn capitalize(text: &str) -> String {
+    let mut chars = text.chars();
+    let Some(first) = chars.next() else {
+        return String::new();
+    };
+    let mut out = if first.is_ascii() {
+        first.to_ascii_uppercase().to_string()
+    } else {
+        upper(first)
+    };
+    out.push_str(chars.as_str());
+    out
+}
+
+/// A letter in capitals, as the browser writes it (`toUpperCase`, the same Unicode mapping):
+/// Rust's own tables for it would add about 12 KB to the bundle.
+#[cfg(target_arch = "wasm32")]
+fn upper(c: char) -> String {
+    js_sys::JsString::from(c).to_upper_case().into()
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn upper(c: char) -> String {
+    c.to_uppercase().collect()
+}
+
 /// "3 items", "1 item".
 pub fn count(n: i64, one: &str, many: &str) -> String {
     if n == 1 {
@@ -104,6 +131,15 @@ pub fn bytes(n: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn capitalizing_changes_only_the_first_letter() {
+        assert_eq!(capitalize("name is required"), "Name is required");
+        assert_eq!(capitalize("élan"), "Élan");
+        assert_eq!(capitalize("ßig"), "SSig");
+        assert_eq!(capitalize("Already"), "Already");
+        assert_eq!(capitalize(""), "");
+    }
 
     #[test]
     fn sizes_of_files_read_naturally() {

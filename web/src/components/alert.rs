@@ -1,6 +1,8 @@
 use shared::{ErrorBody, ErrorCode};
 use yew::prelude::*;
 
+use crate::format;
+
 #[derive(Properties, PartialEq)]
 pub struct ErrorAlertProps {
     pub error: Option<ErrorBody>,
@@ -9,7 +11,7 @@ pub struct ErrorAlertProps {
 /// What went wrong, in words for the person who was trying to do it.
 pub fn alert_text(error: &ErrorBody) -> String {
     let message = error.error.message.trim_end_matches('.');
-    let message = capitalize(message);
+    let message = format::capitalize(message);
     match error.error.code {
         ErrorCode::ValidationFailed => {
             let fields = error.field_errors();
@@ -32,17 +34,9 @@ pub fn alert_text(error: &ErrorBody) -> String {
 
 /// "serial_number" → "Serial number", with the form's own names for item fields.
 fn field_name(field: &str) -> String {
-    match crate::format::field_label(field) {
-        same if same == field => capitalize(&field.replace('_', " ")),
+    match format::field_label(field) {
+        same if same == field => format::capitalize(&field.replace('_', " ")),
         label => label.to_string(),
-    }
-}
-
-fn capitalize(text: &str) -> String {
-    let mut chars = text.chars();
-    match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect(),
-        None => String::new(),
     }
 }
 

@@ -705,7 +705,7 @@ pub fn attachments(props: &AttachmentsProps) -> Html {
                                             aria-label={format!("Delete {}", doc.filename)} aria-expanded={confirming.to_string()}
                                             disabled={working} onclick={ask_delete((!confirming).then_some(doc.id))}>{ "Delete" }</button>
                                     }
-                                    if confirming { { confirm_delete(doc, doc.kind.label().to_lowercase().as_str()) } }
+                                    if confirming { { confirm_delete(doc, shared::lowercase(doc.kind.label()).as_str()) } }
                                 </li>
                             }
                         }) }

@@ -5,7 +5,7 @@
 use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 
-use shared::{Location, LocationId};
+use shared::{Location, LocationId, lowercase};
 use web_sys::{HtmlInputElement, KeyboardEvent};
 use yew::prelude::*;
 
@@ -26,7 +26,7 @@ pub fn path_label(path: &[String]) -> String {
 
 /// What a query is matched against: "house garage shelf 2".
 pub fn match_key(path: &[String]) -> String {
-    path.join(" ").to_lowercase()
+    lowercase(&path.join(" "))
 }
 
 /// The best `limit` of the things whose key holds every word of `query`, and how many
@@ -37,11 +37,7 @@ pub fn best_matches<'a, T>(
     limit: usize,
     key: impl Fn(&T) -> &str,
 ) -> (Vec<&'a T>, usize) {
-    let query = query
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-        .to_lowercase();
+    let query = lowercase(&query.split_whitespace().collect::<Vec<_>>().join(" "));
     let terms: Vec<&str> = query.split(' ').filter(|t| !t.is_empty()).collect();
     let mut found: Vec<(bool, usize, usize, &T)> = all
         .iter()
@@ -139,12 +135,8 @@ pub fn location_picker(props: &LocationPickerProps) -> Html {
         let s = state.borrow();
         (s.query.clone(), s.open, s.active)
     };
-    let terms: Vec<String> = query.split_whitespace().map(str::to_lowercase).collect();
-    let label_matches = |label: &str| {
-        terms
-            .iter()
-            .all(|t| label.to_lowercase().contains(t.as_str()))
-    };
+    let terms: Vec<String> = query.split_whitespace().map(lowercase).collect();
+    let label_matches = |label: &str| terms.iter().all(|t| lowercase(label).contains(t.as_str()));
     let mut options: Vec<(Choice, String)> = Vec::new();
     if label_matches(&props.none_label) {
         options.push((Choice::Nothing, props.none_label.to_string()));

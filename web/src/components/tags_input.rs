@@ -2,7 +2,7 @@
 
 use std::rc::Rc;
 
-use shared::{TagCount, normalize_tags};
+use shared::{TagCount, lowercase, normalize_tags};
 use web_sys::{HtmlInputElement, KeyboardEvent};
 use yew::prelude::*;
 
@@ -25,18 +25,18 @@ pub fn tags_input(props: &TagsInputProps) -> Html {
     let open = use_state(|| false);
     let active = use_state(|| None::<usize>);
 
-    let lower = text.trim().to_lowercase();
+    let lower = lowercase(text.trim());
     let mut matches: Vec<&TagCount> = props
         .suggestions
         .iter()
         .filter(|t| {
-            t.name.to_lowercase().contains(&lower)
+            lowercase(&t.name).contains(&lower)
                 && !props.tags.iter().any(|c| c.eq_ignore_ascii_case(&t.name))
         })
         .collect();
     matches.sort_by(|a, b| {
-        let a_prefix = a.name.to_lowercase().starts_with(&lower);
-        let b_prefix = b.name.to_lowercase().starts_with(&lower);
+        let a_prefix = lowercase(&a.name).starts_with(&lower);
+        let b_prefix = lowercase(&b.name).starts_with(&lower);
         b_prefix
             .cmp(&a_prefix)
             .then(b.item_count.cmp(&a.item_count))

@@ -197,13 +197,13 @@ fn history_entry(entry: &Activity) -> Html {
             entry
                 .fields
                 .iter()
-                .map(|f| format::field_label(f).to_lowercase())
+                .map(|f| shared::lowercase(format::field_label(f)))
                 .collect::<Vec<_>>()
                 .join(", ")
         ),
     };
     html! {
-        <li key={entry.id.to_string()} class={classes!("history-entry", format!("history-{:?}", entry.action).to_lowercase())}>
+        <li key={entry.id.to_string()} class={classes!("history-entry", shared::lowercase(&format!("history-{:?}", entry.action)))}>
             <span class="history-what">{ what }</span>
             <span class="history-meta">
                 { format!("{} · ", entry.actor.name) }
