@@ -56,6 +56,20 @@ pub trait BlobStore: Send + Sync + 'static {
 
 pub type DynBlobs = Arc<dyn BlobStore>;
 
+/// Percent-encodes everything but RFC 3986's unreserved characters (for query strings and
+/// RFC 5987 file names).
+pub fn percent_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
 /// The keys of an attachment's bytes.
 pub mod keys {
     use super::*;

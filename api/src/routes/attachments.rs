@@ -17,6 +17,7 @@ use shared::{
 };
 use time::{Duration, OffsetDateTime};
 
+use super::items::live_item;
 use crate::AppState;
 use crate::auth::{self, CurrentUser};
 use crate::blob::{BlobError, UrlWindow, keys, local::Grant};
@@ -155,14 +156,7 @@ fn content_disposition(filename: &str) -> String {
             }
         })
         .collect();
-    let mut encoded = String::new();
-    for b in filename.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-            encoded.push(b as char);
-        } else {
-            encoded.push_str(&format!("%{b:02X}"));
-        }
-    }
+    let encoded = crate::blob::percent_encode(filename);
     format!("inline; filename=\"{ascii}\"; filename*=UTF-8''{encoded}")
 }
 
@@ -189,13 +183,6 @@ fn megabytes(bytes: u64) -> String {
     }
 }
 
-async fn live_item(state: &AppState, hid: HouseholdId, id: ItemId) -> ApiResult<()> {
-    match state.store.item(hid, id).await? {
-        Some(row) if row.deleted_at.is_none() => Ok(()),
-        _ => Err(ApiError::not_found("item")),
-    }
-}
-
 /// An attachment of the household; with `scope`, only one of that item.
 async fn attachment_of(
     state: &AppState,
@@ -212,7 +199,7 @@ async fn attachment_of(
 /// Checks the item of an item-scoped request is live.
 async fn check_scope(state: &AppState, hid: HouseholdId, scope: Option<ItemId>) -> ApiResult<()> {
     match scope {
-        Some(item) => live_item(state, hid, item).await,
+        Some(item) => live_item(state, hid, item).await.map(drop),
         None => Ok(()),
     }
 }
@@ -521,12 +508,7 @@ async fn list_attachments(
 ) -> ApiResult<Json<List<Attachment>>> {
     auth::member(&state, &user, hid).await?;
     live_item(&state, hid, item).await?;
-    let rows = state.store.attachments(hid, item).await?;
-    let mut items = Vec::with_capacity(rows.len());
-    for row in rows {
-        items.push(attachment_dto(&state, row).await?);
-    }
-    Ok(Json(List { items }))
+    list_of(&state, state.store.attachments(hid, item).await?).await
 }
 
 /// Photos taken but not filed into any item yet.
@@ -536,10 +518,13 @@ async fn list_unfiled(
     AppPath(hid): AppPath<HouseholdId>,
 ) -> ApiResult<Json<List<Attachment>>> {
     auth::member(&state, &user, hid).await?;
-    let rows = state.store.attachments(hid, UNFILED).await?;
+    list_of(&state, state.store.attachments(hid, UNFILED).await?).await
+}
+
+async fn list_of(state: &AppState, rows: Vec<AttachmentRow>) -> ApiResult<Json<List<Attachment>>> {
     let mut items = Vec::with_capacity(rows.len());
     for row in rows {
-        items.push(attachment_dto(&state, row).await?);
+        items.push(attachment_dto(state, row).await?);
     }
     Ok(Json(List { items }))
 }

@@ -83,7 +83,12 @@ async fn shown(state: &AppState, row: ItemRow, tree: &Tree) -> ApiResult<Item> {
     Ok(item)
 }
 
-async fn live_item(state: &AppState, hid: HouseholdId, id: ItemId) -> ApiResult<ItemRow> {
+/// A live (not trashed) item of the household, else 404.
+pub(crate) async fn live_item(
+    state: &AppState,
+    hid: HouseholdId,
+    id: ItemId,
+) -> ApiResult<ItemRow> {
     match state.store.item(hid, id).await? {
         Some(row) if row.deleted_at.is_none() => Ok(row),
         _ => Err(ApiError::not_found("item")),
