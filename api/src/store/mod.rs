@@ -369,11 +369,18 @@ pub struct StatsRow {
     pub storage_bytes: i64,
 }
 
+/// Everything the API asks of a database: one trait per resource, so each backend keeps
+/// each resource's SQL in a file of its own (`sqlite/items.rs`, `postgres/items.rs`).
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store:
+    AccountStore + HouseholdStore + LocationStore + ItemStore + AttachmentStore + Send + Sync + 'static
+{
     async fn ping(&self) -> StoreResult<()>;
+}
 
-    // ------------------------------------------------------------ accounts
+/// Accounts: users, linked identities, sessions and sign-in throttling.
+#[async_trait]
+pub trait AccountStore: Send + Sync {
     /// Creates a user, the user's first household and the owner membership in one
     /// transaction. `Conflict` when the email is taken.
     async fn create_user(&self, user: &UserRow, household: &HouseholdRow) -> StoreResult<()>;
@@ -398,8 +405,11 @@ pub trait Store: Send + Sync + 'static {
     async fn record_login_failure(&self, key: &str, at: OffsetDateTime) -> StoreResult<()>;
     async fn login_failures_since(&self, key: &str, since: OffsetDateTime) -> StoreResult<i64>;
     async fn clear_login_failures(&self, key: &str) -> StoreResult<()>;
+}
 
-    // ------------------------------------------------------------ households
+/// Households, their members and invitations.
+#[async_trait]
+pub trait HouseholdStore: Send + Sync {
     async fn create_household(&self, household: &HouseholdRow, owner: UserId) -> StoreResult<()>;
     async fn households_of(&self, user: UserId) -> StoreResult<Vec<(HouseholdRow, Role)>>;
     async fn members(&self, household: HouseholdId) -> StoreResult<Vec<MemberRow>>;
@@ -448,8 +458,11 @@ pub trait Store: Send + Sync + 'static {
         household: &HouseholdRow,
         expected_version: i64,
     ) -> StoreResult<()>;
+}
 
-    // ------------------------------------------------------------ locations
+/// The location tree.
+#[async_trait]
+pub trait LocationStore: Send + Sync {
     async fn locations(&self, household: HouseholdId) -> StoreResult<Vec<LocationRow>>;
     async fn location_item_counts(
         &self,
@@ -467,8 +480,11 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<()>;
     /// `Conflict` while it holds live items or other locations.
     async fn delete_location(&self, household: HouseholdId, id: LocationId) -> StoreResult<()>;
+}
 
-    // ------------------------------------------------------------ items
+/// Items, search entries, the trash, tags, stats and history.
+#[async_trait]
+pub trait ItemStore: Send + Sync {
     async fn item_owner(&self, id: ItemId) -> StoreResult<Option<HouseholdId>>;
     /// `Conflict` when the id exists.
     async fn insert_item(&self, item: &ItemRow, activity: &ActivityRow) -> StoreResult<()>;
@@ -516,8 +532,11 @@ pub trait Store: Send + Sync + 'static {
     async fn tags(&self, household: HouseholdId) -> StoreResult<Vec<TagCount>>;
     async fn stats(&self, household: HouseholdId) -> StoreResult<StatsRow>;
     async fn history(&self, household: HouseholdId, item: ItemId) -> StoreResult<Vec<Activity>>;
+}
 
-    // ------------------------------------------------------------ attachments
+/// Photos and documents, and the recognitions counted against them.
+#[async_trait]
+pub trait AttachmentStore: Send + Sync {
     /// The household an attachment id belongs to, in any household.
     async fn attachment_owner(&self, id: AttachmentId) -> StoreResult<Option<HouseholdId>>;
     /// `Conflict` when the id exists.
@@ -564,7 +583,7 @@ pub trait Store: Send + Sync + 'static {
 
 pub type DynStore = Arc<dyn Store>;
 
-/// The most rows one `Store::import_items` batch writes.
+/// The most rows one `ItemStore::import_items` batch writes.
 pub const IMPORT_ROWS: usize = 2_500;
 
 /// Rows that writing these items takes, not counting activity entries.

@@ -1,0 +1,129 @@
+//! PostgreSQL and Aurora DSQL: the location tree.
+
+use super::*;
+
+#[async_trait]
+impl LocationStore for PgStore {
+    async fn locations(&self, household: HouseholdId) -> StoreResult<Vec<LocationRow>> {
+        let client = self.client().await?;
+        let rows = client
+            .query(
+                "SELECT id, household_id, parent_id, name, description, version, created_at, updated_at \
+                 FROM locations WHERE household_id = $1",
+                &[&household.as_uuid()],
+            )
+            .await
+            .map_err(pg)?;
+        Ok(rows.iter().map(location_from).collect())
+    }
+
+    async fn location_item_counts(
+        &self,
+        household: HouseholdId,
+    ) -> StoreResult<HashMap<LocationId, i64>> {
+        let client = self.client().await?;
+        let rows = client
+            .query(
+                "SELECT location_id, count(*) FROM items \
+                 WHERE household_id = $1 AND deleted_at IS NULL AND location_id IS NOT NULL \
+                 GROUP BY location_id",
+                &[&household.as_uuid()],
+            )
+            .await
+            .map_err(pg)?;
+        Ok(rows
+            .iter()
+            .map(|r| (LocationId::from(r.get::<_, Uuid>(0)), r.get(1)))
+            .collect())
+    }
+
+    async fn location_owner(&self, id: LocationId) -> StoreResult<Option<HouseholdId>> {
+        let client = self.client().await?;
+        let row = client
+            .query_opt(
+                "SELECT household_id FROM locations WHERE id = $1",
+                &[&id.as_uuid()],
+            )
+            .await
+            .map_err(pg)?;
+        Ok(row.map(|r| r.get::<_, Uuid>(0).into()))
+    }
+
+    async fn insert_location(&self, l: &LocationRow) -> StoreResult<()> {
+        write_tx!(self, |tx| {
+            tx.execute(
+                "INSERT INTO locations (id, household_id, parent_id, name, description, version, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                &[
+                    &l.id.as_uuid(),
+                    &l.household_id.as_uuid(),
+                    &l.parent_id.map(|p| p.as_uuid()),
+                    &l.name,
+                    &l.description,
+                    &l.version,
+                    &l.created_at,
+                    &l.updated_at,
+                ],
+            )
+            .await
+            .map_err(pg)?;
+            Ok(())
+        })
+    }
+
+    async fn update_location(&self, l: &LocationRow, expected_version: i64) -> StoreResult<()> {
+        write_tx!(self, |tx| {
+            let changed = tx
+                .execute(
+                    "UPDATE locations SET parent_id = $3, name = $4, description = $5, version = $6, updated_at = $7 \
+                     WHERE id = $1 AND household_id = $2 AND version = $8",
+                    &[
+                        &l.id.as_uuid(),
+                        &l.household_id.as_uuid(),
+                        &l.parent_id.map(|p| p.as_uuid()),
+                        &l.name,
+                        &l.description,
+                        &l.version,
+                        &l.updated_at,
+                        &expected_version,
+                    ],
+                )
+                .await
+                .map_err(pg)?;
+            exactly_one(changed, StoreError::Stale)
+        })
+    }
+
+    async fn delete_location(&self, household: HouseholdId, id: LocationId) -> StoreResult<()> {
+        let (hid, lid) = (household.as_uuid(), id.as_uuid());
+        write_tx!(self, |tx| {
+            let children: i64 = tx
+                .query_one(
+                    "SELECT count(*) FROM locations WHERE household_id = $1 AND parent_id = $2",
+                    &[&hid, &lid],
+                )
+                .await
+                .map_err(pg)?
+                .get(0);
+            let items: i64 = tx
+                .query_one(
+                    "SELECT count(*) FROM items WHERE household_id = $1 AND location_id = $2 AND deleted_at IS NULL",
+                    &[&hid, &lid],
+                )
+                .await
+                .map_err(pg)?
+                .get(0);
+            if children > 0 || items > 0 {
+                return Err(StoreError::Conflict(describe_contents(items, children)));
+            }
+            let deleted = tx
+                .execute(
+                    "DELETE FROM locations WHERE household_id = $1 AND id = $2",
+                    &[&hid, &lid],
+                )
+                .await
+                .map_err(pg)?;
+            exactly_one(deleted, StoreError::NotFound)
+        })
+    }
+}

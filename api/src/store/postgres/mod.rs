@@ -1,0 +1,608 @@
+//! The PostgreSQL backend, written to the rules that keep it working on Aurora DSQL:
+//! app-made UUID keys, no foreign keys or sequences, one DDL statement per transaction,
+//! bounded write transactions, and every write transaction retried on serialization
+//! failures (SQLSTATE 40001, DSQL's OC000/OC001) with jittered exponential backoff.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use anyhow::Context as _;
+use async_trait::async_trait;
+use deadpool_postgres::GenericClient;
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
+use shared::{
+    Activity, Actor, Currency, Day, HouseholdId, ItemFields, ItemId, LocationId, Money, Role,
+    TagCount, User, UserId,
+};
+use time::OffsetDateTime;
+use tokio_postgres::Row;
+use tokio_postgres::error::SqlState;
+use tokio_postgres::types::ToSql;
+use uuid::Uuid;
+
+use super::sqlite::{check_batch, describe_contents, sort_column};
+use super::*;
+
+/// How often a write transaction is tried before its conflict is reported.
+const MAX_ATTEMPTS: u32 = 8;
+
+pub struct PgStore {
+    pool: Pool,
+    dsql: bool,
+    retries: AtomicU64,
+}
+
+fn pg(e: tokio_postgres::Error) -> StoreError {
+    match e.code() {
+        Some(code) if *code == SqlState::UNIQUE_VIOLATION => StoreError::Conflict(e.to_string()),
+        _ if e.is_closed() => StoreError::Unavailable(e.to_string()),
+        _ => StoreError::Other(e.into()),
+    }
+}
+
+fn pool_error(e: deadpool_postgres::PoolError) -> StoreError {
+    StoreError::Unavailable(e.to_string())
+}
+
+/// Whether a failed transaction may succeed if tried again.
+fn is_retryable(e: &StoreError) -> bool {
+    let StoreError::Other(e) = e else {
+        return false;
+    };
+    e.downcast_ref::<tokio_postgres::Error>()
+        .and_then(|e| e.code())
+        .is_some_and(|c| {
+            *c == SqlState::T_R_SERIALIZATION_FAILURE || *c == SqlState::T_R_DEADLOCK_DETECTED
+        })
+}
+
+/// Runs `$body` in a transaction bound to `$tx`, committing it, and runs the whole again
+/// when the database reports a serialization failure. The body must be idempotent.
+macro_rules! write_tx {
+    ($self:ident, |$tx:ident| $body:block) => {{
+        let mut attempt = 0u32;
+        loop {
+            attempt += 1;
+            let result: StoreResult<_> = async {
+                let mut client = $self.pool.get().await.map_err(pool_error)?;
+                // Repeatable read: what Aurora DSQL gives every transaction, so conflicts
+                // surface (and are retried) the same way on PostgreSQL.
+                let $tx = client
+                    .build_transaction()
+                    .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
+                    .start()
+                    .await
+                    .map_err(pg)?;
+                let value = async {
+                    let value: StoreResult<_> = $body;
+                    value
+                }
+                .await?;
+                $tx.commit().await.map_err(pg)?;
+                Ok(value)
+            }
+            .await;
+            match result {
+                Err(e) if attempt < MAX_ATTEMPTS && is_retryable(&e) => {
+                    $self.retries.fetch_add(1, Ordering::Relaxed);
+                    tracing::debug!(attempt, "retrying a write transaction after a conflict");
+                    tokio::time::sleep(backoff(attempt)).await;
+                }
+                Err(e) if is_retryable(&e) => {
+                    break Err(StoreError::Conflict(
+                        "the change collided with other changes too often; try again".into(),
+                    ));
+                }
+                other => break other,
+            }
+        }
+    }};
+}
+
+// After `write_tx`, which they use.
+mod accounts;
+mod attachments;
+mod households;
+mod items;
+mod locations;
+
+impl PgStore {
+    pub async fn connect(url: &str) -> anyhow::Result<Self> {
+        let config: tokio_postgres::Config = url.parse().context("parsing DATABASE_URL")?;
+        let manager = Manager::from_config(
+            config,
+            tokio_postgres::NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let pool = Pool::builder(manager)
+            .max_size(16)
+            .build()
+            .context("building the connection pool")?;
+        Ok(Self::from_pool(pool, false))
+    }
+
+    pub fn from_pool(pool: Pool, dsql: bool) -> Self {
+        Self {
+            pool,
+            dsql,
+            retries: AtomicU64::new(0),
+        }
+    }
+
+    /// How many write transactions were tried again after a serialization failure.
+    pub fn conflict_retries(&self) -> u64 {
+        self.retries.load(Ordering::Relaxed)
+    }
+
+    /// Applies the migrations that have not run, one statement per transaction.
+    pub async fn migrate(&self) -> anyhow::Result<()> {
+        let client = self.pool.get().await.context("connecting to PostgreSQL")?;
+        // Up to date: nothing to do, and no DDL, which the application's role may not run.
+        if let Ok(rows) = client
+            .query("SELECT version FROM schema_migrations", &[])
+            .await
+        {
+            let applied: Vec<String> = rows.iter().map(|r| r.get(0)).collect();
+            if migrate::POSTGRES
+                .iter()
+                .all(|m| applied.iter().any(|a| a == m.version))
+            {
+                return Ok(());
+            }
+        }
+        client
+            .batch_execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations (version text PRIMARY KEY, applied_at timestamptz NOT NULL)",
+            )
+            .await
+            .context("creating schema_migrations")?;
+        for migration in migrate::POSTGRES {
+            let done = client
+                .query_opt(
+                    "SELECT 1 FROM schema_migrations WHERE version = $1",
+                    &[&migration.version],
+                )
+                .await?
+                .is_some();
+            if done {
+                continue;
+            }
+            for statement in migrate::statements(migration.sql) {
+                self.apply(&client, &statement)
+                    .await
+                    .with_context(|| format!("migration {}: {statement}", migration.version))?;
+            }
+            client
+                .execute(
+                    "INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2) ON CONFLICT (version) DO NOTHING",
+                    &[&migration.version, &now()],
+                )
+                .await?;
+            tracing::info!(version = migration.version, "applied PostgreSQL migration");
+        }
+        Ok(())
+    }
+
+    /// Runs one DDL statement in a transaction of its own. On DSQL an index is built by an
+    /// asynchronous job, which this waits for.
+    async fn apply(
+        &self,
+        client: &deadpool_postgres::Object,
+        statement: &str,
+    ) -> anyhow::Result<()> {
+        if !self.dsql {
+            client
+                .batch_execute(&format!("BEGIN; {statement}; COMMIT"))
+                .await?;
+            return Ok(());
+        }
+        let statement = migrate::dsql_statement(statement);
+        let messages = client.simple_query(&statement).await?;
+        let job = messages.iter().find_map(|m| match m {
+            tokio_postgres::SimpleQueryMessage::Row(row) => row.get("job_id").map(str::to_string),
+            _ => None,
+        });
+        if let Some(job) = job {
+            tracing::info!(%job, "waiting for an index build");
+            client
+                .simple_query(&format!(
+                    "CALL sys.wait_for_job('{}')",
+                    job.replace('\'', "")
+                ))
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Maps the database role `app` to the IAM roles allowed to log in as it, and grants
+    /// it the data (not the schema). Runs as `admin`.
+    pub async fn grant_app_role(&self, role_arns: &[String]) -> anyhow::Result<()> {
+        let client = self.pool.get().await.context("connecting")?;
+        match client.batch_execute("CREATE ROLE app WITH LOGIN").await {
+            Ok(()) => {}
+            Err(e) if e.code() == Some(&SqlState::DUPLICATE_OBJECT) => {}
+            Err(e) => return Err(e).context("creating the app role"),
+        }
+        for arn in role_arns {
+            let arn = arn.trim().replace('\'', "");
+            if arn.is_empty() {
+                continue;
+            }
+            client
+                .batch_execute(&format!("AWS IAM GRANT app TO '{arn}'"))
+                .await
+                .with_context(|| format!("mapping {arn} to the app role"))?;
+        }
+        for grant in [
+            "GRANT USAGE ON SCHEMA public TO app",
+            "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO app",
+        ] {
+            client
+                .batch_execute(grant)
+                .await
+                .with_context(|| grant.to_string())?;
+        }
+        Ok(())
+    }
+
+    async fn client(&self) -> StoreResult<deadpool_postgres::Object> {
+        self.pool.get().await.map_err(pool_error)
+    }
+}
+
+const ATTACHMENT_COLUMNS: &str = "id, household_id, item_id, kind, filename, content_type, size, \
+     stored_bytes, status, width, height, is_primary, created_by, created_at";
+
+fn attachment_from(r: &Row) -> StoreResult<AttachmentRow> {
+    Ok(AttachmentRow {
+        id: r.get::<_, Uuid>(0).into(),
+        household_id: r.get::<_, Uuid>(1).into(),
+        item_id: r.get::<_, Uuid>(2).into(),
+        kind: parse_kind(r.get(3))?,
+        filename: r.get(4),
+        content_type: r.get(5),
+        size: r.get(6),
+        stored_bytes: r.get(7),
+        status: parse_status(r.get(8))?,
+        width: r.get::<_, Option<i32>>(9).map(i64::from),
+        height: r.get::<_, Option<i32>>(10).map(i64::from),
+        primary: r.get(11),
+        created_by: r.get::<_, Uuid>(12).into(),
+        created_at: r.get(13),
+    })
+}
+
+async fn attachment_in(
+    c: &impl GenericClient,
+    household: HouseholdId,
+    id: AttachmentId,
+) -> StoreResult<Option<AttachmentRow>> {
+    c.query_opt(
+        &format!(
+            "SELECT {ATTACHMENT_COLUMNS} FROM attachments WHERE household_id = $1 AND id = $2"
+        ),
+        &[&household.as_uuid(), &id.as_uuid()],
+    )
+    .await
+    .map_err(pg)?
+    .as_ref()
+    .map(attachment_from)
+    .transpose()
+}
+
+/// Makes the item's oldest ready photo primary when it has no primary photo.
+async fn ensure_primary(
+    tx: &impl GenericClient,
+    household: HouseholdId,
+    item: ItemId,
+) -> StoreResult<()> {
+    let (hid, item) = (household.as_uuid(), item.as_uuid());
+    let has_primary = tx
+        .query_opt(
+            "SELECT 1 FROM attachments WHERE household_id = $1 AND item_id = $2 AND is_primary",
+            &[&hid, &item],
+        )
+        .await
+        .map_err(pg)?
+        .is_some();
+    if !has_primary {
+        tx.execute(
+            "UPDATE attachments SET is_primary = true WHERE household_id = $1 AND id = ( \
+               SELECT id FROM attachments WHERE household_id = $1 AND item_id = $2 \
+               AND kind = 'photo' AND status = 'ready' ORDER BY created_at, id LIMIT 1)",
+            &[&hid, &item],
+        )
+        .await
+        .map_err(pg)?;
+    }
+    Ok(())
+}
+
+fn household_from(r: &Row) -> StoreResult<HouseholdRow> {
+    Ok(HouseholdRow {
+        id: r.get::<_, Uuid>("id").into(),
+        name: r.get("name"),
+        currency: Currency::parse(r.get("currency")).map_err(|e| anyhow::anyhow!(e))?,
+        version: r.get("version"),
+        created_at: r.get("created_at"),
+    })
+}
+
+fn role_from(r: &Row) -> StoreResult<Role> {
+    r.get::<_, &str>("role")
+        .parse()
+        .map_err(|e: String| anyhow::anyhow!(e).into())
+}
+
+fn invite_from(r: &Row) -> StoreResult<InviteRow> {
+    Ok(InviteRow {
+        id: r.get::<_, Uuid>("id").into(),
+        household_id: r.get::<_, Uuid>("household_id").into(),
+        code_hash: r.get("code_hash"),
+        role: role_from(r)?,
+        created_by: r.get::<_, Uuid>("created_by").into(),
+        created_at: r.get("created_at"),
+        expires_at: r.get("expires_at"),
+        max_uses: r.get("max_uses"),
+        uses: r.get("uses"),
+    })
+}
+
+async fn member_role(tx: &impl GenericClient, household: Uuid, user: Uuid) -> StoreResult<Role> {
+    let row = tx
+        .query_opt(
+            "SELECT role FROM members WHERE household_id = $1 AND user_id = $2",
+            &[&household, &user],
+        )
+        .await
+        .map_err(pg)?
+        .ok_or(StoreError::NotFound)?;
+    role_from(&row)
+}
+
+async fn owners(tx: &impl GenericClient, household: Uuid) -> StoreResult<i64> {
+    Ok(tx
+        .query_one(
+            "SELECT count(*) FROM members WHERE household_id = $1 AND role = 'owner'",
+            &[&household],
+        )
+        .await
+        .map_err(pg)?
+        .get(0))
+}
+
+fn user_from(r: &Row) -> User {
+    User {
+        id: r.get::<_, Uuid>("id").into(),
+        email: r.get("email"),
+        name: r.get("name"),
+        created_at: r.get("created_at"),
+    }
+}
+
+fn location_from(r: &Row) -> LocationRow {
+    LocationRow {
+        id: r.get::<_, Uuid>("id").into(),
+        household_id: r.get::<_, Uuid>("household_id").into(),
+        parent_id: r.get::<_, Option<Uuid>>("parent_id").map(Into::into),
+        name: r.get("name"),
+        description: r.get("description"),
+        version: r.get("version"),
+        created_at: r.get("created_at"),
+        updated_at: r.get("updated_at"),
+    }
+}
+
+const ITEM_COLUMNS: &str = "id, household_id, name, description, location_id, quantity, tags, brand, model, \
+     serial_number, barcode, purchase_date, purchase_price_minor, purchase_price_currency, \
+     purchased_from, estimated_value_minor, estimated_value_currency, warranty_expires, notes, \
+     custom_fields, version, created_at, updated_at, deleted_at";
+
+fn money_from(r: &Row, amount: &str, currency: &str) -> StoreResult<Option<Money>> {
+    match (
+        r.get::<_, Option<i64>>(amount),
+        r.get::<_, Option<&str>>(currency),
+    ) {
+        (Some(amount_minor), Some(currency)) => Ok(Some(Money {
+            amount_minor,
+            currency: Currency::parse(currency).map_err(|e| anyhow::anyhow!(e))?,
+        })),
+        _ => Ok(None),
+    }
+}
+
+fn item_from(r: &Row) -> StoreResult<ItemRow> {
+    let json = |col: &str| -> StoreResult<_> {
+        Ok(serde_json::from_str::<serde_json::Value>(r.get(col)).map_err(anyhow::Error::from)?)
+    };
+    Ok(ItemRow {
+        id: r.get::<_, Uuid>("id").into(),
+        household_id: r.get::<_, Uuid>("household_id").into(),
+        fields: ItemFields {
+            name: r.get("name"),
+            description: r.get("description"),
+            location_id: r.get::<_, Option<Uuid>>("location_id").map(Into::into),
+            quantity: r.get("quantity"),
+            tags: serde_json::from_value(json("tags")?).map_err(anyhow::Error::from)?,
+            brand: r.get("brand"),
+            model: r.get("model"),
+            serial_number: r.get("serial_number"),
+            barcode: r.get("barcode"),
+            purchase_date: r.get::<_, Option<time::Date>>("purchase_date").map(Day),
+            purchase_price: money_from(r, "purchase_price_minor", "purchase_price_currency")?,
+            purchased_from: r.get("purchased_from"),
+            estimated_value: money_from(r, "estimated_value_minor", "estimated_value_currency")?,
+            warranty_expires: r.get::<_, Option<time::Date>>("warranty_expires").map(Day),
+            notes: r.get("notes"),
+            custom_fields: serde_json::from_value(json("custom_fields")?)
+                .map_err(anyhow::Error::from)?,
+        },
+        version: r.get("version"),
+        created_at: r.get("created_at"),
+        updated_at: r.get("updated_at"),
+        deleted_at: r.get("deleted_at"),
+    })
+}
+
+/// Executes a statement prepared once per connection.
+async fn exec(
+    tx: &impl GenericClient,
+    sql: &str,
+    params: &[&(dyn ToSql + Sync)],
+) -> Result<u64, tokio_postgres::Error> {
+    let statement = tx.prepare_cached(sql).await?;
+    tx.execute(&statement, params).await
+}
+
+async fn write_item(
+    tx: &impl GenericClient,
+    item: &ItemRow,
+    expected_version: Option<i64>,
+) -> StoreResult<u64> {
+    let f = &item.fields;
+    let id = item.id.as_uuid();
+    let hid = item.household_id.as_uuid();
+    let location = f.location_id.map(|l| l.as_uuid());
+    let tags = serde_json::to_string(&f.tags).map_err(anyhow::Error::from)?;
+    let custom = serde_json::to_string(&f.custom_fields).map_err(anyhow::Error::from)?;
+    let purchase_date = f.purchase_date.map(|d| d.0);
+    let warranty = f.warranty_expires.map(|d| d.0);
+    let pp_amount = f.purchase_price.as_ref().map(|m| m.amount_minor);
+    let pp_currency = f.purchase_price.as_ref().map(|m| m.currency.as_str());
+    let ev_amount = f.estimated_value.as_ref().map(|m| m.amount_minor);
+    let ev_currency = f.estimated_value.as_ref().map(|m| m.currency.as_str());
+    let name_lower = f.name.to_lowercase();
+    let search = item.search_text();
+    let mut params: Vec<&(dyn ToSql + Sync)> = vec![
+        &id,
+        &hid,
+        &f.name,
+        &f.description,
+        &location,
+        &f.quantity,
+        &tags,
+        &f.brand,
+        &f.model,
+        &f.serial_number,
+        &f.barcode,
+        &purchase_date,
+        &pp_amount,
+        &pp_currency,
+        &f.purchased_from,
+        &ev_amount,
+        &ev_currency,
+        &warranty,
+        &f.notes,
+        &custom,
+        &item.version,
+        &item.created_at,
+        &item.updated_at,
+        &item.deleted_at,
+        &name_lower,
+        &search,
+    ];
+    let changed = match &expected_version {
+        None => {
+            exec(tx,
+                "INSERT INTO items (id, household_id, name, description, location_id, quantity, tags, brand, \
+                 model, serial_number, barcode, purchase_date, purchase_price_minor, purchase_price_currency, \
+                 purchased_from, estimated_value_minor, estimated_value_currency, warranty_expires, notes, \
+                 custom_fields, version, created_at, updated_at, deleted_at, name_lower, search_text) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, \
+                 $19, $20, $21, $22, $23, $24, $25, $26)",
+                &params,
+            )
+            .await
+            .map_err(pg)?
+        }
+        Some(expected) => {
+            params.push(expected);
+            exec(tx,
+                "UPDATE items SET name = $3, description = $4, location_id = $5, quantity = $6, tags = $7, \
+                 brand = $8, model = $9, serial_number = $10, barcode = $11, purchase_date = $12, \
+                 purchase_price_minor = $13, purchase_price_currency = $14, purchased_from = $15, \
+                 estimated_value_minor = $16, estimated_value_currency = $17, warranty_expires = $18, \
+                 notes = $19, custom_fields = $20, version = $21, created_at = $22, updated_at = $23, \
+                 deleted_at = $24, name_lower = $25, search_text = $26 \
+                 WHERE id = $1 AND household_id = $2 AND version = $27",
+                &params,
+            )
+            .await
+            .map_err(pg)?
+        }
+    };
+    if changed == 1 {
+        exec(tx, "DELETE FROM item_tags WHERE item_id = $1", &[&id])
+            .await
+            .map_err(pg)?;
+        if !f.tags.is_empty() {
+            let lower: Vec<String> = f.tags.iter().map(|t| t.to_lowercase()).collect();
+            let trashed = item.deleted_at.is_some();
+            exec(
+                tx,
+                "INSERT INTO item_tags (item_id, name_lower, household_id, name, trashed, value_minor) \
+                 SELECT $1, l, $2, n, $5, $6 FROM unnest($3::text[], $4::text[]) AS t(l, n)",
+                &[&id, &hid, &lower, &f.tags, &trashed, &ev_amount],
+            )
+            .await
+            .map_err(pg)?;
+        }
+    }
+    Ok(changed)
+}
+
+async fn write_activity(tx: &impl GenericClient, a: &ActivityRow) -> StoreResult<()> {
+    let fields = serde_json::to_string(&a.fields).map_err(anyhow::Error::from)?;
+    exec(tx,
+        "INSERT INTO activity (id, household_id, item_id, actor_id, action, fields, at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        &[
+            &a.id.as_uuid(),
+            &a.household_id.as_uuid(),
+            &a.item_id.as_uuid(),
+            &a.actor_id.as_uuid(),
+            &action_str(a.action),
+            &fields,
+            &a.at,
+        ],
+    )
+    .await
+    .map_err(pg)?;
+    Ok(())
+}
+
+async fn insert_household(
+    tx: &impl GenericClient,
+    h: &HouseholdRow,
+    owner: UserId,
+) -> StoreResult<()> {
+    // Re-running after a retried commit must not fail: the id is the application's.
+    tx.execute(
+        "INSERT INTO households (id, name, currency, version, created_at) VALUES ($1, $2, $3, $4, $5) \
+         ON CONFLICT (id) DO NOTHING",
+        &[&h.id.as_uuid(), &h.name, &h.currency.as_str(), &h.version, &h.created_at],
+    )
+    .await
+    .map_err(pg)?;
+    tx.execute(
+        "INSERT INTO members (household_id, user_id, role, created_at) VALUES ($1, $2, 'owner', $3) \
+         ON CONFLICT (household_id, user_id) DO NOTHING",
+        &[&h.id.as_uuid(), &owner.as_uuid(), &h.created_at],
+    )
+    .await
+    .map_err(pg)?;
+    Ok(())
+}
+
+#[async_trait]
+impl Store for PgStore {
+    async fn ping(&self) -> StoreResult<()> {
+        let client = self.client().await?;
+        client
+            .simple_query("SELECT 1")
+            .await
+            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        Ok(())
+    }
+}

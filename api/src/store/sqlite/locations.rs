@@ -1,0 +1,130 @@
+//! SQLite: the location tree.
+
+use super::*;
+
+#[async_trait]
+impl LocationStore for SqliteStore {
+    async fn locations(&self, household: HouseholdId) -> StoreResult<Vec<LocationRow>> {
+        self.read(move |c| {
+            let mut stmt = c
+                .prepare_cached(
+                    "SELECT id, household_id, parent_id, name, description, version, created_at, updated_at \
+                     FROM locations WHERE household_id = ?1",
+                )
+                .map_err(db)?;
+            let rows = stmt.query_map([household.to_string()], location_from).map_err(db)?;
+            rows.collect::<rusqlite::Result<_>>().map_err(db)
+        })
+        .await
+    }
+
+    async fn location_item_counts(
+        &self,
+        household: HouseholdId,
+    ) -> StoreResult<HashMap<LocationId, i64>> {
+        self.read(move |c| {
+            let mut stmt = c
+                .prepare_cached(
+                    "SELECT location_id, count(*) FROM items \
+                     WHERE household_id = ?1 AND deleted_at IS NULL AND location_id IS NOT NULL \
+                     GROUP BY location_id",
+                )
+                .map_err(db)?;
+            let rows = stmt
+                .query_map([household.to_string()], |r| {
+                    Ok((LocationId::from(uuid_of(r.get(0)?)?), r.get(1)?))
+                })
+                .map_err(db)?;
+            rows.collect::<rusqlite::Result<_>>().map_err(db)
+        })
+        .await
+    }
+
+    async fn location_owner(&self, id: LocationId) -> StoreResult<Option<HouseholdId>> {
+        self.read(move |c| {
+            c.query_row(
+                "SELECT household_id FROM locations WHERE id = ?1",
+                [id.to_string()],
+                |r| Ok(HouseholdId::from(uuid_of(r.get(0)?)?)),
+            )
+            .optional()
+            .map_err(db)
+        })
+        .await
+    }
+
+    async fn insert_location(&self, l: &LocationRow) -> StoreResult<()> {
+        let l = l.clone();
+        self.write(move |tx| {
+            tx.execute(
+                "INSERT INTO locations (id, household_id, parent_id, name, description, version, created_at, updated_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                params![
+                    l.id.to_string(),
+                    l.household_id.to_string(),
+                    l.parent_id.map(|p| p.to_string()),
+                    l.name,
+                    l.description,
+                    l.version,
+                    micros(l.created_at),
+                    micros(l.updated_at)
+                ],
+            )
+            .map_err(db)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn update_location(&self, l: &LocationRow, expected_version: i64) -> StoreResult<()> {
+        let l = l.clone();
+        self.write(move |tx| {
+            let changed = tx
+                .execute(
+                    "UPDATE locations SET parent_id = ?3, name = ?4, description = ?5, version = ?6, updated_at = ?7 \
+                     WHERE id = ?1 AND household_id = ?2 AND version = ?8",
+                    params![
+                        l.id.to_string(),
+                        l.household_id.to_string(),
+                        l.parent_id.map(|p| p.to_string()),
+                        l.name,
+                        l.description,
+                        l.version,
+                        micros(l.updated_at),
+                        expected_version
+                    ],
+                )
+                .map_err(db)?;
+            exactly_one(changed as u64, StoreError::Stale)
+        })
+        .await
+    }
+
+    async fn delete_location(&self, household: HouseholdId, id: LocationId) -> StoreResult<()> {
+        self.write(move |tx| {
+            let (hid, lid) = (household.to_string(), id.to_string());
+            let children: i64 = tx
+                .query_row(
+                    "SELECT count(*) FROM locations WHERE household_id = ?1 AND parent_id = ?2",
+                    [&hid, &lid],
+                    |r| r.get(0),
+                )
+                .map_err(db)?;
+            let items: i64 = tx
+                .query_row(
+                    "SELECT count(*) FROM items WHERE household_id = ?1 AND location_id = ?2 AND deleted_at IS NULL",
+                    [&hid, &lid],
+                    |r| r.get(0),
+                )
+                .map_err(db)?;
+            if children > 0 || items > 0 {
+                return Err(StoreError::Conflict(describe_contents(items, children)));
+            }
+            let deleted = tx
+                .execute("DELETE FROM locations WHERE household_id = ?1 AND id = ?2", [&hid, &lid])
+                .map_err(db)?;
+            exactly_one(deleted as u64, StoreError::NotFound)
+        })
+        .await
+    }
+}
