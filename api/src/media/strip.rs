@@ -382,3 +382,380 @@ fn netscape_loop_count(blocks: &[u8]) -> Option<u16> {
     }
     None
 }
+
+#[cfg(test)]
+mod tests {
+    use std::io::Cursor;
+
+    use image::AnimationDecoder as _;
+    use image::ImageEncoder as _;
+
+    use super::*;
+
+    fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+        haystack.windows(needle.len()).any(|w| w == needle)
+    }
+
+    fn segment(marker: u8, payload: &[u8]) -> Vec<u8> {
+        let mut out = vec![0xFF, marker];
+        out.extend_from_slice(&(payload.len() as u16 + 2).to_be_bytes());
+        out.extend_from_slice(payload);
+        out
+    }
+
+    /// A baseline JPEG as `image` writes it: SOI, APP0 JFIF (18 bytes), then with `icc` an
+    /// APP2 ICC profile, tables, frame, one scan, EOI.
+    fn encode_jpeg(w: u32, h: u32, icc: Option<&[u8]>) -> Vec<u8> {
+        let pixels =
+            image::RgbImage::from_fn(w, h, |x, y| image::Rgb([(x * 5) as u8, (y * 5) as u8, 128]));
+        let mut out = Vec::new();
+        let mut encoder = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 90);
+        if let Some(icc) = icc {
+            encoder.set_icc_profile(icc.to_vec()).unwrap();
+        }
+        encoder
+            .write_image(pixels.as_raw(), w, h, image::ExtendedColorType::Rgb8)
+            .unwrap();
+        out
+    }
+
+    const EXIF_GPS: &[u8] = b"Exif\0\0II\x2a\0\x08\0\0\0GPS 51.5007N 0.1246W";
+    const PROGRESSIVE: &[u8] = include_bytes!("../../tests/fixtures/progressive.jpg");
+
+    /// A phone's extras around a JPEG's segments: EXIF and GPS, MPF and C2PA before them;
+    /// a second image with its own EXIF and a motion photo's video after the end.
+    fn as_phone_writes_it(segments: &[u8]) -> Vec<u8> {
+        [
+            &[0xFF, 0xD8][..],
+            &segment(0xE1, EXIF_GPS),
+            &segment(
+                0xE1,
+                b"http://ns.adobe.com/xap/1.0/\0<x:xmpmeta GCamera:MotionPhoto='1'/>",
+            ),
+            &segment(0xE2, b"MPF\0MM\0\x2a\0\0\0\x08\0\0"),
+            &segment(0xEB, b"JP\0\x01\0\0\0\x01\0\0\0\x20jumb\0\0\0\x18jumdc2pa"),
+            &segment(0xED, b"Photoshop 3.0\08BIM\x04\x04 caption"),
+            &segment(0xFE, b"taken at home"),
+            segments,
+            &[0xFF, 0xD8],
+            &segment(0xE1, EXIF_GPS),
+            &encode_jpeg(8, 8, None)[2..],
+            b"\0\0\0\x18ftypmp42\0\0\0\0mp42isom\0\0\0\x10mdatvideo...",
+        ]
+        .concat()
+    }
+
+    #[track_caller]
+    fn assert_clean(jpeg: &[u8]) {
+        for giveaway in [
+            b"Exif".as_slice(),
+            b"GPS",
+            b"xmpmeta",
+            b"MPF\0",
+            b"jumb",
+            b"c2pa",
+            b"Photoshop",
+            b"taken at home",
+            b"ftyp",
+        ] {
+            assert!(
+                !contains(jpeg, giveaway),
+                "{}",
+                String::from_utf8_lossy(giveaway)
+            );
+        }
+    }
+
+    #[test]
+    fn a_phone_jpeg_keeps_its_first_image_and_colour_profile_only() {
+        let plain = encode_jpeg(40, 24, Some(b"a colour profile"));
+        assert_eq!(&plain[2..4], &[0xFF, 0xE0], "APP0 JFIF first");
+        let (soi_jfif, rest) = plain.split_at(20);
+        // JFIF with a 1 × 1 thumbnail, Adobe's segment with a byte too many, a JFXX
+        // thumbnail and an unknown APP15 among the segments that display the image.
+        let jfif_with_thumbnail = [&soi_jfif[6..18], &[1, 1, 9, 9, 9][..]].concat();
+        let adobe = b"Adobe\0\x64\0\0\0\0\x01";
+        let phone = as_phone_writes_it(
+            &[
+                segment(0xE0, &jfif_with_thumbnail),
+                segment(0xE0, b"JFXX\0\x10 thumbnail"),
+                segment(0xEE, &[adobe.as_slice(), b"!"].concat()),
+                segment(0xEF, b"whatever comes next"),
+                rest.to_vec(),
+            ]
+            .concat(),
+        );
+
+        let stripped = jpeg(&phone).unwrap();
+        assert_clean(&stripped);
+        let expected = [soi_jfif, &segment(0xEE, adobe), rest].concat();
+        assert_eq!(stripped, expected);
+        assert!(contains(
+            &stripped,
+            b"ICC_PROFILE\0\x01\x01a colour profile"
+        ));
+        let shown = image::load_from_memory(&stripped).unwrap();
+        assert_eq!((shown.width(), shown.height()), (40, 24));
+    }
+
+    #[test]
+    fn a_progressive_jpeg_keeps_every_scan_up_to_its_end() {
+        let phone = as_phone_writes_it(&PROGRESSIVE[2..]);
+        let stripped = jpeg(&phone).unwrap();
+        assert_clean(&stripped);
+        assert_eq!(stripped, PROGRESSIVE);
+        let shown = image::load_from_memory(&stripped).unwrap();
+        assert_eq!(shown, image::load_from_memory(PROGRESSIVE).unwrap());
+        // And through the whole check, as an upload.
+        let done = crate::media::process(
+            phone,
+            crate::media::FileType::Jpeg,
+            shared::AttachmentKind::Photo,
+        )
+        .unwrap();
+        assert_eq!(done.bytes, PROGRESSIVE);
+    }
+
+    #[test]
+    fn a_jpeg_that_does_not_hold_together_is_refused() {
+        let plain = encode_jpeg(16, 16, None);
+        let frame = plain.windows(2).position(|w| w == [0xFF, 0xC0]).unwrap();
+        let scan = plain.windows(2).position(|w| w == [0xFF, 0xDA]).unwrap();
+        let broken: [(&str, Vec<u8>); 7] = [
+            ("no end", plain[..plain.len() - 2].to_vec()),
+            ("cut in a segment", plain[..frame + 6].to_vec()),
+            ("no image", [&plain[..20], &[0xFF, 0xD9][..]].concat()),
+            ("no marker", [&plain[..20], &[0x00], &plain[20..]].concat()),
+            (
+                "a scan before its frame",
+                [&plain[..frame], &plain[scan..]].concat(),
+            ),
+            (
+                "a length under 2",
+                [&plain[..20], &[0xFF, 0xE1, 0, 1], &plain[20..]].concat(),
+            ),
+            (
+                "two images in one",
+                [&plain[..plain.len() - 2], &plain[2..]].concat(),
+            ),
+        ];
+        for (what, bytes) in broken {
+            assert!(jpeg(&bytes).is_err(), "{what}");
+        }
+        let refused = crate::media::process(
+            plain[..plain.len() - 2].to_vec(),
+            crate::media::FileType::Jpeg,
+            shared::AttachmentKind::Photo,
+        );
+        assert!(
+            matches!(refused, Err(crate::media::Refusal::Invalid(_))),
+            "{refused:?}"
+        );
+    }
+
+    fn png_chunk(kind: &[u8; 4], data: &[u8]) -> Vec<u8> {
+        let mut out = (data.len() as u32).to_be_bytes().to_vec();
+        out.extend_from_slice(kind);
+        out.extend_from_slice(data);
+        out.extend_from_slice(&[0; 4]); // The CRC, not read here.
+        out
+    }
+
+    #[test]
+    fn a_png_keeps_the_chunks_that_display_it_and_ends_at_iend() {
+        let mut plain = Vec::new();
+        image::RgbImage::from_pixel(6, 4, image::Rgb([1, 2, 3]))
+            .write_to(&mut Cursor::new(&mut plain), image::ImageFormat::Png)
+            .unwrap();
+        // Signature, IHDR (25 bytes), then colour and size chunks that are kept.
+        let (head, rest) = plain.split_at(33);
+        let kept = [
+            png_chunk(b"gAMA", &45455u32.to_be_bytes()),
+            png_chunk(b"iCCP", b"profile\0\0compressed"),
+            png_chunk(b"pHYs", &[0, 0, 11, 19, 0, 0, 11, 19, 1]),
+        ]
+        .concat();
+        let iend = rest.len() - 12;
+        let extras = [
+            png_chunk(b"tEXt", b"Comment\0front door key"),
+            png_chunk(b"iTXt", b"XML:com.adobe.xmp\0\0\0\0\0<x:xmpmeta/>"),
+            png_chunk(b"zTXt", b"Raw profile type exif\0\0x"),
+            png_chunk(b"eXIf", &EXIF_GPS[6..]),
+            png_chunk(b"tIME", &[7, 233, 1, 1, 0, 0, 0]),
+            png_chunk(b"caBX", b"\0\0\0\x10jumbc2pa...."),
+            png_chunk(b"prVt", b"a private chunk"),
+        ]
+        .concat();
+        let uploaded = [
+            head,
+            &kept,
+            &extras,
+            &rest[..iend],
+            &rest[iend..],
+            b"after the end",
+        ]
+        .concat();
+        assert_eq!(png(&uploaded).unwrap(), [head, &kept, rest].concat());
+        assert!(png(&uploaded[..uploaded.len() - 20]).is_err(), "no IEND");
+    }
+
+    /// A lossless WebP of 8 × 8 pixels, as `image` writes it: with a colour profile or
+    /// EXIF, in the extended format (VP8X), else the simple one.
+    fn encode_webp(colour: [u8; 4], icc: Option<&[u8]>, exif: Option<&[u8]>) -> Vec<u8> {
+        let pixels = image::RgbaImage::from_pixel(8, 8, image::Rgba(colour));
+        let mut out = Vec::new();
+        let mut encoder = image::codecs::webp::WebPEncoder::new_lossless(&mut out);
+        if let Some(icc) = icc {
+            encoder.set_icc_profile(icc.to_vec()).unwrap();
+        }
+        if let Some(exif) = exif {
+            encoder.set_exif_metadata(exif.to_vec()).unwrap();
+        }
+        encoder
+            .write_image(pixels.as_raw(), 8, 8, image::ExtendedColorType::Rgba8)
+            .unwrap();
+        out
+    }
+
+    fn riff(chunks: &[Vec<u8>], after: &[u8]) -> Vec<u8> {
+        let body = chunks.concat();
+        let mut out = b"RIFF".to_vec();
+        out.extend_from_slice(&(body.len() as u32 + 4).to_le_bytes());
+        out.extend_from_slice(b"WEBP");
+        out.extend_from_slice(&body);
+        out.extend_from_slice(after);
+        out
+    }
+
+    fn chunk(kind: &[u8; 4], data: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        put_chunk(&mut out, kind, data);
+        out
+    }
+
+    #[test]
+    fn a_webp_keeps_its_image_and_colour_profile_only() {
+        let icc = b"a colour profile";
+        let expected = encode_webp([9, 99, 199, 255], Some(icc), None);
+        let with_exif = encode_webp([9, 99, 199, 255], Some(icc), Some(&EXIF_GPS[6..]));
+        assert_ne!(with_exif[20] & VP8X_EXIF, 0, "the encoder flags its EXIF");
+        // Add XMP (flagged, of odd length), a C2PA manifest and bytes past the RIFF length.
+        let mut uploaded = with_exif[..with_exif.len()].to_vec();
+        uploaded[20] |= VP8X_XMP;
+        let uploaded = riff(
+            &[
+                uploaded[12..].to_vec(),
+                chunk(b"XMP ", b"<x:xmpmeta GPS='51.5007N'/>"),
+                chunk(b"C2PA", b"\0\0\0\x10jumbc2pa...."),
+            ],
+            b"after the end",
+        );
+
+        let stripped = webp(&uploaded).unwrap();
+        assert_eq!(stripped, expected);
+        let shown = image::load_from_memory(&stripped).unwrap().to_rgba8();
+        assert_eq!(shown.get_pixel(4, 4).0, [9, 99, 199, 255]);
+        assert!(webp(&uploaded[..uploaded.len() - 30]).is_err(), "cut short");
+    }
+
+    /// An animated WebP of two frames, with (or without) EXIF, and a private chunk in
+    /// each frame.
+    fn animated_webp(extras: bool) -> Vec<u8> {
+        let flags = if extras { 0x02 | VP8X_EXIF } else { 0x02 };
+        let mut vp8x = vec![flags, 0, 0, 0];
+        vp8x.extend_from_slice(&[7, 0, 0, 7, 0, 0]); // 8 × 8
+        let mut chunks = vec![
+            chunk(b"VP8X", &vp8x),
+            chunk(b"ANIM", &[255, 255, 255, 255, 0, 0]),
+        ];
+        for colour in [[200, 0, 0, 255], [0, 0, 200, 255]] {
+            // At 0, 0; 8 × 8; 100 ms; no blending.
+            let mut frame = vec![0, 0, 0, 0, 0, 0, 7, 0, 0, 7, 0, 0, 100, 0, 0, 0x02];
+            frame.extend_from_slice(&encode_webp(colour, None, None)[12..]);
+            if extras {
+                frame.extend_from_slice(&chunk(b"XYZW", b"hidden in a frame"));
+            }
+            chunks.push(chunk(b"ANMF", &frame));
+        }
+        if extras {
+            chunks.push(chunk(b"EXIF", &EXIF_GPS[6..]));
+        }
+        riff(&chunks, b"")
+    }
+
+    #[test]
+    fn an_animated_webp_keeps_its_frames_without_what_hides_in_them() {
+        let stripped = webp(&animated_webp(true)).unwrap();
+        assert_eq!(stripped, animated_webp(false));
+        let frames = image::codecs::webp::WebPDecoder::new(Cursor::new(&stripped))
+            .unwrap()
+            .into_frames()
+            .collect_frames()
+            .unwrap();
+        assert_eq!(frames.len(), 2);
+        assert_eq!(frames[1].buffer().get_pixel(1, 1).0, [0, 0, 200, 255]);
+    }
+
+    fn two_frame_gif() -> Vec<u8> {
+        use image::codecs::gif::{GifEncoder, Repeat};
+        let frame = |colour: [u8; 4]| {
+            image::Frame::from_parts(
+                image::RgbaImage::from_pixel(6, 6, image::Rgba(colour)),
+                0,
+                0,
+                image::Delay::from_numer_denom_ms(100, 1),
+            )
+        };
+        let mut out = Vec::new();
+        {
+            let mut encoder = GifEncoder::new(&mut out);
+            encoder.set_repeat(Repeat::Finite(3)).unwrap();
+            encoder
+                .encode_frames([frame([200, 0, 0, 255]), frame([0, 200, 0, 255])])
+                .unwrap();
+        }
+        out
+    }
+
+    #[test]
+    fn a_gif_is_rebuilt_from_its_frames_and_loop_count() {
+        let plain = two_frame_gif();
+        let netscape = b"\x21\xFF\x0BNETSCAPE2.0\x03\x01\x03\x00\x00";
+        let at = plain
+            .windows(netscape.len())
+            .position(|w| w == netscape)
+            .unwrap();
+        let second = at
+            + netscape.len()
+            + 1
+            + plain[at + netscape.len() + 1..]
+                .windows(3)
+                .position(|w| w == [0x21, 0xF9, 0x04])
+                .unwrap();
+        let uploaded = [
+            &plain[..at],
+            b"\x21\xFE\x0Dtaken at home\x00",
+            b"\x21\xFF\x0BXMP DataXMP\x0C<x:xmpmeta/>\x00",
+            b"\x21\xFF\x0BICCRGBG1012\x04icc!\x00",
+            // The loop count with a buffering block after it.
+            b"\x21\xFF\x0BNETSCAPE2.0\x03\x01\x03\x00\x05\x02\0\x10\0\0\x00",
+            &plain[at + netscape.len()..second],
+            // A plain text extension, and the graphic control that belongs to it.
+            b"\x21\xF9\x04\x00\x64\x00\x00\x00",
+            b"\x21\x01\x0C\0\0\0\0\x06\0\x06\0\x01\x01\x00\x01\x04note\x00",
+            &plain[second..],
+            b"after the end",
+        ]
+        .concat();
+
+        let rebuilt = gif(&uploaded).unwrap();
+        assert_eq!(rebuilt, plain);
+        let frames = image::codecs::gif::GifDecoder::new(Cursor::new(&rebuilt))
+            .unwrap()
+            .into_frames()
+            .collect_frames()
+            .unwrap();
+        assert_eq!(frames.len(), 2);
+        assert!(gif(&plain[..plain.len() - 1]).is_err(), "no trailer");
+    }
+}
