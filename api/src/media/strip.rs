@@ -7,10 +7,10 @@
 //! It is a list of what to keep, not of what to remove: a kind of metadata nobody has
 //! heard of yet is dropped too.
 //!
-//! Written by hand because no maintained crate rewrites these containers losslessly:
-//! `image` decodes and encodes (a re-encoded JPEG loses quality and its animation a GIF),
-//! `img-parts` and `little_exif` edit one kind of metadata in place and keep the rest,
-//! including what comes after the image. These parsers only walk the containers' framing
+//! Written by hand because no maintained crate rewrites JPEG, PNG, WebP and GIF
+//! containers losslessly: `image` decodes and encodes again (a JPEG loses quality, a GIF
+//! its animation), and the metadata crates edit EXIF or XMP in place rather than keep
+//! only what displays the image. These functions only walk the containers' framing
 //! (segments, chunks, blocks); the pixels are copied as they came, and the file has
 //! already been decoded once by `image` before it gets here.
 //!
