@@ -74,7 +74,7 @@ pub async fn attachment_dto(state: &AppState, row: AttachmentRow) -> ApiResult<A
     let window = UrlWindow::around(OffsetDateTime::now_utc());
     let (mut url, mut thumbnail_url) = (None, None);
     if row.status == AttachmentStatus::Ready {
-        let disposition = content_disposition(&row.filename);
+        let disposition = content_disposition(&row.filename, &row.content_type);
         url = Some(
             state
                 .blobs
@@ -144,9 +144,23 @@ pub async fn add_thumbnails(
     Ok(())
 }
 
-/// `inline` with the file's name, in the form every browser reads (RFC 6266).
-fn content_disposition(filename: &str) -> String {
-    let ascii: String = filename
+/// How a ready file is served: images `inline`, shown in the page; everything else
+/// (PDFs and whatever else is accepted later) as an `attachment`, saved rather than
+/// opened by the browser. The name people gave it keeps its stem but takes the extension
+/// of the type its bytes were found to be, so a PDF announced as `invoice.html` downloads
+/// as `invoice.pdf`. In the form every browser reads (RFC 6266, RFC 5987 for the UTF-8
+/// name).
+fn content_disposition(filename: &str, content_type: &str) -> String {
+    let file_type = FileType::from_content_type(content_type);
+    let how = match file_type {
+        Some(t) if t.is_image() => "inline",
+        _ => "attachment",
+    };
+    let name = match file_type {
+        Some(t) => with_extension(filename, t.extension()),
+        None => filename.to_string(),
+    };
+    let ascii: String = name
         .chars()
         .map(|c| {
             if c.is_ascii_graphic() && c != '"' && c != '\\' || c == ' ' {
@@ -156,8 +170,17 @@ fn content_disposition(filename: &str) -> String {
             }
         })
         .collect();
-    let encoded = crate::blob::percent_encode(filename);
-    format!("inline; filename=\"{ascii}\"; filename*=UTF-8''{encoded}")
+    let encoded = crate::blob::percent_encode(&name);
+    format!("{how}; filename=\"{ascii}\"; filename*=UTF-8''{encoded}")
+}
+
+/// `name` with its extension (if it has one) replaced by `extension`.
+fn with_extension(name: &str, extension: &str) -> String {
+    let stem = match name.rfind('.') {
+        Some(dot) if dot > 0 => &name[..dot],
+        _ => name,
+    };
+    format!("{stem}.{extension}")
 }
 
 /// A file name as people gave it, without folders or control characters.
@@ -811,9 +834,9 @@ async fn serve_blob(
     let mut headers = HeaderMap::new();
     let value = |s: &str| HeaderValue::from_str(s).map_err(|e| ApiError::Internal(e.into()));
     headers.insert(header::CONTENT_TYPE, value(&grant.content_type)?);
-    if let Some(d) = &grant.disposition {
-        headers.insert(header::CONTENT_DISPOSITION, value(d)?);
-    }
+    // Every download link names its disposition; one that doesn't is saved, not shown.
+    let disposition = grant.disposition.as_deref().unwrap_or("attachment");
+    headers.insert(header::CONTENT_DISPOSITION, value(disposition)?);
     let max_age = (grant.expires - now.unix_timestamp()).clamp(0, 7200);
     headers.insert(
         header::CACHE_CONTROL,

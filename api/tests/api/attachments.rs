@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use api::blob::s3::S3Blobs;
 use axum::body::Body;
-use axum::http::{Method, Request, StatusCode};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, Request, StatusCode};
 use http_body_util::BodyExt as _;
 use serde_json::{Value, json};
 use tower::ServiceExt as _;
@@ -62,6 +62,7 @@ macro_rules! on_every_store {
         }
     };
 }
+pub(crate) use on_every_store;
 
 on_every_store!(
     a_photo_goes_up_comes_back_upright_and_without_gps,
@@ -140,6 +141,21 @@ impl Files {
         headers: &[(String, String)],
         body: Vec<u8>,
     ) -> (StatusCode, Vec<u8>, Option<String>) {
+        let (status, answered, bytes) = self.fetch_with_headers(method, url, headers, body).await;
+        let cache = answered
+            .get("cache-control")
+            .map(|v| v.to_str().unwrap().to_string());
+        (status, bytes, cache)
+    }
+
+    /// The same, with every header of the answer.
+    async fn fetch_with_headers(
+        &self,
+        method: Method,
+        url: &str,
+        headers: &[(String, String)],
+        body: Vec<u8>,
+    ) -> (StatusCode, HeaderMap, Vec<u8>) {
         if let Some(path) = url.strip_prefix(PUBLIC_URL) {
             let mut request = Request::builder().method(method).uri(path);
             for (name, value) in headers {
@@ -153,13 +169,9 @@ impl Files {
                 .oneshot(request.body(Body::from(body)).unwrap())
                 .await
                 .unwrap();
-            let status = response.status();
-            let cache = response
-                .headers()
-                .get("cache-control")
-                .map(|v| v.to_str().unwrap().to_string());
+            let (status, answered) = (response.status(), response.headers().clone());
             let bytes = response.into_body().collect().await.unwrap().to_bytes();
-            (status, bytes.to_vec(), cache)
+            (status, answered, bytes.to_vec())
         } else {
             assert_eq!(self.place, Place::S3, "a URL outside the API: {url}");
             let method = reqwest::Method::from_bytes(method.as_str().as_bytes()).unwrap();
@@ -169,11 +181,14 @@ impl Files {
             }
             let response = request.send().await.unwrap();
             let status = StatusCode::from_u16(response.status().as_u16()).unwrap();
-            let cache = response
-                .headers()
-                .get("cache-control")
-                .map(|v| v.to_str().unwrap().to_string());
-            (status, response.bytes().await.unwrap().to_vec(), cache)
+            let mut answered = HeaderMap::new();
+            for (name, value) in response.headers() {
+                answered.append(
+                    HeaderName::from_bytes(name.as_str().as_bytes()).unwrap(),
+                    HeaderValue::from_bytes(value.as_bytes()).unwrap(),
+                );
+            }
+            (status, answered, response.bytes().await.unwrap().to_vec())
         }
     }
 
@@ -190,9 +205,20 @@ impl Files {
         }
     }
 
-    async fn download(&self, url: &str) -> (StatusCode, Vec<u8>) {
+    pub async fn download(&self, url: &str) -> (StatusCode, Vec<u8>) {
         let (status, bytes, _) = self.fetch(Method::GET, url, &[], Vec::new()).await;
         (status, bytes)
+    }
+
+    /// Downloads `url` as a browser would: the status, the answer's headers and the bytes.
+    pub async fn download_with_headers(&self, url: &str) -> (StatusCode, HeaderMap, Vec<u8>) {
+        self.fetch_with_headers(Method::GET, url, &[], Vec::new())
+            .await
+    }
+
+    /// Whether the attachments are kept in S3 (else in the local folder).
+    pub fn on_s3(&self) -> bool {
+        self.place == Place::S3
     }
 
     /// Announces a file: the answer to `POST …/attachments`.
@@ -462,7 +488,7 @@ fn png_claiming(w: u32, h: u32) -> Vec<u8> {
     bytes
 }
 
-fn crc32(data: &[u8]) -> u32 {
+pub fn crc32(data: &[u8]) -> u32 {
     let mut crc = 0xFFFF_FFFFu32;
     for &b in data {
         crc ^= u32::from(b);
@@ -480,7 +506,7 @@ fn crc32(data: &[u8]) -> u32 {
 const PDF: &[u8] =
     b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n";
 
-fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+pub fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
 }
 

@@ -16,6 +16,7 @@ mod isolation;
 mod items;
 mod lambda;
 mod locations;
+mod metadata;
 mod recognize;
 mod search;
 mod sharing;

@@ -1,9 +1,12 @@
 //! What happens to an uploaded file before anyone sees it: its first bytes decide its type
 //! (never the name or what the browser claimed), images are decoded under a pixel limit,
-//! turned upright by their EXIF orientation, stripped of EXIF, GPS, XMP and text metadata,
+//! turned upright by their EXIF orientation, stripped of everything but what displays them
+//! (EXIF, GPS, XMP, comments, C2PA, secondary images, motion-photo videos: see `strip`),
 //! and get a small JPEG thumbnail.
 
 use std::io::Cursor;
+
+pub mod strip;
 
 use image::{DynamicImage, ImageDecoder, ImageReader, Limits, metadata::Orientation};
 use shared::AttachmentKind;
@@ -44,6 +47,18 @@ impl FileType {
             Self::Gif => "a GIF image",
             Self::Heic => "a HEIC photo",
             Self::Pdf => "a PDF document",
+        }
+    }
+
+    /// The file name extension of the type, without the dot.
+    pub fn extension(self) -> &'static str {
+        match self {
+            Self::Jpeg => "jpg",
+            Self::Png => "png",
+            Self::Webp => "webp",
+            Self::Gif => "gif",
+            Self::Heic => "heic",
+            Self::Pdf => "pdf",
         }
     }
 
@@ -249,104 +264,17 @@ pub fn thumbnail(image: &DynamicImage) -> Result<Vec<u8>, Refusal> {
     Ok(out)
 }
 
-/// Removes metadata without touching the pixels.
-pub fn strip_metadata(bytes: &[u8], file_type: FileType) -> Result<Vec<u8>, &'static str> {
+/// Removes metadata without touching the pixels: only what displays the image is kept
+/// (see `strip`).
+pub fn strip_metadata(bytes: &[u8], file_type: FileType) -> Result<Vec<u8>, strip::Malformed> {
     match file_type {
-        FileType::Jpeg => strip_jpeg(bytes),
-        FileType::Png => strip_png(bytes),
-        FileType::Webp => strip_webp(bytes),
-        // GIF carries no EXIF; PDFs and HEIC are not rewritten.
-        _ => Ok(bytes.to_vec()),
+        FileType::Jpeg => strip::jpeg(bytes),
+        FileType::Png => strip::png(bytes),
+        FileType::Webp => strip::webp(bytes),
+        FileType::Gif => strip::gif(bytes),
+        // PDFs and HEIC are not rewritten (HEIC is refused before this).
+        FileType::Pdf | FileType::Heic => Ok(bytes.to_vec()),
     }
-}
-
-/// Drops APP1 (EXIF, XMP), APP13 (IPTC) and comment segments; keeps JFIF, ICC colour
-/// profiles (APP2) and Adobe (APP14), and everything from the start of the image data.
-fn strip_jpeg(bytes: &[u8]) -> Result<Vec<u8>, &'static str> {
-    let mut out = Vec::with_capacity(bytes.len());
-    out.extend_from_slice(&bytes[..2]);
-    let mut at = 2;
-    loop {
-        let marker = *bytes
-            .get(at..at + 2)
-            .ok_or("truncated")?
-            .get(1)
-            .ok_or("truncated")?;
-        if bytes[at] != 0xFF {
-            return Err("not a marker");
-        }
-        if marker == 0xFF {
-            at += 1; // fill byte
-            continue;
-        }
-        // Start of scan (and anything without a length): the rest is image data.
-        if marker == 0xDA || marker == 0xD9 || (0xD0..=0xD7).contains(&marker) {
-            out.extend_from_slice(&bytes[at..]);
-            return Ok(out);
-        }
-        let len = usize::from(u16::from_be_bytes([
-            *bytes.get(at + 2).ok_or("truncated")?,
-            *bytes.get(at + 3).ok_or("truncated")?,
-        ]));
-        let end = at + 2 + len;
-        let segment = bytes.get(at..end).ok_or("truncated")?;
-        if !matches!(marker, 0xE1 | 0xED | 0xFE) {
-            out.extend_from_slice(segment);
-        }
-        at = end;
-    }
-}
-
-/// Drops eXIf and text chunks (tEXt, zTXt, iTXt) and the modification time.
-fn strip_png(bytes: &[u8]) -> Result<Vec<u8>, &'static str> {
-    let mut out = Vec::with_capacity(bytes.len());
-    out.extend_from_slice(&bytes[..8]);
-    let mut at = 8;
-    while at < bytes.len() {
-        let len = u32::from_be_bytes(
-            bytes
-                .get(at..at + 4)
-                .ok_or("truncated")?
-                .try_into()
-                .map_err(|_| "truncated")?,
-        ) as usize;
-        let kind = bytes.get(at + 4..at + 8).ok_or("truncated")?;
-        let end = at + 12 + len;
-        let chunk = bytes.get(at..end).ok_or("truncated")?;
-        if !matches!(kind, b"eXIf" | b"tEXt" | b"zTXt" | b"iTXt" | b"tIME") {
-            out.extend_from_slice(chunk);
-        }
-        at = end;
-        if kind == b"IEND" {
-            break;
-        }
-    }
-    Ok(out)
-}
-
-/// Drops the EXIF and XMP chunks of a RIFF WebP file and clears their flags.
-fn strip_webp(bytes: &[u8]) -> Result<Vec<u8>, &'static str> {
-    let mut out = Vec::with_capacity(bytes.len());
-    out.extend_from_slice(bytes.get(..12).ok_or("truncated")?);
-    let mut at = 12;
-    while at + 8 <= bytes.len() {
-        let kind = &bytes[at..at + 4];
-        let len =
-            u32::from_le_bytes(bytes[at + 4..at + 8].try_into().map_err(|_| "truncated")?) as usize;
-        let end = (at + 8 + len + (len & 1)).min(bytes.len());
-        let chunk = bytes.get(at..end).ok_or("truncated")?;
-        if kind == b"VP8X" && chunk.len() > 8 {
-            let mut chunk = chunk.to_vec();
-            chunk[8] &= !(0x08 | 0x04); // EXIF and XMP present
-            out.extend_from_slice(&chunk);
-        } else if kind != b"EXIF" && kind != b"XMP " {
-            out.extend_from_slice(chunk);
-        }
-        at = end;
-    }
-    let riff_len = u32::try_from(out.len() - 8).map_err(|_| "too large")?;
-    out[4..8].copy_from_slice(&riff_len.to_le_bytes());
-    Ok(out)
 }
 
 #[cfg(test)]
