@@ -5,6 +5,13 @@
 //   api.<domain>             -> Route 53 latency records, one per region, each guarded by a
 //                               health check of that region's /api/health
 //
+// CloudFront sends /api/* requests on with every viewer header, the Host header included,
+// plus CloudFront-Viewer-Address (the viewer's IP and port, for the API's per-address
+// limits) and X-Origin-Verify (a secret the API checks, so that API Gateway cannot be
+// called directly with a made-up address). Because the Host header is forwarded, each
+// region's API Gateway also has <domain> as a custom domain (see lambda.ts), and CloudFront
+// checks the origin's certificate against <domain>.
+//
 // Failover is done by DNS, below CloudFront: when a region's health check fails, Route 53
 // stops answering with that region, and CloudFront's connections to api.<domain> go to the
 // other region. Every method fails over this way, writes included; a CloudFront origin
@@ -13,7 +20,16 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { RegionalApi } from "./lambda";
-import { AppConfig, MANAGED_POLICY, PROJECT, RegionContext, RegionKey, regionalName } from "./types";
+import {
+    AppConfig,
+    MANAGED_POLICY,
+    ORIGIN_VERIFY_HEADER,
+    PROJECT,
+    RegionContext,
+    RegionKey,
+    regionalName,
+    VIEWER_ADDRESS_HEADER,
+} from "./types";
 
 export const FRONTEND_ORIGIN_ID = "frontend-s3";
 export const API_ORIGIN_ID = "api";
@@ -103,6 +119,11 @@ export interface Certificates {
     site: ValidatedCertificate;
     /** Certificate each region's API custom domain uses. */
     api: Record<RegionKey, ValidatedCertificate>;
+    /**
+     * Certificate each region's API uses for <domain>, the name CloudFront sends as Host
+     * (and checks the origin's certificate against): the site certificate in us-east-1.
+     */
+    siteOrigin: Record<RegionKey, ValidatedCertificate>;
 }
 
 export function createCertificates(args: {
@@ -129,7 +150,15 @@ export function createCertificates(args: {
         certProvider: regions.west.provider,
         dnsProvider,
     });
-    return { site, api: { east: site, west } };
+    const westSite = validatedCertificate({
+        name: regionalName("site-cert", regions.west),
+        domainName: config.domainName,
+        alternativeNames: [],
+        zoneId,
+        certProvider: regions.west.provider,
+        dnsProvider,
+    });
+    return { site, api: { east: site, west }, siteOrigin: { east: site, west: westSite } };
 }
 
 export interface ApiDns {
@@ -193,6 +222,7 @@ export interface Cdn {
     distribution: aws.cloudfront.Distribution;
     originAccessControl: aws.cloudfront.OriginAccessControl;
     spaRouting: aws.cloudfront.Function;
+    apiOriginRequest: aws.cloudfront.OriginRequestPolicy;
 }
 
 export function createCdn(args: {
@@ -203,6 +233,8 @@ export function createCdn(args: {
     zoneId: pulumi.Input<string>;
     /** The API's DNS must exist before CloudFront sends traffic to api.<domain>. */
     apiDns: ApiDns;
+    /** API Gateway must accept Host: <domain> before CloudFront forwards it. */
+    apiSiteMappings: pulumi.Resource[];
 }): Cdn {
     const { config, provider } = args;
     const opts = { provider };
@@ -227,6 +259,24 @@ export function createCdn(args: {
             comment: "Serve /index.html for client-side routes",
             publish: true,
             code: SPA_ROUTING_FUNCTION_CODE,
+        },
+        opts,
+    );
+
+    // Everything the viewer sent (the managed AllViewerExceptHostHeader policy drops Host,
+    // and with it any CloudFront-generated header), plus the viewer's address. The
+    // Authorization header travels only with "all viewer headers" policies.
+    const apiOriginRequest = new aws.cloudfront.OriginRequestPolicy(
+        `${PROJECT}-api-origin-request`,
+        {
+            name: `${PROJECT}-api`,
+            comment: `All viewer headers, cookies and query strings, and ${VIEWER_ADDRESS_HEADER}`,
+            headersConfig: {
+                headerBehavior: "allViewerAndWhitelistCloudFront",
+                headers: { items: [VIEWER_ADDRESS_HEADER] },
+            },
+            cookiesConfig: { cookieBehavior: "all" },
+            queryStringsConfig: { queryStringBehavior: "all" },
         },
         opts,
     );
@@ -258,6 +308,8 @@ export function createCdn(args: {
                         originReadTimeout: 30,
                         originKeepaliveTimeout: 5,
                     },
+                    // CloudFront replaces a viewer's own header of this name.
+                    customHeaders: [{ name: ORIGIN_VERIFY_HEADER, value: config.originVerifySecret }],
                 },
             ],
             defaultCacheBehavior: {
@@ -279,7 +331,7 @@ export function createCdn(args: {
                     cachedMethods: ["GET", "HEAD"],
                     compress: true,
                     cachePolicyId: MANAGED_POLICY.cachingDisabled,
-                    originRequestPolicyId: MANAGED_POLICY.allViewerExceptHostHeader,
+                    originRequestPolicyId: apiOriginRequest.id,
                 },
             ],
             restrictions: { geoRestriction: { restrictionType: "none" } },
@@ -289,7 +341,7 @@ export function createCdn(args: {
                 minimumProtocolVersion: "TLSv1.2_2021",
             },
         },
-        { ...opts, dependsOn: [args.apiDns.records.east, args.apiDns.records.west] },
+        { ...opts, dependsOn: [args.apiDns.records.east, args.apiDns.records.west, ...args.apiSiteMappings] },
     );
 
     for (const type of ["A", "AAAA"] as const) {
@@ -311,5 +363,5 @@ export function createCdn(args: {
         );
     }
 
-    return { distribution, originAccessControl, spaRouting };
+    return { distribution, originAccessControl, spaRouting, apiOriginRequest };
 }

@@ -40,9 +40,25 @@ export const NONCURRENT_VERSION_DAYS = 30;
 export const MANAGED_POLICY = {
     cachingOptimized: "658327ea-f89d-4fab-a63d-7e88639e58f6",
     cachingDisabled: "4135ea2d-6df8-44a3-9df3-4b5a84be39ad",
-    allViewerExceptHostHeader: "b689b0a8-53d0-40ab-baf2-68738e2966ac",
     securityHeaders: "67f7725c-6f97-4210-82d7-5512b31e9d03",
 } as const;
+
+/**
+ * How the API learns who is calling when it runs behind CloudFront.
+ *
+ * API Gateway sees a CloudFront edge server as the source of every request, so the API's
+ * per-address limits (sign-in attempts) would lump together everyone behind one edge.
+ * CloudFront therefore adds `CloudFront-Viewer-Address` (`IP:port`, IPv6 too, e.g.
+ * `198.51.100.7:46532` or `2001:db8::1:443`) to every /api/* request, and the API reads
+ * it when `TRUSTED_PROXY=cloudfront`. So that nobody can call API Gateway directly with a
+ * made-up address, CloudFront also sends `X-Origin-Verify` with a secret that the API
+ * compares with `ORIGIN_VERIFY_SECRET`.
+ */
+export const VIEWER_ADDRESS_HEADER = "CloudFront-Viewer-Address";
+export const ORIGIN_VERIFY_HEADER = "X-Origin-Verify";
+export const TRUSTED_PROXY_CLOUDFRONT = "cloudfront";
+/** What the origin-verify secret must look like: long, and safe in an HTTP header. */
+export const ORIGIN_VERIFY_SECRET_RE = /^[A-Za-z0-9_.~+\/=-]{32,256}$/;
 
 /** GitHub's OIDC issuer and the audience configure-aws-credentials asks for. */
 export const GITHUB_OIDC_HOST = "token.actions.githubusercontent.com";
@@ -70,6 +86,8 @@ export interface AppConfig {
     googleClientId: pulumi.Output<string>;
     googleClientSecret: pulumi.Output<string>;
     anthropicApiKey: pulumi.Output<string>;
+    /** Shared by CloudFront (X-Origin-Verify) and the API (ORIGIN_VERIFY_SECRET). */
+    originVerifySecret: pulumi.Output<string>;
 }
 
 const DOMAIN_RE = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
@@ -92,6 +110,15 @@ export function loadConfig(config: pulumi.Config = new pulumi.Config()): AppConf
         googleClientId: config.requireSecret("googleClientId"),
         googleClientSecret: config.requireSecret("googleClientSecret"),
         anthropicApiKey: config.requireSecret("anthropicApiKey"),
+        originVerifySecret: config.requireSecret("originVerifySecret").apply((secret) => {
+            if (!ORIGIN_VERIFY_SECRET_RE.test(secret)) {
+                throw new Error(
+                    "originVerifySecret must be 32 to 256 characters of A-Z a-z 0-9 _ . ~ + / = - " +
+                        "(for example: openssl rand -hex 32)",
+                );
+            }
+            return secret;
+        }),
     };
 }
 

@@ -5,11 +5,13 @@ import { SPA_ROUTING_FUNCTION_CODE } from "../src/cloudfront";
 import {
     byName,
     CLOUDFRONT_ZONE_ID,
+    isSecret,
     LoadedProgram,
     loadProgram,
     ofType,
     policyOf,
     RecordedResource,
+    reveal,
     TEST_CONFIG,
 } from "./mocks";
 
@@ -27,16 +29,18 @@ function routeSpa(uri: string): string {
 describe("edge (CloudFront, ACM, Route 53)", () => {
     let program: LoadedProgram;
     let distribution: RecordedResource;
+    /** The distribution's inputs with secrets revealed (the API origin carries one). */
+    let d: any;
     before(async () => {
         program = await loadProgram();
         const all = ofType(program, "aws:cloudfront/distribution:Distribution");
         assert.equal(all.length, 1);
         distribution = all[0];
+        d = reveal(distribution.inputs);
     });
 
     describe("CloudFront", () => {
         it("serves the site's domain with the validated us-east-1 certificate", () => {
-            const d = distribution.inputs;
             assert.equal(d.enabled, true);
             assert.deepEqual(d.aliases, [DOMAIN]);
             const cert = ofType(program, "aws:acm/certificate:Certificate").find(
@@ -50,7 +54,6 @@ describe("edge (CloudFront, ACM, Route 53)", () => {
         });
 
         it("sends the default behaviour to the private bucket through origin access control", () => {
-            const d = distribution.inputs;
             const frontend = byName(program, "aws:s3/bucket:Bucket", "home-inventory-frontend");
             const oac = ofType(program, "aws:cloudfront/originAccessControl:OriginAccessControl");
             assert.equal(oac.length, 1);
@@ -78,8 +81,7 @@ describe("edge (CloudFront, ACM, Route 53)", () => {
             }
         });
 
-        it("sends /api/* to api.<domain> uncached, forwarding everything but Host", () => {
-            const d = distribution.inputs;
+        it("sends /api/* to api.<domain> uncached", () => {
             const api = d.orderedCacheBehaviors.filter((b: any) => b.pathPattern === "/api/*");
             assert.equal(api.length, 1);
             const [b] = api;
@@ -87,14 +89,47 @@ describe("edge (CloudFront, ACM, Route 53)", () => {
             assert.equal(origin.domainName, API_DOMAIN);
             assert.equal(origin.customOriginConfig.originProtocolPolicy, "https-only");
             assert.equal(b.cachePolicyId, CACHING_DISABLED);
-            assert.equal(b.originRequestPolicyId, ALL_VIEWER_EXCEPT_HOST);
             assert.deepEqual([...b.allowedMethods].sort(), ["DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT"]);
             assert.equal(b.viewerProtocolPolicy, "https-only");
             assert.equal(b.functionAssociations, undefined, "no SPA rewriting on the API");
         });
 
+        it("forwards every viewer header, cookie and query string to the API, and CloudFront-Viewer-Address", () => {
+            const [b] = d.orderedCacheBehaviors.filter((x: any) => x.pathPattern === "/api/*");
+            const policies = ofType(program, "aws:cloudfront/originRequestPolicy:OriginRequestPolicy");
+            assert.equal(policies.length, 1);
+            const [policy] = policies;
+            assert.equal(b.originRequestPolicyId, policy.id, "/api/* does not use the stack's origin request policy");
+            assert.notEqual(b.originRequestPolicyId, ALL_VIEWER_EXCEPT_HOST, "that managed policy adds no CloudFront header");
+            // "All viewer headers and these CloudFront headers": the only behaviour that keeps
+            // Authorization and every other viewer header and also adds a CloudFront header.
+            assert.equal(policy.inputs.headersConfig.headerBehavior, "allViewerAndWhitelistCloudFront");
+            assert.deepEqual(policy.inputs.headersConfig.headers.items, ["CloudFront-Viewer-Address"]);
+            assert.equal(policy.inputs.cookiesConfig.cookieBehavior, "all");
+            assert.equal(policy.inputs.queryStringsConfig.queryStringBehavior, "all");
+            assert.equal(policy.region, "us-east-1");
+        });
+
+        it("sends the API the origin-verify secret, kept secret, and nothing of it to the bucket", () => {
+            const [b] = d.orderedCacheBehaviors.filter((x: any) => x.pathPattern === "/api/*");
+            const api = d.origins.find((o: any) => o.originId === b.targetOriginId);
+            assert.deepEqual(api.customHeaders, [{ name: "X-Origin-Verify", value: TEST_CONFIG.originVerifySecret }]);
+            const frontend = d.origins.find((o: any) => o.originId === d.defaultCacheBehavior.targetOriginId);
+            assert.ok(!JSON.stringify(frontend).includes(TEST_CONFIG.originVerifySecret));
+            assert.ok(isSecret(distribution.inputs.origins), "the origins hold a secret but are not marked secret");
+        });
+
+        it("gives the API the same secret and tells it to trust CloudFront's viewer address", () => {
+            const functions = ofType(program, "aws:lambda/function:Function");
+            assert.equal(functions.length, 2);
+            for (const f of functions) {
+                const env = reveal(f.inputs.environment).variables;
+                assert.equal(env.TRUSTED_PROXY, "cloudfront", f.name);
+                assert.equal(env.ORIGIN_VERIFY_SECRET, TEST_CONFIG.originVerifySecret, f.name);
+            }
+        });
+
         it("routes SPA paths to /index.html without touching API errors", () => {
-            const d = distribution.inputs;
             const fn = ofType(program, "aws:cloudfront/function:Function");
             assert.equal(fn.length, 1);
             assert.equal(fn[0].inputs.runtime, "cloudfront-js-2.0");
@@ -179,7 +214,7 @@ describe("edge (CloudFront, ACM, Route 53)", () => {
     describe("certificates", () => {
         it("validates every certificate by DNS, with a record for each name", () => {
             const certs = ofType(program, "aws:acm/certificate:Certificate");
-            assert.deepEqual(certs.map((c) => c.region).sort(), ["us-east-1", "us-east-2"]);
+            assert.deepEqual(certs.map((c) => c.region).sort(), ["us-east-1", "us-east-2", "us-east-2"]);
             for (const cert of certs) {
                 assert.equal(cert.inputs.validationMethod, "DNS");
                 const validation = ofType(program, "aws:acm/certificateValidation:CertificateValidation").find(
@@ -189,7 +224,7 @@ describe("edge (CloudFront, ACM, Route 53)", () => {
                 assert.equal(validation.region, cert.region);
                 for (const option of cert.state.domainValidationOptions) {
                     const record = ofType(program, "aws:route53/record:Record").find(
-                        (r) => r.inputs.name === option.resourceRecordName && r.name.startsWith(cert.name),
+                        (r) => r.inputs.name === option.resourceRecordName && r.name.startsWith(`${cert.name}-validation-`),
                     );
                     assert.ok(record, `${cert.name}: no record for ${option.domainName}`);
                     assert.equal(record.inputs.type, "CNAME");
@@ -199,13 +234,14 @@ describe("edge (CloudFront, ACM, Route 53)", () => {
             }
         });
 
-        it("covers the site in us-east-1 (for CloudFront) and api.<domain> in both regions", () => {
+        it("covers the site in us-east-1 (for CloudFront), and api.<domain> and <domain> in both regions", () => {
             const certs = ofType(program, "aws:acm/certificate:Certificate");
             const names = (c: RecordedResource) => [c.inputs.domainName, ...(c.inputs.subjectAlternativeNames ?? [])];
-            const east = certs.find((c) => c.region === "us-east-1")!;
-            const west = certs.find((c) => c.region === "us-east-2")!;
-            assert.deepEqual(names(east).sort(), [API_DOMAIN, DOMAIN].sort());
-            assert.deepEqual(names(west), [API_DOMAIN]);
+            const east = certs.filter((c) => c.region === "us-east-1");
+            assert.equal(east.length, 1);
+            assert.deepEqual(names(east[0]).sort(), [API_DOMAIN, DOMAIN].sort());
+            const west = certs.filter((c) => c.region === "us-east-2").map(names);
+            assert.deepEqual(west.sort(), [[API_DOMAIN], [DOMAIN]].sort());
         });
     });
 });

@@ -30,7 +30,14 @@ const REQUIRED_OUTPUTS = [
     "cloudFrontDistributionId",
 ];
 
-const CONFIG_KEYS = ["domainName", "githubRepo", "googleClientId", "googleClientSecret", "anthropicApiKey"];
+const CONFIG_KEYS = [
+    "domainName",
+    "githubRepo",
+    "googleClientId",
+    "googleClientSecret",
+    "anthropicApiKey",
+    "originVerifySecret",
+];
 
 /** A stand-in for pulumi.Config holding the given values. */
 function fakeConfig(values: Record<string, string>): pulumi.Config {
@@ -53,7 +60,7 @@ describe("stack", () => {
     });
 
     describe("configuration", () => {
-        it("Pulumi.yaml declares exactly the five config keys, under the project name", () => {
+        it("Pulumi.yaml declares exactly the six config keys, under the project name", () => {
             const doc = yaml.load(fs.readFileSync(path.join(__dirname, "..", "Pulumi.yaml"), "utf8")) as any;
             assert.equal(doc.name, PROJECT_NAME);
             assert.equal(doc.runtime.name, "nodejs");
@@ -74,6 +81,16 @@ describe("stack", () => {
             const config = loadConfig(fakeConfig({ ...TEST_CONFIG }));
             for (const key of SECRET_KEYS) {
                 assert.equal(await (config[key] as any).isSecret, true, `${key} should be secret`);
+            }
+        });
+
+        it("refuses a short or header-unsafe origin-verify secret", async () => {
+            const valueOf = (o: pulumi.Output<string>) => (o as any).promise() as Promise<string>;
+            const ok = loadConfig(fakeConfig({ ...TEST_CONFIG }));
+            assert.equal(await valueOf(ok.originVerifySecret), TEST_CONFIG.originVerifySecret);
+            for (const bad of ["short", "x".repeat(31), `${"a".repeat(40)} b`, `${"a".repeat(40)}\n`, "é".repeat(40)]) {
+                const config = loadConfig(fakeConfig({ ...TEST_CONFIG, originVerifySecret: bad }));
+                await assert.rejects(valueOf(config.originVerifySecret), /originVerifySecret/, JSON.stringify(bad));
             }
         });
 
