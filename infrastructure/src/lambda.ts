@@ -31,6 +31,7 @@ export function apiFunctionName(ctx: RegionContext): string {
  * TRUSTED_PROXY and ORIGIN_VERIFY_SECRET: the client address comes from the
  * CloudFront-Viewer-Address header that CloudFront adds, and only requests carrying
  * CloudFront's X-Origin-Verify secret are served (see VIEWER_ADDRESS_HEADER in types.ts).
+ * Both are left out while `trustCloudFrontHeaders` is false (first rollout only).
  */
 export function apiEnvironment(args: {
     config: AppConfig;
@@ -47,8 +48,9 @@ export function apiEnvironment(args: {
         ANTHROPIC_API_KEY: config.anthropicApiKey,
         LOCAL_AUTH: "true",
         RUST_LOG: "info",
-        TRUSTED_PROXY: TRUSTED_PROXY_CLOUDFRONT,
-        ORIGIN_VERIFY_SECRET: config.originVerifySecret,
+        ...(config.trustCloudFrontHeaders
+            ? { TRUSTED_PROXY: TRUSTED_PROXY_CLOUDFRONT, ORIGIN_VERIFY_SECRET: config.originVerifySecret }
+            : {}),
     };
 }
 

@@ -88,6 +88,13 @@ export interface AppConfig {
     anthropicApiKey: pulumi.Output<string>;
     /** Shared by CloudFront (X-Origin-Verify) and the API (ORIGIN_VERIFY_SECRET). */
     originVerifySecret: pulumi.Output<string>;
+    /**
+     * Whether the API is told to trust CloudFront's headers (TRUSTED_PROXY and
+     * ORIGIN_VERIFY_SECRET in its environment). Default true. Only for the first rollout
+     * of the headers: CloudFront takes minutes to start sending them, the Lambda change is
+     * immediate (see README, "Viewer address and origin verification").
+     */
+    trustCloudFrontHeaders: boolean;
 }
 
 const DOMAIN_RE = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
@@ -119,6 +126,7 @@ export function loadConfig(config: pulumi.Config = new pulumi.Config()): AppConf
             }
             return secret;
         }),
+        trustCloudFrontHeaders: config.getBoolean("trustCloudFrontHeaders") ?? true,
     };
 }
 

@@ -1,6 +1,9 @@
 // Aurora DSQL, the Lambda functions and the HTTP APIs.
 
 import * as assert from "node:assert/strict";
+import * as pulumi from "@pulumi/pulumi";
+import { apiEnvironment } from "../src/lambda";
+import { AppConfig } from "../src/types";
 import { LoadedProgram, loadProgram, ofType, RecordedResource, TEST_CONFIG, byName } from "./mocks";
 
 const REGIONS = ["us-east-1", "us-east-2"] as const;
@@ -98,6 +101,27 @@ describe("API (Lambda + HTTP API)", () => {
                 ORIGIN_VERIFY_SECRET: TEST_CONFIG.originVerifySecret,
             });
         }
+    });
+
+    it("leaves TRUSTED_PROXY and ORIGIN_VERIFY_SECRET out while trustCloudFrontHeaders is false", () => {
+        const config = {
+            domainName: TEST_CONFIG.domainName,
+            apiDomainName: `api.${TEST_CONFIG.domainName}`,
+            githubRepo: TEST_CONFIG.githubRepo,
+            googleClientId: pulumi.secret(TEST_CONFIG.googleClientId),
+            googleClientSecret: pulumi.secret(TEST_CONFIG.googleClientSecret),
+            anthropicApiKey: pulumi.secret(TEST_CONFIG.anthropicApiKey),
+            originVerifySecret: pulumi.secret(TEST_CONFIG.originVerifySecret),
+        };
+        const env = (trust: boolean) =>
+            apiEnvironment({
+                config: { ...config, trustCloudFrontHeaders: trust } as AppConfig,
+                dsqlEndpoint: "x.dsql.us-east-1.on.aws",
+                photoBucket: "photos",
+            });
+        assert.ok("TRUSTED_PROXY" in env(true) && "ORIGIN_VERIFY_SECRET" in env(true));
+        assert.ok(!("TRUSTED_PROXY" in env(false)) && !("ORIGIN_VERIFY_SECRET" in env(false)));
+        assert.deepEqual(Object.keys(env(false)).sort(), Object.keys(env(true)).filter((k) => k !== "TRUSTED_PROXY" && k !== "ORIGIN_VERIFY_SECRET").sort());
     });
 
     it("passes the environment as a secret (it holds API keys)", () => {

@@ -39,6 +39,9 @@ const CONFIG_KEYS = [
     "originVerifySecret",
 ];
 
+/** Keys with a default in Pulumi.yaml. */
+const OPTIONAL_CONFIG_KEYS = ["trustCloudFrontHeaders"];
+
 /** A stand-in for pulumi.Config holding the given values. */
 function fakeConfig(values: Record<string, string>): pulumi.Config {
     const get = (key: string): string => {
@@ -50,6 +53,7 @@ function fakeConfig(values: Record<string, string>): pulumi.Config {
     return {
         require: get,
         requireSecret: (key: string) => pulumi.secret(get(key)),
+        getBoolean: (key: string) => (key in values ? values[key] === "true" : undefined),
     } as unknown as pulumi.Config;
 }
 
@@ -60,11 +64,19 @@ describe("stack", () => {
     });
 
     describe("configuration", () => {
-        it("Pulumi.yaml declares exactly the six config keys, under the project name", () => {
+        it("Pulumi.yaml declares exactly the config keys, under the project name", () => {
             const doc = yaml.load(fs.readFileSync(path.join(__dirname, "..", "Pulumi.yaml"), "utf8")) as any;
             assert.equal(doc.name, PROJECT_NAME);
             assert.equal(doc.runtime.name, "nodejs");
-            assert.deepEqual(Object.keys(doc.config).sort(), [...CONFIG_KEYS].sort());
+            assert.deepEqual(Object.keys(doc.config).sort(), [...CONFIG_KEYS, ...OPTIONAL_CONFIG_KEYS].sort());
+            for (const key of CONFIG_KEYS) {
+                assert.equal(doc.config[key].default, undefined, `${key} is required and has no default`);
+            }
+            assert.deepEqual(doc.config.trustCloudFrontHeaders, {
+                type: "boolean",
+                default: true,
+                description: doc.config.trustCloudFrontHeaders.description,
+            });
         });
 
         it("requires every config key", () => {
