@@ -45,7 +45,6 @@ for (const ctx of [regions.east, regions.west]) {
         dsqlEndpoint: database[ctx.key].endpoint,
         photoBucket: storage.photos[ctx.key].bucket.bucket,
         certificateArn: certificates.api[ctx.key].arn,
-        siteCertificateArn: certificates.siteOrigin[ctx.key].arn,
     });
 }
 
@@ -58,7 +57,6 @@ const cdn = createCdn({
     certificateArn: certificates.site.arn,
     zoneId: zone.zoneId,
     apiDns,
-    apiSiteMappings: [apis.east.siteMapping, apis.west.siteMapping],
 });
 allowCloudFrontRead({ frontend: storage.frontend, distributionArn: cdn.distribution.arn, provider: east });
 

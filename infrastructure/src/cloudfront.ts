@@ -5,12 +5,12 @@
 //   api.<domain>             -> Route 53 latency records, one per region, each guarded by a
 //                               health check of that region's /api/health
 //
-// CloudFront sends /api/* requests on with every viewer header, the Host header included,
-// plus CloudFront-Viewer-Address (the viewer's IP and port, for the API's per-address
-// limits) and X-Origin-Verify (a secret the API checks, so that API Gateway cannot be
-// called directly with a made-up address). Because the Host header is forwarded, each
-// region's API Gateway also has <domain> as a custom domain (see lambda.ts), and CloudFront
-// checks the origin's certificate against <domain>.
+// CloudFront sends /api/* requests on with every viewer header but Host (the managed
+// AllViewerExceptHostHeader policy, so API Gateway sees Host: api.<domain>), plus two
+// headers of its own: x-viewer-address, which a viewer-request CloudFront Function sets to
+// the viewer's IP address (for the API's per-address limits), and X-Origin-Verify, a
+// secret the API checks, so that API Gateway cannot be called directly with a made-up
+// address.
 //
 // Failover is done by DNS, below CloudFront: when a region's health check fails, Route 53
 // stops answering with that region, and CloudFront's connections to api.<domain> go to the
@@ -52,6 +52,22 @@ export const SPA_ROUTING_FUNCTION_CODE = `function handler(event) {
     if (last.indexOf('.') === -1) {
         request.uri = '/index.html';
     }
+    return request;
+}
+`;
+
+/**
+ * Viewer-request function of the /api/* behaviour: the viewer's IP address (bare, IPv4 or
+ * IPv6, as CloudFront saw the connection) in the x-viewer-address request header. It
+ * replaces whatever the viewer sent under that name, several values included, so the
+ * header the API reads always comes from CloudFront. The origin request policy forwards
+ * it like any viewer header.
+ *
+ * CloudFront Functions may not add CloudFront-* headers, hence the custom name.
+ */
+export const VIEWER_ADDRESS_FUNCTION_CODE = `function handler(event) {
+    var request = event.request;
+    request.headers['${VIEWER_ADDRESS_HEADER}'] = { value: event.viewer.ip };
     return request;
 }
 `;
@@ -119,11 +135,6 @@ export interface Certificates {
     site: ValidatedCertificate;
     /** Certificate each region's API custom domain uses. */
     api: Record<RegionKey, ValidatedCertificate>;
-    /**
-     * Certificate each region's API uses for <domain>, the name CloudFront sends as Host
-     * (and checks the origin's certificate against): the site certificate in us-east-1.
-     */
-    siteOrigin: Record<RegionKey, ValidatedCertificate>;
 }
 
 export function createCertificates(args: {
@@ -150,15 +161,7 @@ export function createCertificates(args: {
         certProvider: regions.west.provider,
         dnsProvider,
     });
-    const westSite = validatedCertificate({
-        name: regionalName("site-cert", regions.west),
-        domainName: config.domainName,
-        alternativeNames: [],
-        zoneId,
-        certProvider: regions.west.provider,
-        dnsProvider,
-    });
-    return { site, api: { east: site, west }, siteOrigin: { east: site, west: westSite } };
+    return { site, api: { east: site, west } };
 }
 
 export interface ApiDns {
@@ -222,7 +225,7 @@ export interface Cdn {
     distribution: aws.cloudfront.Distribution;
     originAccessControl: aws.cloudfront.OriginAccessControl;
     spaRouting: aws.cloudfront.Function;
-    apiOriginRequest: aws.cloudfront.OriginRequestPolicy;
+    apiViewerAddress: aws.cloudfront.Function;
 }
 
 export function createCdn(args: {
@@ -233,8 +236,6 @@ export function createCdn(args: {
     zoneId: pulumi.Input<string>;
     /** The API's DNS must exist before CloudFront sends traffic to api.<domain>. */
     apiDns: ApiDns;
-    /** API Gateway must accept Host: <domain> before CloudFront forwards it. */
-    apiSiteMappings: pulumi.Resource[];
 }): Cdn {
     const { config, provider } = args;
     const opts = { provider };
@@ -263,20 +264,14 @@ export function createCdn(args: {
         opts,
     );
 
-    // Everything the viewer sent (the managed AllViewerExceptHostHeader policy drops Host,
-    // and with it any CloudFront-generated header), plus the viewer's address. The
-    // Authorization header travels only with "all viewer headers" policies.
-    const apiOriginRequest = new aws.cloudfront.OriginRequestPolicy(
-        `${PROJECT}-api-origin-request`,
+    const apiViewerAddress = new aws.cloudfront.Function(
+        `${PROJECT}-api-viewer-address`,
         {
-            name: `${PROJECT}-api`,
-            comment: `All viewer headers, cookies and query strings, and ${VIEWER_ADDRESS_HEADER}`,
-            headersConfig: {
-                headerBehavior: "allViewerAndWhitelistCloudFront",
-                headers: { items: [VIEWER_ADDRESS_HEADER] },
-            },
-            cookiesConfig: { cookieBehavior: "all" },
-            queryStringsConfig: { queryStringBehavior: "all" },
+            name: `${PROJECT}-api-viewer-address`,
+            runtime: "cloudfront-js-2.0",
+            comment: `Set ${VIEWER_ADDRESS_HEADER} to the viewer's IP address`,
+            publish: true,
+            code: VIEWER_ADDRESS_FUNCTION_CODE,
         },
         opts,
     );
@@ -331,7 +326,8 @@ export function createCdn(args: {
                     cachedMethods: ["GET", "HEAD"],
                     compress: true,
                     cachePolicyId: MANAGED_POLICY.cachingDisabled,
-                    originRequestPolicyId: apiOriginRequest.id,
+                    originRequestPolicyId: MANAGED_POLICY.allViewerExceptHostHeader,
+                    functionAssociations: [{ eventType: "viewer-request", functionArn: apiViewerAddress.arn }],
                 },
             ],
             restrictions: { geoRestriction: { restrictionType: "none" } },
@@ -341,7 +337,7 @@ export function createCdn(args: {
                 minimumProtocolVersion: "TLSv1.2_2021",
             },
         },
-        { ...opts, dependsOn: [args.apiDns.records.east, args.apiDns.records.west, ...args.apiSiteMappings] },
+        { ...opts, dependsOn: [args.apiDns.records.east, args.apiDns.records.west] },
     );
 
     for (const type of ["A", "AAAA"] as const) {
@@ -363,5 +359,5 @@ export function createCdn(args: {
         );
     }
 
-    return { distribution, originAccessControl, spaRouting, apiOriginRequest };
+    return { distribution, originAccessControl, spaRouting, apiViewerAddress };
 }

@@ -29,8 +29,8 @@ export function apiFunctionName(ctx: RegionContext): string {
  * stack's KMS key, and no secret store call is needed at cold start.
  *
  * TRUSTED_PROXY and ORIGIN_VERIFY_SECRET: the client address comes from the
- * CloudFront-Viewer-Address header that CloudFront adds, and only requests carrying
- * CloudFront's X-Origin-Verify secret are served (see VIEWER_ADDRESS_HEADER in types.ts).
+ * x-viewer-address header that CloudFront sets, and only requests carrying CloudFront's
+ * X-Origin-Verify secret are served (see VIEWER_ADDRESS_HEADER in types.ts).
  * Both are left out while `trustCloudFrontHeaders` is false (first rollout only).
  */
 export function apiEnvironment(args: {
@@ -60,13 +60,6 @@ export interface RegionalApi {
     api: aws.apigatewayv2.Api;
     stage: aws.apigatewayv2.Stage;
     domainName: aws.apigatewayv2.DomainName;
-    /**
-     * <domainName> (the site's own name) on this API as well: CloudFront forwards the
-     * viewer's Host header to the API (it must, to add CloudFront-Viewer-Address), and
-     * API Gateway picks the custom domain, and the TLS certificate, by that name.
-     */
-    siteDomainName: aws.apigatewayv2.DomainName;
-    siteMapping: aws.apigatewayv2.ApiMapping;
     /** https://<api id>.execute-api.<region>.amazonaws.com */
     endpoint: pulumi.Output<string>;
     /** <api id>.execute-api.<region>.amazonaws.com, probed by the health check. */
@@ -83,8 +76,6 @@ export function createRegionalApi(args: {
     photoBucket: pulumi.Input<string>;
     /** Regional ACM certificate (already validated) covering config.apiDomainName. */
     certificateArn: pulumi.Input<string>;
-    /** Regional ACM certificate (already validated) covering config.domainName. */
-    siteCertificateArn: pulumi.Input<string>;
 }): RegionalApi {
     const { ctx, config } = args;
     const opts = { provider: ctx.provider };
@@ -215,34 +206,12 @@ export function createRegionalApi(args: {
         opts,
     );
 
-    // Requests from CloudFront carry Host: <domainName>. No DNS record points this name
-    // at API Gateway (the apex stays on CloudFront); it only lets API Gateway accept them.
-    const siteDomainName = new aws.apigatewayv2.DomainName(
-        regionalName("site-domain", ctx),
-        {
-            domainName: config.domainName,
-            domainNameConfiguration: {
-                certificateArn: args.siteCertificateArn,
-                endpointType: "REGIONAL",
-                securityPolicy: "TLS_1_2",
-            },
-        },
-        opts,
-    );
-    const siteMapping = new aws.apigatewayv2.ApiMapping(
-        regionalName("site-mapping", ctx),
-        { apiId: api.id, domainName: siteDomainName.id, stage: stage.id },
-        opts,
-    );
-
     return {
         logGroup,
         function: fn,
         api,
         stage,
         domainName,
-        siteDomainName,
-        siteMapping,
         endpoint: api.apiEndpoint,
         endpointHost: api.apiEndpoint.apply((url) => url.replace(/^https:\/\//, "").replace(/\/$/, "")),
     };

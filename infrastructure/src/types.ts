@@ -40,6 +40,7 @@ export const NONCURRENT_VERSION_DAYS = 30;
 export const MANAGED_POLICY = {
     cachingOptimized: "658327ea-f89d-4fab-a63d-7e88639e58f6",
     cachingDisabled: "4135ea2d-6df8-44a3-9df3-4b5a84be39ad",
+    allViewerExceptHostHeader: "b689b0a8-53d0-40ab-baf2-68738e2966ac",
     securityHeaders: "67f7725c-6f97-4210-82d7-5512b31e9d03",
 } as const;
 
@@ -48,13 +49,15 @@ export const MANAGED_POLICY = {
  *
  * API Gateway sees a CloudFront edge server as the source of every request, so the API's
  * per-address limits (sign-in attempts) would lump together everyone behind one edge.
- * CloudFront therefore adds `CloudFront-Viewer-Address` (`IP:port`, IPv6 too, e.g.
- * `198.51.100.7:46532` or `2001:db8::1:443`) to every /api/* request, and the API reads
- * it when `TRUSTED_PROXY=cloudfront`. So that nobody can call API Gateway directly with a
- * made-up address, CloudFront also sends `X-Origin-Verify` with a secret that the API
- * compares with `ORIGIN_VERIFY_SECRET`.
+ * A CloudFront Function on the /api/* behaviour (viewer request) therefore sets
+ * `x-viewer-address` to the viewer's IP address (bare, IPv4 or IPv6, e.g. `198.51.100.7`
+ * or `2001:db8::1`), replacing any header of that name the viewer sent, and the API reads
+ * it when `TRUSTED_PROXY=cloudfront`. (CloudFront Functions may not set `CloudFront-*`
+ * headers, hence the name.) So that nobody can call API Gateway directly with a made-up
+ * address, CloudFront also sends `X-Origin-Verify` with a secret that the API compares
+ * with `ORIGIN_VERIFY_SECRET`.
  */
-export const VIEWER_ADDRESS_HEADER = "CloudFront-Viewer-Address";
+export const VIEWER_ADDRESS_HEADER = "x-viewer-address";
 export const ORIGIN_VERIFY_HEADER = "X-Origin-Verify";
 export const TRUSTED_PROXY_CLOUDFRONT = "cloudfront";
 /** What the origin-verify secret must look like: long, and safe in an HTTP header. */
