@@ -54,6 +54,29 @@ export function apiEnvironment(args: {
     };
 }
 
+/**
+ * One JSON line per request in the stage's access log. The route key (`ANY /api/{proxy+}`)
+ * stands in for the path: paths can carry bearer secrets (invitation codes in
+ * /api/v1/invites/<code>, the private calendar feed /api/v1/calendar/<secret>.ics), and an
+ * access log would keep them in clear for its whole retention period. The API's own log
+ * (the function's log group) records the path, with such secrets redacted.
+ *
+ * For requests through CloudFront, `ip` is the edge server that made the request, not the
+ * viewer: the viewer's address reaches the API in the x-viewer-address header, and an
+ * HTTP API access log is made of $context variables only.
+ */
+export const ACCESS_LOG_FORMAT = JSON.stringify({
+    requestId: "$context.requestId",
+    ip: "$context.identity.sourceIp",
+    requestTime: "$context.requestTime",
+    method: "$context.httpMethod",
+    routeKey: "$context.routeKey",
+    status: "$context.status",
+    latencyMs: "$context.responseLatency",
+    integrationLatency: "$context.integrationLatency",
+    integrationError: "$context.integrationErrorMessage",
+});
+
 export interface RegionalApi {
     logGroup: aws.cloudwatch.LogGroup;
     function: aws.lambda.Function;
@@ -161,16 +184,7 @@ export function createRegionalApi(args: {
             defaultRouteSettings: { throttlingBurstLimit: 200, throttlingRateLimit: 100 },
             accessLogSettings: {
                 destinationArn: accessLogs.arn,
-                format: JSON.stringify({
-                    requestId: "$context.requestId",
-                    ip: "$context.identity.sourceIp",
-                    requestTime: "$context.requestTime",
-                    method: "$context.httpMethod",
-                    path: "$context.path",
-                    status: "$context.status",
-                    latencyMs: "$context.responseLatency",
-                    integrationError: "$context.integrationErrorMessage",
-                }),
+                format: ACCESS_LOG_FORMAT,
             },
         },
         { ...opts, dependsOn: [route] },

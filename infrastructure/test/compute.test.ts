@@ -2,7 +2,7 @@
 
 import * as assert from "node:assert/strict";
 import * as pulumi from "@pulumi/pulumi";
-import { apiEnvironment } from "../src/lambda";
+import { ACCESS_LOG_FORMAT, apiEnvironment } from "../src/lambda";
 import { AppConfig } from "../src/types";
 import { LoadedProgram, loadProgram, ofType, RecordedResource, TEST_CONFIG, byName } from "./mocks";
 
@@ -197,5 +197,43 @@ describe("API (Lambda + HTTP API)", () => {
             assert.equal(mapping[0].inputs.domainName, d.id);
             assert.equal(mapping[0].inputs.stage, "$default");
         }
+    });
+
+    describe("access logs", () => {
+        let stages: RecordedResource[];
+        before(() => {
+            stages = ofType(program, "aws:apigatewayv2/stage:Stage");
+            assert.equal(stages.length, 2);
+        });
+
+        it("go to /aws/apigateway/<api> in the stage's region, with a retention period", () => {
+            for (const stage of stages) {
+                const group = ofType(program, "aws:cloudwatch/logGroup:LogGroup").find(
+                    (g) => g.state.arn === stage.inputs.accessLogSettings.destinationArn,
+                );
+                assert.ok(group, `${stage.name}: access log group is not the stack's`);
+                assert.equal(group.region, stage.region);
+                assert.match(group.inputs.name, /^\/aws\/apigateway\//);
+                assert.ok(group.inputs.retentionInDays > 0 && group.inputs.retentionInDays <= 90);
+            }
+        });
+
+        it("record the route, not the path, which can hold invitation codes and feed secrets", () => {
+            for (const stage of stages) {
+                const format: string = stage.inputs.accessLogSettings.format;
+                assert.equal(format, ACCESS_LOG_FORMAT, stage.name);
+                assert.ok(!format.includes("$context.path"), `${stage.name} logs $context.path`);
+                // Nor anything else that carries the path or the query string.
+                for (const banned of ["$context.resourcePath", "$context.requestOverride", "$request", "$input"]) {
+                    assert.ok(!format.includes(banned), `${stage.name} logs ${banned}`);
+                }
+            }
+            const fields = JSON.parse(ACCESS_LOG_FORMAT);
+            assert.equal(fields.routeKey, "$context.routeKey");
+            assert.equal(fields.path, undefined);
+            for (const key of ["requestId", "ip", "requestTime", "method", "status", "latencyMs", "integrationLatency", "integrationError"]) {
+                assert.ok(typeof fields[key] === "string" && fields[key].startsWith("$context."), `no ${key}`);
+            }
+        });
     });
 });
