@@ -5,6 +5,13 @@
 //   api.<domain>             -> Route 53 latency records, one per region, each guarded by a
 //                               health check of that region's /api/health
 //
+// CloudFront sends /api/* requests on with every viewer header but Host (the managed
+// AllViewerExceptHostHeader policy, so API Gateway sees Host: api.<domain>), plus two
+// headers of its own: x-viewer-address, which a viewer-request CloudFront Function sets to
+// the viewer's IP address (for the API's per-address limits), and X-Origin-Verify, a
+// secret the API checks, so that API Gateway cannot be called directly with a made-up
+// address.
+//
 // Failover is done by DNS, below CloudFront: when a region's health check fails, Route 53
 // stops answering with that region, and CloudFront's connections to api.<domain> go to the
 // other region. Every method fails over this way, writes included; a CloudFront origin
@@ -13,7 +20,16 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { RegionalApi } from "./lambda";
-import { AppConfig, MANAGED_POLICY, PROJECT, RegionContext, RegionKey, regionalName } from "./types";
+import {
+    AppConfig,
+    MANAGED_POLICY,
+    ORIGIN_VERIFY_HEADER,
+    PROJECT,
+    RegionContext,
+    RegionKey,
+    regionalName,
+    VIEWER_ADDRESS_HEADER,
+} from "./types";
 
 export const FRONTEND_ORIGIN_ID = "frontend-s3";
 export const API_ORIGIN_ID = "api";
@@ -36,6 +52,22 @@ export const SPA_ROUTING_FUNCTION_CODE = `function handler(event) {
     if (last.indexOf('.') === -1) {
         request.uri = '/index.html';
     }
+    return request;
+}
+`;
+
+/**
+ * Viewer-request function of the /api/* behaviour: the viewer's IP address (bare, IPv4 or
+ * IPv6, as CloudFront saw the connection) in the x-viewer-address request header. It
+ * replaces whatever the viewer sent under that name, several values included, so the
+ * header the API reads always comes from CloudFront. The origin request policy forwards
+ * it like any viewer header.
+ *
+ * CloudFront Functions may not add CloudFront-* headers, hence the custom name.
+ */
+export const VIEWER_ADDRESS_FUNCTION_CODE = `function handler(event) {
+    var request = event.request;
+    request.headers['${VIEWER_ADDRESS_HEADER}'] = { value: event.viewer.ip };
     return request;
 }
 `;
@@ -193,6 +225,7 @@ export interface Cdn {
     distribution: aws.cloudfront.Distribution;
     originAccessControl: aws.cloudfront.OriginAccessControl;
     spaRouting: aws.cloudfront.Function;
+    apiViewerAddress: aws.cloudfront.Function;
 }
 
 export function createCdn(args: {
@@ -231,6 +264,18 @@ export function createCdn(args: {
         opts,
     );
 
+    const apiViewerAddress = new aws.cloudfront.Function(
+        `${PROJECT}-api-viewer-address`,
+        {
+            name: `${PROJECT}-api-viewer-address`,
+            runtime: "cloudfront-js-2.0",
+            comment: `Set ${VIEWER_ADDRESS_HEADER} to the viewer's IP address`,
+            publish: true,
+            code: VIEWER_ADDRESS_FUNCTION_CODE,
+        },
+        opts,
+    );
+
     const distribution = new aws.cloudfront.Distribution(
         `${PROJECT}-cdn`,
         {
@@ -258,6 +303,8 @@ export function createCdn(args: {
                         originReadTimeout: 30,
                         originKeepaliveTimeout: 5,
                     },
+                    // CloudFront replaces a viewer's own header of this name.
+                    customHeaders: [{ name: ORIGIN_VERIFY_HEADER, value: config.originVerifySecret }],
                 },
             ],
             defaultCacheBehavior: {
@@ -280,6 +327,7 @@ export function createCdn(args: {
                     compress: true,
                     cachePolicyId: MANAGED_POLICY.cachingDisabled,
                     originRequestPolicyId: MANAGED_POLICY.allViewerExceptHostHeader,
+                    functionAssociations: [{ eventType: "viewer-request", functionArn: apiViewerAddress.arn }],
                 },
             ],
             restrictions: { geoRestriction: { restrictionType: "none" } },
@@ -311,5 +359,5 @@ export function createCdn(args: {
         );
     }
 
-    return { distribution, originAccessControl, spaRouting };
+    return { distribution, originAccessControl, spaRouting, apiViewerAddress };
 }

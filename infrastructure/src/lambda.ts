@@ -12,6 +12,7 @@ import {
     LOG_RETENTION_DAYS,
     RegionContext,
     regionalName,
+    TRUSTED_PROXY_CLOUDFRONT,
 } from "./types";
 
 /** Name of the API function in a region (also the suffix of its log group). */
@@ -23,9 +24,14 @@ export function apiFunctionName(ctx: RegionContext): string {
  * The process environment of the API. Names and meanings are those of the backend's
  * configuration table (DESIGN.md); AWS_REGION is set by Lambda itself.
  *
- * The three secrets come from the stack's encrypted config and are passed as plain
- * environment variables: Lambda encrypts them at rest, the stack state keeps them
- * encrypted with the stack's KMS key, and no secret store call is needed at cold start.
+ * The secrets come from the stack's encrypted config and are passed as plain environment
+ * variables: Lambda encrypts them at rest, the stack state keeps them encrypted with the
+ * stack's KMS key, and no secret store call is needed at cold start.
+ *
+ * TRUSTED_PROXY and ORIGIN_VERIFY_SECRET: the client address comes from the
+ * x-viewer-address header that CloudFront sets, and only requests carrying CloudFront's
+ * X-Origin-Verify secret are served (see VIEWER_ADDRESS_HEADER in types.ts).
+ * Both are left out while `trustCloudFrontHeaders` is false (first rollout only).
  */
 export function apiEnvironment(args: {
     config: AppConfig;
@@ -42,8 +48,34 @@ export function apiEnvironment(args: {
         ANTHROPIC_API_KEY: config.anthropicApiKey,
         LOCAL_AUTH: "true",
         RUST_LOG: "info",
+        ...(config.trustCloudFrontHeaders
+            ? { TRUSTED_PROXY: TRUSTED_PROXY_CLOUDFRONT, ORIGIN_VERIFY_SECRET: config.originVerifySecret }
+            : {}),
     };
 }
+
+/**
+ * One JSON line per request in the stage's access log. The route key (`ANY /api/{proxy+}`)
+ * stands in for the path: paths can carry bearer secrets (invitation codes in
+ * /api/v1/invites/<code>, the private calendar feed /api/v1/calendar/<secret>.ics), and an
+ * access log would keep them in clear for its whole retention period. The API's own log
+ * (the function's log group) records the path, with such secrets redacted.
+ *
+ * For requests through CloudFront, `ip` is the edge server that made the request, not the
+ * viewer: the viewer's address reaches the API in the x-viewer-address header, and an
+ * HTTP API access log is made of $context variables only.
+ */
+export const ACCESS_LOG_FORMAT = JSON.stringify({
+    requestId: "$context.requestId",
+    ip: "$context.identity.sourceIp",
+    requestTime: "$context.requestTime",
+    method: "$context.httpMethod",
+    routeKey: "$context.routeKey",
+    status: "$context.status",
+    latencyMs: "$context.responseLatency",
+    integrationLatency: "$context.integrationLatency",
+    integrationError: "$context.integrationErrorMessage",
+});
 
 export interface RegionalApi {
     logGroup: aws.cloudwatch.LogGroup;
@@ -152,16 +184,7 @@ export function createRegionalApi(args: {
             defaultRouteSettings: { throttlingBurstLimit: 200, throttlingRateLimit: 100 },
             accessLogSettings: {
                 destinationArn: accessLogs.arn,
-                format: JSON.stringify({
-                    requestId: "$context.requestId",
-                    ip: "$context.identity.sourceIp",
-                    requestTime: "$context.requestTime",
-                    method: "$context.httpMethod",
-                    path: "$context.path",
-                    status: "$context.status",
-                    latencyMs: "$context.responseLatency",
-                    integrationError: "$context.integrationErrorMessage",
-                }),
+                format: ACCESS_LOG_FORMAT,
             },
         },
         { ...opts, dependsOn: [route] },

@@ -44,6 +44,25 @@ export const MANAGED_POLICY = {
     securityHeaders: "67f7725c-6f97-4210-82d7-5512b31e9d03",
 } as const;
 
+/**
+ * How the API learns who is calling when it runs behind CloudFront.
+ *
+ * API Gateway sees a CloudFront edge server as the source of every request, so the API's
+ * per-address limits (sign-in attempts) would lump together everyone behind one edge.
+ * A CloudFront Function on the /api/* behaviour (viewer request) therefore sets
+ * `x-viewer-address` to the viewer's IP address (bare, IPv4 or IPv6, e.g. `198.51.100.7`
+ * or `2001:db8::1`), replacing any header of that name the viewer sent, and the API reads
+ * it when `TRUSTED_PROXY=cloudfront`. (CloudFront Functions may not set `CloudFront-*`
+ * headers, hence the name.) So that nobody can call API Gateway directly with a made-up
+ * address, CloudFront also sends `X-Origin-Verify` with a secret that the API compares
+ * with `ORIGIN_VERIFY_SECRET`.
+ */
+export const VIEWER_ADDRESS_HEADER = "x-viewer-address";
+export const ORIGIN_VERIFY_HEADER = "X-Origin-Verify";
+export const TRUSTED_PROXY_CLOUDFRONT = "cloudfront";
+/** What the origin-verify secret must look like: long, and safe in an HTTP header. */
+export const ORIGIN_VERIFY_SECRET_RE = /^[A-Za-z0-9_.~+\/=-]{32,256}$/;
+
 /** GitHub's OIDC issuer and the audience configure-aws-credentials asks for. */
 export const GITHUB_OIDC_HOST = "token.actions.githubusercontent.com";
 export const GITHUB_OIDC_AUDIENCE = "sts.amazonaws.com";
@@ -70,6 +89,15 @@ export interface AppConfig {
     googleClientId: pulumi.Output<string>;
     googleClientSecret: pulumi.Output<string>;
     anthropicApiKey: pulumi.Output<string>;
+    /** Shared by CloudFront (X-Origin-Verify) and the API (ORIGIN_VERIFY_SECRET). */
+    originVerifySecret: pulumi.Output<string>;
+    /**
+     * Whether the API is told to trust CloudFront's headers (TRUSTED_PROXY and
+     * ORIGIN_VERIFY_SECRET in its environment). Default true. Only for the first rollout
+     * of the headers: CloudFront takes minutes to start sending them, the Lambda change is
+     * immediate (see README, "Viewer address and origin verification").
+     */
+    trustCloudFrontHeaders: boolean;
 }
 
 const DOMAIN_RE = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
@@ -92,6 +120,16 @@ export function loadConfig(config: pulumi.Config = new pulumi.Config()): AppConf
         googleClientId: config.requireSecret("googleClientId"),
         googleClientSecret: config.requireSecret("googleClientSecret"),
         anthropicApiKey: config.requireSecret("anthropicApiKey"),
+        originVerifySecret: config.requireSecret("originVerifySecret").apply((secret) => {
+            if (!ORIGIN_VERIFY_SECRET_RE.test(secret)) {
+                throw new Error(
+                    "originVerifySecret must be 32 to 256 characters of A-Z a-z 0-9 _ . ~ + / = - " +
+                        "(for example: openssl rand -hex 32)",
+                );
+            }
+            return secret;
+        }),
+        trustCloudFrontHeaders: config.getBoolean("trustCloudFrontHeaders") ?? true,
     };
 }
 

@@ -1,6 +1,9 @@
 // Aurora DSQL, the Lambda functions and the HTTP APIs.
 
 import * as assert from "node:assert/strict";
+import * as pulumi from "@pulumi/pulumi";
+import { ACCESS_LOG_FORMAT, apiEnvironment } from "../src/lambda";
+import { AppConfig } from "../src/types";
 import { LoadedProgram, loadProgram, ofType, RecordedResource, TEST_CONFIG, byName } from "./mocks";
 
 const REGIONS = ["us-east-1", "us-east-2"] as const;
@@ -94,8 +97,31 @@ describe("API (Lambda + HTTP API)", () => {
                 ANTHROPIC_API_KEY: TEST_CONFIG.anthropicApiKey,
                 LOCAL_AUTH: "true",
                 RUST_LOG: "info",
+                TRUSTED_PROXY: "cloudfront",
+                ORIGIN_VERIFY_SECRET: TEST_CONFIG.originVerifySecret,
             });
         }
+    });
+
+    it("leaves TRUSTED_PROXY and ORIGIN_VERIFY_SECRET out while trustCloudFrontHeaders is false", () => {
+        const config = {
+            domainName: TEST_CONFIG.domainName,
+            apiDomainName: `api.${TEST_CONFIG.domainName}`,
+            githubRepo: TEST_CONFIG.githubRepo,
+            googleClientId: pulumi.secret(TEST_CONFIG.googleClientId),
+            googleClientSecret: pulumi.secret(TEST_CONFIG.googleClientSecret),
+            anthropicApiKey: pulumi.secret(TEST_CONFIG.anthropicApiKey),
+            originVerifySecret: pulumi.secret(TEST_CONFIG.originVerifySecret),
+        };
+        const env = (trust: boolean) =>
+            apiEnvironment({
+                config: { ...config, trustCloudFrontHeaders: trust } as AppConfig,
+                dsqlEndpoint: "x.dsql.us-east-1.on.aws",
+                photoBucket: "photos",
+            });
+        assert.ok("TRUSTED_PROXY" in env(true) && "ORIGIN_VERIFY_SECRET" in env(true));
+        assert.ok(!("TRUSTED_PROXY" in env(false)) && !("ORIGIN_VERIFY_SECRET" in env(false)));
+        assert.deepEqual(Object.keys(env(false)).sort(), Object.keys(env(true)).filter((k) => k !== "TRUSTED_PROXY" && k !== "ORIGIN_VERIFY_SECRET").sort());
     });
 
     it("passes the environment as a secret (it holds API keys)", () => {
@@ -147,10 +173,13 @@ describe("API (Lambda + HTTP API)", () => {
         }
     });
 
-    it("serves api.<domain> from a regional custom domain in each region", () => {
+    it("serves api.<domain> from a regional custom domain in each region, and no other name", () => {
         const domains = ofType(program, "aws:apigatewayv2/domainName:DomainName");
         assert.deepEqual(domains.map((d) => d.region).sort(), [...REGIONS]);
+        const mappings = ofType(program, "aws:apigatewayv2/apiMapping:ApiMapping");
+        assert.equal(mappings.length, 2);
         for (const d of domains) {
+            // CloudFront sends Host: api.<domain> (it forwards every viewer header but Host).
             assert.equal(d.inputs.domainName, `api.${TEST_CONFIG.domainName}`);
             assert.equal(d.inputs.domainNameConfiguration.endpointType, "REGIONAL");
             assert.equal(d.inputs.domainNameConfiguration.securityPolicy, "TLS_1_2");
@@ -162,10 +191,49 @@ describe("API (Lambda + HTTP API)", () => {
             const names = [cert.inputs.domainName, ...(cert.inputs.subjectAlternativeNames ?? [])];
             assert.ok(names.includes(`api.${TEST_CONFIG.domainName}`));
             const api = ofType(program, "aws:apigatewayv2/api:Api").find((a) => a.region === d.region)!;
-            const mapping = ofType(program, "aws:apigatewayv2/apiMapping:ApiMapping").find((m) => m.region === d.region)!;
-            assert.equal(mapping.inputs.apiId, api.id);
-            assert.equal(mapping.inputs.domainName, d.id);
-            assert.equal(mapping.inputs.stage, "$default");
+            const mapping = mappings.filter((m) => m.region === d.region);
+            assert.equal(mapping.length, 1, `${d.region}: one mapping`);
+            assert.equal(mapping[0].inputs.apiId, api.id);
+            assert.equal(mapping[0].inputs.domainName, d.id);
+            assert.equal(mapping[0].inputs.stage, "$default");
         }
+    });
+
+    describe("access logs", () => {
+        let stages: RecordedResource[];
+        before(() => {
+            stages = ofType(program, "aws:apigatewayv2/stage:Stage");
+            assert.equal(stages.length, 2);
+        });
+
+        it("go to /aws/apigateway/<api> in the stage's region, with a retention period", () => {
+            for (const stage of stages) {
+                const group = ofType(program, "aws:cloudwatch/logGroup:LogGroup").find(
+                    (g) => g.state.arn === stage.inputs.accessLogSettings.destinationArn,
+                );
+                assert.ok(group, `${stage.name}: access log group is not the stack's`);
+                assert.equal(group.region, stage.region);
+                assert.match(group.inputs.name, /^\/aws\/apigateway\//);
+                assert.ok(group.inputs.retentionInDays > 0 && group.inputs.retentionInDays <= 90);
+            }
+        });
+
+        it("record the route, not the path, which can hold invitation codes and feed secrets", () => {
+            for (const stage of stages) {
+                const format: string = stage.inputs.accessLogSettings.format;
+                assert.equal(format, ACCESS_LOG_FORMAT, stage.name);
+                assert.ok(!format.includes("$context.path"), `${stage.name} logs $context.path`);
+                // Nor anything else that carries the path or the query string.
+                for (const banned of ["$context.resourcePath", "$context.requestOverride", "$request", "$input"]) {
+                    assert.ok(!format.includes(banned), `${stage.name} logs ${banned}`);
+                }
+            }
+            const fields = JSON.parse(ACCESS_LOG_FORMAT);
+            assert.equal(fields.routeKey, "$context.routeKey");
+            assert.equal(fields.path, undefined);
+            for (const key of ["requestId", "ip", "requestTime", "method", "status", "latencyMs", "integrationLatency", "integrationError"]) {
+                assert.ok(typeof fields[key] === "string" && fields[key].startsWith("$context."), `no ${key}`);
+            }
+        });
     });
 });

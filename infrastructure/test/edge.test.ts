@@ -1,15 +1,18 @@
 // CloudFront, ACM and Route 53.
 
 import * as assert from "node:assert/strict";
-import { SPA_ROUTING_FUNCTION_CODE } from "../src/cloudfront";
+import * as vm from "node:vm";
+import { SPA_ROUTING_FUNCTION_CODE, VIEWER_ADDRESS_FUNCTION_CODE } from "../src/cloudfront";
 import {
     byName,
     CLOUDFRONT_ZONE_ID,
+    isSecret,
     LoadedProgram,
     loadProgram,
     ofType,
     policyOf,
     RecordedResource,
+    reveal,
     TEST_CONFIG,
 } from "./mocks";
 
@@ -24,19 +27,48 @@ function routeSpa(uri: string): string {
     return handler({ request: { uri, method: "GET", headers: {} } }).uri;
 }
 
+/**
+ * Runs the /api/* viewer-request function, in a context of its own (no Node globals), on a
+ * viewer-request event; returns the request it hands on, as plain data.
+ */
+function viewerAddressRequest(event: any): any {
+    const context = vm.createContext({});
+    vm.runInContext(VIEWER_ADDRESS_FUNCTION_CODE, context, { timeout: 1000 });
+    const result = (context as any).handler(JSON.parse(JSON.stringify(event)));
+    return JSON.parse(JSON.stringify(result));
+}
+
+/** A viewer-request event as CloudFront Functions (cloudfront-js-2.0) receive it. */
+function viewerRequestEvent(ip: string, headers: Record<string, any> = {}): any {
+    return {
+        version: "1.0",
+        context: { eventType: "viewer-request", distributionDomainName: "d111111abcdef8.cloudfront.net" },
+        viewer: { ip },
+        request: {
+            method: "POST",
+            uri: "/api/v1/auth/login",
+            querystring: { next: { value: "/items" } },
+            headers: { host: { value: DOMAIN }, ...headers },
+            cookies: { session: { value: "abc" } },
+        },
+    };
+}
+
 describe("edge (CloudFront, ACM, Route 53)", () => {
     let program: LoadedProgram;
     let distribution: RecordedResource;
+    /** The distribution's inputs with secrets revealed (the API origin carries one). */
+    let d: any;
     before(async () => {
         program = await loadProgram();
         const all = ofType(program, "aws:cloudfront/distribution:Distribution");
         assert.equal(all.length, 1);
         distribution = all[0];
+        d = reveal(distribution.inputs);
     });
 
     describe("CloudFront", () => {
         it("serves the site's domain with the validated us-east-1 certificate", () => {
-            const d = distribution.inputs;
             assert.equal(d.enabled, true);
             assert.deepEqual(d.aliases, [DOMAIN]);
             const cert = ofType(program, "aws:acm/certificate:Certificate").find(
@@ -50,7 +82,6 @@ describe("edge (CloudFront, ACM, Route 53)", () => {
         });
 
         it("sends the default behaviour to the private bucket through origin access control", () => {
-            const d = distribution.inputs;
             const frontend = byName(program, "aws:s3/bucket:Bucket", "home-inventory-frontend");
             const oac = ofType(program, "aws:cloudfront/originAccessControl:OriginAccessControl");
             assert.equal(oac.length, 1);
@@ -79,7 +110,6 @@ describe("edge (CloudFront, ACM, Route 53)", () => {
         });
 
         it("sends /api/* to api.<domain> uncached, forwarding everything but Host", () => {
-            const d = distribution.inputs;
             const api = d.orderedCacheBehaviors.filter((b: any) => b.pathPattern === "/api/*");
             assert.equal(api.length, 1);
             const [b] = api;
@@ -87,15 +117,81 @@ describe("edge (CloudFront, ACM, Route 53)", () => {
             assert.equal(origin.domainName, API_DOMAIN);
             assert.equal(origin.customOriginConfig.originProtocolPolicy, "https-only");
             assert.equal(b.cachePolicyId, CACHING_DISABLED);
+            // The managed policy: API Gateway picks the custom domain by Host, so CloudFront
+            // must send Host: api.<domain>, not the viewer's.
             assert.equal(b.originRequestPolicyId, ALL_VIEWER_EXCEPT_HOST);
+            assert.equal(ofType(program, "aws:cloudfront/originRequestPolicy:OriginRequestPolicy").length, 0);
             assert.deepEqual([...b.allowedMethods].sort(), ["DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT"]);
             assert.equal(b.viewerProtocolPolicy, "https-only");
-            assert.equal(b.functionAssociations, undefined, "no SPA rewriting on the API");
+        });
+
+        it("sets x-viewer-address on /api/* requests with a viewer-request function, and only there", () => {
+            const [b] = d.orderedCacheBehaviors.filter((x: any) => x.pathPattern === "/api/*");
+            const fn = ofType(program, "aws:cloudfront/function:Function").filter(
+                (f) => f.inputs.code === VIEWER_ADDRESS_FUNCTION_CODE,
+            );
+            assert.equal(fn.length, 1);
+            assert.equal(fn[0].inputs.runtime, "cloudfront-js-2.0");
+            assert.equal(fn[0].inputs.publish, true, "an unpublished function cannot be associated");
+            assert.equal(fn[0].region, "us-east-1");
+            assert.deepEqual(b.functionAssociations, [{ eventType: "viewer-request", functionArn: fn[0].state.arn }]);
+            assert.equal(b.lambdaFunctionAssociations, undefined);
+            assert.ok(
+                !JSON.stringify(d.defaultCacheBehavior.functionAssociations).includes(fn[0].state.arn),
+                "the site's own requests need no viewer address",
+            );
+            assert.match(VIEWER_ADDRESS_FUNCTION_CODE, /event\.viewer\.ip/);
+        });
+
+        it("takes x-viewer-address from the connection: a viewer cannot forge it", () => {
+            const forged = viewerAddressRequest(
+                viewerRequestEvent("203.0.113.9", { "x-viewer-address": { value: "1.2.3.4" } }),
+            );
+            assert.deepEqual(forged.headers["x-viewer-address"], { value: "203.0.113.9" });
+            // Several forged values: none survives, not even as a second value.
+            const many = viewerAddressRequest(
+                viewerRequestEvent("203.0.113.9", {
+                    "x-viewer-address": { value: "1.2.3.4", multiValue: [{ value: "1.2.3.4" }, { value: "5.6.7.8" }] },
+                }),
+            );
+            assert.deepEqual(many.headers["x-viewer-address"], { value: "203.0.113.9" });
+            const none = viewerAddressRequest(viewerRequestEvent("198.51.100.7"));
+            assert.deepEqual(none.headers["x-viewer-address"], { value: "198.51.100.7" });
+            const v6 = viewerAddressRequest(viewerRequestEvent("2001:db8::1"));
+            assert.deepEqual(v6.headers["x-viewer-address"], { value: "2001:db8::1" });
+        });
+
+        it("changes nothing else in the request", () => {
+            const event = viewerRequestEvent("203.0.113.9", { authorization: { value: "Bearer t" } });
+            const out = viewerAddressRequest(event);
+            const { "x-viewer-address": added, ...rest } = out.headers;
+            assert.ok(added);
+            assert.deepEqual({ ...out, headers: rest }, event.request);
+        });
+
+        it("sends the API the origin-verify secret, kept secret, and nothing of it to the bucket", () => {
+            const [b] = d.orderedCacheBehaviors.filter((x: any) => x.pathPattern === "/api/*");
+            const api = d.origins.find((o: any) => o.originId === b.targetOriginId);
+            assert.deepEqual(api.customHeaders, [{ name: "X-Origin-Verify", value: TEST_CONFIG.originVerifySecret }]);
+            const frontend = d.origins.find((o: any) => o.originId === d.defaultCacheBehavior.targetOriginId);
+            assert.ok(!JSON.stringify(frontend).includes(TEST_CONFIG.originVerifySecret));
+            assert.ok(isSecret(distribution.inputs.origins), "the origins hold a secret but are not marked secret");
+        });
+
+        it("gives the API the same secret and tells it to trust CloudFront's viewer address", () => {
+            const functions = ofType(program, "aws:lambda/function:Function");
+            assert.equal(functions.length, 2);
+            for (const f of functions) {
+                const env = reveal(f.inputs.environment).variables;
+                assert.equal(env.TRUSTED_PROXY, "cloudfront", f.name);
+                assert.equal(env.ORIGIN_VERIFY_SECRET, TEST_CONFIG.originVerifySecret, f.name);
+            }
         });
 
         it("routes SPA paths to /index.html without touching API errors", () => {
-            const d = distribution.inputs;
-            const fn = ofType(program, "aws:cloudfront/function:Function");
+            const all = ofType(program, "aws:cloudfront/function:Function");
+            assert.equal(all.length, 2, "the SPA routing and the viewer address functions");
+            const fn = all.filter((f) => f.inputs.code === SPA_ROUTING_FUNCTION_CODE);
             assert.equal(fn.length, 1);
             assert.equal(fn[0].inputs.runtime, "cloudfront-js-2.0");
             assert.equal(fn[0].inputs.code, SPA_ROUTING_FUNCTION_CODE);
@@ -189,7 +285,7 @@ describe("edge (CloudFront, ACM, Route 53)", () => {
                 assert.equal(validation.region, cert.region);
                 for (const option of cert.state.domainValidationOptions) {
                     const record = ofType(program, "aws:route53/record:Record").find(
-                        (r) => r.inputs.name === option.resourceRecordName && r.name.startsWith(cert.name),
+                        (r) => r.inputs.name === option.resourceRecordName && r.name.startsWith(`${cert.name}-validation-`),
                     );
                     assert.ok(record, `${cert.name}: no record for ${option.domainName}`);
                     assert.equal(record.inputs.type, "CNAME");
@@ -202,10 +298,12 @@ describe("edge (CloudFront, ACM, Route 53)", () => {
         it("covers the site in us-east-1 (for CloudFront) and api.<domain> in both regions", () => {
             const certs = ofType(program, "aws:acm/certificate:Certificate");
             const names = (c: RecordedResource) => [c.inputs.domainName, ...(c.inputs.subjectAlternativeNames ?? [])];
-            const east = certs.find((c) => c.region === "us-east-1")!;
-            const west = certs.find((c) => c.region === "us-east-2")!;
-            assert.deepEqual(names(east).sort(), [API_DOMAIN, DOMAIN].sort());
-            assert.deepEqual(names(west), [API_DOMAIN]);
+            const east = certs.filter((c) => c.region === "us-east-1");
+            const west = certs.filter((c) => c.region === "us-east-2");
+            assert.equal(east.length, 1);
+            assert.equal(west.length, 1);
+            assert.deepEqual(names(east[0]).sort(), [API_DOMAIN, DOMAIN].sort());
+            assert.deepEqual(names(west[0]), [API_DOMAIN]);
         });
     });
 });

@@ -18,9 +18,10 @@ export const TEST_CONFIG = {
     googleClientId: "test-google-client-id.apps.googleusercontent.com",
     googleClientSecret: "test-google-client-secret",
     anthropicApiKey: "test-anthropic-api-key",
+    originVerifySecret: "test-origin-verify-secret-0123456789abcdef",
 } as const;
 
-export const SECRET_KEYS = ["googleClientId", "googleClientSecret", "anthropicApiKey"] as const;
+export const SECRET_KEYS = ["googleClientId", "googleClientSecret", "anthropicApiKey", "originVerifySecret"] as const;
 
 export interface RecordedResource {
     type: string;
@@ -308,6 +309,28 @@ export function byName(program: LoadedProgram, type: string, name: string): Reco
         throw new Error(`no ${type} named ${name}; have: ${names.join(", ")}`);
     }
     return found;
+}
+
+/** Pulumi's marker of a secret value in serialized inputs. */
+export const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+
+/** Whether a recorded input value is marked secret. */
+export function isSecret(value: any): boolean {
+    return !!value && typeof value === "object" && value[SECRET_SIG] !== undefined;
+}
+
+/** A recorded input value with every secret marker removed (the plain values inside). */
+export function reveal<T = any>(value: any): T {
+    if (isSecret(value)) {
+        return reveal(value.value);
+    }
+    if (Array.isArray(value)) {
+        return value.map((v) => reveal(v)) as T;
+    }
+    if (value && typeof value === "object") {
+        return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, reveal(v)])) as T;
+    }
+    return value;
 }
 
 /** Parses a policy document given to IAM or S3 as a JSON string. */

@@ -30,7 +30,17 @@ const REQUIRED_OUTPUTS = [
     "cloudFrontDistributionId",
 ];
 
-const CONFIG_KEYS = ["domainName", "githubRepo", "googleClientId", "googleClientSecret", "anthropicApiKey"];
+const CONFIG_KEYS = [
+    "domainName",
+    "githubRepo",
+    "googleClientId",
+    "googleClientSecret",
+    "anthropicApiKey",
+    "originVerifySecret",
+];
+
+/** Keys with a default in Pulumi.yaml. */
+const OPTIONAL_CONFIG_KEYS = ["trustCloudFrontHeaders"];
 
 /** A stand-in for pulumi.Config holding the given values. */
 function fakeConfig(values: Record<string, string>): pulumi.Config {
@@ -43,6 +53,7 @@ function fakeConfig(values: Record<string, string>): pulumi.Config {
     return {
         require: get,
         requireSecret: (key: string) => pulumi.secret(get(key)),
+        getBoolean: (key: string) => (key in values ? values[key] === "true" : undefined),
     } as unknown as pulumi.Config;
 }
 
@@ -53,11 +64,19 @@ describe("stack", () => {
     });
 
     describe("configuration", () => {
-        it("Pulumi.yaml declares exactly the five config keys, under the project name", () => {
+        it("Pulumi.yaml declares exactly the config keys, under the project name", () => {
             const doc = yaml.load(fs.readFileSync(path.join(__dirname, "..", "Pulumi.yaml"), "utf8")) as any;
             assert.equal(doc.name, PROJECT_NAME);
             assert.equal(doc.runtime.name, "nodejs");
-            assert.deepEqual(Object.keys(doc.config).sort(), [...CONFIG_KEYS].sort());
+            assert.deepEqual(Object.keys(doc.config).sort(), [...CONFIG_KEYS, ...OPTIONAL_CONFIG_KEYS].sort());
+            for (const key of CONFIG_KEYS) {
+                assert.equal(doc.config[key].default, undefined, `${key} is required and has no default`);
+            }
+            assert.deepEqual(doc.config.trustCloudFrontHeaders, {
+                type: "boolean",
+                default: true,
+                description: doc.config.trustCloudFrontHeaders.description,
+            });
         });
 
         it("requires every config key", () => {
@@ -74,6 +93,16 @@ describe("stack", () => {
             const config = loadConfig(fakeConfig({ ...TEST_CONFIG }));
             for (const key of SECRET_KEYS) {
                 assert.equal(await (config[key] as any).isSecret, true, `${key} should be secret`);
+            }
+        });
+
+        it("refuses a short or header-unsafe origin-verify secret", async () => {
+            const valueOf = (o: pulumi.Output<string>) => (o as any).promise() as Promise<string>;
+            const ok = loadConfig(fakeConfig({ ...TEST_CONFIG }));
+            assert.equal(await valueOf(ok.originVerifySecret), TEST_CONFIG.originVerifySecret);
+            for (const bad of ["short", "x".repeat(31), `${"a".repeat(40)} b`, `${"a".repeat(40)}\n`, "é".repeat(40)]) {
+                const config = loadConfig(fakeConfig({ ...TEST_CONFIG, originVerifySecret: bad }));
+                await assert.rejects(valueOf(config.originVerifySecret), /originVerifySecret/, JSON.stringify(bad));
             }
         });
 

@@ -43,6 +43,18 @@ function allSteps(workflow: any): Step[] {
     return Object.values(workflow.jobs).flatMap((job: any) => job.steps as Step[]);
 }
 
+/** `owner/repo[/path]@<40 hex> # vX.Y.Z`: the action, its commit and the release it is. */
+const PINNED_USES = /^\s*(?:-\s+)?uses:\s+([\w.-]+\/[\w.\/-]+)@([0-9a-f]{40})\s+#\s+(v\d+\.\d+\.\d+)\s*$/;
+
+/** Every line of a workflow that names an action, with its line number. */
+function usesLines(file: string): { line: number; text: string }[] {
+    return fs
+        .readFileSync(file, "utf8")
+        .split("\n")
+        .map((text, i) => ({ line: i + 1, text }))
+        .filter(({ text }) => /^\s*(?:-\s+)?uses:/.test(text));
+}
+
 /** Index of the first step whose `run` contains `text`; fails if there is none. */
 function stepRunning(steps: Step[], text: string): number {
     const i = steps.findIndex((s) => s.run?.includes(text));
@@ -67,11 +79,39 @@ describe("GitHub Actions workflows", () => {
         assert.ok(problems.some((p) => p.message.includes("nope")), JSON.stringify(problems));
     });
 
-    it("pin every action to an exact release", () => {
+    it("pin every action to the full commit SHA of a release, named in a comment", () => {
+        for (const file of [PR, DEPLOY]) {
+            const uses = usesLines(file);
+            assert.ok(uses.length > 0, `${path.basename(file)} uses no action`);
+            for (const { line, text } of uses) {
+                const where = `${path.basename(file)}:${line}: ${text.trim()}`;
+                assert.match(text, PINNED_USES, where);
+            }
+            // The parsed steps agree with the lines read above (no `uses:` hides elsewhere).
+            const parsed = allSteps(load(file)).filter((s) => s.uses).length;
+            assert.equal(parsed, uses.length, `${path.basename(file)}: uses lines and steps differ`);
+        }
+    });
+
+    it("pin each action to one commit and one release everywhere", () => {
+        const seen = new Map<string, string>();
+        for (const file of [PR, DEPLOY]) {
+            for (const { text } of usesLines(file)) {
+                const m = PINNED_USES.exec(text)!;
+                const [, action, sha, release] = m;
+                const pin = `${sha} ${release}`;
+                const before = seen.get(action);
+                assert.ok(before === undefined || before === pin, `${action} is pinned both as ${before} and ${pin}`);
+                seen.set(action, pin);
+            }
+        }
+    });
+
+    it("check out without keeping the token in the repository", () => {
         for (const file of [PR, DEPLOY]) {
             for (const step of allSteps(load(file))) {
-                if (step.uses) {
-                    assert.match(step.uses, /^[\w.-]+\/[\w.-]+@v\d+\.\d+\.\d+$/, `${path.basename(file)}: ${step.uses}`);
+                if (step.uses?.startsWith("actions/checkout@")) {
+                    assert.equal(step.with?.["persist-credentials"], false, path.basename(file));
                 }
             }
         }
@@ -125,15 +165,80 @@ describe("GitHub Actions workflows", () => {
         const wf = () => load(DEPLOY);
         const steps = () => allSteps(wf());
 
-        it("runs on pushes to main with an OIDC token and read-only contents", () => {
+        const job = (name: string) => {
+            const j = wf().jobs[name];
+            assert.ok(j, `no ${name} job`);
+            return j;
+        };
+        const jobSteps = (name: string): Step[] => job(name).steps;
+        const runs = (name: string) => jobSteps(name).map((s) => s.run ?? "").join("\n");
+
+        it("runs on pushes to main and grants nothing at the top level", () => {
             const w = wf();
             assert.deepEqual(w.on.push.branches, ["main"]);
-            assert.deepEqual(w.permissions, { "id-token": "write", contents: "read" });
-            for (const job of Object.values(w.jobs) as any[]) {
+            assert.deepEqual(w.permissions, {});
+            assert.deepEqual(Object.keys(w.jobs).sort(), ["build", "deploy"]);
+            for (const j of Object.values(w.jobs) as any[]) {
                 // A GitHub environment changes the token's subject: the role would refuse it.
-                assert.equal(job.environment, undefined);
-                assert.equal(job.permissions, undefined);
+                assert.equal(j.environment, undefined);
             }
+        });
+
+        it("builds with read-only contents and no way to get an OIDC token", () => {
+            const build = job("build");
+            assert.deepEqual(build.permissions, { contents: "read" });
+            const text = JSON.stringify(build);
+            assert.ok(!text.includes("id-token"), "the build job asks for an OIDC token");
+            assert.ok(!text.includes("secrets."), "the build job reads a secret");
+            assert.ok(!jobSteps("build").some((s) => s.uses?.startsWith("aws-actions/")), "AWS credentials in the build job");
+            assert.ok(!jobSteps("build").some((s) => s.uses?.startsWith("pulumi/")), "Pulumi in the build job");
+        });
+
+        it("lets only the deploy job, after the build, request the OIDC token", () => {
+            const deploy = job("deploy");
+            assert.deepEqual(deploy.permissions, { contents: "read", "id-token": "write" });
+            assert.equal(deploy.needs, "build");
+            const withToken = Object.entries(wf().jobs)
+                .filter(([, j]: [string, any]) => j.permissions?.["id-token"] !== undefined)
+                .map(([name]) => name);
+            assert.deepEqual(withToken, ["deploy"]);
+        });
+
+        it("builds nothing in the deploy job and installs only the Pulumi program's locked dependencies", () => {
+            const text = runs("deploy");
+            for (const banned of ["cargo", "rustup", "trunk", "pip ", "npm install", "npm i ", "npx ", "yarn", "pnpm"]) {
+                assert.ok(!text.includes(banned), `the deploy job runs ${banned.trim()}`);
+            }
+            for (const s of jobSteps("deploy")) {
+                for (const banned of ["Swatinem/", "taiki-e/", "actions/setup-python@", "dtolnay/"]) {
+                    assert.ok(!s.uses?.startsWith(banned), `the deploy job uses ${s.uses}`);
+                }
+            }
+            const installs = jobSteps("deploy").filter((s) => /\bnpm\b/.test(s.run ?? ""));
+            assert.equal(installs.length, 1, "one npm command in the deploy job");
+            assert.match(installs[0].run!, /^npm ci --ignore-scripts\b/);
+            assert.equal(installs[0]["working-directory"], "infrastructure");
+            const i = jobSteps("deploy").indexOf(installs[0]);
+            const aws = jobSteps("deploy").findIndex((s) => s.uses?.startsWith("aws-actions/configure-aws-credentials@"));
+            assert.ok(i < aws, "dependencies are installed before credentials exist");
+        });
+
+        it("hands the build over as artifacts: Lambda package, web app, migration tool", () => {
+            const uploads = jobSteps("build").filter((s) => s.uses?.startsWith("actions/upload-artifact@"));
+            const downloads = jobSteps("deploy").filter((s) => s.uses?.startsWith("actions/download-artifact@"));
+            const byName = (steps: Step[]) => new Map(steps.map((s) => [s.with?.name as string, s.with?.path as string]));
+            const up = byName(uploads);
+            const down = byName(downloads);
+            assert.deepEqual([...up.keys()].sort(), ["lambda-package", "migrate-tool", "web-dist"]);
+            assert.deepEqual([...down.keys()].sort(), [...up.keys()].sort());
+            assert.equal(up.get("lambda-package"), "infrastructure/dist/bootstrap.zip");
+            assert.equal(down.get("lambda-package"), "infrastructure/dist");
+            assert.equal(up.get("web-dist"), "web/dist");
+            assert.equal(down.get("web-dist"), "web/dist");
+            for (const s of uploads) {
+                assert.equal(s.with?.["if-no-files-found"], "error", `${s.with?.name} may be uploaded empty`);
+            }
+            assert.ok(stepRunning(jobSteps("build"), "npm test") >= 0, "the infrastructure checks run in the build job");
         });
 
         it("assumes the deployment role through OIDC", () => {
@@ -144,17 +249,20 @@ describe("GitHub Actions workflows", () => {
             assert.equal(aws[0].with?.["aws-access-key-id"], undefined, "long-lived keys");
         });
 
-        it("builds the ARM64 package into infrastructure/dist and the web app before pulumi up", () => {
-            const s = steps();
-            const lambda = stepRunning(s, "cargo xtask lambda");
+        it("builds the ARM64 package and the web app in the build job, deploys them in the deploy job", () => {
+            const b = jobSteps("build");
+            const lambda = stepRunning(b, "cargo xtask lambda");
             assert.ok(
-                s[lambda].run!.includes(
+                b[lambda].run!.includes(
                     "cp target/lambda/home-inventory-backend/bootstrap.zip infrastructure/dist/bootstrap.zip",
                 ),
             );
-            const up = stepRunning(s, "pulumi up");
-            assert.ok(lambda < up);
-            assert.ok(stepRunning(s, "cargo xtask web --release") < stepRunning(s, "aws s3 sync"));
+            stepRunning(b, "cargo xtask web --release");
+            const d = jobSteps("deploy");
+            const fetched = d.findIndex((x) => x.with?.name === "lambda-package");
+            const web = d.findIndex((x) => x.with?.name === "web-dist");
+            assert.ok(fetched >= 0 && fetched < stepRunning(d, "pulumi up"));
+            assert.ok(web >= 0 && web < stepRunning(d, "aws s3 sync"));
         });
 
         it("deploys the prod stack from the S3 state backend", () => {
@@ -172,17 +280,24 @@ describe("GitHub Actions workflows", () => {
             assert.ok(aws < login, "credentials must come before the state bucket is read");
         });
 
-        it("runs the migrations as admin with the Lambda role ARNs, after pulumi up", () => {
+        it("runs the built migration tool as admin with the Lambda role ARNs, after pulumi up", () => {
             const s = steps();
             const up = stepRunning(s, "pulumi up");
             const migrations = s
                 .map((step, i) => ({ step, i }))
-                .filter(({ step }) => step.run?.includes("cargo run --release -p api --bin home-inventory-backend -- migrate"));
+                .filter(({ step }) => step.run?.includes("migrate/home-inventory-backend\" migrate"));
+            assert.ok(migrations.length >= 1, "no migration step");
             assert.ok(migrations.some(({ i }) => i > up), "no migration after pulumi up");
             for (const { step } of migrations) {
+                assert.equal(step.run!.trim(), '"$RUNNER_TEMP/migrate/home-inventory-backend" migrate');
                 assert.match(step.env!.DATABASE_URL, /^dsql:\/\/admin@\$\{\{ steps\.\w+\.outputs\.dsql_endpoint \}\}$/);
                 assert.match(step.env!.DSQL_APP_ROLE_ARNS, /^\$\{\{ steps\.\w+\.outputs\.app_role_arns \}\}$/);
             }
+            const build = jobSteps("build")[stepRunning(jobSteps("build"), "cargo build --release -p api --bin home-inventory-backend")];
+            assert.ok(build.run!.includes("cp target/release/home-inventory-backend dist/migrate/home-inventory-backend"));
+            const download = jobSteps("deploy").find((x) => x.with?.name === "migrate-tool")!;
+            assert.equal(download.with?.path, "${{ runner.temp }}/migrate");
+            assert.ok(runs("deploy").includes('chmod +x "$RUNNER_TEMP/migrate/home-inventory-backend"'));
             const outputs = s.find((x) => x.id === "stack") as any;
             assert.ok(outputs.run.includes("pulumi stack output dsqlEndpointEast"));
             assert.ok(outputs.run.includes("pulumi stack output dsqlAppRoleArns"));
