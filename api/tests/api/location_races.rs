@@ -5,13 +5,16 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use api::store::{LocationRow, StoreError};
 use serde_json::{Value, json};
+use shared::{HouseholdId, LocationId};
 
-use crate::helpers::{Backend, Person, TestApp, TestResponse, spawn_app};
+use crate::helpers::{Backend, Person, TestApp, TestDb, TestResponse, spawn_app};
 
 crate::on_every_backend!(
     opposite_moves_at_once_never_make_a_cycle,
     creating_inside_a_location_while_it_is_deleted_leaves_no_orphan,
+    the_store_itself_refuses_a_cycle_and_a_missing_parent,
 );
 
 const ROUNDS: usize = 20;
@@ -154,4 +157,61 @@ async fn creating_inside_a_location_while_it_is_deleted_leaves_no_orphan(backend
     }
     assert_eq!(created + deleted, ROUNDS);
     assert_a_tree(&parents(&app, &ann).await);
+}
+
+/// What a caller that checked against an old snapshot would send: the store refuses it
+/// on the data it holds.
+async fn the_store_itself_refuses_a_cycle_and_a_missing_parent(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let store = db.store().await;
+    let household = HouseholdId::new();
+    let row = |name: &str, parent: Option<LocationId>| {
+        let at = time::OffsetDateTime::now_utc()
+            .replace_nanosecond(0)
+            .unwrap();
+        LocationRow {
+            id: LocationId::new(),
+            household_id: household,
+            parent_id: parent,
+            name: name.into(),
+            description: None,
+            version: 1,
+            created_at: at,
+            updated_at: at,
+        }
+    };
+    let a = row("A", None);
+    store.insert_location(&a).await.unwrap();
+    let b = row("B", Some(a.id));
+    store.insert_location(&b).await.unwrap();
+    let a_under_b = LocationRow {
+        parent_id: Some(b.id),
+        version: 2,
+        ..a.clone()
+    };
+    match store.update_location(&a_under_b, 1).await {
+        Err(StoreError::Invalid { field, message }) => {
+            assert_eq!(field, "parent_id");
+            assert_eq!(message, "would put the location inside itself");
+        }
+        other => panic!("{other:?}"),
+    }
+    let nowhere = row("C", Some(LocationId::new()));
+    assert!(matches!(
+        store.insert_location(&nowhere).await,
+        Err(StoreError::Invalid {
+            field: "parent_id",
+            ..
+        })
+    ));
+    // A rename keeps its parent and passes; nothing else changed.
+    let renamed = LocationRow {
+        name: "B2".into(),
+        version: 2,
+        ..b.clone()
+    };
+    store.update_location(&renamed, 1).await.unwrap();
+    let stored = store.locations(household).await.unwrap();
+    assert_eq!(stored.len(), 2);
+    assert!(stored.iter().any(|l| l.id == a.id && l.parent_id.is_none()));
 }
