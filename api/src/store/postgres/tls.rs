@@ -11,7 +11,9 @@
 //!
 //! The chain is checked against `sslrootcert` (a PEM file of one or more CA certificates,
 //! such as a cloud provider's bundle or a private CA), or, without it or with
-//! `sslrootcert=system`, against the public web roots built in (`webpki-roots`).
+//! `sslrootcert=system`, against the public web roots built in (`webpki-roots`). An
+//! `sslrootcert` beside `disable` or `prefer` (which check nothing) is refused rather than
+//! ignored.
 
 use std::sync::Arc;
 
@@ -76,6 +78,17 @@ pub fn connect_options(url: &str) -> anyhow::Result<ConnectOptions> {
             "sslrootcert" => root_cert = Some(decoded.into_owned()),
             _ => rest.push(pair),
         }
+    }
+    if root_cert.is_some() && matches!(mode, SslMode::Disable | SslMode::Prefer) {
+        // Not silently ignored: whoever names a root means the server to be checked.
+        bail!(
+            "DATABASE_URL has sslrootcert but sslmode={}, which checks no certificate; add sslmode=verify-full",
+            if mode == SslMode::Disable {
+                "disable"
+            } else {
+                "prefer"
+            }
+        );
     }
     let url = if rest.is_empty() {
         base.to_string()
@@ -288,6 +301,19 @@ mod tests {
         let text = format!("{e:#}");
         assert!(text.contains("bogus"), "{text}");
         assert!(!text.contains("hunter2"), "{text}");
+    }
+
+    #[test]
+    fn sslrootcert_without_a_verifying_sslmode_is_refused() {
+        for query in ["sslrootcert=/ca.pem", "sslmode=prefer&sslrootcert=/ca.pem"] {
+            let e = connect_options(&format!("postgres://u@h/d?{query}"))
+                .err()
+                .unwrap();
+            assert!(
+                format!("{e:#}").contains("add sslmode=verify-full"),
+                "{e:#}"
+            );
+        }
     }
 
     #[test]
