@@ -76,6 +76,7 @@ impl From<StoreError> for ApiError {
             StoreError::NotFound => Self::not_found("that"),
             StoreError::Conflict(message) => Self::Conflict(message),
             StoreError::Stale => Self::PreconditionFailed,
+            StoreError::Invalid { field, message } => Self::field(field, message),
             StoreError::Unavailable(cause) => {
                 tracing::error!(%cause, "database unavailable");
                 Self::Unavailable("the database is unavailable; try again shortly".into())

@@ -15,11 +15,10 @@ use crate::AppState;
 use crate::auth::{self, CurrentUser};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{AppJson, AppPath, IfMatch, Tagged};
+use crate::store::tree::Links;
 use crate::store::{LocationRow, StoreError, now};
 
 const MAX_LOCATION_NAME: usize = 100;
-/// Deeper than any house needs; keeps paths readable and walks cheap.
-const MAX_DEPTH: usize = 32;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -35,21 +34,18 @@ pub fn router() -> Router<AppState> {
         )
 }
 
-/// A household's locations, indexed for walking up and down the tree.
+/// A household's locations, indexed for walking up and down the tree. Every walk is
+/// iterative and ends on a cycle (`store::tree::Links`).
 pub struct Tree {
     by_id: HashMap<LocationId, LocationRow>,
-    children: HashMap<Option<LocationId>, Vec<LocationId>>,
+    links: Links,
 }
 
 impl Tree {
     pub fn new(rows: Vec<LocationRow>) -> Self {
-        let mut children: HashMap<Option<LocationId>, Vec<LocationId>> = HashMap::new();
-        for row in &rows {
-            children.entry(row.parent_id).or_default().push(row.id);
-        }
         Self {
+            links: Links::new(rows.iter().map(|r| (r.id, r.parent_id))),
             by_id: rows.into_iter().map(|r| (r.id, r)).collect(),
-            children,
         }
     }
 
@@ -61,47 +57,27 @@ impl Tree {
         self.by_id.get(&id)
     }
 
-    /// Names from the root down to `id`, ending with its own.
+    /// Names from the root down to `id`, ending with its own. A location whose parent is
+    /// missing, or the last one reached before a cycle closes, is taken as the root.
     pub fn path(&self, id: LocationId) -> Vec<String> {
-        let mut path = Vec::new();
-        let mut next = Some(id);
-        while let Some(id) = next {
-            let Some(row) = self.by_id.get(&id) else {
-                break;
-            };
-            path.push(row.name.clone());
-            next = row.parent_id;
-            if path.len() > self.by_id.len() {
-                break; // a cycle written by hand into the database
-            }
-        }
+        let mut path: Vec<String> = self
+            .links
+            .ancestors(id)
+            .into_iter()
+            .filter_map(|at| self.by_id.get(&at).map(|r| r.name.clone()))
+            .collect();
         path.reverse();
         path
     }
 
     /// `id` and every location below it.
     pub fn subtree(&self, id: LocationId) -> Vec<LocationId> {
-        let mut out = vec![id];
-        let mut seen: std::collections::HashSet<LocationId> = out.iter().copied().collect();
-        let mut i = 0;
-        while i < out.len() {
-            if let Some(kids) = self.children.get(&Some(out[i])) {
-                for kid in kids {
-                    if seen.insert(*kid) {
-                        out.push(*kid);
-                    }
-                }
-            }
-            i += 1;
-        }
-        out
+        self.links.subtree(id)
     }
 
-    fn depth_below(&self, id: LocationId) -> usize {
-        self.children
-            .get(&Some(id))
-            .map(|kids| 1 + kids.iter().map(|k| self.depth_below(*k)).max().unwrap_or(0))
-            .unwrap_or(0)
+    /// How many levels hang below `id`.
+    pub fn depth_below(&self, id: LocationId) -> usize {
+        self.links.depth_below(id)
     }
 
     pub fn rows(&self) -> impl Iterator<Item = &LocationRow> {
@@ -143,29 +119,11 @@ async fn list_locations(
     Ok(Json(List { items }))
 }
 
-/// Checks that `parent` exists and that putting `id` under it keeps the tree a tree.
+/// Checks that `parent` exists and that putting `id` under it keeps the tree a tree, on the
+/// tree as loaded; the store checks again inside its write.
 fn check_parent(tree: &Tree, id: LocationId, parent: Option<LocationId>, errors: &mut FieldErrors) {
-    let Some(parent) = parent else { return };
-    if tree.get(parent).is_none() {
-        errors.insert(
-            "parent_id".into(),
-            "is not a location of this household".into(),
-        );
-        return;
-    }
-    if parent == id || tree.subtree(id).contains(&parent) {
-        errors.insert(
-            "parent_id".into(),
-            "would put the location inside itself".into(),
-        );
-        return;
-    }
-    let depth = tree.path(parent).len() + 1 + tree.depth_below(id);
-    if depth > MAX_DEPTH {
-        errors.insert(
-            "parent_id".into(),
-            format!("locations can be nested at most {MAX_DEPTH} deep"),
-        );
+    if let Err(message) = tree.links.check_parent(id, parent) {
+        errors.insert("parent_id".into(), message);
     }
 }
 
@@ -332,5 +290,63 @@ async fn delete_location(
         Ok(()) => Ok(StatusCode::NO_CONTENT),
         Err(StoreError::NotFound) => Err(ApiError::not_found("location")),
         Err(e) => Err(e.into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(name: &str, id: LocationId, parent: Option<LocationId>) -> LocationRow {
+        let at = now();
+        LocationRow {
+            id,
+            household_id: HouseholdId::new(),
+            parent_id: parent,
+            name: name.into(),
+            description: None,
+            version: 1,
+            created_at: at,
+            updated_at: at,
+        }
+    }
+
+    /// A cycle already in the database (Garage ↔ Shelf, Box inside it) and a location whose
+    /// parent is gone: every walk ends, and each location is still shown with a path.
+    /// Before the walks were iterative, `depth_below` recursed around the cycle until the
+    /// stack overflowed and the process aborted.
+    #[test]
+    fn every_walk_of_a_tree_with_a_cycle_ends() {
+        let [garage, shelf, bin, orphan, gone, house] = std::array::from_fn(|_| LocationId::new());
+        let tree = Tree::new(vec![
+            row("Garage", garage, Some(shelf)),
+            row("Shelf", shelf, Some(garage)),
+            row("Box", bin, Some(shelf)),
+            row("Orphan", orphan, Some(gone)),
+            row("House", house, None),
+        ]);
+        assert_eq!(tree.path(garage), ["Shelf", "Garage"]);
+        assert_eq!(tree.path(bin), ["Garage", "Shelf", "Box"]);
+        assert_eq!(tree.path(orphan), ["Orphan"]);
+        assert!(tree.path(gone).is_empty());
+        assert_eq!(tree.subtree(garage).len(), 3);
+        assert_eq!(tree.subtree(orphan), [orphan]);
+        assert_eq!(tree.depth_below(garage), 2);
+        assert_eq!(tree.depth_below(house), 0);
+        assert_eq!(tree.rows().count(), 5);
+        let counts = HashMap::new();
+        for r in tree.rows() {
+            assert!(!location_dto(&tree, r, &counts).path.is_empty());
+        }
+        // The checks a move runs: into the cycle is refused, out of it is allowed.
+        let mut errors = FieldErrors::new();
+        check_parent(&tree, house, Some(bin), &mut errors);
+        assert!(errors.is_empty(), "{errors:?}");
+        check_parent(&tree, garage, Some(bin), &mut errors);
+        assert_eq!(errors["parent_id"], "would put the location inside itself");
+        let mut errors = FieldErrors::new();
+        check_parent(&tree, garage, Some(house), &mut errors);
+        check_parent(&tree, orphan, Some(shelf), &mut errors);
+        assert!(errors.is_empty(), "{errors:?}");
     }
 }

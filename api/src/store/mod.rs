@@ -19,6 +19,7 @@ pub mod dsql;
 pub mod migrate;
 pub mod postgres;
 pub mod sqlite;
+pub mod tree;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -30,6 +31,13 @@ pub enum StoreError {
     /// The row changed since the version the caller read.
     #[error("the version is stale")]
     Stale,
+    /// The current data makes a field's value wrong (checked inside the write, so two
+    /// concurrent writes can't both pass).
+    #[error("{field} {message}")]
+    Invalid {
+        field: &'static str,
+        message: String,
+    },
     #[error("the database is unavailable: {0}")]
     Unavailable(String),
     #[error(transparent)]
@@ -470,9 +478,12 @@ pub trait LocationStore: Send + Sync {
     ) -> StoreResult<HashMap<LocationId, i64>>;
     /// The household a location id belongs to, in any household.
     async fn location_owner(&self, id: LocationId) -> StoreResult<Option<HouseholdId>>;
-    /// `Conflict` when the id exists.
+    /// `Conflict` when the id exists; `Invalid` (`parent_id`) unless the parent is a
+    /// location of the household, checked in the write (`tree::Links::check_write`).
     async fn insert_location(&self, location: &LocationRow) -> StoreResult<()>;
-    /// `Stale` unless the stored version is `expected_version`; bumps the version.
+    /// `Stale` unless the stored version is `expected_version`; bumps the version. A new
+    /// parent is checked in the write against the household's current tree: `Invalid`
+    /// (`parent_id`) for a missing parent, a cycle or too deep a nesting.
     async fn update_location(
         &self,
         location: &LocationRow,

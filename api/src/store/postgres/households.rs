@@ -38,6 +38,9 @@ impl HouseholdStore for PgStore {
     ) -> StoreResult<()> {
         let (hid, uid) = (household.as_uuid(), user.as_uuid());
         write_tx!(self, |tx| {
+            // Two owners demoting each other would each count two owners: the lock makes
+            // the second count after the first demotion.
+            lock_household(&tx, hid).await?;
             let current = member_role(&tx, hid, uid).await?;
             if current == Role::Owner && role != Role::Owner && owners(&tx, hid).await? <= 1 {
                 return Err(StoreError::Conflict(
@@ -57,6 +60,7 @@ impl HouseholdStore for PgStore {
     async fn remove_member(&self, household: HouseholdId, user: UserId) -> StoreResult<()> {
         let (hid, uid) = (household.as_uuid(), user.as_uuid());
         write_tx!(self, |tx| {
+            lock_household(&tx, hid).await?;
             if member_role(&tx, hid, uid).await? == Role::Owner && owners(&tx, hid).await? <= 1 {
                 return Err(StoreError::Conflict(
                     "the last owner can't leave; make someone else an owner first".into(),

@@ -1,6 +1,27 @@
-//! PostgreSQL and Aurora DSQL: the location tree.
+//! PostgreSQL and Aurora DSQL: the location tree. Writes that change the tree's shape take
+//! the household's lock (`lock_household`) and check the change on the links as they stand
+//! inside the transaction, so concurrent moves, and a create beside a delete, can't both
+//! pass on stale data.
 
+use super::tree::Links;
 use super::*;
+
+/// The household's parent links as this transaction sees them.
+async fn links(tx: &impl GenericClient, household: Uuid) -> StoreResult<Links> {
+    let rows = tx
+        .query(
+            "SELECT id, parent_id FROM locations WHERE household_id = $1",
+            &[&household],
+        )
+        .await
+        .map_err(pg)?;
+    Ok(Links::new(rows.iter().map(|r| {
+        (
+            LocationId::from(r.get::<_, Uuid>(0)),
+            r.get::<_, Option<Uuid>>(1).map(LocationId::from),
+        )
+    })))
+}
 
 #[async_trait]
 impl LocationStore for PgStore {
@@ -50,7 +71,10 @@ impl LocationStore for PgStore {
     }
 
     async fn insert_location(&self, l: &LocationRow) -> StoreResult<()> {
+        let hid = l.household_id.as_uuid();
         write_tx!(self, |tx| {
+            lock_household(&tx, hid).await?;
+            links(&tx, hid).await?.check_write(l.id, l.parent_id)?;
             tx.execute(
                 "INSERT INTO locations (id, household_id, parent_id, name, description, version, created_at, updated_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -72,7 +96,10 @@ impl LocationStore for PgStore {
     }
 
     async fn update_location(&self, l: &LocationRow, expected_version: i64) -> StoreResult<()> {
+        let hid = l.household_id.as_uuid();
         write_tx!(self, |tx| {
+            lock_household(&tx, hid).await?;
+            links(&tx, hid).await?.check_write(l.id, l.parent_id)?;
             let changed = tx
                 .execute(
                     "UPDATE locations SET parent_id = $3, name = $4, description = $5, version = $6, updated_at = $7 \
@@ -97,6 +124,7 @@ impl LocationStore for PgStore {
     async fn delete_location(&self, household: HouseholdId, id: LocationId) -> StoreResult<()> {
         let (hid, lid) = (household.as_uuid(), id.as_uuid());
         write_tx!(self, |tx| {
+            lock_household(&tx, hid).await?;
             let children: i64 = tx
                 .query_one(
                     "SELECT count(*) FROM locations WHERE household_id = $1 AND parent_id = $2",

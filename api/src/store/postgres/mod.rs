@@ -105,13 +105,21 @@ mod attachments;
 mod households;
 mod items;
 mod locations;
+pub mod tls;
 
 impl PgStore {
+    /// A pool for a `postgres://` URL, over TLS as its `sslmode` says (`tls.rs`).
     pub async fn connect(url: &str) -> anyhow::Result<Self> {
-        let config: tokio_postgres::Config = url.parse().context("parsing DATABASE_URL")?;
+        let tls::ConnectOptions { config, tls, mode } = tls::connect_options(url)?;
+        if matches!(mode, tls::SslMode::Disable | tls::SslMode::Prefer) && !tls::is_local(&config) {
+            tracing::warn!(
+                ?mode,
+                "the database server's certificate is not checked; add sslmode=verify-full to DATABASE_URL (and sslrootcert=<CA file> for a private CA)"
+            );
+        }
         let manager = Manager::from_config(
             config,
-            tokio_postgres::NoTls,
+            tls,
             ManagerConfig {
                 recycling_method: RecyclingMethod::Fast,
             },
@@ -348,6 +356,27 @@ fn invite_from(r: &Row) -> StoreResult<InviteRow> {
         max_uses: r.get("max_uses"),
         uses: r.get("uses"),
     })
+}
+
+/// Makes this transaction collide with every other that takes the same household's lock,
+/// so a rule spanning several rows (the tree has no cycle, the household keeps an owner)
+/// is checked on data no concurrent writer changes unseen. Run it first in the transaction.
+///
+/// The lock is a write to the household row, not `SELECT … FOR UPDATE`: at PostgreSQL's
+/// repeatable read a `FOR UPDATE` that waited for a transaction which only locked the row
+/// goes on with its old snapshot, missing what that transaction wrote elsewhere, whereas
+/// waiting for one that wrote the row fails with SQLSTATE 40001. On Aurora DSQL two writes
+/// of one row are a data conflict (OC000, also 40001) for the later commit. Either way
+/// `write_tx!` runs the loser again, on a fresh snapshot that holds the winner's change.
+async fn lock_household(tx: &impl GenericClient, household: Uuid) -> StoreResult<()> {
+    exec(
+        tx,
+        "UPDATE households SET version = version WHERE id = $1",
+        &[&household],
+    )
+    .await
+    .map_err(pg)?;
+    Ok(())
 }
 
 async fn member_role(tx: &impl GenericClient, household: Uuid, user: Uuid) -> StoreResult<Role> {

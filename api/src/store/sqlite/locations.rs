@@ -1,6 +1,26 @@
-//! SQLite: the location tree.
+//! SQLite: the location tree. The one writer connection runs writes one at a time, so a
+//! check made inside `write` sees every earlier write and no later one.
 
+use super::tree::Links;
 use super::*;
+
+/// The household's parent links as they stand inside the write.
+fn links(tx: &Transaction<'_>, household: HouseholdId) -> StoreResult<Links> {
+    let mut stmt = tx
+        .prepare_cached("SELECT id, parent_id FROM locations WHERE household_id = ?1")
+        .map_err(db)?;
+    let rows = stmt
+        .query_map([household.to_string()], |r| {
+            Ok((
+                LocationId::from(uuid_of(r.get(0)?)?),
+                opt_uuid(r.get(1)?)?.map(LocationId::from),
+            ))
+        })
+        .map_err(db)?;
+    Ok(Links::new(
+        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(db)?,
+    ))
+}
 
 #[async_trait]
 impl LocationStore for SqliteStore {
@@ -56,6 +76,7 @@ impl LocationStore for SqliteStore {
     async fn insert_location(&self, l: &LocationRow) -> StoreResult<()> {
         let l = l.clone();
         self.write(move |tx| {
+            links(tx, l.household_id)?.check_write(l.id, l.parent_id)?;
             tx.execute(
                 "INSERT INTO locations (id, household_id, parent_id, name, description, version, created_at, updated_at) \
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
@@ -79,6 +100,7 @@ impl LocationStore for SqliteStore {
     async fn update_location(&self, l: &LocationRow, expected_version: i64) -> StoreResult<()> {
         let l = l.clone();
         self.write(move |tx| {
+            links(tx, l.household_id)?.check_write(l.id, l.parent_id)?;
             let changed = tx
                 .execute(
                     "UPDATE locations SET parent_id = ?3, name = ?4, description = ?5, version = ?6, updated_at = ?7 \
