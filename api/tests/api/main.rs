@@ -6,9 +6,11 @@
 mod fake_anthropic;
 mod helpers;
 
+mod account_takeover;
 mod accounts;
 mod ai;
 mod attachments;
+mod client_address;
 mod conflicts;
 mod google;
 mod households;
@@ -17,6 +19,9 @@ mod items;
 mod lambda;
 mod locations;
 mod recognize;
+mod request_logs;
 mod search;
+mod session_hardening;
 mod sharing;
+mod sign_in_limits;
 mod store;
