@@ -302,7 +302,8 @@ pub struct SignInAttempt {
 /// Concurrent attempts therefore can't all see the same low count: order them by when
 /// their rows were committed; the (N+1)-th one's count runs after its own commit, so it
 /// sees its row and the N committed before it, more than N, and so does every later one.
-/// At most N attempts in a window ever see a count of N or less and go on to the hash.
+/// At most N attempts in a window ever see a count of N or less and go on to the hash
+/// (until the right password clears the account's count).
 /// That takes no more isolation than reading what is committed: no locks and no
 /// serializable transactions, the same on SQLite, PostgreSQL and Aurora DSQL. (Checking
 /// first and recording failures after the slow hash, as before, let every concurrent

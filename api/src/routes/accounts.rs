@@ -382,6 +382,7 @@ async fn change_password(
     if !right {
         return Err(ApiError::field("current_password", "is not right"));
     }
+    attempt.succeeded(&state).await?;
     let new_hash = auth::hash_password(&state, body.new_password).await?;
     match state
         .store
@@ -396,7 +397,6 @@ async fn change_password(
         }
         Err(e) => return Err(e.into()),
     }
-    attempt.succeeded(&state).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
