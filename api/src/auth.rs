@@ -1,11 +1,12 @@
-//! Sign-in: argon2id password hashes, random session tokens stored only as hashes, the
-//! session cookie, login rate limits, and the extractors that tell who is asking.
+//! Sign-in: argon2id password hashes (a few at a time), random session tokens stored only
+//! as hashes, the session cookie, sign-in and sign-up limits, and the extractors that tell
+//! who is asking.
 
-use std::net::SocketAddr;
+use std::sync::Arc;
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
-use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::extract::FromRequestParts;
 use axum::http::HeaderMap;
 use axum::http::header::{AUTHORIZATION, COOKIE};
 use axum::http::request::Parts;
@@ -14,17 +15,49 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::{Digest, Sha256};
 use shared::{HouseholdId, Role, User};
 use time::Duration;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use uuid::Uuid;
 
 use crate::AppState;
 use crate::error::{ApiError, ApiResult};
-use crate::store::{HouseholdRow, SessionRow, now};
+use crate::store::{HouseholdRow, SessionRow, StoreError, now};
 
-pub const SESSION_COOKIE: &str = "hi_session";
+pub use crate::edge::ClientAddress;
 
-/// Failed sign-ins allowed per account, and per client address, within the window.
-const ACCOUNT_FAILURES: i64 = 5;
-const ADDRESS_FAILURES: i64 = 30;
-const FAILURE_WINDOW: Duration = Duration::minutes(15);
+/// Password checks allowed per account, and per client address, within the window.
+const ACCOUNT_ATTEMPTS: i64 = 5;
+const ADDRESS_ATTEMPTS: i64 = 30;
+const ATTEMPT_WINDOW: Duration = Duration::minutes(15);
+
+/// Accounts one client address may create per hour. A constant, not a setting: a household
+/// makes a handful of accounts once, so ten an hour never stands in anyone's way, while a
+/// script making accounts by the thousand (each costing a password hash and a household)
+/// is stopped; whoever needs many accounts at once is provisioning, which is not a job for
+/// the public sign-up form.
+const REGISTRATIONS_PER_ADDRESS: i64 = 10;
+const REGISTRATION_WINDOW: Duration = Duration::hours(1);
+
+/// How long a request waits for a turn at hashing before it is told the server is busy.
+const HASH_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Hashes running at once: one per core. Each takes 19 MiB and tens of milliseconds of a
+/// core, so more at once would only make every one of them slower (and a flood of
+/// sign-ins could exhaust memory); the rest queue for `HASH_WAIT`.
+pub fn hashing_permits() -> Arc<Semaphore> {
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    Arc::new(Semaphore::new(cores))
+}
+
+async fn hashing_turn(state: &AppState) -> ApiResult<OwnedSemaphorePermit> {
+    match tokio::time::timeout(HASH_WAIT, state.hashing.clone().acquire_owned()).await {
+        Ok(Ok(permit)) => Ok(permit),
+        Ok(Err(_)) | Err(_) => Err(busy()),
+    }
+}
+
+fn busy() -> ApiError {
+    ApiError::Unavailable("the server is busy; try again".into())
+}
 
 fn argon2() -> Argon2<'static> {
     // OWASP's recommended argon2id settings: 19 MiB, 2 passes, 1 lane.
@@ -32,8 +65,11 @@ fn argon2() -> Argon2<'static> {
     Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
 }
 
-pub async fn hash_password(password: String) -> ApiResult<String> {
+pub async fn hash_password(state: &AppState, password: String) -> ApiResult<String> {
+    let permit = hashing_turn(state).await?;
     tokio::task::spawn_blocking(move || {
+        // Held until the hash is done, even if the request is dropped meanwhile.
+        let _permit = permit;
         let mut salt = [0u8; 16];
         getrandom::fill(&mut salt).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
         let salt = SaltString::encode_b64(&salt).map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -62,8 +98,15 @@ fn dummy_hash() -> &'static str {
 }
 
 /// Checks a password against a stored hash (or the dummy one when there is none).
-pub async fn verify_password(password: String, hash: Option<String>) -> bool {
+/// `Unavailable` when no hashing turn comes up in time.
+pub async fn verify_password(
+    state: &AppState,
+    password: String,
+    hash: Option<String>,
+) -> ApiResult<bool> {
+    let permit = hashing_turn(state).await?;
     tokio::task::spawn_blocking(move || {
+        let _permit = permit;
         let known = hash.is_some();
         let hash = hash.unwrap_or_else(|| dummy_hash().to_string());
         let Ok(parsed) = PasswordHash::new(&hash) else {
@@ -75,7 +118,7 @@ pub async fn verify_password(password: String, hash: Option<String>) -> bool {
             && known
     })
     .await
-    .unwrap_or(false)
+    .map_err(|e| ApiError::Internal(e.into()))
 }
 
 /// A new session token (256 random bits) and the hash that is stored.
@@ -91,31 +134,70 @@ pub fn token_hash(token: &str) -> Vec<u8> {
     Sha256::digest(token.as_bytes()).to_vec()
 }
 
-/// Starts a session for `user`; returns the `Set-Cookie` value.
-pub async fn start_session(state: &AppState, user: &User) -> ApiResult<String> {
+/// A new session for `user`, to live `session_days` (at most `session_max_days`).
+fn new_session(state: &AppState, user: &User) -> ApiResult<(String, SessionRow)> {
     let (token, hash) = new_token()?;
     let created_at = now();
+    let days = state.config.session_days.min(state.config.session_max_days);
     let session = SessionRow {
         token_hash: hash,
         user_id: user.id,
         created_at,
-        expires_at: created_at + Duration::days(state.config.session_days),
+        expires_at: created_at + Duration::days(days),
     };
-    state.store.create_session(&session).await?;
-    Ok(session_cookie(
-        state,
-        &token,
-        state.config.session_days * 86_400,
-    ))
+    Ok((token, session))
 }
 
+fn cookie_for(state: &AppState, token: &str, session: &SessionRow) -> String {
+    let max_age = (session.expires_at - session.created_at).whole_seconds();
+    session_cookie(state, token, max_age)
+}
+
+/// Starts a session for `user`, who proved who they are some other way than a password
+/// (Google); returns the `Set-Cookie` value.
+pub async fn start_session(state: &AppState, user: &User) -> ApiResult<String> {
+    let (token, session) = new_session(state, user)?;
+    state.store.create_session(&session).await?;
+    Ok(cookie_for(state, &token, &session))
+}
+
+/// Starts a session for `user`, who just showed the password whose hash is
+/// `password_hash`, unless that password stopped being theirs meanwhile (the account was
+/// taken over by its email's owner, or the password changed): then 401, as for a wrong
+/// password.
+pub async fn start_password_session(
+    state: &AppState,
+    user: &User,
+    password_hash: &str,
+) -> ApiResult<String> {
+    let (token, session) = new_session(state, user)?;
+    match state
+        .store
+        .create_password_session(&session, password_hash)
+        .await
+    {
+        Ok(()) => Ok(cookie_for(state, &token, &session)),
+        Err(StoreError::Conflict(_)) => Err(wrong_password()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub fn wrong_password() -> ApiError {
+    ApiError::Unauthenticated("the email or password is not right".into())
+}
+
+/// The session cookie. Behind HTTPS it is `__Host-hi_session`: `Secure`, `Path=/` and no
+/// `Domain`, as the prefix demands.
 pub fn session_cookie(state: &AppState, token: &str, max_age: i64) -> String {
     let secure = if state.config.secure_cookies() {
         "; Secure"
     } else {
         ""
     };
-    format!("{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}")
+    format!(
+        "{}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}",
+        state.config.session_cookie_name()
+    )
 }
 
 /// A cookie's value from the request.
@@ -130,7 +212,8 @@ pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
         .map(|(_, value)| value.to_string())
 }
 
-pub fn session_token(headers: &HeaderMap) -> Option<String> {
+/// The bearer token, else the session cookie of the name this server uses.
+pub fn session_token(headers: &HeaderMap, cookie_name: &str) -> Option<String> {
     if let Some(bearer) = headers
         .get(AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -138,7 +221,7 @@ pub fn session_token(headers: &HeaderMap) -> Option<String> {
     {
         return Some(bearer.trim().to_string());
     }
-    cookie(headers, SESSION_COOKIE)
+    cookie(headers, cookie_name)
 }
 
 /// The signed-in user. Rejects with 401 when there is no live session.
@@ -151,14 +234,20 @@ impl FromRequestParts<AppState> for CurrentUser {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> ApiResult<Self> {
-        let token = session_token(&parts.headers).ok_or(ApiError::Unauthorized)?;
+        let token = session_token(&parts.headers, state.config.session_cookie_name())
+            .ok_or(ApiError::Unauthorized)?;
         let hash = token_hash(&token);
         let now = now();
-        let (session, user) = state.store.session(&hash, now).await?.ok_or_else(|| {
-            ApiError::Unauthenticated("your session has ended; sign in again".into())
-        })?;
+        let ended = || ApiError::Unauthenticated("your session has ended; sign in again".into());
+        let (session, user) = state.store.session(&hash, now).await?.ok_or_else(ended)?;
+        // However active, a session ends `session_max_days` after its sign-in.
+        let last_day = session.created_at + Duration::days(state.config.session_max_days);
+        if now >= last_day {
+            state.store.delete_session(&hash).await?;
+            return Err(ended());
+        }
         // Sliding expiry, written at most once a day per session.
-        let full = now + Duration::days(state.config.session_days);
+        let full = (now + Duration::days(state.config.session_days)).min(last_day);
         if full - session.expires_at > Duration::days(1) {
             state.store.extend_session(&hash, full).await?;
         }
@@ -198,70 +287,109 @@ pub async fn editor(
     }
 }
 
-/// The client's address: the socket peer when served directly, else the first hop a proxy
-/// (API Gateway, CloudFront) reports.
-pub struct ClientAddress(pub String);
+/// A password check that has been counted against the limits and may go ahead.
+#[must_use = "a successful sign-in must be reported with `succeeded`"]
+pub struct SignInAttempt {
+    account_key: String,
+    ids: Vec<Uuid>,
+    address_row: Uuid,
+}
 
-impl<S: Send + Sync> FromRequestParts<S> for ClientAddress {
-    type Rejection = ApiError;
+/// Counts a password check for `email` from `address` against the limits before it runs:
+/// 429 when the account or the address has had too many lately, without hashing anything.
+///
+/// The attempt is recorded (committed) first and counted after, its own row included.
+/// Concurrent attempts therefore can't all see the same low count: order them by when
+/// their rows were committed; the (N+1)-th one's count runs after its own commit, so it
+/// sees its row and the N committed before it, more than N, and so does every later one.
+/// At most N attempts in a window ever see a count of N or less and go on to the hash
+/// (until the right password clears the account's count).
+/// That takes no more isolation than reading what is committed: no locks and no
+/// serializable transactions, the same on SQLite, PostgreSQL and Aurora DSQL. (Checking
+/// first and recording failures after the slow hash, as before, let every concurrent
+/// guess see zero failures.) Refused attempts stay recorded, so a burst of guesses keeps
+/// the account closed for the window.
+pub async fn reserve_sign_in(
+    state: &AppState,
+    email: &str,
+    address: &str,
+) -> ApiResult<SignInAttempt> {
+    let account_key = format!("account:{email}");
+    let address_key = format!("address:{address}");
+    let ids = reserve(
+        state,
+        &[
+            (account_key.clone(), ACCOUNT_ATTEMPTS),
+            (address_key, ADDRESS_ATTEMPTS),
+        ],
+        ATTEMPT_WINDOW,
+        "too many sign-in attempts; wait 15 minutes and try again",
+    )
+    .await?;
+    Ok(SignInAttempt {
+        account_key,
+        address_row: ids[1],
+        ids,
+    })
+}
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> ApiResult<Self> {
-        if let Some(ConnectInfo(addr)) = parts.extensions.get::<ConnectInfo<SocketAddr>>() {
-            return Ok(Self(addr.ip().to_string()));
-        }
-        Ok(Self(
-            forwarded_for(&parts.headers).unwrap_or_else(|| "unknown".into()),
-        ))
+impl SignInAttempt {
+    /// The password was right: the account's count starts again, and this attempt does not
+    /// count against the address.
+    pub async fn succeeded(self, state: &AppState) -> ApiResult<()> {
+        state.store.clear_login_failures(&self.account_key).await?;
+        state
+            .store
+            .delete_login_attempts(&[self.address_row])
+            .await?;
+        Ok(())
+    }
+
+    /// No password was checked (no hashing turn came up): the attempt does not count.
+    pub async fn withdrawn(self, state: &AppState) -> ApiResult<()> {
+        state.store.delete_login_attempts(&self.ids).await?;
+        Ok(())
     }
 }
 
-fn forwarded_for(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get("x-forwarded-for")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(',').next())
-        .map(|v| v.trim().to_string())
-        .filter(|v| !v.is_empty())
+/// Counts a new account from `address` against the hourly limit, the same way (and before
+/// its password is hashed). Returns the row, to withdraw when no hash was made.
+pub async fn reserve_registration(state: &AppState, address: &str) -> ApiResult<Uuid> {
+    let ids = reserve(
+        state,
+        &[(format!("register:{address}"), REGISTRATIONS_PER_ADDRESS)],
+        REGISTRATION_WINDOW,
+        "too many new accounts from your network; try again in an hour",
+    )
+    .await?;
+    Ok(ids[0])
 }
 
-/// Refuses a sign-in attempt when the account or the address failed too often lately.
-pub async fn check_login_rate(state: &AppState, email: &str, address: &str) -> ApiResult<()> {
-    let since = now() - FAILURE_WINDOW;
-    let account = state
-        .store
-        .login_failures_since(&format!("account:{email}"), since)
-        .await?;
-    let from_address = state
-        .store
-        .login_failures_since(&format!("address:{address}"), since)
-        .await?;
-    if account >= ACCOUNT_FAILURES || from_address >= ADDRESS_FAILURES {
-        return Err(ApiError::RateLimited(
-            "too many failed sign-ins; wait 15 minutes and try again".into(),
-        ));
-    }
-    Ok(())
-}
-
-pub async fn record_login_failure(state: &AppState, email: &str, address: &str) -> ApiResult<()> {
+/// Records one attempt under each key, then refuses if any key has more than its limit
+/// within `window`. The ids of the rows written, in the order of `limits`.
+async fn reserve(
+    state: &AppState,
+    limits: &[(String, i64)],
+    window: Duration,
+    refusal: &str,
+) -> ApiResult<Vec<Uuid>> {
     let at = now();
-    state
-        .store
-        .record_login_failure(&format!("account:{email}"), at)
-        .await?;
-    state
-        .store
-        .record_login_failure(&format!("address:{address}"), at)
-        .await?;
-    Ok(())
-}
-
-pub async fn clear_login_failures(state: &AppState, email: &str) -> ApiResult<()> {
-    state
-        .store
-        .clear_login_failures(&format!("account:{email}"))
-        .await?;
-    Ok(())
+    let rows: Vec<(Uuid, String)> = limits
+        .iter()
+        .map(|(key, _)| (Uuid::now_v7(), key.clone()))
+        .collect();
+    state.store.record_login_attempts(&rows, at).await?;
+    let since = at - window;
+    for (key, limit) in limits {
+        let seen = state
+            .store
+            .login_attempts_since(key, since, limit + 1)
+            .await?;
+        if seen > *limit {
+            return Err(ApiError::RateLimited(refusal.into()));
+        }
+    }
+    Ok(rows.into_iter().map(|(id, _)| id).collect())
 }
 
 pub fn expired_cookie(state: &AppState) -> String {

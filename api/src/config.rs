@@ -30,7 +30,31 @@ pub struct Config {
     pub ai_daily_limit: i64,
     /// Days a session lives without use.
     pub session_days: i64,
+    /// Days a session lives at most after its sign-in, however much it is used.
+    pub session_max_days: i64,
+    /// Who tells the client's address (for per-address limits).
+    pub trusted_proxy: TrustedProxy,
+    /// When set, every request but `/api/health` must carry it in `X-Origin-Verify`.
+    pub origin_verify_secret: Option<SecretString>,
 }
+
+/// What sits in front of the server and so which address is the client's.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum TrustedProxy {
+    /// Nothing: the socket's peer, or under Lambda the address API Gateway saw.
+    #[default]
+    None,
+    /// This many proxies, each appending the address it saw to `X-Forwarded-For`: the
+    /// client is that many entries from the right.
+    Hops(usize),
+    /// CloudFront, which sends the viewer's address in `CloudFront-Viewer-Address`.
+    CloudFront,
+}
+
+/// More proxies than this in front of one server is a mistake, not a setup.
+const MAX_PROXY_HOPS: usize = 5;
+/// A shorter shared secret could be guessed.
+const MIN_ORIGIN_SECRET_CHARS: usize = 16;
 
 impl Config {
     pub fn from_env() -> anyhow::Result<Self> {
@@ -80,6 +104,38 @@ impl Config {
                 .context("MAX_UPLOAD_BYTES must be a whole number of bytes")?,
             None => 26_214_400,
         };
+        let session_max_days = match var("SESSION_MAX_DAYS") {
+            Some(v) => v
+                .parse()
+                .ok()
+                .filter(|n: &i64| (1..=3650).contains(n))
+                .context("SESSION_MAX_DAYS must be a whole number of days from 1 to 3650")?,
+            None => 90,
+        };
+        let trusted_proxy = match var("TRUSTED_PROXY").map(|v| v.to_ascii_lowercase()) {
+            None => TrustedProxy::None,
+            Some(v) if v == "cloudfront" => TrustedProxy::CloudFront,
+            Some(v) => v
+                .parse()
+                .ok()
+                .filter(|n| (1..=MAX_PROXY_HOPS).contains(n))
+                .map(TrustedProxy::Hops)
+                .with_context(|| {
+                    format!(
+                        "TRUSTED_PROXY must be the number of proxies in front (1 to {MAX_PROXY_HOPS}) \
+                         or cloudfront, not {v:?}"
+                    )
+                })?,
+        };
+        let origin_verify_secret = var("ORIGIN_VERIFY_SECRET");
+        if origin_verify_secret
+            .as_ref()
+            .is_some_and(|s| s.chars().count() < MIN_ORIGIN_SECRET_CHARS)
+        {
+            bail!(
+                "ORIGIN_VERIFY_SECRET must be at least {MIN_ORIGIN_SECRET_CHARS} characters; use a long random value"
+            );
+        }
         Ok(Self {
             database_url: database_url.into(),
             bind,
@@ -100,12 +156,27 @@ impl Config {
                 .unwrap_or_else(|| "https://api.anthropic.com".into()),
             ai_daily_limit,
             session_days: 30,
+            session_max_days,
+            trusted_proxy,
+            origin_verify_secret: origin_verify_secret.map(Into::into),
         })
     }
 
     /// Whether cookies get the `Secure` attribute.
     pub fn secure_cookies(&self) -> bool {
         self.public_url.starts_with("https://")
+    }
+
+    /// The session cookie's name: behind HTTPS with the `__Host-` prefix, which browsers
+    /// accept only from a secure origin, for the whole site (`Path=/`) and no other
+    /// (no `Domain`), so neither a sibling subdomain nor a plain-http page can plant or
+    /// overwrite it.
+    pub fn session_cookie_name(&self) -> &'static str {
+        if self.secure_cookies() {
+            "__Host-hi_session"
+        } else {
+            "hi_session"
+        }
     }
 }
 
@@ -137,6 +208,70 @@ mod tests {
         let shown = format!("{config:?}");
         assert!(!shown.contains("sk-very-secret"));
         assert!(!shown.contains("hunter2"));
+    }
+
+    #[test]
+    fn sessions_end_90_days_after_sign_in_unless_told_otherwise() {
+        assert_eq!(Config::from_lookup(|_| None).unwrap().session_max_days, 90);
+        let config =
+            Config::from_lookup(|name| (name == "SESSION_MAX_DAYS").then(|| "7".into())).unwrap();
+        assert_eq!(config.session_max_days, 7);
+        for bad in ["0", "-3", "forever", "4000"] {
+            let err = Config::from_lookup(|name| (name == "SESSION_MAX_DAYS").then(|| bad.into()))
+                .unwrap_err();
+            assert!(err.to_string().contains("SESSION_MAX_DAYS"), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn trusted_proxies_are_a_count_or_cloudfront() {
+        let with = |value: &'static str| {
+            Config::from_lookup(move |name| (name == "TRUSTED_PROXY").then(|| value.into()))
+        };
+        assert_eq!(
+            Config::from_lookup(|_| None).unwrap().trusted_proxy,
+            TrustedProxy::None
+        );
+        assert_eq!(with("2").unwrap().trusted_proxy, TrustedProxy::Hops(2));
+        assert_eq!(
+            with("CloudFront").unwrap().trusted_proxy,
+            TrustedProxy::CloudFront
+        );
+        for bad in ["0", "6", "nginx", "-1"] {
+            let err = with(bad).unwrap_err();
+            assert!(err.to_string().contains("TRUSTED_PROXY"), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn the_origin_secret_is_long_and_hidden() {
+        let err =
+            Config::from_lookup(|name| (name == "ORIGIN_VERIFY_SECRET").then(|| "short".into()))
+                .unwrap_err();
+        assert!(err.to_string().contains("ORIGIN_VERIFY_SECRET"));
+        let config = Config::from_lookup(|name| {
+            (name == "ORIGIN_VERIFY_SECRET").then(|| "a-long-random-origin-secret".into())
+        })
+        .unwrap();
+        assert_eq!(
+            config
+                .origin_verify_secret
+                .as_ref()
+                .map(|s| s.expose_secret().to_string()),
+            Some("a-long-random-origin-secret".into())
+        );
+        assert!(!format!("{config:?}").contains("a-long-random-origin-secret"));
+    }
+
+    #[test]
+    fn the_session_cookie_takes_the_host_prefix_behind_https() {
+        let plain = Config::from_lookup(|_| None).unwrap();
+        assert_eq!(plain.session_cookie_name(), "hi_session");
+        let secure = Config::from_lookup(|name| {
+            (name == "PUBLIC_URL").then(|| "https://inventory.example.com".into())
+        })
+        .unwrap();
+        assert_eq!(secure.session_cookie_name(), "__Host-hi_session");
     }
 
     #[test]

@@ -11,10 +11,12 @@ use axum::response::{IntoResponse, Response};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::TraceLayer;
 
+pub mod access_log;
 pub mod ai;
 pub mod auth;
 pub mod blob;
 pub mod config;
+pub mod edge;
 pub mod error;
 pub mod extract;
 pub mod google;
@@ -43,6 +45,8 @@ pub struct AppState {
     pub blobs: blob::DynBlobs,
     /// The same store when it is the local folder, which serves its own signed URLs.
     pub local_blobs: Option<Arc<blob::local::LocalBlobs>>,
+    /// Turns at password hashing, so a flood of sign-ins queues instead of piling up.
+    pub hashing: Arc<tokio::sync::Semaphore>,
 }
 
 impl AppState {
@@ -73,6 +77,7 @@ impl AppState {
             recognizer,
             blobs,
             local_blobs,
+            hashing: auth::hashing_permits(),
         })
     }
 
@@ -103,10 +108,14 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .nest("/api", api)
         .merge(web::router(&state.config))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            edge::origin_verified,
+        ))
         .layer(CatchPanicLayer::custom(|_| {
             ApiError::Internal(anyhow::anyhow!("a request handler panicked")).into_response()
         }))
-        .layer(TraceLayer::new_for_http())
+        .layer(TraceLayer::new_for_http().make_span_with(access_log::RedactedSpan))
         .with_state(state)
 }
 

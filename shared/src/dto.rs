@@ -38,6 +38,16 @@ pub struct LoginRequest {
     pub password: String,
 }
 
+/// `POST /api/v1/me/password`. An account that signs in with Google has no current
+/// password and gets none this way.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ChangePasswordRequest {
+    #[serde(default)]
+    pub current_password: String,
+    #[serde(default)]
+    pub new_password: String,
+}
+
 /// The sign-in methods a server offers.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Providers {

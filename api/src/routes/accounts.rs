@@ -6,9 +6,10 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use shared::{
-    Currency, Email, FieldErrors, HouseholdId, LoginRequest, Me, Membership, Providers,
-    RegisterRequest, User, UserId, UserResponse, check_password, parse_name,
+    ChangePasswordRequest, Currency, Email, FieldErrors, HouseholdId, LoginRequest, Me, Membership,
+    Providers, RegisterRequest, User, UserId, UserResponse, check_password, parse_name,
 };
+use time::OffsetDateTime;
 
 use crate::AppState;
 use crate::auth::{self, ClientAddress, CurrentUser};
@@ -23,6 +24,7 @@ pub fn router() -> Router<AppState> {
         .route("/auth/login", post(login))
         .route("/auth/logout", post(logout))
         .route("/me", get(me))
+        .route("/me/password", post(change_password))
         .route("/auth/providers", get(providers))
         .route("/auth/google/start", get(google_start))
         .route("/auth/google/callback", get(google_callback))
@@ -128,42 +130,68 @@ async fn google_callback(
     Ok(redirect(&return_to, &[clear, session]))
 }
 
-/// The account for a Google identity: the one linked to it; else the account with the same
-/// (Google-verified) email, which gets linked; else a new account with a first household.
+/// The account for a Google identity: the one linked to it; else the account with the
+/// same (Google-verified) email; else a new account with a first household.
+///
+/// An existing account is linked as it is only when its email was verified. One made with
+/// a password for that email was made by someone nobody checked — perhaps not the email's
+/// owner, who is the person Google vouches for now — so the sign-in takes it over: the
+/// password, the sessions and the invitations of whoever made it stop working
+/// (`AccountStore::claim_account`). The same goes for an account linked by email before
+/// emails were verified: its first Google sign-in since then claims it.
 async fn google_user(state: &AppState, identity: &google::Identity) -> ApiResult<User> {
     const PROVIDER: &str = "google";
-    if let Some(user) = state
+    if let Some(row) = state
         .store
         .user_by_identity(PROVIDER, &identity.subject)
         .await?
     {
-        return Ok(user);
+        if row.email_verified_at.is_none() {
+            state
+                .store
+                .claim_account(row.user.id, PROVIDER, &identity.subject, now())
+                .await?;
+        }
+        return Ok(row.user);
     }
     let email = Email::parse(&identity.email)
         .map_err(|_| ApiError::Upstream("Google sent an email address we can't use".into()))?;
-    let user = match state.store.user_by_email(email.as_str()).await? {
-        Some(row) => row.user,
-        None => {
-            let name = parse_name(&identity.name, 100).unwrap_or_else(|_| "Friend".into());
-            let (row, household) = new_account(&email, name, None);
-            match state.store.create_user(&row, &household).await {
-                Ok(()) => row.user,
-                // Signed up at the same moment by another request: use that account.
-                Err(StoreError::Conflict(_)) => state
+    // A new account can lose a race with a registration of the same email; that account
+    // is then claimed like any other, on the second pass.
+    for _ in 0..2 {
+        match state.store.user_by_email(email.as_str()).await? {
+            Some(row) if row.email_verified_at.is_some() => {
+                state
                     .store
-                    .user_by_email(email.as_str())
-                    .await?
-                    .map(|r| r.user)
-                    .ok_or_else(|| ApiError::Conflict("try signing in again".into()))?,
-                Err(e) => return Err(e.into()),
+                    .link_identity(PROVIDER, &identity.subject, row.user.id)
+                    .await?;
+                return Ok(row.user);
+            }
+            Some(row) => {
+                state
+                    .store
+                    .claim_account(row.user.id, PROVIDER, &identity.subject, now())
+                    .await?;
+                return Ok(row.user);
+            }
+            None => {
+                let name = parse_name(&identity.name, 100).unwrap_or_else(|_| "Friend".into());
+                let (row, household) = new_account(&email, name, None, Some(now()));
+                match state.store.create_user(&row, &household).await {
+                    Ok(()) => {
+                        state
+                            .store
+                            .link_identity(PROVIDER, &identity.subject, row.user.id)
+                            .await?;
+                        return Ok(row.user);
+                    }
+                    Err(StoreError::Conflict(_)) => continue,
+                    Err(e) => return Err(e.into()),
+                }
             }
         }
-    };
-    state
-        .store
-        .link_identity(PROVIDER, &identity.subject, user.id)
-        .await?;
-    Ok(user)
+    }
+    Err(ApiError::Conflict("try signing in again".into()))
 }
 
 /// A new account and its first household, "My Home".
@@ -171,6 +199,7 @@ fn new_account(
     email: &Email,
     name: String,
     password_hash: Option<String>,
+    email_verified_at: Option<OffsetDateTime>,
 ) -> (UserRow, HouseholdRow) {
     let created_at = now();
     let user = User {
@@ -190,6 +219,7 @@ fn new_account(
         UserRow {
             user,
             password_hash,
+            email_verified_at,
         },
         household,
     )
@@ -213,6 +243,7 @@ fn with_cookie(status: StatusCode, cookie: String, body: impl serde::Serialize) 
 
 async fn register(
     State(state): State<AppState>,
+    ClientAddress(address): ClientAddress,
     AppJson(body): AppJson<RegisterRequest>,
 ) -> ApiResult<Response> {
     local_auth_enabled(&state)?;
@@ -229,8 +260,17 @@ async fn register(
     let (Some(email), Some(name), true) = (email, name, errors.is_empty()) else {
         return Err(ApiError::Validation(errors));
     };
-    let password_hash = auth::hash_password(body.password).await?;
-    let (row, household) = new_account(&email, name, Some(password_hash));
+    let reserved = auth::reserve_registration(&state, &address).await?;
+    let password_hash = match auth::hash_password(&state, body.password).await {
+        Ok(hash) => hash,
+        Err(e) => {
+            state.store.delete_login_attempts(&[reserved]).await?;
+            return Err(e);
+        }
+    };
+    // Nobody has confirmed that the email is the registrant's: the account stays
+    // unverified, and its email's owner can claim it by signing in with Google.
+    let (row, household) = new_account(&email, name, Some(password_hash.clone()), None);
     let user = row.user.clone();
     match state.store.create_user(&row, &household).await {
         Ok(()) => {}
@@ -241,7 +281,7 @@ async fn register(
         }
         Err(e) => return Err(e.into()),
     }
-    let cookie = auth::start_session(&state, &user).await?;
+    let cookie = auth::start_password_session(&state, &user, &password_hash).await?;
     Ok(with_cookie(
         StatusCode::CREATED,
         cookie,
@@ -266,27 +306,98 @@ async fn login(
         }
         return Err(ApiError::Validation(errors));
     }
-    auth::check_login_rate(&state, &email, &address).await?;
+    let attempt = auth::reserve_sign_in(&state, &email, &address).await?;
     let row = state.store.user_by_email(&email).await?;
     let hash = row.as_ref().and_then(|r| r.password_hash.clone());
-    if !auth::verify_password(body.password, hash).await {
-        auth::record_login_failure(&state, &email, &address).await?;
-        return Err(ApiError::Unauthenticated(
-            "the email or password is not right".into(),
-        ));
-    }
-    let Some(row) = row else {
-        return Err(ApiError::Unauthenticated(
-            "the email or password is not right".into(),
-        ));
+    let right = match auth::verify_password(&state, body.password, hash.clone()).await {
+        Ok(right) => right,
+        Err(e) => {
+            attempt.withdrawn(&state).await?;
+            return Err(e);
+        }
     };
-    auth::clear_login_failures(&state, &email).await?;
-    let cookie = auth::start_session(&state, &row.user).await?;
+    let (true, Some(row), Some(hash)) = (right, row, hash) else {
+        return Err(auth::wrong_password());
+    };
+    let cookie = auth::start_password_session(&state, &row.user, &hash).await?;
+    attempt.succeeded(&state).await?;
     Ok(with_cookie(
         StatusCode::OK,
         cookie,
         UserResponse { user: row.user },
     ))
+}
+
+/// Changes the caller's password and signs out every other session of the account.
+///
+/// A wrong current password answers 422 naming the field, not 401: the caller's session is
+/// fine, and a 401 would make the web app sign them out. It counts against the sign-in
+/// limits like a failed sign-in, or a stolen session could guess the password at leisure.
+///
+/// An account without a password (made by Google sign-in, or claimed by it) is refused
+/// with 409 rather than given one: the password would be a second way in that nobody
+/// asked for, set on the strength of a session alone (a stolen one would do), and
+/// nothing in the account needs it, since Google sign-in works.
+async fn change_password(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ClientAddress(address): ClientAddress,
+    AppJson(body): AppJson<ChangePasswordRequest>,
+) -> ApiResult<StatusCode> {
+    local_auth_enabled(&state)?;
+    let row = state
+        .store
+        .user_by_email(&user.user.email)
+        .await?
+        .ok_or_else(|| ApiError::Unauthenticated("your session has ended; sign in again".into()))?;
+    let Some(current_hash) = row.password_hash else {
+        return Err(ApiError::Conflict(
+            "this account signs in with Google; it has no password to change".into(),
+        ));
+    };
+    let mut errors = FieldErrors::new();
+    if body.current_password.is_empty() {
+        errors.insert("current_password".into(), "is required".into());
+    }
+    if let Err(e) = check_password(&body.new_password) {
+        errors.insert("new_password".into(), e);
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
+    }
+    let attempt = auth::reserve_sign_in(&state, &user.user.email, &address).await?;
+    let right = match auth::verify_password(
+        &state,
+        body.current_password,
+        Some(current_hash.clone()),
+    )
+    .await
+    {
+        Ok(right) => right,
+        Err(e) => {
+            attempt.withdrawn(&state).await?;
+            return Err(e);
+        }
+    };
+    if !right {
+        return Err(ApiError::field("current_password", "is not right"));
+    }
+    attempt.succeeded(&state).await?;
+    let new_hash = auth::hash_password(&state, body.new_password).await?;
+    match state
+        .store
+        .change_password(user.user.id, &current_hash, &new_hash, &user.token_hash)
+        .await
+    {
+        Ok(()) => {}
+        Err(StoreError::Conflict(_)) => {
+            return Err(ApiError::Conflict(
+                "the password was changed meanwhile; sign in again with the new one".into(),
+            ));
+        }
+        Err(e) => return Err(e.into()),
+    }
+    Ok(StatusCode::NO_CONTENT)
 }
 
 async fn logout(State(state): State<AppState>, user: CurrentUser) -> ApiResult<Response> {

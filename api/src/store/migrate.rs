@@ -26,6 +26,10 @@ pub const POSTGRES: &[Migration] = &[
         version: "0004_attachments",
         sql: include_str!("../../../migrations/postgres/0004_attachments.sql"),
     },
+    Migration {
+        version: "0005_account_security",
+        sql: include_str!("../../../migrations/postgres/0005_account_security.sql"),
+    },
 ];
 
 pub const SQLITE: &[Migration] = &[
@@ -44,6 +48,10 @@ pub const SQLITE: &[Migration] = &[
     Migration {
         version: "0004_attachments",
         sql: include_str!("../../../migrations/sqlite/0004_attachments.sql"),
+    },
+    Migration {
+        version: "0005_account_security",
+        sql: include_str!("../../../migrations/sqlite/0005_account_security.sql"),
     },
 ];
 

@@ -14,6 +14,7 @@ use shared::{
     HouseholdId, ItemFields, ItemId, LocationId, Role, TagCount, User, UserId,
 };
 use time::OffsetDateTime;
+use uuid::Uuid;
 
 pub mod dsql;
 pub mod migrate;
@@ -50,6 +51,9 @@ pub type StoreResult<T> = Result<T, StoreError>;
 pub struct UserRow {
     pub user: User,
     pub password_hash: Option<String>,
+    /// When the email was shown to be the owner's (by Google sign-in); `None` for an
+    /// email and password registration, which nobody has confirmed.
+    pub email_verified_at: Option<OffsetDateTime>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -394,10 +398,40 @@ pub trait AccountStore: Send + Sync {
     async fn create_user(&self, user: &UserRow, household: &HouseholdRow) -> StoreResult<()>;
     async fn user_by_email(&self, email: &str) -> StoreResult<Option<UserRow>>;
     /// The user an identity provider's account is linked to.
-    async fn user_by_identity(&self, provider: &str, subject: &str) -> StoreResult<Option<User>>;
+    async fn user_by_identity(&self, provider: &str, subject: &str)
+    -> StoreResult<Option<UserRow>>;
     /// Links a provider's account to a user (again: no change).
     async fn link_identity(&self, provider: &str, subject: &str, user: UserId) -> StoreResult<()>;
+    /// Hands an account whose email nobody confirmed to whoever just proved at `provider`
+    /// that the email is theirs, in one transaction: the password is cleared, every session
+    /// of the account ends, every live invitation it made is revoked, the identity is
+    /// linked and the email marked verified. An account already verified is only linked.
+    async fn claim_account(
+        &self,
+        user: UserId,
+        provider: &str,
+        subject: &str,
+        at: OffsetDateTime,
+    ) -> StoreResult<()>;
+    /// Sets a new password and ends every session of the account but `keep` (the caller's),
+    /// if the password is still `current`; else `Conflict`.
+    async fn change_password(
+        &self,
+        user: UserId,
+        current: &str,
+        new: &str,
+        keep: &[u8],
+    ) -> StoreResult<()>;
     async fn create_session(&self, session: &SessionRow) -> StoreResult<()>;
+    /// Starts a session granted for a password, if that password is still the account's:
+    /// `Conflict` when it was changed or cleared since it was checked. The check writes the
+    /// user's row, so it collides with (and is retried after, or refused by) a concurrent
+    /// `claim_account` or `change_password` instead of slipping a session past them.
+    async fn create_password_session(
+        &self,
+        session: &SessionRow,
+        password_hash: &str,
+    ) -> StoreResult<()>;
     /// The live session with that token hash and its user.
     async fn session(
         &self,
@@ -410,8 +444,21 @@ pub trait AccountStore: Send + Sync {
         expires_at: OffsetDateTime,
     ) -> StoreResult<()>;
     async fn delete_session(&self, token_hash: &[u8]) -> StoreResult<()>;
-    async fn record_login_failure(&self, key: &str, at: OffsetDateTime) -> StoreResult<()>;
-    async fn login_failures_since(&self, key: &str, since: OffsetDateTime) -> StoreResult<i64>;
+    /// Records sign-in attempts, one row per `(id, key)`, committed when this returns.
+    async fn record_login_attempts(
+        &self,
+        attempts: &[(Uuid, String)],
+        at: OffsetDateTime,
+    ) -> StoreResult<()>;
+    /// Attempts recorded under `key` after `since`, counted up to `cap` (a flood of
+    /// attempts costs no more to count than `cap` of them).
+    async fn login_attempts_since(
+        &self,
+        key: &str,
+        since: OffsetDateTime,
+        cap: i64,
+    ) -> StoreResult<i64>;
+    async fn delete_login_attempts(&self, ids: &[Uuid]) -> StoreResult<()>;
     async fn clear_login_failures(&self, key: &str) -> StoreResult<()>;
 }
 

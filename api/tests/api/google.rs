@@ -22,14 +22,14 @@ crate::on_every_backend!(
     without_google_configured_start_is_unavailable,
 );
 
-struct Provider {
+pub(crate) struct Provider {
     child: Child,
     issuer: String,
     control: String,
 }
 
 impl Provider {
-    fn start() -> Self {
+    pub(crate) fn start() -> Self {
         let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/oidc");
         assert!(
             std::path::Path::new(dir).join("node_modules").is_dir(),
@@ -54,7 +54,7 @@ impl Provider {
         }
     }
 
-    async fn set(&self, path: &str, body: Value) {
+    pub(crate) async fn set(&self, path: &str, body: Value) {
         reqwest::Client::new()
             .post(format!("{}{path}", self.control))
             .body(body.to_string())
@@ -71,7 +71,7 @@ impl Drop for Provider {
     }
 }
 
-async fn with_google(backend: Backend, provider: &Provider) -> TestApp {
+pub(crate) async fn with_google(backend: Backend, provider: &Provider) -> TestApp {
     let issuer = provider.issuer.clone();
     spawn_app_with(backend, |c| {
         c.google_client_id = Some("home-inventory".into());
@@ -82,13 +82,13 @@ async fn with_google(backend: Backend, provider: &Provider) -> TestApp {
 }
 
 /// Where a sign-in ends: the callback's redirect and the session it started, if any.
-struct Outcome {
-    location: String,
-    session: Option<String>,
+pub(crate) struct Outcome {
+    pub location: String,
+    pub session: Option<String>,
 }
 
 /// Runs the browser's part: start, the provider's redirect, the callback.
-async fn sign_in(app: &TestApp, tamper_state: bool) -> Outcome {
+pub(crate) async fn sign_in(app: &TestApp, tamper_state: bool) -> Outcome {
     let start = app
         .request(
             Method::GET,

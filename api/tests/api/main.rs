@@ -6,9 +6,11 @@
 mod fake_anthropic;
 mod helpers;
 
+mod account_takeover;
 mod accounts;
 mod ai;
 mod attachments;
+mod client_address;
 mod conflicts;
 mod database_tls;
 mod google;
@@ -21,6 +23,9 @@ mod locations;
 mod metadata;
 mod owner_races;
 mod recognize;
+mod request_logs;
 mod search;
+mod session_hardening;
 mod sharing;
+mod sign_in_limits;
 mod store;

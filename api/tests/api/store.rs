@@ -62,6 +62,7 @@ async fn world(backend: Backend) -> World {
                     created_at: t0(),
                 },
                 password_hash: Some("hash".into()),
+                email_verified_at: None,
             },
             &HouseholdRow {
                 id: household,
@@ -191,6 +192,7 @@ async fn an_email_belongs_to_one_account(backend: Backend) {
                     created_at: t0(),
                 },
                 password_hash: None,
+                email_verified_at: None,
             },
             &HouseholdRow {
                 id: HouseholdId::new(),

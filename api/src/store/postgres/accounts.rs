@@ -15,13 +15,15 @@ impl AccountStore for PgStore {
                 return Err(StoreError::Conflict("email taken".into()));
             }
             tx.execute(
-                "INSERT INTO users (id, email, name, password_hash, created_at) VALUES ($1, $2, $3, $4, $5)",
+                "INSERT INTO users (id, email, name, password_hash, created_at, email_verified_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6)",
                 &[
                     &user.user.id.as_uuid(),
                     &user.user.email,
                     &user.user.name,
                     &user.password_hash,
                     &user.user.created_at,
+                    &user.email_verified_at,
                 ],
             )
             .await
@@ -34,28 +36,31 @@ impl AccountStore for PgStore {
         let client = self.client().await?;
         let row = client
             .query_opt(
-                "SELECT id, email, name, created_at, password_hash FROM users WHERE email = $1",
+                &format!("SELECT {USER_ROW_COLUMNS} FROM users u WHERE u.email = $1"),
                 &[&email],
             )
             .await
             .map_err(pg)?;
-        Ok(row.map(|r| UserRow {
-            user: user_from(&r),
-            password_hash: r.get("password_hash"),
-        }))
+        Ok(row.as_ref().map(user_row_from))
     }
 
-    async fn user_by_identity(&self, provider: &str, subject: &str) -> StoreResult<Option<User>> {
+    async fn user_by_identity(
+        &self,
+        provider: &str,
+        subject: &str,
+    ) -> StoreResult<Option<UserRow>> {
         let client = self.client().await?;
         let row = client
             .query_opt(
-                "SELECT u.id, u.email, u.name, u.created_at FROM identities i JOIN users u ON u.id = i.user_id \
-                 WHERE i.provider = $1 AND i.subject = $2",
+                &format!(
+                    "SELECT {USER_ROW_COLUMNS} FROM identities i JOIN users u ON u.id = i.user_id \
+                     WHERE i.provider = $1 AND i.subject = $2"
+                ),
                 &[&provider, &subject],
             )
             .await
             .map_err(pg)?;
-        Ok(row.map(|r| user_from(&r)))
+        Ok(row.as_ref().map(user_row_from))
     }
 
     async fn link_identity(&self, provider: &str, subject: &str, user: UserId) -> StoreResult<()> {
@@ -65,6 +70,115 @@ impl AccountStore for PgStore {
                 "INSERT INTO identities (provider, subject, user_id, created_at) VALUES ($1, $2, $3, $4) \
                  ON CONFLICT (provider, subject) DO NOTHING",
                 &[&provider, &subject, &user.as_uuid(), &at],
+            )
+            .await
+            .map_err(pg)?;
+            Ok(())
+        })
+    }
+
+    async fn claim_account(
+        &self,
+        user: UserId,
+        provider: &str,
+        subject: &str,
+        at: OffsetDateTime,
+    ) -> StoreResult<()> {
+        let id = user.as_uuid();
+        write_tx!(self, |tx| {
+            let row = tx
+                .query_opt(
+                    "SELECT password_hash, email_verified_at FROM users WHERE id = $1",
+                    &[&id],
+                )
+                .await
+                .map_err(pg)?
+                .ok_or(StoreError::NotFound)?;
+            let password: Option<String> = row.get(0);
+            let verified: Option<OffsetDateTime> = row.get(1);
+            if verified.is_none() {
+                // Writes the user's row, so a concurrent password sign-in (which writes it
+                // too, see `create_password_session`) collides with this transaction
+                // instead of starting a session beside it.
+                tx.execute(
+                    "UPDATE users SET password_hash = NULL, email_verified_at = $2 WHERE id = $1",
+                    &[&id, &at],
+                )
+                .await
+                .map_err(pg)?;
+                // Whoever set the password may have signed in and handed out invitations;
+                // an account that never had a password had no one else in it.
+                if password.is_some() {
+                    tx.execute("DELETE FROM sessions WHERE user_id = $1", &[&id])
+                        .await
+                        .map_err(pg)?;
+                    tx.execute(
+                        "UPDATE invites SET revoked_at = $2 WHERE created_by = $1 AND revoked_at IS NULL",
+                        &[&id, &at],
+                    )
+                    .await
+                    .map_err(pg)?;
+                }
+            }
+            tx.execute(
+                "INSERT INTO identities (provider, subject, user_id, created_at) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (provider, subject) DO NOTHING",
+                &[&provider, &subject, &id, &at],
+            )
+            .await
+            .map_err(pg)?;
+            Ok(())
+        })
+    }
+
+    async fn change_password(
+        &self,
+        user: UserId,
+        current: &str,
+        new: &str,
+        keep: &[u8],
+    ) -> StoreResult<()> {
+        let id = user.as_uuid();
+        write_tx!(self, |tx| {
+            let changed = tx
+                .execute(
+                    "UPDATE users SET password_hash = $3 WHERE id = $1 AND password_hash = $2",
+                    &[&id, &current, &new],
+                )
+                .await
+                .map_err(pg)?;
+            exactly_one(changed, password_changed())?;
+            tx.execute(
+                "DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2",
+                &[&id, &keep],
+            )
+            .await
+            .map_err(pg)?;
+            Ok(())
+        })
+    }
+
+    async fn create_password_session(
+        &self,
+        s: &SessionRow,
+        password_hash: &str,
+    ) -> StoreResult<()> {
+        write_tx!(self, |tx| {
+            // A write to the user's row, not a read: under snapshot isolation (PostgreSQL's
+            // repeatable read, Aurora DSQL) only two writes of one row collide, so this is
+            // what keeps a takeover or password change from passing unnoticed.
+            let still = tx
+                .execute(
+                    "UPDATE users SET password_hash = password_hash WHERE id = $1 AND password_hash = $2",
+                    &[&s.user_id.as_uuid(), &password_hash],
+                )
+                .await
+                .map_err(pg)?;
+            exactly_one(still, password_changed())?;
+            tx.execute(
+                "INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (token_hash) DO NOTHING",
+                &[&s.token_hash, &s.user_id.as_uuid(), &s.created_at, &s.expires_at],
             )
             .await
             .map_err(pg)?;
@@ -144,29 +258,48 @@ impl AccountStore for PgStore {
         })
     }
 
-    async fn record_login_failure(&self, key: &str, at: OffsetDateTime) -> StoreResult<()> {
-        let id = Uuid::now_v7();
+    async fn record_login_attempts(
+        &self,
+        attempts: &[(Uuid, String)],
+        at: OffsetDateTime,
+    ) -> StoreResult<()> {
         write_tx!(self, |tx| {
-            tx.execute(
-                "INSERT INTO login_failures (id, key, at) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING",
-                &[&id, &key, &at],
-            )
-            .await
-            .map_err(pg)?;
+            for (id, key) in attempts {
+                tx.execute(
+                    "INSERT INTO login_failures (id, key, at) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING",
+                    &[id, key, &at],
+                )
+                .await
+                .map_err(pg)?;
+            }
             Ok(())
         })
     }
 
-    async fn login_failures_since(&self, key: &str, since: OffsetDateTime) -> StoreResult<i64> {
+    async fn login_attempts_since(
+        &self,
+        key: &str,
+        since: OffsetDateTime,
+        cap: i64,
+    ) -> StoreResult<i64> {
         let client = self.client().await?;
         let row = client
             .query_one(
-                "SELECT count(*) FROM login_failures WHERE key = $1 AND at > $2",
-                &[&key, &since],
+                "SELECT count(*) FROM (SELECT 1 FROM login_failures WHERE key = $1 AND at > $2 LIMIT $3) AS recent",
+                &[&key, &since, &cap],
             )
             .await
             .map_err(pg)?;
         Ok(row.get(0))
+    }
+
+    async fn delete_login_attempts(&self, ids: &[Uuid]) -> StoreResult<()> {
+        write_tx!(self, |tx| {
+            tx.execute("DELETE FROM login_failures WHERE id = ANY($1)", &[&ids])
+                .await
+                .map_err(pg)?;
+            Ok(())
+        })
     }
 
     async fn clear_login_failures(&self, key: &str) -> StoreResult<()> {
@@ -177,4 +310,19 @@ impl AccountStore for PgStore {
             Ok(())
         })
     }
+}
+
+const USER_ROW_COLUMNS: &str =
+    "u.id, u.email, u.name, u.created_at, u.password_hash, u.email_verified_at";
+
+fn user_row_from(r: &Row) -> UserRow {
+    UserRow {
+        user: user_from(r),
+        password_hash: r.get("password_hash"),
+        email_verified_at: r.get("email_verified_at"),
+    }
+}
+
+fn password_changed() -> StoreError {
+    StoreError::Conflict("the password was changed meanwhile".into())
 }

@@ -18,13 +18,15 @@ impl AccountStore for SqliteStore {
                 return Err(StoreError::Conflict("email taken".into()));
             }
             tx.execute(
-                "INSERT INTO users (id, email, name, password_hash, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                "INSERT INTO users (id, email, name, password_hash, created_at, email_verified_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                 params![
                     user.user.id.to_string(),
                     user.user.email,
                     user.user.name,
                     user.password_hash,
-                    micros(user.user.created_at)
+                    micros(user.user.created_at),
+                    user.email_verified_at.map(micros)
                 ],
             )
             .map_err(db)?;
@@ -37,14 +39,9 @@ impl AccountStore for SqliteStore {
         let email = email.to_string();
         self.read(move |c| {
             c.query_row(
-                "SELECT id, email, name, created_at, password_hash FROM users WHERE email = ?1",
+                &format!("SELECT {USER_ROW_COLUMNS} FROM users u WHERE u.email = ?1"),
                 [email],
-                |r| {
-                    Ok(UserRow {
-                        user: user_from(r)?,
-                        password_hash: r.get(4)?,
-                    })
-                },
+                user_row_from,
             )
             .optional()
             .map_err(db)
@@ -52,14 +49,20 @@ impl AccountStore for SqliteStore {
         .await
     }
 
-    async fn user_by_identity(&self, provider: &str, subject: &str) -> StoreResult<Option<User>> {
+    async fn user_by_identity(
+        &self,
+        provider: &str,
+        subject: &str,
+    ) -> StoreResult<Option<UserRow>> {
         let (provider, subject) = (provider.to_string(), subject.to_string());
         self.read(move |c| {
             c.query_row(
-                "SELECT u.id, u.email, u.name, u.created_at FROM identities i JOIN users u ON u.id = i.user_id \
-                 WHERE i.provider = ?1 AND i.subject = ?2",
+                &format!(
+                    "SELECT {USER_ROW_COLUMNS} FROM identities i JOIN users u ON u.id = i.user_id \
+                     WHERE i.provider = ?1 AND i.subject = ?2"
+                ),
                 [provider, subject],
-                user_from,
+                user_row_from,
             )
             .optional()
             .map_err(db)
@@ -74,6 +77,107 @@ impl AccountStore for SqliteStore {
                 "INSERT INTO identities (provider, subject, user_id, created_at) VALUES (?1, ?2, ?3, ?4) \
                  ON CONFLICT (provider, subject) DO NOTHING",
                 params![provider, subject, user.to_string(), micros(now())],
+            )
+            .map_err(db)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn claim_account(
+        &self,
+        user: UserId,
+        provider: &str,
+        subject: &str,
+        at: OffsetDateTime,
+    ) -> StoreResult<()> {
+        let (provider, subject) = (provider.to_string(), subject.to_string());
+        self.write(move |tx| {
+            let id = user.to_string();
+            let (password, verified): (Option<String>, Option<i64>) = tx
+                .query_row(
+                    "SELECT password_hash, email_verified_at FROM users WHERE id = ?1",
+                    [&id],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()
+                .map_err(db)?
+                .ok_or(StoreError::NotFound)?;
+            if verified.is_none() {
+                tx.execute(
+                    "UPDATE users SET password_hash = NULL, email_verified_at = ?2 WHERE id = ?1",
+                    params![id, micros(at)],
+                )
+                .map_err(db)?;
+                // Whoever set the password may have signed in and handed out invitations;
+                // an account that never had a password had no one else in it.
+                if password.is_some() {
+                    tx.execute(
+                        "DELETE FROM sessions WHERE user_id = ?1",
+                        [&id],
+                    )
+                    .map_err(db)?;
+                    tx.execute(
+                        "UPDATE invites SET revoked_at = ?2 WHERE created_by = ?1 AND revoked_at IS NULL",
+                        params![id, micros(at)],
+                    )
+                    .map_err(db)?;
+                }
+            }
+            tx.execute(
+                "INSERT INTO identities (provider, subject, user_id, created_at) VALUES (?1, ?2, ?3, ?4) \
+                 ON CONFLICT (provider, subject) DO NOTHING",
+                params![provider, subject, id, micros(at)],
+            )
+            .map_err(db)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn change_password(
+        &self,
+        user: UserId,
+        current: &str,
+        new: &str,
+        keep: &[u8],
+    ) -> StoreResult<()> {
+        let (current, new, keep) = (current.to_string(), new.to_string(), keep.to_vec());
+        self.write(move |tx| {
+            let changed = tx
+                .execute(
+                    "UPDATE users SET password_hash = ?3 WHERE id = ?1 AND password_hash = ?2",
+                    params![user.to_string(), current, new],
+                )
+                .map_err(db)?;
+            exactly_one(changed as u64, password_changed())?;
+            tx.execute(
+                "DELETE FROM sessions WHERE user_id = ?1 AND token_hash <> ?2",
+                params![user.to_string(), keep],
+            )
+            .map_err(db)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn create_password_session(
+        &self,
+        s: &SessionRow,
+        password_hash: &str,
+    ) -> StoreResult<()> {
+        let (s, password_hash) = (s.clone(), password_hash.to_string());
+        self.write(move |tx| {
+            let still = tx
+                .execute(
+                    "UPDATE users SET password_hash = password_hash WHERE id = ?1 AND password_hash = ?2",
+                    params![s.user_id.to_string(), password_hash],
+                )
+                .map_err(db)?;
+            exactly_one(still as u64, password_changed())?;
+            tx.execute(
+                "INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)",
+                params![s.token_hash, s.user_id.to_string(), micros(s.created_at), micros(s.expires_at)],
             )
             .map_err(db)?;
             Ok(())
@@ -157,28 +261,51 @@ impl AccountStore for SqliteStore {
         .await
     }
 
-    async fn record_login_failure(&self, key: &str, at: OffsetDateTime) -> StoreResult<()> {
-        let key = key.to_string();
+    async fn record_login_attempts(
+        &self,
+        attempts: &[(Uuid, String)],
+        at: OffsetDateTime,
+    ) -> StoreResult<()> {
+        let attempts = attempts.to_vec();
         self.write(move |tx| {
-            tx.execute(
-                "INSERT INTO login_failures (id, key, at) VALUES (?1, ?2, ?3)",
-                params![Uuid::now_v7().to_string(), key, micros(at)],
-            )
-            .map_err(db)?;
+            for (id, key) in attempts {
+                tx.execute(
+                    "INSERT INTO login_failures (id, key, at) VALUES (?1, ?2, ?3)",
+                    params![id.to_string(), key, micros(at)],
+                )
+                .map_err(db)?;
+            }
             Ok(())
         })
         .await
     }
 
-    async fn login_failures_since(&self, key: &str, since: OffsetDateTime) -> StoreResult<i64> {
+    async fn login_attempts_since(
+        &self,
+        key: &str,
+        since: OffsetDateTime,
+        cap: i64,
+    ) -> StoreResult<i64> {
         let key = key.to_string();
         self.read(move |c| {
             c.query_row(
-                "SELECT count(*) FROM login_failures WHERE key = ?1 AND at > ?2",
-                params![key, micros(since)],
+                "SELECT count(*) FROM (SELECT 1 FROM login_failures WHERE key = ?1 AND at > ?2 LIMIT ?3)",
+                params![key, micros(since), cap],
                 |r| r.get(0),
             )
             .map_err(db)
+        })
+        .await
+    }
+
+    async fn delete_login_attempts(&self, ids: &[Uuid]) -> StoreResult<()> {
+        let ids = ids.to_vec();
+        self.write(move |tx| {
+            for id in ids {
+                tx.execute("DELETE FROM login_failures WHERE id = ?1", [id.to_string()])
+                    .map_err(db)?;
+            }
+            Ok(())
         })
         .await
     }
@@ -192,4 +319,19 @@ impl AccountStore for SqliteStore {
         })
         .await
     }
+}
+
+const USER_ROW_COLUMNS: &str =
+    "u.id, u.email, u.name, u.created_at, u.password_hash, u.email_verified_at";
+
+fn user_row_from(r: &Row<'_>) -> rusqlite::Result<UserRow> {
+    Ok(UserRow {
+        user: user_from(r)?,
+        password_hash: r.get(4)?,
+        email_verified_at: r.get::<_, Option<i64>>(5)?.map(from_micros).transpose()?,
+    })
+}
+
+fn password_changed() -> StoreError {
+    StoreError::Conflict("the password was changed meanwhile".into())
 }

@@ -145,8 +145,16 @@ fn migrate(conn: &mut Connection) -> anyhow::Result<()> {
         }
         for statement in migrate::statements(migration.sql) {
             let tx = conn.transaction()?;
-            tx.execute_batch(&statement)
-                .with_context(|| format!("migration {}: {statement}", migration.version))?;
+            match tx.execute_batch(&statement) {
+                Ok(()) => {}
+                // SQLite has no `ADD COLUMN IF NOT EXISTS`: a column an interrupted run
+                // already added is taken as done.
+                Err(e) if is_added_column(&statement, &e) => {}
+                Err(e) => {
+                    return Err(e)
+                        .with_context(|| format!("migration {}: {statement}", migration.version));
+                }
+            }
             tx.commit()?;
         }
         conn.execute(
@@ -156,6 +164,11 @@ fn migrate(conn: &mut Connection) -> anyhow::Result<()> {
         tracing::info!(version = migration.version, "applied SQLite migration");
     }
     Ok(())
+}
+
+fn is_added_column(statement: &str, e: &rusqlite::Error) -> bool {
+    statement.to_uppercase().contains(" ADD COLUMN ")
+        && e.to_string().contains("duplicate column name")
 }
 
 fn poisoned<T>(_: T) -> StoreError {
