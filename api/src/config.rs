@@ -47,7 +47,8 @@ pub enum TrustedProxy {
     /// This many proxies, each appending the address it saw to `X-Forwarded-For`: the
     /// client is that many entries from the right.
     Hops(usize),
-    /// CloudFront, which sends the viewer's address in `CloudFront-Viewer-Address`.
+    /// CloudFront: the viewer's address in `X-Viewer-Address` (set by the deployment's CloudFront
+    /// function) or `CloudFront-Viewer-Address`.
     CloudFront,
 }
 

@@ -19,7 +19,11 @@ use crate::error::{ApiError, ApiResult};
 
 /// The header CloudFront adds to every request it forwards (an origin custom header).
 pub const ORIGIN_VERIFY_HEADER: &str = "x-origin-verify";
-const VIEWER_ADDRESS_HEADER: &str = "cloudfront-viewer-address";
+/// The viewer's address as our CloudFront function sets it (a bare IP, overwriting whatever
+/// the client sent), and as CloudFront itself sends it when an origin request policy asks
+/// for it (`IP:port`).
+const VIEWER_HEADER: &str = "x-viewer-address";
+const CLOUDFRONT_VIEWER_HEADER: &str = "cloudfront-viewer-address";
 
 /// The client, as a key for per-address limits: an IPv4 address whole, an IPv6 address by
 /// its /64 (one subscriber's network: anyone holding one has all 2^64 addresses in it).
@@ -47,8 +51,10 @@ impl FromRequestParts<AppState> for ClientAddress {
 ///   from the right (the one the outermost proxy wrote). Entries further left came from
 ///   the client and are ignored. Fewer than `n` entries: the request skipped the proxies,
 ///   so `peer`.
-/// - CloudFront: the `CloudFront-Viewer-Address` header (`IP:port`), else `peer`. Only
-///   trustworthy when requests that bypass CloudFront are refused (`ORIGIN_VERIFY_SECRET`).
+/// - CloudFront: the `X-Viewer-Address` header the deployment's CloudFront function sets
+///   from the viewer's address, else `CloudFront-Viewer-Address` (`IP:port`), else `peer`.
+///   Only trustworthy when requests that bypass CloudFront are refused
+///   (`ORIGIN_VERIFY_SECRET`).
 pub fn client_ip(
     trusted: TrustedProxy,
     peer: Option<IpAddr>,
@@ -62,9 +68,15 @@ pub fn client_ip(
             .nth(n.saturating_sub(1))
             .and_then(|entry| parse_ip(&entry)),
         TrustedProxy::CloudFront => headers
-            .get(VIEWER_ADDRESS_HEADER)
+            .get(VIEWER_HEADER)
             .and_then(|v| v.to_str().ok())
-            .and_then(viewer_address),
+            .and_then(|v| parse_ip(v.trim()))
+            .or_else(|| {
+                headers
+                    .get(CLOUDFRONT_VIEWER_HEADER)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(viewer_address)
+            }),
     };
     told.or(peer)
 }
@@ -219,7 +231,24 @@ mod tests {
             client_ip(TrustedProxy::CloudFront, None, &v6),
             Some(ip("2001:db8::1"))
         );
-        let junk = headers(&[("cloudfront-viewer-address", "not an address")]);
+        let ours = headers(&[
+            ("x-viewer-address", "203.0.113.9"),
+            ("cloudfront-viewer-address", "198.51.100.7:51234"),
+        ]);
+        assert_eq!(
+            client_ip(TrustedProxy::CloudFront, None, &ours),
+            Some(ip("203.0.113.9")),
+            "the function's header comes first"
+        );
+        let ours_v6 = headers(&[("x-viewer-address", "2001:db8::7")]);
+        assert_eq!(
+            client_ip(TrustedProxy::CloudFront, None, &ours_v6),
+            Some(ip("2001:db8::7"))
+        );
+        let junk = headers(&[
+            ("x-viewer-address", "garbage"),
+            ("cloudfront-viewer-address", "not an address"),
+        ]);
         let peer = Some(ip("192.0.2.1"));
         assert_eq!(client_ip(TrustedProxy::CloudFront, peer, &junk), peer);
     }
