@@ -15,6 +15,7 @@ pub mod ai;
 pub mod auth;
 pub mod blob;
 pub mod config;
+pub mod decode;
 pub mod error;
 pub mod extract;
 pub mod google;
@@ -43,6 +44,8 @@ pub struct AppState {
     pub blobs: blob::DynBlobs,
     /// The same store when it is the local folder, which serves its own signed URLs.
     pub local_blobs: Option<Arc<blob::local::LocalBlobs>>,
+    /// Permits to decode an image; a few at a time.
+    pub decodes: decode::Decodes,
 }
 
 impl AppState {
@@ -66,6 +69,7 @@ impl AppState {
             }
         };
         Ok(Self {
+            decodes: decode::Decodes::new(config.max_image_decodes),
             config: Arc::new(config),
             store,
             search: Arc::default(),

@@ -8,8 +8,10 @@ mod helpers;
 
 mod accounts;
 mod ai;
+mod ai_budgets;
 mod attachments;
 mod conflicts;
+mod decode_memory;
 mod google;
 mod households;
 mod isolation;
@@ -20,3 +22,4 @@ mod recognize;
 mod search;
 mod sharing;
 mod store;
+mod upload_limits;

@@ -143,16 +143,18 @@ fn migrate(conn: &mut Connection) -> anyhow::Result<()> {
         if done {
             continue;
         }
+        // SQLite's DDL is transactional: a file and its record are applied whole or not
+        // at all, so statements that can't be re-run (`ALTER TABLE … ADD COLUMN`) are safe.
+        let tx = conn.transaction()?;
         for statement in migrate::statements(migration.sql) {
-            let tx = conn.transaction()?;
             tx.execute_batch(&statement)
                 .with_context(|| format!("migration {}: {statement}", migration.version))?;
-            tx.commit()?;
         }
-        conn.execute(
+        tx.execute(
             "INSERT INTO schema_migrations (version, applied_at) VALUES (?1, ?2)",
             params![migration.version, micros(now())],
         )?;
+        tx.commit()?;
         tracing::info!(version = migration.version, "applied SQLite migration");
     }
     Ok(())
