@@ -586,12 +586,15 @@ async fn check_upload(state: &AppState, row: AttachmentRow) -> ApiResult<Attachm
     };
     let stored_row = match state.store.complete_attachment(&done).await {
         Ok(row) => row,
-        // Completed by a request that took over this one's claim.
-        Err(StoreError::NotFound) => state
-            .store
-            .attachment(hid, id)
-            .await?
-            .ok_or_else(|| ApiError::not_found("attachment"))?,
+        // Completed by a request that took over this one's claim, or deleted meanwhile
+        // (then the files just kept go too).
+        Err(StoreError::NotFound) => match state.store.attachment(hid, id).await? {
+            Some(row) => row,
+            None => {
+                delete_files(state, hid, &[id]).await;
+                return Err(ApiError::not_found("attachment"));
+            }
+        },
         Err(e) => return Err(e.into()),
     };
     if let Err(e) = state.blobs.delete(&[keys::upload(hid, id)]).await {
