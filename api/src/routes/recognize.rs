@@ -4,16 +4,16 @@
 use axum::extract::State;
 use axum::routing::post;
 use axum::{Json, Router};
-use shared::{AttachmentStatus, HouseholdId, Recognition, RecognizeRequest};
+use shared::{AttachmentStatus, HouseholdId, Recognition, RecognizeRequest, UserId};
 use time::OffsetDateTime;
 
 use super::locations::Tree;
-use crate::AppState;
 use crate::ai::{self, AiError, Photo};
 use crate::auth::{self, CurrentUser};
 use crate::blob::keys;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{AppJson, AppPath};
+use crate::{AppState, Config};
 
 /// The longest a person waits for suggestions.
 const ANSWER_WITHIN: std::time::Duration = std::time::Duration::from_secs(27);
@@ -70,7 +70,7 @@ async fn recognize(
     // the service fails.
     let day = today();
     let n = ids.len() as i64;
-    let budgets = Budget::all(&state, hid, &user);
+    let budgets = Budget::all(&state.config, hid, user.user.id);
     let keys: Vec<String> = budgets.iter().map(|b| b.key.clone()).collect();
     let used = state.store.count_usage(&keys, &day, n).await?;
     if let Some((budget, _)) = budgets.iter().zip(&used).find(|(b, used)| **used > b.limit) {
@@ -159,8 +159,7 @@ enum Scope {
 }
 
 impl Budget {
-    fn all(state: &AppState, hid: HouseholdId, user: &CurrentUser) -> [Budget; 3] {
-        let config = &state.config;
+    fn all(config: &Config, hid: HouseholdId, user: UserId) -> [Budget; 3] {
         [
             Budget {
                 key: format!("household:{hid}"),
@@ -168,7 +167,7 @@ impl Budget {
                 scope: Scope::Household,
             },
             Budget {
-                key: format!("account:{}", user.user.id),
+                key: format!("account:{user}"),
                 limit: config.ai_account_daily_limit,
                 scope: Scope::Account,
             },
