@@ -1,5 +1,5 @@
 //! Decompression work against the real server process, its memory measured by the kernel:
-//! a 49-megapixel PNG of one colour is small on disk (a few hundred kilobytes) but 147 MB
+//! a 49-megapixel PNG of one colour is small on disk (under a megabyte) but 147 MB
 //! once decoded. Completing one upload of it 30 times at once, or completing many such
 //! uploads at once, must not decode more than a few of them together.
 
