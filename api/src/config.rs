@@ -7,6 +7,9 @@ use std::path::PathBuf;
 use anyhow::{Context as _, bail};
 use secrecy::SecretString;
 
+/// Files a household may keep unless `HOUSEHOLD_STORAGE_QUOTA_BYTES` says otherwise: 10 GiB.
+pub const DEFAULT_STORAGE_QUOTA: u64 = 10 * 1024 * 1024 * 1024;
+
 #[derive(Clone, Debug)]
 pub struct Config {
     /// `sqlite:PATH`, `postgres://…` or `dsql://[USER@]ENDPOINT`.
@@ -28,6 +31,16 @@ pub struct Config {
     pub anthropic_base_url: String,
     /// Photos a household may have recognised per UTC day.
     pub ai_daily_limit: i64,
+    /// Photos one account may have recognised per UTC day, over all its households.
+    pub ai_account_daily_limit: i64,
+    /// Photos the whole server may have recognised per UTC day.
+    pub ai_global_daily_limit: i64,
+    /// Households one account may own (create).
+    pub max_households_per_account: i64,
+    /// Bytes of files a household may keep, counting uploads under way; `None`: no limit.
+    pub household_storage_quota: Option<u64>,
+    /// Images decoded at once (checking uploads, preparing photos for recognition).
+    pub max_image_decodes: usize,
     /// Days a session lives without use.
     pub session_days: i64,
     /// Days a session lives at most after its sign-in, however much it is used.
@@ -91,6 +104,15 @@ impl Config {
         if !(public_url.starts_with("http://") || public_url.starts_with("https://")) {
             bail!("PUBLIC_URL must start with http:// or https://");
         }
+        // A whole number of at least `min`, or `default`.
+        let number = |name: &str, default: i64, min: i64, what: &str| -> anyhow::Result<i64> {
+            match var(name) {
+                Some(v) => v.parse().ok().filter(|n: &i64| *n >= min).with_context(|| {
+                    format!("{name} must be a whole number of {what} (at least {min}), not {v:?}")
+                }),
+                None => Ok(default),
+            }
+        };
         let ai_daily_limit = match var("AI_DAILY_LIMIT") {
             Some(v) => v
                 .parse()
@@ -98,6 +120,20 @@ impl Config {
                 .filter(|n: &i64| *n >= 0)
                 .context("AI_DAILY_LIMIT must be a whole number of photos")?,
             None => 200,
+        };
+        // 0 (or `unlimited`) turns the quota off: a quota of no bytes at all would only be
+        // a puzzling way to forbid attachments.
+        let household_storage_quota = match var("HOUSEHOLD_STORAGE_QUOTA_BYTES").as_deref() {
+            None => Some(DEFAULT_STORAGE_QUOTA),
+            Some("unlimited") => None,
+            Some(v) => match v.parse::<u64>() {
+                Ok(0) => None,
+                Ok(n) => Some(n),
+                Err(_) => bail!(
+                    "HOUSEHOLD_STORAGE_QUOTA_BYTES must be a whole number of bytes, or 0 or \
+                     `unlimited` for no quota, not {v:?}"
+                ),
+            },
         };
         let max_upload_bytes = match var("MAX_UPLOAD_BYTES") {
             Some(v) => v
@@ -156,6 +192,11 @@ impl Config {
             anthropic_base_url: var("ANTHROPIC_BASE_URL")
                 .unwrap_or_else(|| "https://api.anthropic.com".into()),
             ai_daily_limit,
+            ai_account_daily_limit: number("AI_ACCOUNT_DAILY_LIMIT", 200, 0, "photos")?,
+            ai_global_daily_limit: number("AI_GLOBAL_DAILY_LIMIT", 2_000, 0, "photos")?,
+            max_households_per_account: number("MAX_HOUSEHOLDS_PER_ACCOUNT", 20, 1, "households")?,
+            household_storage_quota,
+            max_image_decodes: number("MAX_IMAGE_DECODES", 2, 1, "images")? as usize,
             session_days: 30,
             session_max_days,
             trusted_proxy,
@@ -273,6 +314,64 @@ mod tests {
         })
         .unwrap();
         assert_eq!(secure.session_cookie_name(), "__Host-hi_session");
+    }
+
+    #[test]
+    fn limits_have_defaults_and_can_be_changed() {
+        let config = Config::from_lookup(|_| None).unwrap();
+        assert_eq!(config.ai_account_daily_limit, 200);
+        assert_eq!(config.ai_global_daily_limit, 2_000);
+        assert_eq!(config.max_households_per_account, 20);
+        assert_eq!(
+            config.household_storage_quota,
+            Some(10 * 1024 * 1024 * 1024)
+        );
+        assert_eq!(config.max_image_decodes, 2);
+
+        let config = Config::from_lookup(|name| {
+            Some(
+                match name {
+                    "AI_ACCOUNT_DAILY_LIMIT" => "5",
+                    "AI_GLOBAL_DAILY_LIMIT" => "0",
+                    "MAX_HOUSEHOLDS_PER_ACCOUNT" => "3",
+                    "HOUSEHOLD_STORAGE_QUOTA_BYTES" => "1000000",
+                    "MAX_IMAGE_DECODES" => "1",
+                    _ => return None,
+                }
+                .into(),
+            )
+        })
+        .unwrap();
+        assert_eq!(config.ai_account_daily_limit, 5);
+        assert_eq!(config.ai_global_daily_limit, 0);
+        assert_eq!(config.max_households_per_account, 3);
+        assert_eq!(config.household_storage_quota, Some(1_000_000));
+        assert_eq!(config.max_image_decodes, 1);
+    }
+
+    #[test]
+    fn a_storage_quota_of_zero_or_unlimited_means_none() {
+        for off in ["0", "unlimited"] {
+            let config = Config::from_lookup(|name| {
+                (name == "HOUSEHOLD_STORAGE_QUOTA_BYTES").then(|| off.into())
+            })
+            .unwrap();
+            assert_eq!(config.household_storage_quota, None, "{off}");
+        }
+    }
+
+    #[test]
+    fn bad_limits_are_named() {
+        for (name, value) in [
+            ("AI_ACCOUNT_DAILY_LIMIT", "-1"),
+            ("AI_GLOBAL_DAILY_LIMIT", "lots"),
+            ("MAX_HOUSEHOLDS_PER_ACCOUNT", "0"),
+            ("HOUSEHOLD_STORAGE_QUOTA_BYTES", "10GB"),
+            ("MAX_IMAGE_DECODES", "0"),
+        ] {
+            let err = Config::from_lookup(|n| (n == name).then(|| value.into())).unwrap_err();
+            assert!(err.to_string().contains(name), "{name}: {err}");
+        }
     }
 
     #[test]

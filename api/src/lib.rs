@@ -16,6 +16,7 @@ pub mod ai;
 pub mod auth;
 pub mod blob;
 pub mod config;
+pub mod decode;
 pub mod edge;
 pub mod error;
 pub mod extract;
@@ -47,6 +48,8 @@ pub struct AppState {
     pub local_blobs: Option<Arc<blob::local::LocalBlobs>>,
     /// Turns at password hashing, so a flood of sign-ins queues instead of piling up.
     pub hashing: Arc<tokio::sync::Semaphore>,
+    /// Permits to decode an image; a few at a time.
+    pub decodes: decode::Decodes,
 }
 
 impl AppState {
@@ -70,6 +73,7 @@ impl AppState {
             }
         };
         Ok(Self {
+            decodes: decode::Decodes::new(config.max_image_decodes),
             config: Arc::new(config),
             store,
             search: Arc::default(),

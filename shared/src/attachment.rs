@@ -197,6 +197,7 @@ pub struct Suggestion {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Recognition {
     pub suggestions: Vec<Suggestion>,
-    /// Recognitions left for the household today.
+    /// Recognitions left today: the fewest of what the household, the account and the
+    /// whole server have left of their daily allowances.
     pub remaining_today: i64,
 }

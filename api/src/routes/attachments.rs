@@ -28,6 +28,12 @@ use crate::store::{AttachmentRow, StoreError, now};
 
 /// How long an upload URL stays good.
 const UPLOAD_MINUTES: i64 = 15;
+/// Uploads a household may have announced and not finished at once, so announcements
+/// can't hold on to unbounded room.
+pub const MAX_PENDING_UPLOADS: i64 = 50;
+/// How long a check may hold its claim on an upload: one left longer was left by a process
+/// that stopped, and another request may take it over.
+const CLAIM_MINUTES: i64 = 2;
 /// Longest file name kept.
 const MAX_FILENAME_CHARS: usize = 200;
 
@@ -197,6 +203,15 @@ fn clean_filename(raw: &str) -> Result<String, &'static str> {
     Ok(name.to_string())
 }
 
+/// A size for people: "12 MB", "9.5 GB".
+fn size_text(bytes: u64) -> String {
+    if bytes >= 1_000_000_000 {
+        format!("{:.1} GB", bytes as f64 / 1_000_000_000.0)
+    } else {
+        megabytes(bytes)
+    }
+}
+
 fn megabytes(bytes: u64) -> String {
     let mb = bytes as f64 / 1_000_000.0;
     if mb >= 10.0 {
@@ -297,6 +312,39 @@ fn check_announcement(body: &CreateAttachment, max_bytes: u64) -> ApiResult<Anno
     })
 }
 
+/// Refuses an announcement when the household has too many uploads under way (429) or
+/// when the file would take it over its storage quota (413). Uploads under way count
+/// against the quota as announced, until their upload URL expires.
+async fn check_room(state: &AppState, hid: HouseholdId, size: u64) -> ApiResult<()> {
+    let since = now() - Duration::minutes(UPLOAD_MINUTES);
+    let usage = state.store.upload_usage(hid, since).await?;
+    if usage.pending >= MAX_PENDING_UPLOADS {
+        return Err(ApiError::RateLimited(format!(
+            "This household has {MAX_PENDING_UPLOADS} uploads under way, the most at once; \
+             add more when they have finished."
+        )));
+    }
+    let used = (usage.ready_bytes + usage.pending_bytes).max(0) as u64;
+    check_quota(state, used, size)
+}
+
+/// 413 when `size` more bytes would take a household that uses `used` over its quota.
+fn check_quota(state: &AppState, used: u64, size: u64) -> ApiResult<()> {
+    match state.config.household_storage_quota {
+        Some(quota) if used.saturating_add(size) > quota => {
+            Err(ApiError::PayloadTooLarge(format!(
+                "This household keeps {} of files (uploads under way included) and may keep \
+                 {}, so this {} file doesn't fit. Delete files it no longer needs, or ask \
+                 the server's operator for more room.",
+                size_text(used),
+                size_text(quota),
+                size_text(size)
+            )))
+        }
+        _ => Ok(()),
+    }
+}
+
 async fn upload_target(state: &AppState, row: &AttachmentRow) -> ApiResult<UploadTarget> {
     let expires_at = now() + Duration::minutes(UPLOAD_MINUTES);
     let upload = state
@@ -360,6 +408,7 @@ async fn create(
         }
     }
     let announced = check_announcement(&body, state.config.max_upload_bytes)?;
+    check_room(&state, hid, announced.size).await?;
     let row = AttachmentRow {
         id: body.id.unwrap_or_default(),
         household_id: hid,
@@ -444,7 +493,46 @@ async fn complete(
     if row.status == AttachmentStatus::Ready {
         return Ok(Json(attachment_dto(&state, row).await?));
     }
+    // Only the request that claims the upload reads and decodes it.
+    let at = now();
+    let stale = at - Duration::minutes(CLAIM_MINUTES);
+    if !state.store.claim_attachment(hid, id, at, stale).await? {
+        // Another request is checking it, or has just finished.
+        let row = attachment_of(&state, hid, scope, id).await?;
+        if row.status == AttachmentStatus::Ready {
+            return Ok(Json(attachment_dto(&state, row).await?));
+        }
+        return Err(ApiError::Conflict(
+            "This file is being checked; ask again in a moment.".into(),
+        ));
+    }
+    // The check runs to its end even if the person stops waiting, so that it never leaves
+    // its claim behind.
+    let checked = tokio::spawn({
+        let state = state.clone();
+        async move {
+            let checked = check_upload(&state, row).await;
+            if checked.is_err()
+                && let Err(e) = state.store.release_attachment(hid, id, at).await
+            {
+                tracing::warn!(error = %e, attachment = %id, "giving back a claim failed");
+            }
+            checked
+        }
+    })
+    .await
+    .map_err(|e| anyhow::anyhow!("checking an upload stopped: {e}"))??;
+    Ok(Json(attachment_dto(&state, checked).await?))
+}
+
+/// Checks, cleans and keeps a claimed upload; the row as stored. A refused file is deleted
+/// with its row; after any other failure the caller gives the claim back.
+async fn check_upload(state: &AppState, row: AttachmentRow) -> ApiResult<AttachmentRow> {
+    let (hid, id) = (row.household_id, row.id);
     let max = state.config.max_upload_bytes;
+    // The bytes are read once a decode permit is free, so checks waiting for one hold no
+    // file in memory.
+    let permit = state.decodes.permit().await?;
     let bytes = match state.blobs.get(&keys::upload(hid, id), max).await {
         Ok(Some(bytes)) => bytes,
         Ok(None) => {
@@ -454,7 +542,7 @@ async fn complete(
             ));
         }
         Err(BlobError::TooLarge(_)) => {
-            discard(&state, &row).await;
+            discard(state, &row).await;
             return Err(ApiError::PayloadTooLarge(format!(
                 "The file is larger than {}, the largest accepted.",
                 megabytes(max)
@@ -463,7 +551,7 @@ async fn complete(
         Err(BlobError::Other(e)) => return Err(ApiError::Internal(e)),
     };
     if bytes.len() as u64 != row.size as u64 {
-        discard(&state, &row).await;
+        discard(state, &row).await;
         return Err(ApiError::field(
             "size",
             format!(
@@ -476,13 +564,13 @@ async fn complete(
     let declared = FileType::from_content_type(&row.content_type)
         .ok_or_else(|| anyhow::anyhow!("a stored attachment has an unknown type"))?;
     let kind = row.kind;
-    let processed = tokio::task::spawn_blocking(move || media::process(bytes, declared, kind))
-        .await
-        .map_err(|e| anyhow::anyhow!("checking an upload stopped: {e}"))?;
+    let processed = permit
+        .run(move || media::process(bytes, declared, kind))
+        .await?;
     let processed = match processed {
         Ok(p) => p,
         Err(refusal) => {
-            discard(&state, &row).await;
+            discard(state, &row).await;
             return Err(match refusal {
                 Refusal::UnsupportedType(m) => ApiError::UnsupportedMediaType(m),
                 Refusal::TooLarge(m) => ApiError::PayloadTooLarge(m),
@@ -490,15 +578,22 @@ async fn complete(
             });
         }
     };
+    // The announcement fitted; the file must still fit now that other uploads may have
+    // finished (or an old announcement was given a new upload URL). Its thumbnail, a few
+    // kilobytes, is not held against it.
+    let kept = state.store.upload_usage(hid, now()).await?.ready_bytes;
+    if let Err(e) = check_quota(state, kept.max(0) as u64, row.size as u64) {
+        discard(state, &row).await;
+        return Err(e);
+    }
     let content_type = processed.file_type.content_type();
-    let mut stored = processed.bytes.len() as i64;
-    let size = stored;
+    let size = processed.bytes.len() as i64;
+    let stored = size + processed.thumbnail.as_ref().map_or(0, |t| t.len() as i64);
     state
         .blobs
         .put(&keys::file(hid, id), processed.bytes, content_type)
         .await?;
     if let Some(thumbnail) = processed.thumbnail {
-        stored += thumbnail.len() as i64;
         state
             .blobs
             .put(&keys::thumbnail(hid, id), thumbnail, "image/jpeg")
@@ -514,14 +609,21 @@ async fn complete(
     };
     let stored_row = match state.store.complete_attachment(&done).await {
         Ok(row) => row,
-        // Completed by a request that ran alongside this one.
-        Err(StoreError::NotFound) => attachment_of(&state, hid, scope, id).await?,
+        // Completed by a request that took over this one's claim, or deleted meanwhile
+        // (then the files just kept go too).
+        Err(StoreError::NotFound) => match state.store.attachment(hid, id).await? {
+            Some(row) => row,
+            None => {
+                delete_files(state, hid, &[id]).await;
+                return Err(ApiError::not_found("attachment"));
+            }
+        },
         Err(e) => return Err(e.into()),
     };
     if let Err(e) = state.blobs.delete(&[keys::upload(hid, id)]).await {
         tracing::warn!(error = %e, attachment = %id, "deleting an upload after completion failed");
     }
-    Ok(Json(attachment_dto(&state, stored_row).await?))
+    Ok(stored_row)
 }
 
 async fn list_attachments(

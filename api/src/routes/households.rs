@@ -77,7 +77,11 @@ async fn create_household(
     };
     state
         .store
-        .create_household(&household, user.user.id)
+        .create_household(
+            &household,
+            user.user.id,
+            state.config.max_households_per_account,
+        )
         .await?;
     Ok(Tagged::created(
         household.version,

@@ -4,16 +4,16 @@
 use axum::extract::State;
 use axum::routing::post;
 use axum::{Json, Router};
-use shared::{AttachmentStatus, HouseholdId, Recognition, RecognizeRequest};
+use shared::{AttachmentStatus, HouseholdId, Recognition, RecognizeRequest, UserId};
 use time::OffsetDateTime;
 
 use super::locations::Tree;
-use crate::AppState;
 use crate::ai::{self, AiError, Photo};
 use crate::auth::{self, CurrentUser};
 use crate::blob::keys;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{AppJson, AppPath};
+use crate::{AppState, Config};
 
 /// The longest a person waits for suggestions.
 const ANSWER_WITHIN: std::time::Duration = std::time::Duration::from_secs(27);
@@ -66,18 +66,23 @@ async fn recognize(
         rows.push(row);
     }
 
-    // Counted before asking, so parallel requests can't pass the limit; given back when
+    // Counted before asking, so parallel requests can't pass a limit; given back when
     // the service fails.
     let day = today();
     let n = ids.len() as i64;
-    let limit = state.config.ai_daily_limit;
-    let used = state.store.count_recognitions(hid, &day, n).await?;
-    if used > limit {
-        state.store.count_recognitions(hid, &day, -n).await?;
-        return Err(ApiError::RateLimited(format!(
-            "This household has used its {limit} photo recognitions for today; more tomorrow."
-        )));
+    let budgets = Budget::all(&state.config, hid, user.user.id);
+    let keys: Vec<String> = budgets.iter().map(|b| b.key.clone()).collect();
+    let used = state.store.count_usage(&keys, &day, n).await?;
+    if let Some((budget, _)) = budgets.iter().zip(&used).find(|(b, used)| **used > b.limit) {
+        state.store.count_usage(&keys, &day, -n).await?;
+        return Err(ApiError::RateLimited(budget.spent()));
     }
+    let remaining_today = budgets
+        .iter()
+        .zip(&used)
+        .map(|(b, used)| (b.limit - used).max(0))
+        .min()
+        .unwrap_or(0);
 
     let outcome = async {
         let mut photos = Vec::with_capacity(rows.len());
@@ -88,9 +93,10 @@ async fn recognize(
                 .await
                 .map_err(|e| anyhow::anyhow!("reading a photo to recognise: {e}"))?
                 .ok_or_else(|| anyhow::anyhow!("the file of attachment {} is missing", row.id))?;
-            let jpeg = tokio::task::spawn_blocking(move || ai::prepare_photo(&bytes))
-                .await
-                .map_err(|e| anyhow::anyhow!("preparing a photo stopped: {e}"))??;
+            let jpeg = state
+                .decodes
+                .run(move || ai::prepare_photo(&bytes))
+                .await??;
             photos.push(Photo {
                 attachment_id: row.id,
                 jpeg,
@@ -127,13 +133,67 @@ async fn recognize(
     match outcome {
         Ok(suggestions) => Ok(Json(Recognition {
             suggestions,
-            remaining_today: (limit - used).max(0),
+            remaining_today,
         })),
         Err(e) => {
-            if let Err(refund) = state.store.count_recognitions(hid, &day, -n).await {
+            if let Err(refund) = state.store.count_usage(&keys, &day, -n).await {
                 tracing::warn!(error = %refund, "giving back a failed recognition's count failed");
             }
             Err(e)
+        }
+    }
+}
+
+/// One daily allowance of recognitions: the household's, the account's (over all its
+/// households, which are free to make) and the whole server's.
+struct Budget {
+    key: String,
+    limit: i64,
+    scope: Scope,
+}
+
+enum Scope {
+    Household,
+    Account,
+    Server,
+}
+
+impl Budget {
+    fn all(config: &Config, hid: HouseholdId, user: UserId) -> [Budget; 3] {
+        [
+            Budget {
+                key: format!("household:{hid}"),
+                limit: config.ai_daily_limit,
+                scope: Scope::Household,
+            },
+            Budget {
+                key: format!("account:{user}"),
+                limit: config.ai_account_daily_limit,
+                scope: Scope::Account,
+            },
+            Budget {
+                key: "global".into(),
+                limit: config.ai_global_daily_limit,
+                scope: Scope::Server,
+            },
+        ]
+    }
+
+    /// What to tell the person once it is used up.
+    fn spent(&self) -> String {
+        let limit = self.limit;
+        match self.scope {
+            Scope::Household => format!(
+                "This household has used its {limit} photo recognitions for today; more tomorrow."
+            ),
+            Scope::Account => format!(
+                "Your account has used its {limit} photo recognitions for today, counted over \
+                 all your households; more tomorrow."
+            ),
+            Scope::Server => format!(
+                "This server has made all the {limit} photo recognitions it allows in a day, \
+                 for everyone; more tomorrow."
+            ),
         }
     }
 }

@@ -2,7 +2,8 @@
 //! its own transaction (Aurora DSQL allows one DDL statement per transaction), and recorded
 //! in `schema_migrations` once all of a file's statements have run. Every statement is
 //! written to be re-runnable (`IF NOT EXISTS`), so a file interrupted half-way is finished
-//! by the next run.
+//! by the next run. SQLite, whose DDL is transactional, applies each file in one
+//! transaction instead.
 
 pub struct Migration {
     pub version: &'static str,
@@ -30,6 +31,10 @@ pub const POSTGRES: &[Migration] = &[
         version: "0005_account_security",
         sql: include_str!("../../../migrations/postgres/0005_account_security.sql"),
     },
+    Migration {
+        version: "0007_claims_and_usage",
+        sql: include_str!("../../../migrations/postgres/0007_claims_and_usage.sql"),
+    },
 ];
 
 pub const SQLITE: &[Migration] = &[
@@ -52,6 +57,10 @@ pub const SQLITE: &[Migration] = &[
     Migration {
         version: "0005_account_security",
         sql: include_str!("../../../migrations/sqlite/0005_account_security.sql"),
+    },
+    Migration {
+        version: "0007_claims_and_usage",
+        sql: include_str!("../../../migrations/sqlite/0007_claims_and_usage.sql"),
     },
 ];
 

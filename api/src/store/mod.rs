@@ -345,9 +345,10 @@ pub fn status_str(status: AttachmentStatus) -> &'static str {
     }
 }
 
+/// `processing` (claimed by the request checking it) is still pending to everyone else.
 pub fn parse_status(raw: &str) -> StoreResult<AttachmentStatus> {
     match raw {
-        "pending" => Ok(AttachmentStatus::Pending),
+        "pending" | "processing" => Ok(AttachmentStatus::Pending),
         "ready" => Ok(AttachmentStatus::Ready),
         other => Err(anyhow::anyhow!("unknown attachment status {other:?}").into()),
     }
@@ -356,6 +357,17 @@ pub fn parse_status(raw: &str) -> StoreResult<AttachmentStatus> {
 pub fn parse_kind(raw: &str) -> StoreResult<AttachmentKind> {
     raw.parse()
         .map_err(|_| anyhow::anyhow!("unknown attachment kind {raw:?}").into())
+}
+
+/// What a household keeps and has announced, for its storage quota.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct UploadUsage {
+    /// Bytes kept for ready attachments: their files and thumbnails.
+    pub ready_bytes: i64,
+    /// Announced sizes of the uploads announced since the time asked about and not ready.
+    pub pending_bytes: i64,
+    /// How many uploads that is.
+    pub pending: i64,
 }
 
 /// What purging the trash deleted.
@@ -465,7 +477,14 @@ pub trait AccountStore: Send + Sync {
 /// Households, their members and invitations.
 #[async_trait]
 pub trait HouseholdStore: Send + Sync {
-    async fn create_household(&self, household: &HouseholdRow, owner: UserId) -> StoreResult<()>;
+    /// Creates a household with `owner` as its owner; `Conflict` when the owner already
+    /// owns `max_owned` households (counted so that two created at once can't both pass).
+    async fn create_household(
+        &self,
+        household: &HouseholdRow,
+        owner: UserId,
+        max_owned: i64,
+    ) -> StoreResult<()>;
     async fn households_of(&self, user: UserId) -> StoreResult<Vec<(HouseholdRow, Role)>>;
     async fn members(&self, household: HouseholdId) -> StoreResult<Vec<MemberRow>>;
     /// Changes a member's role; `Conflict` when that would leave no owner, `NotFound`
@@ -592,7 +611,7 @@ pub trait ItemStore: Send + Sync {
     async fn history(&self, household: HouseholdId, item: ItemId) -> StoreResult<Vec<Activity>>;
 }
 
-/// Photos and documents, and the recognitions counted against them.
+/// Photos and documents, and the daily counters of metered work.
 #[async_trait]
 pub trait AttachmentStore: Send + Sync {
     /// The household an attachment id belongs to, in any household.
@@ -612,9 +631,35 @@ pub trait AttachmentStore: Send + Sync {
         household: HouseholdId,
         item: ItemId,
     ) -> StoreResult<Vec<AttachmentRow>>;
-    /// Marks a pending attachment ready with what the checks found (size, stored bytes,
-    /// content type, dimensions). A photo becomes primary when its item has no primary
-    /// photo yet. `NotFound` unless it is pending. Returns the row as stored.
+    /// Claims a pending attachment for checking: it is `processing` from `at` on. A claim
+    /// made before `stale_before` was left by a check that stopped and is taken over.
+    /// `true` for exactly one of any number of callers at once; `false` when it is being
+    /// checked, ready or gone.
+    async fn claim_attachment(
+        &self,
+        household: HouseholdId,
+        id: AttachmentId,
+        at: OffsetDateTime,
+        stale_before: OffsetDateTime,
+    ) -> StoreResult<bool>;
+    /// Gives back the claim made at `claimed_at`: the attachment is pending again (a claim
+    /// taken over since is left alone).
+    async fn release_attachment(
+        &self,
+        household: HouseholdId,
+        id: AttachmentId,
+        claimed_at: OffsetDateTime,
+    ) -> StoreResult<()>;
+    /// Bytes the household keeps, and the uploads it announced since `pending_since` that
+    /// are not ready.
+    async fn upload_usage(
+        &self,
+        household: HouseholdId,
+        pending_since: OffsetDateTime,
+    ) -> StoreResult<UploadUsage>;
+    /// Marks a pending (or claimed) attachment ready with what the checks found (size,
+    /// stored bytes, content type, dimensions). A photo becomes primary when its item has
+    /// no primary photo yet. `NotFound` unless it is pending. Returns the row as stored.
     async fn complete_attachment(&self, attachment: &AttachmentRow) -> StoreResult<AttachmentRow>;
     /// Writes kind, filename, item and the primary mark; marking one primary unmarks the
     /// item's other photos, and an item left without a primary photo gets its oldest one.
@@ -629,14 +674,9 @@ pub trait AttachmentStore: Send + Sync {
         household: HouseholdId,
         items: &[ItemId],
     ) -> StoreResult<HashMap<ItemId, AttachmentId>>;
-    /// Adds `n` to the household's recognitions on `day` (`YYYY-MM-DD`, UTC); the total
-    /// after it.
-    async fn count_recognitions(
-        &self,
-        household: HouseholdId,
-        day: &str,
-        n: i64,
-    ) -> StoreResult<i64>;
+    /// Adds `n` to each counter (`household:<id>`, `account:<id>`, `global`) on `day`
+    /// (`YYYY-MM-DD`, UTC) in one transaction; the totals after it, in the same order.
+    async fn count_usage(&self, keys: &[String], day: &str, n: i64) -> StoreResult<Vec<i64>>;
 }
 
 pub type DynStore = Arc<dyn Store>;
@@ -686,6 +726,17 @@ pub fn backoff(attempt: u32) -> std::time::Duration {
 /// `Ok` when a write touched exactly one row, else `otherwise`.
 pub(crate) fn exactly_one(changed: u64, otherwise: StoreError) -> StoreResult<()> {
     if changed == 1 { Ok(()) } else { Err(otherwise) }
+}
+
+/// Refuses one more household to an account that owns `max` already.
+pub(crate) fn check_households_owned(owned: i64, max: i64) -> StoreResult<()> {
+    if owned >= max {
+        return Err(StoreError::Conflict(format!(
+            "you already own {max} households, the most one account may; \
+             keep using one of them, or ask the server's operator for more"
+        )));
+    }
+    Ok(())
 }
 
 /// Refuses an invitation that has expired or been used up.

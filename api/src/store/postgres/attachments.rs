@@ -1,4 +1,4 @@
-//! PostgreSQL and Aurora DSQL: photos and documents, and the recognitions counted against them.
+//! PostgreSQL and Aurora DSQL: photos and documents, and the daily counters of metered work.
 
 use super::*;
 
@@ -82,6 +82,73 @@ impl AttachmentStore for PgStore {
         rows.iter().map(attachment_from).collect()
     }
 
+    async fn claim_attachment(
+        &self,
+        household: HouseholdId,
+        id: AttachmentId,
+        at: OffsetDateTime,
+        stale_before: OffsetDateTime,
+    ) -> StoreResult<bool> {
+        // Two claims at once update the same row: on PostgreSQL the second waits for the
+        // first and fails to serialize, on Aurora DSQL it fails at commit; either way it is
+        // tried again, sees the claim, and changes nothing.
+        write_tx!(self, |tx| {
+            let changed = tx
+                .execute(
+                    "UPDATE attachments SET status = 'processing', claimed_at = $3 \
+                     WHERE household_id = $1 AND id = $2 AND (status = 'pending' \
+                       OR (status = 'processing' \
+                           AND (claimed_at IS NULL OR claimed_at < $4)))",
+                    &[&household.as_uuid(), &id.as_uuid(), &at, &stale_before],
+                )
+                .await
+                .map_err(pg)?;
+            Ok(changed == 1)
+        })
+    }
+
+    async fn release_attachment(
+        &self,
+        household: HouseholdId,
+        id: AttachmentId,
+        claimed_at: OffsetDateTime,
+    ) -> StoreResult<()> {
+        write_tx!(self, |tx| {
+            tx.execute(
+                "UPDATE attachments SET status = 'pending', claimed_at = NULL \
+                 WHERE household_id = $1 AND id = $2 AND status = 'processing' \
+                 AND claimed_at = $3",
+                &[&household.as_uuid(), &id.as_uuid(), &claimed_at],
+            )
+            .await
+            .map_err(pg)?;
+            Ok(())
+        })
+    }
+
+    async fn upload_usage(
+        &self,
+        household: HouseholdId,
+        pending_since: OffsetDateTime,
+    ) -> StoreResult<UploadUsage> {
+        let client = self.client().await?;
+        let row = client
+            .query_one(
+                "SELECT coalesce(sum(CASE WHEN status = 'ready' THEN stored_bytes END), 0)::bigint, \
+                   coalesce(sum(CASE WHEN status <> 'ready' AND created_at >= $2 THEN size END), 0)::bigint, \
+                   coalesce(sum(CASE WHEN status <> 'ready' AND created_at >= $2 THEN 1 END), 0)::bigint \
+                 FROM attachments WHERE household_id = $1",
+                &[&household.as_uuid(), &pending_since],
+            )
+            .await
+            .map_err(pg)?;
+        Ok(UploadUsage {
+            ready_bytes: row.get(0),
+            pending_bytes: row.get(1),
+            pending: row.get(2),
+        })
+    }
+
     async fn complete_attachment(&self, a: &AttachmentRow) -> StoreResult<AttachmentRow> {
         let width = a.width.and_then(|w| i32::try_from(w).ok());
         let height = a.height.and_then(|h| i32::try_from(h).ok());
@@ -89,8 +156,9 @@ impl AttachmentStore for PgStore {
             let changed = tx
                 .execute(
                     "UPDATE attachments SET status = 'ready', size = $3, stored_bytes = $4, \
-                     content_type = $5, width = $6, height = $7 \
-                     WHERE household_id = $1 AND id = $2 AND status = 'pending'",
+                     content_type = $5, width = $6, height = $7, claimed_at = NULL \
+                     WHERE household_id = $1 AND id = $2 \
+                     AND status IN ('pending', 'processing')",
                     &[
                         &a.household_id.as_uuid(),
                         &a.id.as_uuid(),
@@ -188,23 +256,24 @@ impl AttachmentStore for PgStore {
             .collect())
     }
 
-    async fn count_recognitions(
-        &self,
-        household: HouseholdId,
-        day: &str,
-        n: i64,
-    ) -> StoreResult<i64> {
+    async fn count_usage(&self, keys: &[String], day: &str, n: i64) -> StoreResult<Vec<i64>> {
+        // Always in the order given (household, account, global), so two requests never
+        // wait on each other's rows crosswise.
         write_tx!(self, |tx| {
-            let row = tx
-                .query_one(
-                    "INSERT INTO recognitions (household_id, day, count) VALUES ($1, $2, $3) \
-                     ON CONFLICT (household_id, day) \
-                     DO UPDATE SET count = recognitions.count + excluded.count RETURNING count",
-                    &[&household.as_uuid(), &day, &n],
-                )
-                .await
-                .map_err(pg)?;
-            Ok(row.get(0))
+            let mut totals = Vec::with_capacity(keys.len());
+            for key in keys {
+                let row = tx
+                    .query_one(
+                        "INSERT INTO usage_counts (key, day, count) VALUES ($1, $2, $3) \
+                         ON CONFLICT (key, day) \
+                         DO UPDATE SET count = usage_counts.count + excluded.count RETURNING count",
+                        &[key, &day, &n],
+                    )
+                    .await
+                    .map_err(pg)?;
+                totals.push(row.get(0));
+            }
+            Ok(totals)
         })
     }
 }

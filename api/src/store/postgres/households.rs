@@ -4,8 +4,31 @@ use super::*;
 
 #[async_trait]
 impl HouseholdStore for PgStore {
-    async fn create_household(&self, household: &HouseholdRow, owner: UserId) -> StoreResult<()> {
-        write_tx!(self, |tx| { insert_household(&tx, household, owner).await })
+    async fn create_household(
+        &self,
+        household: &HouseholdRow,
+        owner: UserId,
+        max_owned: i64,
+    ) -> StoreResult<()> {
+        let (uid, hid) = (owner.as_uuid(), household.id.as_uuid());
+        write_tx!(self, |tx| {
+            // Writing the owner's row makes two households created at once collide (one is
+            // retried and counts the other), where two reads of the count would both pass.
+            tx.execute("UPDATE users SET name = name WHERE id = $1", &[&uid])
+                .await
+                .map_err(pg)?;
+            let owned: i64 = tx
+                .query_one(
+                    "SELECT count(*) FROM members WHERE user_id = $1 AND role = 'owner' \
+                     AND household_id <> $2",
+                    &[&uid, &hid],
+                )
+                .await
+                .map_err(pg)?
+                .get(0);
+            check_households_owned(owned, max_owned)?;
+            insert_household(&tx, household, owner).await
+        })
     }
 
     async fn members(&self, household: HouseholdId) -> StoreResult<Vec<MemberRow>> {

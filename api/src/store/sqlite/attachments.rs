@@ -1,4 +1,4 @@
-//! SQLite: photos and documents, and the recognitions counted against them.
+//! SQLite: photos and documents, and the daily counters of metered work.
 
 use super::*;
 
@@ -77,14 +77,85 @@ impl AttachmentStore for SqliteStore {
         .await
     }
 
+    async fn claim_attachment(
+        &self,
+        household: HouseholdId,
+        id: AttachmentId,
+        at: OffsetDateTime,
+        stale_before: OffsetDateTime,
+    ) -> StoreResult<bool> {
+        // One writer: the first caller's update is committed before the next one looks.
+        self.write(move |tx| {
+            let changed = tx
+                .execute(
+                    "UPDATE attachments SET status = 'processing', claimed_at = ?3 \
+                     WHERE household_id = ?1 AND id = ?2 AND (status = 'pending' \
+                       OR (status = 'processing' AND coalesce(claimed_at, 0) < ?4))",
+                    params![
+                        household.to_string(),
+                        id.to_string(),
+                        micros(at),
+                        micros(stale_before)
+                    ],
+                )
+                .map_err(db)?;
+            Ok(changed == 1)
+        })
+        .await
+    }
+
+    async fn release_attachment(
+        &self,
+        household: HouseholdId,
+        id: AttachmentId,
+        claimed_at: OffsetDateTime,
+    ) -> StoreResult<()> {
+        self.write(move |tx| {
+            tx.execute(
+                "UPDATE attachments SET status = 'pending', claimed_at = NULL \
+                 WHERE household_id = ?1 AND id = ?2 AND status = 'processing' \
+                 AND claimed_at = ?3",
+                params![household.to_string(), id.to_string(), micros(claimed_at)],
+            )
+            .map_err(db)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn upload_usage(
+        &self,
+        household: HouseholdId,
+        pending_since: OffsetDateTime,
+    ) -> StoreResult<UploadUsage> {
+        self.read(move |c| {
+            c.query_row(
+                "SELECT coalesce(sum(CASE WHEN status = 'ready' THEN stored_bytes END), 0), \
+                   coalesce(sum(CASE WHEN status <> 'ready' AND created_at >= ?2 THEN size END), 0), \
+                   coalesce(sum(CASE WHEN status <> 'ready' AND created_at >= ?2 THEN 1 END), 0) \
+                 FROM attachments WHERE household_id = ?1",
+                params![household.to_string(), micros(pending_since)],
+                |r| {
+                    Ok(UploadUsage {
+                        ready_bytes: r.get(0)?,
+                        pending_bytes: r.get(1)?,
+                        pending: r.get(2)?,
+                    })
+                },
+            )
+            .map_err(db)
+        })
+        .await
+    }
+
     async fn complete_attachment(&self, a: &AttachmentRow) -> StoreResult<AttachmentRow> {
         let a = a.clone();
         self.write(move |tx| {
             let changed = tx
                 .execute(
                     "UPDATE attachments SET status = 'ready', size = ?3, stored_bytes = ?4, \
-                     content_type = ?5, width = ?6, height = ?7 \
-                     WHERE household_id = ?1 AND id = ?2 AND status = 'pending'",
+                     content_type = ?5, width = ?6, height = ?7, claimed_at = NULL \
+                     WHERE household_id = ?1 AND id = ?2 AND status IN ('pending', 'processing')",
                     params![
                         a.household_id.to_string(),
                         a.id.to_string(),
@@ -175,22 +246,23 @@ impl AttachmentStore for SqliteStore {
         .await
     }
 
-    async fn count_recognitions(
-        &self,
-        household: HouseholdId,
-        day: &str,
-        n: i64,
-    ) -> StoreResult<i64> {
-        let day = day.to_string();
+    async fn count_usage(&self, keys: &[String], day: &str, n: i64) -> StoreResult<Vec<i64>> {
+        let (keys, day) = (keys.to_vec(), day.to_string());
         self.write(move |tx| {
-            tx.query_row(
-                "INSERT INTO recognitions (household_id, day, count) VALUES (?1, ?2, ?3) \
-                 ON CONFLICT (household_id, day) DO UPDATE SET count = count + excluded.count \
-                 RETURNING count",
-                params![household.to_string(), day, n],
-                |r| r.get(0),
-            )
-            .map_err(db)
+            let mut count = tx
+                .prepare_cached(
+                    "INSERT INTO usage_counts (key, day, count) VALUES (?1, ?2, ?3) \
+                     ON CONFLICT (key, day) DO UPDATE SET count = count + excluded.count \
+                     RETURNING count",
+                )
+                .map_err(db)?;
+            keys.iter()
+                .map(|key| {
+                    count
+                        .query_row(params![key, day, n], |r| r.get(0))
+                        .map_err(db)
+                })
+                .collect()
         })
         .await
     }

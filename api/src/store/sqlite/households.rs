@@ -4,10 +4,26 @@ use super::*;
 
 #[async_trait]
 impl HouseholdStore for SqliteStore {
-    async fn create_household(&self, household: &HouseholdRow, owner: UserId) -> StoreResult<()> {
+    async fn create_household(
+        &self,
+        household: &HouseholdRow,
+        owner: UserId,
+        max_owned: i64,
+    ) -> StoreResult<()> {
         let household = household.clone();
-        self.write(move |tx| insert_household(tx, &household, owner))
-            .await
+        self.write(move |tx| {
+            let owned: i64 = tx
+                .query_row(
+                    "SELECT count(*) FROM members WHERE user_id = ?1 AND role = 'owner' \
+                     AND household_id <> ?2",
+                    [owner.to_string(), household.id.to_string()],
+                    |r| r.get(0),
+                )
+                .map_err(db)?;
+            check_households_owned(owned, max_owned)?;
+            insert_household(tx, &household, owner)
+        })
+        .await
     }
 
     async fn members(&self, household: HouseholdId) -> StoreResult<Vec<MemberRow>> {

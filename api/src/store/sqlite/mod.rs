@@ -143,32 +143,21 @@ fn migrate(conn: &mut Connection) -> anyhow::Result<()> {
         if done {
             continue;
         }
+        // SQLite's DDL is transactional: a file and its record are applied whole or not
+        // at all, so statements that can't be re-run (`ALTER TABLE … ADD COLUMN`) are safe.
+        let tx = conn.transaction()?;
         for statement in migrate::statements(migration.sql) {
-            let tx = conn.transaction()?;
-            match tx.execute_batch(&statement) {
-                Ok(()) => {}
-                // SQLite has no `ADD COLUMN IF NOT EXISTS`: a column an interrupted run
-                // already added is taken as done.
-                Err(e) if is_added_column(&statement, &e) => {}
-                Err(e) => {
-                    return Err(e)
-                        .with_context(|| format!("migration {}: {statement}", migration.version));
-                }
-            }
-            tx.commit()?;
+            tx.execute_batch(&statement)
+                .with_context(|| format!("migration {}: {statement}", migration.version))?;
         }
-        conn.execute(
+        tx.execute(
             "INSERT INTO schema_migrations (version, applied_at) VALUES (?1, ?2)",
             params![migration.version, micros(now())],
         )?;
+        tx.commit()?;
         tracing::info!(version = migration.version, "applied SQLite migration");
     }
     Ok(())
-}
-
-fn is_added_column(statement: &str, e: &rusqlite::Error) -> bool {
-    statement.to_uppercase().contains(" ADD COLUMN ")
-        && e.to_string().contains("duplicate column name")
 }
 
 fn poisoned<T>(_: T) -> StoreError {
