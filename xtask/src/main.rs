@@ -119,6 +119,7 @@ fn test(args: &[String]) -> Result {
         "-D",
         "warnings",
     ]))?;
+    tools::ensure_wasm_target()?;
     exec(cargo().args([
         "clippy",
         "-p",
@@ -128,11 +129,7 @@ fn test(args: &[String]) -> Result {
         "--",
         "-D",
         "warnings",
-    ]))
-    .or_else(|e| {
-        tools::ensure_wasm_target()?;
-        Err(e)
-    })?;
+    ]))?;
     section("tests (SQLite, and PostgreSQL at TEST_DATABASE_URL or 127.0.0.1:5432)");
     tools::check_postgres()?;
     // The OpenID provider the sign-in tests talk to.
