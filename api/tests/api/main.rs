@@ -31,4 +31,6 @@ mod session_hardening;
 mod sharing;
 mod sign_in_limits;
 mod store;
+mod token_access;
+mod tokens;
 mod upload_limits;
