@@ -86,7 +86,7 @@ for (const [viewport, size] of chosen) {
       assert.equal(await account.getAttribute('aria-expanded'), 'false');
       await account.click();
       assert.equal(await account.getAttribute('aria-expanded'), 'true');
-      const docs = page.getByRole('link', { name: 'API docs' });
+      const docs = page.getByRole('link', { name: 'API docs', exact: true });
       await visible(docs);
       assert.equal(await docs.getAttribute('href'), '/api/docs');
       await visible(page.getByRole('button', { name: 'Sign out' }));
@@ -131,7 +131,7 @@ for (const [viewport, size] of chosen) {
       await visible(secret);
       token = await secret.inputValue();
       assert.match(token, TOKEN_PATTERN);
-      assert.equal(await secret.getAttribute('readonly'), '');
+      assert.equal(await secret.isEditable(), false, 'the token field is read-only');
       await visible(page.getByText("Copy it now: it won't be shown again."));
       await page.getByRole('button', { name: 'Copy token' }).click();
       await visible(page.getByRole('status').getByText(/Token copied|The token is selected/));
