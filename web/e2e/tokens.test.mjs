@@ -167,6 +167,7 @@ for (const [viewport, size] of chosen) {
       assert.equal(write.status, 403);
       const refusal = await write.json();
       assert.equal(refusal.error.code, 'forbidden');
+      assert.match(refusal.error.message, /only read/);
 
       // Its use shows on the page.
       await page.reload();

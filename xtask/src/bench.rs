@@ -93,7 +93,13 @@ pub fn bench(args: &[String]) -> Result {
         };
         let base = format!("/api/v1/households/{}", value("household"));
         // (row, store call to compare with, path, body, credential header)
-        type Scenario<'a> = (&'static str, &'static str, String, String, (&'a str, &'a str));
+        type Scenario<'a> = (
+            &'static str,
+            &'static str,
+            String,
+            String,
+            (&'a str, &'a str),
+        );
         let scenarios: Vec<Scenario<'_>> = vec![
             (
                 "get one item",

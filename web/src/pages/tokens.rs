@@ -42,9 +42,7 @@ pub fn parse_days(raw: &str) -> Result<i64, String> {
         .parse::<i64>()
         .ok()
         .and_then(|n| parse_token_days(Some(n)).ok())
-        .ok_or_else(|| {
-            format!("Expiry must be a whole number of days from 1 to {MAX_TOKEN_DAYS}.")
-        })
+        .ok_or_else(|| format!("Expiry must be a whole number of days from 1 to {MAX_TOKEN_DAYS}."))
 }
 
 fn now() -> OffsetDateTime {
