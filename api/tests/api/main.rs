@@ -32,5 +32,6 @@ mod sharing;
 mod sign_in_limits;
 mod store;
 mod token_access;
+mod token_takeover;
 mod tokens;
 mod upload_limits;
