@@ -209,6 +209,17 @@ async fn a_write_token_reads_and_writes_like_its_owner(backend: Backend) {
     )
     .await;
     location.assert_status(201);
+    // An owner's write token may change the household's settings: they are its data too.
+    let renamed = with_token(
+        &app,
+        Method::PATCH,
+        &app.at(&ann, ""),
+        &token,
+        Some(json!({"name": "The flat"})),
+    )
+    .await;
+    renamed.assert_status(200);
+    assert_eq!(renamed.body["name"], "The flat");
     // What the token wrote is Ann's to see, signed in.
     let seen = app.get(&toaster, &ann).await;
     assert_eq!(seen.body["quantity"], 2);
