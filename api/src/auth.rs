@@ -1,19 +1,21 @@
 //! Sign-in: argon2id password hashes (a few at a time), random session tokens stored only
 //! as hashes, the session cookie, sign-in and sign-up limits, and the extractors that tell
-//! who is asking.
+//! who is asking: a person signed in with the session cookie, or a program with a personal
+//! API token (`tokens.rs`) in `Authorization: Bearer …`.
 
+use std::ops::Deref;
 use std::sync::Arc;
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
 use axum::extract::FromRequestParts;
 use axum::http::HeaderMap;
-use axum::http::header::{AUTHORIZATION, COOKIE};
+use axum::http::header::COOKIE;
 use axum::http::request::Parts;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::{Digest, Sha256};
-use shared::{HouseholdId, Role, User};
+use shared::{HouseholdId, Role, TokenId, TokenScope, User};
 use time::Duration;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use uuid::Uuid;
@@ -23,6 +25,8 @@ use crate::error::{ApiError, ApiResult};
 use crate::store::{HouseholdRow, SessionRow, StoreError, now};
 
 pub use crate::edge::ClientAddress;
+
+pub mod tokens;
 
 /// Password checks allowed per account, and per client address, within the window.
 const ACCOUNT_ATTEMPTS: i64 = 5;
@@ -212,58 +216,147 @@ pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
         .map(|(_, value)| value.to_string())
 }
 
-/// The bearer token, else the session cookie of the name this server uses.
-pub fn session_token(headers: &HeaderMap, cookie_name: &str) -> Option<String> {
-    if let Some(bearer) = headers
-        .get(AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-    {
-        return Some(bearer.trim().to_string());
-    }
-    cookie(headers, cookie_name)
+/// How the caller showed who they are.
+pub enum Credential {
+    /// The session cookie; the hash of its token.
+    Session(Vec<u8>),
+    /// A personal API token.
+    Token(TokenGrant),
 }
 
-/// The signed-in user. Rejects with 401 when there is no live session.
+/// What an API token may do, besides what its owner's role allows.
+#[derive(Clone, Debug)]
+pub struct TokenGrant {
+    pub id: TokenId,
+    pub name: String,
+    pub scope: TokenScope,
+    /// The one household it may use; `None`: all of its owner's.
+    pub household: Option<HouseholdId>,
+}
+
+/// Who is asking: a signed-in person, or a program with one of their API tokens. Rejects
+/// with 401 without either; 403 when a read-only token asks to change something.
 pub struct CurrentUser {
     pub user: User,
-    pub token_hash: Vec<u8>,
+    pub credential: Credential,
+}
+
+impl CurrentUser {
+    /// The API token the request came with, if it came with one.
+    pub fn token(&self) -> Option<&TokenGrant> {
+        match &self.credential {
+            Credential::Token(grant) => Some(grant),
+            Credential::Session(_) => None,
+        }
+    }
+
+    /// The name of the API token the request came with, for the activity log.
+    pub fn via_token(&self) -> Option<String> {
+        self.token().map(|t| t.name.clone())
+    }
+
+    /// Whether the credential reaches `household` at all (a token may be limited to one);
+    /// whether the person belongs to it is a separate question.
+    pub fn reaches(&self, household: HouseholdId) -> bool {
+        self.token()
+            .and_then(|t| t.household)
+            .is_none_or(|only| only == household)
+    }
 }
 
 impl FromRequestParts<AppState> for CurrentUser {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> ApiResult<Self> {
-        let token = session_token(&parts.headers, state.config.session_cookie_name())
-            .ok_or(ApiError::Unauthorized)?;
-        let hash = token_hash(&token);
-        let now = now();
-        let ended = || ApiError::Unauthenticated("your session has ended; sign in again".into());
-        let (session, user) = state.store.session(&hash, now).await?.ok_or_else(ended)?;
-        // However active, a session ends `session_max_days` after its sign-in.
-        let last_day = session.created_at + Duration::days(state.config.session_max_days);
-        if now >= last_day {
-            state.store.delete_session(&hash).await?;
-            return Err(ended());
+        let user = authenticate(parts, state).await?;
+        // The intersection with the token's scope: a read-only token changes nothing,
+        // whatever its owner's role.
+        if user.token().is_some_and(|t| t.scope == TokenScope::Read) && !parts.method.is_safe() {
+            return Err(read_only_token());
         }
-        // Sliding expiry, written at most once a day per session.
-        let full = (now + Duration::days(state.config.session_days)).min(last_day);
-        if full - session.expires_at > Duration::days(1) {
-            state.store.extend_session(&hash, full).await?;
-        }
-        Ok(Self {
-            user,
-            token_hash: hash,
-        })
+        Ok(user)
     }
 }
 
-/// The caller's membership of the household in the path; 404 when not a member.
+fn read_only_token() -> ApiError {
+    ApiError::Forbidden(
+        "this API token may only read; make a token with the write scope to change things".into(),
+    )
+}
+
+/// A person signed in with a session, for what an API token may not do: managing tokens,
+/// members, invitations, households and the account, and signing out. A token → 403.
+pub struct SessionUser(CurrentUser);
+
+impl SessionUser {
+    /// The hash of the session's token.
+    pub fn session_hash(&self) -> &[u8] {
+        match &self.0.credential {
+            Credential::Session(hash) => hash,
+            Credential::Token(_) => &[],
+        }
+    }
+}
+
+impl Deref for SessionUser {
+    type Target = CurrentUser;
+    fn deref(&self) -> &CurrentUser {
+        &self.0
+    }
+}
+
+impl FromRequestParts<AppState> for SessionUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> ApiResult<Self> {
+        let user = authenticate(parts, state).await?;
+        if user.token().is_some() {
+            return Err(ApiError::Forbidden(
+                "this needs a signed-in person, not an API token; do it in the web app".into(),
+            ));
+        }
+        Ok(Self(user))
+    }
+}
+
+/// The caller by their API token (`Authorization: Bearer …`), else by their session cookie.
+async fn authenticate(parts: &Parts, state: &AppState) -> ApiResult<CurrentUser> {
+    if let Some(token) = tokens::bearer(&parts.headers) {
+        return tokens::authenticate(state, &token).await;
+    }
+    let token =
+        cookie(&parts.headers, state.config.session_cookie_name()).ok_or(ApiError::Unauthorized)?;
+    let hash = token_hash(&token);
+    let now = now();
+    let ended = || ApiError::Unauthenticated("your session has ended; sign in again".into());
+    let (session, user) = state.store.session(&hash, now).await?.ok_or_else(ended)?;
+    // However active, a session ends `session_max_days` after its sign-in.
+    let last_day = session.created_at + Duration::days(state.config.session_max_days);
+    if now >= last_day {
+        state.store.delete_session(&hash).await?;
+        return Err(ended());
+    }
+    // Sliding expiry, written at most once a day per session.
+    let full = (now + Duration::days(state.config.session_days)).min(last_day);
+    if full - session.expires_at > Duration::days(1) {
+        state.store.extend_session(&hash, full).await?;
+    }
+    Ok(CurrentUser {
+        user,
+        credential: Credential::Session(hash),
+    })
+}
+
+/// The caller's membership of the household in the path; 404 when not a member, or when
+/// the caller's API token is limited to another household.
 pub async fn member(
     state: &AppState,
     user: &CurrentUser,
     household: HouseholdId,
 ) -> ApiResult<(HouseholdRow, Role)> {
+    if !user.reaches(household) {
+        return Err(ApiError::not_found("household"));
+    }
     state
         .store
         .membership(household, user.user.id)
@@ -278,7 +371,9 @@ pub async fn editor(
     household: HouseholdId,
 ) -> ApiResult<HouseholdRow> {
     let (household, role) = member(state, user, household).await?;
-    if role.can_write() {
+    if user.token().is_some_and(|t| t.scope == TokenScope::Read) {
+        Err(read_only_token())
+    } else if role.can_write() {
         Ok(household)
     } else {
         Err(ApiError::Forbidden(

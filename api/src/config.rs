@@ -49,6 +49,10 @@ pub struct Config {
     pub trusted_proxy: TrustedProxy,
     /// When set, every request but `/api/health` must carry it in `X-Origin-Verify`.
     pub origin_verify_secret: Option<SecretString>,
+    /// Requests per second one API token may make, sustained (per server process).
+    pub api_token_rate: f64,
+    /// Requests one API token may make at once before `api_token_rate` applies.
+    pub api_token_burst: u32,
 }
 
 /// What sits in front of the server and so which address is the client's.
@@ -173,6 +177,19 @@ impl Config {
                 "ORIGIN_VERIFY_SECRET must be at least {MIN_ORIGIN_SECRET_CHARS} characters; use a long random value"
             );
         }
+        let api_token_rate = match var("API_TOKEN_RATE") {
+            Some(v) => v
+                .parse::<f64>()
+                .ok()
+                .filter(|n| n.is_finite() && *n >= 0.001 && *n <= 1_000_000.0)
+                .with_context(|| {
+                    format!(
+                        "API_TOKEN_RATE must be a number of requests per second (like 10 or 0.5), not {v:?}"
+                    )
+                })?,
+            None => 10.0,
+        };
+        let api_token_burst = number("API_TOKEN_BURST", 60, 1, "requests")?;
         Ok(Self {
             database_url: database_url.into(),
             bind,
@@ -201,6 +218,8 @@ impl Config {
             session_max_days,
             trusted_proxy,
             origin_verify_secret: origin_verify_secret.map(Into::into),
+            api_token_rate,
+            api_token_burst: u32::try_from(api_token_burst).unwrap_or(u32::MAX),
         })
     }
 
@@ -250,6 +269,24 @@ mod tests {
         let shown = format!("{config:?}");
         assert!(!shown.contains("sk-very-secret"));
         assert!(!shown.contains("hunter2"));
+    }
+
+    #[test]
+    fn api_tokens_get_10_requests_a_second_with_bursts_of_60_unless_told_otherwise() {
+        let config = Config::from_lookup(|_| None).unwrap();
+        assert_eq!((config.api_token_rate, config.api_token_burst), (10.0, 60));
+        let config = Config::from_lookup(|name| match name {
+            "API_TOKEN_RATE" => Some("0.5".into()),
+            "API_TOKEN_BURST" => Some("5".into()),
+            _ => None,
+        })
+        .unwrap();
+        assert_eq!((config.api_token_rate, config.api_token_burst), (0.5, 5));
+        for bad in ["0", "-1", "fast", "NaN"] {
+            let err = Config::from_lookup(|name| (name == "API_TOKEN_RATE").then(|| bad.into()))
+                .unwrap_err();
+            assert!(err.to_string().contains("API_TOKEN_RATE"), "{bad}: {err}");
+        }
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The one error type of the API, answered as the one JSON error body.
 
-use axum::http::StatusCode;
+use axum::http::header::{RETRY_AFTER, WWW_AUTHENTICATE};
+use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use shared::{ErrorBody, ErrorCode, FieldErrors};
 
@@ -14,6 +15,10 @@ pub enum ApiError {
     Unauthorized,
     #[error("{0}")]
     Unauthenticated(String),
+    /// A bearer token that is malformed, unknown, revoked or expired: 401 with
+    /// `WWW-Authenticate: Bearer error="invalid_token"`.
+    #[error("{0}")]
+    InvalidToken(String),
     #[error("{0}")]
     Forbidden(String),
     #[error("{0}")]
@@ -30,6 +35,9 @@ pub enum ApiError {
     Validation(FieldErrors),
     #[error("{0}")]
     RateLimited(String),
+    /// 429 with `Retry-After: <seconds>`.
+    #[error("{message}")]
+    RetryLater { message: String, seconds: u64 },
     #[error("{0}")]
     Unavailable(String),
     #[error("{0}")]
@@ -54,7 +62,9 @@ impl ApiError {
     fn code(&self) -> ErrorCode {
         match self {
             Self::BadRequest(_) => ErrorCode::BadRequest,
-            Self::Unauthorized | Self::Unauthenticated(_) => ErrorCode::Unauthorized,
+            Self::Unauthorized | Self::Unauthenticated(_) | Self::InvalidToken(_) => {
+                ErrorCode::Unauthorized
+            }
             Self::Forbidden(_) => ErrorCode::Forbidden,
             Self::NotFound(_) => ErrorCode::NotFound,
             Self::Conflict(_) => ErrorCode::Conflict,
@@ -62,7 +72,7 @@ impl ApiError {
             Self::PayloadTooLarge(_) => ErrorCode::PayloadTooLarge,
             Self::UnsupportedMediaType(_) => ErrorCode::UnsupportedMediaType,
             Self::Validation(_) => ErrorCode::ValidationFailed,
-            Self::RateLimited(_) => ErrorCode::RateLimited,
+            Self::RateLimited(_) | Self::RetryLater { .. } => ErrorCode::RateLimited,
             Self::Unavailable(_) => ErrorCode::Unavailable,
             Self::Upstream(_) => ErrorCode::UpstreamFailed,
             Self::Internal(_) => ErrorCode::Internal,
@@ -99,6 +109,21 @@ impl IntoResponse for ApiError {
         };
         let status =
             StatusCode::from_u16(code.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        (status, axum::Json(body)).into_response()
+        let mut response = (status, axum::Json(body)).into_response();
+        match &self {
+            Self::InvalidToken(_) => {
+                response.headers_mut().insert(
+                    WWW_AUTHENTICATE,
+                    HeaderValue::from_static(r#"Bearer error="invalid_token""#),
+                );
+            }
+            Self::RetryLater { seconds, .. } => {
+                response
+                    .headers_mut()
+                    .insert(RETRY_AFTER, HeaderValue::from(*seconds));
+            }
+            _ => {}
+        }
+        response
     }
 }

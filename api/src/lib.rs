@@ -50,6 +50,8 @@ pub struct AppState {
     pub hashing: Arc<tokio::sync::Semaphore>,
     /// Permits to decode an image; a few at a time.
     pub decodes: decode::Decodes,
+    /// Requests each API token may still make.
+    pub token_limits: Arc<auth::tokens::TokenLimits>,
 }
 
 impl AppState {
@@ -74,6 +76,7 @@ impl AppState {
         };
         Ok(Self {
             decodes: decode::Decodes::new(config.max_image_decodes),
+            token_limits: Arc::new(auth::tokens::TokenLimits::new(&config)),
             config: Arc::new(config),
             store,
             search: Arc::default(),

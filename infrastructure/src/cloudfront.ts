@@ -6,7 +6,8 @@
 //                               health check of that region's /api/health
 //
 // CloudFront sends /api/* requests on with every viewer header but Host (the managed
-// AllViewerExceptHostHeader policy, so API Gateway sees Host: api.<domain>), plus two
+// AllViewerExceptHostHeader policy, so API Gateway sees Host: api.<domain>; with caching
+// disabled it includes Authorization, which API tokens travel in), plus two
 // headers of its own: x-viewer-address, which a viewer-request CloudFront Function sets to
 // the viewer's IP address (for the API's per-address limits), and X-Origin-Verify, a
 // secret the API checks, so that API Gateway cannot be called directly with a made-up

@@ -20,6 +20,7 @@ const DOMAIN = TEST_CONFIG.domainName;
 const API_DOMAIN = `api.${DOMAIN}`;
 const CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad";
 const ALL_VIEWER_EXCEPT_HOST = "b689b0a8-53d0-40ab-baf2-68738e2966ac";
+const ALL_VIEWER = "216adef6-5c7f-47e4-b989-5492eafa07d3";
 
 /** Runs the CloudFront function's handler on a request for `uri`. */
 function routeSpa(uri: string): string {
@@ -167,6 +168,32 @@ describe("edge (CloudFront, ACM, Route 53)", () => {
             const { "x-viewer-address": added, ...rest } = out.headers;
             assert.ok(added);
             assert.deepEqual({ ...out, headers: rest }, event.request);
+        });
+
+        it("passes Authorization (API tokens) through CloudFront and API Gateway to the API", () => {
+            const [b] = d.orderedCacheBehaviors.filter((x: any) => x.pathPattern === "/api/*");
+            // CloudFront forwards a viewer's Authorization header only with caching disabled and
+            // a managed all-viewer-headers origin request policy: a custom origin request policy
+            // may not name it, and a cache policy would make it part of the cache key.
+            assert.equal(b.cachePolicyId, CACHING_DISABLED);
+            assert.ok([ALL_VIEWER, ALL_VIEWER_EXCEPT_HOST].includes(b.originRequestPolicyId), b.originRequestPolicyId);
+            assert.equal(b.forwardedValues, undefined, "legacy cache settings would replace both policies");
+            // The viewer-request function hands it on untouched.
+            const bearer = { value: "Bearer hinv_0123456789abcdefghijABCDEFGHIJ012345" };
+            const out = viewerAddressRequest(viewerRequestEvent("203.0.113.9", { authorization: bearer }));
+            assert.deepEqual(out.headers.authorization, bearer);
+            // API Gateway: no authorizer of its own in front of the function and no parameter
+            // mapping, so the function sees the header as the viewer sent it.
+            assert.equal(ofType(program, "aws:apigatewayv2/authorizer:Authorizer").length, 0);
+            const routes = ofType(program, "aws:apigatewayv2/route:Route");
+            assert.ok(routes.length > 0);
+            for (const route of routes) {
+                assert.ok([undefined, "NONE"].includes(route.inputs.authorizationType), route.inputs.authorizationType);
+                assert.equal(route.inputs.authorizerId, undefined);
+            }
+            for (const integration of ofType(program, "aws:apigatewayv2/integration:Integration")) {
+                assert.equal(integration.inputs.requestParameters, undefined);
+            }
         });
 
         it("sends the API the origin-verify secret, kept secret, and nothing of it to the bucket", () => {

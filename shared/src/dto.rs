@@ -724,6 +724,10 @@ pub struct Activity {
     pub fields: Vec<String>,
     #[serde(with = "time::serde::rfc3339")]
     pub at: OffsetDateTime,
+    /// The name of the API token the change was made through; `None` when the person made
+    /// it themselves.
+    #[serde(default)]
+    pub via_token: Option<String>,
 }
 
 #[cfg(test)]

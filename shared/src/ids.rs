@@ -79,3 +79,7 @@ id_type!(
     /// A photo, receipt, manual or other file attached to an item.
     AttachmentId
 );
+id_type!(
+    /// A personal API token (its id, not its secret).
+    TokenId
+);

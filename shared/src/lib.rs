@@ -10,6 +10,7 @@ pub mod dto;
 pub mod error;
 pub mod ids;
 pub mod patch;
+pub mod tokens;
 pub mod values;
 
 pub use attachment::*;
@@ -17,4 +18,5 @@ pub use dto::*;
 pub use error::{ErrorBody, ErrorCode, ErrorDetail, FieldErrors};
 pub use ids::*;
 pub use patch::Patch;
+pub use tokens::*;
 pub use values::*;

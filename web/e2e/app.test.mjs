@@ -409,6 +409,7 @@ for (const [viewport, size] of chosen) {
     });
 
     step('signs out and back in', async () => {
+      await page.getByRole('button', { name: 'Account' }).click();
       await page.getByRole('button', { name: 'Sign out' }).click();
       await visible(page.getByRole('heading', { name: 'Sign in' }));
       // Signed out, the app's pages lead to the sign-in page, which remembers the way back.
@@ -762,6 +763,7 @@ for (const [viewport, size] of chosen) {
       await gone(member(guestName));
 
       // Signing in (rather than up) from the invitation comes back to it too.
+      await guest.getByRole('button', { name: 'Account' }).click();
       await guest.getByRole('button', { name: 'Sign out' }).click();
       await visible(guest.getByRole('heading', { name: 'Sign in' }));
       await guest.goto(link);

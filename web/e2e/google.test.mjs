@@ -52,6 +52,7 @@ test('signs in with Google, and says why when Google cannot vouch for the accoun
     assert.match(page.url(), /\/items$/);
     await visible(page.getByText('Ann Example'));
 
+    await page.getByRole('button', { name: 'Account' }).click();
     await page.getByRole('button', { name: 'Sign out' }).click();
     await visible(page.getByRole('link', { name: 'Sign in with Google' }));
     await provider.set('/claims', { email_verified: false });

@@ -11,11 +11,12 @@ use std::cell::RefCell;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use shared::{
-    Activity, Attachment, AttachmentId, CreateAttachment, CreateHousehold, CreateInvite,
-    CreateItem, CreateLocation, ErrorBody, ErrorCode, Household, HouseholdId, Invite, InviteId,
-    InvitePreview, Item, ItemId, Joined, List, Location, LocationId, LoginRequest, Me, Member,
-    Page, Providers, Recognition, RecognizeRequest, RegisterRequest, Stats, TagCount,
-    UpdateAttachment, UpdateItem, UpdateLocation, UpdateMember, UploadTarget, UserId, UserResponse,
+    Activity, ApiToken, Attachment, AttachmentId, CreateAttachment, CreateHousehold, CreateInvite,
+    CreateItem, CreateLocation, CreateToken, ErrorBody, ErrorCode, Household, HouseholdId, Invite,
+    InviteId, InvitePreview, Item, ItemId, Joined, List, Location, LocationId, LoginRequest, Me,
+    Member, NewToken, Page, Providers, Recognition, RecognizeRequest, RegisterRequest, Stats,
+    TagCount, TokenId, UpdateAttachment, UpdateItem, UpdateLocation, UpdateMember, UploadTarget,
+    UserId, UserResponse,
 };
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::Closure;
@@ -231,6 +232,21 @@ pub fn google_sign_in_url(return_to: Option<&str>) -> String {
         "/api/v1/auth/google/start?return_to={}",
         js_sys::encode_uri_component(back)
     )
+}
+
+// ---------------------------------------------------------------- API tokens
+
+pub async fn tokens() -> ApiResult<List<ApiToken>> {
+    get("/tokens").await
+}
+
+/// The answer carries the token's secret, which can't be read again later.
+pub async fn create_token(body: &CreateToken) -> ApiResult<NewToken> {
+    request(Method::Post, "/tokens", json(body), None).await
+}
+
+pub async fn revoke_token(id: TokenId) -> ApiResult<()> {
+    request(Method::Delete, &format!("/tokens/{id}"), None, None).await
 }
 
 // ---------------------------------------------------------------- households

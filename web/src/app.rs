@@ -8,7 +8,7 @@ use crate::components::{Layout, Splash};
 use crate::hooks::{SessionProvider, Status, use_session};
 use crate::pages::{
     AcceptInvite, Capture, Dashboard, EditItem, InviteWelcome, ItemDetail, Items, Locations,
-    Members, NewHousehold, NewItem, NotFound, SignIn, SignUp, Trash,
+    Members, NewHousehold, NewItem, NotFound, SignIn, SignUp, Tokens, Trash,
 };
 
 #[derive(Routable, Clone, Debug, PartialEq)]
@@ -38,6 +38,9 @@ pub enum Route {
     Members,
     #[at("/households/new")]
     NewHousehold,
+    /// The person's personal API tokens.
+    #[at("/tokens")]
+    Tokens,
     /// Where an invitation link leads: signed out, the way to sign in first; signed in, joining.
     #[at("/invite/:code")]
     Invite { code: String },
@@ -198,6 +201,7 @@ fn household_page(route: &Route, household: Household) -> Html {
         Route::Trash => html! { <Trash {key} {household} /> },
         Route::Members => html! { <Members {key} {household} /> },
         Route::NewHousehold => html! { <NewHousehold /> },
+        Route::Tokens => html! { <Tokens /> },
         Route::SignIn | Route::SignUp | Route::Invite { .. } | Route::NotFound => {
             html! { <NotFound /> }
         }

@@ -1,6 +1,11 @@
 //! `cargo xtask bench`: seeds one household with 100,000 items in 500 locations, then
 //! measures the API under concurrent load from `wrk` on loopback, on SQLite and on
 //! PostgreSQL, next to the same store calls made without HTTP. Writes target/bench/api.md.
+//!
+//! Requests carry the session cookie, except the rows marked "(API token)", which carry
+//! `Authorization: Bearer` with a read token. The server's per-token rate limit is raised
+//! out of the way for the run (`API_TOKEN_RATE`), so those rows measure what checking a
+//! token costs, not the limit.
 
 use std::fmt::Write as _;
 use std::io::{Read, Write};
@@ -65,6 +70,10 @@ pub fn bench(args: &[String]) -> Result {
         println!("\n==== {backend}: seeding {items} items in {locations} locations");
         let server = Server::start(&url, &out)?;
         let cookie = server.register()?;
+        let token = server.make_token(&cookie)?;
+        let with_cookie = ("Cookie", cookie.as_str());
+        let bearer = format!("Bearer {token}");
+        let with_token = ("Authorization", bearer.as_str());
         let started = Instant::now();
         let seeded = hi_bench(
             &url,
@@ -83,41 +92,61 @@ pub fn bench(args: &[String]) -> Result {
                 .to_string()
         };
         let base = format!("/api/v1/households/{}", value("household"));
-        let scenarios: Vec<(&'static str, &'static str, String, String)> = vec![
+        // (row, store call to compare with, path, body, credential header)
+        type Scenario<'a> = (
+            &'static str,
+            &'static str,
+            String,
+            String,
+            (&'a str, &'a str),
+        );
+        let scenarios: Vec<Scenario<'_>> = vec![
             (
                 "get one item",
                 "get",
                 format!("{base}/items/{}", value("item")),
                 String::new(),
+                with_cookie,
+            ),
+            (
+                "get one item (API token)",
+                "get",
+                format!("{base}/items/{}", value("item")),
+                String::new(),
+                with_token,
             ),
             (
                 "list the first page",
                 "list",
                 format!("{base}/items?limit=50"),
                 String::new(),
+                with_cookie,
             ),
             (
                 "substring search",
                 "search",
                 format!("{base}/items?q={}", value("search")),
                 String::new(),
+                with_cookie,
             ),
             (
                 "location subtree",
                 "location",
                 format!("{base}/items?location_id={}", value("room")),
                 String::new(),
+                with_cookie,
             ),
             (
                 "create an item",
                 "create",
                 format!("{base}/items"),
                 r#"{"name":"Benchmark lamp","tags":["bench"]}"#.into(),
+                with_cookie,
             ),
         ];
         let direct = hi_bench(&url, &["store-latency", EMAIL, "200"])?;
-        for (scenario, key, path, body) in scenarios {
-            let (p50, p95, p99, rps, errors) = server.wrk(&out, &cookie, &path, &body)?;
+        for (scenario, key, path, body, credential) in scenarios {
+            let (p50, p95, p99, rps, errors) = server.wrk(&out, credential, &path, &body)?;
             let store = direct.lines().find_map(|l| {
                 let parts: Vec<&str> = l.split_whitespace().collect();
                 (parts.first() == Some(&key) && parts.len() == 4).then(|| {
@@ -126,7 +155,7 @@ pub fn bench(args: &[String]) -> Result {
                 })
             });
             println!(
-                "{scenario:22} p50 {p50:7.2} ms  p95 {p95:7.2} ms  p99 {p99:7.2} ms  {rps:8.0} req/s  errors {errors}"
+                "{scenario:26} p50 {p50:7.2} ms  p95 {p95:7.2} ms  p99 {p99:7.2} ms  {rps:8.0} req/s  errors {errors}"
             );
             rows.push(Row {
                 backend,
@@ -190,7 +219,8 @@ fn render(
         md,
         "{items} items in {locations} locations; wrk, {CONNECTIONS} connections, {SECONDS} s per row, on loopback; \
          latencies in ms. \"Store p95\" is the same query through the store without HTTP \
-         (one caller at a time); the ratio is API p50 over store p50.\n"
+         (one caller at a time); the ratio is API p50 over store p50. Requests carry the session \
+         cookie, or `Authorization: Bearer` with a read-only API token where marked.\n"
     );
     let _ = writeln!(
         md,
@@ -246,8 +276,12 @@ fn psql(url: &str, sql: &str) -> Result {
     }
 }
 
+/// A binary of the release build: under `CARGO_TARGET_DIR` when it is set, as cargo puts it.
 fn release_bin(name: &str) -> PathBuf {
-    root().join("target/release").join(name)
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(|dir| root().join(dir))
+        .unwrap_or_else(|| root().join("target"));
+    target.join("release").join(name)
 }
 
 fn hi_bench(url: &str, args: &[&str]) -> Result<String> {
@@ -282,6 +316,9 @@ impl Server {
             .env("DATA_DIR", out.join("data"))
             .env("STATIC_DIR", out.join("no-web"))
             .env("RUST_LOG", "warn")
+            // The per-token limit would otherwise answer most of the token row with 429.
+            .env("API_TOKEN_RATE", "1000000")
+            .env("API_TOKEN_BURST", "1000000")
             .stdout(Stdio::null())
             .spawn()
             .map_err(|e| format!("starting the server: {e}"))?;
@@ -347,21 +384,37 @@ impl Server {
             .ok_or_else(|| "no session cookie".to_string())
     }
 
-    /// Runs wrk against one request; returns p50, p95, p99 (ms), requests/s and errors.
+    /// A read-only API token of the benchmark account, made with its session.
+    fn make_token(&self, cookie: &str) -> Result<String> {
+        let body = r#"{"name":"Benchmark","scope":"read"}"#;
+        let (status, _, text) = self.http("POST", "/api/v1/tokens", Some(cookie), body)?;
+        if status != 201 {
+            return Err(format!("making the benchmark's API token: {status} {text}"));
+        }
+        text.split_once(r#""token":""#)
+            .and_then(|(_, rest)| rest.split('"').next())
+            .filter(|t| t.starts_with("hinv_"))
+            .map(str::to_string)
+            .ok_or_else(|| format!("no token in {text}"))
+    }
+
+    /// Runs wrk against one request sent with the `credential` header; returns p50, p95,
+    /// p99 (ms), requests/s and errors.
     fn wrk(
         &self,
         out: &Path,
-        cookie: &str,
+        credential: (&str, &str),
         path: &str,
         body: &str,
     ) -> Result<(f64, f64, f64, f64, u64)> {
         let script = out.join("report.lua");
         let method = if body.is_empty() { "GET" } else { "POST" };
+        let (header, value) = credential;
         let lua = format!(
             r#"wrk.method = "{method}"
 wrk.body = [[{body}]]
 wrk.headers["Content-Type"] = "application/json"
-wrk.headers["Cookie"] = "{cookie}"
+wrk.headers["{header}"] = "{value}"
 function done(summary, latency, requests)
   local errors = summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.status + summary.errors.timeout
   io.write(string.format("RESULT %f %f %f %f %d\n", latency:percentile(50) / 1000, latency:percentile(95) / 1000, latency:percentile(99) / 1000, summary.requests / (summary.duration / 1e6), errors))

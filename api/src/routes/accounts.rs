@@ -12,7 +12,7 @@ use shared::{
 use time::OffsetDateTime;
 
 use crate::AppState;
-use crate::auth::{self, ClientAddress, CurrentUser};
+use crate::auth::{self, ClientAddress, CurrentUser, SessionUser};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{AppJson, AppQuery};
 use crate::google;
@@ -340,7 +340,7 @@ async fn login(
 /// nothing in the account needs it, since Google sign-in works.
 async fn change_password(
     State(state): State<AppState>,
-    user: CurrentUser,
+    user: SessionUser,
     ClientAddress(address): ClientAddress,
     AppJson(body): AppJson<ChangePasswordRequest>,
 ) -> ApiResult<StatusCode> {
@@ -386,7 +386,7 @@ async fn change_password(
     let new_hash = auth::hash_password(&state, body.new_password).await?;
     match state
         .store
-        .change_password(user.user.id, &current_hash, &new_hash, &user.token_hash)
+        .change_password(user.user.id, &current_hash, &new_hash, user.session_hash())
         .await
     {
         Ok(()) => {}
@@ -400,8 +400,8 @@ async fn change_password(
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn logout(State(state): State<AppState>, user: CurrentUser) -> ApiResult<Response> {
-    state.store.delete_session(&user.token_hash).await?;
+async fn logout(State(state): State<AppState>, user: SessionUser) -> ApiResult<Response> {
+    state.store.delete_session(user.session_hash()).await?;
     let mut response = StatusCode::NO_CONTENT.into_response();
     set_cookies(&mut response, &[auth::expired_cookie(&state)]);
     Ok(response)
@@ -413,6 +413,7 @@ async fn me(State(state): State<AppState>, user: CurrentUser) -> ApiResult<Json<
         .households_of(user.user.id)
         .await?
         .into_iter()
+        .filter(|(h, _)| user.reaches(h.id))
         .map(|(h, role)| Membership {
             id: h.id,
             name: h.name,

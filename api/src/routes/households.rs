@@ -9,7 +9,7 @@ use shared::{
 };
 
 use crate::AppState;
-use crate::auth::{self, CurrentUser};
+use crate::auth::{self, CurrentUser, SessionUser};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{AppJson, AppPath, IfMatch, Tagged};
 use crate::store::{HouseholdRow, now};
@@ -45,14 +45,18 @@ async fn list_households(
         .households_of(user.user.id)
         .await?
         .into_iter()
+        .filter(|(h, _)| user.reaches(h.id))
         .map(|(h, role)| household_dto(h, role))
         .collect();
     Ok(Json(List { items }))
 }
 
+/// Needs a signed-in person: a household is part of the account (it counts against the
+/// households an account may own), and a token limited to one household could not even
+/// see the one it made.
 async fn create_household(
     State(state): State<AppState>,
-    user: CurrentUser,
+    user: SessionUser,
     AppJson(body): AppJson<CreateHousehold>,
 ) -> ApiResult<Tagged<Household>> {
     let mut errors = FieldErrors::new();

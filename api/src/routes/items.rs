@@ -138,7 +138,8 @@ async fn create_item(
         updated_at: at,
         deleted_at: None,
     };
-    let activity = ActivityRow::new(hid, row.id, user.user.id, Action::Created, vec![], at);
+    let activity = ActivityRow::new(hid, row.id, user.user.id, Action::Created, vec![], at)
+        .via(user.via_token());
     match state.store.insert_item(&row, &activity).await {
         Ok(()) => Ok((
             StatusCode::CREATED,
@@ -393,7 +394,8 @@ async fn update_item(
             Action::Updated,
             changed.iter().map(|f| f.to_string()).collect(),
             at,
-        );
+        )
+        .via(user.via_token());
         match state
             .store
             .update_item(&next, current.version, &activity)
@@ -443,7 +445,8 @@ async fn set_trashed(
     } else {
         Action::Restored
     };
-    let activity = ActivityRow::new(row.household_id, row.id, user.user.id, action, vec![], at);
+    let activity = ActivityRow::new(row.household_id, row.id, user.user.id, action, vec![], at)
+        .via(user.via_token());
     state
         .store
         .update_item(&next, row.version, &activity)

@@ -14,7 +14,7 @@ use time::Duration;
 
 use super::households::household_dto;
 use crate::AppState;
-use crate::auth::{self, CurrentUser, token_hash};
+use crate::auth::{self, CurrentUser, SessionUser, token_hash};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{AppJson, AppPath};
 use crate::store::{InviteRow, StoreError, check_invite, now};
@@ -39,7 +39,8 @@ pub fn router() -> Router<AppState> {
         .route("/invites/{code}/accept", post(accept_invite))
 }
 
-/// Only owners manage members and invitations.
+/// Only owners manage members and invitations, and only signed in (`SessionUser`): an API
+/// token may list the members but not change who belongs.
 async fn owner(state: &AppState, user: &CurrentUser, hid: HouseholdId) -> ApiResult<()> {
     let (_, role) = auth::member(state, user, hid).await?;
     if role.is_owner() {
@@ -75,7 +76,7 @@ async fn list_members(
 
 async fn update_member(
     State(state): State<AppState>,
-    user: CurrentUser,
+    user: SessionUser,
     AppPath((hid, uid)): AppPath<(HouseholdId, UserId)>,
     AppJson(body): AppJson<UpdateMember>,
 ) -> ApiResult<StatusCode> {
@@ -90,7 +91,7 @@ async fn update_member(
 /// Owners remove anyone; everyone may leave.
 async fn remove_member(
     State(state): State<AppState>,
-    user: CurrentUser,
+    user: SessionUser,
     AppPath((hid, uid)): AppPath<(HouseholdId, UserId)>,
 ) -> ApiResult<StatusCode> {
     if uid == user.user.id {
@@ -120,7 +121,7 @@ fn invite_dto(row: InviteRow, code: Option<String>, public_url: &str) -> Invite 
 
 async fn create_invite(
     State(state): State<AppState>,
-    user: CurrentUser,
+    user: SessionUser,
     AppPath(hid): AppPath<HouseholdId>,
     AppJson(body): AppJson<CreateInvite>,
 ) -> ApiResult<(StatusCode, Json<Invite>)> {
@@ -165,7 +166,7 @@ async fn create_invite(
 
 async fn list_invites(
     State(state): State<AppState>,
-    user: CurrentUser,
+    user: SessionUser,
     AppPath(hid): AppPath<HouseholdId>,
 ) -> ApiResult<Json<List<Invite>>> {
     owner(&state, &user, hid).await?;
@@ -181,7 +182,7 @@ async fn list_invites(
 
 async fn revoke_invite(
     State(state): State<AppState>,
-    user: CurrentUser,
+    user: SessionUser,
     AppPath((hid, id)): AppPath<(HouseholdId, InviteId)>,
 ) -> ApiResult<StatusCode> {
     owner(&state, &user, hid).await?;
@@ -215,7 +216,7 @@ async fn preview_invite(
 
 async fn accept_invite(
     State(state): State<AppState>,
-    user: CurrentUser,
+    user: SessionUser,
     AppPath(code): AppPath<String>,
 ) -> ApiResult<Json<Joined>> {
     let household = match state

@@ -13,6 +13,7 @@ pub mod locations;
 pub mod members;
 pub mod recognize;
 pub mod tags;
+pub mod tokens;
 
 pub fn router() -> Router<AppState> {
     Router::new().merge(health::router()).nest(
@@ -25,7 +26,8 @@ pub fn router() -> Router<AppState> {
             .merge(members::router())
             .merge(recognize::router())
             .merge(items::router())
-            .merge(tags::router()),
+            .merge(tags::router())
+            .merge(tokens::router()),
     )
 }
 

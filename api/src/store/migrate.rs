@@ -35,6 +35,10 @@ pub const POSTGRES: &[Migration] = &[
         version: "0007_claims_and_usage",
         sql: include_str!("../../../migrations/postgres/0007_claims_and_usage.sql"),
     },
+    Migration {
+        version: "0008_api_tokens",
+        sql: include_str!("../../../migrations/postgres/0008_api_tokens.sql"),
+    },
 ];
 
 pub const SQLITE: &[Migration] = &[
@@ -61,6 +65,10 @@ pub const SQLITE: &[Migration] = &[
     Migration {
         version: "0007_claims_and_usage",
         sql: include_str!("../../../migrations/sqlite/0007_claims_and_usage.sql"),
+    },
+    Migration {
+        version: "0008_api_tokens",
+        sql: include_str!("../../../migrations/sqlite/0008_api_tokens.sql"),
     },
 ];
 

@@ -11,7 +11,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
 use shared::{
     Action, Activity, ActivityId, AttachmentId, AttachmentKind, AttachmentStatus, Currency,
-    HouseholdId, ItemFields, ItemId, LocationId, Role, TagCount, User, UserId,
+    HouseholdId, ItemFields, ItemId, LocationId, Role, TagCount, TokenId, TokenScope, User, UserId,
 };
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -149,6 +149,8 @@ pub struct ActivityRow {
     pub action: Action,
     pub fields: Vec<String>,
     pub at: OffsetDateTime,
+    /// The name of the API token the change came through.
+    pub via_token: Option<String>,
 }
 
 impl ActivityRow {
@@ -168,6 +170,15 @@ impl ActivityRow {
             action,
             fields,
             at,
+            via_token: None,
+        }
+    }
+
+    /// The same entry, made through the API token named `token` (if any).
+    pub fn via(self, token: Option<String>) -> Self {
+        Self {
+            via_token: token,
+            ..self
         }
     }
 }
@@ -393,13 +404,69 @@ pub struct StatsRow {
     pub storage_bytes: i64,
 }
 
+/// A personal API token as stored: its secret only as a SHA-256 hash.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ApiTokenRow {
+    pub id: TokenId,
+    pub user_id: UserId,
+    pub secret_hash: Vec<u8>,
+    pub name: String,
+    pub scope: TokenScope,
+    pub household_id: Option<HouseholdId>,
+    pub hint: String,
+    pub created_at: OffsetDateTime,
+    pub expires_at: OffsetDateTime,
+    pub last_used_at: Option<OffsetDateTime>,
+}
+
+pub fn parse_scope(raw: &str) -> StoreResult<TokenScope> {
+    raw.parse()
+        .map_err(|_| anyhow::anyhow!("unknown token scope {raw:?}").into())
+}
+
 /// Everything the API asks of a database: one trait per resource, so each backend keeps
 /// each resource's SQL in a file of its own (`sqlite/items.rs`, `postgres/items.rs`).
 #[async_trait]
 pub trait Store:
-    AccountStore + HouseholdStore + LocationStore + ItemStore + AttachmentStore + Send + Sync + 'static
+    AccountStore
+    + HouseholdStore
+    + LocationStore
+    + ItemStore
+    + AttachmentStore
+    + TokenStore
+    + Send
+    + Sync
+    + 'static
 {
     async fn ping(&self) -> StoreResult<()>;
+
+    /// Trips to the database so far: one per SQLite read or write, one per PostgreSQL
+    /// connection taken from the pool (a query, or a transaction and every retry of it).
+    /// For tests and measurements of what a request costs.
+    fn round_trips(&self) -> u64;
+}
+
+/// Personal API tokens.
+#[async_trait]
+pub trait TokenStore: Send + Sync {
+    async fn create_api_token(&self, token: &ApiTokenRow) -> StoreResult<()>;
+    /// A person's tokens, expired ones too, newest first.
+    async fn api_tokens(&self, user: UserId) -> StoreResult<Vec<ApiTokenRow>>;
+    /// The token whose secret has this hash, expired or not, and its owner.
+    async fn api_token_by_hash(
+        &self,
+        secret_hash: &[u8],
+    ) -> StoreResult<Option<(ApiTokenRow, User)>>;
+    /// Records a use at `at`, unless one was recorded after `since` (so concurrent uses
+    /// write once).
+    async fn touch_api_token(
+        &self,
+        id: TokenId,
+        at: OffsetDateTime,
+        since: OffsetDateTime,
+    ) -> StoreResult<()>;
+    /// Deletes one of `user`'s tokens; `NotFound` when `user` has no such token.
+    async fn delete_api_token(&self, user: UserId, id: TokenId) -> StoreResult<()>;
 }
 
 /// Accounts: users, linked identities, sessions and sign-in throttling.
@@ -416,7 +483,7 @@ pub trait AccountStore: Send + Sync {
     async fn link_identity(&self, provider: &str, subject: &str, user: UserId) -> StoreResult<()>;
     /// Hands an account whose email nobody confirmed to whoever just proved at `provider`
     /// that the email is theirs, in one transaction: the password is cleared, every session
-    /// of the account ends, every live invitation it made is revoked, the identity is
+    /// and API token of the account ends, every live invitation it made is revoked, the identity is
     /// linked and the email marked verified. An account already verified is only linked.
     async fn claim_account(
         &self,

@@ -31,4 +31,7 @@ mod session_hardening;
 mod sharing;
 mod sign_in_limits;
 mod store;
+mod token_access;
+mod token_takeover;
+mod tokens;
 mod upload_limits;

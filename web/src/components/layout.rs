@@ -3,7 +3,7 @@
 
 use gloo_timers::callback::Timeout;
 use wasm_bindgen::JsCast;
-use web_sys::HtmlSelectElement;
+use web_sys::{HtmlElement, HtmlSelectElement};
 use yew::prelude::*;
 use yew_router::prelude::*;
 
@@ -37,13 +37,19 @@ pub fn layout(props: &LayoutProps) -> Html {
     let session = use_session();
     let navigator = use_navigator();
     let signing_out = use_state(|| false);
+    let account_open = use_state(|| false);
+    let account_button = use_node_ref();
     let first_route = use_mut_ref(|| true);
-    use_effect_with(props.route.clone(), move |_| {
-        // A new page: start at its top, and let screen readers start reading there too.
-        if !std::mem::replace(&mut *first_route.borrow_mut(), false) {
-            focus_main();
-        }
-    });
+    {
+        let account_open = account_open.clone();
+        use_effect_with(props.route.clone(), move |_| {
+            account_open.set(false);
+            // A new page: start at its top, and let screen readers start reading there too.
+            if !std::mem::replace(&mut *first_route.borrow_mut(), false) {
+                focus_main();
+            }
+        });
+    }
 
     let on_switch = {
         let session = session.clone();
@@ -124,6 +130,43 @@ pub fn layout(props: &LayoutProps) -> Html {
         .as_ref()
         .map(|u| u.name.clone())
         .unwrap_or_default();
+    let user_email = session
+        .user
+        .as_ref()
+        .map(|u| u.email.clone())
+        .unwrap_or_default();
+    let toggle_account = {
+        let account_open = account_open.clone();
+        Callback::from(move |_: MouseEvent| account_open.set(!*account_open))
+    };
+    let close_account = {
+        let account_open = account_open.clone();
+        Callback::from(move |_: MouseEvent| account_open.set(false))
+    };
+    // Escape closes the menu and gives the focus back to its button.
+    let account_keys = {
+        let (account_open, account_button) = (account_open.clone(), account_button.clone());
+        Callback::from(move |e: KeyboardEvent| {
+            if e.key() == "Escape" && *account_open {
+                account_open.set(false);
+                if let Some(button) = account_button.cast::<HtmlElement>() {
+                    let _ = button.focus();
+                }
+            }
+        })
+    };
+    let to_tokens = {
+        let navigator = navigator.clone();
+        Callback::from(move |e: MouseEvent| {
+            if e.ctrl_key() || e.meta_key() || e.shift_key() || e.button() != 0 {
+                return;
+            }
+            e.prevent_default();
+            if let Some(nav) = &navigator {
+                nav.push(&Route::Tokens);
+            }
+        })
+    };
 
     html! {
         <div class="app">
@@ -144,10 +187,30 @@ pub fn layout(props: &LayoutProps) -> Html {
                                 <option value={NEW_HOUSEHOLD}>{ "New household…" }</option>
                             </select>
                         </div>
-                        <span class="user-name" title={session.user.as_ref().map(|u| u.email.clone())}>{ user_name }</span>
-                        <button type="button" class="button button-ghost button-small" onclick={on_sign_out} disabled={*signing_out}>
-                            { "Sign out" }
-                        </button>
+                        <div class="account" onkeydown={account_keys}>
+                            <button type="button" class="account-button" ref={account_button}
+                                aria-expanded={account_open.to_string()} aria-controls="account-menu"
+                                onclick={toggle_account}>
+                                <svg viewBox="0 0 24 24" aria-hidden="true" focusable="false"><circle cx="12" cy="8.5" r="3.8" fill="none" stroke="currentColor" stroke-width="1.8"/><path d="M4.5 20c.8-3.6 3.9-6 7.5-6s6.7 2.4 7.5 6" fill="none" stroke="currentColor" stroke-width="1.8" stroke-linecap="round"/></svg>
+                                <span class="visually-hidden">{ "Account" }</span>
+                                <span class="user-name">{ user_name.clone() }</span>
+                            </button>
+                            if *account_open {
+                                <div class="account-backdrop" onclick={close_account}></div>
+                                <div id="account-menu" class="account-menu">
+                                    <p class="account-who">
+                                        <strong>{ user_name }</strong>
+                                        <span>{ user_email }</span>
+                                    </p>
+                                    <a class="account-link" href={Route::Tokens.to_path()} onclick={to_tokens}
+                                        aria-current={(props.route == Route::Tokens).then_some("page")}>{ "API tokens" }</a>
+                                    <a class="account-link" href="/api/docs">{ "API docs" }</a>
+                                    <button type="button" class="account-link" onclick={on_sign_out} disabled={*signing_out}>
+                                        { "Sign out" }
+                                    </button>
+                                </div>
+                            }
+                        </div>
                     </div>
                 </div>
             </header>

@@ -206,7 +206,10 @@ fn history_entry(entry: &Activity) -> Html {
         <li key={entry.id.to_string()} class={classes!("history-entry", shared::lowercase(&format!("history-{:?}", entry.action)))}>
             <span class="history-what">{ what }</span>
             <span class="history-meta">
-                { format!("{} · ", entry.actor.name) }
+                { match &entry.via_token {
+                    Some(token) => format!("{} via token «{token}» · ", entry.actor.name),
+                    None => format!("{} · ", entry.actor.name),
+                } }
                 <time datetime={entry.at.unix_timestamp().to_string()} title={format::date_time(entry.at)}>{ format::relative(entry.at) }</time>
             </span>
         </li>

@@ -87,7 +87,7 @@ fn now() -> OffsetDateTime {
 
 /// Puts `text` on the clipboard; false where the browser does not allow it (a page not
 /// served over HTTPS, or permission refused).
-async fn copy_to_clipboard(text: &str) -> bool {
+pub(crate) async fn copy_to_clipboard(text: &str) -> bool {
     let Some(window) = web_sys::window() else {
         return false;
     };
@@ -114,7 +114,7 @@ async fn copy_to_clipboard(text: &str) -> bool {
 }
 
 /// Selects the link's text so it can be copied by hand, and tries the older way of copying.
-fn select_for_copy(input: &HtmlInputElement) -> bool {
+pub(crate) fn select_for_copy(input: &HtmlInputElement) -> bool {
     let _ = input.focus();
     input.select();
     web_sys::window()

@@ -12,6 +12,7 @@ mod new_household;
 mod not_found;
 mod sign_in;
 mod sign_up;
+mod tokens;
 mod trash;
 
 pub use capture::Capture;
@@ -26,6 +27,7 @@ pub use new_household::NewHousehold;
 pub use not_found::NotFound;
 pub use sign_in::SignIn;
 pub use sign_up::SignUp;
+pub use tokens::Tokens;
 pub use trash::Trash;
 
 use shared::Household;

@@ -112,6 +112,9 @@ impl AccountStore for PgStore {
                     tx.execute("DELETE FROM sessions WHERE user_id = $1", &[&id])
                         .await
                         .map_err(pg)?;
+                    tx.execute("DELETE FROM api_tokens WHERE user_id = $1", &[&id])
+                        .await
+                        .map_err(pg)?;
                     tx.execute(
                         "UPDATE invites SET revoked_at = $2 WHERE created_by = $1 AND revoked_at IS NULL",
                         &[&id, &at],

@@ -313,7 +313,8 @@ impl ItemStore for PgStore {
         let client = self.client().await?;
         let rows = client
             .query(
-                "SELECT a.id, a.action, a.actor_id, coalesce(u.name, '') AS actor_name, a.fields, a.at \
+                "SELECT a.id, a.action, a.actor_id, coalesce(u.name, '') AS actor_name, a.fields, a.at, \
+                 a.via_token \
                  FROM activity a LEFT JOIN users u ON u.id = a.actor_id \
                  WHERE a.household_id = $1 AND a.item_id = $2 ORDER BY a.at DESC, a.id DESC",
                 &[&household.as_uuid(), &item.as_uuid()],
@@ -331,6 +332,7 @@ impl ItemStore for PgStore {
                     },
                     fields: serde_json::from_str(r.get("fields")).map_err(anyhow::Error::from)?,
                     at: r.get("at"),
+                    via_token: r.get("via_token"),
                 })
             })
             .collect()

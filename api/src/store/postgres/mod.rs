@@ -30,6 +30,8 @@ pub struct PgStore {
     pool: Pool,
     dsql: bool,
     retries: AtomicU64,
+    /// Connections taken from the pool, for `Store::round_trips`.
+    trips: AtomicU64,
 }
 
 fn pg(e: tokio_postgres::Error) -> StoreError {
@@ -64,6 +66,7 @@ macro_rules! write_tx {
         loop {
             attempt += 1;
             let result: StoreResult<_> = async {
+                $self.trips.fetch_add(1, Ordering::Relaxed);
                 let mut client = $self.pool.get().await.map_err(pool_error)?;
                 // Repeatable read: what Aurora DSQL gives every transaction, so conflicts
                 // surface (and are retried) the same way on PostgreSQL.
@@ -106,6 +109,7 @@ mod households;
 mod items;
 mod locations;
 pub mod tls;
+mod tokens;
 
 impl PgStore {
     /// A pool for a `postgres://` URL, over TLS as its `sslmode` says (`tls.rs`).
@@ -136,6 +140,7 @@ impl PgStore {
             pool,
             dsql,
             retries: AtomicU64::new(0),
+            trips: AtomicU64::new(0),
         }
     }
 
@@ -256,6 +261,7 @@ impl PgStore {
     }
 
     async fn client(&self) -> StoreResult<deadpool_postgres::Object> {
+        self.trips.fetch_add(1, Ordering::Relaxed);
         self.pool.get().await.map_err(pool_error)
     }
 }
@@ -584,8 +590,10 @@ async fn write_item(
 
 async fn write_activity(tx: &impl GenericClient, a: &ActivityRow) -> StoreResult<()> {
     let fields = serde_json::to_string(&a.fields).map_err(anyhow::Error::from)?;
-    exec(tx,
-        "INSERT INTO activity (id, household_id, item_id, actor_id, action, fields, at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    exec(
+        tx,
+        "INSERT INTO activity (id, household_id, item_id, actor_id, action, fields, at, via_token) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         &[
             &a.id.as_uuid(),
             &a.household_id.as_uuid(),
@@ -594,6 +602,7 @@ async fn write_activity(tx: &impl GenericClient, a: &ActivityRow) -> StoreResult
             &action_str(a.action),
             &fields,
             &a.at,
+            &a.via_token,
         ],
     )
     .await
@@ -633,5 +642,9 @@ impl Store for PgStore {
             .await
             .map_err(|e| StoreError::Unavailable(e.to_string()))?;
         Ok(())
+    }
+
+    fn round_trips(&self) -> u64 {
+        self.trips.load(Ordering::Relaxed)
     }
 }

@@ -344,7 +344,7 @@ impl ItemStore for SqliteStore {
         self.read(move |c| {
             let mut stmt = c
                 .prepare_cached(
-                    "SELECT a.id, a.action, a.actor_id, coalesce(u.name, ''), a.fields, a.at \
+                    "SELECT a.id, a.action, a.actor_id, coalesce(u.name, ''), a.fields, a.at, a.via_token \
                      FROM activity a LEFT JOIN users u ON u.id = a.actor_id \
                      WHERE a.household_id = ?1 AND a.item_id = ?2 ORDER BY a.at DESC, a.id DESC",
                 )
@@ -359,12 +359,13 @@ impl ItemStore for SqliteStore {
                         r.get::<_, String>(3)?,
                         fields,
                         from_micros(r.get(5)?)?,
+                        r.get::<_, Option<String>>(6)?,
                     ))
                 })
                 .map_err(db)?;
             let mut out = Vec::new();
             for row in rows {
-                let (id, action, actor_id, actor_name, fields, at) = row.map_err(db)?;
+                let (id, action, actor_id, actor_name, fields, at, via_token) = row.map_err(db)?;
                 out.push(Activity {
                     id: id.into(),
                     action: parse_action(&action)?,
@@ -374,6 +375,7 @@ impl ItemStore for SqliteStore {
                     },
                     fields: serde_json::from_str(&fields).map_err(anyhow::Error::from)?,
                     at,
+                    via_token,
                 });
             }
             Ok(out)

@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use anyhow::Context as _;
@@ -22,6 +23,7 @@ mod attachments;
 mod households;
 mod items;
 mod locations;
+mod tokens;
 
 /// Reader connections: enough to keep both cores busy while one waits on the disk; more
 /// would only multiply page caches.
@@ -39,6 +41,8 @@ struct Inner {
     /// opening a cold one.
     permits: tokio::sync::Semaphore,
     path: String,
+    /// Reads and writes run, for `Store::round_trips`.
+    trips: AtomicU64,
 }
 
 fn open_connection(path: &str) -> rusqlite::Result<Connection> {
@@ -74,6 +78,7 @@ impl SqliteStore {
                     readers: Mutex::new(Vec::new()),
                     permits: tokio::sync::Semaphore::new(READERS),
                     path,
+                    trips: AtomicU64::new(0),
                 }),
             })
         })
@@ -87,6 +92,7 @@ impl SqliteStore {
         F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
     {
         let inner = self.inner.clone();
+        inner.trips.fetch_add(1, Ordering::Relaxed);
         let permit = inner
             .permits
             .acquire()
@@ -116,6 +122,7 @@ impl SqliteStore {
         T: Send + 'static,
         F: FnOnce(&Transaction<'_>) -> StoreResult<T> + Send + 'static,
     {
+        self.inner.trips.fetch_add(1, Ordering::Relaxed);
         let mut conn = self.inner.writer.clone().lock_owned().await;
         tokio::task::spawn_blocking(move || {
             let tx = conn.transaction().map_err(db)?;
@@ -459,7 +466,8 @@ fn write_item(tx: &Transaction<'_>, item: &ItemRow, insert: bool) -> StoreResult
 
 fn write_activity(tx: &Transaction<'_>, a: &ActivityRow) -> StoreResult<()> {
     tx.prepare_cached(
-        "INSERT INTO activity (id, household_id, item_id, actor_id, action, fields, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        "INSERT INTO activity (id, household_id, item_id, actor_id, action, fields, at, via_token) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     )
     .map_err(db)?
     .execute(params![
@@ -470,6 +478,7 @@ fn write_activity(tx: &Transaction<'_>, a: &ActivityRow) -> StoreResult<()> {
         action_str(a.action),
         serde_json::to_string(&a.fields).map_err(anyhow::Error::from)?,
         micros(a.at),
+        a.via_token,
     ])
     .map_err(db)?;
     Ok(())
@@ -497,6 +506,10 @@ impl Store for SqliteStore {
                 .map_err(|e| StoreError::Unavailable(e.to_string()))
         })
         .await
+    }
+
+    fn round_trips(&self) -> u64 {
+        self.inner.trips.load(Ordering::Relaxed)
     }
 }
 
