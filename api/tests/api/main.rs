@@ -23,6 +23,7 @@ mod lambda;
 mod location_races;
 mod locations;
 mod metadata;
+mod openapi;
 mod owner_races;
 mod recognize;
 mod request_logs;
