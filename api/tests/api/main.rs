@@ -26,6 +26,7 @@ mod metadata;
 mod openapi;
 mod owner_races;
 mod recognize;
+mod request_shapes;
 mod request_logs;
 mod search;
 mod session_hardening;
