@@ -12,8 +12,8 @@ use serde::de::DeserializeOwned;
 
 use crate::error::ApiError;
 
-/// A JSON body. Malformed JSON → 400, a missing or wrong content type → 415, a value of the
-/// wrong type → 422 naming the field.
+/// A JSON body: an object. Malformed JSON, or JSON that is not an object → 400, a missing
+/// or wrong content type → 415, a value of the wrong type → 422 naming the field.
 pub struct AppJson<T>(pub T);
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for AppJson<T> {
@@ -41,6 +41,12 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for AppJson<T> {
                 ApiError::BadRequest(format!("could not read the request body: {e}"))
             }
         })?;
+        // serde would read a struct from an array of its fields in order, too.
+        if bytes.trim_ascii_start().first() != Some(&b'{') {
+            return Err(ApiError::BadRequest(
+                "the body must be a JSON object".into(),
+            ));
+        }
         parse_json(&bytes).map(Self)
     }
 }

@@ -23,6 +23,7 @@ pub mod extract;
 pub mod google;
 pub mod lambda;
 pub mod media;
+pub mod openapi;
 pub mod routes;
 pub mod search;
 pub mod store;
@@ -100,7 +101,7 @@ impl AppState {
 const MAX_JSON_BYTES: usize = 1024 * 1024;
 
 pub fn app(state: AppState) -> Router {
-    let api = routes::router()
+    let api = Router::from(routes::router())
         .fallback(|| async { ApiError::NotFound("no such API endpoint".into()) })
         .layer(middleware::from_fn_with_state(
             state.clone(),

@@ -12,6 +12,7 @@ use crate::values::Money;
 
 /// What a file is to its item.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum AttachmentKind {
     #[default]
@@ -71,6 +72,7 @@ impl FromStr for AttachmentKind {
 
 /// Whether the file has arrived and passed the checks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum AttachmentStatus {
     /// Announced; the bytes are on their way to the upload URL.
@@ -91,23 +93,30 @@ pub const ACCEPTED_TYPES: [&str; 6] = [
 
 /// `POST …/items/{id}/attachments`: announces a file before its bytes are uploaded.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreateAttachment {
     #[serde(default)]
     pub id: Option<AttachmentId>,
     /// `photo` when left out.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<AttachmentKind>))]
     pub kind: Option<String>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::filename, required = true))]
     pub filename: Option<String>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::content_type, required = true))]
     pub content_type: Option<String>,
     /// Exact size in bytes of what will be uploaded.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = i64, minimum = 1, required = true))]
+    #[serde(deserialize_with = "crate::values::whole::option")]
     pub size: Option<i64>,
 }
 
 /// `PATCH …/attachments/{aid}`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UpdateAttachment {
     /// Files the attachment into this item (an unfiled photo from the capture page, or a
     /// file moved from another item).
@@ -117,12 +126,15 @@ pub struct UpdateAttachment {
     #[serde(default)]
     pub primary: Option<bool>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<AttachmentKind>))]
     pub kind: Option<String>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::filename_or_null))]
     pub filename: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Attachment {
     pub id: AttachmentId,
     /// `null` while the photo is not filed into any item yet.
@@ -147,6 +159,7 @@ pub struct Attachment {
 
 /// Where and how to send a file's bytes.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UploadTarget {
     pub url: String,
     /// Always `PUT`.
@@ -159,6 +172,7 @@ pub struct UploadTarget {
 
 /// The answer to `POST …/attachments`: the pending attachment and where to upload it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NewAttachment {
     #[serde(flatten)]
     pub attachment: Attachment,
@@ -167,14 +181,17 @@ pub struct NewAttachment {
 
 /// `POST …/recognize`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RecognizeRequest {
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(min_items = 1, required = true))]
     pub attachment_ids: Vec<AttachmentId>,
 }
 
 /// One object the AI saw in a photo. Never saved by itself: a person applies, edits or
 /// merges it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Suggestion {
     /// The photo it was seen in.
     pub attachment_id: AttachmentId,
@@ -195,6 +212,7 @@ pub struct Suggestion {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Recognition {
     pub suggestions: Vec<Suggestion>,
     /// Recognitions left today: the fewest of what the household, the account and the

@@ -13,6 +13,7 @@ use crate::values::*;
 // ---------------------------------------------------------------- health
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Health {
     pub status: String,
     pub version: String,
@@ -21,35 +22,46 @@ pub struct Health {
 // ---------------------------------------------------------------- accounts
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RegisterRequest {
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::email, required = true))]
     pub email: String,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::new_password, required = true))]
     pub password: String,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::short_name, required = true))]
     pub name: String,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LoginRequest {
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::login_email, required = true))]
     pub email: String,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::password, required = true))]
     pub password: String,
 }
 
 /// `POST /api/v1/me/password`. An account that signs in with Google has no current
 /// password and gets none this way.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ChangePasswordRequest {
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::password, required = true))]
     pub current_password: String,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::new_password, required = true))]
     pub new_password: String,
 }
 
 /// The sign-in methods a server offers.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Providers {
     /// Email and password.
     pub local: bool,
@@ -57,6 +69,7 @@ pub struct Providers {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct User {
     pub id: UserId,
     pub email: String,
@@ -66,11 +79,13 @@ pub struct User {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UserResponse {
     pub user: User,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Membership {
     pub id: HouseholdId,
     pub name: String,
@@ -78,6 +93,7 @@ pub struct Membership {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Me {
     pub user: User,
     pub households: Vec<Membership>,
@@ -86,6 +102,7 @@ pub struct Me {
 // ---------------------------------------------------------------- households
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Household {
     pub id: HouseholdId,
     pub name: String,
@@ -97,24 +114,31 @@ pub struct Household {
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreateHousehold {
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::short_name, required = true))]
     pub name: String,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::currency_code_or_null))]
     pub currency: Option<String>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UpdateHousehold {
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::short_name_or_null))]
     pub name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::currency_code_or_null))]
     pub currency: Option<String>,
 }
 
 // ---------------------------------------------------------------- sharing
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Member {
     pub user_id: UserId,
     pub name: String,
@@ -125,22 +149,29 @@ pub struct Member {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UpdateMember {
     pub role: Role,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreateInvite {
     pub role: Role,
     /// Seconds the link stays valid: default a week, at most 30 days.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 60, maximum = 2592000))]
+    #[serde(deserialize_with = "whole::option")]
     pub expires_in: Option<i64>,
     /// How many people may join with it; unlimited when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 100))]
+    #[serde(deserialize_with = "whole::option")]
     pub max_uses: Option<i64>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Invite {
     pub id: crate::ids::InviteId,
     pub role: Role,
@@ -159,6 +190,7 @@ pub struct Invite {
 
 /// What an invitation link offers, shown before joining.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct InvitePreview {
     pub household_name: String,
     pub role: Role,
@@ -169,6 +201,7 @@ pub struct InvitePreview {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Joined {
     pub household: Household,
 }
@@ -177,6 +210,7 @@ pub struct Joined {
 
 /// A page of a cursor-paginated list.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Page<T> {
     pub items: Vec<T>,
     pub next_cursor: Option<String>,
@@ -184,6 +218,7 @@ pub struct Page<T> {
 
 /// A complete, unpaginated list.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct List<T> {
     pub items: Vec<T>,
 }
@@ -191,6 +226,7 @@ pub struct List<T> {
 // ---------------------------------------------------------------- locations
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Location {
     pub id: LocationId,
     pub parent_id: Option<LocationId>,
@@ -208,24 +244,31 @@ pub struct Location {
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreateLocation {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<LocationId>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::short_name, required = true))]
     pub name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parent_id: Option<LocationId>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::long_text))]
     pub description: Option<String>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UpdateLocation {
     #[serde(default, skip_serializing_if = "Patch::is_missing")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::short_name))]
     pub name: Patch<String>,
     #[serde(default, skip_serializing_if = "Patch::is_missing")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<LocationId>))]
     pub parent_id: Patch<LocationId>,
     #[serde(default, skip_serializing_if = "Patch::is_missing")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::long_text))]
     pub description: Patch<String>,
 }
 
@@ -253,6 +296,7 @@ pub struct ItemFields {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Item {
     pub id: ItemId,
     pub household_id: HouseholdId,
@@ -315,39 +359,52 @@ impl Item {
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreateItem {
     /// A client-made id makes the create safe to retry.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<ItemId>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::item_name, required = true))]
     pub name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::long_text))]
     pub description: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub location_id: Option<LocationId>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 1_000_000_000))]
+    #[serde(deserialize_with = "whole::option")]
     pub quantity: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::short_text))]
     pub brand: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::short_text))]
     pub model: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::short_text))]
     pub serial_number: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::short_text))]
     pub barcode: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub purchase_date: Option<Day>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::money_input))]
     pub purchase_price: Option<Money>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::short_text))]
     pub purchased_from: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::money_input))]
     pub estimated_value: Option<Money>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub warranty_expires: Option<Day>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::long_text))]
     pub notes: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub custom_fields: Option<BTreeMap<String, String>>,
@@ -355,38 +412,56 @@ pub struct CreateItem {
 
 /// A PATCH of an item: absent fields stay, `null` clears, values replace.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UpdateItem {
     #[serde(default, skip_serializing_if = "Patch::is_missing")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::item_name))]
     pub name: Patch<String>,
     #[serde(default, skip_serializing_if = "Patch::is_missing")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::long_text))]
     pub description: Patch<String>,
     #[serde(default, skip_serializing_if = "Patch::is_missing")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<LocationId>))]
     pub location_id: Patch<LocationId>,
     #[serde(default, skip_serializing_if = "Patch::is_missing")]
+    #[cfg_attr(feature = "openapi", schema(value_type = i64, minimum = 0, maximum = 1_000_000_000))]
+    #[serde(deserialize_with = "whole::patch")]
     pub quantity: Patch<i64>,
     #[serde(default, skip_serializing_if = "Patch::is_missing")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Vec<String>>))]
     pub tags: Patch<Vec<String>>,
     #[serde(default, skip_serializing_if = "Patch::is_missing")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::short_text))]
     pub brand: Patch<String>,
     #[serde(default, skip_serializing_if = "Patch::is_missing")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::short_text))]
     pub model: Patch<String>,
     #[serde(default, skip_serializing_if = "Patch::is_missing")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::short_text))]
     pub serial_number: Patch<String>,
     #[serde(default, skip_serializing_if = "Patch::is_missing")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::short_text))]
     pub barcode: Patch<String>,
     #[serde(default, skip_serializing_if = "Patch::is_missing")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Day>))]
     pub purchase_date: Patch<Day>,
     #[serde(default, skip_serializing_if = "Patch::is_missing")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::money_input))]
     pub purchase_price: Patch<Money>,
     #[serde(default, skip_serializing_if = "Patch::is_missing")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::short_text))]
     pub purchased_from: Patch<String>,
     #[serde(default, skip_serializing_if = "Patch::is_missing")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::money_input))]
     pub estimated_value: Patch<Money>,
     #[serde(default, skip_serializing_if = "Patch::is_missing")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Day>))]
     pub warranty_expires: Patch<Day>,
     #[serde(default, skip_serializing_if = "Patch::is_missing")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::long_text))]
     pub notes: Patch<String>,
     #[serde(default, skip_serializing_if = "Patch::is_missing")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<BTreeMap<String, String>>))]
     pub custom_fields: Patch<BTreeMap<String, String>>,
 }
 
@@ -668,12 +743,14 @@ pub fn changed_fields(before: &ItemFields, after: &ItemFields) -> Vec<&'static s
 // ---------------------------------------------------------------- tags, stats, history
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TagCount {
     pub name: String,
     pub item_count: i64,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ValueBucket {
     /// The location or tag; `None` for items without one.
     pub id: Option<LocationId>,
@@ -683,6 +760,7 @@ pub struct ValueBucket {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Stats {
     pub item_count: i64,
     /// Sum of quantities of live items.
@@ -701,6 +779,7 @@ pub struct Stats {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Action {
     Created,
@@ -710,12 +789,14 @@ pub enum Action {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Actor {
     pub id: UserId,
     pub name: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Activity {
     pub id: crate::ids::ActivityId,
     pub action: Action,

@@ -9,6 +9,8 @@ pub mod attachment;
 pub mod dto;
 pub mod error;
 pub mod ids;
+#[cfg(feature = "openapi")]
+pub mod openapi;
 pub mod patch;
 pub mod tokens;
 pub mod values;

@@ -59,6 +59,7 @@ fn check_text(text: &str, max: usize) -> Result<(), String> {
 
 /// The name of an item, 1–200 characters after trimming.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(transparent)]
 pub struct ItemName(String);
 
@@ -76,6 +77,7 @@ impl ItemName {
 
 /// An email address, lower-cased, with one `@` and a dot in the domain.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(transparent)]
 pub struct Email(String);
 
@@ -119,6 +121,7 @@ pub fn check_password(raw: &str) -> Result<(), String> {
 
 /// An ISO 4217 currency code: three letters, kept upper-case.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(transparent)]
 pub struct Currency(String);
 
@@ -165,7 +168,9 @@ impl<'de> Deserialize<'de> for Currency {
 
 /// An amount of money in integer minor units (cents) and its currency.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Money {
+    #[serde(deserialize_with = "whole::required")]
     pub amount_minor: i64,
     pub currency: Currency,
 }
@@ -258,6 +263,7 @@ pub fn parse_amount(raw: &str, currency: &Currency) -> Result<i64, String> {
 
 /// A calendar date, `2024-05-31` in JSON.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Day(pub Date);
 
 impl FromStr for Day {
@@ -367,8 +373,80 @@ pub fn normalize_tags<S: AsRef<str>>(raw: &[S]) -> Result<Vec<String>, String> {
     Ok(tags)
 }
 
+/// Reading whole numbers the way JSON Schema counts them: `3`, and also `3.0`, are the
+/// integer 3 (`3.5` is not). For the integer fields of request bodies.
+pub mod whole {
+    use serde::de::{self, Deserializer, Visitor};
+
+    use crate::Patch;
+
+    struct Whole;
+
+    impl Visitor<'_> for Whole {
+        type Value = i64;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a whole number")
+        }
+
+        fn visit_i64<E: de::Error>(self, v: i64) -> Result<i64, E> {
+            Ok(v)
+        }
+
+        fn visit_u64<E: de::Error>(self, v: u64) -> Result<i64, E> {
+            i64::try_from(v).map_err(|_| E::custom("is too large"))
+        }
+
+        fn visit_f64<E: de::Error>(self, v: f64) -> Result<i64, E> {
+            // i64::MAX as f64 rounds up to 2^63, which is out of range.
+            if v.fract() == 0.0 && v >= i64::MIN as f64 && v < i64::MAX as f64 {
+                Ok(v as i64)
+            } else if v.fract() == 0.0 {
+                Err(E::custom("is too large"))
+            } else {
+                Err(E::invalid_type(de::Unexpected::Float(v), &self))
+            }
+        }
+    }
+
+    struct MaybeWhole;
+
+    impl<'de> Visitor<'de> for MaybeWhole {
+        type Value = Option<i64>;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a whole number or null")
+        }
+
+        fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+
+        fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            d.deserialize_any(Whole).map(Some)
+        }
+    }
+
+    pub fn required<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+        d.deserialize_any(Whole)
+    }
+
+    pub fn option<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+        d.deserialize_option(MaybeWhole)
+    }
+
+    pub fn patch<'de, D: Deserializer<'de>>(d: D) -> Result<Patch<i64>, D::Error> {
+        option(d).map(Patch::from)
+    }
+}
+
 /// A member's role in a household.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     Owner,

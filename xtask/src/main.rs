@@ -6,6 +6,7 @@
 //!   web [--release]  build the web app into web/dist and print its size
 //!   lambda         build the ARM64 Lambda zip
 //!   bench          seed 100,000 items and measure the API under load
+//!   api-check      schemathesis against the API, on SQLite and PostgreSQL
 //!
 //! Tools a fresh machine lacks are installed first, at pinned versions.
 
@@ -14,6 +15,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
 mod bench;
+mod schemathesis;
 mod tools;
 
 type Result<T = ()> = std::result::Result<T, String>;
@@ -28,6 +30,7 @@ fn main() -> ExitCode {
         "web" => web(rest.iter().any(|a| a == "--release")).map(|_| ()),
         "lambda" => lambda(),
         "bench" => bench::bench(rest),
+        "api-check" => api_check(),
         _ => {
             eprintln!("{}", HELP);
             return if task == "help" || task == "--help" {
@@ -49,11 +52,13 @@ fn main() -> ExitCode {
 const HELP: &str = "usage: cargo xtask <task>
 
   run                build the web app and serve it with the API on http://127.0.0.1:8080
-  test [--quick]     fmt, clippy, all tests on SQLite and PostgreSQL, web build, browser and
+  test [--quick]     fmt, clippy, all tests on SQLite and PostgreSQL, the API checked against
+                     its OpenAPI document (schemathesis), web build, browser and
                      infrastructure tests (--quick: Rust checks and tests only)
   web [--release]    build the web app into web/dist and print the wasm size
   lambda             build target/lambda/home-inventory-backend/bootstrap.zip (ARM64)
-  bench [--items N]  seed N items (default 100000) and measure the API under load";
+  bench [--items N]  seed N items (default 100000) and measure the API under load
+  api-check          only the schemathesis run of `test`, on SQLite and PostgreSQL";
 
 pub fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -82,7 +87,7 @@ pub fn exec(cmd: &mut Command) -> Result {
     }
 }
 
-fn section(title: &str) {
+pub fn section(title: &str) {
     println!("\n==== {title}");
 }
 
@@ -144,12 +149,29 @@ fn test(args: &[String]) -> Result {
     if quick {
         return Ok(());
     }
+    api_check()?;
     section("web build");
     web(true)?;
     section("browser tests (headless Chromium)");
     browser_tests()?;
     section("infrastructure tests");
     infrastructure_tests()
+}
+
+/// The server (debug build, as the browser tests use it) checked by schemathesis against the
+/// OpenAPI document it serves.
+fn api_check() -> Result {
+    section("the API against its OpenAPI document (schemathesis)");
+    exec(cargo().args(["build", "-p", "api", "--bin", "home-inventory-backend"]))?;
+    schemathesis::check_api(&server_binary())
+}
+
+/// The debug build of the server.
+fn server_binary() -> PathBuf {
+    let target = env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("target"));
+    target.join("debug/home-inventory-backend")
 }
 
 /// Builds the web app with Trunk; returns the dist folder.
@@ -196,7 +218,7 @@ fn browser_tests() -> Result {
         Command::new("node")
             .current_dir(&e2e)
             .args(["--test", "--test-concurrency=1"])
-            .env("HI_BIN", root().join("target/debug/home-inventory-backend"))
+            .env("HI_BIN", server_binary())
             .env("HI_STATIC_DIR", root().join("web/dist"))
             .env("HI_SCREENSHOTS", &out)
             .env("CHROMIUM", chromium),

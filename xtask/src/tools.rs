@@ -14,6 +14,8 @@ pub const BINARYEN_VERSION: &str = "132.0.0";
 pub const CARGO_LAMBDA_VERSION: &str = "1.9.2";
 /// The S3-compatible server the attachment tests run against.
 pub const MOTO_VERSION: &str = "5.1.22";
+/// Checks the API against its OpenAPI document.
+pub const SCHEMATHESIS_VERSION: &str = "4.32.5";
 
 fn output(cmd: &str, args: &[&str]) -> Option<String> {
     Command::new(cmd)
@@ -173,6 +175,35 @@ pub fn ensure_moto() -> Result<PathBuf> {
         ]))?;
     }
     Ok(server)
+}
+
+/// schemathesis (from PyPI) in its own virtualenv under `target/tools`; the path of its
+/// `st` command.
+pub fn ensure_schemathesis() -> Result<PathBuf> {
+    let venv = root().join("target/tools/schemathesis");
+    let st = venv.join("bin/st");
+    let python = venv.join("bin/python");
+    let installed = output(
+        &python.display().to_string(),
+        &[
+            "-c",
+            "import importlib.metadata as m; print(m.version('schemathesis'))",
+        ],
+    )
+    .as_deref()
+        == Some(SCHEMATHESIS_VERSION);
+    if !(installed && st.exists()) {
+        exec(Command::new("python3").args(["-m", "venv"]).arg(&venv))?;
+        exec(Command::new(&python).args([
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            &format!("schemathesis=={SCHEMATHESIS_VERSION}"),
+        ]))?;
+    }
+    Ok(st)
 }
 
 /// Size of a file after gzip -9, as a browser would download it.

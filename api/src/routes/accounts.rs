@@ -1,15 +1,15 @@
 //! Local accounts and sessions.
 
+use axum::Json;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use shared::{
-    ChangePasswordRequest, Currency, Email, FieldErrors, HouseholdId, LoginRequest, Me, Membership,
-    Providers, RegisterRequest, User, UserId, UserResponse, check_password, parse_name,
+    ChangePasswordRequest, Currency, Email, ErrorBody, FieldErrors, HouseholdId, LoginRequest, Me,
+    Membership, Providers, RegisterRequest, User, UserId, UserResponse, check_password, parse_name,
 };
 use time::OffsetDateTime;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::AppState;
 use crate::auth::{self, ClientAddress, CurrentUser, SessionUser};
@@ -18,19 +18,29 @@ use crate::extract::{AppJson, AppQuery};
 use crate::google;
 use crate::store::{HouseholdRow, StoreError, UserRow, now};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/auth/register", post(register))
-        .route("/auth/login", post(login))
-        .route("/auth/logout", post(logout))
-        .route("/me", get(me))
-        .route("/me/password", post(change_password))
-        .route("/auth/providers", get(providers))
-        .route("/auth/google/start", get(google_start))
-        .route("/auth/google/callback", get(google_callback))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::default()
+        .routes(routes!(register))
+        .routes(routes!(login))
+        .routes(routes!(logout))
+        .routes(routes!(me))
+        .routes(routes!(change_password))
+        .routes(routes!(providers))
+        .routes(routes!(google_start))
+        .routes(routes!(google_callback))
 }
 
 /// Which sign-in methods the web app should offer.
+#[utoipa::path(
+    get,
+    path = "/auth/providers",
+    tag = "Accounts",
+    operation_id = "list_providers",
+    summary = "Sign-in methods on offer",
+    security(),
+    responses((status = 200, description = "Which ways of signing in this server offers",
+        body = Providers)),
+)]
 async fn providers(State(state): State<AppState>) -> Json<Providers> {
     Json(Providers {
         local: state.config.local_auth,
@@ -38,8 +48,11 @@ async fn providers(State(state): State<AppState>) -> Json<Providers> {
     })
 }
 
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct StartParams {
+    /// Where in the app to go once signed in: a path on this site (anything else is
+    /// ignored).
     return_to: Option<String>,
 }
 
@@ -72,6 +85,23 @@ fn set_cookies(response: &mut Response, cookies: &[String]) {
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/auth/google/start",
+    tag = "Accounts",
+    summary = "Sign in with Google",
+    description = "For a browser: redirects to Google, which sends the person back to \
+        `/auth/google/callback`.",
+    security(),
+    params(StartParams),
+    responses(
+        (status = 302, description = "To Google's sign-in page",
+            headers(("Location" = String, description = "Google's sign-in page"))),
+        (status = 502, description = "Google could not be reached", body = ErrorBody),
+        (status = 503, description = "Google sign-in is not set up on this server",
+            body = ErrorBody),
+    ),
+)]
 async fn google_start(
     State(state): State<AppState>,
     AppQuery(params): AppQuery<StartParams>,
@@ -91,14 +121,42 @@ async fn google_start(
     Ok(redirect(&url, &[cookie]))
 }
 
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct CallbackParams {
+    /// The authorization code Google sends.
     code: Option<String>,
+    /// The state the sign-in started with.
     state: Option<String>,
 }
 
 /// Back from Google: signs the person in and returns them where they started, or to the
 /// sign-in page with the reason.
+#[utoipa::path(
+    get,
+    path = "/auth/google/callback",
+    tag = "Accounts",
+    summary = "Back from Google",
+    description = "Where Google sends the browser back: signs the person in and returns them \
+        where they started, or to the sign-in page with `?error=state|token|email_unverified|\
+        provider`.",
+    security(),
+    params(CallbackParams),
+    responses(
+        (status = 302, description = "Signed in, back where the sign-in started; or to the \
+            sign-in page with the reason",
+            headers(
+                ("Location" = String, description = "Where the browser goes next"),
+                ("Set-Cookie" = String, description = "The session cookie, when signed in"),
+            )),
+        (status = 409, description = "A sign-in of the same account raced this one: try again",
+            body = ErrorBody),
+        (status = 502, description = "Google sent an email address that can't be used",
+            body = ErrorBody),
+        (status = 503, description = "Google sign-in is not set up on this server",
+            body = ErrorBody),
+    ),
+)]
 async fn google_callback(
     State(state): State<AppState>,
     headers: axum::http::HeaderMap,
@@ -241,6 +299,25 @@ fn with_cookie(status: StatusCode, cookie: String, body: impl serde::Serialize) 
     response
 }
 
+#[utoipa::path(
+    post,
+    path = "/auth/register",
+    tag = "Accounts",
+    summary = "Create an account",
+    description = "Makes the account and its first household, \"My Home\", and signs in.",
+    security(),
+    request_body = RegisterRequest,
+    responses(
+        (status = 201, description = "Registered and signed in", body = UserResponse,
+            headers(("Set-Cookie" = String, description = "The session cookie"))),
+        (status = 409, description = "An account with this email exists", body = ErrorBody),
+        (status = 429, description = "Too many new accounts from this network in the last hour",
+            body = ErrorBody),
+        (status = 503, description = "Email and password accounts are turned off here, the \
+            server is too busy to hash the password, or the database is unavailable",
+            body = ErrorBody),
+    ),
+)]
 async fn register(
     State(state): State<AppState>,
     ClientAddress(address): ClientAddress,
@@ -289,6 +366,25 @@ async fn register(
     ))
 }
 
+#[utoipa::path(
+    post,
+    path = "/auth/login",
+    tag = "Accounts",
+    summary = "Sign in",
+    security(),
+    request_body = LoginRequest,
+    responses(
+        (status = 200, description = "Signed in", body = UserResponse,
+            headers(("Set-Cookie" = String, description = "The session cookie"))),
+        (status = 401, description = "The email or the password is not right (the same answer \
+            for both)", body = ErrorBody),
+        (status = 429, description = "Too many attempts for this account or from this network \
+            in the last 15 minutes", body = ErrorBody),
+        (status = 503, description = "Email and password accounts are turned off here, the \
+            server is too busy to check the password, or the database is unavailable",
+            body = ErrorBody),
+    ),
+)]
 async fn login(
     State(state): State<AppState>,
     ClientAddress(address): ClientAddress,
@@ -338,6 +434,26 @@ async fn login(
 /// with 409 rather than given one: the password would be a second way in that nobody
 /// asked for, set on the strength of a session alone (a stolen one would do), and
 /// nothing in the account needs it, since Google sign-in works.
+#[utoipa::path(
+    post,
+    path = "/me/password",
+    tag = "Accounts",
+    summary = "Change your password",
+    description = "Every other session of the account ends.",
+    request_body = ChangePasswordRequest,
+    responses(
+        (status = 204, description = "Changed"),
+        (status = 409, description = "The account signs in with Google and has no password, or \
+            the password was changed meanwhile", body = ErrorBody),
+        (status = 422, description = "A field is invalid, or `current_password` is not right \
+            (counted like a failed sign-in)", body = ErrorBody),
+        (status = 429, description = "Too many attempts in the last 15 minutes",
+            body = ErrorBody),
+        (status = 503, description = "Email and password accounts are turned off here, the \
+            server is too busy to check the password, or the database is unavailable",
+            body = ErrorBody),
+    ),
+)]
 async fn change_password(
     State(state): State<AppState>,
     user: SessionUser,
@@ -400,6 +516,15 @@ async fn change_password(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(
+    post,
+    path = "/auth/logout",
+    tag = "Accounts",
+    summary = "Sign out",
+    description = "Ends the session of the cookie sent.",
+    responses((status = 204, description = "Signed out",
+        headers(("Set-Cookie" = String, description = "Clears the session cookie")))),
+)]
 async fn logout(State(state): State<AppState>, user: SessionUser) -> ApiResult<Response> {
     state.store.delete_session(user.session_hash()).await?;
     let mut response = StatusCode::NO_CONTENT.into_response();
@@ -407,6 +532,21 @@ async fn logout(State(state): State<AppState>, user: SessionUser) -> ApiResult<R
     Ok(response)
 }
 
+#[utoipa::path(
+    get,
+    path = "/me",
+    tag = "Accounts",
+    summary = "Who you are",
+    responses((status = 200, description = "Your account and your households", body = Me,
+        links(
+            ("GetHousehold" = (operation_id = "get_household",
+                parameters(("hid" = "$response.body#/households/0/id")))),
+            ("UpdateMember" = (operation_id = "update_member", parameters(
+                ("hid" = "$response.body#/households/0/id"), ("uid" = "$response.body#/user/id")))),
+            ("RemoveMember" = (operation_id = "remove_member", parameters(
+                ("hid" = "$response.body#/households/0/id"), ("uid" = "$response.body#/user/id")))),
+        ))),
+)]
 async fn me(State(state): State<AppState>, user: CurrentUser) -> ApiResult<Json<Me>> {
     let households = state
         .store

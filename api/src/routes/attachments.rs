@@ -5,17 +5,18 @@
 
 use std::collections::HashMap;
 
+use axum::Json;
 use axum::body::Body;
 use axum::extract::{Query, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::routing::get;
 use shared::{
-    Attachment, AttachmentId, AttachmentKind, AttachmentStatus, CreateAttachment, FieldErrors,
-    HouseholdId, Item, ItemId, List, NewAttachment, UpdateAttachment, UploadTarget,
+    Attachment, AttachmentId, AttachmentKind, AttachmentStatus, CreateAttachment, ErrorBody,
+    FieldErrors, HouseholdId, Item, ItemId, List, NewAttachment, UpdateAttachment, UploadTarget,
 };
 use time::{Duration, OffsetDateTime};
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::items::live_item;
 use crate::AppState;
@@ -37,34 +38,22 @@ const CLAIM_MINUTES: i64 = 2;
 /// Longest file name kept.
 const MAX_FILENAME_CHARS: usize = 200;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/households/{hid}/items/{id}/attachments",
-            get(list_attachments).post(create_attachment),
-        )
-        .route(
-            "/households/{hid}/items/{id}/attachments/{aid}",
-            get(get_attachment)
-                .patch(update_attachment)
-                .delete(delete_attachment),
-        )
-        .route(
-            "/households/{hid}/items/{id}/attachments/{aid}/complete",
-            post(complete_attachment),
-        )
-        .route(
-            "/households/{hid}/attachments",
-            get(list_unfiled).post(create_unfiled),
-        )
-        .route(
-            "/households/{hid}/attachments/{aid}",
-            get(get_any).patch(update_any).delete(delete_any),
-        )
-        .route(
-            "/households/{hid}/attachments/{aid}/complete",
-            post(complete_any),
-        )
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::default()
+        .routes(routes!(list_attachments, create_attachment))
+        .routes(routes!(
+            get_attachment,
+            update_attachment,
+            delete_attachment
+        ))
+        .routes(routes!(complete_attachment))
+        .routes(routes!(list_unfiled, create_unfiled))
+        .routes(routes!(get_any, update_any, delete_any))
+        .routes(routes!(complete_any))
+        // The signed addresses the API hands out for the bytes themselves (`upload.url`,
+        // `url`, `thumbnail_url`) when files are kept in the local folder. They are not
+        // in the OpenAPI document: programs use the addresses they are given, which on
+        // AWS lead to S3 instead.
         .route("/blobs/{*key}", get(serve_blob).put(receive_blob))
 }
 
@@ -364,6 +353,40 @@ async fn upload_target(state: &AppState, row: &AttachmentRow) -> ApiResult<Uploa
     })
 }
 
+#[utoipa::path(
+    post,
+    path = "/households/{hid}/items/{id}/attachments",
+    tag = "Attachments",
+    operation_id = "create_attachment",
+    summary = "Add a file to an item",
+    description = "Announces a photo or a document of the item before its bytes are sent. Repeating the announcement with the same client-made `id` \
+        answers 200 with the same attachment and a fresh upload URL.",
+    params(
+        ("hid" = HouseholdId, Path, description = "The household"),
+        ("id" = ItemId, Path, description = "The item"),
+    ),
+    request_body = CreateAttachment,
+    responses(
+        (status = 201, description = "Announced: PUT the bytes to `upload.url` with \
+            `upload.headers`, then complete it", body = NewAttachment,
+            links(
+                ("GetAttachment" = (operation_id = "get_attachment",
+                    parameters(("hid" = "$request.path.hid"), ("id" = "$request.path.id"), ("aid" = "$response.body#/id")))),
+                ("CompleteAttachment" = (operation_id = "complete_attachment",
+                    parameters(("hid" = "$request.path.hid"), ("id" = "$request.path.id"), ("aid" = "$response.body#/id")))),
+            )),
+        (status = 200, description = "An attachment with this client-made `id` exists \
+            already: this is it, with a fresh upload URL", body = NewAttachment),
+        (status = 403, description = "Viewers can't add files", body = ErrorBody),
+        (status = 409, description = "The `id` is taken by something else", body = ErrorBody),
+        (status = 413, description = "The file is larger than the largest accepted, or would \
+            take the household over its storage quota", body = ErrorBody),
+        (status = 415, description = "Not an accepted type, or a photo that is not an image",
+            body = ErrorBody),
+        (status = 429, description = "The household has 50 uploads under way, the most at once",
+            body = ErrorBody),
+    ),
+)]
 async fn create_attachment(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -374,6 +397,39 @@ async fn create_attachment(
 }
 
 /// A photo that belongs to no item yet; `PATCH` with an `item_id` files it.
+#[utoipa::path(
+    post,
+    path = "/households/{hid}/attachments",
+    tag = "Attachments",
+    operation_id = "create_unfiled_attachment",
+    summary = "Add a photo filed into no item yet",
+    description = "Announces a photo (taken on the capture page) that belongs to no item yet; `PATCH` with an `item_id` files it. Repeating the announcement with the same client-made `id` \
+        answers 200 with the same attachment and a fresh upload URL.",
+    params(
+        ("hid" = HouseholdId, Path, description = "The household"),
+    ),
+    request_body = CreateAttachment,
+    responses(
+        (status = 201, description = "Announced: PUT the bytes to `upload.url` with \
+            `upload.headers`, then complete it", body = NewAttachment,
+            links(
+                ("GetAttachment" = (operation_id = "get_household_attachment",
+                    parameters(("hid" = "$request.path.hid"), ("aid" = "$response.body#/id")))),
+                ("CompleteAttachment" = (operation_id = "complete_household_attachment",
+                    parameters(("hid" = "$request.path.hid"), ("aid" = "$response.body#/id")))),
+            )),
+        (status = 200, description = "An attachment with this client-made `id` exists \
+            already: this is it, with a fresh upload URL", body = NewAttachment),
+        (status = 403, description = "Viewers can't add files", body = ErrorBody),
+        (status = 409, description = "The `id` is taken by something else", body = ErrorBody),
+        (status = 413, description = "The file is larger than the largest accepted, or would \
+            take the household over its storage quota", body = ErrorBody),
+        (status = 415, description = "Not an accepted type, or a photo that is not an image",
+            body = ErrorBody),
+        (status = 429, description = "The household has 50 uploads under way, the most at once",
+            body = ErrorBody),
+    ),
+)]
 async fn create_unfiled(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -393,6 +449,8 @@ async fn create(
     auth::editor(&state, &user, hid).await?;
     check_scope(&state, hid, scope).await?;
     let item = scope.unwrap_or(UNFILED);
+    // An invalid announcement is refused even when it repeats an existing attachment's id.
+    let announced = check_announcement(&body, state.config.max_upload_bytes)?;
     if let Some(id) = body.id {
         match state.store.attachment_owner(id).await? {
             Some(owner) if owner == hid => {
@@ -407,7 +465,6 @@ async fn create(
             None => {}
         }
     }
-    let announced = check_announcement(&body, state.config.max_upload_bytes)?;
     check_room(&state, hid, announced.size).await?;
     let row = AttachmentRow {
         id: body.id.unwrap_or_default(),
@@ -464,6 +521,33 @@ async fn discard(state: &AppState, row: &AttachmentRow) {
     }
 }
 
+#[utoipa::path(
+    post,
+    path = "/households/{hid}/items/{id}/attachments/{aid}/complete",
+    tag = "Attachments",
+    operation_id = "complete_attachment",
+    summary = "Complete an item's upload",
+    description = "Checks the uploaded bytes (their type by their content, a pixel limit), \
+        removes metadata, makes a thumbnail and makes the file visible. A refused file is \
+        deleted. Completing a ready attachment again answers it as it is.",
+    params(
+        ("hid" = HouseholdId, Path, description = "The household"),
+        ("id" = ItemId, Path, description = "The item"),
+        ("aid" = AttachmentId, Path, description = "The attachment"),
+    ),
+    responses(
+        (status = 200, description = "Ready: `url` and `thumbnail_url` are filled in",
+            body = Attachment),
+        (status = 403, description = "Viewers can't add files", body = ErrorBody),
+        (status = 409, description = "The bytes haven't arrived yet, or another request is \
+            checking them: try again shortly", body = ErrorBody),
+        (status = 413, description = "Larger than the largest file accepted, over 50 \
+            megapixels, or over the household's storage quota", body = ErrorBody),
+        (status = 415, description = "Not an accepted type, or not the type announced",
+            body = ErrorBody),
+        (status = 422, description = "Damaged, or not the size announced", body = ErrorBody),
+    ),
+)]
 async fn complete_attachment(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -472,6 +556,32 @@ async fn complete_attachment(
     complete(state, user, hid, Some(item), id).await
 }
 
+#[utoipa::path(
+    post,
+    path = "/households/{hid}/attachments/{aid}/complete",
+    tag = "Attachments",
+    operation_id = "complete_household_attachment",
+    summary = "Complete an upload",
+    description = "Checks the uploaded bytes (their type by their content, a pixel limit), \
+        removes metadata, makes a thumbnail and makes the file visible. A refused file is \
+        deleted. Completing a ready attachment again answers it as it is.",
+    params(
+        ("hid" = HouseholdId, Path, description = "The household"),
+        ("aid" = AttachmentId, Path, description = "The attachment"),
+    ),
+    responses(
+        (status = 200, description = "Ready: `url` and `thumbnail_url` are filled in",
+            body = Attachment),
+        (status = 403, description = "Viewers can't add files", body = ErrorBody),
+        (status = 409, description = "The bytes haven't arrived yet, or another request is \
+            checking them: try again shortly", body = ErrorBody),
+        (status = 413, description = "Larger than the largest file accepted, over 50 \
+            megapixels, or over the household's storage quota", body = ErrorBody),
+        (status = 415, description = "Not an accepted type, or not the type announced",
+            body = ErrorBody),
+        (status = 422, description = "Damaged, or not the size announced", body = ErrorBody),
+    ),
+)]
 async fn complete_any(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -626,6 +736,18 @@ async fn check_upload(state: &AppState, row: AttachmentRow) -> ApiResult<Attachm
     Ok(stored_row)
 }
 
+#[utoipa::path(
+    get,
+    path = "/households/{hid}/items/{id}/attachments",
+    tag = "Attachments",
+    summary = "List an item's files",
+    params(
+        ("hid" = HouseholdId, Path, description = "The household"),
+        ("id" = ItemId, Path, description = "The item"),
+    ),
+    responses((status = 200, description = "The item's photos and documents",
+        body = List<Attachment>)),
+)]
 async fn list_attachments(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -637,6 +759,18 @@ async fn list_attachments(
 }
 
 /// Photos taken but not filed into any item yet.
+#[utoipa::path(
+    get,
+    path = "/households/{hid}/attachments",
+    tag = "Attachments",
+    operation_id = "list_unfiled_attachments",
+    summary = "List photos filed into no item",
+    description = "Photos taken (on the capture page) and not filed into any item yet.",
+    params(
+        ("hid" = HouseholdId, Path, description = "The household"),
+    ),
+    responses((status = 200, description = "The unfiled photos", body = List<Attachment>)),
+)]
 async fn list_unfiled(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -654,6 +788,21 @@ async fn list_of(state: &AppState, rows: Vec<AttachmentRow>) -> ApiResult<Json<L
     Ok(Json(List { items }))
 }
 
+#[utoipa::path(
+    get,
+    path = "/households/{hid}/items/{id}/attachments/{aid}",
+    tag = "Attachments",
+    operation_id = "get_attachment",
+    summary = "Get an item's file",
+    description = "One photo or document of the item.",
+    params(
+        ("hid" = HouseholdId, Path, description = "The household"),
+        ("id" = ItemId, Path, description = "The item"),
+        ("aid" = AttachmentId, Path, description = "The attachment"),
+    ),
+    responses((status = 200, description = "The attachment; `url` and `thumbnail_url` are \
+        short-lived signed addresses", body = Attachment)),
+)]
 async fn get_attachment(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -665,6 +814,20 @@ async fn get_attachment(
     Ok(Json(attachment_dto(&state, row).await?))
 }
 
+#[utoipa::path(
+    get,
+    path = "/households/{hid}/attachments/{aid}",
+    tag = "Attachments",
+    operation_id = "get_household_attachment",
+    summary = "Get a file",
+    description = "Any attachment of the household, filed into an item or not.",
+    params(
+        ("hid" = HouseholdId, Path, description = "The household"),
+        ("aid" = AttachmentId, Path, description = "The attachment"),
+    ),
+    responses((status = 200, description = "The attachment; `url` and `thumbnail_url` are \
+        short-lived signed addresses", body = Attachment)),
+)]
 async fn get_any(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -675,6 +838,28 @@ async fn get_any(
     Ok(Json(attachment_dto(&state, row).await?))
 }
 
+#[utoipa::path(
+    patch,
+    path = "/households/{hid}/items/{id}/attachments/{aid}",
+    tag = "Attachments",
+    operation_id = "update_attachment",
+    summary = "Change an item's file",
+    description = "Renames it, changes its kind, makes a photo the item's primary photo, or \
+        files it into another item (`item_id`).",
+    params(
+        ("hid" = HouseholdId, Path, description = "The household"),
+        ("id" = ItemId, Path, description = "The item"),
+        ("aid" = AttachmentId, Path, description = "The attachment"),
+    ),
+    request_body = UpdateAttachment,
+    responses(
+        (status = 200, description = "The attachment as it is now", body = Attachment),
+        (status = 403, description = "Viewers can't change files", body = ErrorBody),
+        (status = 422, description = "Invalid fields, an `item_id` that is not an item of this \
+            household, a document made a photo, or a photo made primary before it is ready",
+            body = ErrorBody),
+    ),
+)]
 async fn update_attachment(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -684,6 +869,27 @@ async fn update_attachment(
     update(state, user, hid, Some(item), id, body).await
 }
 
+#[utoipa::path(
+    patch,
+    path = "/households/{hid}/attachments/{aid}",
+    tag = "Attachments",
+    operation_id = "update_household_attachment",
+    summary = "Change or file an attachment",
+    description = "Renames it, changes its kind, makes a photo the item's primary photo, or \
+        files it into another item (`item_id`).",
+    params(
+        ("hid" = HouseholdId, Path, description = "The household"),
+        ("aid" = AttachmentId, Path, description = "The attachment"),
+    ),
+    request_body = UpdateAttachment,
+    responses(
+        (status = 200, description = "The attachment as it is now", body = Attachment),
+        (status = 403, description = "Viewers can't change files", body = ErrorBody),
+        (status = 422, description = "Invalid fields, an `item_id` that is not an item of this \
+            household, a document made a photo, or a photo made primary before it is ready",
+            body = ErrorBody),
+    ),
+)]
 async fn update_any(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -772,6 +978,22 @@ async fn update(
     Ok(Json(attachment_dto(&state, stored).await?))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/households/{hid}/items/{id}/attachments/{aid}",
+    tag = "Attachments",
+    operation_id = "delete_attachment",
+    summary = "Delete an item's file",
+    params(
+        ("hid" = HouseholdId, Path, description = "The household"),
+        ("id" = ItemId, Path, description = "The item"),
+        ("aid" = AttachmentId, Path, description = "The attachment"),
+    ),
+    responses(
+        (status = 204, description = "Deleted, with its file"),
+        (status = 403, description = "Viewers can't delete files", body = ErrorBody),
+    ),
+)]
 async fn delete_attachment(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -780,6 +1002,21 @@ async fn delete_attachment(
     delete(state, user, hid, Some(item), id).await
 }
 
+#[utoipa::path(
+    delete,
+    path = "/households/{hid}/attachments/{aid}",
+    tag = "Attachments",
+    operation_id = "delete_household_attachment",
+    summary = "Delete an attachment",
+    params(
+        ("hid" = HouseholdId, Path, description = "The household"),
+        ("aid" = AttachmentId, Path, description = "The attachment"),
+    ),
+    responses(
+        (status = 204, description = "Deleted, with its file"),
+        (status = 403, description = "Viewers can't delete files", body = ErrorBody),
+    ),
+)]
 async fn delete_any(
     State(state): State<AppState>,
     user: CurrentUser,

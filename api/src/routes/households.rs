@@ -1,12 +1,12 @@
 //! Households: the unit of sharing.
 
+use axum::Json;
 use axum::extract::State;
-use axum::routing::get;
-use axum::{Json, Router};
 use shared::{
-    CreateHousehold, Currency, FieldErrors, Household, HouseholdId, List, Role, UpdateHousehold,
-    parse_name,
+    CreateHousehold, Currency, ErrorBody, FieldErrors, Household, HouseholdId, List, Role,
+    UpdateHousehold, parse_name,
 };
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::AppState;
 use crate::auth::{self, CurrentUser, SessionUser};
@@ -16,13 +16,10 @@ use crate::store::{HouseholdRow, now};
 
 const MAX_HOUSEHOLD_NAME: usize = 100;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/households", get(list_households).post(create_household))
-        .route(
-            "/households/{hid}",
-            get(get_household).patch(update_household),
-        )
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::default()
+        .routes(routes!(list_households, create_household))
+        .routes(routes!(get_household, update_household))
 }
 
 pub fn household_dto(h: HouseholdRow, role: Role) -> Household {
@@ -36,6 +33,14 @@ pub fn household_dto(h: HouseholdRow, role: Role) -> Household {
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/households",
+    tag = "Households",
+    summary = "List your households",
+    responses((status = 200, description = "Every household you belong to, with your role",
+        body = List<Household>)),
+)]
 async fn list_households(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -54,6 +59,21 @@ async fn list_households(
 /// Needs a signed-in person: a household is part of the account (it counts against the
 /// households an account may own), and a token limited to one household could not even
 /// see the one it made.
+#[utoipa::path(
+    post,
+    path = "/households",
+    tag = "Households",
+    summary = "Create a household",
+    description = "You are its owner. Its currency is USD unless you name another.",
+    request_body = CreateHousehold,
+    responses(
+        (status = 201, description = "Created", body = Household, headers(("ETag" = String, description = "The version, `\"<version>\"`: send it back in `If-Match`")),
+            links(("GetHousehold" = (operation_id = "get_household",
+                parameters(("hid" = "$response.body#/id")))))),
+        (status = 409, description = "You belong to as many households as an account may",
+            body = ErrorBody),
+    ),
+)]
 async fn create_household(
     State(state): State<AppState>,
     user: SessionUser,
@@ -93,6 +113,15 @@ async fn create_household(
     ))
 }
 
+#[utoipa::path(
+    get,
+    path = "/households/{hid}",
+    tag = "Households",
+    summary = "Get a household",
+    params(("hid" = HouseholdId, Path, description = "The household")),
+    responses((status = 200, description = "The household and your role in it",
+        body = Household, headers(("ETag" = String, description = "The version, `\"<version>\"`: send it back in `If-Match`")))),
+)]
 async fn get_household(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -105,6 +134,25 @@ async fn get_household(
     ))
 }
 
+#[utoipa::path(
+    patch,
+    path = "/households/{hid}",
+    tag = "Households",
+    summary = "Rename a household or change its currency",
+    description = "Owners only. The currency can change only while no item has a value.",
+    params(("hid" = HouseholdId, Path, description = "The household"), 
+        ("If-Match" = Option<String>, Header, pattern = r#"^(\*|(W/)*"*[+-]?[0-9]{1,18}"*)$"#,
+            description = "The version the change was made on, as the `ETag` gave it \
+            (`\"3\"`): a stale one answers 412"),
+    ),
+    request_body = UpdateHousehold,
+    responses(
+        (status = 200, description = "The household as it is now", body = Household,
+            headers(("ETag" = String, description = "The version, `\"<version>\"`: send it back in `If-Match`"))),
+        (status = 403, description = "Only owners change a household", body = ErrorBody),
+        (status = 409, description = "Items have values in the old currency", body = ErrorBody),
+    ),
+)]
 async fn update_household(
     State(state): State<AppState>,
     user: CurrentUser,

@@ -3,14 +3,15 @@
 
 use std::collections::HashSet;
 
+use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::{delete, get, post};
-use axum::{Json, Router};
 use serde::Deserialize;
 use shared::{
-    Action, Activity, CreateItem, HouseholdId, Item, ItemId, List, LocationId, Page, UpdateItem,
+    Action, Activity, CreateItem, ErrorBody, HouseholdId, Item, ItemId, List, LocationId, Page,
+    UpdateItem,
 };
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::attachments;
 use super::locations::Tree;
@@ -28,20 +29,14 @@ const PURGE_CHUNK: usize = 50;
 /// Tries of an edit without `If-Match` that keeps meeting concurrent edits.
 const EDIT_ATTEMPTS: u32 = 10;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/households/{hid}/items", get(list_items).post(create_item))
-        .route(
-            "/households/{hid}/items/{id}",
-            get(get_item).patch(update_item).delete(delete_item),
-        )
-        .route("/households/{hid}/items/{id}/restore", post(restore_item))
-        .route("/households/{hid}/items/{id}/history", get(item_history))
-        .route(
-            "/households/{hid}/trash",
-            get(list_trash).delete(empty_trash),
-        )
-        .route("/households/{hid}/trash/{id}", delete(purge_item))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::default()
+        .routes(routes!(list_items, create_item))
+        .routes(routes!(get_item, update_item, delete_item))
+        .routes(routes!(restore_item))
+        .routes(routes!(item_history))
+        .routes(routes!(list_trash, empty_trash))
+        .routes(routes!(purge_item))
 }
 
 pub fn item_dto(row: ItemRow, tree: &Tree) -> Item {
@@ -105,6 +100,36 @@ fn check_location(tree: &Tree, location: Option<LocationId>) -> ApiResult<()> {
     }
 }
 
+#[utoipa::path(
+    post,
+    path = "/households/{hid}/items",
+    tag = "Items",
+    summary = "Create an item",
+    description = "With a client-made `id`, repeating the request answers 200 with the item \
+        made the first time instead of making another.",
+    params(("hid" = HouseholdId, Path, description = "The household")),
+    request_body = CreateItem,
+    responses(
+        (status = 201, description = "Created", body = Item, headers(("ETag" = String, description = "The version, `\"<version>\"`: send it back in `If-Match`")),
+            links(
+                ("GetItem" = (operation_id = "get_item",
+                    parameters(("hid" = "$request.path.hid"), ("id" = "$response.body#/id")))),
+                ("UpdateItem" = (operation_id = "update_item",
+                    parameters(("hid" = "$request.path.hid"), ("id" = "$response.body#/id")))),
+                ("DeleteItem" = (operation_id = "delete_item",
+                    parameters(("hid" = "$request.path.hid"), ("id" = "$response.body#/id")))),
+                ("ItemHistory" = (operation_id = "item_history",
+                    parameters(("hid" = "$request.path.hid"), ("id" = "$response.body#/id")))),
+            )),
+        (status = 200, description = "An item with this client-made `id` exists already: \
+            this is it", body = Item, headers(("ETag" = String, description = "The version, `\"<version>\"`: send it back in `If-Match`"))),
+        (status = 403, description = "Viewers can't add items", body = ErrorBody),
+        (status = 409, description = "The `id` is taken by something else", body = ErrorBody),
+        (status = 422, description = "Invalid fields, a `location_id` that is not a location \
+            of this household, or money in another currency than the household's",
+            body = ErrorBody),
+    ),
+)]
 async fn create_item(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -112,6 +137,10 @@ async fn create_item(
     AppJson(body): AppJson<CreateItem>,
 ) -> ApiResult<(StatusCode, Tagged<Item>)> {
     let household = auth::editor(&state, &user, hid).await?;
+    // An invalid body is refused even when it repeats an existing item's id.
+    let fields = body
+        .validate(&household.currency)
+        .map_err(ApiError::Validation)?;
     if let Some(id) = body.id {
         match state.store.item_owner(id).await? {
             Some(owner) if owner == hid => return existing_item(&state, hid, id).await,
@@ -123,9 +152,6 @@ async fn create_item(
             None => {}
         }
     }
-    let fields = body
-        .validate(&household.currency)
-        .map_err(ApiError::Validation)?;
     let tree = Tree::load(&state, hid).await?;
     check_location(&tree, fields.location_id)?;
     let at = now();
@@ -169,13 +195,30 @@ async fn existing_item(
     ))
 }
 
-#[derive(Debug, Default, Deserialize)]
+/// The filters, order and page of `GET …/items`.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ListParams {
+    /// Case-insensitive text found in the name, description, brand, model, serial number,
+    /// barcode, notes or a tag.
     q: Option<String>,
+    /// Items in this location and every location below it; `none`: items without one
+    /// (empty: any).
+    #[param(
+        value_type = Option<String>,
+        pattern = "^(|none|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$"
+    )]
     location_id: Option<String>,
+    /// Items with this tag (without regard to case).
     tag: Option<String>,
+    /// The order: `newest` first (the default), `oldest`, `name` or `updated` (last
+    /// changed first).
+    #[param(inline, value_type = Option<crate::openapi::ItemOrder>)]
     sort: Option<String>,
+    /// Items per page, 1 to 200; 50 when absent.
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 200)]
     limit: Option<String>,
+    /// Where the page starts: the `next_cursor` of the page before.
     cursor: Option<String>,
 }
 
@@ -250,6 +293,21 @@ fn page(
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/households/{hid}/items",
+    tag = "Items",
+    summary = "List items",
+    description = "Newest first unless `sort` says otherwise, a page at a time; `q`, \
+        `location_id` and `tag` filter.",
+    params(("hid" = HouseholdId, Path, description = "The household"), ListParams),
+    responses(
+        (status = 200, description = "A page of items", body = Page<Item>),
+        (status = 400, description = "A malformed `limit`, `sort`, `location_id` or `cursor`, \
+            or a cursor of a list in another order", body = ErrorBody),
+        (status = 404, description = "No such household, or no such location", body = ErrorBody),
+    ),
+)]
 async fn list_items(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -341,6 +399,21 @@ async fn search_page(
     Ok(page)
 }
 
+#[utoipa::path(
+    get,
+    path = "/households/{hid}/items/{id}",
+    tag = "Items",
+    summary = "Get an item",
+    params(
+        ("hid" = HouseholdId, Path, description = "The household"),
+        ("id" = ItemId, Path, description = "The item"),
+    ),
+    responses(
+        (status = 200, description = "The item", body = Item, headers(("ETag" = String, description = "The version, `\"<version>\"`: send it back in `If-Match`"))),
+        (status = 404, description = "No such item (a trashed item is in the trash)",
+            body = ErrorBody),
+    ),
+)]
 async fn get_item(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -352,6 +425,30 @@ async fn get_item(
     Ok(Tagged::ok(row.version, shown(&state, row, &tree).await?))
 }
 
+#[utoipa::path(
+    patch,
+    path = "/households/{hid}/items/{id}",
+    tag = "Items",
+    summary = "Edit an item",
+    description = "Changes the fields the body names: `null` clears a field, an absent field \
+        stays as it is. Without `If-Match`, the change applies to the item as it is when it \
+        arrives, however many others edit it at the same time.",
+    params(
+        ("hid" = HouseholdId, Path, description = "The household"),
+        ("id" = ItemId, Path, description = "The item"),
+        ("If-Match" = Option<String>, Header, pattern = r#"^(\*|(W/)*"*[+-]?[0-9]{1,18}"*)$"#,
+            description = "The version the change was made on, as the `ETag` gave it \
+            (`\"3\"`): a stale one answers 412"),
+    ),
+    request_body = UpdateItem,
+    responses(
+        (status = 200, description = "The item as it is now", body = Item, headers(("ETag" = String, description = "The version, `\"<version>\"`: send it back in `If-Match`"))),
+        (status = 403, description = "Viewers can't change items", body = ErrorBody),
+        (status = 422, description = "Invalid fields, a `location_id` that is not a location \
+            of this household, or money in another currency than the household's",
+            body = ErrorBody),
+    ),
+)]
 async fn update_item(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -455,6 +552,29 @@ async fn set_trashed(
     Ok(next)
 }
 
+#[utoipa::path(
+    delete,
+    path = "/households/{hid}/items/{id}",
+    tag = "Items",
+    summary = "Move an item to the trash",
+    params(
+        ("hid" = HouseholdId, Path, description = "The household"),
+        ("id" = ItemId, Path, description = "The item"),
+        ("If-Match" = Option<String>, Header, pattern = r#"^(\*|(W/)*"*[+-]?[0-9]{1,18}"*)$"#,
+            description = "The version the change was made on, as the `ETag` gave it \
+            (`\"3\"`): a stale one answers 412"),
+    ),
+    responses(
+        (status = 204, description = "In the trash: restore it, or purge it for good",
+            links(
+                ("RestoreItem" = (operation_id = "restore_item",
+                    parameters(("hid" = "$request.path.hid"), ("id" = "$request.path.id")))),
+                ("PurgeItem" = (operation_id = "purge_item",
+                    parameters(("hid" = "$request.path.hid"), ("id" = "$request.path.id")))),
+            )),
+        (status = 403, description = "Viewers can't delete items", body = ErrorBody),
+    ),
+)]
 async fn delete_item(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -470,6 +590,21 @@ async fn delete_item(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(
+    post,
+    path = "/households/{hid}/items/{id}/restore",
+    tag = "Items",
+    summary = "Restore an item from the trash",
+    description = "Restoring an item that is not in the trash changes nothing.",
+    params(
+        ("hid" = HouseholdId, Path, description = "The household"),
+        ("id" = ItemId, Path, description = "The item"),
+    ),
+    responses(
+        (status = 200, description = "The item, out of the trash", body = Item, headers(("ETag" = String, description = "The version, `\"<version>\"`: send it back in `If-Match`"))),
+        (status = 403, description = "Viewers can't restore items", body = ErrorBody),
+    ),
+)]
 async fn restore_item(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -490,6 +625,18 @@ async fn restore_item(
     Ok(Tagged::ok(next.version, shown(&state, next, &tree).await?))
 }
 
+#[utoipa::path(
+    get,
+    path = "/households/{hid}/items/{id}/history",
+    tag = "Items",
+    summary = "An item's history",
+    description = "Who created, changed (which fields), deleted or restored it, oldest first.",
+    params(
+        ("hid" = HouseholdId, Path, description = "The household"),
+        ("id" = ItemId, Path, description = "The item (trashed ones too)"),
+    ),
+    responses((status = 200, description = "What happened to the item", body = List<Activity>)),
+)]
 async fn item_history(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -503,6 +650,24 @@ async fn item_history(
     Ok(Json(List { items }))
 }
 
+#[utoipa::path(
+    get,
+    path = "/households/{hid}/trash",
+    tag = "Items",
+    summary = "List the trash",
+    description = "Trashed items, the most recently deleted first.",
+    params(
+        ("hid" = HouseholdId, Path, description = "The household"),
+        ("limit" = Option<i64>, Query, minimum = 1, maximum = 200,
+            description = "Items per page, 1 to 200; 50 when absent"),
+        ("cursor" = Option<String>, Query,
+            description = "Where the page starts: the `next_cursor` of the page before"),
+    ),
+    responses(
+        (status = 200, description = "A page of trashed items", body = Page<Item>),
+        (status = 400, description = "A malformed `limit` or `cursor`", body = ErrorBody),
+    ),
+)]
 async fn list_trash(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -524,6 +689,22 @@ async fn list_trash(
 }
 
 /// Deletes one trashed item for good.
+#[utoipa::path(
+    delete,
+    path = "/households/{hid}/trash/{id}",
+    tag = "Items",
+    summary = "Delete a trashed item for good",
+    description = "The item, its history and its files are gone for good.",
+    params(
+        ("hid" = HouseholdId, Path, description = "The household"),
+        ("id" = ItemId, Path, description = "The trashed item"),
+    ),
+    responses(
+        (status = 204, description = "Deleted for good"),
+        (status = 403, description = "Viewers can't purge items", body = ErrorBody),
+        (status = 404, description = "No such item in the trash", body = ErrorBody),
+    ),
+)]
 async fn purge_item(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -540,6 +721,18 @@ async fn purge_item(
 }
 
 /// Empties the trash, in chunks small enough for one transaction each.
+#[utoipa::path(
+    delete,
+    path = "/households/{hid}/trash",
+    tag = "Items",
+    summary = "Empty the trash",
+    description = "Every trashed item, its history and its files are gone for good.",
+    params(("hid" = HouseholdId, Path, description = "The household")),
+    responses(
+        (status = 204, description = "The trash is empty"),
+        (status = 403, description = "Viewers can't empty the trash", body = ErrorBody),
+    ),
+)]
 async fn empty_trash(
     State(state): State<AppState>,
     user: CurrentUser,

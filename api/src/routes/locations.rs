@@ -2,14 +2,14 @@
 
 use std::collections::HashMap;
 
+use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::get;
-use axum::{Json, Router};
 use shared::{
-    CreateLocation, FieldErrors, HouseholdId, List, Location, LocationId, MAX_LONG_TEXT_CHARS,
-    Patch, UpdateLocation, parse_name, parse_optional_text,
+    CreateLocation, ErrorBody, FieldErrors, HouseholdId, List, Location, LocationId,
+    MAX_LONG_TEXT_CHARS, Patch, UpdateLocation, parse_name, parse_optional_text,
 };
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::AppState;
 use crate::auth::{self, CurrentUser};
@@ -20,18 +20,10 @@ use crate::store::{LocationRow, StoreError, now};
 
 const MAX_LOCATION_NAME: usize = 100;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/households/{hid}/locations",
-            get(list_locations).post(create_location),
-        )
-        .route(
-            "/households/{hid}/locations/{id}",
-            get(get_location)
-                .patch(update_location)
-                .delete(delete_location),
-        )
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::default()
+        .routes(routes!(list_locations, create_location))
+        .routes(routes!(get_location, update_location, delete_location))
 }
 
 /// A household's locations, indexed for walking up and down the tree. Every walk is
@@ -99,6 +91,15 @@ fn location_dto(tree: &Tree, row: &LocationRow, counts: &HashMap<LocationId, i64
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/households/{hid}/locations",
+    tag = "Locations",
+    summary = "List locations",
+    description = "Every location of the household, flat, in the order of their paths.",
+    params(("hid" = HouseholdId, Path, description = "The household")),
+    responses((status = 200, description = "The locations", body = List<Location>)),
+)]
 async fn list_locations(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -127,6 +128,33 @@ fn check_parent(tree: &Tree, id: LocationId, parent: Option<LocationId>, errors:
     }
 }
 
+#[utoipa::path(
+    post,
+    path = "/households/{hid}/locations",
+    tag = "Locations",
+    summary = "Create a location",
+    description = "With a client-made `id`, repeating the request answers 200 with the \
+        location made the first time instead of making another.",
+    params(("hid" = HouseholdId, Path, description = "The household")),
+    request_body = CreateLocation,
+    responses(
+        (status = 201, description = "Created", body = Location, headers(("ETag" = String, description = "The version, `\"<version>\"`: send it back in `If-Match`")),
+            links(
+                ("GetLocation" = (operation_id = "get_location",
+                    parameters(("hid" = "$request.path.hid"), ("id" = "$response.body#/id")))),
+                ("UpdateLocation" = (operation_id = "update_location",
+                    parameters(("hid" = "$request.path.hid"), ("id" = "$response.body#/id")))),
+                ("DeleteLocation" = (operation_id = "delete_location",
+                    parameters(("hid" = "$request.path.hid"), ("id" = "$response.body#/id")))),
+            )),
+        (status = 200, description = "A location with this client-made `id` exists already: \
+            this is it", body = Location, headers(("ETag" = String, description = "The version, `\"<version>\"`: send it back in `If-Match`"))),
+        (status = 403, description = "Viewers can't add locations", body = ErrorBody),
+        (status = 409, description = "The `id` is taken by something else", body = ErrorBody),
+        (status = 422, description = "Invalid fields, or a `parent_id` that is not a location \
+            of this household", body = ErrorBody),
+    ),
+)]
 async fn create_location(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -135,6 +163,21 @@ async fn create_location(
 ) -> ApiResult<(StatusCode, Tagged<Location>)> {
     auth::editor(&state, &user, hid).await?;
     let id = body.id.unwrap_or_default();
+    // An invalid body is refused even when it repeats an existing location's id.
+    let mut errors = FieldErrors::new();
+    let name = parse_name(&body.name, MAX_LOCATION_NAME)
+        .map_err(|e| errors.insert("name".into(), e))
+        .ok();
+    let description = parse_optional_text(
+        body.description.as_deref().unwrap_or_default(),
+        MAX_LONG_TEXT_CHARS,
+    )
+    .map_err(|e| errors.insert("description".into(), e))
+    .ok()
+    .flatten();
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
+    }
     if body.id.is_some() {
         match state.store.location_owner(id).await? {
             Some(owner) if owner == hid => {
@@ -155,17 +198,6 @@ async fn create_location(
         }
     }
     let tree = Tree::load(&state, hid).await?;
-    let mut errors = FieldErrors::new();
-    let name = parse_name(&body.name, MAX_LOCATION_NAME)
-        .map_err(|e| errors.insert("name".into(), e))
-        .ok();
-    let description = parse_optional_text(
-        body.description.as_deref().unwrap_or_default(),
-        MAX_LONG_TEXT_CHARS,
-    )
-    .map_err(|e| errors.insert("description".into(), e))
-    .ok()
-    .flatten();
     check_parent(&tree, id, body.parent_id, &mut errors);
     let (Some(name), true) = (name, errors.is_empty()) else {
         return Err(ApiError::Validation(errors));
@@ -201,6 +233,17 @@ async fn create_location(
     Ok((StatusCode::CREATED, Tagged::created(dto.version, dto)))
 }
 
+#[utoipa::path(
+    get,
+    path = "/households/{hid}/locations/{id}",
+    tag = "Locations",
+    summary = "Get a location",
+    params(
+        ("hid" = HouseholdId, Path, description = "The household"),
+        ("id" = LocationId, Path, description = "The location"),
+    ),
+    responses((status = 200, description = "The location", body = Location, headers(("ETag" = String, description = "The version, `\"<version>\"`: send it back in `If-Match`")))),
+)]
 async fn get_location(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -216,6 +259,30 @@ async fn get_location(
     Ok(Tagged::ok(dto.version, dto))
 }
 
+#[utoipa::path(
+    patch,
+    path = "/households/{hid}/locations/{id}",
+    tag = "Locations",
+    summary = "Rename or move a location",
+    description = "Changes the fields the body names; `parent_id: null` makes it a top-level \
+        location.",
+    params(
+        ("hid" = HouseholdId, Path, description = "The household"),
+        ("id" = LocationId, Path, description = "The location"),
+        ("If-Match" = Option<String>, Header, pattern = r#"^(\*|(W/)*"*[+-]?[0-9]{1,18}"*)$"#,
+            description = "The version the change was made on, as the `ETag` gave it \
+            (`\"3\"`): a stale one answers 412"),
+    ),
+    request_body = UpdateLocation,
+    responses(
+        (status = 200, description = "The location as it is now", body = Location,
+            headers(("ETag" = String, description = "The version, `\"<version>\"`: send it back in `If-Match`"))),
+        (status = 403, description = "Viewers can't change locations", body = ErrorBody),
+        (status = 422, description = "Invalid fields, a `parent_id` that is not a location of \
+            this household, or one that would put the location inside itself",
+            body = ErrorBody),
+    ),
+)]
 async fn update_location(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -280,6 +347,22 @@ async fn update_location(
     Ok(Tagged::ok(dto.version, dto))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/households/{hid}/locations/{id}",
+    tag = "Locations",
+    summary = "Delete a location",
+    params(
+        ("hid" = HouseholdId, Path, description = "The household"),
+        ("id" = LocationId, Path, description = "The location"),
+    ),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 403, description = "Viewers can't delete locations", body = ErrorBody),
+        (status = 409, description = "It still holds items or other locations: the message \
+            says what", body = ErrorBody),
+    ),
+)]
 async fn delete_location(
     State(state): State<AppState>,
     user: CurrentUser,

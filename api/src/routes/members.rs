@@ -1,16 +1,16 @@
 //! Sharing a household: its members and their roles, and invitation links.
 
+use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::{delete, get, patch, post};
-use axum::{Json, Router};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use shared::{
-    CreateInvite, HouseholdId, Invite, InviteId, InvitePreview, Joined, List, Member, UpdateMember,
-    UserId,
+    CreateInvite, ErrorBody, HouseholdId, Invite, InviteId, InvitePreview, Joined, List, Member,
+    UpdateMember, UserId,
 };
 use time::Duration;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::households::household_dto;
 use crate::AppState;
@@ -23,20 +23,14 @@ const DEFAULT_INVITE_SECONDS: i64 = 7 * 86_400;
 const MAX_INVITE_SECONDS: i64 = 30 * 86_400;
 const MAX_INVITE_USES: i64 = 100;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/households/{hid}/members", get(list_members))
-        .route(
-            "/households/{hid}/members/{uid}",
-            patch(update_member).delete(remove_member),
-        )
-        .route(
-            "/households/{hid}/invites",
-            get(list_invites).post(create_invite),
-        )
-        .route("/households/{hid}/invites/{id}", delete(revoke_invite))
-        .route("/invites/{code}", get(preview_invite))
-        .route("/invites/{code}/accept", post(accept_invite))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::default()
+        .routes(routes!(list_members))
+        .routes(routes!(update_member, remove_member))
+        .routes(routes!(list_invites, create_invite))
+        .routes(routes!(revoke_invite))
+        .routes(routes!(preview_invite))
+        .routes(routes!(accept_invite))
 }
 
 /// Only owners manage members and invitations, and only signed in (`SessionUser`): an API
@@ -52,6 +46,15 @@ async fn owner(state: &AppState, user: &CurrentUser, hid: HouseholdId) -> ApiRes
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/households/{hid}/members",
+    tag = "Members",
+    summary = "List members",
+    params(("hid" = HouseholdId, Path, description = "The household")),
+    responses((status = 200, description = "Who belongs to the household, and their roles",
+        body = List<Member>)),
+)]
 async fn list_members(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -74,6 +77,25 @@ async fn list_members(
     Ok(Json(List { items }))
 }
 
+#[utoipa::path(
+    patch,
+    path = "/households/{hid}/members/{uid}",
+    tag = "Members",
+    summary = "Change a member's role",
+    description = "Owners only. The last owner can't be made an editor or a viewer.",
+    params(
+        ("hid" = HouseholdId, Path, description = "The household"),
+        ("uid" = UserId, Path, description = "The member"),
+    ),
+    request_body = UpdateMember,
+    responses(
+        (status = 204, description = "Changed"),
+        (status = 403, description = "Only owners change roles", body = ErrorBody),
+        (status = 404, description = "No such member", body = ErrorBody),
+        (status = 409, description = "That would leave the household without an owner",
+            body = ErrorBody),
+    ),
+)]
 async fn update_member(
     State(state): State<AppState>,
     user: SessionUser,
@@ -89,6 +111,25 @@ async fn update_member(
 }
 
 /// Owners remove anyone; everyone may leave.
+#[utoipa::path(
+    delete,
+    path = "/households/{hid}/members/{uid}",
+    tag = "Members",
+    summary = "Remove a member, or leave",
+    description = "Owners remove anyone; everyone may remove themselves. The last owner can't \
+        leave.",
+    params(
+        ("hid" = HouseholdId, Path, description = "The household"),
+        ("uid" = UserId, Path, description = "The member (your own id to leave)"),
+    ),
+    responses(
+        (status = 204, description = "Removed"),
+        (status = 403, description = "Only owners remove others", body = ErrorBody),
+        (status = 404, description = "No such member", body = ErrorBody),
+        (status = 409, description = "That would leave the household without an owner",
+            body = ErrorBody),
+    ),
+)]
 async fn remove_member(
     State(state): State<AppState>,
     user: SessionUser,
@@ -119,6 +160,23 @@ fn invite_dto(row: InviteRow, code: Option<String>, public_url: &str) -> Invite 
     }
 }
 
+#[utoipa::path(
+    post,
+    path = "/households/{hid}/invites",
+    tag = "Members",
+    summary = "Make an invitation link",
+    description = "Owners only. Whoever opens the link and signs in joins with its role. The \
+        code and the link are in this answer only.",
+    params(("hid" = HouseholdId, Path, description = "The household")),
+    request_body = CreateInvite,
+    responses(
+        (status = 201, description = "Made: `code` and `url` are shown this once",
+            body = Invite,
+            links(("RevokeInvite" = (operation_id = "revoke_invite",
+                parameters(("hid" = "$request.path.hid"), ("id" = "$response.body#/id")))))),
+        (status = 403, description = "Only owners invite", body = ErrorBody),
+    ),
+)]
 async fn create_invite(
     State(state): State<AppState>,
     user: SessionUser,
@@ -164,6 +222,18 @@ async fn create_invite(
     ))
 }
 
+#[utoipa::path(
+    get,
+    path = "/households/{hid}/invites",
+    tag = "Members",
+    summary = "List invitation links",
+    description = "Owners only; the codes are not shown again.",
+    params(("hid" = HouseholdId, Path, description = "The household")),
+    responses(
+        (status = 200, description = "The links made and not revoked", body = List<Invite>),
+        (status = 403, description = "Only owners see invitations", body = ErrorBody),
+    ),
+)]
 async fn list_invites(
     State(state): State<AppState>,
     user: SessionUser,
@@ -180,6 +250,20 @@ async fn list_invites(
     Ok(Json(List { items }))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/households/{hid}/invites/{id}",
+    tag = "Members",
+    summary = "Revoke an invitation link",
+    params(
+        ("hid" = HouseholdId, Path, description = "The household"),
+        ("id" = InviteId, Path, description = "The invitation"),
+    ),
+    responses(
+        (status = 204, description = "Revoked: the link no longer works"),
+        (status = 403, description = "Only owners revoke invitations", body = ErrorBody),
+    ),
+)]
 async fn revoke_invite(
     State(state): State<AppState>,
     user: SessionUser,
@@ -194,6 +278,22 @@ async fn revoke_invite(
 }
 
 /// What a link offers, for anyone holding it: the code is the secret.
+#[utoipa::path(
+    get,
+    path = "/invites/{code}",
+    tag = "Members",
+    summary = "What an invitation link offers",
+    description = "For anyone holding the link: the code is the secret.",
+    security(),
+    params(("code" = String, Path, description = "The code of the link")),
+    responses(
+        (status = 200, description = "The household, the role and who invites",
+            body = InvitePreview),
+        (status = 404, description = "No such invitation, or it was revoked", body = ErrorBody),
+        (status = 409, description = "It has expired, or has been used as often as it allows",
+            body = ErrorBody),
+    ),
+)]
 async fn preview_invite(
     State(state): State<AppState>,
     AppPath(code): AppPath<String>,
@@ -214,6 +314,20 @@ async fn preview_invite(
     }))
 }
 
+#[utoipa::path(
+    post,
+    path = "/invites/{code}/accept",
+    tag = "Members",
+    summary = "Join a household with an invitation link",
+    description = "Joining a household you belong to already changes nothing.",
+    params(("code" = String, Path, description = "The code of the link")),
+    responses(
+        (status = 200, description = "Joined", body = Joined),
+        (status = 404, description = "No such invitation, or it was revoked", body = ErrorBody),
+        (status = 409, description = "It has expired, or has been used as often as it allows",
+            body = ErrorBody),
+    ),
+)]
 async fn accept_invite(
     State(state): State<AppState>,
     user: SessionUser,

@@ -1,11 +1,12 @@
 //! One module per resource, each with its own `router()`, merged here.
 
-use axum::Router;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::AppState;
 
 pub mod accounts;
 pub mod attachments;
+pub mod docs;
 pub mod health;
 pub mod households;
 pub mod items;
@@ -15,20 +16,26 @@ pub mod recognize;
 pub mod tags;
 pub mod tokens;
 
-pub fn router() -> Router<AppState> {
-    Router::new().merge(health::router()).nest(
-        "/v1",
-        Router::new()
-            .merge(accounts::router())
-            .merge(attachments::router())
-            .merge(households::router())
-            .merge(locations::router())
-            .merge(members::router())
-            .merge(recognize::router())
-            .merge(items::router())
-            .merge(tags::router())
-            .merge(tokens::router()),
-    )
+/// Every route under `/api`, with its OpenAPI description (`crate::openapi`).
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::default()
+        .merge(health::router())
+        .merge(docs::router())
+        .nest(
+            "/v1",
+            OpenApiRouter::default()
+                .routes(routes!(crate::openapi::serve_document))
+                .merge(accounts::router())
+                .merge(attachments::router())
+                .merge(households::router())
+                .merge(locations::router())
+                .merge(members::router())
+                .merge(recognize::router())
+                .merge(items::router())
+                .merge(tags::router())
+                // Not described in the OpenAPI document yet.
+                .merge(OpenApiRouter::from(tokens::router())),
+        )
 }
 
 /// A list's `limit`: 1 to 200, 50 when absent.

@@ -1,11 +1,11 @@
 //! `POST …/recognize`: what objects a household's photos show, as suggestions for new
 //! items. Nothing is saved here: people apply, edit or merge a suggestion themselves.
 
+use axum::Json;
 use axum::extract::State;
-use axum::routing::post;
-use axum::{Json, Router};
-use shared::{AttachmentStatus, HouseholdId, Recognition, RecognizeRequest, UserId};
+use shared::{AttachmentStatus, ErrorBody, HouseholdId, Recognition, RecognizeRequest, UserId};
 use time::OffsetDateTime;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::locations::Tree;
 use crate::ai::{self, AiError, Photo};
@@ -21,10 +21,31 @@ const ANSWER_WITHIN: std::time::Duration = std::time::Duration::from_secs(27);
 /// Photos one request may send.
 pub const MAX_PHOTOS: usize = 10;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/households/{hid}/recognize", post(recognize))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::default().routes(routes!(recognize))
 }
 
+#[utoipa::path(
+    post,
+    path = "/households/{hid}/recognize",
+    tag = "Recognition",
+    summary = "Recognise objects in photos",
+    description = "Asks the AI what objects 1 to 10 of the household's photos show: one \
+        suggestion per object, in the household's currency. Nothing is saved.",
+    params(("hid" = HouseholdId, Path, description = "The household")),
+    request_body = RecognizeRequest,
+    responses(
+        (status = 200, description = "What the photos show", body = Recognition),
+        (status = 403, description = "Viewers can't use recognition", body = ErrorBody),
+        (status = 422, description = "No photos, more than 10, or ones that are not ready \
+            photos of this household", body = ErrorBody),
+        (status = 429, description = "The household, the account or the server has used its \
+            recognitions for today", body = ErrorBody),
+        (status = 502, description = "The AI service failed or took too long", body = ErrorBody),
+        (status = 503, description = "Recognition is not set up on this server, or the \
+            database is unavailable", body = ErrorBody),
+    ),
+)]
 async fn recognize(
     State(state): State<AppState>,
     user: CurrentUser,

@@ -1,8 +1,7 @@
 //! Tags and the household's totals.
 
+use axum::Json;
 use axum::extract::State;
-use axum::routing::get;
-use axum::{Json, Router};
 use shared::{HouseholdId, List, Money, Stats, TagCount, ValueBucket};
 
 use super::locations::Tree;
@@ -10,13 +9,23 @@ use crate::AppState;
 use crate::auth::{self, CurrentUser};
 use crate::error::ApiResult;
 use crate::extract::AppPath;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/households/{hid}/tags", get(list_tags))
-        .route("/households/{hid}/stats", get(get_stats))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::default()
+        .routes(routes!(list_tags))
+        .routes(routes!(get_stats))
 }
 
+#[utoipa::path(
+    get,
+    path = "/households/{hid}/tags",
+    tag = "Tags",
+    summary = "List tags",
+    description = "The tags of live (not trashed) items, with how many items have each.",
+    params(("hid" = HouseholdId, Path, description = "The household")),
+    responses((status = 200, description = "The tags in use", body = List<TagCount>)),
+)]
 async fn list_tags(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -27,6 +36,16 @@ async fn list_tags(
     Ok(Json(List { items }))
 }
 
+#[utoipa::path(
+    get,
+    path = "/households/{hid}/stats",
+    tag = "Tags",
+    summary = "The household's totals",
+    description = "Counts, the total estimated value, value by location and by tag, and the \
+        files kept.",
+    params(("hid" = HouseholdId, Path, description = "The household")),
+    responses((status = 200, description = "The totals", body = Stats)),
+)]
 async fn get_stats(
     State(state): State<AppState>,
     user: CurrentUser,
