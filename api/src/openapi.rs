@@ -66,6 +66,11 @@ const TAGS: &[(&str, &str)] = &[
         "Recognition",
         "What objects a household's photos show (AI).",
     ),
+    (
+        "Tokens",
+        "Personal API tokens for scripts and other programs: made, listed and revoked by a \
+         signed-in person.",
+    ),
     ("System", "Health and this document."),
 ];
 

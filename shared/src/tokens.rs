@@ -21,6 +21,7 @@ pub const MAX_TOKEN_DAYS: i64 = 366;
 
 /// What a token may do, at most: its owner's role in a household still applies.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum TokenScope {
     /// Reads only: every write is refused with 403.
@@ -57,6 +58,7 @@ impl fmt::Display for TokenScope {
 
 /// A token as listed: everything but its secret.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ApiToken {
     pub id: TokenId,
     pub name: String,
@@ -76,8 +78,10 @@ pub struct ApiToken {
 
 /// `POST /api/v1/tokens`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CreateToken {
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::short_name, required = true))]
     pub name: String,
     pub scope: TokenScope,
     /// Limits the token to one of the person's households.
@@ -85,11 +89,13 @@ pub struct CreateToken {
     pub household_id: Option<HouseholdId>,
     /// 1 to 366; 90 when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 366))]
     pub expires_in_days: Option<i64>,
 }
 
 /// The answer to `POST /api/v1/tokens`: the only time the secret is shown.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NewToken {
     pub token: String,
     pub token_info: ApiToken,

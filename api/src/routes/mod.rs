@@ -33,8 +33,7 @@ pub fn router() -> OpenApiRouter<AppState> {
                 .merge(recognize::router())
                 .merge(items::router())
                 .merge(tags::router())
-                // Not described in the OpenAPI document yet.
-                .merge(OpenApiRouter::from(tokens::router())),
+                .merge(tokens::router()),
         )
 }
 

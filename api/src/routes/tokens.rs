@@ -1,13 +1,15 @@
 //! Personal API tokens: made, listed and revoked by a signed-in person (never by a token).
 
+use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::{delete, get};
-use axum::{Json, Router};
 use shared::{
-    ApiToken, CreateToken, FieldErrors, List, NewToken, TokenId, parse_token_days, parse_token_name,
+    ApiToken, CreateToken, ErrorBody, FieldErrors, List, NewToken, TokenId, parse_token_days,
+    parse_token_name,
 };
 use time::Duration;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::AppState;
 use crate::auth::{SessionUser, token_hash, tokens};
@@ -15,10 +17,10 @@ use crate::error::{ApiError, ApiResult};
 use crate::extract::{AppJson, AppPath};
 use crate::store::{ApiTokenRow, StoreError, now};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/tokens", get(list_tokens).post(create_token))
-        .route("/tokens/{id}", delete(revoke_token))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::default()
+        .routes(routes!(list_tokens, create_token))
+        .routes(routes!(revoke_token))
 }
 
 pub fn token_dto(row: ApiTokenRow) -> ApiToken {
@@ -34,6 +36,20 @@ pub fn token_dto(row: ApiTokenRow) -> ApiToken {
     }
 }
 
+#[utoipa::path(
+    post,
+    path = "/tokens",
+    tag = "Tokens",
+    summary = "Make an API token",
+    description = "The secret (`token`) is in this answer only: only its hash is kept. Needs a \
+        signed-in person: an API token can't make tokens (403).",
+    request_body = CreateToken,
+    responses(
+        (status = 201, description = "Made; copy `token` now", body = NewToken),
+        (status = 403, description = "Sent with an API token: this needs a signed-in person",
+            body = ErrorBody),
+    ),
+)]
 async fn create_token(
     State(state): State<AppState>,
     user: SessionUser,
@@ -85,6 +101,18 @@ async fn create_token(
     ))
 }
 
+#[utoipa::path(
+    get,
+    path = "/tokens",
+    tag = "Tokens",
+    summary = "List your API tokens",
+    description = "Every token of the signed-in person, expired ones too, without secrets.",
+    responses(
+        (status = 200, description = "The tokens", body = List<ApiToken>),
+        (status = 403, description = "Sent with an API token: this needs a signed-in person",
+            body = ErrorBody),
+    ),
+)]
 async fn list_tokens(
     State(state): State<AppState>,
     user: SessionUser,
@@ -100,6 +128,19 @@ async fn list_tokens(
 }
 
 /// Revokes at once: the next request with the token is refused with 401.
+#[utoipa::path(
+    delete,
+    path = "/tokens/{id}",
+    tag = "Tokens",
+    summary = "Revoke an API token",
+    description = "At once: the next request with it is refused with 401.",
+    params(("id" = TokenId, Path, description = "The token's id (not its secret)")),
+    responses(
+        (status = 204, description = "Revoked"),
+        (status = 403, description = "Sent with an API token: this needs a signed-in person",
+            body = ErrorBody),
+    ),
+)]
 async fn revoke_token(
     State(state): State<AppState>,
     user: SessionUser,
