@@ -15,8 +15,9 @@ use std::sync::OnceLock;
 use axum::http::header;
 use axum::response::IntoResponse;
 use shared::ErrorBody;
+use utoipa::openapi::header::HeaderBuilder;
 use utoipa::openapi::path::{HttpMethod, Operation, ParameterIn};
-use utoipa::openapi::schema::{Schema, SchemaType, Type};
+use utoipa::openapi::schema::{Object, Schema, SchemaType, Type};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, SecurityRequirement};
 use utoipa::openapi::security::{HttpBuilder, SecurityScheme};
 use utoipa::openapi::tag::TagBuilder;
@@ -180,9 +181,11 @@ fn finish(mut api: OpenApi) -> OpenApi {
     let mut schemas = vec![(ErrorBody::name().to_string(), ErrorBody::schema())];
     <ErrorBody as ToSchema>::schemas(&mut schemas);
     components.schemas.extend(schemas);
+    // Either credential; programs use a token, so it comes first. Operations that need a
+    // signed-in person say `security(("session" = []))`.
     api.security = Some(vec![
-        SecurityRequirement::new::<_, _, String>(SESSION, []),
         SecurityRequirement::new::<_, _, String>(TOKEN, []),
+        SecurityRequirement::new::<_, _, String>(SESSION, []),
     ]);
     api.tags = Some(
         TAGS.iter()
@@ -236,6 +239,8 @@ fn without_null(operation: &mut Operation) {
 /// The error answers an operation gives because of what it is, not what it does.
 fn add_shared_errors(path: &str, method: HttpMethod, operation: &mut Operation) {
     let public = operation.security.as_ref().is_some_and(Vec::is_empty);
+    // Operations that say which credentials they take and leave the token out.
+    let session_only = operation.security.as_ref().is_some_and(|s| !s.is_empty());
     let parameters: Vec<(ParameterIn, String)> = operation
         .parameters
         .iter()
@@ -299,11 +304,24 @@ fn add_shared_errors(path: &str, method: HttpMethod, operation: &mut Operation) 
             "Nothing has that id here (or it is of a household you are not in)",
         );
     }
+    if session_only {
+        add(
+            403,
+            "Sent with an API token: this needs a signed-in person (or, for a change, the \
+             request came from another site)",
+        );
+    }
     if !matches!(method, HttpMethod::Get | HttpMethod::Head) {
         add(
             403,
-            "Refused: the request came from another site (its `Origin` is neither this \
-             site's nor the host it was sent to)",
+            if public || session_only {
+                "Refused: the request came from another site (its `Origin` is neither this \
+                 site's nor the host it was sent to)"
+            } else {
+                "Refused: a read-only API token asked to change something, or the request \
+                 came from another site (its `Origin` is neither this site's nor the host it \
+                 was sent to)"
+            },
         );
     }
     add(
@@ -313,6 +331,31 @@ fn add_shared_errors(path: &str, method: HttpMethod, operation: &mut Operation) 
     if !WITHOUT_DATABASE.contains(&id.as_str()) {
         add(503, "The database is unavailable; try again shortly");
     }
+    if !public && !session_only {
+        operation
+            .responses
+            .responses
+            .entry("429".into())
+            .or_insert_with(|| RefOr::T(too_many_requests()));
+    }
+}
+
+/// 429 for a request over its API token's rate, with when to try again.
+fn too_many_requests() -> Response {
+    let mut response = error(
+        "Too many requests with this API token (`API_TOKEN_RATE` a second, bursts of \
+         `API_TOKEN_BURST`); try again after `Retry-After` seconds",
+    );
+    response.headers.insert(
+        "Retry-After".into(),
+        RefOr::T(
+            HeaderBuilder::new()
+                .schema(Some(Object::with_type(Type::Integer)))
+                .description(Some("Seconds to wait before the next request"))
+                .build(),
+        ),
+    );
+    response
 }
 
 /// An error answer with the one error body.

@@ -90,6 +90,7 @@ pub struct CreateToken {
     /// 1 to 366; 90 when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 366))]
+    #[serde(deserialize_with = "crate::values::whole::option")]
     pub expires_in_days: Option<i64>,
 }
 

@@ -149,6 +149,7 @@ fn test(args: &[String]) -> Result {
     if quick {
         return Ok(());
     }
+    api_check()?;
     section("web build");
     web(true)?;
     section("browser tests (headless Chromium)");

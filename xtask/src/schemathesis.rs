@@ -72,12 +72,24 @@ fn run(st: &Path, bin: &Path, backend: &'static str, url: &str, dir: &Path) -> R
     let server = Server::start(bin, url, dir)?;
     let account = server.sign_up()?;
     server.add_fixtures(&account)?;
-    // How schemathesis signs in: the one place to change it (to a write API token:
-    // `format!("Authorization: Bearer {token}")`).
-    let auth = format!("Cookie: {}", account.cookie);
+    // schemathesis works as a program would, with a write API token; the operations that
+    // need a signed-in person (tokens, members, invitations) get the session cookie. Which
+    // one an operation takes is what the document says of it (`api/schemathesis.toml`).
+    let token = server.create_token(&account)?;
+    let session = account
+        .cookie
+        .split_once('=')
+        .map(|(_, value)| value.to_string())
+        .ok_or("the session cookie has no value")?;
     let mut cmd = Command::new(st);
     cmd.current_dir(root())
         .env("HI_HOUSEHOLD", &account.household)
+        .env("HI_TOKEN", &token)
+        .env("HI_SESSION", &session)
+        .env(
+            "SCHEMATHESIS_HOOKS",
+            root().join("api/schemathesis_hooks.py"),
+        )
         .env("NO_COLOR", "1")
         .arg("--config-file")
         .arg(root().join("api/schemathesis.toml"))
@@ -85,7 +97,6 @@ fn run(st: &Path, bin: &Path, backend: &'static str, url: &str, dir: &Path) -> R
         .args(["--checks", "all"])
         .args(["--max-examples", MAX_EXAMPLES])
         .args(["--max-time", SECONDS_PER_DATABASE])
-        .args(["--header", &auth])
         .args(["--report", "junit,har"])
         .arg("--report-dir")
         .arg(dir)
@@ -223,6 +234,10 @@ impl Server {
             .env("DATA_DIR", dir.join("data"))
             .env("STATIC_DIR", dir.join("no-web-app"))
             .env("RUST_LOG", "info")
+            // The token's request rate is checked by the API tests; here it would only
+            // answer 429 to cases that deserve a real answer.
+            .env("API_TOKEN_RATE", "100000")
+            .env("API_TOKEN_BURST", "100000")
             .env("NO_COLOR", "1")
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -425,6 +440,18 @@ impl Server {
             200,
         )?;
         Ok(())
+    }
+
+    /// A write API token of the account, for every household it is in.
+    fn create_token(&self, account: &Account) -> Result<String> {
+        let made = self.json(
+            account,
+            "POST",
+            "/api/v1/tokens",
+            r#"{"name":"schemathesis","scope":"write","expires_in_days":1}"#,
+            201,
+        )?;
+        json_string_after(&made, "\"token\":").ok_or_else(|| format!("no token in {made}"))
     }
 
     /// Stops the server; its output.

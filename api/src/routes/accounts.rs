@@ -437,6 +437,7 @@ async fn login(
 #[utoipa::path(
     post,
     path = "/me/password",
+    security(("session" = [])),
     tag = "Accounts",
     summary = "Change your password",
     description = "Every other session of the account ends.",
@@ -519,6 +520,7 @@ async fn change_password(
 #[utoipa::path(
     post,
     path = "/auth/logout",
+    security(("session" = [])),
     tag = "Accounts",
     summary = "Sign out",
     description = "Ends the session of the cookie sent.",

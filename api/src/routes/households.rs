@@ -62,6 +62,7 @@ async fn list_households(
 #[utoipa::path(
     post,
     path = "/households",
+    security(("session" = [])),
     tag = "Households",
     summary = "Create a household",
     description = "You are its owner. Its currency is USD unless you name another.",

@@ -223,8 +223,8 @@ struct ListParams {
 }
 
 fn parse_sort(raw: Option<&str>) -> ApiResult<ItemSort> {
-    match raw.map(str::trim).unwrap_or("") {
-        "" | "newest" => Ok(ItemSort::Newest),
+    match raw.unwrap_or("newest") {
+        "newest" => Ok(ItemSort::Newest),
         "oldest" => Ok(ItemSort::Oldest),
         "name" => Ok(ItemSort::Name),
         "updated" => Ok(ItemSort::Updated),

@@ -80,6 +80,7 @@ async fn list_members(
 #[utoipa::path(
     patch,
     path = "/households/{hid}/members/{uid}",
+    security(("session" = [])),
     tag = "Members",
     summary = "Change a member's role",
     description = "Owners only. The last owner can't be made an editor or a viewer.",
@@ -114,6 +115,7 @@ async fn update_member(
 #[utoipa::path(
     delete,
     path = "/households/{hid}/members/{uid}",
+    security(("session" = [])),
     tag = "Members",
     summary = "Remove a member, or leave",
     description = "Owners remove anyone; everyone may remove themselves. The last owner can't \
@@ -163,6 +165,7 @@ fn invite_dto(row: InviteRow, code: Option<String>, public_url: &str) -> Invite 
 #[utoipa::path(
     post,
     path = "/households/{hid}/invites",
+    security(("session" = [])),
     tag = "Members",
     summary = "Make an invitation link",
     description = "Owners only. Whoever opens the link and signs in joins with its role. The \
@@ -225,6 +228,7 @@ async fn create_invite(
 #[utoipa::path(
     get,
     path = "/households/{hid}/invites",
+    security(("session" = [])),
     tag = "Members",
     summary = "List invitation links",
     description = "Owners only; the codes are not shown again.",
@@ -253,6 +257,7 @@ async fn list_invites(
 #[utoipa::path(
     delete,
     path = "/households/{hid}/invites/{id}",
+    security(("session" = [])),
     tag = "Members",
     summary = "Revoke an invitation link",
     params(
@@ -317,6 +322,7 @@ async fn preview_invite(
 #[utoipa::path(
     post,
     path = "/invites/{code}/accept",
+    security(("session" = [])),
     tag = "Members",
     summary = "Join a household with an invitation link",
     description = "Joining a household you belong to already changes nothing.",

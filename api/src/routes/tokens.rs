@@ -39,6 +39,7 @@ pub fn token_dto(row: ApiTokenRow) -> ApiToken {
 #[utoipa::path(
     post,
     path = "/tokens",
+    security(("session" = [])),
     tag = "Tokens",
     summary = "Make an API token",
     description = "The secret (`token`) is in this answer only: only its hash is kept. Needs a \
@@ -104,6 +105,7 @@ async fn create_token(
 #[utoipa::path(
     get,
     path = "/tokens",
+    security(("session" = [])),
     tag = "Tokens",
     summary = "List your API tokens",
     description = "Every token of the signed-in person, expired ones too, without secrets.",
@@ -131,6 +133,7 @@ async fn list_tokens(
 #[utoipa::path(
     delete,
     path = "/tokens/{id}",
+    security(("session" = [])),
     tag = "Tokens",
     summary = "Revoke an API token",
     description = "At once: the next request with it is refused with 401.",

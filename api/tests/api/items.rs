@@ -405,6 +405,7 @@ async fn bad_list_parameters_are_400(backend: Backend) {
         "limit=ten",
         "cursor=not-a-cursor",
         "sort=price",
+        "sort=",
         "location_id=garage",
     ] {
         let response = app

@@ -10,7 +10,8 @@ use http_body_util::BodyExt as _;
 use serde_json::{Value, json};
 use tower::ServiceExt as _;
 
-use crate::helpers::{Backend, spawn_app};
+use crate::helpers::{Backend, spawn_app, spawn_app_with};
+use crate::tokens::{make_token, with_token};
 
 const COMMITTED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/openapi.json");
 
@@ -58,23 +59,27 @@ async fn the_document_is_served_to_anyone() {
     assert_eq!(response.body, committed);
 }
 
+/// A documented path with its parameters filled in.
+fn concrete_path(path: &str) -> String {
+    path.split('/')
+        .map(|segment| {
+            if segment == "{code}" {
+                "not-a-code"
+            } else if segment.starts_with('{') {
+                "01900000-0000-7000-8000-000000000000"
+            } else {
+                segment
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
 /// Each path of the document with its parameters filled in.
 fn operations(document: &Value) -> Vec<(Method, String, bool, bool)> {
     let mut operations = Vec::new();
     for (path, item) in document["paths"].as_object().unwrap() {
-        let concrete = path
-            .split('/')
-            .map(|segment| {
-                if segment == "{code}" {
-                    "not-a-code"
-                } else if segment.starts_with('{') {
-                    "01900000-0000-7000-8000-000000000000"
-                } else {
-                    segment
-                }
-            })
-            .collect::<Vec<_>>()
-            .join("/");
+        let concrete = concrete_path(path);
         for (method, operation) in item.as_object().unwrap() {
             let method: Method = method.to_uppercase().parse().unwrap();
             let public = operation["security"] == json!([]);
@@ -116,6 +121,48 @@ async fn every_documented_operation_is_one_the_server_answers() {
             assert_eq!(status, 401, "{method} {path} answered without a sign-in");
         }
     }
+}
+
+/// What the document says needs a signed-in person (`security: [{"session": []}]`) refuses
+/// an API token, and every other operation that needs a sign-in takes one.
+#[tokio::test]
+async fn the_operations_documented_as_needing_a_person_are_the_ones_that_refuse_tokens() {
+    let app = spawn_app_with(Backend::Sqlite, |config| config.api_token_burst = 1_000).await;
+    let ann = app.register("Ann").await;
+    let (token, _) = make_token(&app, &ann, json!({"name": "Script", "scope": "write"})).await;
+    let document: Value = serde_json::from_str(api::openapi::document_json()).unwrap();
+    let mut person_only = Vec::new();
+    for (path, item) in document["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            let security = &operation["security"];
+            if security == &json!([]) {
+                continue;
+            }
+            let concrete = concrete_path(path);
+            let method: Method = method.to_uppercase().parse().unwrap();
+            let body = operation.get("requestBody").map(|_| json!({}));
+            let response = with_token(&app, method.clone(), &concrete, &token, body).await;
+            let refused = response.status.as_u16() == 403
+                && response.body["error"]["message"]
+                    .as_str()
+                    .is_some_and(|m| m.contains("signed-in person"));
+            let documented = security == &json!([{"session": []}]);
+            assert_eq!(
+                refused, documented,
+                "{method} {path}: documented as needing a person: {documented}; answered \
+                 {} {}",
+                response.status, response.body
+            );
+            if documented {
+                person_only.push(format!("{method} {path}"));
+            }
+        }
+    }
+    assert!(
+        person_only.contains(&"POST /api/v1/tokens".to_string())
+            && person_only.contains(&"POST /api/v1/households/{hid}/invites".to_string()),
+        "{person_only:?}"
+    );
 }
 
 /// The docs page and its viewer come from this server, the page under a policy that lets it

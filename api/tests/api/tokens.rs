@@ -92,8 +92,9 @@ async fn a_new_token_is_shown_once_and_listed_by_its_hint(backend: Backend) {
     let (_, limited) = make_token(
         &app,
         &ann,
+        // A whole number may be written as JSON allows, `366.0` too.
         json!({"name": "Spreadsheet", "scope": "write", "household_id": ann.household,
-               "expires_in_days": 366}),
+               "expires_in_days": 366.0}),
     )
     .await;
     assert_eq!(limited["household_id"], ann.household.as_str());
@@ -143,6 +144,11 @@ async fn bad_token_requests_are_refused_field_by_field(backend: Backend) {
     .await;
     refused(
         json!({"name": "n", "scope": "read", "expires_in_days": 367}),
+        "expires_in_days",
+    )
+    .await;
+    refused(
+        json!({"name": "n", "scope": "read", "expires_in_days": 1.5}),
         "expires_in_days",
     )
     .await;

@@ -1,0 +1,25 @@
+"""What `cargo xtask test` tells schemathesis beyond `api/schemathesis.toml`.
+
+schemathesis applies a per-operation `checks.<name>.enabled = false` in its unit phases but
+not in the stateful one, so the two answers below, which the API gives on purpose, are
+accepted here, for exactly these operations and this one check.
+"""
+
+import schemathesis
+from schemathesis.openapi.checks import UseAfterFree
+
+# Reads that answer 200 after a DELETE of the resource they are under, as documented:
+# - Deleting an item moves it to the trash, where it keeps its history until it is purged
+#   (the history says who deleted it, and restoring brings it back whole).
+# - Emptying the trash empties it; the trash itself is still there and lists no items.
+READABLE_AFTER_DELETE = {
+    "GET /api/v1/households/{hid}/items/{id}/history",
+    "GET /api/v1/households/{hid}/trash",
+}
+
+
+@schemathesis.hook
+def filter_failure(context, failure, case, response):
+    return not (
+        isinstance(failure, UseAfterFree) and case.operation.label in READABLE_AFTER_DELETE
+    )
