@@ -1,11 +1,16 @@
-//! Serves the built web app when self-hosted: static files, with every unknown path
-//! answered by `index.html` so the app's own router takes over.
+//! Serves the built web app when self-hosted: static files, with every unknown path that
+//! names no file answered by `index.html` so the app's own router takes over. A missing
+//! file (a path whose last segment has an extension, like an old build's
+//! `web-<hash>.js`) answers 404, never the page: a script or a service worker given HTML
+//! with 200 would break an open or cached app after a deploy.
 
 use axum::Router;
 use axum::extract::Request;
-use axum::http::{HeaderValue, header};
+use axum::handler::HandlerWithoutStateExt;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
-use axum::response::{Html, Response};
+use axum::response::{Html, IntoResponse, Response};
+use tower::ServiceExt;
 use tower_http::compression::CompressionLayer;
 use tower_http::services::{ServeDir, ServeFile};
 
@@ -18,9 +23,19 @@ pub fn router(config: &Config) -> Router<AppState> {
         tracing::warn!(dir = %dir.display(), "no web app built there; serving a placeholder page");
         return Router::new().fallback(|| async { Html(PLACEHOLDER) });
     }
+    let page = ServeFile::new(index);
+    let app_route = move |request: Request| {
+        let page = page.clone();
+        async move {
+            if names_a_file(request.uri().path()) {
+                return (StatusCode::NOT_FOUND, "Not found\n").into_response();
+            }
+            page.oneshot(request).await.into_response()
+        }
+    };
     let files = ServeDir::new(dir)
         .precompressed_gzip()
-        .fallback(ServeFile::new(index));
+        .fallback(app_route.into_service());
     Router::new()
         .fallback_service(files)
         .layer(middleware::from_fn(cache_headers))
@@ -44,6 +59,12 @@ async fn cache_headers(request: Request, next: Next) -> Response {
     response
 }
 
+/// Whether a path asks for a file rather than a page of the app: its last segment has an
+/// extension. The app's own routes (`/items/<uuid>`, `/locations`) never do.
+pub fn names_a_file(path: &str) -> bool {
+    path.rsplit('/').next().unwrap_or_default().contains('.')
+}
+
 /// Trunk names bundled files `name-<16 hex digits>.ext`.
 pub fn is_hashed_asset(path: &str) -> bool {
     let file = path.rsplit('/').next().unwrap_or_default();
@@ -60,7 +81,17 @@ or set <code>STATIC_DIR</code> to a built copy.</p></main></body></html>";
 
 #[cfg(test)]
 mod tests {
-    use super::is_hashed_asset;
+    use super::{is_hashed_asset, names_a_file};
+
+    #[test]
+    fn files_are_told_apart_from_the_apps_routes() {
+        assert!(names_a_file("/web-3f2a9c1b0d4e5f67.js"));
+        assert!(names_a_file("/icons/old-icon.png"));
+        assert!(names_a_file("/sw.js"));
+        assert!(!names_a_file("/"));
+        assert!(!names_a_file("/items/0190e2c4-aaaa-7bbb-8ccc-0123456789ab"));
+        assert!(!names_a_file("/locations"));
+    }
 
     #[test]
     fn hashed_bundle_files_are_told_apart_from_the_rest() {

@@ -316,5 +316,70 @@ describe("GitHub Actions workflows", () => {
             assert.ok(stepRunning(s, "aws s3 sync web/dist") < stepRunning(s, "aws cloudfront create-invalidation"));
             assert.ok(stepRunning(s, "pulumi up") < stepRunning(s, "aws s3 sync web/dist"));
         });
+
+        it("keeps earlier builds' hashed files for 30 days, then removes those no build uses", () => {
+            // The step's own script, run with bash against a stand-in for the AWS CLI that
+            // answers `s3api list-objects-v2` from a listing (honouring the LastModified
+            // filter of --query) and records every call.
+            const s = steps();
+            const upload = s[stepRunning(s, "aws s3 sync web/dist")];
+            assert.equal(upload.env?.ASSET_RETENTION_DAYS, "30");
+            const dir = fs.mkdtempSync(path.join(os.tmpdir(), "web-upload-"));
+            fs.mkdirSync(path.join(dir, "web/dist/icons"), { recursive: true });
+            fs.mkdirSync(path.join(dir, "bin"));
+            for (const file of ["index.html", "sw.js", "web-aaaaaaaaaaaaaaaa.js", "web-aaaaaaaaaaaaaaaa_bg.wasm", "icons/icon-192.png"]) {
+                fs.writeFileSync(path.join(dir, "web/dist", file), "x");
+            }
+            const daysAgo = (n: number) => new Date(Date.now() - n * 86_400_000).toISOString().replace(/\.\d+Z$/, "Z");
+            const listing = [
+                { Key: "index.html", LastModified: daysAgo(90) },
+                { Key: "icons/icon-192.png", LastModified: daysAgo(90) },
+                { Key: "web-aaaaaaaaaaaaaaaa.js", LastModified: daysAgo(60) }, // this build's, unchanged
+                { Key: "web-aaaaaaaaaaaaaaaa_bg.wasm", LastModified: daysAgo(60) },
+                { Key: "web-bbbbbbbbbbbbbbbb.js", LastModified: daysAgo(45) }, // an old build's
+                { Key: "web-bbbbbbbbbbbbbbbb_bg.wasm", LastModified: daysAgo(45) },
+                { Key: "style-bbbbbbbbbbbbbbbb.css", LastModified: daysAgo(31) },
+                { Key: "web-cccccccccccccccc.js", LastModified: daysAgo(3) }, // last week's build
+                { Key: "web-cccccccccccccccc_bg.wasm", LastModified: daysAgo(3) },
+            ];
+            fs.writeFileSync(path.join(dir, "listing.json"), JSON.stringify(listing));
+            fs.writeFileSync(
+                path.join(dir, "bin/aws"),
+                `#!/usr/bin/env node
+const fs = require("fs");
+const args = process.argv.slice(2);
+fs.appendFileSync(${JSON.stringify(path.join(dir, "calls.log"))}, JSON.stringify(args) + "\\n");
+if (args[0] === "s3api" && args[1] === "list-objects-v2") {
+    const query = args[args.indexOf("--query") + 1];
+    const cutoff = /LastModified<'([^']+)'/.exec(query)[1];
+    const listing = JSON.parse(fs.readFileSync(${JSON.stringify(path.join(dir, "listing.json"))}, "utf8"));
+    process.stdout.write(listing.filter((o) => o.LastModified < cutoff).map((o) => o.Key).join("\\t") + "\\n");
+}
+`,
+                { mode: 0o755 },
+            );
+            const { execFileSync } = require("node:child_process") as typeof import("node:child_process");
+            execFileSync("bash", ["-eo", "pipefail", "-c", upload.run!], {
+                cwd: dir,
+                env: { ...process.env, PATH: `${path.join(dir, "bin")}:${process.env.PATH}`, FRONTEND_BUCKET: "frontend", ASSET_RETENTION_DAYS: "30" },
+            });
+            const calls: string[][] = fs
+                .readFileSync(path.join(dir, "calls.log"), "utf8")
+                .trim()
+                .split("\n")
+                .map((l) => JSON.parse(l));
+            const removed = calls.filter((c) => c[0] === "s3" && c[1] === "rm").map((c) => c[2]);
+            assert.deepEqual(removed.sort(), [
+                "s3://frontend/style-bbbbbbbbbbbbbbbb.css",
+                "s3://frontend/web-bbbbbbbbbbbbbbbb.js",
+                "s3://frontend/web-bbbbbbbbbbbbbbbb_bg.wasm",
+            ]);
+            // The sync that uploads hashed assets deletes nothing.
+            const syncs = calls.filter((c) => c[0] === "s3" && c[1] === "sync");
+            const assetSync = syncs.find((c) => c.includes("public, max-age=31536000, immutable"));
+            assert.ok(assetSync, JSON.stringify(syncs));
+            assert.ok(!assetSync.includes("--delete"), JSON.stringify(assetSync));
+            fs.rmSync(dir, { recursive: true, force: true });
+        });
     });
 });

@@ -63,6 +63,32 @@ pub fn on_signed_out(callback: Callback<()>) {
     ON_SIGNED_OUT.with(|cell| *cell.borrow_mut() = Some(callback));
 }
 
+thread_local! {
+    static SENDING: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// A change on its way to the server, counted while it lives (see [`changes_in_flight`]).
+pub struct Sending(());
+
+impl Sending {
+    pub fn start() -> Self {
+        SENDING.with(|n| n.set(n.get() + 1));
+        Self(())
+    }
+}
+
+impl Drop for Sending {
+    fn drop(&mut self) {
+        SENDING.with(|n| n.set(n.get().saturating_sub(1)));
+    }
+}
+
+/// How many changes (writes and uploads) are on their way to the server right now: a
+/// reload waits for them.
+pub fn changes_in_flight() -> usize {
+    SENDING.with(std::cell::Cell::get)
+}
+
 /// Sends one request to the API and decodes its answer.
 ///
 /// `path` is below `/api/v1`. `if_match` sends `If-Match: "<version>"` so that a stale edit
@@ -117,6 +143,7 @@ async fn send(
     body: Option<String>,
     if_match: Option<i64>,
 ) -> ApiResult<(u16, String)> {
+    let _sending = (method != Method::Get).then(Sending::start);
     let network = |_| ErrorBody::new(ErrorCode::Network, NETWORK_MESSAGE);
     let init = RequestInit::new();
     init.set_method(method.as_str());
@@ -569,6 +596,7 @@ pub async fn upload(
     file: &Blob,
     on_progress: Callback<f64>,
 ) -> ApiResult<()> {
+    let _sending = Sending::start();
     let network = |_| ErrorBody::new(ErrorCode::Network, UPLOAD_NETWORK_MESSAGE);
     let xhr = XmlHttpRequest::new().map_err(network)?;
     xhr.open_with_async(&target.method, &target.url, true)

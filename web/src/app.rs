@@ -4,7 +4,7 @@ use shared::{Household, ItemId};
 use yew::prelude::*;
 use yew_router::prelude::*;
 
-use crate::components::{Layout, Splash};
+use crate::components::{Layout, Splash, UpdatePrompt};
 use crate::hooks::{SessionProvider, Status, use_session};
 use crate::pages::{
     AcceptInvite, Capture, Dashboard, EditItem, InviteWelcome, ItemDetail, Items, Locations,
@@ -63,6 +63,7 @@ pub fn app() -> Html {
             <SessionProvider>
                 <Switch<Route> render={switch} />
             </SessionProvider>
+            <UpdatePrompt />
         </BrowserRouter>
     }
 }

@@ -16,6 +16,7 @@ use std::process::{Command, ExitCode};
 
 mod bench;
 mod schemathesis;
+mod service_worker;
 mod tools;
 
 type Result<T = ()> = std::result::Result<T, String>;
@@ -31,6 +32,8 @@ fn main() -> ExitCode {
         "lambda" => lambda(),
         "bench" => bench::bench(rest),
         "api-check" => api_check(),
+        // Run by Trunk after each build (Trunk.toml), not by people.
+        "service-worker" => service_worker::write(),
         _ => {
             eprintln!("{}", HELP);
             return if task == "help" || task == "--help" {

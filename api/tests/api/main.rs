@@ -37,3 +37,4 @@ mod token_access;
 mod token_takeover;
 mod tokens;
 mod upload_limits;
+mod web_app;

@@ -9,6 +9,7 @@ mod layout;
 mod location_picker;
 mod tags_input;
 mod thumb;
+mod update;
 
 pub use alert::{ErrorAlert, alert_text};
 pub use custom_fields::{CustomFieldsEditor, CustomRow};
@@ -19,3 +20,4 @@ pub use layout::{Layout, Splash};
 pub use location_picker::{LocationPicker, best_matches, match_key};
 pub use tags_input::TagsInput;
 pub use thumb::item_thumb;
+pub use update::UpdatePrompt;

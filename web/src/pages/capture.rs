@@ -12,6 +12,8 @@ mod flow;
 mod shot;
 mod store;
 
+pub use store::shots_in_flight;
+
 use std::rc::Rc;
 
 use shared::{ErrorBody, HouseholdId, Location, LocationId, TagCount};

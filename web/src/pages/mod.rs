@@ -15,7 +15,7 @@ mod sign_up;
 mod tokens;
 mod trash;
 
-pub use capture::Capture;
+pub use capture::{Capture, shots_in_flight};
 pub use dashboard::Dashboard;
 pub use invite::{AcceptInvite, InviteWelcome};
 pub use item_detail::ItemDetail;
