@@ -4,14 +4,16 @@
 //! API token (`tokens.rs`) in `Authorization: Bearer …`.
 
 use std::ops::Deref;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
-use axum::extract::FromRequestParts;
-use axum::http::HeaderMap;
-use axum::http::header::COOKIE;
+use axum::extract::{FromRequestParts, Request};
+use axum::http::header::{self, COOKIE};
 use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue};
+use axum::middleware::Next;
+use axum::response::Response;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::{Digest, Sha256};
@@ -234,6 +236,42 @@ pub struct TokenGrant {
     pub household: Option<HouseholdId>,
 }
 
+/// Where a request's session cookie, sent again with a later `Max-Age`, waits for the
+/// response: set when the sliding expiry moves the session's end, so the browser does not
+/// drop the cookie of a session that is still alive. See [`refresh_session_cookie`].
+#[derive(Clone, Default)]
+pub struct CookieRefresh(Arc<Mutex<Option<String>>>);
+
+impl CookieRefresh {
+    fn set(&self, cookie: String) {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = Some(cookie);
+    }
+
+    fn take(&self) -> Option<String> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).take()
+    }
+}
+
+/// Middleware: sends the session cookie again when the request extended its session,
+/// unless the answer sets the session cookie itself (signing in, signing out).
+pub async fn refresh_session_cookie(mut request: Request, next: Next) -> Response {
+    let refresh = CookieRefresh::default();
+    request.extensions_mut().insert(refresh.clone());
+    let mut response = next.run(request).await;
+    if let Some(cookie) = refresh.take() {
+        let name = cookie.split('=').next().unwrap_or_default().to_string();
+        let sets_its_own = response
+            .headers()
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .any(|v| v.to_str().is_ok_and(|v| v.starts_with(&format!("{name}="))));
+        if !sets_its_own && let Ok(value) = HeaderValue::from_str(&cookie) {
+            response.headers_mut().append(header::SET_COOKIE, value);
+        }
+    }
+    response
+}
+
 /// Who is asking: a signed-in person, or a program with one of their API tokens. Rejects
 /// with 401 without either; 403 when a read-only token asks to change something.
 pub struct CurrentUser {
@@ -340,6 +378,10 @@ async fn authenticate(parts: &Parts, state: &AppState) -> ApiResult<CurrentUser>
     let full = (now + Duration::days(state.config.session_days)).min(last_day);
     if full - session.expires_at > Duration::days(1) {
         state.store.extend_session(&hash, full).await?;
+        // The browser keeps the cookie as long as the session now lives.
+        if let Some(refresh) = parts.extensions.get::<CookieRefresh>() {
+            refresh.set(session_cookie(state, &token, (full - now).whole_seconds()));
+        }
     }
     Ok(CurrentUser {
         user,

@@ -112,6 +112,7 @@ pub fn app(state: AppState) -> Router {
             state.clone(),
             blob::local::with_request_origin,
         ))
+        .layer(middleware::from_fn(auth::refresh_session_cookie))
         .layer(middleware::from_fn(no_store));
     Router::new()
         .nest("/api", api)

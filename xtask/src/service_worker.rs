@@ -96,7 +96,12 @@ fn fill(template: &str, build: &str, files: &[String]) -> Result<String> {
 fn build_id(files: &[(String, Vec<u8>)]) -> String {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
     for (name, bytes) in files {
-        for byte in name.bytes().chain([0]).chain(bytes.iter().copied()).chain([0]) {
+        for byte in name
+            .bytes()
+            .chain([0])
+            .chain(bytes.iter().copied())
+            .chain([0])
+        {
             hash ^= u64::from(byte);
             hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
         }

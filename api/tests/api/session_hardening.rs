@@ -14,6 +14,7 @@ use crate::helpers::{Backend, Person, TestApp, session_cookie, spawn_app, spawn_
 crate::on_every_backend!(
     behind_https_the_session_cookie_is_host_prefixed,
     a_session_ends_90_days_after_sign_in_however_active,
+    an_active_session_keeps_its_cookie_as_long_as_it_lives,
     changing_the_password_ends_every_other_session,
     a_wrong_current_password_is_refused_and_counted_like_a_failed_sign_in,
     a_new_password_is_checked_like_at_registration,
@@ -109,6 +110,52 @@ async fn a_session_ends_90_days_after_sign_in_however_active(backend: Backend) {
         session.expires_at
     );
     assert!(session.expires_at > now + Duration::hours(12));
+}
+
+/// The sliding expiry moves the session's end on the server; the browser is told too, or it
+/// would drop the cookie of a session still alive and sign the person out.
+async fn an_active_session_keeps_its_cookie_as_long_as_it_lives(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let ann = app.register("Ann").await;
+    let max_age = |response: &crate::helpers::TestResponse, token: &str| {
+        response
+            .headers
+            .get_all(axum::http::header::SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|v| v.starts_with(&format!("hi_session={token};")))
+            .map(|v| {
+                let at = v.find("Max-Age=").expect("a Max-Age") + "Max-Age=".len();
+                v[at..].split(';').next().unwrap().parse::<i64>().unwrap()
+            })
+    };
+
+    // Used a day before its cookie runs out: sent again for a full 30 days.
+    let ending = aged_session(&app, &ann, Duration::days(29), Duration::days(1)).await;
+    let me = app
+        .request(Method::GET, "/api/v1/me", Some(&ending), None, &[])
+        .await;
+    me.assert_status(200);
+    let seconds = max_age(&me, &ending).expect("the cookie is sent again");
+    let month = Duration::days(30).whole_seconds();
+    assert!((month - 60..=month).contains(&seconds), "Max-Age={seconds}");
+
+    // Near the absolute limit: only until day 90.
+    let old = aged_session(&app, &ann, Duration::days(85), Duration::hours(2)).await;
+    let me = app
+        .request(Method::GET, "/api/v1/me", Some(&old), None, &[])
+        .await;
+    let seconds = max_age(&me, &old).expect("the cookie is sent again");
+    let left = Duration::days(5).whole_seconds();
+    assert!((left - 60..=left).contains(&seconds), "Max-Age={seconds}");
+
+    // A session whose end did not move: nothing to tell (once a day at most).
+    let fresh = aged_session(&app, &ann, Duration::hours(1), Duration::days(30)).await;
+    let me = app
+        .request(Method::GET, "/api/v1/me", Some(&fresh), None, &[])
+        .await;
+    me.assert_status(200);
+    assert_eq!(max_age(&me, &fresh), None, "{:?}", me.headers);
 }
 
 async fn change_password(

@@ -13,7 +13,11 @@ async fn app_with_a_build() -> TestApp {
     let dir = tempfile::tempdir().expect("a temp dir").keep();
     std::fs::write(dir.join("index.html"), PAGE).unwrap();
     std::fs::write(dir.join("web-0123456789abcdef.js"), SCRIPT).unwrap();
-    std::fs::write(dir.join("sw.js"), "self.addEventListener('fetch', () => {});").unwrap();
+    std::fs::write(
+        dir.join("sw.js"),
+        "self.addEventListener('fetch', () => {});",
+    )
+    .unwrap();
     spawn_app_with(Backend::Sqlite, |config| config.static_dir = dir).await
 }
 
@@ -42,7 +46,11 @@ async fn get(app: &TestApp, path: &str) -> (u16, String, String, String) {
 #[tokio::test]
 async fn the_apps_routes_get_the_page_and_missing_files_answer_404() {
     let app = app_with_a_build().await;
-    for route in ["/", "/items/0190e2c4-aaaa-7bbb-8ccc-0123456789ab", "/locations"] {
+    for route in [
+        "/",
+        "/items/0190e2c4-aaaa-7bbb-8ccc-0123456789ab",
+        "/locations",
+    ] {
         let (status, kind, cache, body) = get(&app, route).await;
         assert_eq!(status, 200, "{route}");
         assert!(kind.starts_with("text/html"), "{route}: {kind}");

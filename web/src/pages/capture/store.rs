@@ -68,7 +68,15 @@ pub fn queue(hid: HouseholdId) -> Queue {
 /// How many shots are being sent or worked on right now, whichever household: a reload
 /// would lose them.
 pub fn shots_in_flight() -> usize {
-    STORE.with(|store| store.borrow().queue.shots.iter().filter(|s| s.busy()).count())
+    STORE.with(|store| {
+        store
+            .borrow()
+            .queue
+            .shots
+            .iter()
+            .filter(|s| s.busy())
+            .count()
+    })
 }
 
 /// Changes the queue of `hid`, and tells the page. News about another household's shots
