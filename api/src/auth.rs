@@ -4,6 +4,7 @@
 //! API token (`tokens.rs`) in `Authorization: Bearer …`.
 
 use std::ops::Deref;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
@@ -502,6 +503,14 @@ pub async fn reserve_registration(state: &AppState, address: &str) -> ApiResult<
     Ok(ids[0])
 }
 
+/// Attempts this process has recorded; every `PURGE_EVERY`th also purges old ones.
+static ATTEMPTS_SEEN: AtomicU64 = AtomicU64::new(0);
+const PURGE_EVERY: u64 = 50;
+/// At most this many old rows a purge deletes (more than `PURGE_EVERY` attempts write).
+const PURGE_ROWS: i64 = 1000;
+/// Longer than the longest window (an hour, for registrations).
+const ATTEMPTS_KEPT: Duration = Duration::days(1);
+
 /// Records one attempt under each key, then refuses if any key has more than its limit
 /// within `window`. The ids of the rows written, in the order of `limits`.
 async fn reserve(
@@ -516,6 +525,13 @@ async fn reserve(
         .map(|(key, _)| (Uuid::now_v7(), key.clone()))
         .collect();
     state.store.record_login_attempts(&rows, at).await?;
+    // Every so often, attempts older than any window are forgotten.
+    if ATTEMPTS_SEEN.fetch_add(1, Ordering::Relaxed) % PURGE_EVERY == 0 {
+        state
+            .store
+            .purge_login_attempts(at - ATTEMPTS_KEPT, PURGE_ROWS)
+            .await?;
+    }
     let since = at - window;
     for (key, limit) in limits {
         let seen = state

@@ -539,6 +539,9 @@ pub trait AccountStore: Send + Sync {
     ) -> StoreResult<i64>;
     async fn delete_login_attempts(&self, ids: &[Uuid]) -> StoreResult<()>;
     async fn clear_login_failures(&self, key: &str) -> StoreResult<()>;
+    /// Deletes up to `limit` attempts recorded before `before`, whatever their key (keys an
+    /// attacker never uses again would otherwise stay forever). How many it deleted.
+    async fn purge_login_attempts(&self, before: OffsetDateTime, limit: i64) -> StoreResult<u64>;
 }
 
 /// Households, their members and invitations.

@@ -15,6 +15,7 @@ crate::on_every_backend!(
     migrations_can_run_again_on_an_existing_database,
     an_email_belongs_to_one_account,
     sessions_end_when_they_expire_or_are_deleted,
+    old_sign_in_attempts_are_purged_in_pages,
     an_item_keeps_every_field,
     a_stale_version_is_refused_and_nothing_changes,
     search_matches_substrings_of_every_searchable_field_regardless_of_case,
@@ -241,6 +242,40 @@ async fn sessions_end_when_they_expire_or_are_deleted(backend: Backend) {
     );
     w.store.delete_session(&[1, 2, 3]).await.unwrap();
     assert!(w.store.session(&[1, 2, 3], now).await.unwrap().is_none());
+}
+
+async fn old_sign_in_attempts_are_purged_in_pages(backend: Backend) {
+    let w = world(backend).await;
+    let now = OffsetDateTime::now_utc();
+    let old: Vec<(uuid::Uuid, String)> = (0..5)
+        .map(|i| (uuid::Uuid::now_v7(), format!("address:198.51.100.{i}")))
+        .collect();
+    w.store
+        .record_login_attempts(&old, now - Duration::days(2))
+        .await
+        .unwrap();
+    let recent = [(uuid::Uuid::now_v7(), "account:ann@example.com".to_string())];
+    w.store.record_login_attempts(&recent, now).await.unwrap();
+    let before = now - Duration::days(1);
+    assert_eq!(w.store.purge_login_attempts(before, 3).await.unwrap(), 3);
+    assert_eq!(w.store.purge_login_attempts(before, 3).await.unwrap(), 2);
+    assert_eq!(w.store.purge_login_attempts(before, 3).await.unwrap(), 0);
+    let counted = |key: &str| {
+        let store = w.store.clone();
+        let key = key.to_string();
+        async move {
+            store
+                .login_attempts_since(&key, now - Duration::days(3), 10)
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(counted("address:198.51.100.0").await, 0, "purged");
+    assert_eq!(
+        counted("account:ann@example.com").await,
+        1,
+        "kept: still in its window"
+    );
 }
 
 async fn an_item_keeps_every_field(backend: Backend) {

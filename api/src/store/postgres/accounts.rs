@@ -313,6 +313,20 @@ impl AccountStore for PgStore {
             Ok(())
         })
     }
+
+    async fn purge_login_attempts(&self, before: OffsetDateTime, limit: i64) -> StoreResult<u64> {
+        // In pages of at most `limit` rows: Aurora DSQL bounds the rows one transaction
+        // may change.
+        write_tx!(self, |tx| {
+            tx.execute(
+                "DELETE FROM login_failures WHERE id IN \
+                 (SELECT id FROM login_failures WHERE at < $1 LIMIT $2)",
+                &[&before, &limit],
+            )
+            .await
+            .map_err(pg)
+        })
+    }
 }
 
 const USER_ROW_COLUMNS: &str =

@@ -321,6 +321,20 @@ impl AccountStore for SqliteStore {
         })
         .await
     }
+
+    async fn purge_login_attempts(&self, before: OffsetDateTime, limit: i64) -> StoreResult<u64> {
+        self.write(move |tx| {
+            let deleted = tx
+                .execute(
+                    "DELETE FROM login_failures WHERE id IN \
+                     (SELECT id FROM login_failures WHERE at < ?1 LIMIT ?2)",
+                    params![micros(before), limit],
+                )
+                .map_err(db)?;
+            Ok(deleted as u64)
+        })
+        .await
+    }
 }
 
 const USER_ROW_COLUMNS: &str =
