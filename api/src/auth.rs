@@ -526,7 +526,10 @@ async fn reserve(
         .collect();
     state.store.record_login_attempts(&rows, at).await?;
     // Every so often, attempts older than any window are forgotten.
-    if ATTEMPTS_SEEN.fetch_add(1, Ordering::Relaxed) % PURGE_EVERY == 0 {
+    if ATTEMPTS_SEEN
+        .fetch_add(1, Ordering::Relaxed)
+        .is_multiple_of(PURGE_EVERY)
+    {
         state
             .store
             .purge_login_attempts(at - ATTEMPTS_KEPT, PURGE_ROWS)
