@@ -27,6 +27,9 @@ pub enum ApiError {
     Conflict(String),
     #[error("this was changed by someone else since you loaded it; reload and try again")]
     PreconditionFailed,
+    /// 410: what the request asks to continue from is older than the server keeps.
+    #[error("{0}")]
+    ResyncRequired(String),
     #[error("{0}")]
     PayloadTooLarge(String),
     #[error("{0}")]
@@ -69,6 +72,7 @@ impl ApiError {
             Self::NotFound(_) => ErrorCode::NotFound,
             Self::Conflict(_) => ErrorCode::Conflict,
             Self::PreconditionFailed => ErrorCode::PreconditionFailed,
+            Self::ResyncRequired(_) => ErrorCode::ResyncRequired,
             Self::PayloadTooLarge(_) => ErrorCode::PayloadTooLarge,
             Self::UnsupportedMediaType(_) => ErrorCode::UnsupportedMediaType,
             Self::Validation(_) => ErrorCode::ValidationFailed,

@@ -59,6 +59,11 @@ const TAGS: &[(&str, &str)] = &[
     ),
     ("Tags", "Tags in use, and the household's totals."),
     (
+        "Sync",
+        "The changes feed that keeps a local copy of a household (the offline app's) \
+         current.",
+    ),
+    (
         "Attachments",
         "Photos and documents. The bytes never pass through the API: announcing a file \
          answers a signed upload URL; PUT the bytes there, then complete it.",

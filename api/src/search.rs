@@ -22,7 +22,7 @@ use crate::store::{Cursor, CursorKey, DynStore, ItemRow, ItemSort, SearchEntry, 
 
 /// How far back a sweep looks before the newest change read: longer than any write
 /// transaction takes from choosing its `updated_at` to committing.
-const LOOKBACK: Duration = Duration::seconds(60);
+pub(crate) const LOOKBACK: Duration = Duration::seconds(60);
 /// How often a search sweeps.
 const SWEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(10);
 

@@ -26,6 +26,9 @@ pub enum ErrorCode {
     Internal,
     UpstreamFailed,
     Unavailable,
+    /// 410: a changes-feed cursor older than the server keeps removals for; sync again
+    /// from scratch.
+    ResyncRequired,
     /// Only ever made by clients: the server could not be reached.
     Network,
 }
@@ -42,6 +45,7 @@ impl ErrorCode {
             Self::PreconditionFailed => 412,
             Self::PayloadTooLarge => 413,
             Self::UnsupportedMediaType => 415,
+            Self::ResyncRequired => 410,
             Self::ValidationFailed => 422,
             Self::RateLimited => 429,
             Self::Internal => 500,

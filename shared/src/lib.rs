@@ -6,6 +6,7 @@
 //! cannot reach the store.
 
 pub mod attachment;
+pub mod changes;
 pub mod dto;
 pub mod error;
 pub mod ids;
@@ -16,6 +17,7 @@ pub mod tokens;
 pub mod values;
 
 pub use attachment::*;
+pub use changes::*;
 pub use dto::*;
 pub use error::{ErrorBody, ErrorCode, ErrorDetail, FieldErrors};
 pub use ids::*;

@@ -13,9 +13,9 @@ use shared::{
 };
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::attachments;
 use super::locations::Tree;
 use super::page_limit;
+use super::{attachments, changes};
 use crate::AppState;
 use crate::auth::{self, CurrentUser};
 use crate::error::{ApiError, ApiResult};
@@ -717,6 +717,7 @@ async fn purge_item(
     }
     state.search.forget(hid, Some(id));
     attachments::delete_files(&state, hid, &purged.attachments).await;
+    changes::prune_removals(&state, hid).await;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -747,5 +748,6 @@ async fn empty_trash(
         }
     }
     state.search.forget(hid, None);
+    changes::prune_removals(&state, hid).await;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -77,7 +77,11 @@ impl Tree {
     }
 }
 
-fn location_dto(tree: &Tree, row: &LocationRow, counts: &HashMap<LocationId, i64>) -> Location {
+pub(crate) fn location_dto(
+    tree: &Tree,
+    row: &LocationRow,
+    counts: &HashMap<LocationId, i64>,
+) -> Location {
     Location {
         id: row.id,
         parent_id: row.parent_id,
@@ -370,7 +374,10 @@ async fn delete_location(
 ) -> ApiResult<StatusCode> {
     auth::editor(&state, &user, hid).await?;
     match state.store.delete_location(hid, id).await {
-        Ok(()) => Ok(StatusCode::NO_CONTENT),
+        Ok(()) => {
+            super::changes::prune_removals(&state, hid).await;
+            Ok(StatusCode::NO_CONTENT)
+        }
         Err(StoreError::NotFound) => Err(ApiError::not_found("location")),
         Err(e) => Err(e.into()),
     }

@@ -6,6 +6,7 @@ use crate::AppState;
 
 pub mod accounts;
 pub mod attachments;
+pub mod changes;
 pub mod docs;
 pub mod health;
 pub mod households;
@@ -27,6 +28,7 @@ pub fn router() -> OpenApiRouter<AppState> {
                 .routes(routes!(crate::openapi::serve_document))
                 .merge(accounts::router())
                 .merge(attachments::router())
+                .merge(changes::router())
                 .merge(households::router())
                 .merge(locations::router())
                 .merge(members::router())

@@ -39,6 +39,10 @@ pub const POSTGRES: &[Migration] = &[
         version: "0008_api_tokens",
         sql: include_str!("../../../migrations/postgres/0008_api_tokens.sql"),
     },
+    Migration {
+        version: "0009_removals",
+        sql: include_str!("../../../migrations/postgres/0009_removals.sql"),
+    },
 ];
 
 pub const SQLITE: &[Migration] = &[
@@ -69,6 +73,10 @@ pub const SQLITE: &[Migration] = &[
     Migration {
         version: "0008_api_tokens",
         sql: include_str!("../../../migrations/sqlite/0008_api_tokens.sql"),
+    },
+    Migration {
+        version: "0009_removals",
+        sql: include_str!("../../../migrations/sqlite/0009_removals.sql"),
     },
 ];
 

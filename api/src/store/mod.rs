@@ -419,6 +419,48 @@ pub struct ApiTokenRow {
     pub last_used_at: Option<OffsetDateTime>,
 }
 
+/// What a removal recorded for the changes feed was: an item purged from the trash or a
+/// location deleted. Stored as `item` and `location`, which also order them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum RemovalKind {
+    Item,
+    Location,
+}
+
+impl RemovalKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Item => "item",
+            Self::Location => "location",
+        }
+    }
+
+    pub fn parse(raw: &str) -> StoreResult<Self> {
+        match raw {
+            "item" => Ok(Self::Item),
+            "location" => Ok(Self::Location),
+            other => Err(anyhow::anyhow!("unknown removal kind {other:?}").into()),
+        }
+    }
+}
+
+/// Something deleted for good, as the changes feed reports it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RemovalRow {
+    pub removed_at: OffsetDateTime,
+    pub kind: RemovalKind,
+    pub id: Uuid,
+}
+
+/// Where a scan of removals goes on: after `(removed_at, kind, id)`. `kind` is the stored
+/// text; `""` (with any id) comes before every removal at that time.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RemovalKey {
+    pub at: OffsetDateTime,
+    pub kind: String,
+    pub id: Uuid,
+}
+
 pub fn parse_scope(raw: &str) -> StoreResult<TokenScope> {
     raw.parse()
         .map_err(|_| anyhow::anyhow!("unknown token scope {raw:?}").into())
@@ -434,6 +476,7 @@ pub trait Store:
     + ItemStore
     + AttachmentStore
     + TokenStore
+    + ChangeStore
     + Send
     + Sync
     + 'static
@@ -444,6 +487,38 @@ pub trait Store:
     /// connection taken from the pool (a query, or a transaction and every retry of it).
     /// For tests and measurements of what a request costs.
     fn round_trips(&self) -> u64;
+}
+
+/// The changes feed: what changed in a household after a point, oldest change first. Items
+/// purged from the trash and locations deleted leave a removal behind (in the transaction
+/// that deletes them), kept until `prune_removals` drops it.
+#[async_trait]
+pub trait ChangeStore: Send + Sync {
+    /// The household's items, live and trashed, ordered by `(updated_at, id)`, after
+    /// `after` (from the first when `None`): at most `limit`. One range of the
+    /// `items_updated` index.
+    async fn changed_items(
+        &self,
+        household: HouseholdId,
+        after: Option<(OffsetDateTime, ItemId)>,
+        limit: usize,
+    ) -> StoreResult<Vec<ItemRow>>;
+    /// The household's removals ordered by `(removed_at, kind, id)`, after `after`: at
+    /// most `limit`.
+    async fn removals(
+        &self,
+        household: HouseholdId,
+        after: &RemovalKey,
+        limit: usize,
+    ) -> StoreResult<Vec<RemovalRow>>;
+    /// Deletes some of the household's removals recorded before `before`, the oldest
+    /// first, in one transaction of at most about `limit` rows; how many it deleted.
+    async fn prune_removals(
+        &self,
+        household: HouseholdId,
+        before: OffsetDateTime,
+        limit: usize,
+    ) -> StoreResult<u64>;
 }
 
 /// Personal API tokens.
@@ -625,7 +700,8 @@ pub trait LocationStore: Send + Sync {
         location: &LocationRow,
         expected_version: i64,
     ) -> StoreResult<()>;
-    /// `Conflict` while it holds live items or other locations.
+    /// `Conflict` while it holds live items or other locations. Records a removal for the
+    /// changes feed.
     async fn delete_location(&self, household: HouseholdId, id: LocationId) -> StoreResult<()>;
 }
 
@@ -669,7 +745,7 @@ pub trait ItemStore: Send + Sync {
         ids: &[ItemId],
     ) -> StoreResult<Vec<ItemRow>>;
     /// Deletes trashed items for good with their attachment rows, at most `limit` items per
-    /// call.
+    /// call, recording a removal of each for the changes feed.
     async fn purge_trash(
         &self,
         household: HouseholdId,

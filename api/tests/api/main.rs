@@ -11,6 +11,7 @@ mod accounts;
 mod ai;
 mod ai_budgets;
 mod attachments;
+mod changes;
 mod client_address;
 mod conflicts;
 mod database_tls;

@@ -15,7 +15,7 @@ crate::on_every_backend!(
 
 /// Ann invites; `name` registers and accepts. Returns the new member, acting in Ann's
 /// household.
-async fn join(app: &TestApp, ann: &Person, name: &str, role: &str) -> Person {
+pub(crate) async fn join(app: &TestApp, ann: &Person, name: &str, role: &str) -> Person {
     let invite = app
         .post(app.at(ann, "/invites"), ann, json!({"role": role}))
         .await;

@@ -226,6 +226,7 @@ impl ItemStore for PgStore {
                 )
                 .await
                 .map_err(pg)?;
+                super::changes::record_removals(&tx, hid, RemovalKind::Item, &ids).await?;
             }
             Ok(Purged {
                 items: ids.len(),

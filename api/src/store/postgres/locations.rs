@@ -151,7 +151,8 @@ impl LocationStore for PgStore {
                 )
                 .await
                 .map_err(pg)?;
-            exactly_one(deleted, StoreError::NotFound)
+            exactly_one(deleted, StoreError::NotFound)?;
+            super::changes::record_removals(&tx, hid, RemovalKind::Location, &[lid]).await
         })
     }
 }

@@ -249,6 +249,7 @@ impl ItemStore for SqliteStore {
                 )
                 .map_err(db)?;
             }
+            super::changes::record_removals(tx, household, RemovalKind::Item, &ids)?;
             Ok(Purged {
                 items: ids.len(),
                 attachments,

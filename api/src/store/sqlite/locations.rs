@@ -145,7 +145,8 @@ impl LocationStore for SqliteStore {
             let deleted = tx
                 .execute("DELETE FROM locations WHERE household_id = ?1 AND id = ?2", [&hid, &lid])
                 .map_err(db)?;
-            exactly_one(deleted as u64, StoreError::NotFound)
+            exactly_one(deleted as u64, StoreError::NotFound)?;
+            super::changes::record_removals(tx, household, RemovalKind::Location, &[lid])
         })
         .await
     }

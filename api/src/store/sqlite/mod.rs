@@ -20,6 +20,7 @@ use super::*;
 
 mod accounts;
 mod attachments;
+mod changes;
 mod households;
 mod items;
 mod locations;
