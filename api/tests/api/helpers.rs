@@ -214,6 +214,20 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
     spawn_app_with(backend, |_| {}).await
 }
 
+/// The server's warnings and errors (the cause behind a 500, say) go into the output of
+/// the test that made them, which the test runner shows when that test fails. Tests that
+/// read the log themselves install their own subscriber for their requests.
+fn show_server_errors() {
+    static INSTALLED: std::sync::Once = std::sync::Once::new();
+    INSTALLED.call_once(|| {
+        let _ = tracing_subscriber::fmt()
+            .with_test_writer()
+            .with_max_level(tracing::Level::WARN)
+            .with_ansi(false)
+            .try_init();
+    });
+}
+
 pub async fn spawn_app_with(backend: Backend, configure: impl FnOnce(&mut Config)) -> TestApp {
     let db = TestDb::new(backend).await;
     let store = db.store().await;
@@ -234,6 +248,7 @@ impl TestApp {
 
     /// An app over a store the test opened itself.
     pub fn on(db: TestDb, store: DynStore, configure: impl FnOnce(&mut Config)) -> TestApp {
+        show_server_errors();
         let dir = tempfile::tempdir().expect("a temp dir").keep();
         let mut config = Config::from_lookup(|name| match name {
             "DATA_DIR" => Some(dir.display().to_string()),
