@@ -296,8 +296,12 @@ impl BlobStore for LocalBlobs {
                     Err(e) => return Err(e.into()),
                 }
             }
-            // Drop the attachment's folder once it is empty; errors mean it isn't.
-            if let Some(dir) = path.parent() {
+            // Drop an attachment's own folder (`files/<household>/<id>/`) once it is empty;
+            // errors mean it isn't. Never the folder uploads share (`uploads/<household>/`):
+            // another upload may have just made it and be about to write into it.
+            if key.starts_with("files/")
+                && let Some(dir) = path.parent()
+            {
                 let _ = tokio::fs::remove_dir(dir).await;
             }
         }
@@ -308,6 +312,43 @@ impl BlobStore for LocalBlobs {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Deleting one upload keeps the folder the household's uploads share, so an upload
+    /// starting at the same moment can still write there; deleting an attachment's files
+    /// drops its own folder.
+    #[tokio::test]
+    async fn deleting_keeps_shared_folders_and_drops_an_attachments_own() {
+        let dir = tempfile::tempdir().unwrap();
+        let blobs = LocalBlobs::open(dir.path().to_path_buf(), "http://x").unwrap();
+        let household = HouseholdId::new();
+        let (first, second) = (AttachmentId::new(), AttachmentId::new());
+        let upload = keys::upload(household, first);
+        blobs
+            .put(&upload, vec![1, 2, 3], "image/png")
+            .await
+            .unwrap();
+        blobs.delete(std::slice::from_ref(&upload)).await.unwrap();
+        let shared = blobs.path(&upload).unwrap().parent().unwrap().to_path_buf();
+        assert!(shared.is_dir(), "the household's uploads folder stays");
+        // Another upload writes into it as `receive_blob` does, without making it first.
+        let partial = blobs
+            .partial_path(&keys::upload(household, second))
+            .unwrap();
+        tokio::fs::write(&partial, [4, 5]).await.unwrap();
+        blobs
+            .finish_upload(&keys::upload(household, second))
+            .await
+            .unwrap();
+
+        let file = keys::file(household, first);
+        blobs.put(&file, vec![1], "image/png").await.unwrap();
+        let own = blobs.path(&file).unwrap().parent().unwrap().to_path_buf();
+        blobs.delete(&[file]).await.unwrap();
+        assert!(
+            !own.exists(),
+            "the attachment's own folder goes with its files"
+        );
+    }
 
     #[test]
     fn signatures_cover_every_part_and_expire() {
