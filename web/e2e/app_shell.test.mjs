@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
-import { gone, launchBrowser, screenshot, startServer, visible } from './harness.mjs';
+import { gone, launchBrowser, screenshot, startServer, steps, visible } from './harness.mjs';
 
 const viewport = 'phone';
 
@@ -22,18 +22,7 @@ describe('the app shell on a phone (375x740)', () => {
   let page;
   // Every answer the page got for a file of the app (not the API, not a page load).
   const files = [];
-  let failed = false;
-  const step = (name, fn) =>
-    test(name, async (t) => {
-      if (failed) return t.skip('an earlier step failed');
-      try {
-        await fn(t);
-      } catch (error) {
-        failed = true;
-        await screenshot(page, viewport, 'app-shell-failure').catch(() => {});
-        throw error;
-      }
-    });
+  const step = steps(test, () => page, viewport, 'app-shell');
 
   /** Names of the worker's caches, and every address kept in them. */
   const kept = () =>

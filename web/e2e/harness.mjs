@@ -131,3 +131,23 @@ export async function visible(locator, timeout = 10_000) {
 export async function gone(locator, timeout = 10_000) {
   await locator.waitFor({ state: 'hidden', timeout });
 }
+
+/**
+ * `step(name, fn)` for tests whose steps build on each other: after one fails, the rest are
+ * skipped, and the failing page is saved as `<viewport>-<name>-failure.png`. `page()` gives
+ * the page at the time of the failure.
+ */
+export function steps(test, page, viewport, name) {
+  let failed = false;
+  return (title, fn) =>
+    test(title, async (t) => {
+      if (failed) return t.skip('an earlier step failed');
+      try {
+        await fn(t);
+      } catch (error) {
+        failed = true;
+        await screenshot(page(), viewport, `${name}-failure`).catch(() => {});
+        throw error;
+      }
+    });
+}

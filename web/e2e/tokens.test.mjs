@@ -7,7 +7,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
-import { gone, launchBrowser, screenshot, screenshotsDir, startServer, visible } from './harness.mjs';
+import { gone, launchBrowser, screenshot, screenshotsDir, startServer, steps, visible } from './harness.mjs';
 
 const VIEWPORTS = {
   desktop: { width: 1280, height: 800 },
@@ -29,18 +29,7 @@ for (const [viewport, size] of chosen) {
     let page;
     let token;
     // The steps build on each other: after one fails, the rest are skipped.
-    let failed = false;
-    const step = (name, fn) =>
-      test(name, async (t) => {
-        if (failed) return t.skip('an earlier step failed');
-        try {
-          await fn(t);
-        } catch (error) {
-          failed = true;
-          await screenshot(page, viewport, 'tokens-failure').catch(() => {});
-          throw error;
-        }
-      });
+    const step = steps(test, () => page, viewport, 'tokens');
 
     /** A request from a program holding `secret`, as a script would send it. */
     const api = (path, { method = 'GET', body, secret = token } = {}) =>
