@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::tools::{fresh_database, psql};
 use crate::{Result, cargo, exec, root};
 
 const CONNECTIONS: u32 = 16;
@@ -52,17 +53,7 @@ pub fn bench(args: &[String]) -> Result {
     if TcpStream::connect("127.0.0.1:5432").is_ok()
         || std::env::var_os("TEST_DATABASE_URL").is_some()
     {
-        let name = "hi_bench";
-        psql(
-            &pg_admin,
-            &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
-        )?;
-        psql(&pg_admin, &format!("CREATE DATABASE {name}"))?;
-        let url = match pg_admin.rsplit_once('/') {
-            Some((base, _)) => format!("{base}/{name}"),
-            None => pg_admin.clone(),
-        };
-        backends.push(("PostgreSQL", url));
+        backends.push(("PostgreSQL", fresh_database(&pg_admin, "hi_bench")?));
     } else {
         println!("PostgreSQL does not answer on 127.0.0.1:5432: measuring SQLite only");
     }
@@ -262,18 +253,6 @@ fn ensure_wrk() -> Result {
             .env("DEBIAN_FRONTEND", "noninteractive")
             .args(["install", "-y", "-qq", "wrk"]),
     )
-}
-
-fn psql(url: &str, sql: &str) -> Result {
-    let status = Command::new("psql")
-        .args([url, "-q", "-v", "ON_ERROR_STOP=1", "-c", sql])
-        .status()
-        .map_err(|e| format!("psql: {e}"))?;
-    if status.success() {
-        Ok(())
-    } else {
-        Err(format!("psql failed: {sql}"))
-    }
 }
 
 /// A binary of the release build: under `CARGO_TARGET_DIR` when it is set, as cargo puts it.

@@ -12,6 +12,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use crate::tools::{fresh_database, psql};
 use crate::{Result, root, tools};
 
 /// Test cases per operation and phase, and the time each database gets.
@@ -171,15 +172,7 @@ impl Postgres {
             return Ok(None);
         }
         let name = format!("hi_schemathesis_{}", std::process::id());
-        psql(
-            &admin,
-            &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
-        )?;
-        psql(&admin, &format!("CREATE DATABASE {name}"))?;
-        let url = match admin.rsplit_once('/') {
-            Some((base, _)) => format!("{base}/{name}"),
-            None => admin.clone(),
-        };
+        let url = fresh_database(&admin, &name)?;
         Ok(Some(Self { admin, name, url }))
     }
 
@@ -188,18 +181,6 @@ impl Postgres {
             &self.admin,
             &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name),
         );
-    }
-}
-
-fn psql(url: &str, sql: &str) -> Result {
-    let status = Command::new("psql")
-        .args([url, "-q", "-v", "ON_ERROR_STOP=1", "-c", sql])
-        .status()
-        .map_err(|e| format!("psql: {e}"))?;
-    if status.success() {
-        Ok(())
-    } else {
-        Err(format!("psql failed: {sql}"))
     }
 }
 

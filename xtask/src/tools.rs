@@ -154,45 +154,31 @@ pub fn ensure_cargo_lambda() -> Result<OsString> {
 /// moto (an S3-compatible server, from PyPI) in its own virtualenv under `target/tools`;
 /// the path of its `moto_server`.
 pub fn ensure_moto() -> Result<PathBuf> {
-    let venv = root().join("target/tools/moto");
-    let server = venv.join("bin/moto_server");
-    let python = venv.join("bin/python");
-    let installed = output(
-        &python.display().to_string(),
-        &["-c", "import moto; print(moto.__version__)"],
-    )
-    .as_deref()
-        == Some(MOTO_VERSION);
-    if !(installed && server.exists()) {
-        exec(Command::new("python3").args(["-m", "venv"]).arg(&venv))?;
-        exec(Command::new(&python).args([
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--disable-pip-version-check",
-            &format!("moto[server]=={MOTO_VERSION}"),
-        ]))?;
-    }
-    Ok(server)
+    python_tool("moto", "moto[server]", MOTO_VERSION, "moto_server")
 }
 
 /// schemathesis (from PyPI) in its own virtualenv under `target/tools`; the path of its
 /// `st` command.
 pub fn ensure_schemathesis() -> Result<PathBuf> {
-    let venv = root().join("target/tools/schemathesis");
-    let st = venv.join("bin/st");
+    python_tool("schemathesis", "schemathesis", SCHEMATHESIS_VERSION, "st")
+}
+
+/// A PyPI package at `version` in the virtualenv `target/tools/<name>`, installed unless it
+/// is already there at that version; the path of its command `bin`.
+fn python_tool(name: &str, requirement: &str, version: &str, bin: &str) -> Result<PathBuf> {
+    let venv = root().join("target/tools").join(name);
+    let command = venv.join("bin").join(bin);
     let python = venv.join("bin/python");
     let installed = output(
         &python.display().to_string(),
         &[
             "-c",
-            "import importlib.metadata as m; print(m.version('schemathesis'))",
+            &format!("import importlib.metadata as m; print(m.version('{name}'))"),
         ],
     )
     .as_deref()
-        == Some(SCHEMATHESIS_VERSION);
-    if !(installed && st.exists()) {
+        == Some(version);
+    if !(installed && command.exists()) {
         exec(Command::new("python3").args(["-m", "venv"]).arg(&venv))?;
         exec(Command::new(&python).args([
             "-m",
@@ -200,10 +186,37 @@ pub fn ensure_schemathesis() -> Result<PathBuf> {
             "install",
             "--quiet",
             "--disable-pip-version-check",
-            &format!("schemathesis=={SCHEMATHESIS_VERSION}"),
+            &format!("{requirement}=={version}"),
         ]))?;
     }
-    Ok(st)
+    Ok(command)
+}
+
+/// Runs one SQL statement with `psql`.
+pub fn psql(url: &str, sql: &str) -> Result {
+    let status = Command::new("psql")
+        .args([url, "-q", "-v", "ON_ERROR_STOP=1", "-c", sql])
+        .status()
+        .map_err(|e| format!("psql: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("psql failed: {sql}"))
+    }
+}
+
+/// An empty database `name` on the server of `admin` (dropped first if it was there);
+/// its URL.
+pub fn fresh_database(admin: &str, name: &str) -> Result<String> {
+    psql(
+        admin,
+        &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+    )?;
+    psql(admin, &format!("CREATE DATABASE {name}"))?;
+    Ok(match admin.rsplit_once('/') {
+        Some((base, _)) => format!("{base}/{name}"),
+        None => admin.to_string(),
+    })
 }
 
 /// Size of a file after gzip -9, as a browser would download it.
