@@ -18,7 +18,9 @@ use memchr::memmem;
 use shared::{HouseholdId, ItemId, LocationId};
 use time::{Duration, OffsetDateTime};
 
-use crate::store::{Cursor, CursorKey, DynStore, ItemRow, ItemSort, SearchEntry, StoreResult};
+use crate::store::{
+    Cursor, CursorKey, DynStore, ItemRow, ItemSort, SearchEntry, StoreResult, micros,
+};
 
 /// How far back a sweep looks before the newest change read: longer than any write
 /// transaction takes from choosing its `updated_at` to committing.
@@ -70,10 +72,6 @@ impl Entry {
     fn key(&self) -> Reverse<(i64, ItemId)> {
         Reverse((self.created, self.id))
     }
-}
-
-fn micros(t: OffsetDateTime) -> i64 {
-    (t.unix_timestamp_nanos() / 1_000) as i64
 }
 
 impl From<SearchEntry> for Entry {

@@ -38,7 +38,9 @@ use crate::auth::{self, CurrentUser};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{AppPath, AppQuery};
 use crate::search::LOOKBACK;
-use crate::store::{ItemRow, LocationRow, RemovalKey, RemovalKind, RemovalRow, now};
+use crate::store::{
+    ItemRow, LocationRow, RemovalKey, RemovalKind, RemovalRow, from_micros, micros, now,
+};
 
 /// Changes per page when `limit` is absent, and the most a page may ask for.
 const DEFAULT_LIMIT: usize = 500;
@@ -68,14 +70,6 @@ pub(crate) async fn prune_removals(state: &AppState, household: HouseholdId) {
     {
         tracing::warn!(error = %e, "pruning old removals failed; the next deletion tries again");
     }
-}
-
-fn micros(t: OffsetDateTime) -> i64 {
-    (t.unix_timestamp_nanos() / 1_000) as i64
-}
-
-fn from_micros(v: i64) -> Option<OffsetDateTime> {
-    OffsetDateTime::from_unix_timestamp_nanos(i128::from(v) * 1_000).ok()
 }
 
 /// The cursor as sent: base64url of this JSON. Short names keep it short.

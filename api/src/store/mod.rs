@@ -233,7 +233,6 @@ pub enum CursorKey {
 
 impl Cursor {
     pub fn after(item: &ItemRow, sort: ItemSort) -> Self {
-        let micros = |t: OffsetDateTime| (t.unix_timestamp_nanos() / 1_000) as i64;
         let key = match sort {
             ItemSort::Newest | ItemSort::Oldest => CursorKey::Time(micros(item.created_at)),
             ItemSort::Updated => CursorKey::Time(micros(item.updated_at)),
@@ -851,6 +850,16 @@ pub async fn open(database_url: &str) -> anyhow::Result<DynStore> {
     } else {
         anyhow::bail!("DATABASE_URL must start with sqlite:, postgres:// or dsql://")
     }
+}
+
+/// Microseconds since the Unix epoch: how times are kept in SQLite and in cursors.
+pub fn micros(t: OffsetDateTime) -> i64 {
+    (t.unix_timestamp_nanos() / 1_000) as i64
+}
+
+/// The time `micros` gives back; `None` out of range.
+pub fn from_micros(v: i64) -> Option<OffsetDateTime> {
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(v) * 1_000).ok()
 }
 
 pub(crate) fn now() -> OffsetDateTime {

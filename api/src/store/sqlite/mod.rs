@@ -181,13 +181,15 @@ fn db(e: rusqlite::Error) -> StoreError {
     StoreError::Other(e.into())
 }
 
-fn micros(t: OffsetDateTime) -> i64 {
-    (t.unix_timestamp_nanos() / 1_000) as i64
-}
+use super::micros;
 
 fn from_micros(v: i64) -> rusqlite::Result<OffsetDateTime> {
-    OffsetDateTime::from_unix_timestamp_nanos(i128::from(v) * 1_000).map_err(|e| {
-        rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Integer, e.into())
+    super::from_micros(v).ok_or_else(|| {
+        rusqlite::Error::FromSqlConversionFailure(
+            0,
+            rusqlite::types::Type::Integer,
+            format!("{v} µs is out of range").into(),
+        )
     })
 }
 
