@@ -8,6 +8,7 @@
 pub mod attachment;
 pub mod changes;
 pub mod dto;
+pub mod edits;
 pub mod error;
 pub mod ids;
 #[cfg(feature = "openapi")]

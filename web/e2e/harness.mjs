@@ -86,23 +86,33 @@ export async function startServer(extraEnv = {}) {
   return { url, stop };
 }
 
+const chromiumOptions = (args) => ({
+  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+  headless: true,
+  args: [
+    '--headless',
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-quic',
+    '--no-first-run',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+    ...args,
+  ],
+});
+
 /** Starts headless Chromium; `args` are added to its command line (a fake camera, say). */
 export async function launchBrowser({ args = [] } = {}) {
-  return chromium.launch({
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    headless: true,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      ...args,
-    ],
-  });
+  return chromium.launch(chromiumOptions(args));
+}
+
+/**
+ * Starts Chromium with a profile kept in `userDataDir`, as a person's browser keeps it:
+ * closing and launching again with the same folder is a browser restart.
+ */
+export async function launchProfile(userDataDir, contextOptions = {}) {
+  return chromium.launchPersistentContext(userDataDir, { ...chromiumOptions([]), ...contextOptions });
 }
 
 /**

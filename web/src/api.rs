@@ -1,6 +1,10 @@
-//! The one door to the server. Every page reads and writes through the functions here, so
-//! a local cache and a queue of writes can later be slid in beneath them without touching
-//! the pages.
+//! The one door to the server. Every page reads and writes through the functions here.
+//!
+//! Reads of a household (items, locations, tags, totals, the trash) go to the server and,
+//! when it can't be reached or the household has changes still waiting to be sent, are
+//! answered from this device's copy ([`crate::local::copy`]). Writes of items and locations
+//! go through the outbox ([`crate::local::outbox`]), which keeps them until the server has
+//! them.
 //!
 //! [`request`] sends one JSON request and decodes either the answer or the API's one error
 //! body ([`ErrorBody`]); a request that never reached the server becomes
@@ -13,10 +17,10 @@ use serde::de::DeserializeOwned;
 use shared::{
     Activity, ApiToken, Attachment, AttachmentId, CreateAttachment, CreateHousehold, CreateInvite,
     CreateItem, CreateLocation, CreateToken, ErrorBody, ErrorCode, Household, HouseholdId, Invite,
-    InviteId, InvitePreview, Item, ItemId, Joined, List, Location, LocationId, LoginRequest, Me,
-    Member, NewToken, Page, Providers, Recognition, RecognizeRequest, RegisterRequest, Stats,
-    TagCount, TokenId, UpdateAttachment, UpdateItem, UpdateLocation, UpdateMember, UploadTarget,
-    UserId, UserResponse,
+    InviteId, InvitePreview, Item, ItemFields, ItemId, Joined, List, Location, LocationId,
+    LoginRequest, Me, Member, NewToken, Page, Providers, Recognition, RecognizeRequest,
+    RegisterRequest, Stats, TagCount, TokenId, UpdateAttachment, UpdateLocation, UpdateMember,
+    UploadTarget, UserId, UserResponse,
 };
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::Closure;
@@ -26,6 +30,8 @@ use web_sys::{
     XmlHttpRequest,
 };
 use yew::Callback;
+
+use crate::local;
 
 pub type ApiResult<T> = Result<T, ErrorBody>;
 
@@ -61,6 +67,13 @@ thread_local! {
 /// has ended (signed out elsewhere, or expired).
 pub fn on_signed_out(callback: Callback<()>) {
     ON_SIGNED_OUT.with(|cell| *cell.borrow_mut() = Some(callback));
+}
+
+/// The session ended while changes were being sent from this device.
+pub fn session_ended() {
+    if let Some(callback) = ON_SIGNED_OUT.with(|cell| cell.borrow().clone()) {
+        callback.emit(());
+    }
 }
 
 thread_local! {
@@ -115,7 +128,7 @@ fn decode<T: DeserializeOwned>(text: &str) -> ApiResult<T> {
 }
 
 /// The text of a successful answer, or the error the server (or the network) gave.
-async fn answer(
+pub(crate) async fn answer(
     method: Method,
     path: &str,
     body: Option<String>,
@@ -243,8 +256,74 @@ pub async fn logout() -> ApiResult<()> {
     request(Method::Post, "/auth/logout", None, None).await
 }
 
-pub async fn me() -> ApiResult<Me> {
-    get("/me").await
+/// Who is signed in and their households, as the server says; without a network, as this
+/// device last saw them.
+pub async fn session() -> ApiResult<(Me, Vec<Household>)> {
+    let asked = async {
+        let me = answer(Method::Get, "/me", None, None).await?;
+        let households = answer(Method::Get, "/households", None, None).await?;
+        Ok::<_, ErrorBody>((me, households))
+    };
+    let (me, households) = match asked.await {
+        Ok((me, households)) => {
+            local::save_session(&me, &households);
+            (me, households)
+        }
+        Err(e) if e.error.code == ErrorCode::Network => local::saved_session().ok_or(e)?,
+        Err(e) => return Err(e),
+    };
+    let me: Me = decode(&me)?;
+    let households: List<Household> = decode(&households)?;
+    local::set_user(me.user.id);
+    HOUSEHOLDS.with(|h| *h.borrow_mut() = households.items.clone());
+    Ok((me, households.items))
+}
+
+thread_local! {
+    /// The households of the signed-in person, for their currencies in totals made offline.
+    static HOUSEHOLDS: RefCell<Vec<Household>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Reads a household's `path` from the server or, when it can't be reached or changes made
+/// here are still on their way, from this device's copy (`what` and `params` say what to
+/// read there); the server's error when the device has no copy.
+async fn read(
+    hid: HouseholdId,
+    path: &str,
+    what: &str,
+    params: local::Params,
+) -> ApiResult<String> {
+    if !local::offline() && !local::has_waiting(hid) {
+        match answer(Method::Get, path, None, None).await {
+            Err(e) if e.error.code == ErrorCode::Network => {}
+            answered => return answered,
+        }
+    }
+    local::read(hid, what, params)
+        .await
+        .ok_or_else(|| ErrorBody::new(ErrorCode::Network, NETWORK_MESSAGE))
+}
+
+/// Reads the device's copy of an item.
+async fn local_item(hid: HouseholdId, id: ItemId) -> ApiResult<Item> {
+    let params = local::Params::new().with("id", Some(id.to_string()));
+    let text = local::read(hid, "item", params)
+        .await
+        .ok_or_else(|| ErrorBody::new(ErrorCode::Network, NETWORK_MESSAGE))?;
+    decode(&text)
+}
+
+/// A change through the outbox: the server's answer, or what the copy shows once it was
+/// kept to be sent later.
+async fn change<B: Serialize, T: DeserializeOwned>(
+    hid: HouseholdId,
+    op: &local::Op<'_, B>,
+    kept: impl std::future::Future<Output = ApiResult<T>>,
+) -> ApiResult<T> {
+    match local::submit(hid, op).await? {
+        Some(text) => decode(&text),
+        None => kept.await,
+    }
 }
 
 pub async fn providers() -> ApiResult<Providers> {
@@ -277,10 +356,6 @@ pub async fn revoke_token(id: TokenId) -> ApiResult<()> {
 }
 
 // ---------------------------------------------------------------- households
-
-pub async fn households() -> ApiResult<List<Household>> {
-    get("/households").await
-}
 
 pub async fn create_household(body: &CreateHousehold) -> ApiResult<Household> {
     request(Method::Post, "/households", json(body), None).await
@@ -351,41 +426,46 @@ pub async fn accept_invite(code: &str) -> ApiResult<Joined> {
 // ---------------------------------------------------------------- locations
 
 pub async fn locations(hid: HouseholdId) -> ApiResult<List<Location>> {
-    get(&format!("/households/{hid}/locations")).await
+    let path = format!("/households/{hid}/locations");
+    decode(&read(hid, &path, "locations", local::Params::new()).await?)
+}
+
+async fn local_location(hid: HouseholdId, id: LocationId) -> ApiResult<Location> {
+    locations(hid)
+        .await?
+        .items
+        .into_iter()
+        .find(|l| l.id == id)
+        .ok_or_else(|| ErrorBody::new(ErrorCode::Network, NETWORK_MESSAGE))
 }
 
 pub async fn create_location(hid: HouseholdId, body: &CreateLocation) -> ApiResult<Location> {
-    request(
-        Method::Post,
-        &format!("/households/{hid}/locations"),
-        json(body),
-        None,
-    )
-    .await
+    let mut body = body.clone();
+    let id = *body.id.get_or_insert_with(LocationId::new);
+    let mut op = local::Op::new(
+        "create_location",
+        id,
+        format!("Add location “{}”", body.name),
+    );
+    op.body = Some(&body);
+    change(hid, &op, local_location(hid, id)).await
 }
 
+/// `name` is the location's name before the change, for the list of waiting changes.
 pub async fn update_location(
     hid: HouseholdId,
     id: LocationId,
+    name: &str,
     body: &UpdateLocation,
 ) -> ApiResult<Location> {
-    request(
-        Method::Patch,
-        &format!("/households/{hid}/locations/{id}"),
-        json(body),
-        None,
-    )
-    .await
+    let mut op = local::Op::new("edit_location", id, format!("Change location “{name}”"));
+    op.body = Some(body);
+    change(hid, &op, local_location(hid, id)).await
 }
 
-pub async fn delete_location(hid: HouseholdId, id: LocationId) -> ApiResult<()> {
-    request(
-        Method::Delete,
-        &format!("/households/{hid}/locations/{id}"),
-        None,
-        None,
-    )
-    .await
+pub async fn delete_location(hid: HouseholdId, id: LocationId, name: &str) -> ApiResult<()> {
+    let op = local::Op::<()>::new("delete_location", id, format!("Delete location “{name}”"));
+    change(hid, &op, async { Ok(()) }).await
 }
 
 // ---------------------------------------------------------------- items
@@ -466,58 +546,63 @@ pub async fn items(hid: HouseholdId, params: &ItemQuery) -> ApiResult<Page<Item>
         ("limit", limit.as_deref()),
         ("cursor", params.cursor.as_deref()),
     ]);
-    get(&format!("/households/{hid}/items{qs}")).await
+    let local = local::Params::new()
+        .with("q", Some(params.q.as_str()))
+        .with("location", location)
+        .with("tag", params.tag.as_deref())
+        .with("sort", Some(params.sort.as_str()))
+        .with("limit", params.limit)
+        .with("cursor", params.cursor.as_deref());
+    let path = format!("/households/{hid}/items{qs}");
+    decode(&read(hid, &path, "items", local).await?)
 }
 
 pub async fn item(hid: HouseholdId, id: ItemId) -> ApiResult<Item> {
-    get(&format!("/households/{hid}/items/{id}")).await
+    if !local::offline() && !local::has_waiting(hid) {
+        match get(&format!("/households/{hid}/items/{id}")).await {
+            Err(e) if e.error.code == ErrorCode::Network => {}
+            answered => return answered,
+        }
+    }
+    local_item(hid, id).await
 }
 
 pub async fn create_item(hid: HouseholdId, body: &CreateItem) -> ApiResult<Item> {
-    request(
-        Method::Post,
-        &format!("/households/{hid}/items"),
-        json(body),
-        None,
-    )
-    .await
+    let mut body = body.clone();
+    let id = *body.id.get_or_insert_with(ItemId::new);
+    let label = format!("Add “{}”", body.name.as_deref().unwrap_or_default());
+    let mut op = local::Op::new("create_item", id, label);
+    op.body = Some(&body);
+    change(hid, &op, local_item(hid, id)).await
 }
 
-/// Edits an item that was read at `version`; a newer version on the server is refused
-/// with `precondition_failed`.
-pub async fn update_item(
-    hid: HouseholdId,
-    id: ItemId,
-    version: i64,
-    body: &UpdateItem,
-) -> ApiResult<Item> {
-    request(
-        Method::Patch,
-        &format!("/households/{hid}/items/{id}"),
-        json(body),
-        Some(version),
-    )
-    .await
+/// Edits `before` (as it was read) into `mine`. While the page waits, a newer version on
+/// the server is refused with `precondition_failed`; an edit sent later is merged with it,
+/// or waits as a conflict for the person to settle.
+pub async fn update_item(hid: HouseholdId, before: &Item, mine: ItemFields) -> ApiResult<Item> {
+    let base = before.fields();
+    let mut op = local::Op::<()>::new("edit_item", before.id, format!("Edit “{}”", mine.name));
+    op.version = Some(before.version);
+    op.base = Some(&base);
+    op.mine = Some(&mine);
+    change(hid, &op, local_item(hid, before.id)).await
 }
 
-pub async fn delete_item(hid: HouseholdId, id: ItemId) -> ApiResult<()> {
-    request(
-        Method::Delete,
-        &format!("/households/{hid}/items/{id}"),
-        None,
-        None,
-    )
-    .await
+/// `name` is the item's, for the list of waiting changes.
+pub async fn delete_item(hid: HouseholdId, id: ItemId, name: &str) -> ApiResult<()> {
+    let label = format!("Move “{name}” to the trash");
+    let op = local::Op::<()>::new("delete_item", id, label);
+    change(hid, &op, async { Ok(()) }).await
 }
 
-pub async fn restore_item(hid: HouseholdId, id: ItemId) -> ApiResult<Item> {
-    request(
-        Method::Post,
-        &format!("/households/{hid}/items/{id}/restore"),
-        None,
-        None,
-    )
-    .await
+pub async fn restore_item(hid: HouseholdId, id: ItemId, name: &str) -> ApiResult<Item> {
+    let label = if name.is_empty() {
+        "Restore an item from the trash".to_string()
+    } else {
+        format!("Restore “{name}”")
+    };
+    let op = local::Op::<()>::new("restore_item", id, label);
+    change(hid, &op, local_item(hid, id)).await
 }
 
 pub async fn item_history(hid: HouseholdId, id: ItemId) -> ApiResult<List<Activity>> {
@@ -654,7 +739,8 @@ fn upload_outcome(status: u16, body: Option<&str>) -> ApiResult<()> {
 
 pub async fn trash(hid: HouseholdId, cursor: Option<&str>) -> ApiResult<Page<Item>> {
     let qs = query(&[("cursor", cursor)]);
-    get(&format!("/households/{hid}/trash{qs}")).await
+    let local = local::Params::new().with("cursor", cursor);
+    decode(&read(hid, &format!("/households/{hid}/trash{qs}"), "trash", local).await?)
 }
 
 pub async fn purge_item(hid: HouseholdId, id: ItemId) -> ApiResult<()> {
@@ -680,11 +766,44 @@ pub async fn empty_trash(hid: HouseholdId) -> ApiResult<()> {
 // ---------------------------------------------------------------- tags and totals
 
 pub async fn tags(hid: HouseholdId) -> ApiResult<List<TagCount>> {
-    get(&format!("/households/{hid}/tags")).await
+    let path = format!("/households/{hid}/tags");
+    decode(&read(hid, &path, "tags", local::Params::new()).await?)
+}
+
+thread_local! {
+    /// The files' count and bytes in each household's last totals from the server: the
+    /// device keeps no copy of the files to count.
+    static FILES: RefCell<Vec<(HouseholdId, i64, i64)>> = const { RefCell::new(Vec::new()) };
 }
 
 pub async fn stats(hid: HouseholdId) -> ApiResult<Stats> {
-    get(&format!("/households/{hid}/stats")).await
+    let currency = HOUSEHOLDS.with(|h| {
+        h.borrow()
+            .iter()
+            .find(|h| h.id == hid)
+            .map(|h| h.currency.to_string())
+    });
+    let files = FILES.with(|f| {
+        f.borrow()
+            .iter()
+            .find(|f| f.0 == hid)
+            .map_or((0, 0), |f| (f.1, f.2))
+    });
+    let params = local::Params::new().with("currency", currency).with(
+        "files",
+        Some(js_sys::Array::of2(
+            &(files.0 as f64).into(),
+            &(files.1 as f64).into(),
+        )),
+    );
+    let path = format!("/households/{hid}/stats");
+    let stats: Stats = decode(&read(hid, &path, "stats", params).await?)?;
+    FILES.with(|f| {
+        let mut f = f.borrow_mut();
+        f.retain(|f| f.0 != hid);
+        f.push((hid, stats.attachment_count, stats.storage_bytes));
+    });
+    Ok(stats)
 }
 
 // ---------------------------------------------------------------- capture: photos, recognition

@@ -8,7 +8,7 @@ use crate::components::{Layout, Splash, UpdatePrompt};
 use crate::hooks::{SessionProvider, Status, use_session};
 use crate::pages::{
     AcceptInvite, Capture, Dashboard, EditItem, InviteWelcome, ItemDetail, Items, Locations,
-    Members, NewHousehold, NewItem, NotFound, SignIn, SignUp, Tokens, Trash,
+    Members, NewHousehold, NewItem, NotFound, SignIn, SignUp, Tokens, Trash, Waiting,
 };
 
 #[derive(Routable, Clone, Debug, PartialEq)]
@@ -38,6 +38,9 @@ pub enum Route {
     Members,
     #[at("/households/new")]
     NewHousehold,
+    /// Changes made on this device that the server does not have yet.
+    #[at("/waiting")]
+    Waiting,
     /// The person's personal API tokens.
     #[at("/tokens")]
     Tokens,
@@ -203,6 +206,7 @@ fn household_page(route: &Route, household: Household) -> Html {
         Route::Members => html! { <Members {key} {household} /> },
         Route::NewHousehold => html! { <NewHousehold /> },
         Route::Tokens => html! { <Tokens /> },
+        Route::Waiting => html! { <Waiting {key} {household} /> },
         Route::SignIn | Route::SignUp | Route::Invite { .. } | Route::NotFound => {
             html! { <NotFound /> }
         }

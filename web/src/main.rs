@@ -5,6 +5,7 @@ mod app;
 mod components;
 mod format;
 mod hooks;
+mod local;
 mod pages;
 
 fn main() {

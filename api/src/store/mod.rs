@@ -119,23 +119,7 @@ pub struct ItemRow {
 impl ItemRow {
     /// Lower-cased text of every searchable field, one per line.
     pub fn search_text(&self) -> String {
-        let f = &self.fields;
-        let mut parts: Vec<&str> = vec![&f.name];
-        for text in [
-            &f.description,
-            &f.brand,
-            &f.model,
-            &f.serial_number,
-            &f.barcode,
-            &f.notes,
-        ]
-        .into_iter()
-        .flatten()
-        {
-            parts.push(text);
-        }
-        parts.extend(f.tags.iter().map(String::as_str));
-        parts.join("\n").to_lowercase()
+        self.fields.search_text()
     }
 }
 

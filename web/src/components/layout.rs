@@ -9,7 +9,9 @@ use yew_router::prelude::*;
 
 use crate::api;
 use crate::app::Route;
+use crate::components::OfflineStatus;
 use crate::hooks::{SessionAction, use_session};
+use crate::local;
 
 const NEW_HOUSEHOLD: &str = "new";
 
@@ -77,12 +79,29 @@ pub fn layout(props: &LayoutProps) -> Html {
         let session = session.clone();
         let signing_out = signing_out.clone();
         Callback::from(move |_: MouseEvent| {
+            let status = local::status();
+            let waiting = status.waiting + status.stuck;
+            if waiting > 0 {
+                let question = format!(
+                    "{} not sent yet will be lost if you sign out now. Sign out anyway?",
+                    crate::components::changes_waiting(waiting)
+                );
+                let sure = web_sys::window()
+                    .and_then(|w| w.confirm_with_message(&question).ok())
+                    .unwrap_or(false);
+                if !sure {
+                    return;
+                }
+            }
             let session = session.clone();
             signing_out.set(true);
             let signing_out = signing_out.clone();
             wasm_bindgen_futures::spawn_local(async move {
                 match api::logout().await {
-                    Ok(()) => session.dispatch(SessionAction::SignedOut),
+                    Ok(()) => {
+                        local::erase().await;
+                        session.dispatch(SessionAction::SignedOut);
+                    }
                     Err(e) => {
                         signing_out.set(false);
                         session.dispatch(SessionAction::Notify {
@@ -178,6 +197,9 @@ pub fn layout(props: &LayoutProps) -> Html {
                         <span class="brand-name">{ "Home Inventory" }</span>
                     </Link<Route>>
                     <div class="topbar-tools">
+                        if let Some(h) = session.household() {
+                            <OfflineStatus household={h.id} />
+                        }
                         <div class="household-switcher">
                             <label for="household-select" class="visually-hidden">{ "Household" }</label>
                             <select id="household-select" onchange={on_switch}>
@@ -286,7 +308,7 @@ fn notice_toast() -> Html {
             let session = session.clone();
             let navigator = navigator.clone();
             wasm_bindgen_futures::spawn_local(async move {
-                match api::restore_item(hid, item).await {
+                match api::restore_item(hid, item, "").await {
                     Ok(restored) => {
                         session.dispatch(SessionAction::Notify {
                             text: format!("Restored “{}”", restored.name),

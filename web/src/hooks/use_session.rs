@@ -163,10 +163,10 @@ fn store_household(id: HouseholdId) {
 
 pub type SessionContext = UseReducerHandle<Session>;
 
-/// Who is signed in and the households they belong to, as the server sees it now.
+/// Who is signed in and the households they belong to, as the server sees it now; without
+/// a network, as this device last saw it.
 pub async fn load_session() -> Result<SessionAction, ErrorBody> {
-    let me = api::me().await?;
-    let households = api::households().await?.items;
+    let (me, households) = api::session().await?;
     Ok(SessionAction::SignedIn { me, households })
 }
 

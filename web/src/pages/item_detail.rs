@@ -61,7 +61,7 @@ pub fn item_detail(props: &ItemDetailProps) -> Html {
             );
             busy.set(true);
             wasm_bindgen_futures::spawn_local(async move {
-                match api::delete_item(hid, current.id).await {
+                match api::delete_item(hid, current.id, &current.name).await {
                     Ok(()) => {
                         session.dispatch(SessionAction::Notify {
                             text: format!("Moved “{}” to the trash", current.name),

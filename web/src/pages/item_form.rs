@@ -6,8 +6,7 @@ use std::rc::Rc;
 
 use shared::{
     CreateItem, Currency, Day, ErrorBody, ErrorCode, FieldErrors, Household, Item, ItemFields,
-    ItemId, Location, LocationId, Money, Patch, TagCount, UpdateItem, changed_fields,
-    format_amount, parse_amount,
+    ItemId, Location, LocationId, Money, TagCount, changed_fields, format_amount, parse_amount,
 };
 use web_sys::SubmitEvent;
 use yew::prelude::*;
@@ -282,42 +281,6 @@ fn create_body(id: ItemId, f: ItemFields) -> CreateItem {
     }
 }
 
-/// The fields that differ between `before` and `after`, as a PATCH body.
-fn diff(before: &ItemFields, after: &ItemFields) -> UpdateItem {
-    fn opt<T: Clone + PartialEq>(a: &Option<T>, b: &Option<T>) -> Patch<T> {
-        if a == b {
-            Patch::Missing
-        } else {
-            b.clone().into()
-        }
-    }
-    fn val<T: Clone + PartialEq>(a: &T, b: &T) -> Patch<T> {
-        if a == b {
-            Patch::Missing
-        } else {
-            Patch::Value(b.clone())
-        }
-    }
-    UpdateItem {
-        name: val(&before.name, &after.name),
-        description: opt(&before.description, &after.description),
-        location_id: opt(&before.location_id, &after.location_id),
-        quantity: val(&before.quantity, &after.quantity),
-        tags: val(&before.tags, &after.tags),
-        brand: opt(&before.brand, &after.brand),
-        model: opt(&before.model, &after.model),
-        serial_number: opt(&before.serial_number, &after.serial_number),
-        barcode: opt(&before.barcode, &after.barcode),
-        purchase_date: opt(&before.purchase_date, &after.purchase_date),
-        purchase_price: opt(&before.purchase_price, &after.purchase_price),
-        purchased_from: opt(&before.purchased_from, &after.purchased_from),
-        estimated_value: opt(&before.estimated_value, &after.estimated_value),
-        warranty_expires: opt(&before.warranty_expires, &after.warranty_expires),
-        notes: opt(&before.notes, &after.notes),
-        custom_fields: val(&before.custom_fields, &after.custom_fields),
-    }
-}
-
 /// A field's value in words, for comparing versions.
 fn value_text(f: &ItemFields, field: &str, locations: &[Location]) -> String {
     let text = |v: &Option<String>| v.clone().unwrap_or_default();
@@ -524,10 +487,11 @@ pub fn item_form(props: &ItemFormProps) -> Html {
                 return;
             };
             wasm_bindgen_futures::spawn_local(async move {
-                let patch = diff(&conflict.server.fields(), &merged);
                 let mine = conflict.mine;
+                let server = conflict.server;
+                debug_assert_eq!((server.id, server.version), (id, version));
                 state.dispatch(FormAction::Saving);
-                match api::update_item(hid, id, version, &patch).await {
+                match api::update_item(hid, &server, merged).await {
                     Ok(item) => saved.emit(item),
                     Err(e) if e.error.code == ErrorCode::PreconditionFailed => {
                         match api::item(hid, id).await {
@@ -576,12 +540,11 @@ pub fn item_form(props: &ItemFormProps) -> Html {
                     }
                     return;
                 };
-                let patch = diff(&base.fields(), &fields);
-                if patch == UpdateItem::default() {
+                if base.fields() == fields {
                     saved.emit(base);
                     return;
                 }
-                match api::update_item(hid, base.id, base.version, &patch).await {
+                match api::update_item(hid, &base, fields.clone()).await {
                     Ok(item) => saved.emit(item),
                     Err(e) if e.error.code == ErrorCode::PreconditionFailed => {
                         match api::item(hid, base.id).await {
@@ -621,14 +584,37 @@ pub fn item_form(props: &ItemFormProps) -> Html {
     };
 
     if let (Some(conflict), Some(base)) = (&state.conflict, &props.item) {
+        let before = base.fields();
+        let reapply = {
+            let server = conflict.server.clone();
+            // Only the fields edited here go on top of the server's version.
+            let mut merged = server.fields();
+            for field in changed_fields(&before, &conflict.mine) {
+                merged.copy_field(&conflict.mine, field);
+            }
+            Callback::from(move |_: MouseEvent| {
+                send_edit.emit((server.id, server.version, merged.clone()));
+            })
+        };
+        let discard = {
+            let id = conflict.server.id;
+            Callback::from(move |_: MouseEvent| {
+                if let Some(nav) = &navigator {
+                    nav.push(&Route::Item { id });
+                }
+            })
+        };
         return conflict_view(
-            conflict,
-            base,
-            &locations,
+            &ConflictView {
+                before: &before,
+                server: &conflict.server.fields(),
+                mine: &conflict.mine,
+                locations: &locations,
+            },
             state.saving,
             state.error.clone(),
-            send_edit,
-            navigator,
+            reapply,
+            discard,
         );
     }
 
@@ -709,45 +695,35 @@ pub fn item_form(props: &ItemFormProps) -> Html {
     }
 }
 
-fn conflict_view(
-    conflict: &Conflict,
-    base: &Item,
-    locations: &[Location],
+/// The three versions of an item the conflict view compares.
+pub struct ConflictView<'a> {
+    /// When the edit started.
+    pub before: &'a ItemFields,
+    /// Saved on the server since.
+    pub server: &'a ItemFields,
+    /// The edit made here.
+    pub mine: &'a ItemFields,
+    pub locations: &'a [Location],
+}
+
+/// Field by field: what changed there, what changed here, and the clashes; with "Discard my
+/// changes" and "Reapply my changes".
+pub fn conflict_view(
+    view: &ConflictView<'_>,
     saving: bool,
     error: Option<ErrorBody>,
-    send_edit: Callback<(ItemId, i64, ItemFields)>,
-    navigator: Option<Navigator>,
+    reapply: Callback<MouseEvent>,
+    discard: Callback<MouseEvent>,
 ) -> Html {
-    let before = base.fields();
-    let server = conflict.server.fields();
-    let theirs = changed_fields(&before, &server);
-    let mine = changed_fields(&before, &conflict.mine);
+    let (before, server, locations) = (view.before, view.server, view.locations);
+    let theirs = changed_fields(before, server);
+    let mine = changed_fields(before, view.mine);
     let mut fields: Vec<&str> = theirs.clone();
     for f in &mine {
         if !fields.contains(f) {
             fields.push(f);
         }
     }
-    let reapply = {
-        let server = conflict.server.clone();
-        let mine = conflict.mine.clone();
-        // Only the fields edited here go on top of the server's version.
-        let mut merged = server.fields();
-        for field in changed_fields(&before, &mine) {
-            copy_field(&mut merged, &mine, field);
-        }
-        Callback::from(move |_: MouseEvent| {
-            send_edit.emit((server.id, server.version, merged.clone()));
-        })
-    };
-    let discard = {
-        let id = conflict.server.id;
-        Callback::from(move |_: MouseEvent| {
-            if let Some(nav) = &navigator {
-                nav.push(&Route::Item { id });
-            }
-        })
-    };
     let shown = |text: String| {
         if text.is_empty() {
             html! { <span class="muted">{ "(empty)" }</span> }
@@ -778,19 +754,19 @@ fn conflict_view(
                             let changed_there = theirs.contains(field);
                             let changed_here = mine.contains(field);
                             let clash = changed_there && changed_here
-                                && value_text(&server, field, locations) != value_text(&conflict.mine, field, locations);
+                                && value_text(server, field, locations) != value_text(view.mine, field, locations);
                             html! {
                                 <tr class={classes!(clash.then_some("clash"))}>
                                     <th scope="row">
                                         { field_label(field) }
                                         if clash { <span class="badge badge-warn">{ "both changed" }</span> }
                                     </th>
-                                    <td data-label="When you started">{ shown(value_text(&before, field, locations)) }</td>
+                                    <td data-label="When you started">{ shown(value_text(before, field, locations)) }</td>
                                     <td data-label="Now saved" class={classes!(changed_there.then_some("changed"))}>
-                                        if changed_there { { shown(value_text(&server, field, locations)) } } else { <span class="muted">{ "unchanged" }</span> }
+                                        if changed_there { { shown(value_text(server, field, locations)) } } else { <span class="muted">{ "unchanged" }</span> }
                                     </td>
                                     <td data-label="Your edit" class={classes!(changed_here.then_some("changed"))}>
-                                        if changed_here { { shown(value_text(&conflict.mine, field, locations)) } } else { <span class="muted">{ "unchanged" }</span> }
+                                        if changed_here { { shown(value_text(view.mine, field, locations)) } } else { <span class="muted">{ "unchanged" }</span> }
                                     </td>
                                 </tr>
                             }
@@ -803,29 +779,6 @@ fn conflict_view(
                 <button type="button" class="button button-primary" onclick={reapply} disabled={saving}>{ "Reapply my changes" }</button>
             </div>
         </section>
-    }
-}
-
-/// Copies one field from `from` into `to`.
-fn copy_field(to: &mut ItemFields, from: &ItemFields, field: &str) {
-    match field {
-        "name" => to.name = from.name.clone(),
-        "description" => to.description = from.description.clone(),
-        "location_id" => to.location_id = from.location_id,
-        "quantity" => to.quantity = from.quantity,
-        "tags" => to.tags = from.tags.clone(),
-        "brand" => to.brand = from.brand.clone(),
-        "model" => to.model = from.model.clone(),
-        "serial_number" => to.serial_number = from.serial_number.clone(),
-        "barcode" => to.barcode = from.barcode.clone(),
-        "purchase_date" => to.purchase_date = from.purchase_date,
-        "purchase_price" => to.purchase_price = from.purchase_price.clone(),
-        "purchased_from" => to.purchased_from = from.purchased_from.clone(),
-        "estimated_value" => to.estimated_value = from.estimated_value.clone(),
-        "warranty_expires" => to.warranty_expires = from.warranty_expires,
-        "notes" => to.notes = from.notes.clone(),
-        "custom_fields" => to.custom_fields = from.custom_fields.clone(),
-        _ => {}
     }
 }
 
@@ -855,7 +808,7 @@ mod tests {
         draft.quantity = "3".into();
         draft.estimated_value = "1,299.99".into();
         let after = draft.check(&usd()).expect("valid");
-        let patch = serde_json::to_value(diff(&before, &after)).expect("json");
+        let patch = serde_json::to_value(before.patch_to(&after)).expect("json");
         assert_eq!(
             patch,
             serde_json::json!({
@@ -870,7 +823,7 @@ mod tests {
     fn an_untouched_form_changes_nothing() {
         let before = drill();
         let after = Draft::from_fields(&before).check(&usd()).expect("valid");
-        assert_eq!(diff(&before, &after), UpdateItem::default());
+        assert_eq!(before.patch_to(&after), UpdateItem::default());
     }
 
     #[test]

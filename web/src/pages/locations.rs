@@ -241,7 +241,13 @@ pub fn locations(props: &HouseholdProps) -> Html {
             let state = state.clone();
             state.dispatch(TreeAction::Busy);
             wasm_bindgen_futures::spawn_local(async move {
-                match api::update_location(hid, id, &body).await {
+                let before = state
+                    .locations
+                    .iter()
+                    .find(|l| l.id == id)
+                    .map(|l| l.name.clone())
+                    .unwrap_or_default();
+                match api::update_location(hid, id, &before, &body).await {
                     Ok(location) => {
                         state.dispatch(TreeAction::Edit(None));
                         if let Some(parent) = location.parent_id
@@ -262,7 +268,7 @@ pub fn locations(props: &HouseholdProps) -> Html {
             let state = state.clone();
             state.dispatch(TreeAction::Busy);
             wasm_bindgen_futures::spawn_local(async move {
-                match api::delete_location(hid, location.id).await {
+                match api::delete_location(hid, location.id, &location.name).await {
                     Ok(()) => reload(hid, state),
                     Err(mut e) => {
                         e.error.message =

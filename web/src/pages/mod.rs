@@ -14,6 +14,7 @@ mod sign_in;
 mod sign_up;
 mod tokens;
 mod trash;
+mod waiting;
 
 pub use capture::{Capture, shots_in_flight};
 pub use dashboard::Dashboard;
@@ -29,6 +30,7 @@ pub use sign_in::SignIn;
 pub use sign_up::SignUp;
 pub use tokens::Tokens;
 pub use trash::Trash;
+pub use waiting::Waiting;
 
 use shared::Household;
 use yew::Properties;

@@ -84,6 +84,11 @@ pub fn sign_in() -> Html {
         })
     };
 
+    // Changes made before the session ended wait for the same person to sign in again.
+    let waiting = {
+        let status = crate::local::status();
+        status.waiting + status.stuck
+    };
     html! {
         <main id="main" class="auth-page">
             <div class="auth-card">
@@ -92,6 +97,11 @@ pub fn sign_in() -> Html {
                     <span>{ "Home Inventory" }</span>
                 </div>
                 <h1>{ "Sign in" }</h1>
+                if waiting > 0 {
+                    <p class="alert alert-warn" role="status">
+                        { format!("Sign in to send {} made on this device.", crate::components::changes_waiting(waiting)) }
+                    </p>
+                }
                 if Next::is_invite(next.as_ref()) {
                     <p class="muted">{ "Sign in, then join the household you were invited to." }</p>
                 }

@@ -82,7 +82,7 @@ pub fn trash(props: &HouseholdProps) -> Html {
             busy.set(Some(id));
             wasm_bindgen_futures::spawn_local(async move {
                 let result = if restore {
-                    api::restore_item(hid, id).await.map(|_| ())
+                    api::restore_item(hid, id, "").await.map(|_| ())
                 } else {
                     api::purge_item(hid, id).await
                 };

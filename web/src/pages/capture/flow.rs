@@ -5,7 +5,7 @@
 use gloo_timers::callback::Timeout;
 use shared::{
     AttachmentId, AttachmentKind, CreateAttachment, CreateItem, ErrorBody, ErrorCode, HouseholdId,
-    ItemId, UpdateItem,
+    ItemId,
 };
 use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::JsFuture;
@@ -274,11 +274,14 @@ pub async fn add_to(
 /// Fills the item's empty fields; its name.
 async fn fill_in(ctx: &Ctx, id: ItemId, fill: Option<&CreateItem>) -> api::ApiResult<String> {
     let item = api::item(ctx.hid, id).await?;
-    let patch = fill.map(|body| fill_empty(&item, body)).unwrap_or_default();
-    if patch == UpdateItem::default() {
+    let mine = match fill {
+        Some(body) => fill_empty(&item, body),
+        None => return Ok(item.name),
+    };
+    if mine == item.fields() {
         return Ok(item.name);
     }
-    api::update_item(ctx.hid, id, item.version, &patch)
+    api::update_item(ctx.hid, &item, mine)
         .await
         .map(|item| item.name)
 }

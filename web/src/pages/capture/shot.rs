@@ -3,8 +3,8 @@
 //! object seen in it, the way from suggestion to item.
 
 use shared::{
-    AttachmentId, CreateItem, Currency, ErrorCode, FieldErrors, Item, ItemId, LocationId, Money,
-    Patch, Suggestion, UpdateItem, format_amount, parse_amount,
+    AttachmentId, CreateItem, Currency, ErrorCode, FieldErrors, Item, ItemFields, ItemId,
+    LocationId, Money, Suggestion, format_amount, parse_amount,
 };
 
 /// Identifies a shot in the queue for as long as the page is open.
@@ -417,33 +417,29 @@ impl Draft {
 
 /// A PATCH that fills the fields `item` leaves empty with what `new` says; the name and
 /// anything already filled in stay as they are.
-pub fn fill_empty(item: &Item, new: &CreateItem) -> UpdateItem {
-    fn fill<T: Clone>(current: &Option<T>, new: &Option<T>) -> Patch<T> {
-        match (current, new) {
-            (None, Some(value)) => Patch::Value(value.clone()),
-            _ => Patch::Missing,
+pub fn fill_empty(item: &Item, new: &CreateItem) -> ItemFields {
+    fn fill<T: Clone>(current: &mut Option<T>, new: &Option<T>) {
+        if current.is_none() {
+            current.clone_from(new);
         }
     }
-    let tags = match &new.tags {
-        Some(tags) if item.tags.is_empty() && !tags.is_empty() => Patch::Value(tags.clone()),
-        _ => Patch::Missing,
-    };
-    UpdateItem {
-        description: fill(&item.description, &new.description),
-        location_id: fill(&item.location_id, &new.location_id),
-        brand: fill(&item.brand, &new.brand),
-        model: fill(&item.model, &new.model),
-        serial_number: fill(&item.serial_number, &new.serial_number),
-        estimated_value: fill(&item.estimated_value, &new.estimated_value),
-        tags,
-        ..UpdateItem::default()
+    let mut f = item.fields();
+    fill(&mut f.description, &new.description);
+    fill(&mut f.location_id, &new.location_id);
+    fill(&mut f.brand, &new.brand);
+    fill(&mut f.model, &new.model);
+    fill(&mut f.serial_number, &new.serial_number);
+    fill(&mut f.estimated_value, &new.estimated_value);
+    if let Some(tags) = new.tags.as_ref().filter(|_| f.tags.is_empty()) {
+        f.tags.clone_from(tags);
     }
+    f
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use shared::HouseholdId;
+    use shared::{HouseholdId, Patch};
 
     fn eur() -> Currency {
         Currency::parse("EUR").unwrap()
@@ -560,7 +556,10 @@ mod tests {
         let place = LocationId::new();
         let mut draft = Draft::new(Some(&drill(AttachmentId::new())), Some(place));
         draft.name.clear();
-        let patch = fill_empty(&item(), &draft.fill(&eur()).unwrap());
+        let before = item();
+        let patch = before
+            .fields()
+            .patch_to(&fill_empty(&before, &draft.fill(&eur()).unwrap()));
         assert_eq!(patch.name, Patch::Missing);
         assert_eq!(patch.brand, Patch::Missing, "Makita stays");
         assert_eq!(
