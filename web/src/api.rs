@@ -264,17 +264,20 @@ pub async fn session() -> ApiResult<(Me, Vec<Household>)> {
         let households = answer(Method::Get, "/households", None, None).await?;
         Ok::<_, ErrorBody>((me, households))
     };
-    let (me, households) = match asked.await {
+    let (me, households, confirmed) = match asked.await {
         Ok((me, households)) => {
             local::save_session(&me, &households);
-            (me, households)
+            (me, households, true)
         }
-        Err(e) if e.error.code == ErrorCode::Network => local::saved_session().ok_or(e)?,
+        Err(e) if e.error.code == ErrorCode::Network => {
+            let (me, households) = local::saved_session().ok_or(e)?;
+            (me, households, false)
+        }
         Err(e) => return Err(e),
     };
     let me: Me = decode(&me)?;
     let households: List<Household> = decode(&households)?;
-    local::set_user(me.user.id);
+    local::set_user(me.user.id, confirmed);
     HOUSEHOLDS.with(|h| *h.borrow_mut() = households.items.clone());
     Ok((me, households.items))
 }

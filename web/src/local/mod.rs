@@ -19,6 +19,8 @@ use yew::Callback;
 extern "C" {
     #[wasm_bindgen(js_name = setUser)]
     fn js_set_user(id: Option<String>);
+    #[wasm_bindgen(js_name = signedIn)]
+    fn js_signed_in();
     #[wasm_bindgen(js_name = erase)]
     async fn js_erase() -> JsValue;
     #[wasm_bindgen(js_name = offline)]
@@ -65,9 +67,12 @@ pub fn offline() -> bool {
 }
 
 /// The person whose data this is, once the server (or, offline, this device) says who is
-/// signed in.
-pub fn set_user(user: UserId) {
+/// signed in. `confirmed`: the server said so, and changes paused for signing in go on.
+pub fn set_user(user: UserId, confirmed: bool) {
     js_set_user(Some(user.to_string()));
+    if confirmed {
+        js_signed_in();
+    }
 }
 
 const SESSION_KEY: &str = "home-inventory.session";

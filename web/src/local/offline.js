@@ -137,6 +137,14 @@ export function setUser(id) {
   changed();
 }
 
+/** The server has just accepted the session: sending may go on where it was paused. */
+export function signedIn() {
+  if (sending === "signin") {
+    sending = "idle";
+    changed();
+  }
+}
+
 /** Deletes the person's data from the device: on signing out. */
 export async function erase() {
   const name = user && `home-inventory-${user}`;
@@ -264,7 +272,8 @@ export async function sync(hid) {
   syncing.add(hid);
   try {
     return await syncPass(hid);
-  } catch {
+  } catch (error) {
+    console.warn("The offline copy could not be brought up to date:", error);
     return 0;
   } finally {
     syncing.delete(hid);
