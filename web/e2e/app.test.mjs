@@ -336,18 +336,21 @@ for (const [viewport, size] of chosen) {
       const other = await context.newPage();
       await other.goto(editUrl);
       await visible(other.getByRole('heading', { name: 'Edit item' }));
-      await other.getByLabel('Name', { exact: true }).fill('Framing hammer');
+      await other.getByLabel('Name', { exact: true }).fill('Claw hammer, 16 oz');
       await other.getByRole('button', { name: 'Save' }).click();
-      await visible(other.getByRole('heading', { level: 1, name: 'Framing hammer' }));
+      await visible(other.getByRole('heading', { level: 1, name: 'Claw hammer, 16 oz' }));
       await other.close();
 
-      // This tab, still on the old version, changes the notes.
+      // This tab, still on the old version, renames it too and changes the notes: the
+      // names clash (edits of different fields alone would simply merge).
+      await page.getByLabel('Name', { exact: true }).fill('Framing hammer');
       await page.getByLabel('Notes', { exact: true }).fill('Hangs above the workbench.');
       await page.getByRole('button', { name: 'Save' }).click();
       await visible(page.getByRole('heading', { name: 'Someone else changed this item' }));
       const row = page.getByRole('row', { name: /Name/ });
-      await visible(row.getByText('Claw hammer'));
+      await visible(row.getByText('Claw hammer', { exact: true }));
       await visible(row.getByText('Framing hammer'));
+      await visible(row.getByText('Claw hammer, 16 oz'));
       await visible(page.getByRole('row', { name: /Notes/ }).getByText('Hangs above the workbench.'));
       await screenshot(page, viewport, 'conflict');
 
@@ -396,16 +399,19 @@ for (const [viewport, size] of chosen) {
       await screenshot(page, viewport, 'dashboard');
     });
 
-    step('says so when the server cannot be reached', async () => {
+    step('without the server, lists come from this device and other pages say so', async () => {
       await nav('Items').click();
       await visible(itemList());
       await page.route('**/api/v1/**', (route) => route.abort('internetdisconnected'));
       await page.getByLabel('Search items').fill('hammer');
+      await visible(itemList().getByRole('link', { name: 'Framing hammer' }));
+      await nav('Members').click();
       await visible(alert().getByText("Can't reach the server"));
       await page.unroute('**/api/v1/**');
+      await nav('Items').click();
       await page.getByLabel('Search items').fill('framing');
-      await gone(alert());
       await visible(itemList().getByRole('link', { name: 'Framing hammer' }));
+      await gone(alert());
     });
 
     step('signs out and back in', async () => {
