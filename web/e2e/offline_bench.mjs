@@ -62,11 +62,15 @@ async function measure(items) {
     const page = await context.newPage();
     await page.goto('/signin');
     // The longest the page stopped answering while it downloaded.
+    // (A timer that should fire every 20 ms: the longest it was late.)
     await page.evaluate(() => {
       window.longest = 0;
-      new PerformanceObserver((list) => {
-        for (const e of list.getEntries()) window.longest = Math.max(window.longest, e.duration);
-      }).observe({ type: 'longtask', buffered: true });
+      let last = performance.now();
+      setInterval(() => {
+        const now = performance.now();
+        window.longest = Math.max(window.longest, now - last - 20);
+        last = now;
+      }, 20);
     });
     await page.getByLabel('Email').fill(EMAIL);
     await page.getByLabel('Password').fill(PASSWORD);

@@ -165,6 +165,17 @@ pub fn bench(args: &[String]) -> Result {
     println!("\n==== checking a 12-megapixel photo");
     let media = hi_bench("", &["media"])?;
     let mut report = render(&rows, &memory, &seeding, items, locations);
+    if !args.iter().any(|a| a == "--no-offline") {
+        println!("\n==== the offline copy in Chromium");
+        let table = offline_bench(&[10_000, items.max(10_000)])?;
+        let _ = writeln!(
+            report,
+            "\n## The offline copy in Chromium\n\nFirst download after signing in, what \
+             IndexedDB then holds, the page's memory, the longest the page stopped answering \
+             while downloading, a search of the whole copy with the network off, and catching \
+             up after 100 changes made elsewhere (`web/e2e/offline_bench.mjs`, SQLite).\n\n{table}"
+        );
+    }
     for line in media.lines() {
         let parts: Vec<&str> = line.split_whitespace().collect();
         match parts.as_slice() {
@@ -189,6 +200,33 @@ pub fn bench(args: &[String]) -> Result {
         return Err("some requests failed during the benchmark".into());
     }
     Ok(())
+}
+
+/// Runs `web/e2e/offline_bench.mjs` against a release build of the app and the server;
+/// answers its Markdown table.
+fn offline_bench(sizes: &[usize]) -> Result<String> {
+    let dist = crate::web(true)?;
+    let e2e = root().join("web/e2e");
+    crate::tools::npm_ci(&e2e)?;
+    let chromium = crate::tools::ensure_chromium()?;
+    let mut args = vec!["offline_bench.mjs".to_string()];
+    args.extend(sizes.iter().map(ToString::to_string));
+    let output = Command::new("node")
+        .current_dir(&e2e)
+        .args(&args)
+        .env("HI_BIN", release_bin("home-inventory-backend"))
+        .env("HI_BENCH", release_bin("hi-bench"))
+        .env("HI_STATIC_DIR", dist)
+        .env("CHROMIUM", chromium)
+        .stderr(Stdio::inherit())
+        .output()
+        .map_err(|e| format!("node: {e}"))?;
+    let table = String::from_utf8_lossy(&output.stdout).to_string();
+    print!("{table}");
+    if !output.status.success() {
+        return Err("the offline benchmark failed".into());
+    }
+    Ok(table)
 }
 
 fn option(args: &[String], name: &str) -> Option<usize> {
