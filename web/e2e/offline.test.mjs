@@ -1,5 +1,5 @@
-// Offline use on a phone: signed in and synced, the app opens, lists, searches and edits
-// with no network; every change made offline survives a reload and a browser restart and
+// Offline use on a phone: signed in and synced, the app opens, lists (with the photos'
+// thumbnails), searches and edits with no network; every change made offline survives a reload and a browser restart and
 // reaches the server exactly once when the network returns. Edits of different fields made
 // elsewhere meanwhile merge; edits of the same field show the conflict view. A session that
 // ended stops the sending until the person signs in again; two tabs send each change once;
@@ -8,6 +8,7 @@
 
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { deflateSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -15,6 +16,40 @@ import { after, before, describe, test } from 'node:test';
 import { gone, launchProfile, screenshot, startServer, steps, visible } from './harness.mjs';
 
 const viewport = 'phone';
+
+/** A PNG of one colour (a photo of something orange). */
+function png(width, height) {
+  const table = Array.from({ length: 256 }, (_, n) => {
+    let c = n;
+    for (let k = 0; k < 8; k += 1) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    return c >>> 0;
+  });
+  const crc = (bytes) => {
+    let c = 0xffffffff;
+    for (const b of bytes) c = table[(c ^ b) & 0xff] ^ (c >>> 8);
+    return (c ^ 0xffffffff) >>> 0;
+  };
+  const chunk = (type, data) => {
+    const body = Buffer.concat([Buffer.from(type, 'ascii'), data]);
+    const head = Buffer.alloc(4);
+    head.writeUInt32BE(data.length);
+    const tail = Buffer.alloc(4);
+    tail.writeUInt32BE(crc(body));
+    return Buffer.concat([head, body, tail]);
+  };
+  const header = Buffer.alloc(13);
+  header.writeUInt32BE(width, 0);
+  header.writeUInt32BE(height, 4);
+  header.set([8, 2, 0, 0, 0], 8);
+  const row = Buffer.concat([Buffer.from([0]), Buffer.from(Array(width).fill([240, 120, 20]).flat())]);
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', header),
+    chunk('IDAT', deflateSync(Buffer.concat(Array(height).fill(row)))),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
+}
+
 const contextOptions = { viewport: { width: 375, height: 740 } };
 const email = 'sam.offline@example.com';
 const password = 'correct horse battery';
@@ -64,10 +99,10 @@ describe('offline use on a phone (375x740)', () => {
   const nav = (name) => page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name, exact: true });
   const badge = (text) => page.getByRole('status').getByRole('link', { name: text });
 
-  /** Waits until the device's copy holds `n` items of the household. */
-  async function copyHolds(n) {
+  /** Waits until the device's copy holds `n` records of the household in `store`. */
+  async function copyHolds(n, store = 'items') {
     await page.waitForFunction(
-      async ({ hid, n }) => {
+      async ({ hid, n, store }) => {
         const names = (await indexedDB.databases()).map((d) => d.name).filter((d) => d.startsWith('home-inventory-'));
         if (names.length !== 1) return false;
         const db = await new Promise((resolve, reject) => {
@@ -78,8 +113,8 @@ describe('offline use on a phone (375x740)', () => {
         try {
           const count = await new Promise((resolve, reject) => {
             const request = db
-              .transaction('items')
-              .objectStore('items')
+              .transaction(store)
+              .objectStore(store)
               .count(IDBKeyRange.bound(`${hid}/`, `${hid}/\uffff`));
             request.onsuccess = () => resolve(request.result);
             request.onerror = () => reject(request.error);
@@ -89,7 +124,7 @@ describe('offline use on a phone (375x740)', () => {
           db.close();
         }
       },
-      { hid: household, n },
+      { hid: household, n, store },
       { timeout: 15_000 },
     );
   }
@@ -142,17 +177,39 @@ describe('offline use on a phone (375x740)', () => {
     const garage = (await api('POST', `/households/${household}/locations`, { name: 'Garage' })).body;
     const shelf = (await api('POST', `/households/${household}/locations`, { name: 'Shelf', parent_id: garage.id })).body;
     const attic = (await api('POST', `/households/${household}/locations`, { name: 'Attic' })).body;
+    const made = [];
     for (const item of [
       { name: 'Cordless drill', location_id: shelf.id, tags: ['Tools'], brand: 'Bosch' },
       { name: 'Camping stove', location_id: attic.id, tags: ['Camping'] },
       { name: 'Old lamp', location_id: attic.id },
       { name: 'Claw hammer', location_id: garage.id, tags: ['Tools'], notes: 'framing hammer' },
     ]) {
-      assert.equal((await api('POST', `/households/${household}/items`, item)).status, 201);
+      const answer = await api('POST', `/households/${household}/items`, item);
+      assert.equal(answer.status, 201);
+      made.push(answer.body);
     }
+    // A photo of the drill: announced, sent, checked.
+    const photo = png(64, 48);
+    const drill = made[0].id;
+    const announced = await api('POST', `/households/${household}/items/${drill}/attachments`, {
+      kind: 'photo',
+      filename: 'drill.png',
+      content_type: 'image/png',
+      size: photo.length,
+    });
+    assert.equal(announced.status, 201);
+    const sent = await fetch(announced.body.upload.url, {
+      method: announced.body.upload.method,
+      headers: announced.body.upload.headers,
+      body: photo,
+    });
+    assert.ok(sent.ok, `upload: ${sent.status}`);
+    const completed = await api('POST', `/households/${household}/items/${drill}/attachments/${announced.body.id}/complete`);
+    assert.equal(completed.status, 200);
     await page.reload();
     await visible(page.getByRole('heading', { name: 'Dashboard' }));
     await copyHolds(4);
+    await copyHolds(1, 'thumbs');
     await visible(badge('All changes saved'));
     await page.waitForFunction(() => navigator.serviceWorker.controller !== null, null, { timeout: 15_000 });
   });
@@ -171,6 +228,10 @@ describe('offline use on a phone (375x740)', () => {
         expected,
       );
     await shown(['Camping stove', 'Claw hammer', 'Cordless drill', 'Old lamp']);
+    // The drill's photo shows from the device.
+    const thumb = itemList().getByRole('listitem').filter({ hasText: 'Cordless drill' }).locator('img');
+    await page.waitForFunction((img) => img.complete && img.naturalWidth > 0, await thumb.elementHandle());
+    assert.match(await thumb.getAttribute('src'), /^blob:/);
     await page.getByLabel('Search items').fill('DRILL');
     await shown(['Cordless drill']);
     // The same fields as the server searches: the notes.

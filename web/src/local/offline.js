@@ -11,14 +11,19 @@
 //   items, locations   key "<household>/<id>", the server's record as it answered it
 //   meta               "cursor/<household>": where the changes feed goes on from
 //   outbox             auto-numbered: the changes, oldest first
+//   thumbs             "<household>/<item id>": the primary photo's thumbnail, within a
+//                      budget, so lists show pictures offline
 //
 // The copy holds what the server said. The outbox's waiting changes are put on top
 // whenever something is read, so a change made offline shows at once and the server's
 // answer replaces it once sent.
 
 const API = "/api/v1";
-const VERSION = 1;
+const VERSION = 2;
 const SYNC_PAGE = 1000;
+// Thumbnails kept for offline lists: the newest items' first, up to either limit.
+const THUMB_COUNT = 3000;
+const THUMB_BYTES = 64 * 1024 * 1024;
 // How long a page waits for the server before showing its change as kept for later.
 const WAIT_MS = 15000;
 
@@ -79,7 +84,7 @@ function open() {
       const req = indexedDB.open(name, VERSION);
       req.onupgradeneeded = () => {
         const db = req.result;
-        for (const store of ["items", "locations", "meta"]) {
+        for (const store of ["items", "locations", "meta", "thumbs"]) {
           if (!db.objectStoreNames.contains(store)) db.createObjectStore(store);
         }
         if (!db.objectStoreNames.contains("outbox")) {
@@ -132,6 +137,8 @@ export function setUser(id) {
   user = id;
   dbPromise = null;
   copies.clear();
+  for (const { url } of thumbUrls.values()) URL.revokeObjectURL(url);
+  thumbUrls.clear();
   entries = [];
   sending = "idle";
   changed();
@@ -336,7 +343,93 @@ async function syncPass(hid) {
   }
   copy.synced = true;
   rememberSynced(hid);
+  keepThumbs(hid);
   return 0;
+}
+
+// ---------------------------------------------------------------- thumbnails
+
+const thumbing = new Set();
+const thumbUrls = new Map(); // "<household>/<item id>" -> { src, url }
+
+/** The address without its signature: the same picture whatever the signature. */
+const plain = (url) => url.split("?")[0];
+
+/**
+ * Keeps the thumbnails of the newest items' primary photos on the device, within the
+ * budget; drops those of items no longer among them. In the background, after a sync.
+ */
+async function keepThumbs(hid) {
+  if (thumbing.has(hid) || offline()) return;
+  thumbing.add(hid);
+  try {
+    const copy = await load(hid);
+    if (!copy) return;
+    const had = await withDb(async (db) => {
+      const tx = db.transaction("thumbs");
+      const keys = request(tx.objectStore("thumbs").getAllKeys(range(hid)));
+      const values = request(tx.objectStore("thumbs").getAll(range(hid)));
+      const [k, v] = [await keys, await values];
+      return new Map(k.map((key, i) => [key, v[i]]));
+    });
+    if (!had) return;
+    const wanted = [...copy.items.values()]
+      .filter((e) => !e.item.deleted_at && e.item.thumbnail_url)
+      .sort(ORDERS.newest)
+      .slice(0, THUMB_COUNT);
+    const keep = new Set(wanted.map((e) => key(hid, e.item.id)));
+    const stale = [...had.keys()].filter((k) => !keep.has(k)).map((k) => ["thumbs", k]);
+    await write([], stale);
+    let bytes = 0;
+    for (const e of wanted) {
+      const k = key(hid, e.item.id);
+      const kept = had.get(k);
+      if (kept && kept.src === plain(e.item.thumbnail_url)) {
+        bytes += kept.size;
+        continue;
+      }
+      if (bytes > THUMB_BYTES || offline() || user === null) break;
+      try {
+        const response = await fetch(e.item.thumbnail_url, { credentials: "omit" });
+        if (!response.ok) continue;
+        const blob = await response.blob();
+        bytes += blob.size;
+        await write([["thumbs", k, { src: plain(e.item.thumbnail_url), blob, size: blob.size }]]);
+      } catch {
+        // Not reachable now: the next sync tries again.
+      }
+    }
+  } catch {
+    // Storage refused: lists show no pictures offline.
+  } finally {
+    thumbing.delete(hid);
+  }
+}
+
+/** The items with their thumbnails' addresses pointing at the copies kept here. */
+async function withThumbs(hid, items) {
+  const wanted = items.filter((i) => i.thumbnail_url);
+  if (!wanted.length) return items;
+  const found = await withDb(async (db) => {
+    const store = db.transaction("thumbs").objectStore("thumbs");
+    const requests = wanted.map((i) => request(store.get(key(hid, i.id))));
+    return Promise.all(requests);
+  }).catch(() => null);
+  if (!found) return items;
+  const urls = new Map();
+  wanted.forEach((item, n) => {
+    const kept = found[n];
+    if (!kept) return;
+    const k = key(hid, item.id);
+    let shown = thumbUrls.get(k);
+    if (!shown || shown.src !== kept.src) {
+      if (shown) URL.revokeObjectURL(shown.url);
+      shown = { src: kept.src, url: URL.createObjectURL(kept.blob) };
+      thumbUrls.set(k, shown);
+    }
+    urls.set(item.id, shown.url);
+  });
+  return items.map((i) => (urls.has(i.id) ? { ...i, thumbnail_url: urls.get(i.id) } : i));
 }
 
 // ---------------------------------------------------------------- reading, changes on top
@@ -549,8 +642,13 @@ export async function read(hid, what, params) {
   if (!v) return null;
   const p = params || {};
   let answer;
-  if (what === "items" || what === "trash") answer = query(v.all, v.locations, p, what === "trash");
-  else if (what === "item") answer = v.byId(p.id) ?? null;
+  if (what === "items" || what === "trash") {
+    answer = query(v.all, v.locations, p, what === "trash");
+    answer.items = await withThumbs(hid, answer.items);
+  } else if (what === "item") {
+    const item = v.byId(p.id);
+    answer = item ? (await withThumbs(hid, [item]))[0] : null;
+  }
   else if (what === "locations") answer = { items: locationList(v.all, v.locations) };
   else if (what === "tags") answer = { items: tagCounts(v.all) };
   else if (what === "stats") answer = stats(v.all, v.locations, p.currency, p.files);
