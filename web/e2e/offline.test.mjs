@@ -248,12 +248,14 @@ describe('offline use on a phone (375x740)', () => {
     await visible(page.getByText('Bosch'));
   });
 
-  step('offline, an item is added, one edited and one moved to the trash', async () => {
+  step('offline, an item is added with a photo, one edited and one moved to the trash', async () => {
     await nav('Items').click();
     await page.getByRole('link', { name: 'Add item' }).click();
     await page.getByLabel('Name', { exact: true }).fill('Tent');
     await page.getByRole('button', { name: 'Save' }).click();
     await visible(page.getByRole('heading', { level: 1, name: 'Tent' }));
+    await page.getByLabel('Add photos').setInputFiles({ name: 'tent.png', mimeType: 'image/png', buffer: png(40, 30) });
+    await visible(page.getByText('Saved on this device, sent when online'));
 
     await editItem('Camping stove', () => page.getByLabel('Quantity').fill('2'));
     await visible(page.getByRole('heading', { level: 1, name: 'Camping stove' }));
@@ -262,7 +264,7 @@ describe('offline use on a phone (375x740)', () => {
     await page.getByRole('button', { name: 'Move to trash' }).click();
     await visible(page.getByRole('heading', { level: 1, name: 'Items' }));
     await gone(itemList().getByRole('link', { name: 'Old lamp' }));
-    await visible(badge('3 changes waiting'));
+    await visible(badge('4 changes waiting'));
     assert.equal((await serverItems()).named('Tent').length, 0, 'nothing reached the server');
   });
 
@@ -270,16 +272,17 @@ describe('offline use on a phone (375x740)', () => {
     await page.reload();
     await visible(itemList().getByRole('link', { name: 'Tent' }));
     await gone(itemList().getByRole('link', { name: 'Old lamp' }));
-    await visible(badge('3 changes waiting'));
+    await visible(badge('4 changes waiting'));
 
     await restart();
     await context.setOffline(true);
     await page.goto('/items');
     await visible(itemList().getByRole('link', { name: 'Tent' }));
-    await visible(badge('3 changes waiting'));
-    await badge('3 changes waiting').click();
+    await visible(badge('4 changes waiting'));
+    await badge('4 changes waiting').click();
     await visible(page.getByRole('heading', { name: 'Waiting changes' }));
     await visible(page.getByRole('link', { name: 'Add “Tent”' }));
+    await visible(page.getByText('Add “tent.png”'));
     await visible(page.getByRole('link', { name: 'Edit “Camping stove”' }));
     await visible(page.getByRole('link', { name: 'Move “Old lamp” to the trash' }));
     await screenshot(page, viewport, 'offline-waiting');
@@ -290,6 +293,11 @@ describe('offline use on a phone (375x740)', () => {
     await visible(badge('All changes saved'), 15_000);
     const items = await serverItems();
     assert.equal(items.named('Tent').length, 1);
+    const files = (await api('GET', `/households/${household}/items/${items.named('Tent')[0].id}/attachments`)).body.items;
+    assert.deepEqual(
+      files.map((f) => [f.filename, f.kind, f.status, f.width]),
+      [['tent.png', 'photo', 'ready', 40]],
+    );
     assert.equal(items.named('Camping stove')[0].quantity, 2);
     assert.ok(items.trashed.some((i) => i.name === 'Old lamp'), 'the lamp is in the trash');
     assert.ok(!items.live.some((i) => i.name === 'Old lamp'));

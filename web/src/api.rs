@@ -323,7 +323,7 @@ async fn change<B: Serialize, T: DeserializeOwned>(
     op: &local::Op<'_, B>,
     kept: impl std::future::Future<Output = ApiResult<T>>,
 ) -> ApiResult<T> {
-    match local::submit(hid, op).await? {
+    match local::submit(hid, op, None).await? {
         Some(text) => decode(&text),
         None => kept.await,
     }
@@ -818,6 +818,29 @@ fn photos_path(hid: HouseholdId, item: Option<ItemId>) -> String {
         Some(item) => attachments_path(hid, item),
         None => format!("/households/{hid}/attachments"),
     }
+}
+
+/// Keeps a photo or document of `item` on the device, to be announced, sent and checked
+/// when the server can be reached: `true` once it is kept (`false` when the server took it
+/// at once); the server's refusal otherwise.
+pub async fn keep_file(
+    hid: HouseholdId,
+    item: ItemId,
+    body: &CreateAttachment,
+    file: &Blob,
+) -> ApiResult<bool> {
+    let id = body.id.unwrap_or_default();
+    let name = body.filename.as_deref().unwrap_or_default();
+    let mut op = local::Op::new("add_file", id, format!("Add “{name}”"));
+    op.body = Some(body);
+    op.item = Some(item.to_string());
+    Ok(local::submit(hid, &op, Some(file.clone())).await?.is_none())
+}
+
+/// Whether a new file should wait on the device: the browser is offline, or changes made
+/// here (perhaps the item itself) are not on the server yet.
+pub fn files_wait(hid: HouseholdId) -> bool {
+    local::offline() || local::has_waiting(hid)
 }
 
 /// What the capture page reads of a stored photo ([`Attachment`]).

@@ -129,6 +129,8 @@ pub enum UploadState {
     Processing,
     Done,
     Failed(String),
+    /// Kept on this device, to be sent when the server can be reached.
+    Kept,
 }
 
 /// One file being added, with its own row.
@@ -157,6 +159,7 @@ enum Action {
     Processing(u32),
     Finished(u32, Attachment),
     Failed(u32, String),
+    Kept(u32),
     Retrying(u32),
     Forget(u32),
     Changed(Attachment),
@@ -189,6 +192,7 @@ impl Reducible for Gallery {
                 next.files = Some(with_file(next.files.as_deref().unwrap_or_default(), file));
             }
             Action::Failed(key, message) => set(&mut next, key, UploadState::Failed(message)),
+            Action::Kept(key) => set(&mut next, key, UploadState::Kept),
             Action::Retrying(key) => set(&mut next, key, UploadState::Uploading(0.0)),
             Action::Forget(key) => next.uploads.retain(|u| u.key != key),
             Action::Changed(file) => {
@@ -218,8 +222,21 @@ async fn send(hid: HouseholdId, item: ItemId, upload: Upload, dispatch: Callback
         content_type: Some(content_type.to_string()),
         size: Some(upload.file.size() as i64),
     };
+    let keep = |dispatch: Callback<Action>, body: CreateAttachment, file: File| async move {
+        match api::keep_file(hid, item, &body, &file).await {
+            Ok(true) => dispatch.emit(Action::Kept(key)),
+            Ok(false) => dispatch.emit(Action::Processing(key)),
+            Err(e) => dispatch.emit(Action::Failed(key, alert_text(&e))),
+        }
+    };
+    if api::files_wait(hid) {
+        return keep(dispatch, body, upload.file).await;
+    }
     let created = match api::create_attachment(hid, item, &body).await {
         Ok(created) => created,
+        Err(e) if e.error.code == shared::ErrorCode::Network => {
+            return keep(dispatch, body, upload.file).await;
+        }
         Err(e) => return dispatch.emit(fail(e)),
     };
     let id = created.id;
@@ -750,11 +767,12 @@ fn upload_list(
                     UploadState::Processing => ("Processing", "upload-processing"),
                     UploadState::Done => ("Done", "upload-done"),
                     UploadState::Failed(_) => ("Failed", "upload-failed"),
+                    UploadState::Kept => ("Saved on this device, sent when online", "upload-kept"),
                 };
                 let value = match upload.state {
                     UploadState::Uploading(fraction) => Some(format!("{fraction:.3}")),
                     UploadState::Done => Some("1".to_string()),
-                    UploadState::Processing | UploadState::Failed(_) => None,
+                    UploadState::Processing | UploadState::Failed(_) | UploadState::Kept => None,
                 };
                 html! {
                     <li class={classes!("upload-row", class)} key={upload.key}>

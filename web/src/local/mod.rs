@@ -48,7 +48,7 @@ extern "C" {
     #[wasm_bindgen(js_name = retry)]
     async fn js_retry(key: f64) -> JsValue;
     #[wasm_bindgen(js_name = submit)]
-    async fn js_submit(hid: String, op: String) -> JsValue;
+    async fn js_submit(hid: String, op: String, file: Option<web_sys::Blob>) -> JsValue;
     #[wasm_bindgen(js_name = flush)]
     fn js_flush();
     #[wasm_bindgen(js_name = persist)]
@@ -258,6 +258,9 @@ pub struct Op<'a, B: Serialize> {
     pub base: Option<&'a ItemFields>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mine: Option<&'a ItemFields>,
+    /// For a file: the item it belongs to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub item: Option<String>,
 }
 
 impl<'a, B: Serialize> Op<'a, B> {
@@ -270,6 +273,7 @@ impl<'a, B: Serialize> Op<'a, B> {
             version: None,
             base: None,
             mine: None,
+            item: None,
         }
     }
 }
@@ -279,10 +283,11 @@ impl<'a, B: Serialize> Op<'a, B> {
 pub async fn submit<B: Serialize>(
     hid: HouseholdId,
     op: &Op<'_, B>,
+    file: Option<web_sys::Blob>,
 ) -> Result<Option<String>, ErrorBody> {
     let network = || ErrorBody::new(ErrorCode::Network, crate::api::NETWORK_MESSAGE);
     let text = serde_json::to_string(op).map_err(|_| network())?;
-    let outcome = js_submit(hid.to_string(), text).await;
+    let outcome = js_submit(hid.to_string(), text, file).await;
     let field = |name: &str| {
         js_sys::Reflect::get(&outcome, &JsValue::from_str(name))
             .ok()

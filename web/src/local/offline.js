@@ -811,9 +811,11 @@ export function rebase(base, mine, theirs) {
  * `{kept: true}` (to be sent later; read it back from the copy) or `{refused: <the API's
  * error body as JSON text>}`.
  */
-export async function submit(hid, opJson) {
+export async function submit(hid, opJson, file) {
   const op = JSON.parse(opJson);
   const e = { household: hid, op, state: "waiting", at: now() };
+  // A photo or document: its bytes wait on the device with the change.
+  if (file) e.file = file;
   const k = await withDb(async (db) => {
     const tx = db.transaction("outbox", "readwrite");
     const added = request(tx.objectStore("outbox").add(e));
@@ -986,6 +988,7 @@ async function send(e) {
   else if (op.kind === "restore_item") call = ["POST", `${items}/${op.id}/restore`];
   else if (op.kind === "create_location") call = ["POST", locations, { ...op.body, id: op.id }];
   else if (op.kind === "edit_location") call = ["PATCH", `${locations}/${op.id}`, op.body];
+  else if (op.kind === "add_file") return sendFile(`${items}/${op.item}/attachments`, op, e.file);
   else call = ["DELETE", `${locations}/${op.id}`];
   const { status, json } = await fetchText(...call);
   if (status >= 200 && status < 300) return { done: true, body: json };
@@ -995,6 +998,31 @@ async function send(e) {
   if (status === 404 && (op.kind === "edit_item" || op.kind === "restore_item")) return { gone: true };
   if (status === 412 && op.kind === "edit_item") return rebaseEdit(`${items}/${op.id}`, op);
   return stepFor(status, json);
+}
+
+/**
+ * A photo or document kept on the device: announced (again: the id is the client's, so a
+ * repeat is the same attachment), its bytes sent where the answer says, then checked.
+ */
+async function sendFile(path, op, file) {
+  if (!file) return { error: { error: { code: "bad_request", message: "The file is no longer on this device." } } };
+  const announced = await fetchText("POST", path, { ...op.body, id: op.id });
+  if (announced.status === 404) return { gone: true };
+  if (announced.status < 200 || announced.status >= 300) return stepFor(announced.status, announced.json);
+  // Already checked (a reply lost after it was done): nothing more to send.
+  if (announced.json.status === "ready") return { done: true, body: announced.json };
+  const { url, method, headers } = announced.json.upload;
+  try {
+    const sent = await fetch(url, { method, headers, body: file, credentials: "omit" });
+    if (!sent.ok) return stepFor(sent.status, null);
+  } catch {
+    return { retry: true };
+  }
+  const checked = await fetchText("POST", `${path}/${op.id}/complete`);
+  // 409: the bytes have not reached every region yet; the next try checks again.
+  if (checked.status === 409) return { retry: true };
+  if (checked.status >= 200 && checked.status < 300) return { done: true, body: checked.json };
+  return stepFor(checked.status, checked.json);
 }
 
 function stepFor(status, json) {
