@@ -318,9 +318,9 @@ async fn local_item(hid: HouseholdId, id: ItemId) -> ApiResult<Item> {
 
 /// A change through the outbox: the server's answer, or what the copy shows once it was
 /// kept to be sent later.
-async fn change<B: Serialize, T: DeserializeOwned>(
+async fn change<T: DeserializeOwned>(
     hid: HouseholdId,
-    op: &local::Op<'_, B>,
+    op: &local::Op<'_>,
     kept: impl std::future::Future<Output = ApiResult<T>>,
 ) -> ApiResult<T> {
     match local::submit(hid, op, None).await? {
@@ -450,7 +450,7 @@ pub async fn create_location(hid: HouseholdId, body: &CreateLocation) -> ApiResu
         id,
         format!("Add location “{}”", body.name),
     );
-    op.body = Some(&body);
+    op.body = json(&body);
     change(hid, &op, local_location(hid, id)).await
 }
 
@@ -462,12 +462,12 @@ pub async fn update_location(
     body: &UpdateLocation,
 ) -> ApiResult<Location> {
     let mut op = local::Op::new("edit_location", id, format!("Change location “{name}”"));
-    op.body = Some(body);
+    op.body = json(body);
     change(hid, &op, local_location(hid, id)).await
 }
 
 pub async fn delete_location(hid: HouseholdId, id: LocationId, name: &str) -> ApiResult<()> {
-    let op = local::Op::<()>::new("delete_location", id, format!("Delete location “{name}”"));
+    let op = local::Op::new("delete_location", id, format!("Delete location “{name}”"));
     change(hid, &op, async { Ok(()) }).await
 }
 
@@ -575,7 +575,7 @@ pub async fn create_item(hid: HouseholdId, body: &CreateItem) -> ApiResult<Item>
     let id = *body.id.get_or_insert_with(ItemId::new);
     let label = format!("Add “{}”", body.name.as_deref().unwrap_or_default());
     let mut op = local::Op::new("create_item", id, label);
-    op.body = Some(&body);
+    op.body = json(&body);
     change(hid, &op, local_item(hid, id)).await
 }
 
@@ -584,7 +584,7 @@ pub async fn create_item(hid: HouseholdId, body: &CreateItem) -> ApiResult<Item>
 /// or waits as a conflict for the person to settle.
 pub async fn update_item(hid: HouseholdId, before: &Item, mine: ItemFields) -> ApiResult<Item> {
     let base = before.fields();
-    let mut op = local::Op::<()>::new("edit_item", before.id, format!("Edit “{}”", mine.name));
+    let mut op = local::Op::new("edit_item", before.id, format!("Edit “{}”", mine.name));
     op.version = Some(before.version);
     op.base = Some(&base);
     op.mine = Some(&mine);
@@ -594,7 +594,7 @@ pub async fn update_item(hid: HouseholdId, before: &Item, mine: ItemFields) -> A
 /// `name` is the item's, for the list of waiting changes.
 pub async fn delete_item(hid: HouseholdId, id: ItemId, name: &str) -> ApiResult<()> {
     let label = format!("Move “{name}” to the trash");
-    let op = local::Op::<()>::new("delete_item", id, label);
+    let op = local::Op::new("delete_item", id, label);
     change(hid, &op, async { Ok(()) }).await
 }
 
@@ -604,7 +604,7 @@ pub async fn restore_item(hid: HouseholdId, id: ItemId, name: &str) -> ApiResult
     } else {
         format!("Restore “{name}”")
     };
-    let op = local::Op::<()>::new("restore_item", id, label);
+    let op = local::Op::new("restore_item", id, label);
     change(hid, &op, local_item(hid, id)).await
 }
 
@@ -832,7 +832,7 @@ pub async fn keep_file(
     let id = body.id.unwrap_or_default();
     let name = body.filename.as_deref().unwrap_or_default();
     let mut op = local::Op::new("add_file", id, format!("Add “{name}”"));
-    op.body = Some(body);
+    op.body = json(body);
     op.item = Some(item.to_string());
     Ok(local::submit(hid, &op, Some(file.clone())).await?.is_none())
 }

@@ -48,7 +48,12 @@ extern "C" {
     #[wasm_bindgen(js_name = retry)]
     async fn js_retry(key: f64) -> JsValue;
     #[wasm_bindgen(js_name = submit)]
-    async fn js_submit(hid: String, op: String, file: Option<web_sys::Blob>) -> JsValue;
+    async fn js_submit(
+        hid: String,
+        op: String,
+        body: Option<String>,
+        file: Option<web_sys::Blob>,
+    ) -> JsValue;
     #[wasm_bindgen(js_name = flush)]
     fn js_flush();
     #[wasm_bindgen(js_name = persist)]
@@ -246,12 +251,13 @@ pub async fn storage_info() -> Option<(f64, bool)> {
 
 /// A change for the outbox, as `offline.js` reads it.
 #[derive(Serialize)]
-pub struct Op<'a, B: Serialize> {
+pub struct Op<'a> {
     pub kind: &'static str,
     pub id: String,
     pub label: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub body: Option<&'a B>,
+    /// The request's body, as JSON text.
+    #[serde(skip)]
+    pub body: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub version: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -263,7 +269,7 @@ pub struct Op<'a, B: Serialize> {
     pub item: Option<String>,
 }
 
-impl<'a, B: Serialize> Op<'a, B> {
+impl Op<'_> {
     pub fn new(kind: &'static str, id: impl ToString, label: String) -> Self {
         Self {
             kind,
@@ -280,14 +286,14 @@ impl<'a, B: Serialize> Op<'a, B> {
 
 /// What became of a change: the server's answer (JSON text), or `None` when it was kept to
 /// be sent later; or the server's refusal.
-pub async fn submit<B: Serialize>(
+pub async fn submit(
     hid: HouseholdId,
-    op: &Op<'_, B>,
+    op: &Op<'_>,
     file: Option<web_sys::Blob>,
 ) -> Result<Option<String>, ErrorBody> {
     let network = || ErrorBody::new(ErrorCode::Network, crate::api::NETWORK_MESSAGE);
     let text = serde_json::to_string(op).map_err(|_| network())?;
-    let outcome = js_submit(hid.to_string(), text, file).await;
+    let outcome = js_submit(hid.to_string(), text, op.body.clone(), file).await;
     let field = |name: &str| {
         js_sys::Reflect::get(&outcome, &JsValue::from_str(name))
             .ok()

@@ -811,8 +811,9 @@ export function rebase(base, mine, theirs) {
  * `{kept: true}` (to be sent later; read it back from the copy) or `{refused: <the API's
  * error body as JSON text>}`.
  */
-export async function submit(hid, opJson, file) {
+export async function submit(hid, opJson, bodyJson, file) {
   const op = JSON.parse(opJson);
+  if (bodyJson) op.body = JSON.parse(bodyJson);
   const e = { household: hid, op, state: "waiting", at: now() };
   // A photo or document: its bytes wait on the device with the change.
   if (file) e.file = file;

@@ -823,7 +823,7 @@ mod tests {
     fn an_untouched_form_changes_nothing() {
         let before = drill();
         let after = Draft::from_fields(&before).check(&usd()).expect("valid");
-        assert_eq!(before.patch_to(&after), UpdateItem::default());
+        assert_eq!(before.patch_to(&after), shared::UpdateItem::default());
     }
 
     #[test]
