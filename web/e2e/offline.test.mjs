@@ -257,8 +257,16 @@ describe('offline use on a phone (375x740)', () => {
     await page.getByLabel('Add photos').setInputFiles({ name: 'tent.png', mimeType: 'image/png', buffer: png(40, 30) });
     await visible(page.getByText('Saved on this device, sent when online'));
 
-    await editItem('Camping stove', () => page.getByLabel('Quantity').fill('2'));
+    // Two more of them, moved to the garage.
+    await editItem('Camping stove', async () => {
+      await page.getByLabel('Quantity').fill('2');
+      const picker = page.getByLabel('Location', { exact: true });
+      await picker.click();
+      await picker.fill('garage');
+      await page.getByRole('option', { name: 'Garage', exact: true }).click();
+    });
     await visible(page.getByRole('heading', { level: 1, name: 'Camping stove' }));
+    await visible(page.getByText('Garage', { exact: true }).first());
 
     await openItem('Old lamp');
     await page.getByRole('button', { name: 'Move to trash' }).click();
@@ -299,6 +307,7 @@ describe('offline use on a phone (375x740)', () => {
       [['tent.png', 'photo', 'ready', 40]],
     );
     assert.equal(items.named('Camping stove')[0].quantity, 2);
+    assert.deepEqual(items.named('Camping stove')[0].location_path, ['Garage']);
     assert.ok(items.trashed.some((i) => i.name === 'Old lamp'), 'the lamp is in the trash');
     assert.ok(!items.live.some((i) => i.name === 'Old lamp'));
   });
@@ -331,6 +340,23 @@ describe('offline use on a phone (375x740)', () => {
     await page.getByRole('button', { name: 'Reapply my changes' }).click();
     await visible(badge('All changes saved'), 15_000);
     assert.equal((await serverItems()).named('Claw hammer (blue)').length, 1);
+  });
+
+  step('an edit of an item trashed elsewhere meanwhile restores it and applies', async () => {
+    await context.setOffline(true);
+    await editItem('Tent', () => page.getByLabel('Notes').fill('Two-person, green'));
+    const tent = (await serverItems()).named('Tent')[0];
+    assert.equal((await api('DELETE', `/households/${household}/items/${tent.id}`)).status, 204);
+    await context.setOffline(false);
+    await visible(badge('1 change need you'), 15_000);
+    await badge('1 change need you').click();
+    await visible(page.getByText('This item was deleted elsewhere'));
+    await page.getByRole('button', { name: 'Restore and apply' }).click();
+    await visible(badge('All changes saved'), 15_000);
+    const now = (await serverItems()).named('Tent');
+    assert.equal(now.length, 1);
+    assert.equal(now[0].deleted_at, undefined, 'back from the trash');
+    assert.equal(now[0].notes, 'Two-person, green');
   });
 
   step('a reply lost after the server saved the item makes no second one', async () => {
@@ -421,5 +447,44 @@ describe('offline use on a phone (375x740)', () => {
     await nav('Items').click();
     await visible(itemList().getByRole('link', { name: 'Kayak' }));
     await context.setOffline(false);
+  });
+
+  step('signing out with a change unsent asks first; the next person sees nothing of it', async () => {
+    await context.setOffline(true);
+    await nav('Items').click();
+    await page.getByRole('link', { name: 'Add item' }).click();
+    await page.getByLabel('Name', { exact: true }).fill('Unsent sketch');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await visible(page.getByRole('heading', { level: 1, name: 'Unsent sketch' }));
+    await context.setOffline(false);
+    // Stopped before it is sent: the network is there, the server refuses nothing, but
+    // this person signs out at once.
+    await context.route('**/api/v1/households/*/items', (route) =>
+      route.request().method() === 'POST' ? route.abort('internetdisconnected') : route.continue(),
+    );
+    let asked = '';
+    page.once('dialog', (dialog) => {
+      asked = dialog.message();
+      dialog.accept();
+    });
+    await page.getByRole('button', { name: 'Account' }).click();
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await visible(page.getByRole('heading', { name: 'Sign in' }));
+    await context.unrouteAll();
+    assert.match(asked, /1 change not sent yet will be lost/);
+    const left = await page.evaluate(async () => (await indexedDB.databases()).map((d) => d.name));
+    assert.deepEqual(left.filter((n) => n.startsWith('home-inventory-')), [], 'the device keeps nothing of them');
+
+    await page.getByRole('link', { name: 'Create an account' }).click();
+    await page.getByLabel('Name').fill('Robin Ortiz');
+    await page.getByLabel('Email').fill('robin.offline@example.com');
+    await page.getByLabel('Password').fill(password);
+    await page.getByRole('button', { name: 'Create account' }).click();
+    // Back to the page the last person was on: their item, which this one can't see.
+    await visible(page.getByRole('heading', { name: 'This item is not here' }));
+    await visible(badge('All changes saved'));
+    await nav('Items').click();
+    await visible(page.getByRole('heading', { name: 'No items yet' }));
+    assert.equal((await serverItems()).named('Unsent sketch').length, 0, 'their change was never sent');
   });
 });

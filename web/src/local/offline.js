@@ -743,12 +743,22 @@ export async function discard(k) {
 
 /**
  * Sends a refused or conflicting change again; a conflict with the edits made here put on
- * top of the server's version ("keep mine").
+ * top of the server's version ("keep mine"); an edit of an item deleted meanwhile after
+ * restoring it from the trash.
  */
 export async function retry(k) {
   const e = entries.find((x) => x.key === k);
   if (!e) return;
   const next = { ...e, state: "waiting", message: null };
+  if (e.state === "gone" && e.op.kind === "edit_item") {
+    const restored = await fetchText("POST", `/households/${e.household}/items/${e.op.id}/restore`);
+    if (restored.status === 404) {
+      await save({ ...e, state: "refused", message: "It was deleted for good, so it can't be restored." });
+      return;
+    }
+    if (restored.status < 200 || restored.status >= 300) return;
+    await store(e.household, [restored.json], []);
+  }
   if (e.state === "conflict" && e.op.kind === "edit_item") {
     const server = fieldsOf(e.server);
     const mine = { ...server };

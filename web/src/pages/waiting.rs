@@ -89,8 +89,13 @@ pub fn waiting(props: &HouseholdProps) -> Html {
                         ),
                         ("gone", ..) => html! {
                             <>
-                                <p class="alert alert-error">{ "This item was deleted for good elsewhere, so the change can't be saved." }</p>
-                                <div class="form-actions">{ discard(entry.key) }</div>
+                                <p class="alert alert-error">{ "This item was deleted elsewhere. Restore it from the trash and apply your change, or discard the change." }</p>
+                                <div class="form-actions">
+                                    { discard(entry.key) }
+                                    if entry.kind == "edit_item" {
+                                        <button type="button" class="button" onclick={act(entry.key, true)}>{ "Restore and apply" }</button>
+                                    }
+                                </div>
                             </>
                         },
                         ("refused", ..) => html! {
