@@ -507,6 +507,34 @@ for (const [viewport, size] of [
         },
       ],
       [
+        'a photo taken without a network is kept through a reload and sent when it returns',
+        async ({ page, context }) => {
+          await openCapture(page);
+          await context.setOffline(true);
+          await page.getByRole('button', { name: 'Take photo' }).click();
+          const third = shot(page, 3);
+          await visible(third.getByText(/reach the server/), 20_000);
+          // A reload (or a closed browser) with no network: the shot is still there.
+          await page.reload();
+          await visible(page.getByRole('heading', { level: 1, name: 'Capture' }));
+          const kept = shot(page, 1);
+          await visible(kept.getByText(/reach the server/), 20_000);
+          await context.setOffline(false);
+          const name = kept.getByLabel('Name', { exact: true });
+          await visible(name, 20_000);
+          await name.fill('Rain barrel');
+          await kept.getByRole('button', { name: 'Add item' }).click();
+          await visible(kept.getByRole('link', { name: 'Rain barrel' }));
+          const item = await itemNamed(page, 'Rain barrel');
+          assert.equal(item.photos.length, 1);
+          // Added: a later reload brings it back no more.
+          await page.reload();
+          await visible(page.getByRole('heading', { level: 1, name: 'Capture' }));
+          await page.waitForTimeout(1000);
+          assert.equal(await shots(page).getByRole('listitem').count(), 0);
+        },
+      ],
+      [
         'without a camera, a photo is taken or chosen with the device instead',
         async (world) => {
           // A browser with no camera at all.

@@ -316,17 +316,10 @@ async fn local_item(hid: HouseholdId, id: ItemId) -> ApiResult<Item> {
     decode(&text)
 }
 
-/// A change through the outbox: the server's answer, or what the copy shows once it was
-/// kept to be sent later.
-async fn change<T: DeserializeOwned>(
-    hid: HouseholdId,
-    op: &local::Op<'_>,
-    kept: impl std::future::Future<Output = ApiResult<T>>,
-) -> ApiResult<T> {
-    match local::submit(hid, op, None).await? {
-        Some(text) => decode(&text),
-        None => kept.await,
-    }
+/// A change through the outbox: the server's answer (JSON text), or `None` once it was kept
+/// to be sent later (the copy shows it).
+async fn change(hid: HouseholdId, op: &local::Op<'_>) -> ApiResult<Option<String>> {
+    local::submit(hid, op, None).await
 }
 
 pub async fn providers() -> ApiResult<Providers> {
@@ -451,7 +444,10 @@ pub async fn create_location(hid: HouseholdId, body: &CreateLocation) -> ApiResu
         format!("Add location “{}”", body.name),
     );
     op.body = json(&body);
-    change(hid, &op, local_location(hid, id)).await
+    match change(hid, &op).await? {
+        Some(text) => decode(&text),
+        None => local_location(hid, id).await,
+    }
 }
 
 /// `name` is the location's name before the change, for the list of waiting changes.
@@ -463,12 +459,15 @@ pub async fn update_location(
 ) -> ApiResult<Location> {
     let mut op = local::Op::new("edit_location", id, format!("Change location “{name}”"));
     op.body = json(body);
-    change(hid, &op, local_location(hid, id)).await
+    match change(hid, &op).await? {
+        Some(text) => decode(&text),
+        None => local_location(hid, id).await,
+    }
 }
 
 pub async fn delete_location(hid: HouseholdId, id: LocationId, name: &str) -> ApiResult<()> {
     let op = local::Op::new("delete_location", id, format!("Delete location “{name}”"));
-    change(hid, &op, async { Ok(()) }).await
+    change(hid, &op).await.map(drop)
 }
 
 // ---------------------------------------------------------------- items
@@ -576,7 +575,10 @@ pub async fn create_item(hid: HouseholdId, body: &CreateItem) -> ApiResult<Item>
     let label = format!("Add “{}”", body.name.as_deref().unwrap_or_default());
     let mut op = local::Op::new("create_item", id, label);
     op.body = json(&body);
-    change(hid, &op, local_item(hid, id)).await
+    match change(hid, &op).await? {
+        Some(text) => decode(&text),
+        None => local_item(hid, id).await,
+    }
 }
 
 /// Edits `before` (as it was read) into `mine`. While the page waits, a newer version on
@@ -588,14 +590,17 @@ pub async fn update_item(hid: HouseholdId, before: &Item, mine: ItemFields) -> A
     op.version = Some(before.version);
     op.base = Some(&base);
     op.mine = Some(&mine);
-    change(hid, &op, local_item(hid, before.id)).await
+    match change(hid, &op).await? {
+        Some(text) => decode(&text),
+        None => local_item(hid, before.id).await,
+    }
 }
 
 /// `name` is the item's, for the list of waiting changes.
 pub async fn delete_item(hid: HouseholdId, id: ItemId, name: &str) -> ApiResult<()> {
     let label = format!("Move “{name}” to the trash");
     let op = local::Op::new("delete_item", id, label);
-    change(hid, &op, async { Ok(()) }).await
+    change(hid, &op).await.map(drop)
 }
 
 pub async fn restore_item(hid: HouseholdId, id: ItemId, name: &str) -> ApiResult<Item> {
@@ -605,7 +610,10 @@ pub async fn restore_item(hid: HouseholdId, id: ItemId, name: &str) -> ApiResult
         format!("Restore “{name}”")
     };
     let op = local::Op::new("restore_item", id, label);
-    change(hid, &op, local_item(hid, id)).await
+    match change(hid, &op).await? {
+        Some(text) => decode(&text),
+        None => local_item(hid, id).await,
+    }
 }
 
 pub async fn item_history(hid: HouseholdId, id: ItemId) -> ApiResult<List<Activity>> {

@@ -79,7 +79,7 @@ pub fn layout(props: &LayoutProps) -> Html {
         let session = session.clone();
         let signing_out = signing_out.clone();
         Callback::from(move |_: MouseEvent| {
-            let status = local::status();
+            let status = local::status(None);
             let waiting = status.waiting + status.stuck;
             if waiting > 0 {
                 let question = format!(

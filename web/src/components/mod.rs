@@ -19,7 +19,7 @@ pub use gallery::Attachments;
 pub use google::{GoogleButton, use_google_error, use_providers};
 pub use layout::{Layout, Splash};
 pub use location_picker::{LocationPicker, best_matches, match_key};
-pub use offline::{OfflineStatus, changes_waiting};
+pub use offline::{Listener, OfflineStatus, changes_waiting};
 pub use tags_input::TagsInput;
 pub use thumb::item_thumb;
 pub use update::UpdatePrompt;

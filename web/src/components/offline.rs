@@ -32,14 +32,18 @@ fn catch_up(hid: shared::HouseholdId) {
 }
 
 /// Listens to `event` on `target` while it lives.
-struct Listener {
+pub struct Listener {
     target: web_sys::EventTarget,
     event: &'static str,
     closure: Closure<dyn FnMut()>,
 }
 
 impl Listener {
-    fn new(target: web_sys::EventTarget, event: &'static str, f: impl FnMut() + 'static) -> Self {
+    pub fn new(
+        target: web_sys::EventTarget,
+        event: &'static str,
+        f: impl FnMut() + 'static,
+    ) -> Self {
         let closure = Closure::<dyn FnMut()>::new(f);
         let _ = target.add_event_listener_with_callback(event, closure.as_ref().unchecked_ref());
         Self {
@@ -81,7 +85,7 @@ pub fn offline_status(props: &OfflineStatusProps) -> Html {
                 if let Some(text) = local::take_notice() {
                     session.dispatch(SessionAction::Notify { text, undo: None });
                 }
-                if local::status().sending == "signin" {
+                if local::status(None).sending == "signin" {
                     api::session_ended();
                 }
                 redraw.force_update();
@@ -113,33 +117,8 @@ pub fn offline_status(props: &OfflineStatusProps) -> Html {
         });
     }
 
-    let status = local::status();
-    let downloading = status
-        .downloading
-        .as_ref()
-        .filter(|(h, _)| *h == props.household.to_string());
-    let (text, tone) = if status.stuck > 0 {
-        (
-            format!("{} need you", changes_waiting(status.stuck)),
-            "warn",
-        )
-    } else if status.sending == "signin" && status.waiting > 0 {
-        (
-            format!("Sign in to send {}", changes_waiting(status.waiting)),
-            "warn",
-        )
-    } else if status.sending == "busy" {
-        ("Sending…".to_string(), "busy")
-    } else if status.waiting > 0 {
-        (
-            format!("{} waiting", changes_waiting(status.waiting)),
-            "busy",
-        )
-    } else if let Some((_, count)) = downloading {
-        (format!("Saving for offline use… {count}"), "busy")
-    } else {
-        ("All changes saved".to_string(), "ok")
-    };
+    let status = local::status(Some(props.household));
+    let (text, tone) = status.badge;
     html! {
         <div class="sync-status" role="status">
             if status.offline {

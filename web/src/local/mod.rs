@@ -36,7 +36,7 @@ extern "C" {
     #[wasm_bindgen(js_name = list)]
     fn js_list(hid: String) -> js_sys::Array;
     #[wasm_bindgen(js_name = status)]
-    fn js_status() -> JsValue;
+    fn js_status(hid: Option<String>) -> JsValue;
     #[wasm_bindgen(js_name = listen)]
     fn js_listen(callback: &Closure<dyn FnMut()>) -> u32;
     #[wasm_bindgen(js_name = unlisten)]
@@ -60,6 +60,75 @@ extern "C" {
     fn js_persist();
     #[wasm_bindgen(js_name = storageInfo)]
     async fn js_storage_info() -> JsValue;
+    #[wasm_bindgen(js_name = keepShot)]
+    async fn js_keep_shot(
+        hid: String,
+        id: String,
+        blob: web_sys::Blob,
+        content_type: String,
+        location: Option<String>,
+        photo: Option<String>,
+    ) -> JsValue;
+    #[wasm_bindgen(js_name = shotPhoto)]
+    async fn js_shot_photo(hid: String, id: String, photo: String) -> JsValue;
+    #[wasm_bindgen(js_name = dropShot)]
+    async fn js_drop_shot(hid: String, id: String) -> JsValue;
+    #[wasm_bindgen(js_name = keptShots)]
+    async fn js_kept_shots(hid: String) -> JsValue;
+}
+
+/// A shot of the capture page kept on the device.
+pub struct KeptShot {
+    pub id: String,
+    pub blob: web_sys::Blob,
+    pub content_type: String,
+    pub location: Option<String>,
+    /// Its photo on the server, once stored there.
+    pub photo: Option<String>,
+}
+
+/// Keeps a shot's bytes until [`drop_shot`], so a reload or a closed browser loses none.
+pub fn keep_shot(hid: HouseholdId, shot: KeptShot) {
+    wasm_bindgen_futures::spawn_local(async move {
+        js_keep_shot(
+            hid.to_string(),
+            shot.id,
+            shot.blob,
+            shot.content_type,
+            shot.location,
+            shot.photo,
+        )
+        .await;
+    });
+}
+
+pub fn shot_photo(hid: HouseholdId, id: String, photo: String) {
+    wasm_bindgen_futures::spawn_local(async move {
+        js_shot_photo(hid.to_string(), id, photo).await;
+    });
+}
+
+pub fn drop_shot(hid: HouseholdId, id: String) {
+    wasm_bindgen_futures::spawn_local(async move {
+        js_drop_shot(hid.to_string(), id).await;
+    });
+}
+
+/// The household's kept shots, oldest first.
+pub async fn kept_shots(hid: HouseholdId) -> Vec<KeptShot> {
+    let text = |e: &JsValue, name| field(e, name).as_string();
+    js_sys::Array::from(&js_kept_shots(hid.to_string()).await)
+        .iter()
+        .filter_map(|e| {
+            Some(KeptShot {
+                id: text(&e, "id")?,
+                blob: field(&e, "blob").dyn_into().ok()?,
+                content_type: text(&e, "content_type")?,
+                location: text(&e, "location"),
+                photo: text(&e, "photo"),
+            })
+        })
+        .collect()
 }
 
 fn local_storage() -> Option<web_sys::Storage> {
@@ -172,22 +241,25 @@ pub struct Status {
     pub stuck: usize,
     /// idle, busy, retrying or signin (the session ended).
     pub sending: String,
-    /// A household's first download, and how many changes it has brought so far.
-    pub downloading: Option<(String, usize)>,
     pub offline: bool,
+    /// The badge for the household asked about: its words, and its tone (ok, busy, warn).
+    pub badge: (String, String),
+    /// Where the changes stand, in a sentence.
+    pub summary: String,
 }
 
-pub fn status() -> Status {
-    let s = js_status();
+/// Where the outbox stands; the badge as `hid`'s pages show it.
+pub fn status(hid: Option<HouseholdId>) -> Status {
+    let s = js_status(hid.map(|h| h.to_string()));
     let count = |name| field(&s, name).as_f64().unwrap_or(0.0) as usize;
+    let text = |name| field(&s, name).as_string().unwrap_or_default();
     Status {
         waiting: count("waiting"),
         stuck: count("stuck"),
-        sending: field(&s, "sending").as_string().unwrap_or_default(),
-        downloading: field(&s, "household")
-            .as_string()
-            .map(|h| (h, count("count"))),
+        sending: text("sending"),
         offline: field(&s, "offline").is_truthy(),
+        badge: (text("text"), text("tone")),
+        summary: text("summary"),
     }
 }
 

@@ -13,13 +13,15 @@
 //   outbox             auto-numbered: the changes, oldest first
 //   thumbs             "<household>/<item id>": the primary photo's thumbnail, within a
 //                      budget, so lists show pictures offline
+//   shots              "<household>/<shot id>": the capture page's shots and their bytes,
+//                      until each is added to an item or thrown away
 //
 // The copy holds what the server said. The outbox's waiting changes are put on top
 // whenever something is read, so a change made offline shows at once and the server's
 // answer replaces it once sent.
 
 const API = "/api/v1";
-const VERSION = 2;
+const VERSION = 3;
 const SYNC_PAGE = 1000;
 // Thumbnails kept for offline lists: the newest items' first, up to either limit.
 const THUMB_COUNT = 3000;
@@ -84,7 +86,7 @@ function open() {
       const req = indexedDB.open(name, VERSION);
       req.onupgradeneeded = () => {
         const db = req.result;
-        for (const store of ["items", "locations", "meta", "thumbs"]) {
+        for (const store of ["items", "locations", "meta", "thumbs", "shots"]) {
           if (!db.objectStoreNames.contains(store)) db.createObjectStore(store);
         }
         if (!db.objectStoreNames.contains("outbox")) {
@@ -708,16 +710,27 @@ export function list(hid) {
     });
 }
 
-/** Where the outbox stands; `household` and `count` describe a first download under way. */
-export function status() {
-  return {
-    waiting: entries.filter((e) => e.state === "waiting").length,
-    stuck: entries.filter((e) => e.state !== "waiting").length,
-    sending,
-    household: progress?.[0],
-    count: progress?.[1],
-    offline: offline(),
-  };
+const changes = (n) => (n === 1 ? "1 change" : `${n} changes`);
+
+/**
+ * Where the outbox stands, and the badge that says so for household `hid`: its words and
+ * its tone (ok, busy, warn).
+ */
+export function status(hid) {
+  const waiting = entries.filter((e) => e.state === "waiting").length;
+  const stuck = entries.length - waiting;
+  let badge = ["All changes saved", "ok"];
+  if (stuck) badge = [`${changes(stuck)} need you`, "warn"];
+  else if (sending === "signin" && waiting) badge = [`Sign in to send ${changes(waiting)}`, "warn"];
+  else if (sending === "busy") badge = ["Sending…", "busy"];
+  else if (waiting) badge = [`${changes(waiting)} waiting`, "busy"];
+  else if (progress && progress[0] === hid) badge = [`Saving for offline use… ${progress[1]}`, "busy"];
+  const all = changes(entries.length);
+  let summary = `${all} not on the server yet.`;
+  if (!entries.length) summary = "Every change made here is on the server.";
+  else if (sending === "signin") summary = `Your session has ended. Sign in to send ${all}.`;
+  else if (offline()) summary = `You're offline. ${all} will be sent when the connection returns.`;
+  return { waiting, stuck, sending, offline: offline(), text: badge[0], tone: badge[1], summary };
 }
 
 export function listen(callback) {
@@ -1079,6 +1092,36 @@ async function applyAnswer(e, body) {
   }
   // The rest of what the server did (paths, counts, versions) comes with the next sync.
   sync(hid);
+}
+
+// ---------------------------------------------------------------- the capture page's shots
+
+/** Keeps a shot's bytes (and, later, its stored photo's id) until it is dealt with. */
+export async function keepShot(hid, id, blob, contentType, location, photo) {
+  await write([["shots", key(hid, id), { id, blob, content_type: contentType, location, photo, at: now() }]]).catch(() => {});
+}
+
+/** The shot's photo is stored on the server: a restored shot goes on from there. */
+export async function shotPhoto(hid, id, photo) {
+  await withDb(async (db) => {
+    const tx = db.transaction("shots", "readwrite");
+    const store = tx.objectStore("shots");
+    const shot = await request(store.get(key(hid, id)));
+    if (shot) store.put({ ...shot, photo }, key(hid, id));
+    await done(tx);
+  }).catch(() => {});
+}
+
+export async function dropShot(hid, id) {
+  await write([], [["shots", key(hid, id)]]).catch(() => {});
+}
+
+/** The household's kept shots, oldest first. */
+export async function keptShots(hid) {
+  const shots = await withDb((db) => request(db.transaction("shots").objectStore("shots").getAll(range(hid)))).catch(
+    () => null,
+  );
+  return (shots || []).sort((a, b) => (a.at < b.at ? -1 : 1));
 }
 
 // ---------------------------------------------------------------- storage

@@ -25,7 +25,7 @@ use self::card::{ShotCard, ShotEvent, location_name};
 use self::flow::{Bytes, Ctx, PhotoUse};
 use self::shot::{Action, Key, Resume, Shot, Stage};
 use crate::api;
-use crate::components::{ErrorAlert, LocationPicker};
+use crate::components::{ErrorAlert, Listener, LocationPicker};
 use crate::hooks::use_title;
 use crate::pages::HouseholdProps;
 
@@ -75,11 +75,21 @@ pub fn capture(props: &HouseholdProps) -> Html {
     {
         let redraw = redraw.clone();
         use_effect_with(hid, move |hid| {
+            let hid = *hid;
             let listener = Callback::from(move |()| redraw.force_update());
-            store::listen(*hid, listener.clone());
+            store::listen(hid, listener.clone());
             // Shots taken on an earlier visit, or news that came in between.
             listener.emit(());
-            store::unlisten
+            if store::to_restore(hid) {
+                wasm_bindgen_futures::spawn_local(flow::restore(Ctx { hid }));
+            }
+            // Shots that could not be sent go again when the network returns.
+            let online = web_sys::window()
+                .map(|w| Listener::new(w.into(), "online", move || flow::retry_all(Ctx { hid })));
+            move || {
+                drop(online);
+                store::unlisten();
+            }
         });
     }
     let locations = use_state(|| None::<Rc<Vec<Location>>>);
@@ -187,7 +197,7 @@ pub fn capture(props: &HouseholdProps) -> Html {
                 filename: shot.filename(),
                 content_type: shot.content_type.clone(),
             };
-            store::keep_bytes(number, bytes.clone());
+            store::keep_bytes(number, bytes.clone(), *target, None);
             store::dispatch(hid, Action::Add(shot));
             wasm_bindgen_futures::spawn_local(flow::process(ctx, number, bytes, Resume::Upload));
         })

@@ -86,7 +86,7 @@ pub fn sign_in() -> Html {
 
     // Changes made before the session ended wait for the same person to sign in again.
     let waiting = {
-        let status = crate::local::status();
+        let status = crate::local::status(None);
         status.waiting + status.stuck
     };
     html! {

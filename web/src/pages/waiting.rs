@@ -9,7 +9,6 @@ use super::HouseholdProps;
 use super::item_form::{ConflictView, conflict_view};
 use crate::api;
 use crate::app::Route;
-use crate::components::changes_waiting;
 use crate::hooks::use_title;
 use crate::local;
 
@@ -35,7 +34,7 @@ pub fn waiting(props: &HouseholdProps) -> Html {
         });
     }
     let entries = local::waiting(hid);
-    let status = local::status();
+    let status = local::status(None);
     let send_now = Callback::from(|_: MouseEvent| local::flush());
     let act = |key: f64, keep: bool| {
         Callback::from(move |_: MouseEvent| {
@@ -48,72 +47,46 @@ pub fn waiting(props: &HouseholdProps) -> Html {
             });
         })
     };
-    let said = if entries.is_empty() {
-        "Every change made here is on the server.".to_string()
-    } else if status.sending == "signin" {
-        format!(
-            "Your session has ended. Sign in to send {}.",
-            changes_waiting(entries.len())
-        )
-    } else if status.offline {
-        format!(
-            "You're offline. {} will be sent when the connection returns.",
-            changes_waiting(entries.len())
-        )
-    } else {
-        format!("{} not on the server yet.", changes_waiting(entries.len()))
-    };
-    let discard = |key: f64| {
-        html! {
-            <button type="button" class="button button-ghost" onclick={act(key, false)}>{ "Discard" }</button>
-        }
-    };
-
     html! {
         <section class="page stack">
             <header class="page-header"><h1>{ "Waiting changes" }</h1></header>
-            <p>{ said }</p>
+            <p>{ status.summary.clone() }</p>
             if status.waiting > 0 && !status.offline {
                 <div><button type="button" class="button" onclick={send_now}>{ "Send now" }</button></div>
             }
             <ol class="waiting-list stack" aria-label="Waiting changes">
                 { for entries.iter().map(|entry| {
                     let item = entry.kind.ends_with("_item").then(|| entry.id.parse::<ItemId>().ok()).flatten();
-                    let body = match (entry.state.as_str(), &entry.conflict) {
-                        ("conflict", Some((server, base, mine))) => conflict_view(
+                    // What stands in the way, and what the person can do about it.
+                    let (said, again) = match entry.state.as_str() {
+                        "gone" => (
+                            "This item was deleted elsewhere. Restore it from the trash and apply your change, or discard the change.".to_string(),
+                            (entry.kind == "edit_item").then_some("Restore and apply"),
+                        ),
+                        "refused" => (
+                            format!("The server refused it: {}", entry.message.clone().unwrap_or_default()),
+                            Some("Retry"),
+                        ),
+                        _ => ("Waiting to be sent".to_string(), None),
+                    };
+                    let body = match &entry.conflict {
+                        Some((server, base, mine)) => conflict_view(
                             &ConflictView { before: &base.fields(), server: &server.fields(), mine: &mine.fields(), locations: &locations },
                             false,
                             None::<ErrorBody>,
                             act(entry.key, true),
                             act(entry.key, false),
                         ),
-                        ("gone", ..) => html! {
+                        None => html! {
                             <>
-                                <p class="alert alert-error">{ "This item was deleted elsewhere. Restore it from the trash and apply your change, or discard the change." }</p>
+                                <p class={classes!((entry.state != "waiting").then_some("alert alert-error"))}>{ said }</p>
                                 <div class="form-actions">
-                                    { discard(entry.key) }
-                                    if entry.kind == "edit_item" {
-                                        <button type="button" class="button" onclick={act(entry.key, true)}>{ "Restore and apply" }</button>
+                                    <button type="button" class="button button-ghost" onclick={act(entry.key, false)}>{ "Discard" }</button>
+                                    if let Some(label) = again {
+                                        <button type="button" class="button" onclick={act(entry.key, true)}>{ label }</button>
                                     }
                                 </div>
                             </>
-                        },
-                        ("refused", ..) => html! {
-                            <>
-                                <p class="alert alert-error">
-                                    { format!("The server refused it: {}", entry.message.clone().unwrap_or_default()) }
-                                </p>
-                                <div class="form-actions">
-                                    { discard(entry.key) }
-                                    <button type="button" class="button" onclick={act(entry.key, true)}>{ "Retry" }</button>
-                                </div>
-                            </>
-                        },
-                        _ => html! {
-                            <div class="form-actions">
-                                <span class="muted">{ "Waiting to be sent" }</span>
-                                { discard(entry.key) }
-                            </div>
                         },
                     };
                     html! {

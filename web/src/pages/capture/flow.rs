@@ -12,7 +12,9 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::Blob;
 use yew::Callback;
 
-use super::shot::{Action, Key, RecognizeFailure, Resume, fill_empty, recognize_failure, refused};
+use super::shot::{
+    Action, Key, RecognizeFailure, Resume, Shot, Stage, fill_empty, recognize_failure, refused,
+};
 use super::store;
 use crate::api;
 use crate::components::alert_text;
@@ -166,6 +168,54 @@ async fn recognize(ctx: &Ctx, key: Key, id: AttachmentId) {
             }
             RecognizeFailure::Retry => fail(ctx, key, &e, Some(Resume::Recognize(id))),
         },
+    }
+}
+
+/// Puts the shots kept on the device back in the queue (a reload, a closed browser) and
+/// sends each on from where it was.
+pub async fn restore(ctx: Ctx) {
+    for kept in crate::local::kept_shots(ctx.hid).await {
+        let number = store::next_number();
+        let photo = kept
+            .photo
+            .as_deref()
+            .and_then(|p| p.parse::<AttachmentId>().ok());
+        let shot = Shot {
+            key: number,
+            number,
+            content_type: kept.content_type.clone(),
+            preview: web_sys::Url::create_object_url_with_blob(&kept.blob).unwrap_or_default(),
+            location: kept.location.as_deref().and_then(|l| l.parse().ok()),
+            photo,
+            stage: Stage::Uploading(0.0),
+        };
+        let bytes = Bytes {
+            blob: kept.blob,
+            filename: shot.filename(),
+            content_type: kept.content_type,
+        };
+        store::keep_bytes(number, bytes.clone(), shot.location, Some((kept.id, photo)));
+        store::dispatch(ctx.hid, Action::Add(shot));
+        let from = photo.map_or(Resume::Upload, Resume::Complete);
+        wasm_bindgen_futures::spawn_local(process(ctx, number, bytes, from));
+    }
+}
+
+/// Sends again every shot that failed in a way a retry can help.
+pub fn retry_all(ctx: Ctx) {
+    for shot in store::queue(ctx.hid).shots {
+        if let (
+            Stage::Failed {
+                resume: Some(resume),
+                ..
+            },
+            Some(bytes),
+        ) = (&shot.stage, store::bytes(shot.key))
+        {
+            let resume = *resume;
+            ctx.emit(Action::Retrying(shot.key, resume));
+            wasm_bindgen_futures::spawn_local(process(ctx, shot.key, bytes, resume));
+        }
     }
 }
 

@@ -2,12 +2,18 @@
 //! at an item just added, and they are all there on coming back. One household's queue at
 //! a time; switching household starts an empty one (the other's unfiled photos stay on the
 //! server, unfiled).
+//!
+//! Each shot's bytes are also kept on the device ([`crate::local::keep_shot`]) until an
+//! item gets its photo or it is thrown away, so a reload, a closed browser or a day without
+//! signal loses none: the page puts them back in the queue ([`restore`]).
 
 use std::cell::RefCell;
 use std::collections::HashMap;
 
-use shared::HouseholdId;
+use shared::{AttachmentId, HouseholdId, LocationId};
 use yew::Callback;
+
+use crate::local::{self, KeptShot};
 
 use super::flow::Bytes;
 use super::shot::{Action, Key, Queue};
@@ -22,6 +28,10 @@ struct Store {
     claims: HashMap<Key, usize>,
     /// The last shot's number.
     counter: u32,
+    /// The id each shot is kept on the device under.
+    saved: HashMap<Key, String>,
+    /// Whether the shots kept on the device were put back in the queue.
+    restored: bool,
     /// The page showing the queue, told of every change.
     listener: Option<Callback<()>>,
 }
@@ -87,6 +97,20 @@ pub fn dispatch(hid: HouseholdId, action: Action) {
         if store.household != Some(hid) {
             return None;
         }
+        match &action {
+            Action::Announced(key, photo) => {
+                if let Some(id) = store.saved.get(key) {
+                    local::shot_photo(hid, id.clone(), photo.to_string());
+                }
+            }
+            // An item has the photo now: the device need not keep it.
+            Action::PickAdded(key, ..) => {
+                if let Some(id) = store.saved.remove(key) {
+                    local::drop_shot(hid, id);
+                }
+            }
+            _ => {}
+        }
         store.queue.apply(action);
         store.listener.clone()
     });
@@ -104,8 +128,46 @@ pub fn next_number() -> u32 {
     })
 }
 
-pub fn keep_bytes(key: Key, bytes: Bytes) {
-    STORE.with(|store| store.borrow_mut().bytes.insert(key, bytes));
+/// Keeps a shot's bytes for the queue and, under `saved` (a new id when `None`), on the
+/// device.
+pub fn keep_bytes(
+    key: Key,
+    bytes: Bytes,
+    location: Option<LocationId>,
+    saved: Option<(String, Option<AttachmentId>)>,
+) {
+    STORE.with(|store| {
+        let mut store = store.borrow_mut();
+        let Some(hid) = store.household else { return };
+        let id = match saved {
+            Some((id, _)) => id,
+            None => {
+                let id = uuid::Uuid::now_v7().to_string();
+                local::keep_shot(
+                    hid,
+                    KeptShot {
+                        id: id.clone(),
+                        blob: bytes.blob.clone(),
+                        content_type: bytes.content_type.clone(),
+                        location: location.map(|l| l.to_string()),
+                        photo: None,
+                    },
+                );
+                id
+            }
+        };
+        store.saved.insert(key, id);
+        store.bytes.insert(key, bytes);
+    });
+}
+
+/// Whether the shots kept on the device still have to be put back in the queue (once per
+/// household and visit).
+pub fn to_restore(hid: HouseholdId) -> bool {
+    STORE.with(|store| {
+        let mut store = store.borrow_mut();
+        store.household == Some(hid) && !std::mem::replace(&mut store.restored, true)
+    })
 }
 
 pub fn bytes(key: Key) -> Option<Bytes> {
@@ -123,6 +185,9 @@ pub fn forget(key: Key, preview: &str) {
         let mut store = store.borrow_mut();
         store.bytes.remove(&key);
         store.claims.remove(&key);
+        if let (Some(hid), Some(id)) = (store.household, store.saved.remove(&key)) {
+            local::drop_shot(hid, id);
+        }
     });
     revoke(preview);
 }
