@@ -312,6 +312,25 @@ describe('offline use on a phone (375x740)', () => {
     assert.ok(!items.live.some((i) => i.name === 'Old lamp'));
   });
 
+  step('with a weak signal, the list comes from the device without waiting', async () => {
+    // The server takes 8 s to list items; the page shows them long before.
+    await context.route(
+      (url) => url.pathname.endsWith('/items') && url.pathname.includes('/households/'),
+      async (route) => {
+        if (route.request().method() !== 'GET') return route.continue();
+        await new Promise((resolve) => setTimeout(resolve, 8000));
+        await route.continue().catch(() => {});
+      },
+    );
+    try {
+      await nav('Dashboard').click();
+      await nav('Items').click();
+      await visible(itemList().getByRole('link', { name: 'Tent' }), 5000);
+    } finally {
+      await context.unrouteAll({ behavior: 'ignoreErrors' });
+    }
+  });
+
   step('edits of different fields made here and elsewhere both stay', async () => {
     await context.setOffline(true);
     await editItem('Cordless drill', () => page.getByLabel('Notes').fill('two batteries'));

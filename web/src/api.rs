@@ -135,6 +135,14 @@ pub(crate) async fn answer(
     if_match: Option<i64>,
 ) -> ApiResult<String> {
     let (status, text) = send(method, path, body, if_match).await?;
+    respond(status, text, path)
+}
+
+/// The text of an answer, or the error it says (`status` 0: none came).
+fn respond(status: u16, text: String, path: &str) -> ApiResult<String> {
+    if status == 0 {
+        return Err(ErrorBody::new(ErrorCode::Network, NETWORK_MESSAGE));
+    }
     if (200..300).contains(&status) {
         return Ok(text);
     }
@@ -287,24 +295,17 @@ thread_local! {
     static HOUSEHOLDS: RefCell<Vec<Household>> = const { RefCell::new(Vec::new()) };
 }
 
-/// Reads a household's `path` from the server or, when it can't be reached or changes made
-/// here are still on their way, from this device's copy (`what` and `params` say what to
-/// read there); the server's error when the device has no copy.
+/// Reads a household's `path` from the server or, when it can't be reached, is slow, or
+/// changes made here are still on their way, from this device's copy (`what` and `params`
+/// say what to read there); the server's error when the device has no copy.
 async fn read(
     hid: HouseholdId,
     path: &str,
     what: &str,
     params: local::Params,
 ) -> ApiResult<String> {
-    if !local::offline() && !local::has_waiting(hid) {
-        match answer(Method::Get, path, None, None).await {
-            Err(e) if e.error.code == ErrorCode::Network => {}
-            answered => return answered,
-        }
-    }
-    local::read(hid, what, params)
-        .await
-        .ok_or_else(|| ErrorBody::new(ErrorCode::Network, NETWORK_MESSAGE))
+    let (status, text) = local::fetch_or_copy(hid, &format!("{BASE}{path}"), what, params).await;
+    respond(status, text, path)
 }
 
 /// Reads the device's copy of an item.
@@ -560,13 +561,9 @@ pub async fn items(hid: HouseholdId, params: &ItemQuery) -> ApiResult<Page<Item>
 }
 
 pub async fn item(hid: HouseholdId, id: ItemId) -> ApiResult<Item> {
-    if !local::offline() && !local::has_waiting(hid) {
-        match get(&format!("/households/{hid}/items/{id}")).await {
-            Err(e) if e.error.code == ErrorCode::Network => {}
-            answered => return answered,
-        }
-    }
-    local_item(hid, id).await
+    let path = format!("/households/{hid}/items/{id}");
+    let params = local::Params::new().with("id", Some(id.to_string()));
+    decode(&read(hid, &path, "item", params).await?)
 }
 
 pub async fn create_item(hid: HouseholdId, body: &CreateItem) -> ApiResult<Item> {

@@ -29,6 +29,8 @@ extern "C" {
     async fn js_sync(hid: String) -> JsValue;
     #[wasm_bindgen(js_name = read)]
     async fn js_read(hid: String, what: &str, params: JsValue) -> JsValue;
+    #[wasm_bindgen(js_name = fetchOrCopy)]
+    async fn js_fetch_or_copy(hid: String, url: &str, what: &str, params: JsValue) -> JsValue;
     #[wasm_bindgen(js_name = hasWaiting)]
     fn js_has_waiting(hid: String) -> bool;
     #[wasm_bindgen(js_name = reload)]
@@ -182,6 +184,23 @@ pub async fn read(hid: HouseholdId, what: &str, params: Params) -> Option<String
     js_read(hid.to_string(), what, params.0.into())
         .await
         .as_string()
+}
+
+/// Reads `url` of the household from the server, or from the device's copy when the browser
+/// is offline, changes are waiting, the server can't be reached or is slow: the HTTP status
+/// (0 when neither answered) and the text.
+pub async fn fetch_or_copy(
+    hid: HouseholdId,
+    url: &str,
+    what: &str,
+    params: Params,
+) -> (u16, String) {
+    let answer = js_fetch_or_copy(hid.to_string(), url, what, params.0.into()).await;
+    let status = field(&answer, "status").as_f64().unwrap_or(0.0) as u16;
+    (
+        status,
+        field(&answer, "text").as_string().unwrap_or_default(),
+    )
 }
 
 /// What a read of the device's copy asks: `{"q": …, "sort": …}`.

@@ -657,6 +657,33 @@ export async function read(hid, what, params) {
   return answer === null ? null : JSON.stringify(answer);
 }
 
+// How long a read waits for the server before the device's copy answers instead.
+const READ_PATIENCE_MS = 1500;
+
+/**
+ * A read of the household: the server's answer, or the copy's when the browser is offline,
+ * changes made here are still waiting (so they show), the server can't be reached, or it
+ * takes longer than a moment (a weak signal: the copy answers at once, and the sync keeps
+ * it current). Answers `{status, text}`; status 0 when neither could answer.
+ */
+export async function fetchOrCopy(hid, url, what, params) {
+  const local = async () => {
+    const text = await read(hid, what, params);
+    return text == null ? { status: 0 } : { status: 200, text };
+  };
+  if (offline() || hasWaiting(hid)) return local();
+  const network = fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+    .then(async (r) => ({ status: r.status, text: await r.text() }))
+    .catch(() => ({ status: 0 }));
+  let first = await Promise.race([network, new Promise((r) => setTimeout(() => r(null), READ_PATIENCE_MS))]);
+  if (first === null) {
+    const copy = await local();
+    if (copy.status) return copy;
+    first = await network;
+  }
+  return first.status ? first : local();
+}
+
 /** Whether the household has changes the server does not have: its reads come from here. */
 export function hasWaiting(hid) {
   return entries.some((e) => e.household === hid);
