@@ -128,7 +128,7 @@ fn decode<T: DeserializeOwned>(text: &str) -> ApiResult<T> {
 }
 
 /// The text of a successful answer, or the error the server (or the network) gave.
-pub(crate) async fn answer(
+async fn answer(
     method: Method,
     path: &str,
     body: Option<String>,
@@ -286,13 +286,7 @@ pub async fn session() -> ApiResult<(Me, Vec<Household>)> {
     let me: Me = decode(&me)?;
     let households: List<Household> = decode(&households)?;
     local::set_user(me.user.id, confirmed);
-    HOUSEHOLDS.with(|h| *h.borrow_mut() = households.items.clone());
     Ok((me, households.items))
-}
-
-thread_local! {
-    /// The households of the signed-in person, for their currencies in totals made offline.
-    static HOUSEHOLDS: RefCell<Vec<Household>> = const { RefCell::new(Vec::new()) };
 }
 
 /// Reads a household's `path` from the server or, when it can't be reached, is slow, or
@@ -784,13 +778,9 @@ thread_local! {
     static FILES: RefCell<Vec<(HouseholdId, i64, i64)>> = const { RefCell::new(Vec::new()) };
 }
 
-pub async fn stats(hid: HouseholdId) -> ApiResult<Stats> {
-    let currency = HOUSEHOLDS.with(|h| {
-        h.borrow()
-            .iter()
-            .find(|h| h.id == hid)
-            .map(|h| h.currency.to_string())
-    });
+/// The household's totals; `currency` is the household's, for totals counted offline.
+pub async fn stats(hid: HouseholdId, currency: &shared::Currency) -> ApiResult<Stats> {
+    let currency = Some(currency.to_string());
     let files = FILES.with(|f| {
         f.borrow()
             .iter()

@@ -21,6 +21,7 @@ pub fn dashboard(props: &HouseholdProps) -> Html {
     {
         let (stats, recent, error) = (stats.clone(), recent.clone(), error.clone());
         let hid = household.id;
+        let currency = household.currency.clone();
         use_effect_with(hid, move |_| {
             wasm_bindgen_futures::spawn_local(async move {
                 let query = ItemQuery {
@@ -28,7 +29,7 @@ pub fn dashboard(props: &HouseholdProps) -> Html {
                     limit: Some(RECENT),
                     ..Default::default()
                 };
-                let (s, r) = futures::join!(api::stats(hid), api::items(hid, &query));
+                let (s, r) = futures::join!(api::stats(hid, &currency), api::items(hid, &query));
                 match (s, r) {
                     (Ok(s), Ok(r)) => {
                         stats.set(Some(s));
