@@ -139,6 +139,7 @@ export function setUser(id) {
   user = id;
   dbPromise = null;
   copies.clear();
+  thumbsChecked.clear();
   for (const { url } of thumbUrls.values()) URL.revokeObjectURL(url);
   thumbUrls.clear();
   entries = [];
@@ -216,17 +217,20 @@ async function load(hid) {
   return copy;
 }
 
-/** Keeps whichever version is newer; answers the writes that make it so on the device. */
+/**
+ * Keeps whichever version is newer, adding the writes that make it so on the device; a
+ * version the copy has already (the feed re-reads an overlap) is not written again.
+ */
 function keepNewer(copy, hid, items, locations, writes) {
   for (const item of items) {
     const had = copy.items.get(item.id);
-    if (had && had.item.version > item.version) continue;
+    if (had && had.item.version >= item.version) continue;
     copy.items.set(item.id, entry(item));
     writes.push(["items", key(hid, item.id), item]);
   }
   for (const location of locations) {
     const had = copy.locations.get(location.id);
-    if (had && had.version > location.version) continue;
+    if (had && had.version >= location.version) continue;
     copy.locations.set(location.id, location);
     writes.push(["locations", key(hid, location.id), location]);
   }
@@ -300,6 +304,7 @@ async function syncPass(hid) {
   }
   const first = cursor === undefined;
   let seen = 0;
+  let itemsChanged = false;
   for (;;) {
     const qs = new URLSearchParams({ limit: String(SYNC_PAGE) });
     if (cursor !== undefined) qs.set("since", cursor);
@@ -330,6 +335,7 @@ async function syncPass(hid) {
     const writes = [];
     const deletes = [];
     keepNewer(copy, hid, page.items, page.locations, writes);
+    itemsChanged ||= writes.some((w) => w[0] === "items") || page.removed.items.length > 0;
     for (const id of page.removed.items) {
       copy.items.delete(id);
       deletes.push(["items", key(hid, id)]);
@@ -345,13 +351,18 @@ async function syncPass(hid) {
   }
   copy.synced = true;
   rememberSynced(hid);
-  keepThumbs(hid);
+  // Thumbnails follow the items: looked at again when items changed, or once a visit.
+  if (itemsChanged || !thumbsChecked.has(hid)) {
+    thumbsChecked.add(hid);
+    keepThumbs(hid);
+  }
   return 0;
 }
 
 // ---------------------------------------------------------------- thumbnails
 
 const thumbing = new Set();
+const thumbsChecked = new Set();
 const thumbUrls = new Map(); // "<household>/<item id>" -> { src, url }
 
 /** The address without its signature: the same picture whatever the signature. */
@@ -1109,9 +1120,14 @@ async function applyAnswer(e, body) {
   } else if (body && (kind === "create_location" || kind === "edit_location")) {
     await store(hid, [], [body]);
   } else if (kind === "delete_item") {
+    // Shown trashed until the sync below brings the server's record (a newer version).
     const copy = await load(hid);
     const had = copy?.items.get(e.op.id)?.item;
-    if (had) await store(hid, [{ ...had, deleted_at: now(), version: had.version + 1 }], []);
+    if (had) {
+      const trashed = { ...had, deleted_at: now() };
+      copy.items.set(had.id, entry(trashed));
+      await write([["items", key(hid, had.id), trashed]]).catch(() => {});
+    }
   } else if (kind === "delete_location") {
     const copy = await load(hid);
     copy?.locations.delete(e.op.id);
