@@ -24,6 +24,7 @@ pub mod google;
 pub mod lambda;
 pub mod media;
 pub mod openapi;
+pub mod portability;
 pub mod routes;
 pub mod search;
 pub mod store;

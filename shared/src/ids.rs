@@ -84,3 +84,7 @@ id_type!(
     /// A personal API token (its id, not its secret).
     TokenId
 );
+id_type!(
+    /// A background job: an import, an export, a backup or a restore.
+    JobId
+);

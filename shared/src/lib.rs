@@ -11,6 +11,7 @@ pub mod dto;
 pub mod edits;
 pub mod error;
 pub mod ids;
+pub mod jobs;
 #[cfg(feature = "openapi")]
 pub mod openapi;
 pub mod patch;
@@ -22,6 +23,7 @@ pub use changes::*;
 pub use dto::*;
 pub use error::{ErrorBody, ErrorCode, ErrorDetail, FieldErrors};
 pub use ids::*;
+pub use jobs::*;
 pub use patch::Patch;
 pub use tokens::*;
 pub use values::*;

@@ -1,0 +1,1 @@
+//! Homebox-compatible CSV.

@@ -1,0 +1,191 @@
+//! Background jobs: long work (imports, exports, backups, restores) that continues outside
+//! the request that started it. The request answers 202 with a [`Job`]; the client asks
+//! `GET …/jobs/{id}` until it is `done` or `failed`.
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use crate::ids::JobId;
+
+/// What a job does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum JobKind {
+    /// Items as a Homebox-compatible CSV file.
+    ExportCsv,
+    /// The whole household as a zip: records and every attachment's file.
+    Backup,
+    /// Items from a CSV (ours, Homebox's, or made by hand).
+    ImportCsv,
+    /// A backup zip, into an empty household.
+    Restore,
+}
+
+impl JobKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::ExportCsv => "export_csv",
+            Self::Backup => "backup",
+            Self::ImportCsv => "import_csv",
+            Self::Restore => "restore",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        [Self::ExportCsv, Self::Backup, Self::ImportCsv, Self::Restore]
+            .into_iter()
+            .find(|k| k.as_str() == raw)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum JobStatus {
+    Queued,
+    Running,
+    Done,
+    Failed,
+}
+
+impl JobStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Queued => "queued",
+            Self::Running => "running",
+            Self::Done => "done",
+            Self::Failed => "failed",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        [Self::Queued, Self::Running, Self::Done, Self::Failed]
+            .into_iter()
+            .find(|k| k.as_str() == raw)
+    }
+
+    /// Whether the job has stopped for good.
+    pub fn is_finished(self) -> bool {
+        matches!(self, Self::Done | Self::Failed)
+    }
+}
+
+/// How far a job has come: `done` of `total` units (rows, items or bytes; `total` is 0
+/// until known).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct JobProgress {
+    pub done: u64,
+    pub total: u64,
+}
+
+/// Why a job failed, in the error body's terms.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct JobError {
+    pub code: String,
+    pub message: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Job {
+    pub id: JobId,
+    pub kind: JobKind,
+    pub status: JobStatus,
+    pub progress: JobProgress,
+    /// What a finished job produced: an import's report, an export's counts.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    pub result: Option<serde_json::Value>,
+    pub error: Option<JobError>,
+    /// A short-lived address of the job's file (an export, a backup); no cookie needed.
+    pub download_url: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub finished_at: Option<OffsetDateTime>,
+}
+
+/// The answer of an endpoint that starts a job: 202 `{"job": Job}`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct JobStarted {
+    pub job: Job,
+}
+
+/// `POST …/exports`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct StartExport {
+    pub format: ExportFormat,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub q: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location_id: Option<crate::ids::LocationId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tag: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ExportFormat {
+    #[default]
+    Csv,
+    Backup,
+}
+
+/// What happens to one row of an import.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum RowAction {
+    Create,
+    Update,
+    Unchanged,
+    Refuse,
+}
+
+/// One row of an import's report.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ImportRowReport {
+    /// The line of the file the row starts on (1 is the header).
+    pub line: u64,
+    pub action: RowAction,
+    pub name: String,
+    /// Why a row is refused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+/// A refused row: its line and the reason.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ImportError {
+    pub line: u64,
+    pub message: String,
+}
+
+/// The `result` of an import job, dry run or not.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ImportResult {
+    pub dry_run: bool,
+    pub created: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+    pub refused: u64,
+    /// Every refused row (the first 1,000).
+    pub errors: Vec<ImportError>,
+    /// Row by row, the first 1,000 rows.
+    #[serde(default)]
+    pub rows: Vec<ImportRowReport>,
+    /// Locations the import makes (paths joined by " / "), the first 1,000.
+    #[serde(default)]
+    pub new_locations: Vec<String>,
+}
+
+/// Rows and errors listed in an [`ImportResult`] at most.
+pub const MAX_REPORTED_ROWS: usize = 1_000;
