@@ -293,6 +293,18 @@ pub struct ItemFields {
     pub warranty_expires: Option<Day>,
     pub notes: Option<String>,
     pub custom_fields: BTreeMap<String, String>,
+    #[serde(default)]
+    pub insured: bool,
+    #[serde(default)]
+    pub lifetime_warranty: bool,
+    #[serde(default)]
+    pub sold_to: Option<String>,
+    #[serde(default)]
+    pub sold_date: Option<Day>,
+    #[serde(default)]
+    pub sold_price: Option<Money>,
+    #[serde(default)]
+    pub sold_notes: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -318,6 +330,19 @@ pub struct Item {
     pub warranty_expires: Option<Day>,
     pub notes: Option<String>,
     pub custom_fields: BTreeMap<String, String>,
+    #[serde(default)]
+    pub insured: bool,
+    #[serde(default)]
+    pub lifetime_warranty: bool,
+    /// Who bought the item, when it was sold.
+    #[serde(default)]
+    pub sold_to: Option<String>,
+    #[serde(default)]
+    pub sold_date: Option<Day>,
+    #[serde(default)]
+    pub sold_price: Option<Money>,
+    #[serde(default)]
+    pub sold_notes: Option<String>,
     /// Short-lived address of the primary photo's thumbnail, when the item has one.
     #[serde(default)]
     pub thumbnail_url: Option<String>,
@@ -354,6 +379,12 @@ impl Item {
             warranty_expires: self.warranty_expires,
             notes: self.notes.clone(),
             custom_fields: self.custom_fields.clone(),
+            insured: self.insured,
+            lifetime_warranty: self.lifetime_warranty,
+            sold_to: self.sold_to.clone(),
+            sold_date: self.sold_date,
+            sold_price: self.sold_price.clone(),
+            sold_notes: self.sold_notes.clone(),
         }
     }
 }
@@ -408,6 +439,23 @@ pub struct CreateItem {
     pub notes: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub custom_fields: Option<BTreeMap<String, String>>,
+    /// Default false.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub insured: Option<bool>,
+    /// Default false.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lifetime_warranty: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::short_text))]
+    pub sold_to: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sold_date: Option<Day>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::money_input))]
+    pub sold_price: Option<Money>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::long_text))]
+    pub sold_notes: Option<String>,
 }
 
 /// A PATCH of an item: absent fields stay, `null` clears, values replace.
@@ -463,6 +511,26 @@ pub struct UpdateItem {
     #[serde(default, skip_serializing_if = "Patch::is_missing")]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<BTreeMap<String, String>>))]
     pub custom_fields: Patch<BTreeMap<String, String>>,
+    /// `null` means false.
+    #[serde(default, skip_serializing_if = "Patch::is_missing")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<bool>))]
+    pub insured: Patch<bool>,
+    /// `null` means false.
+    #[serde(default, skip_serializing_if = "Patch::is_missing")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<bool>))]
+    pub lifetime_warranty: Patch<bool>,
+    #[serde(default, skip_serializing_if = "Patch::is_missing")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::short_text))]
+    pub sold_to: Patch<String>,
+    #[serde(default, skip_serializing_if = "Patch::is_missing")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Day>))]
+    pub sold_date: Patch<Day>,
+    #[serde(default, skip_serializing_if = "Patch::is_missing")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::money_input))]
+    pub sold_price: Patch<Money>,
+    #[serde(default, skip_serializing_if = "Patch::is_missing")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::long_text))]
+    pub sold_notes: Patch<String>,
 }
 
 /// Collects the field errors of one request.
@@ -584,6 +652,12 @@ impl CreateItem {
             warranty_expires: self.warranty_expires,
             notes: c.text("notes", self.notes.as_ref(), MAX_LONG_TEXT_CHARS),
             custom_fields: custom_fields.unwrap_or_default(),
+            insured: self.insured.unwrap_or_default(),
+            lifetime_warranty: self.lifetime_warranty.unwrap_or_default(),
+            sold_to: c.text("sold_to", self.sold_to.as_ref(), MAX_SHORT_TEXT_CHARS),
+            sold_date: self.sold_date,
+            sold_price: c.money("sold_price", self.sold_price.as_ref(), currency),
+            sold_notes: c.text("sold_notes", self.sold_notes.as_ref(), MAX_LONG_TEXT_CHARS),
         };
         c.finish(fields)
     }
@@ -638,7 +712,7 @@ impl UpdateItem {
         {
             next.custom_fields = fields;
         }
-        let texts: [(&str, &Patch<String>, &mut Option<String>, usize); 7] = [
+        let texts: [(&str, &Patch<String>, &mut Option<String>, usize); 9] = [
             (
                 "description",
                 &self.description,
@@ -666,6 +740,18 @@ impl UpdateItem {
                 MAX_SHORT_TEXT_CHARS,
             ),
             ("notes", &self.notes, &mut next.notes, MAX_LONG_TEXT_CHARS),
+            (
+                "sold_to",
+                &self.sold_to,
+                &mut next.sold_to,
+                MAX_SHORT_TEXT_CHARS,
+            ),
+            (
+                "sold_notes",
+                &self.sold_notes,
+                &mut next.sold_notes,
+                MAX_LONG_TEXT_CHARS,
+            ),
         ];
         for (field, patch, target, max) in texts {
             match patch {
@@ -689,6 +775,7 @@ impl UpdateItem {
                 &self.estimated_value,
                 &mut next.estimated_value,
             ),
+            ("sold_price", &self.sold_price, &mut next.sold_price),
         ] {
             match patch {
                 Patch::Missing => {}
@@ -705,6 +792,15 @@ impl UpdateItem {
         }
         if let Some(change) = self.warranty_expires.clone().into_change() {
             next.warranty_expires = change;
+        }
+        if let Some(change) = self.sold_date.clone().into_change() {
+            next.sold_date = change;
+        }
+        if let Some(change) = self.insured.clone().into_change() {
+            next.insured = change.unwrap_or_default();
+        }
+        if let Some(change) = self.lifetime_warranty.clone().into_change() {
+            next.lifetime_warranty = change.unwrap_or_default();
         }
         let changed = changed_fields(current, &next);
         c.finish((next, changed))
@@ -735,7 +831,13 @@ pub fn changed_fields(before: &ItemFields, after: &ItemFields) -> Vec<&'static s
         estimated_value,
         warranty_expires,
         notes,
-        custom_fields
+        custom_fields,
+        insured,
+        lifetime_warranty,
+        sold_to,
+        sold_date,
+        sold_price,
+        sold_notes
     );
     changed
 }
@@ -848,6 +950,75 @@ mod tests {
         assert_eq!(next.notes.as_deref(), Some("blue case"));
         assert_eq!(next.tags, vec!["A", "b"]);
         assert_eq!(changed, vec!["tags", "brand"]);
+    }
+
+    #[test]
+    fn a_sale_and_the_flags_are_set_cleared_and_checked_like_their_neighbours() {
+        let current = CreateItem {
+            name: Some("Bike".into()),
+            insured: Some(true),
+            lifetime_warranty: Some(true),
+            sold_to: Some(" Ann ".into()),
+            sold_date: Some("2024-05-31".parse().unwrap()),
+            sold_price: Some(Money {
+                amount_minor: 12_000,
+                currency: usd(),
+            }),
+            sold_notes: Some("paid cash".into()),
+            ..Default::default()
+        }
+        .validate(&usd())
+        .unwrap();
+        assert!(current.insured && current.lifetime_warranty);
+        assert_eq!(current.sold_to.as_deref(), Some("Ann"));
+
+        let patch: UpdateItem = serde_json::from_str(
+            r#"{"insured":null,"lifetime_warranty":false,"sold_to":null,"sold_date":null,
+                "sold_price":null,"sold_notes":null}"#,
+        )
+        .unwrap();
+        let (next, changed) = patch.apply(&current, &usd()).unwrap();
+        assert!(!next.insured && !next.lifetime_warranty);
+        assert_eq!(
+            (
+                next.sold_to,
+                next.sold_date,
+                next.sold_price,
+                next.sold_notes
+            ),
+            (None, None, None, None)
+        );
+        assert_eq!(
+            changed,
+            vec![
+                "insured",
+                "lifetime_warranty",
+                "sold_to",
+                "sold_date",
+                "sold_price",
+                "sold_notes"
+            ]
+        );
+
+        let patch: UpdateItem = serde_json::from_str(
+            r#"{"sold_price":{"amount_minor":5,"currency":"EUR"},"sold_to":"x"}"#,
+        )
+        .unwrap();
+        let errors = patch.apply(&current, &usd()).unwrap_err();
+        assert_eq!(errors.keys().collect::<Vec<_>>(), vec!["sold_price"]);
+    }
+
+    #[test]
+    fn fields_stored_before_the_sale_record_existed_still_decode() {
+        let fields: ItemFields = serde_json::from_str(
+            r#"{"name":"Drill","description":null,"location_id":null,"quantity":1,"tags":[],
+                "brand":null,"model":null,"serial_number":null,"barcode":null,
+                "purchase_date":null,"purchase_price":null,"purchased_from":null,
+                "estimated_value":null,"warranty_expires":null,"notes":null,"custom_fields":{}}"#,
+        )
+        .unwrap();
+        assert!(!fields.insured && !fields.lifetime_warranty);
+        assert_eq!(fields.sold_to, None);
     }
 
     #[test]

@@ -16,6 +16,8 @@ impl ItemFields {
             &self.serial_number,
             &self.barcode,
             &self.notes,
+            &self.sold_to,
+            &self.sold_notes,
         ]
         .into_iter()
         .flatten()
@@ -60,6 +62,12 @@ impl ItemFields {
             warranty_expires: opt(&self.warranty_expires, &after.warranty_expires),
             notes: opt(&self.notes, &after.notes),
             custom_fields: val(&self.custom_fields, &after.custom_fields),
+            insured: val(&self.insured, &after.insured),
+            lifetime_warranty: val(&self.lifetime_warranty, &after.lifetime_warranty),
+            sold_to: opt(&self.sold_to, &after.sold_to),
+            sold_date: opt(&self.sold_date, &after.sold_date),
+            sold_price: opt(&self.sold_price, &after.sold_price),
+            sold_notes: opt(&self.sold_notes, &after.sold_notes),
         }
     }
 
@@ -82,6 +90,12 @@ impl ItemFields {
             "warranty_expires" => self.warranty_expires = from.warranty_expires,
             "notes" => self.notes = from.notes.clone(),
             "custom_fields" => self.custom_fields = from.custom_fields.clone(),
+            "insured" => self.insured = from.insured,
+            "lifetime_warranty" => self.lifetime_warranty = from.lifetime_warranty,
+            "sold_to" => self.sold_to = from.sold_to.clone(),
+            "sold_date" => self.sold_date = from.sold_date,
+            "sold_price" => self.sold_price = from.sold_price.clone(),
+            "sold_notes" => self.sold_notes = from.sold_notes.clone(),
             _ => {}
         }
     }
@@ -109,13 +123,29 @@ mod tests {
     }
 
     #[test]
+    fn search_text_holds_who_an_item_was_sold_to_and_the_sale_notes() {
+        let mut sold = drill();
+        sold.sold_to = Some("Ann Lee".into());
+        sold.sold_notes = Some("Paid Cash".into());
+        assert_eq!(
+            sold.search_text(),
+            "drill\nbosch\nblue case\nann lee\npaid cash\ntools"
+        );
+    }
+
+    #[test]
     fn a_patch_carries_only_what_changed_and_null_for_what_was_emptied() {
         let before = drill();
         let mut after = drill();
         after.brand = None;
         after.quantity = 3;
+        after.insured = true;
+        after.sold_to = Some("Ann".into());
         let patch = serde_json::to_value(before.patch_to(&after)).expect("json");
-        assert_eq!(patch, serde_json::json!({"brand": null, "quantity": 3}));
+        assert_eq!(
+            patch,
+            serde_json::json!({"brand": null, "quantity": 3, "insured": true, "sold_to": "Ann"})
+        );
         assert_eq!(before.patch_to(&before), UpdateItem::default());
     }
 }

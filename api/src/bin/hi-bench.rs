@@ -231,6 +231,7 @@ async fn seed(store: &DynStore, email: &str, items: usize, locations: usize) -> 
                 warranty_expires: None,
                 notes: None,
                 custom_fields: Default::default(),
+                ..Default::default()
             },
             version: 1,
             created_at: created,

@@ -43,6 +43,10 @@ pub const POSTGRES: &[Migration] = &[
         version: "0009_removals",
         sql: include_str!("../../../migrations/postgres/0009_removals.sql"),
     },
+    Migration {
+        version: "0010_item_extras",
+        sql: include_str!("../../../migrations/postgres/0010_item_extras.sql"),
+    },
 ];
 
 pub const SQLITE: &[Migration] = &[
@@ -77,6 +81,10 @@ pub const SQLITE: &[Migration] = &[
     Migration {
         version: "0009_removals",
         sql: include_str!("../../../migrations/sqlite/0009_removals.sql"),
+    },
+    Migration {
+        version: "0010_item_extras",
+        sql: include_str!("../../../migrations/sqlite/0010_item_extras.sql"),
     },
 ];
 

@@ -18,6 +18,9 @@ crate::on_every_backend!(
     history_records_who_changed_which_fields,
     tags_are_normalized_and_counted,
     stats_total_the_household,
+    an_item_keeps_its_insurance_flags_and_sale_record_until_null_clears_them,
+    a_sale_price_in_another_currency_is_refused_with_the_field_named,
+    search_finds_an_item_by_who_bought_it,
 );
 
 fn full_item(location: &str) -> Value {
@@ -525,4 +528,127 @@ async fn stats_total_the_household(backend: Backend) {
     assert_eq!(s["value_by_location"][1]["total_value"], money(45000));
     assert_eq!(s["value_by_tag"][0]["name"], "car");
     assert_eq!(s["value_by_tag"][0]["item_count"], 2);
+}
+
+fn sold_item() -> Value {
+    json!({
+        "name": "Road bike",
+        "insured": true,
+        "lifetime_warranty": true,
+        "sold_to": "  Neighbour Bob ",
+        "sold_date": "2025-03-01",
+        "sold_price": {"amount_minor": 45000, "currency": "USD"},
+        "sold_notes": "Paid in cash, with the pump"
+    })
+}
+
+async fn an_item_keeps_its_insurance_flags_and_sale_record_until_null_clears_them(
+    backend: Backend,
+) {
+    let app = spawn_app(backend).await;
+    let ann = app.register("Ann").await;
+    let created = app.create_item(&ann, sold_item()).await;
+    let path = app.at(&ann, &format!("/items/{}", created.id()));
+    let got = app.get(&path, &ann).await;
+    got.assert_status(200);
+    let item = &got.body;
+    assert_eq!(item["insured"], true);
+    assert_eq!(item["lifetime_warranty"], true);
+    assert_eq!(item["sold_to"], "Neighbour Bob");
+    assert_eq!(item["sold_date"], "2025-03-01");
+    assert_eq!(
+        item["sold_price"],
+        json!({"amount_minor": 45000, "currency": "USD"})
+    );
+    assert_eq!(item["sold_notes"], "Paid in cash, with the pump");
+    assert_eq!(created.body, got.body);
+
+    // An item made without them is neither insured nor sold.
+    let lamp = app.create_item(&ann, json!({"name": "Lamp"})).await;
+    assert_eq!(lamp.body["insured"], false);
+    assert_eq!(lamp.body["lifetime_warranty"], false);
+    assert_eq!(lamp.body["sold_to"], json!(null));
+
+    // Absent stays.
+    let renamed = app.patch(&path, &ann, json!({"name": "Old bike"})).await;
+    renamed.assert_status(200);
+    assert_eq!(renamed.body["insured"], true);
+    assert_eq!(renamed.body["sold_to"], "Neighbour Bob");
+
+    let cleared = app
+        .patch(
+            &path,
+            &ann,
+            json!({"insured": null, "lifetime_warranty": false, "sold_to": null,
+                   "sold_date": null, "sold_price": null, "sold_notes": null}),
+        )
+        .await;
+    cleared.assert_status(200);
+    let item = &app.get(&path, &ann).await.body;
+    assert_eq!(item["insured"], false);
+    assert_eq!(item["lifetime_warranty"], false);
+    for field in ["sold_to", "sold_date", "sold_price", "sold_notes"] {
+        assert_eq!(item[field], json!(null), "{field} not cleared: {item}");
+    }
+    let history = app.get(format!("{path}/history"), &ann).await;
+    let fields = &history.body["items"][0]["fields"];
+    assert_eq!(
+        fields,
+        &json!([
+            "insured",
+            "lifetime_warranty",
+            "sold_to",
+            "sold_date",
+            "sold_price",
+            "sold_notes"
+        ])
+    );
+}
+
+async fn a_sale_price_in_another_currency_is_refused_with_the_field_named(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let ann = app.register("Ann").await;
+    let path = app.at(&ann, "/items");
+    let mut body = sold_item();
+    body["sold_price"] = json!({"amount_minor": 45000, "currency": "EUR"});
+    body["sold_to"] = json!("x".repeat(201));
+    let refused = app.post(&path, &ann, body).await;
+    refused.assert_status(422);
+    let details = &refused.body["error"]["details"];
+    assert!(details["sold_price"].is_string(), "{details}");
+    assert!(details["sold_to"].is_string(), "{details}");
+
+    let id = app.create_item(&ann, sold_item()).await.id();
+    let item = app.at(&ann, &format!("/items/{id}"));
+    let refused = app
+        .patch(
+            &item,
+            &ann,
+            json!({"sold_price": {"amount_minor": 1, "currency": "GBP"}}),
+        )
+        .await;
+    refused.assert_status(422);
+    assert!(refused.body["error"]["details"]["sold_price"].is_string());
+    assert_eq!(
+        app.get(&item, &ann).await.body["sold_price"]["amount_minor"],
+        45000
+    );
+}
+
+async fn search_finds_an_item_by_who_bought_it(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let ann = app.register("Ann").await;
+    app.create_item(&ann, sold_item()).await;
+    app.create_item(
+        &ann,
+        json!({"name": "Tent", "sold_notes": "went to the scouts"}),
+    )
+    .await;
+    app.create_item(&ann, json!({"name": "Lamp"})).await;
+    let search = |q: &'static str| app.get(app.at(&ann, &format!("/items?q={q}")), &ann);
+    assert_eq!(
+        names(&search("neighbour%20bob").await.body),
+        vec!["Road bike"]
+    );
+    assert_eq!(names(&search("SCOUTS").await.body), vec!["Tent"]);
 }

@@ -17,6 +17,7 @@ crate::on_every_backend!(
     sessions_end_when_they_expire_or_are_deleted,
     old_sign_in_attempts_are_purged_in_pages,
     an_item_keeps_every_field,
+    the_sale_record_and_the_insurance_flags_are_kept_and_cleared,
     a_stale_version_is_refused_and_nothing_changes,
     search_matches_substrings_of_every_searchable_field_regardless_of_case,
     paging_by_cursor_sees_every_item_once_while_new_items_arrive,
@@ -313,6 +314,52 @@ async fn an_item_keeps_every_field(backend: Backend) {
     assert_eq!(w.store.item_owner(row.id).await.unwrap(), Some(w.household));
 }
 
+async fn the_sale_record_and_the_insurance_flags_are_kept_and_cleared(backend: Backend) {
+    let w = world(backend).await;
+    let row = w
+        .item("Road bike", t0(), |b| {
+            b.insured = Some(true);
+            b.lifetime_warranty = Some(true);
+            b.sold_to = Some("Neighbour Bob".into());
+            b.sold_date = Some("2025-03-01".parse::<Day>().unwrap());
+            b.sold_price = Some(usd(45_000));
+            b.sold_notes = Some("Paid in cash, with the pump".into());
+        })
+        .await;
+    let stored = w.store.item(w.household, row.id).await.unwrap().unwrap();
+    assert_eq!(stored, row);
+    assert!(stored.fields.insured && stored.fields.lifetime_warranty);
+    assert_eq!(stored.fields.sold_price, Some(usd(45_000)));
+    // Lists read the same columns.
+    let listed = w
+        .store
+        .list_items(
+            w.household,
+            &ItemQuery {
+                limit: 10,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(listed, vec![row.clone()]);
+
+    let mut cleared = row.clone();
+    cleared.fields.insured = false;
+    cleared.fields.lifetime_warranty = false;
+    cleared.fields.sold_to = None;
+    cleared.fields.sold_date = None;
+    cleared.fields.sold_price = None;
+    cleared.fields.sold_notes = None;
+    cleared.version = 2;
+    w.store
+        .update_item(&cleared, 1, &w.activity(row.id, Action::Updated, t0()))
+        .await
+        .unwrap();
+    let stored = w.store.item(w.household, row.id).await.unwrap().unwrap();
+    assert_eq!(stored, cleared);
+}
+
 async fn a_stale_version_is_refused_and_nothing_changes(backend: Backend) {
     let w = world(backend).await;
     let row = w.item("Lamp", t0(), |_| {}).await;
@@ -351,6 +398,12 @@ async fn search_matches_substrings_of_every_searchable_field_regardless_of_case(
     w.item("Radio", t0(), |b| b.barcode = Some("0123456".into()))
         .await;
     w.item("100% wool rug", t0(), |_| {}).await;
+    w.item("Tent", t0(), |b| b.sold_to = Some("Camping Club".into()))
+        .await;
+    w.item("Sofa", t0(), |b| {
+        b.sold_notes = Some("Picked up by van".into())
+    })
+    .await;
     let search = |q: &str| ItemQuery {
         search: Some(q.to_lowercase()),
         ..Default::default()
@@ -360,6 +413,8 @@ async fn search_matches_substrings_of_every_searchable_field_regardless_of_case(
     assert_eq!(w.list(search("ÇA MARCHE")).await, vec!["Blender"]);
     assert_eq!(w.list(search("itch")).await, vec!["Mixer"]);
     assert_eq!(w.list(search("23456")).await, vec!["Radio"]);
+    assert_eq!(w.list(search("camping")).await, vec!["Tent"]);
+    assert_eq!(w.list(search("BY VAN")).await, vec!["Sofa"]);
     // Wildcard characters are plain text.
     assert_eq!(w.list(search("100%")).await, vec!["100% wool rug"]);
     assert_eq!(w.list(search("_")).await, Vec::<String>::new());

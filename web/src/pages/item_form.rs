@@ -245,6 +245,7 @@ impl Draft {
             warranty_expires,
             notes: text(&self.notes),
             custom_fields: Some(custom),
+            ..Default::default()
         };
         match create.validate(currency) {
             Ok(fields) if errors.is_empty() => Ok(fields),
@@ -278,6 +279,12 @@ fn create_body(id: ItemId, f: ItemFields) -> CreateItem {
         warranty_expires: f.warranty_expires,
         notes: f.notes,
         custom_fields: Some(f.custom_fields),
+        insured: Some(f.insured),
+        lifetime_warranty: Some(f.lifetime_warranty),
+        sold_to: f.sold_to,
+        sold_date: f.sold_date,
+        sold_price: f.sold_price,
+        sold_notes: f.sold_notes,
     }
 }
 

@@ -434,7 +434,8 @@ fn location_from(r: &Row) -> LocationRow {
 const ITEM_COLUMNS: &str = "id, household_id, name, description, location_id, quantity, tags, brand, model, \
      serial_number, barcode, purchase_date, purchase_price_minor, purchase_price_currency, \
      purchased_from, estimated_value_minor, estimated_value_currency, warranty_expires, notes, \
-     custom_fields, version, created_at, updated_at, deleted_at";
+     custom_fields, version, created_at, updated_at, deleted_at, insured, lifetime_warranty, sold_to, \
+     sold_date, sold_price_minor, sold_price_currency, sold_notes";
 
 fn money_from(r: &Row, amount: &str, currency: &str) -> StoreResult<Option<Money>> {
     match (
@@ -474,6 +475,14 @@ fn item_from(r: &Row) -> StoreResult<ItemRow> {
             notes: r.get("notes"),
             custom_fields: serde_json::from_value(json("custom_fields")?)
                 .map_err(anyhow::Error::from)?,
+            insured: r.get::<_, Option<bool>>("insured").unwrap_or_default(),
+            lifetime_warranty: r
+                .get::<_, Option<bool>>("lifetime_warranty")
+                .unwrap_or_default(),
+            sold_to: r.get("sold_to"),
+            sold_date: r.get::<_, Option<time::Date>>("sold_date").map(Day),
+            sold_price: money_from(r, "sold_price_minor", "sold_price_currency")?,
+            sold_notes: r.get("sold_notes"),
         },
         version: r.get("version"),
         created_at: r.get("created_at"),
@@ -509,6 +518,9 @@ async fn write_item(
     let pp_currency = f.purchase_price.as_ref().map(|m| m.currency.as_str());
     let ev_amount = f.estimated_value.as_ref().map(|m| m.amount_minor);
     let ev_currency = f.estimated_value.as_ref().map(|m| m.currency.as_str());
+    let sold_date = f.sold_date.map(|d| d.0);
+    let sp_amount = f.sold_price.as_ref().map(|m| m.amount_minor);
+    let sp_currency = f.sold_price.as_ref().map(|m| m.currency.as_str());
     let name_lower = f.name.to_lowercase();
     let search = item.search_text();
     let mut params: Vec<&(dyn ToSql + Sync)> = vec![
@@ -538,6 +550,13 @@ async fn write_item(
         &item.deleted_at,
         &name_lower,
         &search,
+        &f.insured,
+        &f.lifetime_warranty,
+        &f.sold_to,
+        &sold_date,
+        &sp_amount,
+        &sp_currency,
+        &f.sold_notes,
     ];
     let changed = match &expected_version {
         None => {
@@ -545,9 +564,11 @@ async fn write_item(
                 "INSERT INTO items (id, household_id, name, description, location_id, quantity, tags, brand, \
                  model, serial_number, barcode, purchase_date, purchase_price_minor, purchase_price_currency, \
                  purchased_from, estimated_value_minor, estimated_value_currency, warranty_expires, notes, \
-                 custom_fields, version, created_at, updated_at, deleted_at, name_lower, search_text) \
+                 custom_fields, version, created_at, updated_at, deleted_at, name_lower, search_text, \
+                 insured, lifetime_warranty, sold_to, sold_date, sold_price_minor, sold_price_currency, \
+                 sold_notes) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, \
-                 $19, $20, $21, $22, $23, $24, $25, $26)",
+                 $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33)",
                 &params,
             )
             .await
@@ -561,8 +582,10 @@ async fn write_item(
                  purchase_price_minor = $13, purchase_price_currency = $14, purchased_from = $15, \
                  estimated_value_minor = $16, estimated_value_currency = $17, warranty_expires = $18, \
                  notes = $19, custom_fields = $20, version = $21, created_at = $22, updated_at = $23, \
-                 deleted_at = $24, name_lower = $25, search_text = $26 \
-                 WHERE id = $1 AND household_id = $2 AND version = $27",
+                 deleted_at = $24, name_lower = $25, search_text = $26, insured = $27, \
+                 lifetime_warranty = $28, sold_to = $29, sold_date = $30, sold_price_minor = $31, \
+                 sold_price_currency = $32, sold_notes = $33 \
+                 WHERE id = $1 AND household_id = $2 AND version = $34",
                 &params,
             )
             .await

@@ -333,7 +333,8 @@ fn location_from(row: &Row<'_>) -> rusqlite::Result<LocationRow> {
 const ITEM_COLUMNS: &str = "id, household_id, name, description, location_id, quantity, tags, brand, model, \
      serial_number, barcode, purchase_date, purchase_price_minor, purchase_price_currency, \
      purchased_from, estimated_value_minor, estimated_value_currency, warranty_expires, notes, \
-     custom_fields, version, created_at, updated_at, deleted_at";
+     custom_fields, version, created_at, updated_at, deleted_at, insured, lifetime_warranty, sold_to, \
+     sold_date, sold_price_minor, sold_price_currency, sold_notes";
 
 fn money_of(amount: Option<i64>, currency: Option<String>) -> rusqlite::Result<Option<Money>> {
     match (amount, currency) {
@@ -373,6 +374,12 @@ fn item_from(row: &Row<'_>) -> rusqlite::Result<ItemRow> {
             warranty_expires: day_of(row.get(17)?)?,
             notes: row.get(18)?,
             custom_fields: serde_json::from_str(&custom).map_err(conversion)?,
+            insured: row.get::<_, Option<bool>>(24)?.unwrap_or_default(),
+            lifetime_warranty: row.get::<_, Option<bool>>(25)?.unwrap_or_default(),
+            sold_to: row.get(26)?,
+            sold_date: day_of(row.get(27)?)?,
+            sold_price: money_of(row.get(28)?, row.get(29)?)?,
+            sold_notes: row.get(30)?,
         },
         version: row.get(20)?,
         created_at: from_micros(row.get(21)?)?,
@@ -390,17 +397,20 @@ fn write_item(tx: &Transaction<'_>, item: &ItemRow, insert: bool) -> StoreResult
         "INSERT INTO items (id, household_id, name, description, location_id, quantity, tags, brand, \
          model, serial_number, barcode, purchase_date, purchase_price_minor, purchase_price_currency, \
          purchased_from, estimated_value_minor, estimated_value_currency, warranty_expires, notes, \
-         custom_fields, version, created_at, updated_at, deleted_at, name_lower, search_text) \
+         custom_fields, version, created_at, updated_at, deleted_at, name_lower, search_text, insured, \
+         lifetime_warranty, sold_to, sold_date, sold_price_minor, sold_price_currency, sold_notes) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, \
-         ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26)"
+         ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33)"
     } else {
         "UPDATE items SET name = ?3, description = ?4, location_id = ?5, quantity = ?6, tags = ?7, \
          brand = ?8, model = ?9, serial_number = ?10, barcode = ?11, purchase_date = ?12, \
          purchase_price_minor = ?13, purchase_price_currency = ?14, purchased_from = ?15, \
          estimated_value_minor = ?16, estimated_value_currency = ?17, warranty_expires = ?18, \
          notes = ?19, custom_fields = ?20, version = ?21, created_at = ?22, updated_at = ?23, \
-         deleted_at = ?24, name_lower = ?25, search_text = ?26 \
-         WHERE id = ?1 AND household_id = ?2 AND version = ?27"
+         deleted_at = ?24, name_lower = ?25, search_text = ?26, insured = ?27, \
+         lifetime_warranty = ?28, sold_to = ?29, sold_date = ?30, sold_price_minor = ?31, \
+         sold_price_currency = ?32, sold_notes = ?33 \
+         WHERE id = ?1 AND household_id = ?2 AND version = ?34"
     };
     let mut stmt = tx.prepare_cached(sql).map_err(db)?;
     let tags = serde_json::to_string(&f.tags).map_err(anyhow::Error::from)?;
@@ -432,6 +442,13 @@ fn write_item(tx: &Transaction<'_>, item: &ItemRow, insert: bool) -> StoreResult
         Box::new(item.deleted_at.map(micros)),
         Box::new(f.name.to_lowercase()),
         Box::new(item.search_text()),
+        Box::new(f.insured),
+        Box::new(f.lifetime_warranty),
+        Box::new(f.sold_to.clone()),
+        Box::new(f.sold_date.map(|d| d.to_string())),
+        Box::new(f.sold_price.as_ref().map(|m| m.amount_minor)),
+        Box::new(f.sold_price.as_ref().map(|m| m.currency.to_string())),
+        Box::new(f.sold_notes.clone()),
     ];
     if !insert {
         values.push(Box::new(item.version - 1));
