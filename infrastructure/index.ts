@@ -6,7 +6,14 @@ import * as pulumi from "@pulumi/pulumi";
 import { createApiDns, createCdn, createCertificates } from "./src/cloudfront";
 import { createDatabase } from "./src/database";
 import { createGithubActions, createLambdaRole } from "./src/iam";
-import { apiFunctionName, createRegionalApi, RegionalApi } from "./src/lambda";
+import {
+    apiFunctionName,
+    createJobsFunction,
+    createRegionalApi,
+    JobsFunction,
+    jobsFunctionName,
+    RegionalApi,
+} from "./src/lambda";
 import { createMonitoring } from "./src/monitoring";
 import { allowCloudFrontRead, createStorage } from "./src/storage";
 import { createProviders, loadConfig, RegionKey } from "./src/types";
@@ -25,25 +32,43 @@ const storage = createStorage({ regions, accountId, domainName: config.domainNam
 // Certificates first: each region's API custom domain needs one.
 const certificates = createCertificates({ config, regions, zoneId: zone.zoneId });
 
-// Compute: a Lambda + HTTP API in each region.
+// Compute, in each region: the jobs function first, then the API (Lambda + HTTP API),
+// whose role may invoke that jobs function and whose environment names it.
 const clusterArns = [database.east.arn, database.west.arn];
 const lambdaRoles = {} as Record<RegionKey, ReturnType<typeof createLambdaRole>>;
+const jobsRoles = {} as Record<RegionKey, ReturnType<typeof createLambdaRole>>;
+const jobs = {} as Record<RegionKey, JobsFunction>;
 const apis = {} as Record<RegionKey, RegionalApi>;
 for (const ctx of [regions.east, regions.west]) {
-    lambdaRoles[ctx.key] = createLambdaRole({
+    const regional = {
         ctx,
         accountId,
-        functionName: apiFunctionName(ctx),
         clusterArns,
         photoBucketArn: storage.photos[ctx.key].bucket.arn,
-    });
-    apis[ctx.key] = createRegionalApi({
+    };
+    const backend = {
         ctx,
         config,
-        role: lambdaRoles[ctx.key].role,
-        rolePolicies: [lambdaRoles[ctx.key].policy],
         dsqlEndpoint: database[ctx.key].endpoint,
         photoBucket: storage.photos[ctx.key].bucket.bucket,
+    };
+    jobsRoles[ctx.key] = createLambdaRole({ ...regional, kind: "jobs", functionName: jobsFunctionName(ctx) });
+    jobs[ctx.key] = createJobsFunction({
+        ...backend,
+        role: jobsRoles[ctx.key].role,
+        rolePolicies: [jobsRoles[ctx.key].policy],
+    });
+    lambdaRoles[ctx.key] = createLambdaRole({
+        ...regional,
+        kind: "api",
+        functionName: apiFunctionName(ctx),
+        invokeFunctionArns: [jobs[ctx.key].function.arn],
+    });
+    apis[ctx.key] = createRegionalApi({
+        ...backend,
+        role: lambdaRoles[ctx.key].role,
+        rolePolicies: [lambdaRoles[ctx.key].policy],
+        jobsFunctionName: jobs[ctx.key].function.name,
         certificateArn: certificates.api[ctx.key].arn,
     });
 }
@@ -61,20 +86,30 @@ const cdn = createCdn({
 allowCloudFrontRead({ frontend: storage.frontend, distributionArn: cdn.distribution.arn, provider: east });
 
 // Deployment from GitHub Actions.
-const lambdaRoleArns = [lambdaRoles.east.role.arn, lambdaRoles.west.role.arn];
+const lambdaRoleArns = [
+    lambdaRoles.east.role.arn,
+    lambdaRoles.west.role.arn,
+    jobsRoles.east.role.arn,
+    jobsRoles.west.role.arn,
+];
 const github = createGithubActions({
     provider: east,
     githubRepo: config.githubRepo,
     accountId,
     hostedZoneId: zone.zoneId,
-    lambdaFunctionArns: [apis.east.function.arn, apis.west.function.arn],
+    lambdaFunctionArns: [
+        apis.east.function.arn,
+        apis.west.function.arn,
+        jobs.east.function.arn,
+        jobs.west.function.arn,
+    ],
     lambdaRoleArns,
     frontendBucketArn: storage.frontend.bucket.arn,
     distributionArn: cdn.distribution.arn,
     clusterArns,
 });
 
-createMonitoring({ regions, apis, apiDns });
+createMonitoring({ regions, apis, jobs, apiDns });
 
 // Outputs.
 export const websiteUrl = `https://${config.domainName}`;
@@ -88,11 +123,16 @@ export const lambdaFunctionNameWest = apis.west.function.name;
 export const frontendBucketName = storage.frontend.bucket.bucket;
 export const cloudFrontDistributionId = cdn.distribution.id;
 
-// Also useful: the API behind latency routing, the photo buckets, and the Lambda roles
-// that `home-inventory-backend migrate` maps to the database role `app`.
+// Also useful: the API behind latency routing, the photo buckets, the jobs functions, and
+// the Lambda roles (API and jobs) that `home-inventory-backend migrate` maps to the
+// database role `app`.
 export const apiUrl = `https://${config.apiDomainName}`;
 export const photoBucketNameEast = storage.photos.east.bucket.bucket;
 export const photoBucketNameWest = storage.photos.west.bucket.bucket;
 export const lambdaRoleArnEast = lambdaRoles.east.role.arn;
 export const lambdaRoleArnWest = lambdaRoles.west.role.arn;
-export const dsqlAppRoleArns = pulumi.interpolate`${lambdaRoleArns[0]},${lambdaRoleArns[1]}`;
+export const jobsFunctionNameEast = jobs.east.function.name;
+export const jobsFunctionNameWest = jobs.west.function.name;
+export const jobsRoleArnEast = jobsRoles.east.role.arn;
+export const jobsRoleArnWest = jobsRoles.west.role.arn;
+export const dsqlAppRoleArns = pulumi.all(lambdaRoleArns).apply((arns) => arns.join(","));

@@ -1,5 +1,5 @@
-// IAM: the execution role of each regional Lambda, and the role GitHub Actions assumes
-// through OIDC to deploy.
+// IAM: the execution roles of each region's Lambda functions (API and jobs), and the role
+// GitHub Actions assumes through OIDC to deploy.
 
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
@@ -29,30 +29,51 @@ export interface LambdaRole {
     policy: aws.iam.RolePolicy;
 }
 
+/** Which function of a region a role runs; the role is named home-inventory-<kind>-<region>. */
+export type FunctionKind = "api" | "jobs";
+
+const ROLE_DESCRIPTION: Record<FunctionKind, string> = {
+    api: "the Home Inventory API",
+    jobs: "the Home Inventory jobs function",
+};
+
 /**
- * The API's execution role in one region. It may:
+ * The execution role of one function (the API or the jobs function) in one region. It may:
  * - write its own log group;
  * - connect to either DSQL cluster as the database role `app` (dsql:DbConnect only, never
  *   DbConnectAdmin): the local cluster is the one it uses, the other is allowed so a
- *   region's API can be pointed at the peer cluster without an IAM change;
- * - read, write and delete objects in its own region's photo bucket.
+ *   region's functions can be pointed at the peer cluster without an IAM change;
+ * - read, write and delete objects in its own region's photo bucket, and list it (so a
+ *   missing object is a 404, not a 403): the API for photos and attachments; the jobs
+ *   function to read every photo of a household for a backup, write restored ones, write
+ *   its own files (jobs/…), and read and remove uploaded import files (imports/…);
+ * - the API only: invoke its region's jobs function (`invokeFunctionArns`).
+ *
+ * Each function has a role of its own rather than one role for both: then each writes
+ * only its own log group, and the jobs function, which reads files people upload (CSV
+ * imports, backups to restore), cannot invoke any function. The price is two more roles
+ * to map to `app`, which `migrate` does from `dsqlAppRoleArns` on every deployment.
  */
 export function createLambdaRole(args: {
     ctx: RegionContext;
+    kind: FunctionKind;
     accountId: pulumi.Input<string>;
     functionName: string;
     clusterArns: pulumi.Input<string>[];
     photoBucketArn: pulumi.Input<string>;
+    /** Functions the role may invoke: the API's, its region's jobs function. */
+    invokeFunctionArns?: pulumi.Input<string>[];
 }): LambdaRole {
-    const { ctx, accountId, functionName, clusterArns, photoBucketArn } = args;
-    const name = regionalName("api", ctx);
+    const { ctx, kind, accountId, functionName, clusterArns, photoBucketArn } = args;
+    const name = regionalName(kind, ctx);
+    const invokeFunctionArns = args.invokeFunctionArns ?? [];
     // IAM is global; the role is still created through the region's provider so that a
     // region's resources are created (and destroyed) together.
     const role = new aws.iam.Role(
         name,
         {
             name,
-            description: `Execution role of the Home Inventory API in ${ctx.region}`,
+            description: `Execution role of ${ROLE_DESCRIPTION[kind]} in ${ctx.region}`,
             assumeRolePolicy: ASSUME_BY_LAMBDA,
         },
         { provider: ctx.provider },
@@ -89,6 +110,16 @@ export function createLambdaRole(args: {
                         Action: "s3:ListBucket",
                         Resource: photoBucketArn,
                     },
+                    ...(invokeFunctionArns.length > 0
+                        ? [
+                              {
+                                  Sid: "StartJobs",
+                                  Effect: "Allow",
+                                  Action: "lambda:InvokeFunction",
+                                  Resource: invokeFunctionArns,
+                              },
+                          ]
+                        : []),
                 ],
             }),
         },
@@ -114,10 +145,10 @@ export function mainBranchSubject(githubRepo: string): string {
  * environments all have another `sub` and are refused).
  *
  * Its permissions cover the routine deployment, and nothing that could widen its own
- * access (no IAM writes except passing the two Lambda roles to Lambda):
+ * access (no IAM writes except passing the functions' execution roles to Lambda):
  * - Pulumi state (S3 bucket) and secrets (KMS key behind the alias);
  * - the hosted zone lookup the program does;
- * - updating the two API functions (code and configuration);
+ * - updating the API and jobs functions of both regions (code and configuration);
  * - syncing the frontend bucket and invalidating the distribution;
  * - connecting to the clusters as `admin` to run migrations.
  * Changes to any other resource (new resources, IAM, DNS, CloudFront settings) are applied
@@ -129,7 +160,9 @@ export function createGithubActions(args: {
     githubRepo: string;
     accountId: pulumi.Input<string>;
     hostedZoneId: pulumi.Input<string>;
+    /** Every function it deploys: the API and jobs functions of both regions. */
     lambdaFunctionArns: pulumi.Input<string>[];
+    /** Their execution roles, which updating a function's configuration passes again. */
     lambdaRoleArns: pulumi.Input<string>[];
     frontendBucketArn: pulumi.Input<string>;
     distributionArn: pulumi.Input<string>;
@@ -222,7 +255,7 @@ export function createGithubActions(args: {
                         Resource: pulumi.interpolate`arn:aws:route53:::hostedzone/${args.hostedZoneId}`,
                     },
                     {
-                        Sid: "UpdateApiFunctions",
+                        Sid: "UpdateFunctions",
                         Effect: "Allow",
                         Action: [
                             "lambda:GetFunction",
@@ -238,7 +271,7 @@ export function createGithubActions(args: {
                         Resource: args.lambdaFunctionArns,
                     },
                     {
-                        Sid: "PassApiRolesToLambda",
+                        Sid: "PassFunctionRolesToLambda",
                         Effect: "Allow",
                         Action: "iam:PassRole",
                         Resource: args.lambdaRoleArns,

@@ -1,11 +1,19 @@
 // The API in one region: the Lambda function (the `home-inventory-backend` binary, ARM64)
-// behind an API Gateway HTTP API, with a custom domain for latency-based routing.
+// behind an API Gateway HTTP API, with a custom domain for latency-based routing; and the
+// region's jobs function, the same binary, which the API invokes asynchronously to run
+// background jobs (imports, exports, backups, restores) past API Gateway's 30 s.
 
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import {
     AppConfig,
     DB_APP_ROLE,
+    JOBS_EPHEMERAL_STORAGE_MB,
+    JOBS_MAX_EVENT_AGE_SECONDS,
+    JOBS_MAX_RETRY_ATTEMPTS,
+    JOBS_MEMORY_MB,
+    JOBS_RESERVED_CONCURRENCY,
+    JOBS_TIMEOUT_SECONDS,
     LAMBDA_MEMORY_MB,
     LAMBDA_TIMEOUT_SECONDS,
     LAMBDA_ZIP_PATH,
@@ -20,9 +28,15 @@ export function apiFunctionName(ctx: RegionContext): string {
     return regionalName("api", ctx);
 }
 
+/** Name of the jobs function in a region (also the suffix of its log group). */
+export function jobsFunctionName(ctx: RegionContext): string {
+    return regionalName("jobs", ctx);
+}
+
 /**
- * The process environment of the API. Names and meanings are those of the backend's
- * configuration table (DESIGN.md); AWS_REGION is set by Lambda itself.
+ * The process environment of the API, and all of the jobs function's (the API function
+ * also gets JOBS_FUNCTION). Names and meanings are those of the backend's configuration
+ * table (DESIGN.md); AWS_REGION is set by Lambda itself.
  *
  * The secrets come from the stack's encrypted config and are passed as plain environment
  * variables: Lambda encrypts them at rest, the stack state keeps them encrypted with the
@@ -89,7 +103,25 @@ export interface RegionalApi {
     endpointHost: pulumi.Output<string>;
 }
 
-export function createRegionalApi(args: {
+export interface JobsFunction {
+    logGroup: aws.cloudwatch.LogGroup;
+    function: aws.lambda.Function;
+    eventInvokeConfig: aws.lambda.FunctionEventInvokeConfig;
+}
+
+/**
+ * The jobs function of one region: the API's zip, handler and environment, with Lambda's
+ * longest timeout and a 10 GB /tmp. No API Gateway fronts it: the API's execution role is
+ * the one role given lambda:InvokeFunction on it, and the API invokes it asynchronously
+ * with an event for `POST /api/internal/jobs/{id}/run`, a route the binary serves only
+ * for such events.
+ *
+ * The handler answers once the job has ended, failed jobs included (their failure is
+ * written to the job), so an invocation fails only when the process does: a crash, running
+ * out of memory, or the timeout. Lambda then runs it again, at most twice; the job's lease
+ * makes a run that finds the job still held, or finished, end at once.
+ */
+export function createJobsFunction(args: {
     ctx: RegionContext;
     config: AppConfig;
     role: aws.iam.Role;
@@ -97,6 +129,69 @@ export function createRegionalApi(args: {
     rolePolicies: pulumi.Resource[];
     dsqlEndpoint: pulumi.Input<string>;
     photoBucket: pulumi.Input<string>;
+}): JobsFunction {
+    const { ctx, config } = args;
+    const opts = { provider: ctx.provider };
+    const functionName = jobsFunctionName(ctx);
+
+    // Created up front so that retention applies from the first invocation.
+    const logGroup = new aws.cloudwatch.LogGroup(
+        functionName,
+        { name: `/aws/lambda/${functionName}`, retentionInDays: LOG_RETENTION_DAYS },
+        opts,
+    );
+
+    const fn = new aws.lambda.Function(
+        functionName,
+        {
+            name: functionName,
+            description: "Home Inventory background jobs (home-inventory-backend), started by the API",
+            role: args.role.arn,
+            runtime: "provided.al2023",
+            handler: "bootstrap",
+            architectures: ["arm64"],
+            code: new pulumi.asset.FileArchive(LAMBDA_ZIP_PATH),
+            timeout: JOBS_TIMEOUT_SECONDS,
+            memorySize: JOBS_MEMORY_MB,
+            ephemeralStorage: { size: JOBS_EPHEMERAL_STORAGE_MB },
+            // See JOBS_RESERVED_CONCURRENCY: jobs can't starve the API of executions.
+            reservedConcurrentExecutions: JOBS_RESERVED_CONCURRENCY,
+            // No JOBS_FUNCTION: the jobs function runs jobs itself, it never starts others.
+            environment: {
+                variables: apiEnvironment({
+                    config,
+                    dsqlEndpoint: args.dsqlEndpoint,
+                    photoBucket: args.photoBucket,
+                }),
+            },
+            loggingConfig: { logFormat: "Text", logGroup: logGroup.name },
+        },
+        { ...opts, dependsOn: [logGroup, ...args.rolePolicies] },
+    );
+
+    const eventInvokeConfig = new aws.lambda.FunctionEventInvokeConfig(
+        functionName,
+        {
+            functionName: fn.name,
+            maximumRetryAttempts: JOBS_MAX_RETRY_ATTEMPTS,
+            maximumEventAgeInSeconds: JOBS_MAX_EVENT_AGE_SECONDS,
+        },
+        opts,
+    );
+
+    return { logGroup, function: fn, eventInvokeConfig };
+}
+
+export function createRegionalApi(args: {
+    ctx: RegionContext;
+    config: AppConfig;
+    role: aws.iam.Role;
+    /** Policies the function needs before it can start (logs, database, bucket, jobs). */
+    rolePolicies: pulumi.Resource[];
+    dsqlEndpoint: pulumi.Input<string>;
+    photoBucket: pulumi.Input<string>;
+    /** The region's jobs function, which the API invokes for background jobs. */
+    jobsFunctionName: pulumi.Input<string>;
     /** Regional ACM certificate (already validated) covering config.apiDomainName. */
     certificateArn: pulumi.Input<string>;
 }): RegionalApi {
@@ -124,11 +219,14 @@ export function createRegionalApi(args: {
             timeout: LAMBDA_TIMEOUT_SECONDS,
             memorySize: LAMBDA_MEMORY_MB,
             environment: {
-                variables: apiEnvironment({
-                    config,
-                    dsqlEndpoint: args.dsqlEndpoint,
-                    photoBucket: args.photoBucket,
-                }),
+                variables: {
+                    ...apiEnvironment({
+                        config,
+                        dsqlEndpoint: args.dsqlEndpoint,
+                        photoBucket: args.photoBucket,
+                    }),
+                    JOBS_FUNCTION: args.jobsFunctionName,
+                },
             },
             loggingConfig: { logFormat: "Text", logGroup: logGroup.name },
         },

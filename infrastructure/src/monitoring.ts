@@ -1,4 +1,5 @@
-// CloudWatch: alarms for each region's API, and one dashboard for the whole stack.
+// CloudWatch: alarms for each region's API and jobs function, and one dashboard for the
+// whole stack.
 //
 // Alarms notify an SNS topic in their region (`home-inventory-alarms`); subscribe an
 // e-mail address or a chat integration to it (README, "Monitoring").
@@ -6,9 +7,10 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { ApiDns } from "./cloudfront";
-import { RegionalApi } from "./lambda";
+import { JobsFunction, RegionalApi } from "./lambda";
 import {
     DASHBOARD_NAME,
+    JOBS_TIMEOUT_SECONDS,
     LAMBDA_TIMEOUT_SECONDS,
     PROJECT,
     PRIMARY_REGION,
@@ -26,12 +28,20 @@ export const DURATION_PERIOD_SECONDS = 300;
 /** More than this many 5xx answers from API Gateway in API_5XX_PERIOD_SECONDS. */
 export const API_5XX_THRESHOLD = 10;
 export const API_5XX_PERIOD_SECONDS = 600;
+/**
+ * Any failed invocation of the jobs function raises an alarm. Its handler answers success
+ * when a job fails (the failure is written to the job), so an error is the process
+ * failing: a crash, running out of memory or /tmp, or the 15-minute limit; each one is a
+ * job cut off. Jobs are few, so unlike the API's there is no noise to filter out.
+ */
+export const JOBS_ERROR_THRESHOLD = 0;
 
 export interface RegionalAlarms {
     topic: aws.sns.Topic;
     errors: aws.cloudwatch.MetricAlarm;
     duration: aws.cloudwatch.MetricAlarm;
     api5xx: aws.cloudwatch.MetricAlarm;
+    jobsErrors: aws.cloudwatch.MetricAlarm;
 }
 
 export interface Monitoring {
@@ -43,9 +53,10 @@ export interface Monitoring {
 export function createMonitoring(args: {
     regions: Record<RegionKey, RegionContext>;
     apis: Record<RegionKey, RegionalApi>;
+    jobs: Record<RegionKey, JobsFunction>;
     apiDns: ApiDns;
 }): Monitoring {
-    const { regions, apis, apiDns } = args;
+    const { regions, apis, jobs, apiDns } = args;
     const alarms = {} as Record<RegionKey, RegionalAlarms>;
     const healthAlarms = {} as Record<RegionKey, aws.cloudwatch.MetricAlarm>;
 
@@ -115,7 +126,26 @@ export function createMonitoring(args: {
             },
             opts,
         );
-        alarms[ctx.key] = { topic, errors, duration, api5xx };
+        const jobsErrors = new aws.cloudwatch.MetricAlarm(
+            regionalName("jobs-errors", ctx),
+            {
+                name: regionalName("jobs-errors", ctx),
+                alarmDescription: `The jobs function failed (crash, out of memory or storage, or the ${JOBS_TIMEOUT_SECONDS / 60}-minute timeout): a job was cut off (${ctx.region})`,
+                namespace: "AWS/Lambda",
+                metricName: "Errors",
+                dimensions: { FunctionName: jobs[ctx.key].function.name },
+                statistic: "Sum",
+                period: ERROR_PERIOD_SECONDS,
+                evaluationPeriods: 1,
+                threshold: JOBS_ERROR_THRESHOLD,
+                comparisonOperator: "GreaterThanThreshold",
+                treatMissingData: "notBreaching",
+                alarmActions: actions,
+                okActions: actions,
+            },
+            opts,
+        );
+        alarms[ctx.key] = { topic, errors, duration, api5xx, jobsErrors };
     }
 
     // Route 53 health check metrics exist only in us-east-1.
@@ -148,6 +178,7 @@ export function createMonitoring(args: {
             dashboardBody: dashboardBody({
                 regions,
                 functionNames: { east: apis.east.function.name, west: apis.west.function.name },
+                jobsFunctionNames: { east: jobs.east.function.name, west: jobs.west.function.name },
                 apiIds: { east: apis.east.api.id, west: apis.west.api.id },
                 healthCheckIds: { east: apiDns.healthChecks.east.id, west: apiDns.healthChecks.west.id },
             }),
@@ -163,6 +194,7 @@ type PerRegion<T> = Record<RegionKey, T>;
 function dashboardBody(args: {
     regions: PerRegion<RegionContext>;
     functionNames: PerRegion<pulumi.Output<string>>;
+    jobsFunctionNames: PerRegion<pulumi.Output<string>>;
     apiIds: PerRegion<pulumi.Output<string>>;
     healthCheckIds: PerRegion<pulumi.Output<string>>;
 }): pulumi.Output<string> {
@@ -170,20 +202,30 @@ function dashboardBody(args: {
         .all([
             args.functionNames.east,
             args.functionNames.west,
+            args.jobsFunctionNames.east,
+            args.jobsFunctionNames.west,
             args.apiIds.east,
             args.apiIds.west,
             args.healthCheckIds.east,
             args.healthCheckIds.west,
         ])
-        .apply(([fnEast, fnWest, apiEast, apiWest, hcEast, hcWest]) => {
+        .apply(([fnEast, fnWest, jobsEast, jobsWest, apiEast, apiWest, hcEast, hcWest]) => {
             const r = { east: args.regions.east.region, west: args.regions.west.region };
             const fn = { east: fnEast, west: fnWest };
+            const jobsFn = { east: jobsEast, west: jobsWest };
             const api = { east: apiEast, west: apiWest };
             const lambdaMetric = (name: string, stat: string, key: RegionKey) => [
                 "AWS/Lambda",
                 name,
                 "FunctionName",
                 fn[key],
+                { region: r[key], stat, label: `${name} ${r[key]}` },
+            ];
+            const jobsMetric = (name: string, stat: string, key: RegionKey) => [
+                "AWS/Lambda",
+                name,
+                "FunctionName",
+                jobsFn[key],
                 { region: r[key], stat, label: `${name} ${r[key]}` },
             ];
             const apiMetric = (name: string, stat: string, key: RegionKey) => [
@@ -226,6 +268,21 @@ function dashboardBody(args: {
                         ["AWS/Route53", "HealthCheckStatus", "HealthCheckId", hcEast, { region: PRIMARY_REGION, stat: "Minimum", label: r.east }],
                         ["AWS/Route53", "HealthCheckStatus", "HealthCheckId", hcWest, { region: PRIMARY_REGION, stat: "Minimum", label: r.west }],
                     ], { period: 60 }),
+                    widget(0, 24, "Jobs invocations and errors", [
+                        ...both((k) => jobsMetric("Invocations", "Sum", k)),
+                        ...both((k) => jobsMetric("Errors", "Sum", k)),
+                    ]),
+                    widget(12, 24, "Jobs duration (max, ms)", both((k) => jobsMetric("Duration", "Maximum", k)), {
+                        annotations: {
+                            horizontal: [{ label: "timeout", value: JOBS_TIMEOUT_SECONDS * 1000 }],
+                        },
+                    }),
+                    // Throttled: over the reserved concurrency, Lambda tries the event again
+                    // later; dropped: retries used up, or not run within the event's maximum age.
+                    widget(0, 30, "Jobs throttled and dropped events", [
+                        ...both((k) => jobsMetric("Throttles", "Sum", k)),
+                        ...both((k) => jobsMetric("AsyncEventsDropped", "Sum", k)),
+                    ]),
                 ],
             });
         });

@@ -5,6 +5,9 @@
 // other (two-way replication, delete markers and replica metadata included), so an object
 // written in one region appears in the other within seconds to minutes. The database
 // stores object keys only, never bucket names, so either region can serve any photo.
+//
+// The photo buckets also hold the files of background jobs (imports/ and jobs/), which
+// their lifecycle expires (JOB_FILES_DAYS in types.ts).
 
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
@@ -12,6 +15,10 @@ import {
     ABANDONED_UPLOADS_DAYS,
     ABANDONED_UPLOADS_PREFIX,
     ABORT_INCOMPLETE_UPLOADS_DAYS,
+    IMPORTS_PREFIX,
+    JOB_FILES_DAYS,
+    JOB_FILES_NONCURRENT_DAYS,
+    JOB_FILES_PREFIX,
     NONCURRENT_VERSION_DAYS,
     PROJECT,
     RegionContext,
@@ -30,15 +37,37 @@ export interface Storage {
     replicationRole: aws.iam.Role;
 }
 
+type LifecycleRule = aws.types.input.s3.BucketLifecycleConfigurationRule;
+
+/**
+ * What the photo buckets' lifecycle adds for the files of background jobs: uploaded
+ * import files and the jobs' own files expire after JOB_FILES_DAYS, and their old
+ * versions a day later instead of after NONCURRENT_VERSION_DAYS (S3 applies the shorter
+ * of two overlapping expirations).
+ */
+export function jobFilesLifecycleRules(): LifecycleRule[] {
+    return [
+        { id: "expire-import-uploads", prefix: IMPORTS_PREFIX },
+        { id: "expire-job-files", prefix: JOB_FILES_PREFIX },
+    ].map(({ id, prefix }) => ({
+        id,
+        status: "Enabled",
+        filter: { prefix },
+        expiration: { days: JOB_FILES_DAYS },
+        noncurrentVersionExpiration: { noncurrentDays: JOB_FILES_NONCURRENT_DAYS },
+    }));
+}
+
 /**
  * A bucket no one outside the account can read: all four public-access blocks on, ACLs
  * disabled (bucket owner owns every object), default encryption, versioning, and a
- * lifecycle that cleans up failed multipart uploads and old versions.
+ * lifecycle that cleans up failed multipart uploads and old versions, plus `extraRules`.
  */
 export function createPrivateBucket(
     name: string,
     bucketName: pulumi.Input<string>,
     provider: aws.Provider,
+    extraRules: LifecycleRule[] = [],
 ): PrivateBucket {
     const opts = { provider };
     const bucket = new aws.s3.Bucket(name, { bucket: bucketName, forceDestroy: false }, opts);
@@ -95,6 +124,7 @@ export function createPrivateBucket(
                     noncurrentVersionExpiration: { noncurrentDays: NONCURRENT_VERSION_DAYS },
                     expiration: { expiredObjectDeleteMarker: true },
                 },
+                ...extraRules,
             ],
         },
         { provider, dependsOn: [versioning] },
@@ -127,7 +157,12 @@ export function createStorage(args: {
     const photos = {} as Record<RegionKey, PrivateBucket>;
     for (const ctx of [regions.east, regions.west]) {
         const name = `${PROJECT}-photos-${ctx.region}`;
-        const photo = createPrivateBucket(name, photoBucketName(accountId, ctx.region), ctx.provider);
+        const photo = createPrivateBucket(
+            name,
+            photoBucketName(accountId, ctx.region),
+            ctx.provider,
+            jobFilesLifecycleRules(),
+        );
         // The browser PUTs uploads and GETs photos with presigned URLs, from the site only.
         new aws.s3.BucketCorsConfiguration(
             `${name}-cors`,

@@ -26,6 +26,29 @@ export const LAMBDA_MEMORY_MB = 1024;
 export const LAMBDA_ZIP_PATH = "dist/bootstrap.zip";
 export const LOG_RETENTION_DAYS = 30;
 
+/**
+ * The jobs function: the same binary and zip as the API, invoked asynchronously by the API
+ * (JOBS_FUNCTION) to run imports, exports, backups and restores past API Gateway's 30 s.
+ * 900 s is the longest a Lambda invocation may run.
+ */
+export const JOBS_TIMEOUT_SECONDS = 900;
+export const JOBS_MEMORY_MB = 1024;
+/** /tmp, where a backup with every photo is assembled before it is uploaded (Lambda's maximum). */
+export const JOBS_EPHEMERAL_STORAGE_MB = 10240;
+/**
+ * Jobs running at once per region. The jobs and API functions draw on the same regional
+ * concurrency pool; reserving (and so capping) the jobs function's share means a burst of
+ * imports, or retries of failing jobs, can never take the executions the API needs, and
+ * at most this many jobs hold database connections at a time. Invocations over the cap
+ * are throttled, and Lambda keeps throttled asynchronous events and tries them again
+ * (up to JOBS_MAX_EVENT_AGE_SECONDS), so extra jobs wait rather than fail.
+ */
+export const JOBS_RESERVED_CONCURRENCY = 10;
+/** Lambda runs an invocation that failed (crash, out of memory, timeout) again, twice. */
+export const JOBS_MAX_RETRY_ATTEMPTS = 2;
+/** An event still not run after an hour (throttled all along) is dropped. */
+export const JOBS_MAX_EVENT_AGE_SECONDS = 3600;
+
 /** The database role the API connects as; `migrate` maps it to the Lambda roles. */
 export const DB_APP_ROLE = "app";
 
@@ -35,6 +58,19 @@ export const ABORT_INCOMPLETE_UPLOADS_DAYS = 1;
 export const ABANDONED_UPLOADS_PREFIX = "uploads/";
 export const ABANDONED_UPLOADS_DAYS = 2;
 export const NONCURRENT_VERSION_DAYS = 30;
+/**
+ * Files of background jobs: uploaded import files (`imports/<household>/<id>`) and what
+ * jobs make (`jobs/<household>/<job>/…`). Self-hosted, the app removes them 7 days after
+ * the job finished; on AWS nothing sweeps, so the lifecycle expires them a day later.
+ */
+export const IMPORTS_PREFIX = "imports/";
+export const JOB_FILES_PREFIX = "jobs/";
+export const JOB_FILES_DAYS = 8;
+/**
+ * Expired or deleted job files are not kept as old versions for NONCURRENT_VERSION_DAYS
+ * like photos: they can be made again, and a backup can weigh gigabytes.
+ */
+export const JOB_FILES_NONCURRENT_DAYS = 1;
 
 /** AWS-managed CloudFront policies, referenced by their fixed ids. */
 export const MANAGED_POLICY = {

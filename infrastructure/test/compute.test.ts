@@ -57,16 +57,33 @@ describe("database (Aurora DSQL)", () => {
     });
 });
 
+/** The API functions (home-inventory-api-<region>), not the jobs functions. */
+function apiFunctions(program: LoadedProgram): RecordedResource[] {
+    return ofType(program, "aws:lambda/function:Function").filter((f) => f.name.startsWith("home-inventory-api-"));
+}
+
+/** The jobs functions (home-inventory-jobs-<region>). */
+function jobsFunctions(program: LoadedProgram): RecordedResource[] {
+    return ofType(program, "aws:lambda/function:Function").filter((f) => f.name.startsWith("home-inventory-jobs-"));
+}
+
 describe("API (Lambda + HTTP API)", () => {
     let program: LoadedProgram;
     let functions: RecordedResource[];
     before(async () => {
         program = await loadProgram();
-        functions = ofType(program, "aws:lambda/function:Function");
+        functions = apiFunctions(program);
     });
 
-    it("has one function per serving region", () => {
+    it("has one function per serving region, and a jobs function beside each", () => {
         assert.deepEqual(functions.map((f) => f.region).sort(), [...REGIONS]);
+        const all = ofType(program, "aws:lambda/function:Function");
+        assert.deepEqual(all.map((f) => f.inputs.name).sort(), [
+            "home-inventory-api-us-east-1",
+            "home-inventory-api-us-east-2",
+            "home-inventory-jobs-us-east-1",
+            "home-inventory-jobs-us-east-2",
+        ]);
     });
 
     it("runs the ARM64 custom-runtime bootstrap with a 30 s timeout", async () => {
@@ -81,13 +98,15 @@ describe("API (Lambda + HTTP API)", () => {
         }
     });
 
-    it("gives the backend its whole environment", () => {
+    it("gives the backend its whole environment, and the name of its region's jobs function", () => {
         for (const f of functions) {
             const env = unwrapSecret(f.inputs.environment).value.variables;
             const cluster = ofType(program, "aws:dsql/cluster:Cluster").find((c) => c.region === f.region)!;
             const bucket = ofType(program, "aws:s3/bucket:Bucket").find(
                 (b) => b.name === `home-inventory-photos-${f.region}`,
             )!;
+            const jobs = jobsFunctions(program).find((j) => j.region === f.region)!;
+            assert.equal(jobs.state.name, `home-inventory-jobs-${f.region}`);
             assert.deepEqual(env, {
                 DATABASE_URL: `dsql://app@${cluster.state.identifier}.dsql.${f.region}.on.aws`,
                 PUBLIC_URL: `https://${TEST_CONFIG.domainName}`,
@@ -99,6 +118,7 @@ describe("API (Lambda + HTTP API)", () => {
                 RUST_LOG: "info",
                 TRUSTED_PROXY: "cloudfront",
                 ORIGIN_VERIFY_SECRET: TEST_CONFIG.originVerifySecret,
+                JOBS_FUNCTION: jobs.state.name,
             });
         }
     });
@@ -165,7 +185,9 @@ describe("API (Lambda + HTTP API)", () => {
         for (const region of REGIONS) {
             const fn = functions.find((f) => f.region === region)!;
             const api = ofType(program, "aws:apigatewayv2/api:Api").find((a) => a.region === region)!;
-            const permission = ofType(program, "aws:lambda/permission:Permission").find((p) => p.region === region)!;
+            const permissions = ofType(program, "aws:lambda/permission:Permission").filter((p) => p.region === region);
+            assert.equal(permissions.length, 1, `${region}: one resource-based permission`);
+            const [permission] = permissions;
             assert.equal(permission.inputs.action, "lambda:InvokeFunction");
             assert.equal(permission.inputs.function, fn.state.name);
             assert.equal(permission.inputs.principal, "apigateway.amazonaws.com");
@@ -235,5 +257,101 @@ describe("API (Lambda + HTTP API)", () => {
                 assert.ok(typeof fields[key] === "string" && fields[key].startsWith("$context."), `no ${key}`);
             }
         });
+    });
+});
+
+describe("jobs functions (Lambda, invoked by the API)", () => {
+    let program: LoadedProgram;
+    let jobs: RecordedResource[];
+    const apiOf = (region: string) => apiFunctions(program).find((f) => f.region === region)!;
+    before(async () => {
+        program = await loadProgram();
+        jobs = jobsFunctions(program);
+    });
+
+    it("has one per serving region, named home-inventory-jobs-<region>", () => {
+        assert.deepEqual(jobs.map((f) => f.region).sort(), [...REGIONS]);
+        for (const f of jobs) {
+            assert.equal(f.inputs.name, `home-inventory-jobs-${f.region}`);
+        }
+    });
+
+    it("runs the API's zip and bootstrap on ARM64 for up to 15 minutes, with 1 GiB and a 10 GB /tmp", async () => {
+        for (const f of jobs) {
+            const api = apiOf(f.region!);
+            assert.deepEqual(f.inputs.architectures, ["arm64"], f.name);
+            assert.equal(f.inputs.runtime, "provided.al2023", f.name);
+            assert.equal(f.inputs.handler, api.inputs.handler, f.name);
+            assert.equal(f.inputs.code.__pulumiArchive, true, `${f.name} code is not an archive`);
+            assert.equal(await f.inputs.code.path, await api.inputs.code.path, `${f.name}: not the API's zip`);
+            assert.equal(f.inputs.timeout, 900, f.name);
+            assert.equal(f.inputs.memorySize, 1024, f.name);
+            assert.deepEqual(f.inputs.ephemeralStorage, { size: 10240 }, `${f.name}: /tmp holds whole backups`);
+        }
+    });
+
+    it("has the API's environment, without JOBS_FUNCTION, as a secret", () => {
+        for (const f of jobs) {
+            const api = apiOf(f.region!);
+            const { value, secret } = unwrapSecret(f.inputs.environment);
+            assert.equal(secret, true, `${f.name}: the environment holds API keys`);
+            const { JOBS_FUNCTION, ...apiEnv } = unwrapSecret(api.inputs.environment).value.variables;
+            assert.equal(JOBS_FUNCTION, f.state.name);
+            assert.deepEqual(value.variables, apiEnv, f.name);
+            assert.ok(!("JOBS_FUNCTION" in value.variables), `${f.name} would start jobs of its own`);
+        }
+    });
+
+    it("runs with its own execution role, not the API's", () => {
+        for (const f of jobs) {
+            const role = ofType(program, "aws:iam/role:Role").find((r) => r.state.arn === f.inputs.role);
+            assert.ok(role, `${f.name}: role is not the stack's`);
+            assert.equal(role.state.name, `home-inventory-jobs-${f.region}`);
+            assert.notEqual(f.inputs.role, apiOf(f.region!).inputs.role);
+        }
+    });
+
+    it("caps how many jobs run at once, below what the region can run", () => {
+        for (const f of jobs) {
+            const reserved = f.inputs.reservedConcurrentExecutions;
+            assert.equal(reserved, 10, f.name);
+            assert.equal(apiOf(f.region!).inputs.reservedConcurrentExecutions, undefined, "the API is not capped");
+        }
+    });
+
+    it("logs to its own /aws/lambda/<name> group, with the API's retention", () => {
+        for (const f of jobs) {
+            const group = byName(program, "aws:cloudwatch/logGroup:LogGroup", f.inputs.name);
+            const apiGroup = byName(program, "aws:cloudwatch/logGroup:LogGroup", apiOf(f.region!).inputs.name);
+            assert.equal(group.inputs.name, `/aws/lambda/${f.inputs.name}`);
+            assert.equal(group.region, f.region);
+            assert.equal(group.inputs.retentionInDays, apiGroup.inputs.retentionInDays);
+            assert.equal(f.inputs.loggingConfig.logGroup, group.inputs.name);
+        }
+    });
+
+    it("retries a failed run twice and drops events older than an hour", () => {
+        const configs = ofType(program, "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig");
+        assert.equal(configs.length, 2, "only the jobs functions are invoked asynchronously");
+        for (const f of jobs) {
+            const config = configs.filter((c) => c.inputs.functionName === f.state.name);
+            assert.equal(config.length, 1, `${f.name}: no event invoke config`);
+            assert.equal(config[0].region, f.region);
+            assert.equal(config[0].inputs.maximumRetryAttempts, 2);
+            assert.equal(config[0].inputs.maximumEventAgeInSeconds, 3600);
+            assert.equal(config[0].inputs.qualifier, undefined, "applies to the function as invoked, unqualified");
+        }
+    });
+
+    it("has no API Gateway, and no resource-based permission, in front", () => {
+        const arns = jobs.flatMap((f) => [f.state.arn, f.state.invokeArn, f.state.name]);
+        for (const i of ofType(program, "aws:apigatewayv2/integration:Integration")) {
+            assert.ok(!arns.includes(i.inputs.integrationUri), `${i.name} fronts a jobs function`);
+        }
+        for (const p of ofType(program, "aws:lambda/permission:Permission")) {
+            assert.ok(!arns.includes(p.inputs.function), `${p.name} lets ${p.inputs.principal} invoke a jobs function`);
+        }
+        const urls = ofType(program, "aws:lambda/functionUrl:FunctionUrl");
+        assert.deepEqual(urls, [], "no function URL");
     });
 });

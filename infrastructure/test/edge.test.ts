@@ -206,8 +206,9 @@ describe("edge (CloudFront, ACM, Route 53)", () => {
         });
 
         it("gives the API the same secret and tells it to trust CloudFront's viewer address", () => {
+            // The jobs functions share the API's environment (their own events are exempt).
             const functions = ofType(program, "aws:lambda/function:Function");
-            assert.equal(functions.length, 2);
+            assert.equal(functions.length, 4, "the API and jobs functions of both regions");
             for (const f of functions) {
                 const env = reveal(f.inputs.environment).variables;
                 assert.equal(env.TRUSTED_PROXY, "cloudfront", f.name);

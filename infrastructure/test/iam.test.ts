@@ -28,66 +28,97 @@ describe("IAM", () => {
     });
 
     describe("Lambda execution roles", () => {
-        const roleOf = (region: string) => byName(program, "aws:iam/role:Role", `home-inventory-api-${region}`);
-        const policyFor = (region: string) =>
-            policyOf(byName(program, "aws:iam/rolePolicy:RolePolicy", `home-inventory-api-${region}`));
+        const KINDS = ["api", "jobs"] as const;
+        const roleOf = (kind: string, region: string) => byName(program, "aws:iam/role:Role", `home-inventory-${kind}-${region}`);
+        const policyFor = (kind: string, region: string) =>
+            policyOf(byName(program, "aws:iam/rolePolicy:RolePolicy", `home-inventory-${kind}-${region}`));
+        const each = (f: (kind: string, region: string) => void) => {
+            for (const kind of KINDS) {
+                for (const region of REGIONS) {
+                    f(kind, region);
+                }
+            }
+        };
 
-        it("are assumed by Lambda only and used by the functions", () => {
-            for (const region of REGIONS) {
-                const role = roleOf(region);
+        it("are assumed by Lambda only, one per function", () => {
+            each((kind, region) => {
+                const role = roleOf(kind, region);
                 const trust = policyOf(role, "assumeRolePolicy");
                 assert.deepEqual(trust.Statement, [
                     { Effect: "Allow", Principal: { Service: "lambda.amazonaws.com" }, Action: "sts:AssumeRole" },
                 ]);
-                const fn = byName(program, "aws:lambda/function:Function", `home-inventory-api-${region}`);
+                const fn = byName(program, "aws:lambda/function:Function", `home-inventory-${kind}-${region}`);
                 assert.equal(fn.inputs.role, role.state.arn);
                 assert.equal(role.inputs.managedPolicyArns, undefined, "no managed policies");
-            }
+            });
+            const lambdaRoles = ofType(program, "aws:iam/role:Role").filter((r) => policyOf(r, "assumeRolePolicy").Statement[0].Principal.Service === "lambda.amazonaws.com");
+            assert.equal(lambdaRoles.length, 4);
         });
 
         it("may connect to both clusters as `app`, never as admin", () => {
             const clusterArns = ofType(program, "aws:dsql/cluster:Cluster").map((c) => c.state.arn).sort();
-            for (const region of REGIONS) {
-                const policy = policyFor(region);
-                assert.deepEqual(resourcesFor(policy, "dsql:DbConnect").sort(), clusterArns);
+            each((kind, region) => {
+                const policy = policyFor(kind, region);
+                assert.deepEqual(resourcesFor(policy, "dsql:DbConnect").sort(), clusterArns, `${kind} ${region}`);
                 assert.deepEqual(allowing(policy, "dsql:DbConnectAdmin"), []);
-            }
+            });
         });
 
         it("may read, write and delete objects of its own region's photo bucket only", () => {
-            for (const region of REGIONS) {
-                const policy = policyFor(region);
+            each((kind, region) => {
+                const policy = policyFor(kind, region);
                 const bucket = `arn:aws:s3:::home-inventory-photos-${ACCOUNT_ID}-${region}`;
                 for (const action of ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]) {
-                    assert.deepEqual(resourcesFor(policy, action), [`${bucket}/*`], `${region} ${action}`);
+                    assert.deepEqual(resourcesFor(policy, action), [`${bucket}/*`], `${kind} ${region} ${action}`);
                 }
                 assert.deepEqual(resourcesFor(policy, "s3:ListBucket"), [bucket]);
                 const s3Resources = policy.Statement.filter((s: any) => [].concat(s.Action).some((a: string) => a.startsWith("s3:")))
                     .flatMap((s: any) => [].concat(s.Resource));
                 for (const r of s3Resources) {
-                    assert.ok(r === bucket || r === `${bucket}/*`, `${region} reaches ${r}`);
+                    assert.ok(r === bucket || r === `${bucket}/*`, `${kind} ${region} reaches ${r}`);
                 }
-            }
+            });
         });
 
         it("may write its own log group only", () => {
+            each((kind, region) => {
+                const group = `arn:aws:logs:${region}:${ACCOUNT_ID}:log-group:/aws/lambda/home-inventory-${kind}-${region}`;
+                for (const action of ["logs:PutLogEvents", "logs:CreateLogStream"]) {
+                    assert.deepEqual(resourcesFor(policyFor(kind, region), action).sort(), [group, `${group}:*`], `${kind} ${region}`);
+                }
+            });
+        });
+
+        it("lets the API invoke its own region's jobs function, and nothing else", () => {
             for (const region of REGIONS) {
-                const group = `arn:aws:logs:${region}:${ACCOUNT_ID}:log-group:/aws/lambda/home-inventory-api-${region}`;
-                assert.deepEqual(resourcesFor(policyFor(region), "logs:PutLogEvents").sort(), [group, `${group}:*`]);
+                const jobs = byName(program, "aws:lambda/function:Function", `home-inventory-jobs-${region}`);
+                const policy = policyFor("api", region);
+                assert.deepEqual(resourcesFor(policy, "lambda:InvokeFunction"), [jobs.state.arn]);
+                const lambdaActions = policy.Statement.flatMap((s: any) => [].concat(s.Action)).filter((a: string) => a.startsWith("lambda:"));
+                assert.deepEqual(lambdaActions, ["lambda:InvokeFunction"]);
+            }
+        });
+
+        it("lets the jobs function invoke nothing", () => {
+            for (const region of REGIONS) {
+                const lambdaActions = policyFor("jobs", region)
+                    .Statement.flatMap((s: any) => [].concat(s.Action))
+                    .filter((a: string) => a.startsWith("lambda:"));
+                assert.deepEqual(lambdaActions, [], region);
             }
         });
 
         it("has no wildcard action or resource", () => {
-            for (const region of REGIONS) {
-                for (const s of policyFor(region).Statement) {
+            each((kind, region) => {
+                for (const s of policyFor(kind, region).Statement) {
                     for (const a of [].concat(s.Action) as string[]) {
-                        assert.ok(!a.includes("*"), `${region}: action ${a}`);
+                        assert.ok(!a.includes("*"), `${kind} ${region}: action ${a}`);
                     }
                     for (const r of [].concat(s.Resource) as string[]) {
-                        assert.notEqual(r, "*", `${region}: resource *`);
+                        assert.notEqual(r, "*", `${kind} ${region}: resource *`);
                     }
                 }
-            }
+            });
         });
     });
 
@@ -134,17 +165,25 @@ describe("IAM", () => {
             });
         });
 
-        it("can update the two functions and pass only their roles to Lambda", () => {
+        it("can update the API and jobs functions of both regions and pass only their roles to Lambda", () => {
             const p = permissions();
-            const fnArns = ofType(program, "aws:lambda/function:Function").map((f) => f.state.arn).sort();
-            assert.deepEqual(resourcesFor(p, "lambda:UpdateFunctionCode").sort(), fnArns);
+            const fns = ofType(program, "aws:lambda/function:Function");
+            assert.equal(fns.length, 4);
+            const fnArns = fns.map((f) => f.state.arn).sort();
+            for (const action of ["lambda:UpdateFunctionCode", "lambda:UpdateFunctionConfiguration", "lambda:GetFunction"]) {
+                assert.deepEqual(resourcesFor(p, action).sort(), fnArns, action);
+            }
             assert.deepEqual(allowing(p, "lambda:CreateFunction"), []);
             assert.deepEqual(allowing(p, "lambda:AddPermission"), []);
+            assert.deepEqual(allowing(p, "lambda:InvokeFunction"), []);
+            assert.deepEqual(allowing(p, "lambda:PutFunctionConcurrency"), []);
             const pass = allowing(p, "iam:PassRole");
             assert.equal(pass.length, 1);
             assert.deepEqual(pass[0].Resource.sort(), [
                 `arn:aws:iam::${ACCOUNT_ID}:role/home-inventory-api-us-east-1`,
                 `arn:aws:iam::${ACCOUNT_ID}:role/home-inventory-api-us-east-2`,
+                `arn:aws:iam::${ACCOUNT_ID}:role/home-inventory-jobs-us-east-1`,
+                `arn:aws:iam::${ACCOUNT_ID}:role/home-inventory-jobs-us-east-2`,
             ]);
             assert.deepEqual(pass[0].Condition, { StringEquals: { "iam:PassedToService": "lambda.amazonaws.com" } });
         });

@@ -1,7 +1,7 @@
 // CloudWatch alarms and dashboard.
 
 import * as assert from "node:assert/strict";
-import { LoadedProgram, loadProgram, ofType, RecordedResource } from "./mocks";
+import { byName, LoadedProgram, loadProgram, ofType, RecordedResource } from "./mocks";
 
 const REGIONS = ["us-east-1", "us-east-2"] as const;
 
@@ -13,15 +13,15 @@ describe("monitoring (CloudWatch)", () => {
         alarms = ofType(program, "aws:cloudwatch/metricAlarm:MetricAlarm");
     });
 
-    const lambdaAlarm = (region: string, metric: string) => {
-        const fn = ofType(program, "aws:lambda/function:Function").find((f) => f.region === region)!;
+    const lambdaAlarm = (region: string, metric: string, fnName = `home-inventory-api-${region}`) => {
+        const fn = byName(program, "aws:lambda/function:Function", fnName);
         const found = alarms.filter(
             (a) =>
                 a.inputs.namespace === "AWS/Lambda" &&
                 a.inputs.metricName === metric &&
                 a.inputs.dimensions?.FunctionName === fn.state.name,
         );
-        assert.equal(found.length, 1, `${region}: expected one ${metric} alarm`);
+        assert.equal(found.length, 1, `${region}: expected one ${metric} alarm of ${fnName}`);
         assert.equal(found[0].region, region, `${metric} alarm of ${region} lives in another region`);
         return found[0].inputs;
     };
@@ -46,6 +46,18 @@ describe("monitoring (CloudWatch)", () => {
         }
     });
 
+    it("alarms on any failed run of the jobs function, in each region", () => {
+        for (const region of REGIONS) {
+            const a = lambdaAlarm(region, "Errors", `home-inventory-jobs-${region}`);
+            assert.equal(a.name, `home-inventory-jobs-errors-${region}`);
+            assert.equal(a.statistic, "Sum");
+            assert.equal(a.period * a.evaluationPeriods, 600);
+            assert.equal(a.threshold, 0);
+            assert.equal(a.comparisonOperator, "GreaterThanThreshold");
+            assert.equal(a.treatMissingData, "notBreaching");
+        }
+    });
+
     it("notifies the region's SNS topic", () => {
         for (const region of REGIONS) {
             const topic = ofType(program, "aws:sns/topic:Topic").find((t) => t.region === region);
@@ -53,6 +65,9 @@ describe("monitoring (CloudWatch)", () => {
             for (const metric of ["Errors", "Duration"]) {
                 assert.deepEqual(lambdaAlarm(region, metric).alarmActions, [topic.state.arn]);
             }
+            const jobs = lambdaAlarm(region, "Errors", `home-inventory-jobs-${region}`);
+            assert.deepEqual(jobs.alarmActions, [topic.state.arn]);
+            assert.deepEqual(jobs.okActions, [topic.state.arn]);
         }
     });
 
@@ -76,8 +91,22 @@ describe("monitoring (CloudWatch)", () => {
         const body = JSON.parse(dashboards[0].inputs.dashboardBody);
         assert.ok(body.widgets.length >= 4);
         const text = JSON.stringify(body);
-        for (const fn of ofType(program, "aws:lambda/function:Function")) {
+        const functions = ofType(program, "aws:lambda/function:Function");
+        assert.equal(functions.length, 4, "the API and jobs functions of both regions");
+        for (const fn of functions) {
             assert.ok(text.includes(fn.state.name), `dashboard misses ${fn.state.name}`);
+        }
+        const titles = body.widgets.map((w: any) => w.properties.title);
+        assert.ok(titles.some((t: string) => t.startsWith("Jobs")), "no jobs widget");
+        // Widgets don't overlap.
+        const cells = new Set<string>();
+        for (const w of body.widgets) {
+            for (let x = w.x; x < w.x + w.width; x++) {
+                for (let y = w.y; y < w.y + w.height; y++) {
+                    assert.ok(!cells.has(`${x},${y}`), `${w.properties.title} overlaps another widget`);
+                    cells.add(`${x},${y}`);
+                }
+            }
         }
         for (const region of REGIONS) {
             assert.ok(text.includes(`"region":"${region}"`), `dashboard misses ${region}`);

@@ -144,11 +144,24 @@ describe("stack", () => {
             assert.equal(o.cloudFrontDistributionId, "E1HOMEINVENTORY");
         });
 
-        it("exports the Lambda role ARNs that migrate maps to the database role", () => {
+        it("exports the Lambda role ARNs, API and jobs, that migrate maps to the database role", () => {
             const o = program.outputs;
             assert.equal(o.lambdaRoleArnEast, `arn:aws:iam::${ACCOUNT_ID}:role/home-inventory-api-us-east-1`);
             assert.equal(o.lambdaRoleArnWest, `arn:aws:iam::${ACCOUNT_ID}:role/home-inventory-api-us-east-2`);
-            assert.equal(o.dsqlAppRoleArns, `${o.lambdaRoleArnEast},${o.lambdaRoleArnWest}`);
+            assert.equal(o.jobsRoleArnEast, `arn:aws:iam::${ACCOUNT_ID}:role/home-inventory-jobs-us-east-1`);
+            assert.equal(o.jobsRoleArnWest, `arn:aws:iam::${ACCOUNT_ID}:role/home-inventory-jobs-us-east-2`);
+            assert.equal(
+                o.dsqlAppRoleArns,
+                `${o.lambdaRoleArnEast},${o.lambdaRoleArnWest},${o.jobsRoleArnEast},${o.jobsRoleArnWest}`,
+            );
+            // Every role a function runs with can log in as `app`.
+            const fnRoles = ofType(program, "aws:lambda/function:Function").map((f) => f.inputs.role).sort();
+            assert.deepEqual(String(o.dsqlAppRoleArns).split(",").sort(), fnRoles);
+        });
+
+        it("exports the jobs function names", () => {
+            assert.equal(program.outputs.jobsFunctionNameEast, "home-inventory-jobs-us-east-1");
+            assert.equal(program.outputs.jobsFunctionNameWest, "home-inventory-jobs-us-east-2");
         });
 
         it("never exposes a secret in an output", () => {

@@ -95,6 +95,27 @@ describe("storage (S3)", () => {
         }
     });
 
+    it("expires import uploads and job files after 8 days, and their old versions a day later", () => {
+        for (const b of buckets) {
+            const [lifecycle] = forBucket(program, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", b);
+            const rules: any[] = lifecycle.inputs.rules;
+            for (const prefix of ["imports/", "jobs/"]) {
+                const found = rules.filter((r) => r.filter?.prefix === prefix);
+                if (!photos.includes(b)) {
+                    assert.deepEqual(found, [], `${b.name} holds no job files`);
+                    continue;
+                }
+                assert.equal(found.length, 1, `${b.name}: no rule for ${prefix}`);
+                const [rule] = found;
+                assert.equal(rule.status, "Enabled");
+                // The app keeps them 7 days after the job finished; S3 counts from creation.
+                assert.deepEqual(rule.expiration, { days: 8 }, `${b.name} ${prefix}`);
+                assert.deepEqual(rule.noncurrentVersionExpiration, { noncurrentDays: 1 }, `${b.name} ${prefix}`);
+            }
+            assert.equal(new Set(rules.map((r) => r.id)).size, rules.length, `${b.name}: rule ids repeat`);
+        }
+    });
+
     it("lets the site, and only the site, PUT and GET photos with presigned URLs", () => {
         for (const b of photos) {
             const cors = forBucket(program, "aws:s3/bucketCorsConfiguration:BucketCorsConfiguration", b);

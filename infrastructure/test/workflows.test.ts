@@ -6,6 +6,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as yaml from "js-yaml";
 import { PULUMI_STATE_BUCKET } from "../src/types";
+import { loadProgram, ofType } from "./mocks";
 
 interface Problem {
     file: string;
@@ -263,6 +264,31 @@ describe("GitHub Actions workflows", () => {
             const web = d.findIndex((x) => x.with?.name === "web-dist");
             assert.ok(fetched >= 0 && fetched < stepRunning(d, "pulumi up"));
             assert.ok(web >= 0 && web < stepRunning(d, "aws s3 sync"));
+        });
+
+        it("updates the code of both functions, API and jobs, in both regions", async () => {
+            // One package, one way out: the artifact lands where every function's code
+            // points, before `pulumi up`, and nothing updates one function around Pulumi.
+            const program = await loadProgram();
+            const fns = ofType(program, "aws:lambda/function:Function");
+            assert.deepEqual(fns.map((f) => f.inputs.name).sort(), [
+                "home-inventory-api-us-east-1",
+                "home-inventory-api-us-east-2",
+                "home-inventory-jobs-us-east-1",
+                "home-inventory-jobs-us-east-2",
+            ]);
+            const d = jobSteps("deploy");
+            const fetched = d.find((x) => x.with?.name === "lambda-package")!;
+            const up = d[stepRunning(d, "pulumi up")];
+            assert.equal(up["working-directory"], "infrastructure");
+            for (const f of fns) {
+                const zip = path.posix.join(up["working-directory"]!, await f.inputs.code.path);
+                assert.equal(zip, path.posix.join(fetched.with!.path as string, "bootstrap.zip"), `${f.inputs.name} runs another package`);
+            }
+            assert.ok(d.indexOf(fetched) < d.indexOf(up));
+            for (const file of [DEPLOY, PR]) {
+                assert.ok(!/update-function-code|update-function-configuration/.test(fs.readFileSync(file, "utf8")), path.basename(file));
+            }
         });
 
         it("deploys the prod stack from the S3 state backend", () => {
