@@ -133,6 +133,7 @@ pub async fn origin_verified(
 ) -> Response {
     if let Some(secret) = &state.config.origin_verify_secret
         && request.uri().path() != "/api/health"
+        && !crate::jobs::invoke::is_job_event(&request)
         && !secret_matches(
             request
                 .headers()

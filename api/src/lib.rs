@@ -21,6 +21,7 @@ pub mod edge;
 pub mod error;
 pub mod extract;
 pub mod google;
+pub mod jobs;
 pub mod lambda;
 pub mod media;
 pub mod openapi;
@@ -54,6 +55,8 @@ pub struct AppState {
     pub decodes: decode::Decodes,
     /// Requests each API token may still make.
     pub token_limits: Arc<auth::tokens::TokenLimits>,
+    /// Starts background jobs (`jobs`).
+    pub jobs: Arc<jobs::Runner>,
 }
 
 impl AppState {
@@ -87,6 +90,7 @@ impl AppState {
             blobs,
             local_blobs,
             hashing: auth::hashing_permits(),
+            jobs: Arc::new(jobs::Runner::from_env()?),
         })
     }
 
@@ -103,6 +107,7 @@ const MAX_JSON_BYTES: usize = 1024 * 1024;
 
 pub fn app(state: AppState) -> Router {
     let api = Router::from(routes::router())
+        .merge(routes::jobs::internal())
         .fallback(|| async { ApiError::NotFound("no such API endpoint".into()) })
         .layer(middleware::from_fn_with_state(
             state.clone(),

@@ -73,6 +73,8 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         );
         return api::lambda::run(app(state)).await;
     }
+    // Jobs left unfinished by the last run go on; old jobs' files are removed.
+    api::jobs::sweep_forever(state.clone());
     let listener = tokio::net::TcpListener::bind(bind)
         .await
         .with_context(|| format!("listening on {bind}"))?;

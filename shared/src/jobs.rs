@@ -33,9 +33,14 @@ impl JobKind {
     }
 
     pub fn parse(raw: &str) -> Option<Self> {
-        [Self::ExportCsv, Self::Backup, Self::ImportCsv, Self::Restore]
-            .into_iter()
-            .find(|k| k.as_str() == raw)
+        [
+            Self::ExportCsv,
+            Self::Backup,
+            Self::ImportCsv,
+            Self::Restore,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == raw)
     }
 }
 
@@ -189,3 +194,40 @@ pub struct ImportResult {
 
 /// Rows and errors listed in an [`ImportResult`] at most.
 pub const MAX_REPORTED_ROWS: usize = 1_000;
+
+/// `POST …/imports` with a JSON body instead of the file: the file is one uploaded before
+/// (`upload_id`, from `POST …/imports/uploads`), or the one a dry run read (`from_job`), so
+/// confirming a dry run doesn't send the file again.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ImportSource {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from_job: Option<JobId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upload_id: Option<uuid::Uuid>,
+    /// The uploaded file's type: `text/csv`, `text/tab-separated-values` or
+    /// `application/zip`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_type: Option<String>,
+}
+
+/// `POST …/imports/uploads`: announces a file larger than a request body may be.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AnnounceImport {
+    pub content_type: String,
+    pub size: u64,
+}
+
+/// Where to upload an announced import file, and the id to start the import with.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ImportUpload {
+    pub upload_id: uuid::Uuid,
+    pub upload: crate::attachment::UploadTarget,
+}
+
+/// Bytes an import may send as the request body; larger files are announced and uploaded.
+pub const MAX_IMPORT_BODY_BYTES: usize = 5 * 1024 * 1024;
+/// The largest file an import takes (a backup with every photo).
+pub const MAX_IMPORT_BYTES: u64 = 20 * 1024 * 1024 * 1024;

@@ -1079,8 +1079,9 @@ async fn receive_blob(
 ) -> ApiResult<StatusCode> {
     use tokio::io::AsyncWriteExt as _;
     let blobs = local_only(&state)?;
-    if !key.starts_with("uploads/") || !blobs.verify(&key, "put", &grant, OffsetDateTime::now_utc())
-    {
+    // Attachments' uploads, and files announced for an import.
+    let uploadable = key.starts_with("uploads/") || key.starts_with("imports/");
+    if !uploadable || !blobs.verify(&key, "put", &grant, OffsetDateTime::now_utc()) {
         return Err(expired_link());
     }
     let size = grant.size.unwrap_or_default();
@@ -1160,17 +1161,26 @@ async fn serve_blob(
 ) -> ApiResult<Response> {
     let blobs = local_only(&state)?;
     let now = OffsetDateTime::now_utc();
-    if !key.starts_with("files/") || !blobs.verify(&key, "get", &grant, now) {
+    // Attachments, and the files jobs make (exports and backups).
+    let servable = key.starts_with("files/") || key.starts_with("jobs/");
+    if !servable || !blobs.verify(&key, "get", &grant, now) {
         return Err(expired_link());
     }
-    let bytes = match tokio::fs::read(blobs.file_path(&key)?).await {
-        Ok(bytes) => bytes,
+    // Streamed: a backup can be gigabytes.
+    let file = match tokio::fs::File::open(blobs.file_path(&key)?).await {
+        Ok(file) => file,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             return Err(ApiError::not_found("file"));
         }
         Err(e) => return Err(ApiError::Internal(e.into())),
     };
+    let length = file
+        .metadata()
+        .await
+        .map_err(|e| ApiError::Internal(e.into()))?
+        .len();
     let mut headers = HeaderMap::new();
+    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(length));
     let value = |s: &str| HeaderValue::from_str(s).map_err(|e| ApiError::Internal(e.into()));
     headers.insert(header::CONTENT_TYPE, value(&grant.content_type)?);
     // Every download link names its disposition; one that doesn't is saved, not shown.
@@ -1191,5 +1201,6 @@ async fn serve_blob(
             HeaderValue::from_static("default-src 'none'; sandbox"),
         );
     }
-    Ok((headers, Body::from(bytes)).into_response())
+    let body = Body::from_stream(tokio_util::io::ReaderStream::with_capacity(file, 64 * 1024));
+    Ok((headers, body).into_response())
 }

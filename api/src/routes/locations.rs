@@ -18,7 +18,7 @@ use crate::extract::{AppJson, AppPath, IfMatch, Tagged};
 use crate::store::tree::Links;
 use crate::store::{LocationRow, StoreError, now};
 
-const MAX_LOCATION_NAME: usize = 100;
+pub const MAX_LOCATION_NAME: usize = 100;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::default()

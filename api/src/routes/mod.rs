@@ -11,8 +11,10 @@ pub mod docs;
 pub mod health;
 pub mod households;
 pub mod items;
+pub mod jobs;
 pub mod locations;
 pub mod members;
+pub mod portability;
 pub mod recognize;
 pub mod tags;
 pub mod tokens;
@@ -34,6 +36,8 @@ pub fn router() -> OpenApiRouter<AppState> {
                 .merge(members::router())
                 .merge(recognize::router())
                 .merge(items::router())
+                .merge(jobs::router())
+                .merge(portability::router())
                 .merge(tags::router())
                 .merge(tokens::router()),
         )

@@ -47,6 +47,10 @@ pub const POSTGRES: &[Migration] = &[
         version: "0010_item_extras",
         sql: include_str!("../../../migrations/postgres/0010_item_extras.sql"),
     },
+    Migration {
+        version: "0011_jobs",
+        sql: include_str!("../../../migrations/postgres/0011_jobs.sql"),
+    },
 ];
 
 pub const SQLITE: &[Migration] = &[
@@ -85,6 +89,10 @@ pub const SQLITE: &[Migration] = &[
     Migration {
         version: "0010_item_extras",
         sql: include_str!("../../../migrations/sqlite/0010_item_extras.sql"),
+    },
+    Migration {
+        version: "0011_jobs",
+        sql: include_str!("../../../migrations/sqlite/0011_jobs.sql"),
     },
 ];
 

@@ -1,1 +1,0 @@
-//! Homebox-compatible CSV.
