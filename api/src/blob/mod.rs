@@ -4,6 +4,8 @@
 //! them from signed, short-lived URLs.
 
 use std::collections::BTreeMap;
+use std::path::Path;
+use std::pin::Pin;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -52,9 +54,18 @@ pub trait BlobStore: Send + Sync + 'static {
     async fn put(&self, key: &str, bytes: Vec<u8>, content_type: &str) -> anyhow::Result<()>;
     /// Deletes these keys; a missing key is no error.
     async fn delete(&self, keys: &[String]) -> anyhow::Result<()>;
+    /// The bytes at `key` as a stream, read a piece at a time however large the file;
+    /// `None` when nothing is there.
+    async fn reader(&self, key: &str) -> anyhow::Result<Option<BlobReader>>;
+    /// Stores the file at `path` as `key`, streamed from the disk rather than held in
+    /// memory.
+    async fn put_file(&self, key: &str, path: &Path, content_type: &str) -> anyhow::Result<()>;
 }
 
 pub type DynBlobs = Arc<dyn BlobStore>;
+
+/// A stored file being read (`BlobStore::reader`).
+pub type BlobReader = Pin<Box<dyn tokio::io::AsyncRead + Send>>;
 
 /// Percent-encodes everything but RFC 3986's unreserved characters (for query strings and
 /// RFC 5987 file names).
@@ -105,6 +116,9 @@ pub mod keys {
         match parts.as_slice() {
             ["uploads", h, a] => uuid(h) && uuid(a),
             ["files", h, a, "file" | "thumb.jpg"] => uuid(h) && uuid(a),
+            // An import's uploaded file, and the files jobs make (`crate::jobs`).
+            ["imports", h, a] => uuid(h) && uuid(a),
+            ["jobs", h, j, "home-inventory.csv" | "backup.zip"] => uuid(h) && uuid(j),
             _ => false,
         }
     }

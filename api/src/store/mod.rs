@@ -11,7 +11,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
 use shared::{
     Action, Activity, ActivityId, AttachmentId, AttachmentKind, AttachmentStatus, Currency,
-    HouseholdId, ItemFields, ItemId, LocationId, Role, TagCount, TokenId, TokenScope, User, UserId,
+    HouseholdId, ItemFields, ItemId, JobId, JobKind, JobStatus, LocationId, Role, TagCount,
+    TokenId, TokenScope, User, UserId,
 };
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -460,6 +461,8 @@ pub trait Store:
     + AttachmentStore
     + TokenStore
     + ChangeStore
+    + JobStore
+    + BackupStore
     + Send
     + Sync
     + 'static
@@ -502,6 +505,172 @@ pub trait ChangeStore: Send + Sync {
         before: OffsetDateTime,
         limit: usize,
     ) -> StoreResult<u64>;
+}
+
+/// A background job as stored.
+#[derive(Clone, Debug, PartialEq)]
+pub struct JobRow {
+    pub id: JobId,
+    pub household_id: HouseholdId,
+    pub user_id: UserId,
+    pub kind: JobKind,
+    pub status: JobStatus,
+    /// What the job was asked to do, as JSON.
+    pub params: String,
+    /// The uploaded file the job reads, in the attachment store.
+    pub input_key: Option<String>,
+    /// The file the job made, in the attachment store, with its name and type.
+    pub output_key: Option<String>,
+    pub output_name: Option<String>,
+    pub output_type: Option<String>,
+    pub done: i64,
+    pub total: i64,
+    /// What it produced, as JSON.
+    pub result: Option<String>,
+    pub error_code: Option<String>,
+    pub error_message: Option<String>,
+    /// How many times a runner took it.
+    pub attempts: i64,
+    /// A runner holds it until then.
+    pub lease_until: Option<OffsetDateTime>,
+    pub created_at: OffsetDateTime,
+    pub finished_at: Option<OffsetDateTime>,
+}
+
+/// How a job ended, written once.
+#[derive(Clone, Debug, PartialEq)]
+pub struct JobOutcome {
+    pub status: JobStatus,
+    pub done: i64,
+    pub total: i64,
+    pub result: Option<String>,
+    pub error_code: Option<String>,
+    pub error_message: Option<String>,
+    pub output_key: Option<String>,
+    pub output_name: Option<String>,
+    pub output_type: Option<String>,
+    pub finished_at: OffsetDateTime,
+}
+
+/// Background jobs: made by a request, taken and run by one runner at a time.
+#[async_trait]
+pub trait JobStore: Send + Sync {
+    async fn insert_job(&self, job: &JobRow) -> StoreResult<()>;
+    /// A job of `household`.
+    async fn job(&self, household: HouseholdId, id: JobId) -> StoreResult<Option<JobRow>>;
+    /// A person's jobs in `household`, newest first.
+    async fn jobs_of(
+        &self,
+        household: HouseholdId,
+        user: UserId,
+        limit: usize,
+    ) -> StoreResult<Vec<JobRow>>;
+    /// Takes the job for a runner until `lease_until` if it is queued, or running with a
+    /// lease that ran out before `now`; `None` when another runner holds it or it finished.
+    async fn claim_job(
+        &self,
+        id: JobId,
+        now: OffsetDateTime,
+        lease_until: OffsetDateTime,
+    ) -> StoreResult<Option<JobRow>>;
+    /// Writes progress and extends the lease of a running job.
+    async fn job_progress(
+        &self,
+        id: JobId,
+        done: i64,
+        total: i64,
+        lease_until: OffsetDateTime,
+    ) -> StoreResult<()>;
+    async fn finish_job(&self, id: JobId, outcome: &JobOutcome) -> StoreResult<()>;
+    /// Jobs waiting for a runner: queued, or running with a lease that ran out.
+    async fn unfinished_jobs(&self, now: OffsetDateTime, limit: usize) -> StoreResult<Vec<JobId>>;
+    /// Finished jobs that finished before `before`, oldest first, with their files' keys.
+    async fn old_jobs(&self, before: OffsetDateTime, limit: usize) -> StoreResult<Vec<JobRow>>;
+    async fn delete_jobs(&self, ids: &[JobId]) -> StoreResult<()>;
+}
+
+/// How many records a backup of a household holds.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct BackupCounts {
+    pub locations: u64,
+    /// Live and trashed.
+    pub items: u64,
+    /// Ready ones only.
+    pub attachments: u64,
+    pub activity: u64,
+}
+
+/// Where a backup's scan of attachments or activity entries goes on: after this
+/// `(item, time, id)` (the attachment's `created_at`, the entry's `at`).
+pub type BackupKey = (ItemId, OffsetDateTime, Uuid);
+
+/// The whole of a household read in pages for its backup, and the writes that restore a
+/// backup into a new household. Pages follow the household's indexes, so each is one
+/// range read whatever the size of the household. A restore writes items and history with
+/// `ItemStore::import_items`.
+#[async_trait]
+pub trait BackupStore: Send + Sync {
+    /// A household's row, for its name and currency.
+    async fn household(&self, household: HouseholdId) -> StoreResult<Option<HouseholdRow>>;
+    /// Whether the household holds no item (live or trashed) and no location.
+    async fn household_is_empty(&self, household: HouseholdId) -> StoreResult<bool>;
+    async fn backup_counts(&self, household: HouseholdId) -> StoreResult<BackupCounts>;
+    /// The household's items, live and trashed, ordered by `(created_at, id)`, after
+    /// `after`: at most `limit`.
+    async fn backup_items(
+        &self,
+        household: HouseholdId,
+        after: Option<(OffsetDateTime, ItemId)>,
+        limit: usize,
+    ) -> StoreResult<Vec<ItemRow>>;
+    /// The household's ready attachments, filed or not, ordered by `(item_id, created_at,
+    /// id)`, after `after`: at most `limit`.
+    async fn backup_attachments(
+        &self,
+        household: HouseholdId,
+        after: Option<BackupKey>,
+        limit: usize,
+    ) -> StoreResult<Vec<AttachmentRow>>;
+    /// The household's activity entries ordered by `(item_id, at, id)`, after `after`: at
+    /// most `limit`.
+    async fn backup_activity(
+        &self,
+        household: HouseholdId,
+        after: Option<BackupKey>,
+        limit: usize,
+    ) -> StoreResult<Vec<ActivityRow>>;
+    /// Inserts restored locations in one transaction (at most `RESTORE_ROWS`). The tree
+    /// is not checked here: the restore checked the whole of it before writing.
+    async fn restore_locations(&self, locations: &[LocationRow]) -> StoreResult<()>;
+    /// Inserts restored ready attachments, as they are, in one transaction (at most
+    /// `RESTORE_ROWS`).
+    async fn restore_attachments(&self, attachments: &[AttachmentRow]) -> StoreResult<()>;
+    /// Deletes some of what a failed restore wrote, in one transaction of at most about
+    /// `limit` rows: the activity entries and tags of `items`, the attachment rows in
+    /// `attachments`, then `items` and `locations` themselves (each leaving a removal for
+    /// the changes feed, as devices may have synced them). How many rows it deleted: 0
+    /// when nothing of them is left.
+    async fn remove_restored(
+        &self,
+        household: HouseholdId,
+        items: &[ItemId],
+        attachments: &[AttachmentId],
+        locations: &[LocationId],
+        limit: usize,
+    ) -> StoreResult<u64>;
+}
+
+/// The most rows one `BackupStore::restore_locations` or `restore_attachments` writes.
+pub const RESTORE_ROWS: usize = 1_000;
+
+pub(crate) fn check_restore_rows(rows: usize) -> StoreResult<()> {
+    if rows > RESTORE_ROWS {
+        return Err(anyhow::anyhow!(
+            "a restore batch may write at most {RESTORE_ROWS} rows, not {rows}"
+        )
+        .into());
+    }
+    Ok(())
 }
 
 /// Personal API tokens.
