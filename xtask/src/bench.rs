@@ -43,6 +43,7 @@ pub fn bench(args: &[String]) -> Result {
     let mut rows = Vec::new();
     let mut memory = Vec::new();
     let mut seeding = Vec::new();
+    let mut transfers: Vec<String> = Vec::new();
     let mut backends: Vec<(&'static str, String)> = vec![(
         "SQLite",
         format!("sqlite:{}", out.join("bench.db").display()),
@@ -160,11 +161,22 @@ pub fn bench(args: &[String]) -> Result {
             });
         }
         memory.push((backend, server.peak_rss_mib()));
+        println!("\n==== {backend}: export, import and backup");
+        transfers.extend(portability(&server, &cookie, &base, &out, backend)?);
         server.stop();
     }
     println!("\n==== checking a 12-megapixel photo");
     let media = hi_bench("", &["media"])?;
     let mut report = render(&rows, &memory, &seeding, items, locations);
+    let _ = writeln!(
+        report,
+        "\n## Export and import\n\nBackground jobs on the seeded household: the time from the \
+         request to the job being done, and the server's peak resident memory during the job \
+         (counted from what it held before).\n\n| backend | job | time | peak memory | size |\n|---|---|---:|---:|---:|"
+    );
+    for line in &transfers {
+        let _ = writeln!(report, "{line}");
+    }
     if !args.iter().any(|a| a == "--no-offline") {
         println!("\n==== the offline copy in Chromium");
         let table = offline_bench(&[10_000, items.max(10_000)])?;
@@ -227,6 +239,132 @@ fn offline_bench(sizes: &[usize]) -> Result<String> {
         return Err("the offline benchmark failed".into());
     }
     Ok(table)
+}
+
+/// The first `"key":"value"` (or number) in a JSON text.
+fn field(json: &str, key: &str) -> Option<String> {
+    let rest = json.split_once(&format!("\"{key}\":"))?.1;
+    let value = rest.trim_start();
+    if let Some(text) = value.strip_prefix('"') {
+        text.split('"').next().map(str::to_string)
+    } else {
+        Some(
+            value
+                .chars()
+                .take_while(|c| c.is_ascii_digit())
+                .collect::<String>(),
+        )
+    }
+}
+
+/// Exports the household as CSV, imports that file into a new household, and backs the
+/// household up; one table row each.
+fn portability(
+    server: &Server,
+    cookie: &str,
+    base: &str,
+    out: &Path,
+    backend: &str,
+) -> Result<Vec<String>> {
+    let mut rows = Vec::new();
+    let mut timed = |label: &str, f: &mut dyn FnMut() -> Result<String>| -> Result<String> {
+        server.reset_peak();
+        let started = Instant::now();
+        let job = f()?;
+        let took = started.elapsed().as_secs_f64();
+        let peak = server.peak_rss_mib();
+        let bytes = field(&job, "bytes")
+            .and_then(|b| b.parse::<f64>().ok())
+            .map(|b| format!("{:.1} MiB", b / 1_048_576.0))
+            .unwrap_or_else(|| "–".into());
+        println!("{label:20} {took:7.1} s  peak {peak:6.0} MiB  {bytes}");
+        rows.push(format!("| {backend} | {label} | {took:.1} s | {peak:.0} MiB | {bytes} |"));
+        Ok(job)
+    };
+    let export = timed("CSV export", &mut || {
+        let (_, _, started) = server.http(
+            "POST",
+            &format!("{base}/exports"),
+            Some(cookie),
+            r#"{"format":"csv"}"#,
+        )?;
+        server.job(cookie, base, &started)
+    })?;
+    let job_id = field(&export, "id").unwrap_or_default();
+    let household = base.rsplit('/').next().unwrap_or_default();
+    let csv = std::fs::read_to_string(
+        out.join("data/attachments/jobs")
+            .join(household)
+            .join(&job_id)
+            .join("home-inventory.csv"),
+    )
+    .map_err(|e| format!("reading the export: {e}"))?;
+    let (_, _, made) = server.http(
+        "POST",
+        "/api/v1/households",
+        Some(cookie),
+        r#"{"name":"Imported","currency":"USD"}"#,
+    )?;
+    let target = format!(
+        "/api/v1/households/{}",
+        field(&made, "id").ok_or_else(|| format!("no household in {made}"))?
+    );
+    timed("CSV import", &mut || {
+        let body = format!(r#"{{"content_type":"text/csv","size":{}}}"#, csv.len());
+        let (_, _, announced) =
+            server.http("POST", &format!("{target}/imports/uploads"), Some(cookie), &body)?;
+        let upload = field(&announced, "upload_id").ok_or_else(|| format!("{announced}"))?;
+        let url = field(&announced, "url").ok_or_else(|| format!("{announced}"))?;
+        let path = url.split_once("/api/").map(|(_, p)| format!("/api/{p}")).unwrap_or(url);
+        let (status, _, text) = server.http_as("PUT", &path.replace("\\u0026", "&"), None, "text/csv", &csv)?;
+        if status != 200 {
+            return Err(format!("uploading the export: {status} {text}"));
+        }
+        let body = format!(r#"{{"upload_id":"{upload}","content_type":"text/csv"}}"#);
+        let (_, _, started) =
+            server.http("POST", &format!("{target}/imports?dry_run=false"), Some(cookie), &body)?;
+        server.job(cookie, &target, &started)
+    })?;
+    // A household with 1 GiB of photos (256 of 4 MiB).
+    let photos_email = "photos@example.com";
+    let photos_cookie = server.register_as(photos_email)?;
+    let url = server.url.clone();
+    let seeded = hi_bench(
+        &url,
+        &[
+            "photos",
+            photos_email,
+            &out.join("data/attachments").display().to_string(),
+            "256",
+            "4",
+        ],
+    )?;
+    let photos_base = format!(
+        "/api/v1/households/{}",
+        seeded
+            .lines()
+            .find_map(|l| l.strip_prefix("household="))
+            .unwrap_or_default()
+    );
+    timed("backup, 1 GiB of photos", &mut || {
+        let (_, _, started) = server.http(
+            "POST",
+            &format!("{photos_base}/exports"),
+            Some(&photos_cookie),
+            r#"{"format":"backup"}"#,
+        )?;
+        server.job(&photos_cookie, &photos_base, &started)
+    })?;
+    timed("backup (no files)", &mut || {
+        let (_, _, started) = server.http(
+            "POST",
+            &format!("{base}/exports"),
+            Some(cookie),
+            r#"{"format":"backup"}"#,
+        )?;
+        server.job(cookie, base, &started)
+    })?;
+    Ok(rows)
 }
 
 fn option(args: &[String], name: &str) -> Option<usize> {
@@ -318,6 +456,8 @@ fn hi_bench(url: &str, args: &[&str]) -> Result<String> {
 struct Server {
     child: Child,
     addr: String,
+    /// The database it serves.
+    url: String,
 }
 
 impl Server {
@@ -339,7 +479,11 @@ impl Server {
             .stdout(Stdio::null())
             .spawn()
             .map_err(|e| format!("starting the server: {e}"))?;
-        let server = Self { child, addr };
+        let server = Self {
+            child,
+            addr,
+            url: url.to_string(),
+        };
         let deadline = Instant::now() + Duration::from_secs(30);
         while Instant::now() < deadline {
             if server
@@ -362,13 +506,25 @@ impl Server {
         cookie: Option<&str>,
         body: &str,
     ) -> Result<(u16, String, String)> {
+        self.http_as(method, path, cookie, "application/json", body)
+    }
+
+    /// The same with another body type.
+    fn http_as(
+        &self,
+        method: &str,
+        path: &str,
+        cookie: Option<&str>,
+        content_type: &str,
+        body: &str,
+    ) -> Result<(u16, String, String)> {
         let mut stream = TcpStream::connect(&self.addr).map_err(|e| e.to_string())?;
         let cookie = cookie
             .map(|c| format!("Cookie: {c}\r\n"))
             .unwrap_or_default();
         write!(
             stream,
-            "{method} {path} HTTP/1.1\r\nHost: {}\r\n{cookie}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            "{method} {path} HTTP/1.1\r\nHost: {}\r\n{cookie}Content-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
             self.addr,
             body.len()
         )
@@ -387,7 +543,11 @@ impl Server {
     }
 
     fn register(&self) -> Result<String> {
-        let body = format!(r#"{{"email":"{EMAIL}","password":"{PASSWORD}","name":"Bench"}}"#);
+        self.register_as(EMAIL)
+    }
+
+    fn register_as(&self, email: &str) -> Result<String> {
+        let body = format!(r#"{{"email":"{email}","password":"{PASSWORD}","name":"Bench"}}"#);
         let (status, head, text) = self.http("POST", "/api/v1/auth/register", None, &body)?;
         if status != 201 {
             return Err(format!(
@@ -465,6 +625,24 @@ end
             return Err(format!("unexpected wrk result: {line}"));
         }
         Ok((v[0], v[1], v[2], v[3], v[4] as u64))
+    }
+
+    /// Starts the peak resident memory over from what the process holds now.
+    fn reset_peak(&self) {
+        let _ = std::fs::write(format!("/proc/{}/clear_refs", self.child.id()), "5");
+    }
+
+    /// Follows a job until it ends; its final JSON.
+    fn job(&self, cookie: &str, base: &str, started: &str) -> Result<String> {
+        let id = field(started, "id").ok_or_else(|| format!("no job in {started}"))?;
+        loop {
+            let (_, _, job) = self.http("GET", &format!("{base}/jobs/{id}"), Some(cookie), "")?;
+            match field(&job, "status").as_deref() {
+                Some("done") => return Ok(job),
+                Some("failed") => return Err(format!("the job failed: {job}")),
+                _ => std::thread::sleep(Duration::from_millis(100)),
+            }
+        }
     }
 
     fn peak_rss_mib(&self) -> f64 {

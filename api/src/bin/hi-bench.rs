@@ -4,6 +4,8 @@
 //!   hi-bench seed EMAIL ITEMS LOCATIONS      prints key=value lines for the load tests
 //!   hi-bench store-latency EMAIL ITERATIONS  prints one `op p50 p95 p99` line (µs) per call
 //!   hi-bench media                           times the checks of a 12-megapixel photo
+//!   hi-bench photos EMAIL DIR COUNT MIB      COUNT items, each with a MIB-sized photo
+//!                                            written into the attachment folder DIR
 //!
 //! The first two read DATABASE_URL.
 
@@ -130,8 +132,76 @@ async fn main() -> anyhow::Result<()> {
         ["store-latency", email, iterations] => {
             store_latency(&store, email, iterations.parse()?).await
         }
-        _ => bail!("usage: hi-bench seed EMAIL ITEMS LOCATIONS | store-latency EMAIL ITERATIONS"),
+        ["photos", email, dir, count, mib] => {
+            photos(&store, email, dir, count.parse()?, mib.parse()?).await
+        }
+        _ => bail!(
+            "usage: hi-bench seed EMAIL ITEMS LOCATIONS | store-latency EMAIL ITERATIONS | \
+             photos EMAIL DIR COUNT MIB"
+        ),
     }
+}
+
+/// Items with one photo each, its bytes (incompressible, as a JPEG's are) in the local
+/// attachment folder `dir`: a household whose backup carries `count × mib` MiB of files.
+async fn photos(
+    store: &DynStore,
+    email: &str,
+    dir: &str,
+    count: usize,
+    mib: usize,
+) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    let (user, household) = household_of(store, email).await?;
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    let bytes = mib * 1024 * 1024;
+    for n in 0..count {
+        let now = OffsetDateTime::now_utc();
+        let item = ItemRow {
+            id: ItemId::new(),
+            household_id: household,
+            fields: ItemFields {
+                name: format!("Photographed thing {n}"),
+                quantity: 1,
+                ..Default::default()
+            },
+            version: 1,
+            created_at: now,
+            updated_at: now,
+            deleted_at: None,
+        };
+        let activity = ActivityRow::new(household, item.id, user, Action::Created, vec![], now);
+        store.insert_item(&item, &activity).await?;
+        let id = AttachmentId::new();
+        let path = std::path::Path::new(dir)
+            .join(api::blob::keys::file(household, id));
+        std::fs::create_dir_all(path.parent().context("a folder")?)?;
+        let mut file = std::io::BufWriter::new(std::fs::File::create(&path)?);
+        for _ in 0..bytes / 8 {
+            file.write_all(&rng.next().to_le_bytes())?;
+        }
+        file.flush()?;
+        store
+            .insert_attachment(&AttachmentRow {
+                id,
+                household_id: household,
+                item_id: item.id,
+                kind: AttachmentKind::Photo,
+                filename: format!("photo-{n}.jpg"),
+                content_type: "image/jpeg".into(),
+                size: bytes as i64,
+                stored_bytes: bytes as i64,
+                status: AttachmentStatus::Ready,
+                width: Some(4000),
+                height: Some(3000),
+                primary: true,
+                created_by: user,
+                created_at: now,
+            })
+            .await?;
+    }
+    println!("household={household}");
+    Ok(())
 }
 
 async fn household_of(store: &DynStore, email: &str) -> anyhow::Result<(UserId, HouseholdId)> {

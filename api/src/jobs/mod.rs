@@ -16,7 +16,6 @@ use std::time::Duration;
 use shared::{
     ErrorCode, HouseholdId, Job, JobError, JobId, JobKind, JobProgress, JobStatus, UserId,
 };
-use time::OffsetDateTime;
 
 use crate::AppState;
 use crate::blob::UrlWindow;
@@ -105,21 +104,46 @@ pub async fn start(state: &AppState, new: NewJob) -> anyhow::Result<JobRow> {
 
 /// Runs the job on a task of this process.
 pub fn spawn(state: AppState, id: JobId) {
-    tokio::spawn(async move { run(&state, id).await });
+    tokio::spawn(async move {
+        run(&state, id).await;
+    });
 }
 
-/// Runs the job to its end here, unless another runner holds it or it has finished.
-pub async fn run(state: &AppState, id: JobId) {
+/// In the jobs function: runs the job, or, when a runner that stopped (a timeout, a crash;
+/// Lambda then invokes again) still holds its lease, waits for the lease to run out and
+/// takes it over. Gives up after a few tries when a live runner keeps it.
+pub async fn run_invoked(state: &AppState, id: JobId) {
+    for _ in 0..4 {
+        if run(state, id).await {
+            return;
+        }
+        // Still unfinished a lease from now: someone holds it.
+        let held = state
+            .store
+            .unfinished_jobs(now() + LEASE, 1000)
+            .await
+            .map(|ids| ids.contains(&id))
+            .unwrap_or(false);
+        if !held {
+            return;
+        }
+        tokio::time::sleep(Duration::from_secs(45)).await;
+    }
+}
+
+/// Runs the job to its end here, unless another runner holds it or it has finished;
+/// whether it ran here.
+pub async fn run(state: &AppState, id: JobId) -> bool {
     let Ok(_permit) = state.jobs.permits.clone().acquire_owned().await else {
-        return;
+        return false;
     };
     let at = now();
     let job = match state.store.claim_job(id, at, at + LEASE).await {
         Ok(Some(job)) => job,
-        Ok(None) => return,
+        Ok(None) => return false,
         Err(e) => {
             tracing::error!(job = %id, "a job could not be claimed: {e}");
-            return;
+            return false;
         }
     };
     if job.attempts > MAX_ATTEMPTS {
@@ -129,7 +153,7 @@ pub async fn run(state: &AppState, id: JobId) {
             "the job stopped several times before it could finish".into(),
         );
         finish(state, &job, outcome).await;
-        return;
+        return true;
     }
     tracing::info!(job = %id, kind = job.kind.as_str(), attempt = job.attempts, "a job starts");
     let progress = Arc::new(Progress::default());
@@ -181,6 +205,7 @@ pub async fn run(state: &AppState, id: JobId) {
         outcome.total = total as i64;
     }
     finish(state, &job, outcome).await;
+    true
 }
 
 async fn finish(state: &AppState, job: &JobRow, outcome: JobOutcome) {
@@ -450,9 +475,4 @@ pub async fn sweep(state: &AppState) -> StoreResult<()> {
     }
     let ids: Vec<JobId> = old.iter().map(|j| j.id).collect();
     state.store.delete_jobs(&ids).await
-}
-
-/// When a finished job's row says it finished.
-pub fn finished_at(row: &JobRow) -> Option<OffsetDateTime> {
-    row.finished_at
 }

@@ -103,6 +103,6 @@ async fn run_job(
     if !jobs::invoke::is_job_event(&request) {
         return Err(ApiError::NotFound("no such API endpoint".into()));
     }
-    jobs::run(&state, id).await;
+    jobs::run_invoked(&state, id).await;
     Ok(StatusCode::NO_CONTENT)
 }
