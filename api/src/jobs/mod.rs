@@ -232,7 +232,7 @@ async fn beat(state: AppState, id: JobId, progress: Arc<Progress>) {
         ticks += 1;
         let now_progress = progress.get();
         // The lease is renewed at least every 30 s even when nothing moved.
-        if now_progress == last && ticks % 15 != 0 {
+        if now_progress == last && !ticks.is_multiple_of(15) {
             continue;
         }
         last = now_progress;

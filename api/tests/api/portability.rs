@@ -479,3 +479,70 @@ async fn bad_files_and_wrong_people_are_refused(files: Files) {
         .unwrap();
     app.send(request).await.assert_status(403);
 }
+
+mod restart {
+    use api::store::JobRow;
+    use shared::{HouseholdId, JobId, JobKind, JobStatus, UserId};
+    use time::{Duration, OffsetDateTime};
+
+    use crate::helpers::{Backend, spawn_app};
+    use crate::on_every_backend;
+
+    on_every_backend!(a_job_whose_server_stopped_is_picked_up_and_a_held_one_is_left_alone);
+
+    fn job(hid: &str, user: &str, lease: OffsetDateTime) -> JobRow {
+        JobRow {
+            id: JobId::new(),
+            household_id: hid.parse::<HouseholdId>().unwrap(),
+            user_id: user.parse::<UserId>().unwrap(),
+            kind: JobKind::ExportCsv,
+            status: JobStatus::Running,
+            params: r#"{"q":null,"location_id":null,"tag":null}"#.into(),
+            input_key: None,
+            output_key: None,
+            output_name: None,
+            output_type: None,
+            done: 0,
+            total: 0,
+            result: None,
+            error_code: None,
+            error_message: None,
+            attempts: 1,
+            lease_until: Some(lease),
+            created_at: OffsetDateTime::now_utc(),
+            finished_at: None,
+        }
+    }
+
+    async fn a_job_whose_server_stopped_is_picked_up_and_a_held_one_is_left_alone(
+        backend: Backend,
+    ) {
+        let app = spawn_app(backend).await;
+        let ann = app.register("Ann").await;
+        app.create_item(&ann, serde_json::json!({"name": "Lamp"})).await;
+        let now = OffsetDateTime::now_utc();
+        // One runner stopped a minute ago (its lease ran out); another still holds its job.
+        let orphan = job(&ann.household, &ann.user_id, now - Duration::minutes(1));
+        let held = job(&ann.household, &ann.user_id, now + Duration::minutes(2));
+        app.store.insert_job(&orphan).await.unwrap();
+        app.store.insert_job(&held).await.unwrap();
+
+        // The server starts again: its sweep takes what was left.
+        let state = api::AppState::new(app.config.clone(), app.store.clone()).unwrap();
+        api::jobs::sweep(&state).await.unwrap();
+        let path = |id: JobId| format!("/api/v1/households/{}/jobs/{id}", ann.household);
+        let mut last = serde_json::Value::Null;
+        for _ in 0..200 {
+            last = app.get(path(orphan.id), &ann).await.body;
+            if last["status"] == "done" {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        assert_eq!(last["status"], "done", "{last}");
+        assert_eq!(last["result"]["items"], 1, "{last}");
+        let other = app.get(path(held.id), &ann).await.body;
+        assert_eq!(other["status"], "running", "a held job is not run twice: {other}");
+        assert!(other["download_url"].is_null());
+    }
+}
