@@ -307,6 +307,28 @@ impl BlobStore for LocalBlobs {
         }
         Ok(())
     }
+
+    async fn reader(&self, key: &str) -> anyhow::Result<Option<BlobReader>> {
+        let path = self.path(key)?;
+        match tokio::fs::File::open(&path).await {
+            Ok(file) => Ok(Some(Box::pin(file))),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(anyhow::Error::from(e).context(format!("opening {}", path.display()))),
+        }
+    }
+
+    async fn put_file(&self, key: &str, from: &Path, _content_type: &str) -> anyhow::Result<()> {
+        let path = self.path(key)?;
+        if let Some(dir) = path.parent() {
+            tokio::fs::create_dir_all(dir).await?;
+        }
+        let partial = path.with_extension("part");
+        tokio::fs::copy(from, &partial)
+            .await
+            .with_context(|| format!("copying {} into the attachment folder", from.display()))?;
+        tokio::fs::rename(&partial, &path).await?;
+        Ok(())
+    }
 }
 
 #[cfg(test)]

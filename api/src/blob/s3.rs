@@ -10,6 +10,7 @@ use aws_sdk_s3::config::{
     BehaviorVersion, Credentials, Region, RequestChecksumCalculation, ResponseChecksumValidation,
 };
 use aws_sdk_s3::presigning::PresigningConfig;
+use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{Delete, ObjectIdentifier};
 use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};
 use time::OffsetDateTime;
@@ -188,6 +189,38 @@ impl BlobStore for S3Blobs {
             .key(key)
             .content_type(content_type)
             .body(bytes.into())
+            .send()
+            .await
+            .with_context(|| format!("writing {key} to S3"))?;
+        Ok(())
+    }
+
+    async fn reader(&self, key: &str) -> anyhow::Result<Option<BlobReader>> {
+        match self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+        {
+            Ok(object) => Ok(Some(Box::pin(object.body.into_async_read()))),
+            Err(e) if e.as_service_error().is_some_and(|e| e.is_no_such_key()) => Ok(None),
+            Err(e) => Err(anyhow::Error::from(e).context(format!("reading {key} from S3"))),
+        }
+    }
+
+    async fn put_file(&self, key: &str, path: &Path, content_type: &str) -> anyhow::Result<()> {
+        // Read from the disk a piece at a time as the request is sent.
+        let body = ByteStream::from_path(path)
+            .await
+            .with_context(|| format!("opening {}", path.display()))?;
+        self.client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .content_type(content_type)
+            .body(body)
             .send()
             .await
             .with_context(|| format!("writing {key} to S3"))?;

@@ -4,6 +4,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
+pub mod backup;
 pub mod csv;
 
 /// How far a piece of work has come, shared between the worker and the job runner, which

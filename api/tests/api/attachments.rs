@@ -90,6 +90,8 @@ pub enum Place {
 
 pub struct Files {
     pub app: TestApp,
+    /// The attachment store the app keeps files in (for work outside requests).
+    pub blobs: api::blob::DynBlobs,
     http: reqwest::Client,
     place: Place,
 }
@@ -122,12 +124,23 @@ impl Files {
             config.public_url = PUBLIC_URL.into();
             configure(config);
         });
-        let app = match s3 {
-            None => app,
-            Some(settings) => app.with_blobs(Arc::new(S3Blobs::new(settings))),
+        let (app, blobs): (TestApp, api::blob::DynBlobs) = match s3 {
+            None => {
+                let folder = api::blob::local::LocalBlobs::open(
+                    app.config.data_dir.join("attachments"),
+                    PUBLIC_URL,
+                )
+                .unwrap();
+                (app, Arc::new(folder))
+            }
+            Some(settings) => {
+                let blobs: api::blob::DynBlobs = Arc::new(S3Blobs::new(settings));
+                (app.with_blobs(blobs.clone()), blobs)
+            }
         };
         Some(Files {
             app,
+            blobs,
             http: reqwest::Client::new(),
             place,
         })

@@ -105,6 +105,7 @@ macro_rules! write_tx {
 // After `write_tx`, which they use.
 mod accounts;
 mod attachments;
+mod backup;
 mod changes;
 mod households;
 mod items;

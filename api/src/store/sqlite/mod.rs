@@ -20,6 +20,7 @@ use super::*;
 
 mod accounts;
 mod attachments;
+mod backup;
 mod changes;
 mod households;
 mod items;
