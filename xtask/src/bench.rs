@@ -278,7 +278,9 @@ fn portability(
             .map(|b| format!("{:.1} MiB", b / 1_048_576.0))
             .unwrap_or_else(|| "–".into());
         println!("{label:20} {took:7.1} s  peak {peak:6.0} MiB  {bytes}");
-        rows.push(format!("| {backend} | {label} | {took:.1} s | {peak:.0} MiB | {bytes} |"));
+        rows.push(format!(
+            "| {backend} | {label} | {took:.1} s | {peak:.0} MiB | {bytes} |"
+        ));
         Ok(job)
     };
     let export = timed("CSV export", &mut || {
@@ -311,18 +313,30 @@ fn portability(
     );
     timed("CSV import", &mut || {
         let body = format!(r#"{{"content_type":"text/csv","size":{}}}"#, csv.len());
-        let (_, _, announced) =
-            server.http("POST", &format!("{target}/imports/uploads"), Some(cookie), &body)?;
+        let (_, _, announced) = server.http(
+            "POST",
+            &format!("{target}/imports/uploads"),
+            Some(cookie),
+            &body,
+        )?;
         let upload = field(&announced, "upload_id").ok_or_else(|| format!("{announced}"))?;
         let url = field(&announced, "url").ok_or_else(|| format!("{announced}"))?;
-        let path = url.split_once("/api/").map(|(_, p)| format!("/api/{p}")).unwrap_or(url);
-        let (status, _, text) = server.http_as("PUT", &path.replace("\\u0026", "&"), None, "text/csv", &csv)?;
+        let path = url
+            .split_once("/api/")
+            .map(|(_, p)| format!("/api/{p}"))
+            .unwrap_or(url);
+        let (status, _, text) =
+            server.http_as("PUT", &path.replace("\\u0026", "&"), None, "text/csv", &csv)?;
         if status != 200 {
             return Err(format!("uploading the export: {status} {text}"));
         }
         let body = format!(r#"{{"upload_id":"{upload}","content_type":"text/csv"}}"#);
-        let (_, _, started) =
-            server.http("POST", &format!("{target}/imports?dry_run=false"), Some(cookie), &body)?;
+        let (_, _, started) = server.http(
+            "POST",
+            &format!("{target}/imports?dry_run=false"),
+            Some(cookie),
+            &body,
+        )?;
         server.job(cookie, &target, &started)
     })?;
     // A household with 1 GiB of photos (256 of 4 MiB).

@@ -173,8 +173,7 @@ async fn photos(
         let activity = ActivityRow::new(household, item.id, user, Action::Created, vec![], now);
         store.insert_item(&item, &activity).await?;
         let id = AttachmentId::new();
-        let path = std::path::Path::new(dir)
-            .join(api::blob::keys::file(household, id));
+        let path = std::path::Path::new(dir).join(api::blob::keys::file(household, id));
         std::fs::create_dir_all(path.parent().context("a folder")?)?;
         let mut file = std::io::BufWriter::new(std::fs::File::create(&path)?);
         for _ in 0..bytes / 8 {

@@ -21,6 +21,40 @@ struct Runtime {
     events: Mutex<VecDeque<(String, Value)>>,
     ready: Notify,
     answers: Mutex<Option<mpsc::UnboundedSender<(String, Value)>>>,
+    /// Asynchronous invocations received by the Lambda API stand-in: (function, headers).
+    invoked: Mutex<Vec<(String, HeaderMap)>>,
+}
+
+/// Lambda's `Invoke` (`POST /2015-03-31/functions/{name}/invocations`): an `Event`
+/// invocation is queued for the runtime loop and answered 202 at once, as Lambda does.
+async fn invoke_function(
+    State(rt): State<Arc<Runtime>>,
+    Path(function): Path<String>,
+    headers: HeaderMap,
+    body: String,
+) -> impl IntoResponse {
+    let event: Value = match serde_json::from_str(&body) {
+        Ok(event) => event,
+        Err(_) => return (StatusCode::BAD_REQUEST, "the payload is not JSON").into_response(),
+    };
+    let is_event = headers
+        .get("x-amz-invocation-type")
+        .is_some_and(|v| v == "Event");
+    let mut invoked = rt.invoked.lock().await;
+    invoked.push((function, headers));
+    let id = format!("job-{}", invoked.len());
+    drop(invoked);
+    if !is_event {
+        return (
+            StatusCode::BAD_REQUEST,
+            "only Event invocations are expected",
+        )
+            .into_response();
+    }
+    rt.events.lock().await.push_back((id, event));
+    rt.ready.notify_waiters();
+    rt.ready.notify_one();
+    StatusCode::ACCEPTED.into_response()
 }
 
 async fn next_event(State(rt): State<Arc<Runtime>>) -> impl IntoResponse {
@@ -79,6 +113,8 @@ async fn failed(
 struct Emulator {
     runtime: Arc<Runtime>,
     answers: mpsc::UnboundedReceiver<(String, Value)>,
+    /// What the function answered to job events.
+    job_answers: Vec<(String, Value)>,
     child: tokio::process::Child,
     next_id: usize,
 }
@@ -95,6 +131,10 @@ impl Emulator {
             .route(
                 "/2018-06-01/runtime/init/error",
                 post(|| async { StatusCode::ACCEPTED }),
+            )
+            .route(
+                "/2015-03-31/functions/{function}/invocations",
+                post(invoke_function),
             )
             .with_state(runtime.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -115,6 +155,14 @@ impl Emulator {
             .env("DATA_DIR", data_dir)
             .env("PUBLIC_URL", "https://inventory.example.com")
             .env("RUST_LOG", "warn")
+            // Jobs go to the jobs function: here the same process, through the stand-in.
+            .env("JOBS_FUNCTION", "home-inventory-jobs")
+            .env("AWS_ENDPOINT_URL_LAMBDA", format!("http://{addr}"))
+            .env("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
+            .env(
+                "AWS_SECRET_ACCESS_KEY",
+                "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+            )
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .kill_on_drop(true)
@@ -123,6 +171,7 @@ impl Emulator {
         let mut emulator = Self {
             runtime,
             answers,
+            job_answers: Vec::new(),
             child,
             next_id: 0,
         };
@@ -144,12 +193,19 @@ impl Emulator {
             .push_back((id.clone(), event));
         self.runtime.ready.notify_waiters();
         self.runtime.ready.notify_one();
-        let (answered, value) = tokio::time::timeout(Duration::from_secs(30), self.answers.recv())
-            .await
-            .expect("the function answers within 30 s")
-            .expect("an answer");
-        assert_eq!(answered, id);
-        value
+        loop {
+            let (answered, value) =
+                tokio::time::timeout(Duration::from_secs(30), self.answers.recv())
+                    .await
+                    .expect("the function answers within 30 s")
+                    .expect("an answer");
+            if answered.starts_with("job-") {
+                self.job_answers.push((answered, value));
+                continue;
+            }
+            assert_eq!(answered, id);
+            return value;
+        }
     }
 }
 
@@ -322,5 +378,124 @@ async fn the_binary_answers_api_gateway_events_under_the_lambda_runtime() {
     assert_eq!(staged["statusCode"], 200, "{staged}");
     assert_eq!(body_of(&staged)["status"], "ok");
 
+    lambda.child.kill().await.ok();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_runs_in_the_jobs_function_outside_the_request_that_started_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite:{}", dir.path().join("lambda.db").display());
+    let (mut lambda, _) = Emulator::start(&url, dir.path()).await;
+    let signup = lambda
+        .invoke(event(
+            "POST",
+            "/api/v1/auth/register",
+            "",
+            &[],
+            Some((
+                r#"{"email":"ann@example.com","password":"correct horse","name":"Ann"}"#,
+                false,
+            )),
+        ))
+        .await;
+    let session = signup["cookies"][0]
+        .as_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let me = lambda
+        .invoke(event(
+            "GET",
+            "/api/v1/me",
+            "",
+            std::slice::from_ref(&session),
+            None,
+        ))
+        .await;
+    let household = body_of(&me)["households"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let base = format!("/api/v1/households/{household}");
+    let created = lambda
+        .invoke(event(
+            "POST",
+            &format!("{base}/items"),
+            "",
+            std::slice::from_ref(&session),
+            Some((r#"{"name":"Cordless drill"}"#, false)),
+        ))
+        .await;
+    assert_eq!(created["statusCode"], 201, "{created}");
+
+    // The request answers 202 at once; the job runs in a second, asynchronous invocation.
+    let started = lambda
+        .invoke(event(
+            "POST",
+            &format!("{base}/exports"),
+            "",
+            std::slice::from_ref(&session),
+            Some((r#"{"format":"csv"}"#, false)),
+        ))
+        .await;
+    assert_eq!(started["statusCode"], 202, "{started}");
+    let job = body_of(&started)["job"].clone();
+    let id = job["id"].as_str().unwrap().to_string();
+    {
+        let invoked = lambda.runtime.invoked.lock().await;
+        assert_eq!(invoked.len(), 1, "one asynchronous invocation");
+        let (function, headers) = &invoked[0];
+        assert_eq!(function, "home-inventory-jobs");
+        let authorization = headers["authorization"].to_str().unwrap();
+        assert!(
+            authorization.starts_with("AWS4-HMAC-SHA256"),
+            "signed: {authorization}"
+        );
+        assert!(
+            authorization.contains("/lambda/aws4_request"),
+            "{authorization}"
+        );
+    }
+    let mut done = Value::Null;
+    for _ in 0..300 {
+        let polled = lambda
+            .invoke(event(
+                "GET",
+                &format!("{base}/jobs/{id}"),
+                "",
+                std::slice::from_ref(&session),
+                None,
+            ))
+            .await;
+        assert_eq!(polled["statusCode"], 200, "{polled}");
+        done = body_of(&polled);
+        if done["status"] == "done" || done["status"] == "failed" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(done["status"], "done", "{done}");
+    assert_eq!(done["result"]["items"], 1, "{done}");
+    assert!(done["download_url"].is_string(), "{done}");
+    assert_eq!(lambda.job_answers.len(), 1);
+    assert_eq!(
+        lambda.job_answers[0].1["statusCode"], 204,
+        "{:?}",
+        lambda.job_answers
+    );
+
+    // The route the jobs function runs on can't be reached through API Gateway.
+    let forged = lambda
+        .invoke(event(
+            "POST",
+            &format!("/api/internal/jobs/{id}/run"),
+            "",
+            &[],
+            None,
+        ))
+        .await;
+    assert_eq!(forged["statusCode"], 404, "{forged}");
     lambda.child.kill().await.ok();
 }

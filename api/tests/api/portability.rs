@@ -122,7 +122,9 @@ async fn items(app: &TestApp, who: &Person, household: &str) -> Vec<Value> {
 /// The CSV without the columns that belong to the household the items are in: their ids
 /// (`HB.import_ref`) and when they were added and changed there.
 fn without_refs(csv: &str) -> String {
-    let mut reader = ::csv::ReaderBuilder::new().has_headers(false).from_reader(csv.as_bytes());
+    let mut reader = ::csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(csv.as_bytes());
     let rows: Vec<Vec<String>> = reader
         .records()
         .map(|r| r.unwrap().iter().map(str::to_string).collect())
@@ -132,7 +134,12 @@ fn without_refs(csv: &str) -> String {
         .iter()
         .map(|h| !own.iter().any(|o| h.trim_start_matches('\u{feff}') == *o))
         .collect();
-    assert_eq!(keep.iter().filter(|k| !**k).count(), own.len(), "{:?}", rows[0]);
+    assert_eq!(
+        keep.iter().filter(|k| !**k).count(),
+        own.len(),
+        "{:?}",
+        rows[0]
+    );
     rows.into_iter()
         .map(|r| {
             r.into_iter()
@@ -519,7 +526,8 @@ mod restart {
     ) {
         let app = spawn_app(backend).await;
         let ann = app.register("Ann").await;
-        app.create_item(&ann, serde_json::json!({"name": "Lamp"})).await;
+        app.create_item(&ann, serde_json::json!({"name": "Lamp"}))
+            .await;
         let now = OffsetDateTime::now_utc();
         // One runner stopped a minute ago (its lease ran out); another still holds its job.
         let orphan = job(&ann.household, &ann.user_id, now - Duration::minutes(1));
@@ -542,7 +550,10 @@ mod restart {
         assert_eq!(last["status"], "done", "{last}");
         assert_eq!(last["result"]["items"], 1, "{last}");
         let other = app.get(path(held.id), &ann).await.body;
-        assert_eq!(other["status"], "running", "a held job is not run twice: {other}");
+        assert_eq!(
+            other["status"], "running",
+            "a held job is not run twice: {other}"
+        );
         assert!(other["download_url"].is_null());
     }
 }
