@@ -77,6 +77,16 @@ const TAGS: &[(&str, &str)] = &[
         "Personal API tokens for scripts and other programs: made, listed and revoked by a \
          signed-in person.",
     ),
+    (
+        "Import and export",
+        "Items out as Homebox-compatible CSV and in from CSV (ours, Homebox's, hand-made), \
+         and the full backup of a household with every file. Each starts a job.",
+    ),
+    (
+        "Jobs",
+        "Long work that goes on after its request is answered (202): follow it with \
+         `GET …/jobs/{id}` for its progress, its result and a download address.",
+    ),
     ("System", "Health and this document."),
 ];
 
