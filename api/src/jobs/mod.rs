@@ -328,6 +328,25 @@ async fn restore(
     let dir = tempfile::tempdir()?;
     let path = dir.path().join("restore.zip");
     fetch_input(state, job, &path).await?;
+    let dry_run = serde_json::from_str::<serde_json::Value>(&job.params)
+        .map(|p| p["dry_run"] == true)
+        .unwrap_or(false);
+    if dry_run {
+        let summary = crate::portability::backup::check_backup(
+            &state.store,
+            job.household_id,
+            &path,
+            progress,
+        )
+        .await?;
+        let mut result =
+            serde_json::to_value(summary).map_err(|e| PortError::Internal(e.into()))?;
+        result["dry_run"] = true.into();
+        return Ok(Finished {
+            result,
+            output: None,
+        });
+    }
     let summary = crate::portability::backup::restore_backup(
         &state.store,
         &state.blobs,

@@ -147,7 +147,7 @@ impl Files {
     }
 
     /// Sends a request to a URL the API handed out: its own (local files) or S3's.
-    async fn fetch(
+    pub async fn fetch(
         &self,
         method: Method,
         url: &str,

@@ -32,7 +32,7 @@ const PDF: &[u8] =
 /// A household with a bit of everything: nested locations, items live and trashed with
 /// tags, custom fields, money and history, a photo and a PDF of an item, and a photo not
 /// filed yet.
-async fn furnish(files: &Files, who: &Person) {
+pub(crate) async fn furnish(files: &Files, who: &Person) {
     let app = &files.app;
     let house = app.create_location(who, "House", None).await;
     let garage = app.create_location(who, "Garage", Some(&house)).await;
@@ -101,7 +101,7 @@ fn uid(who: &Person) -> UserId {
     who.user_id.parse().unwrap()
 }
 
-async fn new_household(files: &Files, who: &Person, currency: &str) -> Person {
+pub(crate) async fn new_household(files: &Files, who: &Person, currency: &str) -> Person {
     let made = files
         .app
         .post(

@@ -16,6 +16,7 @@ on_every_store!(
     bad_rows_are_refused_with_their_line_and_the_good_rows_land,
     a_homebox_export_with_every_column_imports_without_losing_anything,
     bad_files_and_wrong_people_are_refused,
+    a_backup_downloaded_and_uploaded_again_restores_the_household_with_the_same_files,
 );
 
 /// Sends `bytes` as an import's body.
@@ -485,6 +486,126 @@ async fn bad_files_and_wrong_people_are_refused(files: Files) {
         .body(Body::from("HB.name\nx\n"))
         .unwrap();
     app.send(request).await.assert_status(403);
+}
+
+/// The `files/` entries of a backup's manifest: (path without the attachment id, sha256).
+fn file_hashes(zip: &[u8]) -> Vec<(String, String)> {
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(zip)).expect("a zip");
+    let manifest: Value = {
+        let entry = archive.by_name("manifest.json").expect("a manifest");
+        serde_json::from_reader(entry).expect("JSON")
+    };
+    let mut files: Vec<(String, String)> = manifest["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| {
+            let path = e["path"].as_str()?;
+            let name = path.strip_prefix("files/")?.split_once('/')?.1;
+            Some((name.to_string(), e["sha256"].as_str()?.to_string()))
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+async fn download_backup(files: &Files, who: &Person) -> Vec<u8> {
+    let app = &files.app;
+    let started = app
+        .post(app.at(who, "/exports"), who, json!({"format": "backup"}))
+        .await;
+    let job = finished(app, who, &who.household, &started).await;
+    assert_eq!(job["status"], "done", "{job}");
+    assert_eq!(job["kind"], "backup");
+    let (status, bytes) = files.download(job["download_url"].as_str().unwrap()).await;
+    assert_eq!(status, 200);
+    bytes
+}
+
+async fn a_backup_downloaded_and_uploaded_again_restores_the_household_with_the_same_files(
+    files: Files,
+) {
+    let app = &files.app;
+    let ann = app.register("Ann").await;
+    crate::backup::furnish(&files, &ann).await;
+    let zip = download_backup(&files, &ann).await;
+    let before = file_hashes(&zip);
+    assert_eq!(before.len(), 3, "two photos and a receipt: {before:?}");
+
+    // Sent as the body: a dry run checks it and writes nothing.
+    let copy = crate::backup::new_household(&files, &ann, "USD").await;
+    let dry = post_file(
+        app,
+        &copy,
+        &copy.household,
+        "?dry_run=true",
+        "application/zip",
+        zip.clone(),
+    )
+    .await;
+    let checked = finished(app, &copy, &copy.household, &dry).await;
+    assert_eq!(checked["status"], "done", "{checked}");
+    assert_eq!(checked["kind"], "restore");
+    assert_eq!(checked["result"]["dry_run"], true);
+    assert_eq!(checked["result"]["items"], 3, "{checked}");
+    assert_eq!(checked["result"]["locations"], 4, "{checked}");
+    assert!(
+        items(app, &copy, &copy.household).await.is_empty(),
+        "a dry run writes nothing"
+    );
+
+    // Announced and uploaded like an attachment, then restored.
+    let announced = app
+        .post(
+            app.at(&copy, "/imports/uploads"),
+            &copy,
+            json!({"content_type": "application/zip", "size": zip.len()}),
+        )
+        .await;
+    announced.assert_status(201);
+    let upload = &announced.body["upload"];
+    let headers: Vec<(String, String)> = upload["headers"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_string()))
+        .collect();
+    let (status, _, _) = files
+        .fetch(
+            Method::PUT,
+            upload["url"].as_str().unwrap(),
+            &headers,
+            zip.clone(),
+        )
+        .await;
+    assert!(status.is_success(), "{status}");
+    let restore = app
+        .post(
+            app.at(&copy, "/imports?dry_run=false"),
+            &copy,
+            json!({"upload_id": announced.body["upload_id"], "content_type": "application/zip"}),
+        )
+        .await;
+    let done = finished(app, &copy, &copy.household, &restore).await;
+    assert_eq!(done["status"], "done", "{done}");
+    assert_eq!(done["result"]["items"], 3, "{done}");
+    let restored = items(app, &copy, &copy.household).await;
+    let drill = restored
+        .iter()
+        .find(|i| i["name"] == "Drill")
+        .expect("the drill");
+    assert_eq!(
+        drill["location_path"],
+        json!(["House", "Garage", "Shelf 2"])
+    );
+    assert_eq!(drill["custom_fields"]["Voltage"], "18 V");
+
+    // Its own backup has the same files, byte for byte.
+    assert_eq!(file_hashes(&download_backup(&files, &copy).await), before);
+    // And now the household is not empty: another restore is refused at once.
+    post_file(app, &copy, &copy.household, "", "application/zip", zip)
+        .await
+        .assert_status(409);
 }
 
 mod restart {

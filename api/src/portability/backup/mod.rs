@@ -89,6 +89,47 @@ pub async fn restore_backup(
     .await
 }
 
+/// Checks the backup zip at `zip` as a restore into `household` would — the format, every
+/// entry's name, size and SHA-256, every record — and writes nothing (a restore's dry run);
+/// what the backup holds. The household must be empty, as for the restore.
+pub async fn check_backup(
+    store: &DynStore,
+    household: HouseholdId,
+    zip: &Path,
+    progress: &Progress,
+) -> Result<BackupSummary, PortError> {
+    let (store, zip) = (store.clone(), zip.to_path_buf());
+    on_blocking_thread(progress, move |worker| {
+        let row = worker
+            .block_on(store.household(household))?
+            .ok_or_else(|| PortError::Conflict("The household no longer exists.".into()))?;
+        if !worker.block_on(store.household_is_empty(household))? {
+            return Err(PortError::Conflict(
+                "A backup restores only into an empty household; make a new household for it."
+                    .into(),
+            ));
+        }
+        let mut archive = check::open(&zip)?;
+        let verified = verify::verify(&mut archive, &row.currency)?;
+        let counts = verified.manifest.counts;
+        let bytes = verified
+            .manifest
+            .entries
+            .iter()
+            .filter(|e| e.path.starts_with("files/"))
+            .map(|e| e.size)
+            .sum();
+        Ok(BackupSummary {
+            locations: counts.locations,
+            items: counts.items,
+            attachments: counts.attachments,
+            activity: counts.activity,
+            bytes,
+        })
+    })
+    .await
+}
+
 /// What work on a blocking thread has: the runtime (for the store and the attachment
 /// store), its progress, and whether the caller stopped waiting.
 pub(crate) struct Worker {
