@@ -109,6 +109,7 @@ mod backup;
 mod changes;
 mod households;
 mod items;
+mod jobs;
 mod locations;
 pub mod tls;
 mod tokens;
