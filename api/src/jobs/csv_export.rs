@@ -13,6 +13,7 @@ use super::{Finished, save_output};
 use crate::AppState;
 use crate::portability::csv::{CsvExport, ExportItem};
 use crate::portability::{PortError, Progress};
+use crate::routes::items::{search_needle, tag_key};
 use crate::routes::locations::Tree;
 use crate::store::{Cursor, ItemQuery, ItemRow, ItemSort};
 
@@ -104,21 +105,8 @@ pub async fn run(
 /// The store query the filters mean: live items, oldest first, as the item list filters.
 pub fn query(filters: &Filters, tree: &Tree) -> Result<ItemQuery, PortError> {
     let mut query = ItemQuery {
-        search: filters
-            .q
-            .as_deref()
-            .map(|q| q.trim().to_lowercase())
-            .filter(|q| !q.is_empty()),
-        tag: filters
-            .tag
-            .as_deref()
-            .map(|t| {
-                t.split_whitespace()
-                    .collect::<Vec<_>>()
-                    .join(" ")
-                    .to_lowercase()
-            })
-            .filter(|t| !t.is_empty()),
+        search: search_needle(filters.q.as_deref()),
+        tag: tag_key(filters.tag.as_deref()),
         sort: ItemSort::Oldest,
         limit: PAGE,
         ..Default::default()

@@ -326,21 +326,8 @@ async fn list_items(
     let after = parse_cursor(params.cursor.as_deref(), sort)?;
     let tree = Tree::load(&state, hid).await?;
     let mut query = ItemQuery {
-        search: params
-            .q
-            .as_deref()
-            .map(|q| q.trim().to_lowercase())
-            .filter(|q| !q.is_empty()),
-        tag: params
-            .tag
-            .as_deref()
-            .map(|t| {
-                t.split_whitespace()
-                    .collect::<Vec<_>>()
-                    .join(" ")
-                    .to_lowercase()
-            })
-            .filter(|t| !t.is_empty()),
+        search: search_needle(params.q.as_deref()),
+        tag: tag_key(params.tag.as_deref()),
         sort,
         after,
         limit,
@@ -368,6 +355,22 @@ async fn list_items(
         return Ok(Json(search_page(&state, hid, query, &tree).await?));
     }
     Ok(Json(page_of(&state, hid, query, &tree).await?))
+}
+
+/// What `q` looks for: trimmed and lower-cased; `None` when empty.
+pub(crate) fn search_needle(q: Option<&str>) -> Option<String> {
+    q.map(|q| q.trim().to_lowercase()).filter(|q| !q.is_empty())
+}
+
+/// The tag `tag` filters by: white space collapsed, lower-cased; `None` when empty.
+pub(crate) fn tag_key(tag: Option<&str>) -> Option<String> {
+    tag.map(|t| {
+        t.split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+            .to_lowercase()
+    })
+    .filter(|t| !t.is_empty())
 }
 
 /// A page of a searched or filtered list, found by the in-memory index and read from the
