@@ -15,12 +15,13 @@ use std::cell::RefCell;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use shared::{
-    Activity, ApiToken, Attachment, AttachmentId, CreateAttachment, CreateHousehold, CreateInvite,
-    CreateItem, CreateLocation, CreateToken, ErrorBody, ErrorCode, Household, HouseholdId, Invite,
-    InviteId, InvitePreview, Item, ItemFields, ItemId, Joined, List, Location, LocationId,
-    LoginRequest, Me, Member, NewToken, Page, Providers, Recognition, RecognizeRequest,
-    RegisterRequest, Stats, TagCount, TokenId, UpdateAttachment, UpdateLocation, UpdateMember,
-    UploadTarget, UserId, UserResponse,
+    Activity, AnnounceImport, ApiToken, Attachment, AttachmentId, CreateAttachment,
+    CreateHousehold, CreateInvite, CreateItem, CreateLocation, CreateToken, ErrorBody, ErrorCode,
+    Household, HouseholdId, ImportSource, ImportUpload, Invite, InviteId, InvitePreview, Item,
+    ItemFields, ItemId, Job, JobError, JobId, JobKind, JobProgress, JobStatus, Joined, List,
+    Location, LocationId, LoginRequest, Me, Member, NewToken, Page, Providers, Recognition,
+    RecognizeRequest, RegisterRequest, StartExport, Stats, TagCount, TokenId, UpdateAttachment,
+    UpdateLocation, UpdateMember, UploadTarget, UserId, UserResponse,
 };
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::Closure;
@@ -119,12 +120,14 @@ pub async fn request<T: DeserializeOwned>(
 /// that depends on what it returns, so each endpoint adds little to the bundle.
 fn decode<T: DeserializeOwned>(text: &str) -> ApiResult<T> {
     let text = if text.trim().is_empty() { "null" } else { text };
-    serde_json::from_str(text).map_err(|_| {
-        ErrorBody::new(
-            ErrorCode::Internal,
-            "The server sent an answer this app does not understand. Try reloading the page.",
-        )
-    })
+    serde_json::from_str(text).map_err(|_| not_understood())
+}
+
+fn not_understood() -> ErrorBody {
+    ErrorBody::new(
+        ErrorCode::Internal,
+        "The server sent an answer this app does not understand. Try reloading the page.",
+    )
 }
 
 /// The text of a successful answer, or the error the server (or the network) gave.
@@ -134,7 +137,7 @@ async fn answer(
     body: Option<String>,
     if_match: Option<i64>,
 ) -> ApiResult<String> {
-    let (status, text) = send(method, path, body, if_match).await?;
+    let (status, text) = send(method, path, body.map(json_text), if_match).await?;
     respond(status, text, path)
 }
 
@@ -158,10 +161,11 @@ fn respond(status: u16, text: String, path: &str) -> ApiResult<String> {
     Err(error)
 }
 
+/// `body` is what to send and its `Content-Type`: JSON text, or a file.
 async fn send(
     method: Method,
     path: &str,
-    body: Option<String>,
+    body: Option<(wasm_bindgen::JsValue, &str)>,
     if_match: Option<i64>,
 ) -> ApiResult<(u16, String)> {
     let _sending = (method != Method::Get).then(Sending::start);
@@ -171,11 +175,9 @@ async fn send(
     init.set_credentials(RequestCredentials::SameOrigin);
     let headers = Headers::new().map_err(network)?;
     headers.set("Accept", "application/json").map_err(network)?;
-    if let Some(body) = &body {
-        headers
-            .set("Content-Type", "application/json")
-            .map_err(network)?;
-        init.set_body(&wasm_bindgen::JsValue::from_str(body));
+    if let Some((body, content_type)) = &body {
+        headers.set("Content-Type", content_type).map_err(network)?;
+        init.set_body(body);
     }
     if let Some(version) = if_match {
         headers
@@ -913,6 +915,99 @@ pub async fn recognize(hid: HouseholdId, ids: &[AttachmentId]) -> ApiResult<Reco
     .await
 }
 
+// ---------------------------------------------------------------- import, export and jobs
+
+/// Starts a job: `POST path` answers 202 `{"job": Job}`, of which only the id is read here;
+/// the job itself is read with [`job`], so that its decoding is in the bundle once.
+async fn start_job(path: &str, body: Option<(wasm_bindgen::JsValue, &str)>) -> ApiResult<JobId> {
+    let (status, text) = send(Method::Post, path, body, None).await?;
+    let answer: serde_json::Value = decode(&respond(status, text, path)?)?;
+    answer["job"]["id"]
+        .as_str()
+        .and_then(|id| id.parse().ok())
+        .ok_or_else(not_understood)
+}
+
+/// JSON text as a request body, with its type.
+fn json_text(body: String) -> (wasm_bindgen::JsValue, &'static str) {
+    (wasm_bindgen::JsValue::from_str(&body), "application/json")
+}
+
+/// Starts an export: a CSV file of the items `body` picks, or the whole household's backup.
+pub async fn start_export(hid: HouseholdId, body: &StartExport) -> ApiResult<JobId> {
+    start_job(
+        &format!("/households/{hid}/exports"),
+        json(body).map(json_text),
+    )
+    .await
+}
+
+fn imports_path(hid: HouseholdId, dry_run: bool) -> String {
+    format!("/households/{hid}/imports?dry_run={dry_run}")
+}
+
+/// Starts an import of a file of up to [`shared::MAX_IMPORT_BODY_BYTES`], sent as the
+/// request body; `dry_run` reports what would happen and writes nothing.
+pub async fn import_file(
+    hid: HouseholdId,
+    dry_run: bool,
+    file: &Blob,
+    content_type: &str,
+) -> ApiResult<JobId> {
+    start_job(
+        &imports_path(hid, dry_run),
+        Some((file.into(), content_type)),
+    )
+    .await
+}
+
+/// Starts an import of a file sent before: an earlier dry run's, or an announced upload's.
+pub async fn import_from(
+    hid: HouseholdId,
+    dry_run: bool,
+    source: &ImportSource,
+) -> ApiResult<JobId> {
+    start_job(&imports_path(hid, dry_run), json(source).map(json_text)).await
+}
+
+/// Announces an import file too large to be a request body; the answer says where to send
+/// its bytes ([`upload`]).
+pub async fn announce_import(hid: HouseholdId, body: &AnnounceImport) -> ApiResult<ImportUpload> {
+    let path = format!("/households/{hid}/imports/uploads");
+    request(Method::Post, &path, json(body), None).await
+}
+
+pub async fn job(hid: HouseholdId, id: JobId) -> ApiResult<Job> {
+    let job: serde_json::Value = get(&format!("/households/{hid}/jobs/{id}")).await?;
+    read_job(&job).ok_or_else(not_understood)
+}
+
+/// A [`Job`] read from its JSON by hand: `Job`'s derived decoding, with its nested types and
+/// dates, would add about 3 KiB to the bundle; this reuses what the bundle has.
+fn read_job(job: &serde_json::Value) -> Option<Job> {
+    use time::format_description::well_known::Rfc3339;
+    let text = |key: &str| job.get(key).and_then(serde_json::Value::as_str);
+    let at = |key: &str| text(key).and_then(|t| time::OffsetDateTime::parse(t, &Rfc3339).ok());
+    let progress = |key: &str| job["progress"][key].as_u64().unwrap_or(0);
+    Some(Job {
+        id: text("id")?.parse().ok()?,
+        kind: JobKind::parse(text("kind")?)?,
+        status: JobStatus::parse(text("status")?)?,
+        progress: JobProgress {
+            done: progress("done"),
+            total: progress("total"),
+        },
+        result: job.get("result").filter(|r| !r.is_null()).cloned(),
+        error: job["error"]["message"].as_str().map(|message| JobError {
+            code: job["error"]["code"].as_str().unwrap_or("internal").into(),
+            message: message.into(),
+        }),
+        download_url: text("download_url").map(Into::into),
+        created_at: at("created_at")?,
+        finished_at: at("finished_at"),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -929,6 +1024,33 @@ mod tests {
         assert_eq!(announced.id, full.attachment.id);
         assert_eq!(announced.upload, full.upload);
         assert_eq!(announced.upload.headers["Content-Type"], "image/png");
+    }
+
+    #[test]
+    fn a_job_is_read_as_its_type_decodes_it() {
+        let running = r#"{"id":"0192f0c4-5b1a-7cc0-8000-000000000003","kind":"import_csv",
+            "status":"running","progress":{"done":120,"total":500},"result":null,"error":null,
+            "download_url":null,"created_at":"2025-01-01T10:00:00Z","finished_at":null}"#;
+        let done = r#"{"id":"0192f0c4-5b1a-7cc0-8000-000000000004","kind":"export_csv",
+            "status":"done","progress":{"done":2,"total":2},"result":{"items":2,"bytes":310},
+            "error":null,"download_url":"http://127.0.0.1:8080/files/x?sig=1",
+            "created_at":"2025-01-01T10:00:00Z","finished_at":"2025-01-01T10:00:02.5Z"}"#;
+        let failed = r#"{"id":"0192f0c4-5b1a-7cc0-8000-000000000005","kind":"restore",
+            "status":"failed","progress":{"done":0,"total":0},"result":null,
+            "error":{"code":"conflict","message":"the household is not empty"},
+            "download_url":null,"created_at":"2025-01-01T10:00:00Z",
+            "finished_at":"2025-01-01T10:00:01Z"}"#;
+        for answer in [running, done, failed] {
+            let value: serde_json::Value = serde_json::from_str(answer).unwrap();
+            let decoded: Job = serde_json::from_str(answer).unwrap();
+            assert_eq!(read_job(&value), Some(decoded));
+        }
+    }
+
+    #[test]
+    fn a_job_without_its_id_or_status_is_not_understood() {
+        let value = serde_json::json!({"id": "nope", "kind": "backup", "status": "done"});
+        assert_eq!(read_job(&value), None);
     }
 
     #[test]

@@ -7,8 +7,8 @@ use yew_router::prelude::*;
 use crate::components::{Layout, Splash, UpdatePrompt};
 use crate::hooks::{SessionProvider, Status, use_session};
 use crate::pages::{
-    AcceptInvite, Capture, Dashboard, EditItem, InviteWelcome, ItemDetail, Items, Locations,
-    Members, NewHousehold, NewItem, NotFound, SignIn, SignUp, Tokens, Trash, Waiting,
+    AcceptInvite, Capture, Dashboard, EditItem, ImportExport, InviteWelcome, ItemDetail, Items,
+    Locations, Members, NewHousehold, NewItem, NotFound, SignIn, SignUp, Tokens, Trash, Waiting,
 };
 
 #[derive(Routable, Clone, Debug, PartialEq)]
@@ -41,6 +41,9 @@ pub enum Route {
     /// Changes made on this device that the server does not have yet.
     #[at("/waiting")]
     Waiting,
+    /// The household's items to a file and back: CSV, and the full backup.
+    #[at("/import-export")]
+    ImportExport,
     /// The person's personal API tokens.
     #[at("/tokens")]
     Tokens,
@@ -205,6 +208,7 @@ fn household_page(route: &Route, household: Household) -> Html {
         Route::Trash => html! { <Trash {key} {household} /> },
         Route::Members => html! { <Members {key} {household} /> },
         Route::NewHousehold => html! { <NewHousehold /> },
+        Route::ImportExport => html! { <ImportExport {key} {household} /> },
         Route::Tokens => html! { <Tokens /> },
         Route::Waiting => html! { <Waiting {key} {household} /> },
         Route::SignIn | Route::SignUp | Route::Invite { .. } | Route::NotFound => {

@@ -174,17 +174,22 @@ pub fn layout(props: &LayoutProps) -> Html {
             }
         })
     };
-    let to_tokens = {
+    let menu_link = |route: Route, label: &'static str| {
         let navigator = navigator.clone();
-        Callback::from(move |e: MouseEvent| {
+        let href = route.to_path();
+        let current = (props.route == route).then_some("page");
+        let onclick = Callback::from(move |e: MouseEvent| {
             if e.ctrl_key() || e.meta_key() || e.shift_key() || e.button() != 0 {
                 return;
             }
             e.prevent_default();
             if let Some(nav) = &navigator {
-                nav.push(&Route::Tokens);
+                nav.push(&route);
             }
-        })
+        });
+        html! {
+            <a class="account-link" {href} {onclick} aria-current={current}>{ label }</a>
+        }
     };
 
     html! {
@@ -224,8 +229,8 @@ pub fn layout(props: &LayoutProps) -> Html {
                                         <strong>{ user_name }</strong>
                                         <span>{ user_email }</span>
                                     </p>
-                                    <a class="account-link" href={Route::Tokens.to_path()} onclick={to_tokens}
-                                        aria-current={(props.route == Route::Tokens).then_some("page")}>{ "API tokens" }</a>
+                                    { menu_link(Route::ImportExport, "Import & export") }
+                                    { menu_link(Route::Tokens, "API tokens") }
                                     <a class="account-link" href="/api/docs">{ "API docs" }</a>
                                     <button type="button" class="account-link" onclick={on_sign_out} disabled={*signing_out}>
                                         { "Sign out" }

@@ -2,6 +2,7 @@
 
 mod capture;
 mod dashboard;
+mod import_export;
 mod invite;
 mod item_detail;
 mod item_form;
@@ -18,6 +19,7 @@ mod waiting;
 
 pub use capture::{Capture, shots_in_flight};
 pub use dashboard::Dashboard;
+pub use import_export::ImportExport;
 pub use invite::{AcceptInvite, InviteWelcome};
 pub use item_detail::ItemDetail;
 pub use item_form::{EditItem, NewItem};
