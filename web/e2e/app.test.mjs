@@ -282,6 +282,33 @@ for (const [viewport, size] of chosen) {
       await screenshot(page, viewport, 'item-detail');
     });
 
+    step('marks an item insured and sold, and its page still says so after a reload', async () => {
+      await nav('Items').click();
+      await itemList().getByRole('link', { name: 'Claw hammer' }).click();
+      await visible(page.getByRole('heading', { level: 1, name: 'Claw hammer' }));
+      await page.getByRole('link', { name: 'Edit', exact: true }).click();
+      await visible(page.getByRole('heading', { name: 'Edit item' }));
+      // An item never sold keeps the sale folded away.
+      assert.equal(await page.getByLabel('Sold to').isVisible(), false);
+      await page.getByLabel('Insured', { exact: true }).check();
+      await page.getByRole('heading', { name: 'Sold', exact: true }).click();
+      await page.getByLabel('Sold to').fill('Neighbour Bob');
+      await screenshot(page, viewport, 'item-form-sold');
+      await page.getByRole('button', { name: 'Save' }).click();
+      await visible(page.getByRole('heading', { level: 1, name: 'Claw hammer' }));
+      await page.reload();
+      const details = page.getByRole('region', { name: 'Details' });
+      await visible(details.getByText('Insured', { exact: true }));
+      await visible(details.getByText('Sold to Neighbour Bob', { exact: true }));
+      // Edited again, the form opens with the sale unfolded and the box ticked.
+      await page.getByRole('link', { name: 'Edit', exact: true }).click();
+      await visible(page.getByRole('heading', { name: 'Edit item' }));
+      assert.equal(await page.getByLabel('Sold to').inputValue(), 'Neighbour Bob');
+      assert.equal(await page.getByLabel('Insured', { exact: true }).isChecked(), true);
+      await page.getByRole('link', { name: 'Cancel' }).click();
+      await visible(page.getByRole('heading', { level: 1, name: 'Claw hammer' }));
+    });
+
     step('finds items by search, location, tag and sort', async () => {
       await nav('Items').click();
       await visible(itemList().getByRole('link', { name: 'Balloon whisk' }));

@@ -29,6 +29,12 @@ const item = (id, fields) => ({
   warranty_expires: null,
   notes: null,
   custom_fields: {},
+  insured: false,
+  lifetime_warranty: false,
+  sold_to: null,
+  sold_date: null,
+  sold_price: null,
+  sold_notes: null,
   thumbnail_url: null,
   version: 1,
   created_at: '2026-01-01T10:00:00Z',
@@ -56,7 +62,7 @@ const all = [
   item('Cordless drill', { brand: 'Bosch', tags: ['Tools'], location_id: 'shelf', created_at: '2026-01-03T10:00:00.5Z' }),
   item('Claw hammer', { notes: 'Framing hammer', tags: ['tools'], location_id: 'garage', created_at: '2026-01-03T10:00:00Z' }),
   item('Camping stove', { location_id: 'attic', created_at: '2026-01-02T10:00:00Z', updated_at: '2026-02-01T10:00:00Z' }),
-  item('Old lamp', { created_at: '2026-01-01T10:00:00Z' }),
+  item('Old lamp', { sold_to: 'Neighbour Bob', created_at: '2026-01-01T10:00:00Z' }),
   item('Broken kettle', { deleted_at: '2026-03-01T10:00:00Z' }),
 ].map(entry);
 
@@ -67,11 +73,14 @@ describe('the offline copy answers as the server would', () => {
     // The same example as the server's own test (shared/src/edits.rs).
     const drill = item('Drill', { brand: 'Bosch', notes: 'blue case', tags: ['Tools'] });
     assert.equal(searchText(drill), 'drill\nbosch\nblue case\ntools');
+    const sold = { ...drill, sold_to: 'Ann Lee', sold_notes: 'Paid Cash' };
+    assert.equal(searchText(sold), 'drill\nbosch\nblue case\nann lee\npaid cash\ntools');
   });
 
   test('a search finds substrings in any field, whatever their case', () => {
     assert.deepEqual(names(query(all, locations, { q: '  BOSCH ' }, false)), ['Cordless drill']);
     assert.deepEqual(names(query(all, locations, { q: 'framing' }, false)), ['Claw hammer']);
+    assert.deepEqual(names(query(all, locations, { q: 'BOB' }, false)), ['Old lamp']);
     assert.deepEqual(names(query(all, locations, { q: 'kettle' }, false)), [], 'trashed items are not listed');
     assert.deepEqual(names(query(all, locations, { q: 'kettle' }, true)), ['Broken kettle']);
   });
@@ -119,6 +128,17 @@ describe('edits sent later', () => {
     assert.deepEqual(patch(base, { ...base, notes: null, quantity: 3 }), { quantity: 3, notes: null });
     assert.deepEqual(patch(base, { ...base }), {});
     assert.deepEqual(changedFields(base, { ...base, tags: ['a'] }), ['tags']);
+    assert.deepEqual(patch(base, { ...base, insured: true, sold_to: 'Ann' }), { insured: true, sold_to: 'Ann' });
+  });
+
+  test('a record kept from before the sale fields existed is neither insured nor sold', () => {
+    const old = item('Drill', {});
+    for (const f of ['insured', 'lifetime_warranty', 'sold_to', 'sold_date', 'sold_price', 'sold_notes']) delete old[f];
+    const fields = fieldsOf(old);
+    assert.equal(fields.insured, false);
+    assert.equal(fields.lifetime_warranty, false);
+    assert.equal(fields.sold_to, null);
+    assert.deepEqual(changedFields(fields, fieldsOf(item('Drill', {}))), []);
   });
 
   test('edits of different fields merge', () => {

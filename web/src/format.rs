@@ -53,6 +53,12 @@ pub fn field_label(field: &str) -> &str {
         "estimated_value" => "Estimated value",
         "warranty_expires" => "Warranty expires",
         "notes" => "Notes",
+        "insured" => "Insured",
+        "lifetime_warranty" => "Lifetime warranty",
+        "sold_to" => "Sold to",
+        "sold_date" => "Sold on",
+        "sold_price" => "Sold for",
+        "sold_notes" => "Sale notes",
         "custom_fields" => "Custom fields",
         other => other,
     }

@@ -178,7 +178,7 @@ export function offline() {
 /** A record and what a search looks in: the same fields and rule as the server. */
 export function searchText(item) {
   const parts = [item.name];
-  for (const field of ["description", "brand", "model", "serial_number", "barcode", "notes"]) {
+  for (const field of ["description", "brand", "model", "serial_number", "barcode", "notes", "sold_to", "sold_notes"]) {
     if (item[field] != null) parts.push(item[field]);
   }
   parts.push(...(item.tags || []));
@@ -839,10 +839,19 @@ const FIELDS = [
   "warranty_expires",
   "notes",
   "custom_fields",
+  "insured",
+  "lifetime_warranty",
+  "sold_to",
+  "sold_date",
+  "sold_price",
+  "sold_notes",
 ];
 
+/** What a field is when a record has none (one kept from before the field existed). */
+const EMPTY = { tags: [], custom_fields: {}, insured: false, lifetime_warranty: false };
+
 export function fieldsOf(item) {
-  return Object.fromEntries(FIELDS.map((f) => [f, item[f] ?? (f === "tags" ? [] : f === "custom_fields" ? {} : null)]));
+  return Object.fromEntries(FIELDS.map((f) => [f, item[f] ?? EMPTY[f] ?? null]));
 }
 
 export function changedFields(before, after) {

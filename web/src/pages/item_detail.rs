@@ -147,6 +147,10 @@ pub fn item_detail(props: &ItemDetailProps) -> Html {
                             { row("Purchase date", item.purchase_date.map(|d| d.to_string())) }
                             { row("Purchased from", item.purchased_from.clone()) }
                             { row("Warranty expires", item.warranty_expires.map(|d| d.to_string())) }
+                            { row("Warranty", item.lifetime_warranty.then(|| "Lifetime warranty".into())) }
+                            { row("Insurance", item.insured.then(|| "Insured".into())) }
+                            { row("Sale", sale(&item)) }
+                            { row("Sale notes", item.sold_notes.clone()) }
                             { row("Brand", item.brand.clone()) }
                             { row("Model", item.model.clone()) }
                             { row("Serial number", item.serial_number.clone()) }
@@ -184,6 +188,21 @@ pub fn item_detail(props: &ItemDetailProps) -> Html {
             </div>
         </section>
     }
+}
+
+/// "Sold to Ann on 2025-03-01 for 450.00 USD", with what is known of the sale.
+fn sale(item: &Item) -> Option<String> {
+    let mut text = String::from("Sold");
+    if let Some(to) = &item.sold_to {
+        text = format!("{text} to {to}");
+    }
+    if let Some(date) = item.sold_date {
+        text = format!("{text} on {date}");
+    }
+    if let Some(price) = &item.sold_price {
+        text = format!("{text} for {}", price.display());
+    }
+    (text.len() > 4 || item.sold_notes.is_some()).then_some(text)
 }
 
 fn history_entry(entry: &Activity) -> Html {

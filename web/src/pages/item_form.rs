@@ -8,7 +8,7 @@ use shared::{
     CreateItem, Currency, Day, ErrorBody, ErrorCode, FieldErrors, Household, Item, ItemFields,
     ItemId, Location, LocationId, Money, TagCount, changed_fields, format_amount, parse_amount,
 };
-use web_sys::SubmitEvent;
+use web_sys::{HtmlInputElement, SubmitEvent};
 use yew::prelude::*;
 use yew_router::prelude::*;
 
@@ -114,6 +114,12 @@ struct Draft {
     warranty_expires: String,
     notes: String,
     custom: Vec<CustomRow>,
+    insured: bool,
+    lifetime_warranty: bool,
+    sold_to: String,
+    sold_date: String,
+    sold_price: String,
+    sold_notes: String,
 }
 
 /// An amount as it is typed into a money field: "1,299.99".
@@ -138,6 +144,7 @@ impl Draft {
 
     fn from_fields(f: &ItemFields) -> Self {
         let text = |v: &Option<String>| v.clone().unwrap_or_default();
+        let day = |d: Option<Day>| d.map(|d| d.to_string()).unwrap_or_default();
         Self {
             name: f.name.clone(),
             description: text(&f.description),
@@ -148,14 +155,11 @@ impl Draft {
             model: text(&f.model),
             serial_number: text(&f.serial_number),
             barcode: text(&f.barcode),
-            purchase_date: f.purchase_date.map(|d| d.to_string()).unwrap_or_default(),
+            purchase_date: day(f.purchase_date),
             purchase_price: amount_text(f.purchase_price.as_ref()),
             purchased_from: text(&f.purchased_from),
             estimated_value: amount_text(f.estimated_value.as_ref()),
-            warranty_expires: f
-                .warranty_expires
-                .map(|d| d.to_string())
-                .unwrap_or_default(),
+            warranty_expires: day(f.warranty_expires),
             notes: text(&f.notes),
             custom: f
                 .custom_fields
@@ -167,6 +171,12 @@ impl Draft {
                     value: value.clone(),
                 })
                 .collect(),
+            insured: f.insured,
+            lifetime_warranty: f.lifetime_warranty,
+            sold_to: text(&f.sold_to),
+            sold_date: day(f.sold_date),
+            sold_price: amount_text(f.sold_price.as_ref()),
+            sold_notes: text(&f.sold_notes),
         }
     }
 
@@ -191,6 +201,7 @@ impl Draft {
         };
         let purchase_price = money("purchase_price", &self.purchase_price);
         let estimated_value = money("estimated_value", &self.estimated_value);
+        let sold_price = money("sold_price", &self.sold_price);
         let mut day = |field: &str, raw: &str| -> Option<Day> {
             if raw.trim().is_empty() {
                 return None;
@@ -201,6 +212,7 @@ impl Draft {
         };
         let purchase_date = day("purchase_date", &self.purchase_date);
         let warranty_expires = day("warranty_expires", &self.warranty_expires);
+        let sold_date = day("sold_date", &self.sold_date);
         let quantity = match self.quantity.trim() {
             "" => Some(1),
             raw => raw
@@ -245,7 +257,12 @@ impl Draft {
             warranty_expires,
             notes: text(&self.notes),
             custom_fields: Some(custom),
-            ..Default::default()
+            insured: Some(self.insured),
+            lifetime_warranty: Some(self.lifetime_warranty),
+            sold_to: text(&self.sold_to),
+            sold_date,
+            sold_price,
+            sold_notes: text(&self.sold_notes),
         };
         match create.validate(currency) {
             Ok(fields) if errors.is_empty() => Ok(fields),
@@ -293,6 +310,7 @@ fn value_text(f: &ItemFields, field: &str, locations: &[Location]) -> String {
     let text = |v: &Option<String>| v.clone().unwrap_or_default();
     let money = |m: &Option<Money>| m.as_ref().map(Money::display).unwrap_or_default();
     let day = |d: &Option<Day>| d.map(|d| d.to_string()).unwrap_or_default();
+    let yes = |on: bool| if on { "Yes" } else { "No" }.to_string();
     match field {
         "name" => f.name.clone(),
         "description" => text(&f.description),
@@ -317,6 +335,12 @@ fn value_text(f: &ItemFields, field: &str, locations: &[Location]) -> String {
         "estimated_value" => money(&f.estimated_value),
         "warranty_expires" => day(&f.warranty_expires),
         "notes" => text(&f.notes),
+        "insured" => yes(f.insured),
+        "lifetime_warranty" => yes(f.lifetime_warranty),
+        "sold_to" => text(&f.sold_to),
+        "sold_date" => day(&f.sold_date),
+        "sold_price" => money(&f.sold_price),
+        "sold_notes" => text(&f.sold_notes),
         "custom_fields" => f
             .custom_fields
             .iter()
@@ -590,6 +614,14 @@ pub fn item_form(props: &ItemFormProps) -> Html {
         n => format!("0.{}", "0".repeat(n as usize)),
     };
 
+    // The sale opens by itself only for an item that was sold.
+    let sold_open = props.item.as_ref().is_some_and(|i| {
+        i.sold_to.is_some()
+            || i.sold_date.is_some()
+            || i.sold_price.is_some()
+            || i.sold_notes.is_some()
+    });
+
     if let (Some(conflict), Some(base)) = (&state.conflict, &props.item) {
         let before = base.fields();
         let reapply = {
@@ -672,7 +704,7 @@ pub fn item_form(props: &ItemFormProps) -> Html {
                                 inputmode="decimal" placeholder={money_placeholder.clone()} suffix={currency.to_string()}
                                 oninput={edit("estimated_value", |d, v| d.estimated_value = v)} error={err("estimated_value")} />
                             <TextInput id="item-purchase-price" label="Purchase price" value={d.purchase_price.clone()}
-                                inputmode="decimal" placeholder={money_placeholder} suffix={currency.to_string()}
+                                inputmode="decimal" placeholder={money_placeholder.clone()} suffix={currency.to_string()}
                                 oninput={edit("purchase_price", |d, v| d.purchase_price = v)} error={err("purchase_price")} />
                         </div>
                         <div class="field-row">
@@ -681,9 +713,28 @@ pub fn item_form(props: &ItemFormProps) -> Html {
                             <TextInput id="item-warranty" label="Warranty expires" kind="date" value={d.warranty_expires.clone()}
                                 oninput={edit("warranty_expires", |d, v| d.warranty_expires = v)} error={err("warranty_expires")} />
                         </div>
+                        <div class="check-row">
+                            { check("item-insured", "Insured", d.insured, edit("insured", |d, v| d.insured = !v.is_empty())) }
+                            { check("item-lifetime-warranty", "Lifetime warranty", d.lifetime_warranty,
+                                edit("lifetime_warranty", |d, v| d.lifetime_warranty = !v.is_empty())) }
+                        </div>
                         <TextInput id="item-purchased-from" label="Purchased from" value={d.purchased_from.clone()}
                             oninput={edit("purchased_from", |d, v| d.purchased_from = v)} error={err("purchased_from")} />
                     </section>
+                    <details class="card stack" open={sold_open}>
+                        <summary><h2>{ "Sold" }</h2></summary>
+                        <div class="field-row">
+                            <TextInput id="item-sold-to" label="Sold to" value={d.sold_to.clone()}
+                                oninput={edit("sold_to", |d, v| d.sold_to = v)} error={err("sold_to")} />
+                            <TextInput id="item-sold-date" label="Sold on" kind="date" value={d.sold_date.clone()}
+                                oninput={edit("sold_date", |d, v| d.sold_date = v)} error={err("sold_date")} />
+                        </div>
+                        <TextInput id="item-sold-price" label="Sold for" value={d.sold_price.clone()}
+                            inputmode="decimal" placeholder={money_placeholder} suffix={currency.to_string()}
+                            oninput={edit("sold_price", |d, v| d.sold_price = v)} error={err("sold_price")} />
+                        <TextArea id="item-sold-notes" label="Sale notes" value={d.sold_notes.clone()}
+                            oninput={edit("sold_notes", |d, v| d.sold_notes = v)} error={err("sold_notes")} />
+                    </details>
                     <section class="card stack" aria-labelledby="more-heading">
                         <h2 id="more-heading">{ "Extras" }</h2>
                         <TextArea id="item-notes" label="Notes" value={d.notes.clone()} rows={4}
@@ -699,6 +750,20 @@ pub fn item_form(props: &ItemFormProps) -> Html {
                 <button type="submit" class="button button-primary" disabled={state.saving}>{ "Save" }</button>
             </div>
         </form>
+    }
+}
+
+/// A labelled checkbox; `onchange` gets "1" when ticked and "" when not, like a text field.
+fn check(id: &'static str, label: &'static str, checked: bool, onchange: Callback<String>) -> Html {
+    let onchange = Callback::from(move |e: Event| {
+        let input: HtmlInputElement = e.target_unchecked_into();
+        onchange.emit(if input.checked() { "1" } else { "" }.into());
+    });
+    html! {
+        <div class="check">
+            <input type="checkbox" {id} {checked} {onchange} />
+            <label for={id}>{ label }</label>
+        </div>
     }
 }
 
@@ -834,11 +899,35 @@ mod tests {
     }
 
     #[test]
+    fn the_flags_and_the_sale_go_into_the_edit_and_come_back_unchanged() {
+        let before = drill();
+        let mut draft = Draft::from_fields(&before);
+        draft.insured = true;
+        draft.sold_to = " Ann ".into();
+        draft.sold_date = "2025-03-01".into();
+        draft.sold_price = "45".into();
+        let after = draft.check(&usd()).expect("valid");
+        let patch = serde_json::to_value(before.patch_to(&after)).expect("json");
+        assert_eq!(
+            patch,
+            serde_json::json!({
+                "insured": true,
+                "sold_to": "Ann",
+                "sold_date": "2025-03-01",
+                "sold_price": {"amount_minor": 4_500, "currency": "USD"},
+            })
+        );
+        let again = Draft::from_fields(&after).check(&usd()).expect("valid");
+        assert_eq!(again, after);
+    }
+
+    #[test]
     fn every_bad_field_is_reported_at_once_with_the_servers_names() {
         let mut draft = Draft::new();
         draft.quantity = "two".into();
         draft.purchase_price = "12.345".into();
         draft.purchase_date = "31/05/2024".into();
+        draft.sold_price = "1.2.3".into();
         draft.custom = vec![CustomRow {
             key: 0,
             name: String::new(),
@@ -852,7 +941,8 @@ mod tests {
                 "name",
                 "purchase_date",
                 "purchase_price",
-                "quantity"
+                "quantity",
+                "sold_price"
             ]
         );
     }
