@@ -323,8 +323,8 @@ fn portability(
             Some(cookie),
             &body,
         )?;
-        let upload = field(&announced, "upload_id").ok_or_else(|| format!("{announced}"))?;
-        let url = field(&announced, "url").ok_or_else(|| format!("{announced}"))?;
+        let upload = field(&announced, "upload_id").ok_or_else(|| announced.clone())?;
+        let url = field(&announced, "url").ok_or_else(|| announced.clone())?;
         let path = url
             .split_once("/api/")
             .map(|(_, p)| format!("/api/{p}"))
