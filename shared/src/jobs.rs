@@ -215,7 +215,16 @@ pub struct ImportSource {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AnnounceImport {
+    /// `text/csv`, `text/tab-separated-values` or `application/zip` (a backup).
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            pattern = "^(text/csv|text/tab-separated-values|text/plain|application/csv|application/vnd\\.ms-excel|application/zip|application/x-zip-compressed)$"
+        )
+    )]
     pub content_type: String,
+    /// Bytes: 1 to 20 GiB.
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 21_474_836_480_u64))]
     pub size: u64,
 }
 

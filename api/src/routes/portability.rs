@@ -75,8 +75,15 @@ async fn start_export(
 struct ImportParams {
     /// `true`: read the file and report what would happen, writing nothing.
     #[serde(default)]
+    #[param(value_type = Option<bool>)]
     dry_run: Option<String>,
 }
+
+/// A file's bytes, as they are.
+#[derive(utoipa::ToSchema)]
+#[schema(value_type = String, format = Binary)]
+#[allow(dead_code)]
+struct FileBody(Vec<u8>);
 
 #[utoipa::path(
     post,
@@ -91,7 +98,7 @@ struct ImportParams {
         (or, with `dry_run=true`, would be) created, updated, unchanged and refused. A backup \
         restores only into a household with no items and no locations (409 otherwise).",
     params(("hid" = HouseholdId, Path, description = "The household"), ImportParams),
-    request_body(content = String, description = "The file, or a JSON `ImportSource`",
+    request_body(content = inline(FileBody), description = "The file, or a JSON `ImportSource`",
         content_type = "text/csv"),
     responses(
         (status = 202, description = "The job, queued", body = JobStarted),
