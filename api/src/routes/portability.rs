@@ -4,7 +4,7 @@
 
 use axum::Json;
 use axum::body::Body;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use serde::Deserialize;
 use shared::{
@@ -19,7 +19,7 @@ use utoipa_axum::routes;
 use crate::AppState;
 use crate::auth::{self, CurrentUser};
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{AppJson, AppPath};
+use crate::extract::{AppJson, AppPath, AppQuery};
 use crate::jobs::{self, NewJob};
 use crate::store::{ItemQuery, now};
 
@@ -119,7 +119,7 @@ async fn start_import(
     State(state): State<AppState>,
     user: CurrentUser,
     AppPath(hid): AppPath<HouseholdId>,
-    Query(params): Query<ImportParams>,
+    AppQuery(params): AppQuery<ImportParams>,
     headers: HeaderMap,
     body: Body,
 ) -> ApiResult<(StatusCode, Json<JobStarted>)> {
@@ -183,9 +183,9 @@ async fn start_import(
     responses(
         (status = 201, description = "Where to upload", body = ImportUpload),
         (status = 403, description = "Viewers and read-only tokens can't import", body = ErrorBody),
-        (status = 413, description = "Larger than the largest import", body = ErrorBody),
         (status = 415, description = "Neither CSV, tab-separated text nor a zip",
             body = ErrorBody),
+        (status = 422, description = "An empty file, or one larger than 20 GiB", body = ErrorBody),
     ),
 )]
 async fn announce_import(
@@ -207,10 +207,10 @@ async fn announce_import(
         return Err(ApiError::field("size", "the file is empty"));
     }
     if body.size > MAX_IMPORT_BYTES {
-        return Err(ApiError::PayloadTooLarge(format!(
-            "an import file may be at most {} GiB",
-            MAX_IMPORT_BYTES >> 30
-        )));
+        return Err(ApiError::field(
+            "size",
+            format!("an import file may be at most {} GiB", MAX_IMPORT_BYTES >> 30),
+        ));
     }
     let upload_id = uuid::Uuid::now_v7();
     let expires_at = now() + Duration::hours(6);
