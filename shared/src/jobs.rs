@@ -225,7 +225,14 @@ pub struct AnnounceImport {
     pub content_type: String,
     /// Bytes: 1 to 20 GiB.
     #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 21_474_836_480_u64))]
+    #[serde(deserialize_with = "whole_bytes")]
     pub size: u64,
+}
+
+/// A count of bytes: a whole number, written as an integer or as a float like `12.0`.
+fn whole_bytes<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+    let n = crate::values::whole::required(d)?;
+    u64::try_from(n).map_err(|_| serde::de::Error::custom("must be 0 or more"))
 }
 
 /// Where to upload an announced import file, and the id to start the import with.

@@ -81,7 +81,7 @@ struct ImportParams {
 
 /// A file's bytes, as they are.
 #[derive(utoipa::ToSchema)]
-#[schema(value_type = String, format = Binary)]
+#[schema(value_type = String, format = Binary, min_length = 1)]
 #[allow(dead_code)]
 struct FileBody(Vec<u8>);
 
