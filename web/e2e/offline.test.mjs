@@ -333,7 +333,7 @@ describe('offline use on a phone (375x740)', () => {
 
   step('edits of different fields made here and elsewhere both stay', async () => {
     await context.setOffline(true);
-    await editItem('Cordless drill', () => page.getByLabel('Notes').fill('two batteries'));
+    await editItem('Cordless drill', () => page.getByLabel('Notes', { exact: true }).fill('two batteries'));
     await visible(badge('1 change waiting'));
     const drill = (await serverItems()).named('Cordless drill')[0];
     const elsewhere = await api('PATCH', `/households/${household}/items/${drill.id}`, { model: 'GSR 18V' }, { 'if-match': `"${drill.version}"` });
@@ -363,7 +363,7 @@ describe('offline use on a phone (375x740)', () => {
 
   step('an edit of an item trashed elsewhere meanwhile restores it and applies', async () => {
     await context.setOffline(true);
-    await editItem('Tent', () => page.getByLabel('Notes').fill('Two-person, green'));
+    await editItem('Tent', () => page.getByLabel('Notes', { exact: true }).fill('Two-person, green'));
     const tent = (await serverItems()).named('Tent')[0];
     assert.equal((await api('DELETE', `/households/${household}/items/${tent.id}`)).status, 204);
     await context.setOffline(false);
