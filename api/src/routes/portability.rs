@@ -209,7 +209,10 @@ async fn announce_import(
     if body.size > MAX_IMPORT_BYTES {
         return Err(ApiError::field(
             "size",
-            format!("an import file may be at most {} GiB", MAX_IMPORT_BYTES >> 30),
+            format!(
+                "an import file may be at most {} GiB",
+                MAX_IMPORT_BYTES >> 30
+            ),
         ));
     }
     let upload_id = uuid::Uuid::now_v7();
