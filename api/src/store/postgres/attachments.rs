@@ -17,35 +17,8 @@ impl AttachmentStore for PgStore {
     }
 
     async fn insert_attachment(&self, a: &AttachmentRow) -> StoreResult<()> {
-        let width = a.width.and_then(|w| i32::try_from(w).ok());
-        let height = a.height.and_then(|h| i32::try_from(h).ok());
         write_tx!(self, |tx| {
-            let changed = tx
-                .execute(
-                    &format!(
-                        "INSERT INTO attachments ({ATTACHMENT_COLUMNS}) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
-                         ON CONFLICT (id) DO NOTHING"
-                    ),
-                    &[
-                        &a.id.as_uuid(),
-                        &a.household_id.as_uuid(),
-                        &a.item_id.as_uuid(),
-                        &a.kind.as_str(),
-                        &a.filename,
-                        &a.content_type,
-                        &a.size,
-                        &a.stored_bytes,
-                        &status_str(a.status),
-                        &width,
-                        &height,
-                        &a.primary,
-                        &a.created_by.as_uuid(),
-                        &a.created_at,
-                    ],
-                )
-                .await
-                .map_err(pg)?;
+            let changed = write_attachment(&tx, a).await?;
             exactly_one(
                 changed,
                 StoreError::Conflict("an attachment with this id exists".into()),
@@ -276,4 +249,38 @@ impl AttachmentStore for PgStore {
             Ok(totals)
         })
     }
+}
+
+/// Inserts an attachment row unless its id exists; the rows written (0 or 1).
+pub(super) async fn write_attachment(
+    tx: &impl GenericClient,
+    a: &AttachmentRow,
+) -> StoreResult<u64> {
+    let width = a.width.and_then(|w| i32::try_from(w).ok());
+    let height = a.height.and_then(|h| i32::try_from(h).ok());
+    tx.execute(
+        &format!(
+            "INSERT INTO attachments ({ATTACHMENT_COLUMNS}) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
+             ON CONFLICT (id) DO NOTHING"
+        ),
+        &[
+            &a.id.as_uuid(),
+            &a.household_id.as_uuid(),
+            &a.item_id.as_uuid(),
+            &a.kind.as_str(),
+            &a.filename,
+            &a.content_type,
+            &a.size,
+            &a.stored_bytes,
+            &status_str(a.status),
+            &width,
+            &height,
+            &a.primary,
+            &a.created_by.as_uuid(),
+            &a.created_at,
+        ],
+    )
+    .await
+    .map_err(pg)
 }

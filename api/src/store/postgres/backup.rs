@@ -218,37 +218,8 @@ impl BackupStore for PgStore {
     async fn restore_attachments(&self, attachments: &[AttachmentRow]) -> StoreResult<()> {
         check_restore_rows(attachments.len())?;
         write_tx!(self, |tx| {
-            let stmt = tx
-                .prepare_cached(&format!(
-                    "INSERT INTO attachments ({ATTACHMENT_COLUMNS}) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
-                ))
-                .await
-                .map_err(pg)?;
             for a in attachments {
-                let width = a.width.and_then(|w| i32::try_from(w).ok());
-                let height = a.height.and_then(|h| i32::try_from(h).ok());
-                tx.execute(
-                    &stmt,
-                    &[
-                        &a.id.as_uuid(),
-                        &a.household_id.as_uuid(),
-                        &a.item_id.as_uuid(),
-                        &a.kind.as_str(),
-                        &a.filename,
-                        &a.content_type,
-                        &a.size,
-                        &a.stored_bytes,
-                        &status_str(a.status),
-                        &width,
-                        &height,
-                        &a.primary,
-                        &a.created_by.as_uuid(),
-                        &a.created_at,
-                    ],
-                )
-                .await
-                .map_err(pg)?;
+                super::attachments::write_attachment(&tx, a).await?;
             }
             Ok(())
         })

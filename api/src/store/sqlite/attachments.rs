@@ -19,33 +19,7 @@ impl AttachmentStore for SqliteStore {
 
     async fn insert_attachment(&self, a: &AttachmentRow) -> StoreResult<()> {
         let a = a.clone();
-        self.write(move |tx| {
-            tx.execute(
-                &format!(
-                    "INSERT INTO attachments ({ATTACHMENT_COLUMNS}) \
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"
-                ),
-                params![
-                    a.id.to_string(),
-                    a.household_id.to_string(),
-                    a.item_id.to_string(),
-                    a.kind.as_str(),
-                    a.filename,
-                    a.content_type,
-                    a.size,
-                    a.stored_bytes,
-                    status_str(a.status),
-                    a.width,
-                    a.height,
-                    a.primary,
-                    a.created_by.to_string(),
-                    micros(a.created_at),
-                ],
-            )
-            .map_err(db)?;
-            Ok(())
-        })
-        .await
+        self.write(move |tx| write_attachment(tx, &a)).await
     }
 
     async fn attachment(
@@ -266,4 +240,31 @@ impl AttachmentStore for SqliteStore {
         })
         .await
     }
+}
+
+/// Inserts an attachment row (`Conflict` when its id exists).
+pub(super) fn write_attachment(tx: &Transaction<'_>, a: &AttachmentRow) -> StoreResult<()> {
+    tx.prepare_cached(&format!(
+        "INSERT INTO attachments ({ATTACHMENT_COLUMNS}) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"
+    ))
+    .map_err(db)?
+    .execute(params![
+        a.id.to_string(),
+        a.household_id.to_string(),
+        a.item_id.to_string(),
+        a.kind.as_str(),
+        a.filename,
+        a.content_type,
+        a.size,
+        a.stored_bytes,
+        status_str(a.status),
+        a.width,
+        a.height,
+        a.primary,
+        a.created_by.to_string(),
+        micros(a.created_at),
+    ])
+    .map_err(db)?;
+    Ok(())
 }

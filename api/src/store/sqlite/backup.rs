@@ -208,30 +208,8 @@ impl BackupStore for SqliteStore {
         check_restore_rows(attachments.len())?;
         let attachments = attachments.to_vec();
         self.write(move |tx| {
-            let mut stmt = tx
-                .prepare_cached(&format!(
-                    "INSERT INTO attachments ({ATTACHMENT_COLUMNS}) \
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"
-                ))
-                .map_err(db)?;
             for a in &attachments {
-                stmt.execute(params![
-                    a.id.to_string(),
-                    a.household_id.to_string(),
-                    a.item_id.to_string(),
-                    a.kind.as_str(),
-                    a.filename,
-                    a.content_type,
-                    a.size,
-                    a.stored_bytes,
-                    status_str(a.status),
-                    a.width,
-                    a.height,
-                    a.primary,
-                    a.created_by.to_string(),
-                    micros(a.created_at),
-                ])
-                .map_err(db)?;
+                super::attachments::write_attachment(tx, a)?;
             }
             Ok(())
         })
