@@ -215,7 +215,7 @@ async fn finish(state: &AppState, job: &JobRow, outcome: JobOutcome) {
     }
     // The uploaded file is read; nothing needs it any more, unless this was a dry run that
     // the person may still confirm (the sweep removes it with the job).
-    let dry_run = job.params.contains("\"dry_run\":true");
+    let dry_run = is_dry_run(job);
     if let Some(key) = job.input_key.as_ref().filter(|_| !dry_run)
         && let Err(e) = state.blobs.delete(std::slice::from_ref(key)).await
     {
@@ -328,10 +328,7 @@ async fn restore(
     let dir = tempfile::tempdir()?;
     let path = dir.path().join("restore.zip");
     fetch_input(state, job, &path).await?;
-    let dry_run = serde_json::from_str::<serde_json::Value>(&job.params)
-        .map(|p| p["dry_run"] == true)
-        .unwrap_or(false);
-    if dry_run {
+    if is_dry_run(job) {
         let summary = crate::portability::backup::check_backup(
             &state.store,
             job.household_id,
@@ -360,6 +357,11 @@ async fn restore(
         result: serde_json::to_value(summary).map_err(|e| PortError::Internal(e.into()))?,
         output: None,
     })
+}
+
+/// Whether the job is an import's dry run (it reads its file and writes nothing).
+fn is_dry_run(job: &JobRow) -> bool {
+    serde_json::from_str::<serde_json::Value>(&job.params).is_ok_and(|p| p["dry_run"] == true)
 }
 
 /// The key of a file a job makes.
