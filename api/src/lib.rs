@@ -26,6 +26,7 @@ pub mod lambda;
 pub mod media;
 pub mod openapi;
 pub mod portability;
+pub mod reports;
 pub mod routes;
 pub mod search;
 pub mod store;

@@ -20,6 +20,10 @@ pub enum JobKind {
     ImportCsv,
     /// A backup zip, into an empty household.
     Restore,
+    /// The insurance report (PDF) of the items a filter picks.
+    InsuranceReport,
+    /// A zip for an insurance claim: the report of chosen items, their files, a manifest.
+    ClaimPack,
 }
 
 impl JobKind {
@@ -29,6 +33,8 @@ impl JobKind {
             Self::Backup => "backup",
             Self::ImportCsv => "import_csv",
             Self::Restore => "restore",
+            Self::InsuranceReport => "insurance_report",
+            Self::ClaimPack => "claim_pack",
         }
     }
 
@@ -38,6 +44,8 @@ impl JobKind {
             Self::Backup,
             Self::ImportCsv,
             Self::Restore,
+            Self::InsuranceReport,
+            Self::ClaimPack,
         ]
         .into_iter()
         .find(|k| k.as_str() == raw)

@@ -295,6 +295,10 @@ async fn execute(
         JobKind::ImportCsv => csv_import::run(state, job, &params, progress).await,
         JobKind::Backup => backup(state, job, progress).await,
         JobKind::Restore => restore(state, job, progress).await,
+        JobKind::InsuranceReport => {
+            crate::reports::insurance_report(state, job, &params, progress).await
+        }
+        JobKind::ClaimPack => crate::reports::claim_pack(state, job, &params, progress).await,
     }
 }
 
