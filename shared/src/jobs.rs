@@ -24,6 +24,8 @@ pub enum JobKind {
     InsuranceReport,
     /// A zip for an insurance claim: the report of chosen items, their files, a manifest.
     ClaimPack,
+    /// One change to many items (`POST …/items/bulk`).
+    BulkEdit,
 }
 
 impl JobKind {
@@ -35,6 +37,7 @@ impl JobKind {
             Self::Restore => "restore",
             Self::InsuranceReport => "insurance_report",
             Self::ClaimPack => "claim_pack",
+            Self::BulkEdit => "bulk_edit",
         }
     }
 
@@ -46,6 +49,7 @@ impl JobKind {
             Self::Restore,
             Self::InsuranceReport,
             Self::ClaimPack,
+            Self::BulkEdit,
         ]
         .into_iter()
         .find(|k| k.as_str() == raw)

@@ -6,6 +6,7 @@
 //! cannot reach the store.
 
 pub mod attachment;
+pub mod bulk;
 pub mod changes;
 pub mod dto;
 pub mod edits;
@@ -19,6 +20,7 @@ pub mod tokens;
 pub mod values;
 
 pub use attachment::*;
+pub use bulk::*;
 pub use changes::*;
 pub use dto::*;
 pub use error::{ErrorBody, ErrorCode, ErrorDetail, FieldErrors};

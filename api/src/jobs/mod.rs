@@ -22,6 +22,7 @@ use crate::blob::UrlWindow;
 use crate::portability::{PortError, Progress};
 use crate::store::{JobOutcome, JobRow, StoreResult, now};
 
+pub mod bulk_edit;
 pub mod csv_export;
 pub mod csv_import;
 pub mod invoke;
@@ -299,6 +300,7 @@ async fn execute(
             crate::reports::insurance_report(state, job, &params, progress).await
         }
         JobKind::ClaimPack => crate::reports::claim_pack(state, job, &params, progress).await,
+        JobKind::BulkEdit => bulk_edit::run(state, job, &params, progress).await,
     }
 }
 

@@ -463,6 +463,7 @@ pub trait Store:
     + ChangeStore
     + JobStore
     + BackupStore
+    + BulkStore
     + Send
     + Sync
     + 'static
@@ -907,6 +908,53 @@ pub trait ItemStore: Send + Sync {
     async fn tags(&self, household: HouseholdId) -> StoreResult<Vec<TagCount>>;
     async fn stats(&self, household: HouseholdId) -> StoreResult<StatsRow>;
     async fn history(&self, household: HouseholdId, item: ItemId) -> StoreResult<Vec<Activity>>;
+}
+
+/// Many items changed at once: bulk edits.
+#[async_trait]
+pub trait BulkStore: Send + Sync {
+    /// Writes, in one transaction, each item (its `version` already bumped by one) whose
+    /// stored version is still the one before, with its activity entry. Returns the ids of
+    /// the items whose stored version had moved on: nothing of them is written. A batch
+    /// holds at most `BULK_BATCH_ITEMS` items and writes at most `IMPORT_ROWS` rows
+    /// (`ItemUpdate::rows`).
+    async fn update_items(&self, updates: &[ItemUpdate]) -> StoreResult<Vec<ItemId>>;
+}
+
+/// One item of a `BulkStore::update_items` batch.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ItemUpdate {
+    pub item: ItemRow,
+    pub activity: ActivityRow,
+    /// Tags the item has before the change, whose rows are replaced.
+    pub old_tags: usize,
+}
+
+impl ItemUpdate {
+    /// Rows writing it changes: the item, its activity entry, its old and new tag rows.
+    pub fn rows(&self) -> usize {
+        2 + self.old_tags + self.item.fields.tags.len()
+    }
+}
+
+/// The most items one `BulkStore::update_items` batch writes.
+pub const BULK_BATCH_ITEMS: usize = 500;
+
+/// Refuses a bulk batch larger than a transaction may be.
+pub(crate) fn check_bulk_batch(updates: &[ItemUpdate]) -> StoreResult<()> {
+    let rows: usize = updates.iter().map(ItemUpdate::rows).sum();
+    if updates.len() > BULK_BATCH_ITEMS || rows > IMPORT_ROWS {
+        return Err(anyhow::anyhow!(
+            "a bulk batch may write at most {BULK_BATCH_ITEMS} items and {IMPORT_ROWS} rows, \
+             not {} items and {rows} rows",
+            updates.len()
+        )
+        .into());
+    }
+    if updates.iter().any(|u| u.activity.item_id != u.item.id) {
+        return Err(anyhow::anyhow!("each activity entry must be its item's").into());
+    }
+    Ok(())
 }
 
 /// Photos and documents, and the daily counters of metered work.

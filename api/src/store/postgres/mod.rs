@@ -109,6 +109,7 @@ mod backup;
 mod changes;
 mod households;
 mod items;
+mod items_bulk;
 mod jobs;
 mod locations;
 pub mod tls;

@@ -24,6 +24,7 @@ mod backup;
 mod changes;
 mod households;
 mod items;
+mod items_bulk;
 mod jobs;
 mod locations;
 mod tokens;
