@@ -317,6 +317,18 @@ impl FromRequestParts<AppState> for CurrentUser {
     }
 }
 
+/// Someone signed in, for a `POST` that changes nothing a household holds (a report
+/// made from it): read-only API tokens may send it too.
+pub struct Reader(pub CurrentUser);
+
+impl FromRequestParts<AppState> for Reader {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> ApiResult<Self> {
+        Ok(Self(authenticate(parts, state).await?))
+    }
+}
+
 fn read_only_token() -> ApiError {
     ApiError::Forbidden(
         "this API token may only read; make a token with the write scope to change things".into(),

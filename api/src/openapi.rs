@@ -83,6 +83,12 @@ const TAGS: &[(&str, &str)] = &[
          and the full backup of a household with every file. Each starts a job.",
     ),
     (
+        "Reports",
+        "For insurers: the insurance report (PDF) of the items a filter picks, and the claim \
+         pack (zip) of chosen items with their files and a manifest of SHA-256s. Each starts a \
+         job.",
+    ),
+    (
         "Jobs",
         "Long work that goes on after its request is answered (202): follow it with \
          `GET …/jobs/{id}` for its progress, its result and a download address.",

@@ -259,3 +259,32 @@ pub struct ImportUpload {
 pub const MAX_IMPORT_BODY_BYTES: usize = 5 * 1024 * 1024;
 /// The largest file an import takes (a backup with every photo).
 pub const MAX_IMPORT_BYTES: u64 = 20 * 1024 * 1024 * 1024;
+
+/// `POST …/reports/insurance`: which live items the report covers (all when no filter).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct StartInsuranceReport {
+    /// Items in this location and every location inside it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location_id: Option<crate::ids::LocationId>,
+    /// Items with this tag.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tag: Option<String>,
+    /// Items worth at least this much apiece, in minor units: the estimated value, or the
+    /// purchase price where there is no estimate. Items with neither are left out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 0))]
+    pub min_value_minor: Option<i64>,
+}
+
+/// `POST …/reports/claim-pack`: the items of a claim.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct StartClaimPack {
+    /// 1 to 10,000 items of the household (repeats count once).
+    #[cfg_attr(feature = "openapi", schema(min_items = 1, max_items = 10000))]
+    pub item_ids: Vec<crate::ids::ItemId>,
+}
+
+/// Items a claim pack may hold.
+pub const MAX_CLAIM_PACK_ITEMS: usize = 10_000;

@@ -118,7 +118,12 @@ pub mod keys {
             ["files", h, a, "file" | "thumb.jpg"] => uuid(h) && uuid(a),
             // An import's uploaded file, and the files jobs make (`crate::jobs`).
             ["imports", h, a] => uuid(h) && uuid(a),
-            ["jobs", h, j, "home-inventory.csv" | "backup.zip"] => uuid(h) && uuid(j),
+            [
+                "jobs",
+                h,
+                j,
+                "home-inventory.csv" | "backup.zip" | "insurance-report.pdf" | "claim-pack.zip",
+            ] => uuid(h) && uuid(j),
             _ => false,
         }
     }

@@ -32,11 +32,11 @@ use super::{PortError, Progress};
 use crate::blob::DynBlobs;
 use crate::store::DynStore;
 
-mod check;
-mod records;
+pub(crate) mod check;
+pub(crate) mod records;
 mod restore;
 mod verify;
-mod write;
+pub(crate) mod write;
 
 pub use records::{FORMAT, VERSION};
 
@@ -134,18 +134,18 @@ pub async fn check_backup(
 /// store), its progress, and whether the caller stopped waiting.
 pub(crate) struct Worker {
     runtime: tokio::runtime::Handle,
-    progress: Arc<Progress>,
+    pub(crate) progress: Arc<Progress>,
     stop: Arc<AtomicBool>,
 }
 
 impl Worker {
     /// Runs `future` to completion on the runtime, blocking this thread.
-    fn block_on<F: Future>(&self, future: F) -> F::Output {
+    pub(crate) fn block_on<F: Future>(&self, future: F) -> F::Output {
         self.runtime.block_on(future)
     }
 
     /// `Err` once whoever awaited the work went away (the job was cancelled).
-    fn check_stop(&self) -> Result<(), PortError> {
+    pub(crate) fn check_stop(&self) -> Result<(), PortError> {
         if self.stop.load(Ordering::Relaxed) {
             return Err(PortError::Internal(anyhow::anyhow!("the job was stopped")));
         }
@@ -165,7 +165,7 @@ impl Drop for StopOnDrop {
 /// Runs `work` on a blocking thread, copying its progress into `progress` a few times a
 /// second. If this future is dropped, the work is told to stop (a restore then removes
 /// what it wrote).
-async fn on_blocking_thread<T: Send + 'static>(
+pub(crate) async fn on_blocking_thread<T: Send + 'static>(
     progress: &Progress,
     work: impl FnOnce(&Worker) -> Result<T, PortError> + Send + 'static,
 ) -> Result<T, PortError> {

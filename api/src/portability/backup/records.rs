@@ -305,7 +305,7 @@ pub fn file_path(id: AttachmentId, filename: &str) -> String {
     format!("{FILES}{id}/{}", safe_file_name(filename))
 }
 
-fn safe_file_name(raw: &str) -> String {
+pub(crate) fn safe_file_name(raw: &str) -> String {
     const MAX_BYTES: usize = 120;
     let cleaned: String = raw
         .chars()

@@ -241,7 +241,7 @@ fn write_zip(
 
 /// Streams the file at `key` into a new stored entry `path`: its manifest entry, or `None`
 /// when the attachment store has nothing at `key`.
-fn copy_file<W: Write + Seek>(
+pub(crate) fn copy_file<W: Write + Seek>(
     worker: &Worker,
     blobs: &DynBlobs,
     zip: &mut ZipWriter<W>,
@@ -334,7 +334,7 @@ impl<W: Write + Seek> Write for Lines<'_, W> {
 }
 
 /// The zip's time for its entries (zip times have no zone: UTC here).
-fn zip_time(t: OffsetDateTime) -> zip::DateTime {
+pub(crate) fn zip_time(t: OffsetDateTime) -> zip::DateTime {
     zip::DateTime::from_date_and_time(
         u16::try_from(t.year()).unwrap_or(1980),
         u8::from(t.month()),
