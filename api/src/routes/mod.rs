@@ -16,6 +16,7 @@ pub mod locations;
 pub mod members;
 pub mod portability;
 pub mod recognize;
+pub mod reports;
 pub mod tags;
 pub mod tokens;
 
@@ -35,6 +36,7 @@ pub fn router() -> OpenApiRouter<AppState> {
                 .merge(locations::router())
                 .merge(members::router())
                 .merge(recognize::router())
+                .merge(reports::router())
                 .merge(items::router())
                 .merge(jobs::router())
                 .merge(portability::router())
