@@ -3,8 +3,6 @@
 //! fields, checked by the same rules), tags added or removed, or a move to or out of the
 //! trash.
 
-use std::collections::BTreeMap;
-
 use serde::{Deserialize, Serialize};
 
 use crate::error::FieldErrors;
@@ -152,10 +150,41 @@ pub struct BulkSet {
     #[serde(default, skip_serializing_if = "Patch::is_missing")]
     #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::long_text))]
     pub notes: Patch<String>,
-    /// Any other field: refused (422), since it is not one a bulk edit sets.
-    #[serde(flatten, default, skip_serializing_if = "BTreeMap::is_empty")]
-    #[cfg_attr(feature = "openapi", schema(ignore))]
-    pub other: BTreeMap<String, serde_json::Value>,
+}
+
+/// The names `set` takes; the server refuses any other (422) instead of ignoring it.
+pub const BULK_SET_FIELDS: &[&str] = &[
+    "location_id",
+    "quantity",
+    "description",
+    "brand",
+    "model",
+    "purchased_from",
+    "purchase_date",
+    "warranty_expires",
+    "estimated_value",
+    "purchase_price",
+    "insured",
+    "lifetime_warranty",
+    "notes",
+];
+
+/// What is wrong with each of these `set` names that a bulk edit doesn't set.
+pub fn refused_set_fields<'a>(names: impl IntoIterator<Item = &'a str>) -> FieldErrors {
+    names
+        .into_iter()
+        .filter(|name| !BULK_SET_FIELDS.contains(name))
+        .map(|name| {
+            let why = match name {
+                "tags" => "is changed with add_tags and remove_tags",
+                "name" | "serial_number" | "barcode" | "custom_fields" => {
+                    "is one item's own; change it on the item"
+                }
+                _ => "is not a field a bulk edit sets",
+            };
+            (name.to_string(), why.to_string())
+        })
+        .collect()
 }
 
 /// An optional field a bulk edit can empty.
@@ -236,16 +265,6 @@ impl BulkOps {
     pub fn check(&self, currency: &crate::Currency) -> Result<BulkChange, FieldErrors> {
         let mut errors = FieldErrors::new();
         let set = self.set.clone().unwrap_or_default();
-        for name in set.other.keys() {
-            errors.insert(
-                name.clone(),
-                if name == "tags" {
-                    "is changed with add_tags and remove_tags".into()
-                } else {
-                    "can't be set in bulk".into()
-                },
-            );
-        }
         let mut patch = UpdateItem {
             location_id: set.location_id,
             quantity: set.quantity,
@@ -316,12 +335,16 @@ impl BulkOps {
         }
         let trash = self.trash == Some(true);
         let restore = self.restore == Some(true);
-        let edits = patch != UpdateItem::default() || !add_tags.is_empty() || !remove_tags.is_empty();
+        let edits =
+            patch != UpdateItem::default() || !add_tags.is_empty() || !remove_tags.is_empty();
         if trash && restore {
             errors.insert("restore".into(), "can't go with trash".into());
         } else if (trash || restore) && edits {
             let op = if trash { "trash" } else { "restore" };
-            errors.insert(op.into(), "goes alone: make other changes separately".into());
+            errors.insert(
+                op.into(),
+                "goes alone: make other changes separately".into(),
+            );
         } else if !trash && !restore && !edits && errors.is_empty() {
             errors.insert("ops".into(), "name at least one change".into());
         }
@@ -388,15 +411,17 @@ mod tests {
     #[test]
     fn bad_values_are_named_as_a_patch_names_them() {
         let errors = ops(
-            r#"{"set":{"quantity":-1,"estimated_value":{"amount_minor":5,"currency":"EUR"},
-                "name":"x"},"clear":["brand"],"add_tags":[""]}"#,
+            r#"{"set":{"quantity":-1,"estimated_value":{"amount_minor":5,"currency":"EUR"}},
+                "clear":["brand"],"add_tags":[""]}"#,
         )
         .check(&usd())
         .unwrap_err();
         assert_eq!(
             errors.keys().collect::<Vec<_>>(),
-            vec!["estimated_value", "name", "quantity"]
+            vec!["estimated_value", "quantity"]
         );
+        let refused = refused_set_fields(["brand", "name", "tags"]);
+        assert_eq!(refused.keys().collect::<Vec<_>>(), vec!["name", "tags"]);
         assert!(ops("{}").check(&usd()).unwrap_err().contains_key("ops"));
         assert!(
             ops(r#"{"trash":true,"add_tags":["a"]}"#)

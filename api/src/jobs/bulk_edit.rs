@@ -1,11 +1,15 @@
-//! The bulk edit job: one change to more items than a request edits itself
-//! (`crate::routes::bulk`).
+//! The bulk edit job: one change to more items than a request changes before it answers
+//! (`crate::routes::bulk`). It is given the ids the request resolved, so it changes exactly
+//! the items that were counted; the change is checked again, and the person's role too, in
+//! case either changed while the job waited.
 
 use std::sync::Arc;
 
 use super::Finished;
 use crate::AppState;
 use crate::portability::{PortError, Progress};
+use crate::routes::bulk::{Editor, JobParams};
+use crate::routes::locations::Tree;
 use crate::store::JobRow;
 
 pub async fn run(
@@ -14,6 +18,40 @@ pub async fn run(
     params: &serde_json::Value,
     progress: &Arc<Progress>,
 ) -> Result<Finished, PortError> {
-    let _ = (state, job, params, progress);
-    Err(PortError::Refused("bulk edits are not ready yet".into()))
+    let params: JobParams =
+        serde_json::from_value(params.clone()).map_err(|e| PortError::Internal(e.into()))?;
+    let hid = job.household_id;
+    let Some((household, role)) = state.store.membership(hid, job.user_id).await? else {
+        return Err(PortError::Refused(
+            "you are no longer a member of this household".into(),
+        ));
+    };
+    if !role.can_write() {
+        return Err(PortError::Refused(
+            "viewers can look but not change anything".into(),
+        ));
+    }
+    let change = params.ops.check(&household.currency).map_err(|errors| {
+        PortError::Refused(
+            errors
+                .iter()
+                .map(|(field, message)| format!("{field} {message}"))
+                .collect::<Vec<_>>()
+                .join("; "),
+        )
+    })?;
+    let editor = Editor {
+        state,
+        hid,
+        currency: household.currency,
+        actor: job.user_id,
+        via_token: params.via_token,
+        change,
+        tree: Tree::new(state.store.locations(hid).await?),
+    };
+    let result = editor.run(&params.ids, Some(progress)).await?;
+    Ok(Finished {
+        result: serde_json::to_value(result).map_err(|e| PortError::Internal(e.into()))?,
+        output: None,
+    })
 }

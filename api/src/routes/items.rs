@@ -96,7 +96,7 @@ pub(crate) async fn live_item(
     }
 }
 
-fn check_location(tree: &Tree, location: Option<LocationId>) -> ApiResult<()> {
+pub(crate) fn check_location(tree: &Tree, location: Option<LocationId>) -> ApiResult<()> {
     match location {
         Some(id) if tree.get(id).is_none() => Err(ApiError::field(
             "location_id",
@@ -325,27 +325,21 @@ async fn list_items(
     let limit = parse_limit(params.limit.as_deref())?;
     let after = parse_cursor(params.cursor.as_deref(), sort)?;
     let tree = Tree::load(&state, hid).await?;
-    let mut query = ItemQuery {
-        search: search_needle(params.q.as_deref()),
-        tag: tag_key(params.tag.as_deref()),
-        sort,
-        after,
-        limit,
-        ..Default::default()
-    };
-    match params.location_id.as_deref().map(str::trim) {
-        None | Some("") => {}
-        Some("none") => query.unplaced = true,
-        Some(raw) => {
-            let id: LocationId = raw.parse().map_err(|_| {
-                ApiError::BadRequest("location_id must be a location id or \"none\"".into())
-            })?;
-            if tree.get(id).is_none() {
-                return Err(ApiError::not_found("location"));
-            }
-            query.location_ids = Some(tree.subtree(id));
+    let mut query = filtered_query(
+        params.q.as_deref(),
+        params.location_id.as_deref(),
+        params.tag.as_deref(),
+        &tree,
+    )
+    .map_err(|bad| match bad {
+        BadLocation::Malformed => {
+            ApiError::BadRequest("location_id must be a location id or \"none\"".into())
         }
-    }
+        BadLocation::Unknown => ApiError::not_found("location"),
+    })?;
+    query.sort = sort;
+    query.after = after;
+    query.limit = limit;
     // Filtered lists come from the index; the plain list is one index range in SQL.
     if query.search.is_some()
         || query.location_ids.is_some()
@@ -355,6 +349,40 @@ async fn list_items(
         return Ok(Json(search_page(&state, hid, query, &tree).await?));
     }
     Ok(Json(page_of(&state, hid, query, &tree).await?))
+}
+
+/// A `location_id` filter that names no location of the household.
+pub(crate) enum BadLocation {
+    /// Neither a location id nor `none`.
+    Malformed,
+    /// Not a location of this household.
+    Unknown,
+}
+
+/// The store query of the item list's filters (`q`, `location_id`, `tag`), newest first.
+pub(crate) fn filtered_query(
+    q: Option<&str>,
+    location_id: Option<&str>,
+    tag: Option<&str>,
+    tree: &Tree,
+) -> Result<ItemQuery, BadLocation> {
+    let mut query = ItemQuery {
+        search: search_needle(q),
+        tag: tag_key(tag),
+        ..Default::default()
+    };
+    match location_id.map(str::trim) {
+        None | Some("") => {}
+        Some("none") => query.unplaced = true,
+        Some(raw) => {
+            let id: LocationId = raw.parse().map_err(|_| BadLocation::Malformed)?;
+            if tree.get(id).is_none() {
+                return Err(BadLocation::Unknown);
+            }
+            query.location_ids = Some(tree.subtree(id));
+        }
+    }
+    Ok(query)
 }
 
 /// What `q` looks for: trimmed and lower-cased; `None` when empty.
@@ -381,11 +409,27 @@ async fn search_page(
     query: ItemQuery,
     tree: &Tree,
 ) -> ApiResult<Page<Item>> {
+    let ids = search_ids(state, hid, &query, query.limit + 1).await?;
+    let more = ids.len() > query.limit;
+    let rows = state.search.rows(&state.store, hid, &ids).await?;
+    let mut page = page(rows, more, query.limit, query.sort, tree);
+    attachments::add_thumbnails(state, hid, &mut page.items).await?;
+    Ok(page)
+}
+
+/// Ids of the live items a filtered list shows, in its order and from its cursor on: at
+/// most `limit`. Found by the in-memory index.
+pub(crate) async fn search_ids(
+    state: &AppState,
+    hid: HouseholdId,
+    query: &ItemQuery,
+    limit: usize,
+) -> ApiResult<Vec<ItemId>> {
     let locations: Option<HashSet<LocationId>> = query
         .location_ids
         .as_ref()
         .map(|ids| ids.iter().copied().collect());
-    let ids = state
+    Ok(state
         .search
         .search(
             &state.store,
@@ -397,15 +441,10 @@ async fn search_page(
                 tag: query.tag.as_deref(),
                 sort: query.sort,
                 after: query.after.as_ref(),
-                limit: query.limit + 1,
+                limit,
             },
         )
-        .await?;
-    let more = ids.len() > query.limit;
-    let rows = state.search.rows(&state.store, hid, &ids).await?;
-    let mut page = page(rows, more, query.limit, query.sort, tree);
-    attachments::add_thumbnails(state, hid, &mut page.items).await?;
-    Ok(page)
+        .await?)
 }
 
 #[utoipa::path(

@@ -6,6 +6,7 @@ use crate::AppState;
 
 pub mod accounts;
 pub mod attachments;
+pub mod bulk;
 pub mod changes;
 pub mod docs;
 pub mod health;
@@ -31,6 +32,7 @@ pub fn router() -> OpenApiRouter<AppState> {
                 .routes(routes!(crate::openapi::serve_document))
                 .merge(accounts::router())
                 .merge(attachments::router())
+                .merge(bulk::router())
                 .merge(changes::router())
                 .merge(households::router())
                 .merge(locations::router())

@@ -12,6 +12,7 @@ mod ai;
 mod ai_budgets;
 mod attachments;
 mod backup;
+mod bulk;
 mod changes;
 mod client_address;
 mod conflicts;
