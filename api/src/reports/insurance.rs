@@ -167,7 +167,7 @@ fn cover(layout: &mut Layout<'_>, report: &Report, totals: &Totals) {
         ),
         ("Without a photo", count(totals.without_photo, "item")),
     ];
-    let label_w = 150.0;
+    let label_w = 175.0;
     for (label, value) in rows {
         let lines = layout
             .fonts

@@ -30,6 +30,7 @@ mod openapi;
 mod owner_races;
 mod portability;
 mod recognize;
+mod reports;
 mod request_logs;
 mod request_shapes;
 mod search;
