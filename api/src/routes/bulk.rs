@@ -216,9 +216,16 @@ async fn select(
                     "is required with a filter: how many items it matched when you looked",
                 ));
             };
+            let location = filter.location_id.as_deref();
+            if location.is_some_and(|l| l.trim() != l) {
+                return Err(ApiError::field(
+                    "location_id",
+                    "must be a location id or \"none\"",
+                ));
+            }
             let query = filtered_query(
                 filter.q.as_deref(),
-                filter.location_id.as_deref(),
+                location,
                 filter.tag.as_deref(),
                 tree,
             )
