@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 
-import { changedFields, fieldsOf, patch, query, rebase, searchText } from '../src/local/offline.js';
+import { changedFields, fieldsOf, matching, patch, query, rebase, searchText } from '../src/local/offline.js';
 
 const hid = 'h1';
 const item = (id, fields) => ({
@@ -83,6 +83,12 @@ describe('the offline copy answers as the server would', () => {
     assert.deepEqual(names(query(all, locations, { q: 'BOB' }, false)), ['Old lamp']);
     assert.deepEqual(names(query(all, locations, { q: 'kettle' }, false)), [], 'trashed items are not listed');
     assert.deepEqual(names(query(all, locations, { q: 'kettle' }, true)), ['Broken kettle']);
+  });
+
+  test('a count of what a search picks is every page of it, live items only', () => {
+    assert.equal(matching(all, locations, { q: 'o', limit: 1 }, false).length, 4);
+    assert.equal(query(all, locations, { q: 'o', limit: 1 }, false).items.length, 1);
+    assert.equal(matching(all, locations, { tag: 'TOOLS', location: 'garage' }, false).length, 2);
   });
 
   test('a location filter takes everything below it; "none" the unplaced', () => {

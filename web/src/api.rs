@@ -20,8 +20,9 @@ use shared::{
     Household, HouseholdId, ImportSource, ImportUpload, Invite, InviteId, InvitePreview, Item,
     ItemFields, ItemId, Job, JobError, JobId, JobKind, JobProgress, JobStatus, Joined, List,
     Location, LocationId, LoginRequest, Me, Member, NewToken, Page, Providers, Recognition,
-    RecognizeRequest, RegisterRequest, StartExport, Stats, TagCount, TokenId, UpdateAttachment,
-    UpdateLocation, UpdateMember, UploadTarget, UserId, UserResponse,
+    RecognizeRequest, RegisterRequest, StartClaimPack, StartExport, StartInsuranceReport, Stats,
+    TagCount, TokenId, UpdateAttachment, UpdateLocation, UpdateMember, UploadTarget, UserId,
+    UserResponse,
 };
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::Closure;
@@ -556,6 +557,41 @@ pub async fn items(hid: HouseholdId, params: &ItemQuery) -> ApiResult<Page<Item>
     decode(&read(hid, &path, "items", local).await?)
 }
 
+/// How many live items the search and filters of `params` pick: counted in this device's
+/// copy once it is up to date (it searches by the server's rules, and the server checks the
+/// count again when it is used); through the server's pages when the device has no copy.
+pub async fn count_items(hid: HouseholdId, params: &ItemQuery) -> ApiResult<u64> {
+    local::sync(hid).await;
+    let location = match params.location {
+        LocationFilter::In(id) => Some(id.to_string()),
+        _ => None,
+    };
+    let local = local::Params::new()
+        .with("q", Some(params.q.as_str()))
+        .with("location", location)
+        .with("tag", params.tag.as_deref());
+    if let Some(n) = local::read(hid, "count", local)
+        .await
+        .and_then(|n| n.parse().ok())
+    {
+        return Ok(n);
+    }
+    let mut query = ItemQuery {
+        limit: Some(200),
+        cursor: None,
+        ..params.clone()
+    };
+    let mut n = 0;
+    loop {
+        let page = items(hid, &query).await?;
+        n += page.items.len() as u64;
+        match page.next_cursor {
+            Some(cursor) => query.cursor = Some(cursor),
+            None => return Ok(n),
+        }
+    }
+}
+
 pub async fn item(hid: HouseholdId, id: ItemId) -> ApiResult<Item> {
     let path = format!("/households/{hid}/items/{id}");
     let params = local::Params::new().with("id", Some(id.to_string()));
@@ -975,6 +1011,42 @@ pub async fn import_from(
 pub async fn announce_import(hid: HouseholdId, body: &AnnounceImport) -> ApiResult<ImportUpload> {
     let path = format!("/households/{hid}/imports/uploads");
     request(Method::Post, &path, json(body), None).await
+}
+
+// ---------------------------------------------------------------- bulk edits and reports
+
+/// What a bulk change did: `{"matched", "updated", "unchanged", "failed": [{"id", "code",
+/// "message"}]}`, read where it is shown; or, for a large selection, the job doing it, whose
+/// `result` says the same when it is done.
+pub enum BulkAnswer {
+    Done(serde_json::Value),
+    Job(JobId),
+}
+
+/// Changes many items at once: those `body`'s selection picks (by id, or by a filter and the
+/// number of items it is expected to match, refused with `conflict` when that changed).
+pub async fn bulk_edit(hid: HouseholdId, body: &impl Serialize) -> ApiResult<BulkAnswer> {
+    let path = format!("/households/{hid}/items/bulk");
+    let answer: serde_json::Value = request(Method::Post, &path, json(body), None).await?;
+    Ok(match answer["job"]["id"].as_str() {
+        Some(id) => BulkAnswer::Job(id.parse().map_err(|_| not_understood())?),
+        None => BulkAnswer::Done(answer),
+    })
+}
+
+/// Starts the insurance report (a PDF) of the items `body` picks.
+pub async fn start_insurance_report(
+    hid: HouseholdId,
+    body: &StartInsuranceReport,
+) -> ApiResult<JobId> {
+    let path = format!("/households/{hid}/reports/insurance");
+    start_job(&path, json(body).map(json_text)).await
+}
+
+/// Starts a claim pack (a zip: the items' report, every file of theirs, a manifest).
+pub async fn start_claim_pack(hid: HouseholdId, body: &StartClaimPack) -> ApiResult<JobId> {
+    let path = format!("/households/{hid}/reports/claim-pack");
+    start_job(&path, json(body).map(json_text)).await
 }
 
 pub async fn job(hid: HouseholdId, id: JobId) -> ApiResult<Job> {

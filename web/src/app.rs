@@ -8,7 +8,8 @@ use crate::components::{Layout, Splash, UpdatePrompt};
 use crate::hooks::{SessionProvider, Status, use_session};
 use crate::pages::{
     AcceptInvite, Capture, Dashboard, EditItem, ImportExport, InviteWelcome, ItemDetail, Items,
-    Locations, Members, NewHousehold, NewItem, NotFound, SignIn, SignUp, Tokens, Trash, Waiting,
+    Locations, Members, NewHousehold, NewItem, NotFound, Reports, SignIn, SignUp, Tokens, Trash,
+    Waiting,
 };
 
 #[derive(Routable, Clone, Debug, PartialEq)]
@@ -44,6 +45,9 @@ pub enum Route {
     /// The household's items to a file and back: CSV, and the full backup.
     #[at("/import-export")]
     ImportExport,
+    /// The insurance report and claim packs.
+    #[at("/reports")]
+    Reports,
     /// The person's personal API tokens.
     #[at("/tokens")]
     Tokens,
@@ -209,6 +213,7 @@ fn household_page(route: &Route, household: Household) -> Html {
         Route::Members => html! { <Members {key} {household} /> },
         Route::NewHousehold => html! { <NewHousehold /> },
         Route::ImportExport => html! { <ImportExport {key} {household} /> },
+        Route::Reports => html! { <Reports {key} {household} /> },
         Route::Tokens => html! { <Tokens /> },
         Route::Waiting => html! { <Waiting {key} {household} /> },
         Route::SignIn | Route::SignUp | Route::Invite { .. } | Route::NotFound => {

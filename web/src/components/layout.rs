@@ -230,6 +230,7 @@ pub fn layout(props: &LayoutProps) -> Html {
                                         <span>{ user_email }</span>
                                     </p>
                                     { menu_link(Route::ImportExport, "Import & export") }
+                                    { menu_link(Route::Reports, "Reports") }
                                     { menu_link(Route::Tokens, "API tokens") }
                                     <a class="account-link" href="/api/docs">{ "API docs" }</a>
                                     <button type="button" class="account-link" onclick={on_sign_out} disabled={*signing_out}>

@@ -1,10 +1,12 @@
 //! Pieces shared by the pages.
 
 mod alert;
+pub mod bulk;
 mod custom_fields;
 mod fields;
 mod gallery;
 mod google;
+pub mod job;
 mod layout;
 mod location_picker;
 mod offline;

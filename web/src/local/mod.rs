@@ -179,7 +179,7 @@ pub async fn sync(hid: HouseholdId) {
 }
 
 /// What the device answers for a read of the household, as the API's JSON; `None` when it
-/// has no copy. `what`: items, trash, item, locations, tags, stats.
+/// has no copy. `what`: items, trash, item, locations, tags, stats, count.
 pub async fn read(hid: HouseholdId, what: &str, params: Params) -> Option<String> {
     js_read(hid.to_string(), what, params.0.into())
         .await

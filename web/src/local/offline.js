@@ -41,7 +41,7 @@ let retryTimer = null;
 let running = false;
 let again = false;
 const waiters = new Map(); // outbox key -> resolve
-const syncing = new Set();
+const syncing = new Map(); // household -> its sync under way
 const listeners = new Map();
 let nextListener = 1;
 
@@ -278,11 +278,16 @@ function rememberSynced(hid) {
 
 /**
  * Brings the household's copy up to date: everything the first time, then what changed
- * since. One run per household at a time. Answers the HTTP status that stopped it, or 0.
+ * since. One run per household at a time: asked again meanwhile, it answers when that run
+ * ends. Answers the HTTP status that stopped it, or 0.
  */
-export async function sync(hid) {
-  if (offline() || syncing.has(hid)) return 0;
-  syncing.add(hid);
+export function sync(hid) {
+  if (offline()) return Promise.resolve(0);
+  if (!syncing.has(hid)) syncing.set(hid, syncOnce(hid));
+  return syncing.get(hid);
+}
+
+async function syncOnce(hid) {
   try {
     return await syncPass(hid);
   } catch (error) {
@@ -555,17 +560,7 @@ const ORDERS = {
  * substring search over the same fields, location subtree, tag and orders.
  */
 export function query(all, locations, q, trash) {
-  const needle = (q.q || "").trim().toLowerCase();
-  const tag = q.tag ? q.tag.toLowerCase() : null;
-  const within = q.location && q.location !== "none" ? subtree(locations, q.location) : null;
-  const found = all.filter(
-    (e) =>
-      !!e.item.deleted_at === trash &&
-      (!needle || e.text.includes(needle)) &&
-      (q.location !== "none" || !e.item.location_id) &&
-      (!within || within.has(e.item.location_id)) &&
-      (!tag || (e.item.tags || []).some((t) => t.toLowerCase() === tag)),
-  );
+  const found = matching(all, locations, q, trash);
   found.sort(ORDERS[trash ? "deleted" : q.sort] || ORDERS.newest);
   const start = /^local:\d+$/.test(q.cursor || "") ? Number(q.cursor.slice(6)) : 0;
   const end = Math.min(start + (q.limit || 50), found.length);
@@ -573,6 +568,21 @@ export function query(all, locations, q, trash) {
     items: found.slice(start, end).map((e) => e.item),
     next_cursor: end < found.length ? `local:${end}` : null,
   };
+}
+
+/** The entries `q` picks (its search, location and tag), in no order. */
+export function matching(all, locations, q, trash) {
+  const needle = (q.q || "").trim().toLowerCase();
+  const tag = q.tag ? q.tag.toLowerCase() : null;
+  const within = q.location && q.location !== "none" ? subtree(locations, q.location) : null;
+  return all.filter(
+    (e) =>
+      !!e.item.deleted_at === trash &&
+      (!needle || e.text.includes(needle)) &&
+      (q.location !== "none" || !e.item.location_id) &&
+      (!within || within.has(e.item.location_id)) &&
+      (!tag || (e.item.tags || []).some((t) => t.toLowerCase() === tag)),
+  );
 }
 
 function tagCounts(all) {
@@ -648,7 +658,8 @@ function stats(all, locations, currency, files) {
 
 /**
  * Answers a read of the household from the device, as JSON text in the API's shape, or
- * `null` when the device has no copy. `what`: items, trash, item, locations, tags, stats.
+ * `null` when the device has no copy. `what`: items, trash, item, locations, tags, stats,
+ * or count (how many live items `params` picks, a number).
  */
 export async function read(hid, what, params) {
   const v = await view(hid);
@@ -662,6 +673,7 @@ export async function read(hid, what, params) {
     const item = v.byId(p.id);
     answer = item ? (await withThumbs(hid, [item]))[0] : null;
   }
+  else if (what === "count") answer = matching(v.all, v.locations, p, false).length;
   else if (what === "locations") answer = { items: locationList(v.all, v.locations) };
   else if (what === "tags") answer = { items: tagCounts(v.all) };
   else if (what === "stats") answer = stats(v.all, v.locations, p.currency, p.files);

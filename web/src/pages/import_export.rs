@@ -12,11 +12,10 @@ use std::rc::Rc;
 
 use serde_json::Value;
 use shared::{
-    AnnounceImport, ErrorBody, ErrorCode, ExportFormat, HouseholdId, ImportSource, Job, JobId,
-    JobKind, JobStatus, MAX_IMPORT_BODY_BYTES, StartExport,
+    AnnounceImport, ErrorBody, ExportFormat, HouseholdId, ImportSource, Job, JobId, JobKind,
+    MAX_IMPORT_BODY_BYTES, StartExport,
 };
-use wasm_bindgen::JsValue;
-use wasm_bindgen_futures::{JsFuture, spawn_local};
+use wasm_bindgen_futures::spawn_local;
 use web_sys::{File, HtmlInputElement};
 use yew::prelude::*;
 use yew_router::prelude::*;
@@ -25,6 +24,7 @@ use super::HouseholdProps;
 use crate::api::{self, ApiResult};
 use crate::app::Route;
 use crate::components::ErrorAlert;
+use crate::components::job::{self, done, job_state, number, progress, running};
 use crate::format;
 use crate::hooks::use_title;
 
@@ -107,16 +107,6 @@ impl Reducible for State {
     }
 }
 
-async fn sleep(ms: u32) {
-    let wait = js_sys::Promise::new(&mut |resolve, _| {
-        gloo_timers::callback::Timeout::new(ms, move || {
-            let _ = resolve.call0(&JsValue::NULL);
-        })
-        .forget();
-    });
-    let _ = JsFuture::from(wait).await;
-}
-
 /// What a button asks the server for.
 enum Request {
     Export(ExportFormat),
@@ -126,9 +116,8 @@ enum Request {
     Import(JobId),
 }
 
-/// Starts the job `request` asks for, then reads it every second until it stops, or until
-/// the page is gone (`shown_here` false). A moment without the network is waited out; any
-/// other error is shown and ends the following.
+/// Starts the job `request` asks for, then follows it until it stops, or until the page is
+/// gone (`shown_here` false).
 async fn run(
     hid: HouseholdId,
     request: Request,
@@ -156,67 +145,10 @@ async fn run(
         Ok(id) => id,
         Err(e) => return dispatch.dispatch(Action::Fail(slot, e)),
     };
-    while *shown_here.borrow() {
-        match api::job(hid, id).await {
-            Ok(job) => {
-                let finished = job.status.is_finished();
-                dispatch.dispatch(Action::Read(slot, job));
-                if finished {
-                    return;
-                }
-            }
-            Err(e) if e.error.code == ErrorCode::Network => {}
-            Err(e) => return dispatch.dispatch(Action::Fail(slot, e)),
-        }
-        sleep(1000).await;
+    let read = |job| dispatch.dispatch(Action::Read(slot, job));
+    if let Err(e) = job::follow(hid, id, &shown_here, read).await {
+        dispatch.dispatch(Action::Fail(slot, e));
     }
-}
-
-/// A failed job's reason, as the alert shows errors.
-fn failure(job: &Job) -> Option<ErrorBody> {
-    let error = job.error.as_ref()?;
-    let code = serde_json::from_value(error.code.clone().into()).unwrap_or(ErrorCode::Internal);
-    Some(ErrorBody::new(code, error.message.clone()))
-}
-
-/// What is under way ("Exporting… 1,200 of 5,000"), with its bar: `done` of `total`, or
-/// moving when how much is left is not known yet.
-fn progress(text: String, done: u64, total: u64) -> Html {
-    html! {
-        <div class="job-progress">
-            <p role="status">{ text.clone() }</p>
-            <progress max={(total > 0).then(|| total.to_string())}
-                value={(total > 0).then(|| done.to_string())} aria-label={text} />
-        </div>
-    }
-}
-
-/// A running job's progress, or why it failed.
-fn job_state(job: &Job, doing: &str) -> Html {
-    let (done, total) = (job.progress.done, job.progress.total);
-    match job.status {
-        JobStatus::Queued | JobStatus::Running if total > 0 => progress(
-            format!(
-                "{doing}… {} of {}",
-                format::group(done as i64),
-                format::group(total as i64)
-            ),
-            done,
-            total,
-        ),
-        JobStatus::Queued | JobStatus::Running => progress(format!("{doing}…"), 0, 0),
-        JobStatus::Failed => html! { <ErrorAlert error={failure(job)} /> },
-        JobStatus::Done => html! {},
-    }
-}
-
-/// A number in a finished job's `result`: an import's `created`, an export's `items`.
-fn number(job: &Job, key: &str) -> u64 {
-    job.result
-        .as_ref()
-        .and_then(|r| r.get(key))
-        .and_then(Value::as_u64)
-        .unwrap_or(0)
 }
 
 /// "3 to create, 1 to update, 2 unchanged, 1 refused" (a dry run), or "3 created, …".
@@ -286,13 +218,8 @@ pub fn import_export(props: &HouseholdProps) -> Html {
     use_title("Import & export");
     let hid = props.household.id;
     let state = use_reducer(State::default);
-    let shown_here = use_mut_ref(|| true);
-    {
-        let shown_here = shown_here.clone();
-        use_effect_with((), move |()| move || *shown_here.borrow_mut() = false);
-    }
+    let shown_here = job::use_shown();
 
-    let running = |job: &Option<Job>| job.as_ref().is_some_and(|j| !j.status.is_finished());
     let busy = state.starting
         || state.sent.is_some()
         || running(&state.export)
@@ -344,7 +271,6 @@ pub fn import_export(props: &HouseholdProps) -> Html {
         .file
         .as_ref()
         .is_some_and(|f| content_type(f) == "application/zip");
-    let done = |job: &Option<Job>| job.clone().filter(|j| j.status == JobStatus::Done);
     html! {
         <section class="page">
             <header class="page-header">
@@ -556,18 +482,5 @@ mod tests {
             counts(&job, false),
             "3 created, 1 updated, 2 unchanged, 1 refused"
         );
-    }
-
-    #[test]
-    fn a_failed_job_is_shown_with_its_code() {
-        let mut job = import("failed", Value::Null);
-        job.error = Some(shared::JobError {
-            code: "validation_failed".into(),
-            message: "the file has no name column".into(),
-        });
-        let error = failure(&job).unwrap();
-        assert_eq!(error.error.code, ErrorCode::ValidationFailed);
-        assert_eq!(error.error.message, "the file has no name column");
-        assert_eq!(failure(&import("done", Value::Null)), None);
     }
 }

@@ -1,9 +1,10 @@
 //! The item list: search as you type, filter by location and tag, sort, and page through
-//! any number of items (the server pages; only one page is ever held here).
+//! any number of items (the server pages; only one page is ever held here). People who may
+//! edit select items (on any page, or all a search matches) and change them at once.
 
 use std::rc::Rc;
 
-use shared::{ErrorBody, Item, Location, LocationId, Page, TagCount};
+use shared::{ErrorBody, Item, ItemId, Location, LocationId, Page, TagCount};
 use web_sys::UrlSearchParams;
 use yew::prelude::*;
 use yew_router::prelude::*;
@@ -11,6 +12,7 @@ use yew_router::prelude::*;
 use super::HouseholdProps;
 use crate::api::{self, ItemQuery, LocationFilter, Sort};
 use crate::app::Route;
+use crate::components::bulk::{BulkBar, Matching, Outcome, Selection};
 use crate::components::{ErrorAlert, LocationPicker, SelectField, item_thumb};
 use crate::format;
 use crate::hooks::{use_debounced, use_title};
@@ -84,6 +86,22 @@ impl Filters {
     fn is_filtered(&self) -> bool {
         !self.q.trim().is_empty() || self.location != LocationFilter::Any || self.tag.is_some()
     }
+
+    /// Every item the search and filters match, as a bulk change selects them (`count` of
+    /// them).
+    fn matching(&self, count: u64) -> Matching {
+        Matching {
+            q: self.q.trim().to_string(),
+            location: self.location,
+            tag: self.tag.clone(),
+            count,
+        }
+    }
+}
+
+/// The same search and filters, whatever the count.
+fn same_filter(a: &Matching, b: &Matching) -> bool {
+    (&a.q, a.location, &a.tag) == (&b.q, b.location, &b.tag)
 }
 
 /// Where in the list we are: the cursor of each page seen so far, for going back.
@@ -124,11 +142,17 @@ pub fn items(props: &HouseholdProps) -> Html {
     let latest = use_mut_ref(|| 0u32);
     let locations = use_state(|| Rc::new(Vec::<Location>::new()));
     let tags = use_state(|| Rc::new(Vec::<TagCount>::new()));
+    let can_write = props.household.role.can_write();
+    let selection = use_state(Selection::default);
+    // Counts up after a bulk change, to read the list again.
+    let reload = use_state(|| 0u32);
+    // How many items the search and filters match, when more than a page does.
+    let matches = use_state(|| None::<Matching>);
+    let report = use_state(|| None::<Outcome>);
 
     {
         let (locations, tags, error) = (locations.clone(), tags.clone(), error.clone());
-        use_effect_with(hid, move |hid| {
-            let hid = *hid;
+        use_effect_with((hid, *reload), move |&(hid, _)| {
             wasm_bindgen_futures::spawn_local(async move {
                 let (l, t) = futures::join!(api::locations(hid), api::tags(hid));
                 match (l, t) {
@@ -149,8 +173,8 @@ pub fn items(props: &HouseholdProps) -> Html {
             latest.clone(),
         );
         use_effect_with(
-            (applied.clone(), cursor.clone()),
-            move |(applied, cursor)| {
+            (applied.clone(), cursor.clone(), *reload),
+            move |(applied, cursor, _)| {
                 applied.to_address();
                 let query = ItemQuery {
                     q: applied.q.clone(),
@@ -183,6 +207,35 @@ pub fn items(props: &HouseholdProps) -> Html {
                 });
             },
         );
+    }
+
+    // The number that "Select all N matching" offers, when more items match than one page
+    // shows: counted again for each search and after each change.
+    let more_pages = page_index > 0 || result.as_ref().is_some_and(|p| p.next_cursor.is_some());
+    let offer = (can_write && more_pages && applied.is_filtered()).then(|| applied.matching(0));
+    {
+        let matches = matches.clone();
+        use_effect_with((offer.clone(), *reload), move |(offer, _)| {
+            matches.set(None);
+            if let Some(offer) = offer.clone() {
+                wasm_bindgen_futures::spawn_local(async move {
+                    if let Ok(count) = api::count_items(hid, &offer.query()).await {
+                        matches.set(Some(Matching { count, ..offer }));
+                    }
+                });
+            }
+        });
+    }
+    // "All matching" no longer holds once the search or filters change.
+    {
+        let selection = selection.clone();
+        use_effect_with(applied.matching(0), move |now| {
+            if let Some(m) = &selection.matching
+                && !same_filter(now, m)
+            {
+                selection.set(Selection::default());
+            }
+        });
     }
 
     let on_search = {
@@ -286,11 +339,91 @@ pub fn items(props: &HouseholdProps) -> Html {
     let shown = result.as_ref().map_or(0, |p| p.items.len());
     let page_items = result.as_ref().map(|p| p.items.clone()).unwrap_or_default();
 
+    let page_ids: Vec<ItemId> = page_items.iter().map(|i| i.id).collect();
+    let page_selected = !page_ids.is_empty() && page_ids.iter().all(|id| selection.has(*id));
+    let toggle = {
+        let (selection, page_ids) = (selection.clone(), page_ids.clone());
+        Callback::from(move |id: ItemId| {
+            let mut next = (*selection).clone();
+            if next.matching.take().is_some() {
+                // Out of "all matching": this page's items stay selected, less this one.
+                next.ids = page_ids.clone();
+            }
+            match next.ids.iter().position(|x| *x == id) {
+                Some(at) => drop(next.ids.remove(at)),
+                None => next.ids.push(id),
+            }
+            selection.set(next);
+        })
+    };
+    let toggle_page = {
+        let (selection, page_ids) = (selection.clone(), page_ids.clone());
+        Callback::from(move |_: Event| {
+            let mut next = (*selection).clone();
+            if next.matching.take().is_some() || page_selected {
+                next.ids.retain(|id| !page_ids.contains(id));
+            } else {
+                next.ids.extend(
+                    page_ids
+                        .iter()
+                        .filter(|id| !next.ids.contains(id))
+                        .collect::<Vec<_>>(),
+                );
+            }
+            selection.set(next);
+        })
+    };
+    // Offered when more items match than the page shows, and not all are selected already.
+    let select_matching = matches
+        .as_ref()
+        .filter(|m| offer.as_ref().is_some_and(|o| same_filter(o, m)))
+        .filter(|m| m.count > shown as u64 && selection.matching.is_none())
+        .map(|m| {
+            let (selection, m) = (selection.clone(), m.clone());
+            let label = format!("Select all {} matching", format::group(m.count as i64));
+            let onclick = Callback::from(move |_: MouseEvent| {
+                selection.set(Selection {
+                    ids: Vec::new(),
+                    matching: Some(m.clone()),
+                })
+            });
+            html! { <button type="button" class="button button-ghost button-small" {onclick}>{ label }</button> }
+        });
+    let clear_selection = {
+        let selection = selection.clone();
+        Callback::from(move |()| selection.set(Selection::default()))
+    };
+    let on_bulk = {
+        let (selection, reload, report) = (selection.clone(), reload.clone(), report.clone());
+        Callback::from(move |outcome: Outcome| {
+            let mut next = Selection::default();
+            if let (Outcome::Changed(now), Some(m)) = (&outcome, &selection.matching)
+                && *now > 0
+            {
+                // Nothing was changed: the same search stays selected, with its new count.
+                next.matching = Some(Matching {
+                    count: *now,
+                    ..m.clone()
+                });
+            }
+            selection.set(next);
+            report.set(Some(outcome));
+            reload.set(*reload + 1);
+        })
+    };
+    let name_of = |id: &str| {
+        page_items
+            .iter()
+            .find(|i| i.id.to_string() == id)
+            .map(|i| format!("“{}”: ", i.name))
+            .unwrap_or_default()
+    };
+
     html! {
         <section class="page">
             <header class="page-header">
                 <h1>{ "Items" }</h1>
-                if props.household.role.can_write() {
+                if can_write {
                     <Link<Route> to={Route::NewItem} classes="button button-primary">{ "Add item" }</Link<Route>>
                 }
             </header>
@@ -324,6 +457,38 @@ pub fn items(props: &HouseholdProps) -> Html {
                     <button type="button" class="button button-ghost button-small" onclick={clear.clone()}>{ "Clear filters" }</button>
                 }
             </div>
+            { match &*report {
+                Some(Outcome::Done(text, failed)) => html! {
+                    <div class="bulk-report card" role="status">
+                        <p><strong>{ text.clone() }</strong></p>
+                        if !failed.is_empty() {
+                            <p>{ format!("{} could not be changed:", format::group(failed.len() as i64)) }</p>
+                            <ul>
+                                { for failed.iter().map(|(id, why)| html! { <li>{ format!("{}{why}", name_of(id)) }</li> }) }
+                            </ul>
+                        }
+                    </div>
+                },
+                Some(Outcome::Changed(now)) => html! {
+                    <p class="bulk-report card" role="status">
+                        <strong>{ format!("The list changed: {} match now.", format::count(*now as i64, "item", "items")) }</strong>
+                        { " Nothing was changed." }
+                    </p>
+                },
+                None => html! {},
+            } }
+            if can_write && shown > 0 {
+                <div class="select-row">
+                    <label class="check">
+                        <input type="checkbox" checked={page_selected} onchange={toggle_page} />
+                        { "Select all" }
+                    </label>
+                    { for select_matching }
+                    if let Some(m) = &selection.matching {
+                        <span class="muted">{ format!("All {} matching are selected", format::group(m.count as i64)) }</span>
+                    }
+                </div>
+            }
             { match &*result {
                 None => html! {},
                 Some(page) if page.items.is_empty() && !*loading => html! {
@@ -344,8 +509,8 @@ pub fn items(props: &HouseholdProps) -> Html {
                     </div>
                 },
                 Some(_) => html! {
-                    <ul class={classes!("item-list", loading.then_some("is-loading"))} aria-label="Items">
-                        { for page_items.iter().map(item_row) }
+                    <ul class={classes!("item-list", loading.then_some("is-loading"), can_write.then_some("selectable"))} aria-label="Items">
+                        { for page_items.iter().map(|item| item_row(item, can_write.then(|| (selection.has(item.id), toggle.clone())))) }
                     </ul>
                 },
             } }
@@ -356,14 +521,25 @@ pub fn items(props: &HouseholdProps) -> Html {
                     <button type="button" class="button button-secondary" onclick={go(true)} disabled={!has_next || *loading}>{ "Next page" }</button>
                 </nav>
             }
+            if can_write && !selection.is_empty() {
+                <BulkBar household={props.household.clone()} selection={(*selection).clone()}
+                    locations={(*locations).clone()} tags={(*tags).clone()}
+                    onclear={clear_selection} ondone={on_bulk} />
+            }
         </section>
     }
 }
 
-fn item_row(item: &Item) -> Html {
+/// An item's line; with `select` (whether it is selected, and what toggles it), its checkbox.
+fn item_row(item: &Item, select: Option<(bool, Callback<ItemId>)>) -> Html {
     let value = item.estimated_value.as_ref().map(|m| m.display());
+    let id = item.id;
     html! {
         <li class="item-row" key={item.id.to_string()}>
+            if let Some((checked, toggle)) = select {
+                <input type="checkbox" class="item-check" {checked} aria-label={format!("Select {}", item.name)}
+                    onchange={toggle.reform(move |_: Event| id)} />
+            }
             { item_thumb(item.thumbnail_url.as_deref()) }
             <div class="item-main">
                 <Link<Route> to={Route::Item { id: item.id }} classes="item-name">{ item.name.clone() }</Link<Route>>
