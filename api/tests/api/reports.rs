@@ -570,3 +570,192 @@ async fn viewers_and_read_tokens_make_reports_and_bad_requests_are_refused(files
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
+
+/// A household of 1,000 items, each with a photo whose thumbnail is about 40 KB (as the
+/// server makes them from real photos), and ten locations; made through the store, which
+/// is quicker than 1,000 uploads. Returns the owner.
+pub async fn thousand_items_with_photos(files: &Files) -> Person {
+    use api::store::{ActivityRow, AttachmentRow, ItemRow};
+    use shared::{Action, AttachmentId, AttachmentKind, AttachmentStatus, ItemFields, ItemId};
+    let app = &files.app;
+    let ann = app.register("Ann").await;
+    let hid: shared::HouseholdId = ann.household.parse().unwrap();
+    let uid: shared::UserId = ann.user_id.parse().unwrap();
+    let mut places = Vec::new();
+    for n in 0..10 {
+        places.push(
+            app.create_location(&ann, &format!("Room {n}"), None)
+                .await
+                .parse::<shared::LocationId>()
+                .unwrap(),
+        );
+    }
+    let thumbnail = {
+        let mut state = 0x2545_F491_4F6C_DD1Du64;
+        let image = image::RgbImage::from_fn(480, 360, |x, y| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let noise = (state % 24) as u8;
+            image::Rgb([
+                ((x / 2) as u8).wrapping_add(noise),
+                ((y / 2) as u8).wrapping_add(noise),
+                (((x + y) / 4) as u8).wrapping_add(noise),
+            ])
+        });
+        let mut out = Vec::new();
+        image
+            .write_with_encoder(image::codecs::jpeg::JpegEncoder::new_with_quality(
+                &mut out, 80,
+            ))
+            .unwrap();
+        out
+    };
+    let now = time::OffsetDateTime::now_utc();
+    let usd = shared::Currency::parse("USD").unwrap();
+    for batch in 0..2 {
+        let mut items = Vec::new();
+        let mut activities = Vec::new();
+        for n in batch * 500..(batch + 1) * 500 {
+            let id = ItemId::new();
+            items.push(ItemRow {
+                id,
+                household_id: hid,
+                fields: ItemFields {
+                    name: format!("Item {n:04} — Ørsted Küche"),
+                    quantity: 1,
+                    location_id: Some(places[n % places.len()]),
+                    brand: Some("Brand".into()),
+                    serial_number: Some(format!("SN-{n:06}")),
+                    estimated_value: Some(shared::Money {
+                        amount_minor: 10_000,
+                        currency: usd.clone(),
+                    }),
+                    ..Default::default()
+                },
+                version: 1,
+                created_at: now,
+                updated_at: now,
+                deleted_at: None,
+            });
+            activities.push(ActivityRow::new(
+                hid,
+                id,
+                uid,
+                Action::Created,
+                Vec::new(),
+                now,
+            ));
+        }
+        app.store.import_items(&items, &activities).await.unwrap();
+        for (n, item) in items.iter().enumerate() {
+            let id = AttachmentId::new();
+            // Every thumbnail differs (bytes after the image's end), as real ones do.
+            let mut bytes = thumbnail.clone();
+            bytes.extend_from_slice(&((batch * 500 + n) as u64).to_le_bytes());
+            files
+                .blobs
+                .put(&api::blob::keys::thumbnail(hid, id), bytes, "image/jpeg")
+                .await
+                .unwrap();
+            app.store
+                .insert_attachment(&AttachmentRow {
+                    id,
+                    household_id: hid,
+                    item_id: item.id,
+                    kind: AttachmentKind::Photo,
+                    filename: "photo.jpg".into(),
+                    content_type: "image/jpeg".into(),
+                    size: 1,
+                    stored_bytes: 1,
+                    status: AttachmentStatus::Ready,
+                    width: Some(4000),
+                    height: Some(3000),
+                    primary: true,
+                    created_by: uid,
+                    created_at: now,
+                })
+                .await
+                .unwrap();
+        }
+    }
+    ann
+}
+
+/// The report of 1,000 items with photos fetches one thumbnail at a time and lets it go;
+/// what stays in memory is the PDF being built (about the size of the thumbnails) and the
+/// item records. Bound: the server process grows by less than 160 MB for a report whose
+/// PDF is about 40 MB. Run in a process of its own (this test binary again, for this test
+/// alone) so only this work counts; the kernel measures the peak.
+#[cfg(target_os = "linux")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_report_of_a_thousand_items_with_photos_stays_within_its_memory_bound() {
+    const NAME: &str =
+        "reports::a_report_of_a_thousand_items_with_photos_stays_within_its_memory_bound";
+    const GROWTH_LIMIT_MB: u64 = 160;
+    if std::env::var_os("REPORT_MEMORY_CHILD").is_none() {
+        let out = tokio::process::Command::new(std::env::current_exe().unwrap())
+            .args(["--exact", NAME, "--nocapture", "--test-threads=1"])
+            .env("REPORT_MEMORY_CHILD", "1")
+            .output()
+            .await
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{stdout}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let growth: u64 = stdout
+            .lines()
+            .find_map(|l| l.strip_prefix("growth MB: "))
+            .expect("the measurement")
+            .trim()
+            .parse()
+            .unwrap();
+        println!("{stdout}");
+        assert!(growth < GROWTH_LIMIT_MB, "the process grew by {growth} MB");
+        return;
+    }
+    let files = Files::start(Backend::Sqlite, Place::Folder, LIMIT)
+        .await
+        .unwrap();
+    let ann = thousand_items_with_photos(&files).await;
+    let status = |field: &str| -> u64 {
+        std::fs::read_to_string("/proc/self/status")
+            .unwrap()
+            .lines()
+            .find_map(|l| l.strip_prefix(field))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .unwrap()
+    };
+    // From here on the peak is what the report takes.
+    std::fs::write("/proc/self/clear_refs", "5").unwrap();
+    let before = status("VmRSS:");
+    let started = std::time::Instant::now();
+    let app = &files.app;
+    let response = app
+        .post(app.at(&ann, "/reports/insurance"), &ann, json!({}))
+        .await;
+    let id = response.body["job"]["id"].as_str().unwrap().to_string();
+    let path = app.at(&ann, &format!("/jobs/{id}"));
+    let job = loop {
+        let job = app.get(&path, &ann).await;
+        if matches!(job.body["status"].as_str(), Some("done" | "failed")) {
+            break job.body;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    let seconds = started.elapsed().as_secs_f64();
+    assert_eq!(job["status"], "done", "{job}");
+    assert_eq!(job["result"]["items"], 1000);
+    assert_eq!(job["result"]["photos"], 1000);
+    let peak = status("VmHWM:");
+    println!("render seconds: {seconds:.1}");
+    println!("pages: {}", job["result"]["pages"]);
+    println!(
+        "pdf MB: {:.1}",
+        job["result"]["bytes"].as_f64().unwrap() / 1e6
+    );
+    println!("growth MB: {}", peak.saturating_sub(before) / 1024);
+}
