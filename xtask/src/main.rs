@@ -60,6 +60,7 @@ const HELP: &str = "usage: cargo xtask <task>
   web [--release]    build the web app into web/dist and print the wasm size
   lambda             build target/lambda/home-inventory-backend/bootstrap.zip (ARM64)
   bench [--items N]  seed N items (default 100000) and measure the API under load
+                     (--bulk-only: just the bulk move of 10,000 items)
   api-check          the API against its OpenAPI document (schemathesis), on SQLite and
                      PostgreSQL";
 

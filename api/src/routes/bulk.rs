@@ -223,20 +223,15 @@ async fn select(
                     "must be a location id or \"none\"",
                 ));
             }
-            let query = filtered_query(
-                filter.q.as_deref(),
-                location,
-                filter.tag.as_deref(),
-                tree,
-            )
-            .map_err(|bad| match bad {
-                BadLocation::Malformed => {
-                    ApiError::field("location_id", "must be a location id or \"none\"")
-                }
-                BadLocation::Unknown => {
-                    ApiError::field("location_id", "is not a location of this household")
-                }
-            })?;
+            let query = filtered_query(filter.q.as_deref(), location, filter.tag.as_deref(), tree)
+                .map_err(|bad| match bad {
+                    BadLocation::Malformed => {
+                        ApiError::field("location_id", "must be a location id or \"none\"")
+                    }
+                    BadLocation::Unknown => {
+                        ApiError::field("location_id", "is not a location of this household")
+                    }
+                })?;
             let ids = search_ids(state, hid, &query, MAX_BULK_ITEMS + 1).await?;
             if ids.len() > MAX_BULK_ITEMS {
                 return Err(ApiError::field(
@@ -275,7 +270,7 @@ pub(crate) struct Editor<'a> {
 enum Outcome {
     Unchanged,
     Failed(BulkFailure),
-    Update(ItemUpdate),
+    Update(Box<ItemUpdate>),
 }
 
 impl Editor<'_> {
@@ -318,7 +313,7 @@ impl Editor<'_> {
                 match self.outcome(row, at) {
                     Outcome::Unchanged => result.unchanged += 1,
                     Outcome::Failed(failure) => result.failed.push(failure),
-                    Outcome::Update(update) => updates.push(update),
+                    Outcome::Update(update) => updates.push(*update),
                 }
             }
             let mut stale = Vec::new();
@@ -406,11 +401,11 @@ impl Editor<'_> {
         };
         let activity = ActivityRow::new(self.hid, row.id, self.actor, action, fields, at)
             .via(self.via_token.clone());
-        Outcome::Update(ItemUpdate {
+        Outcome::Update(Box::new(ItemUpdate {
             item,
             activity,
             old_tags: row.fields.tags.len(),
-        })
+        }))
     }
 }
 
