@@ -145,6 +145,8 @@ fn ops(form: &Form, currency: &Currency) -> Result<(Value, &'static str), String
             let (field, label) = FIELDS[form.field.min(FIELDS.len() - 1)];
             let raw = form.value.trim();
             let value = match field {
+                // Yes unless No is chosen: the choice shown first.
+                "insured" => Value::from(raw != "false"),
                 _ if raw.is_empty() && field != "quantity" => {
                     return Ok((json!({ "clear": [field] }), "Changed {}"));
                 }
@@ -154,7 +156,6 @@ fn ops(form: &Form, currency: &Currency) -> Result<(Value, &'static str), String
                     .filter(|n| *n >= 0)
                     .map(Value::from)
                     .ok_or("Quantity must be a whole number, 0 or more.")?,
-                "insured" => Value::from(raw == "true"),
                 "estimated_value" => {
                     let minor = parse_amount(raw, currency).map_err(|e| format!("{label} {e}"))?;
                     json!({ "amount_minor": minor, "currency": currency })
@@ -360,10 +361,15 @@ pub fn bulk_bar(props: &BulkBarProps) -> Html {
     };
     let onclear = props.onclear.reform(|_: MouseEvent| ());
 
-    let text = |set: fn(&mut Form, String)| {
+    // What is typed or chosen goes into the form as it changes.
+    let typed = |set: fn(&mut Form, String), select: bool| {
         let form = form.clone();
-        Callback::from(move |e: Event| {
-            let value = e.target_unchecked_into::<HtmlInputElement>().value();
+        Callback::from(move |e: InputEvent| {
+            let value = if select {
+                e.target_unchecked_into::<HtmlSelectElement>().value()
+            } else {
+                e.target_unchecked_into::<HtmlInputElement>().value()
+            };
             let mut next = (*form).clone();
             set(&mut next, value);
             next.problem = None;
@@ -403,7 +409,7 @@ pub fn bulk_bar(props: &BulkBarProps) -> Html {
     let (field, _) = FIELDS[form.field.min(FIELDS.len() - 1)];
     let value_input = match field {
         "insured" => html! {
-            <select id="bulk-value" onchange={text(|f, v| f.value = v)}>
+            <select id="bulk-value" oninput={typed(|f, v| f.value = v, true)}>
                 <option value="true" selected={form.value != "false"}>{ "Yes" }</option>
                 <option value="false" selected={form.value == "false"}>{ "No" }</option>
             </select>
@@ -417,7 +423,7 @@ pub fn bulk_bar(props: &BulkBarProps) -> Html {
             };
             html! {
                 <input id="bulk-value" type={kind} inputmode={mode} value={form.value.clone()}
-                    onchange={text(|f, v| f.value = v)} min={(kind == "number").then_some("0")} />
+                    oninput={typed(|f, v| f.value = v, false)} min={(kind == "number").then_some("0")} />
             }
         }
     };
@@ -449,7 +455,7 @@ pub fn bulk_bar(props: &BulkBarProps) -> Html {
                         <div class="field">
                             <label for="bulk-tag">{ "Tag name" }</label>
                             <input id="bulk-tag" type="text" list="bulk-tags" autocomplete="off"
-                                value={form.tag.clone()} onchange={text(|f, v| f.tag = v)} />
+                                value={form.tag.clone()} oninput={typed(|f, v| f.tag = v, false)} />
                             <datalist id="bulk-tags">
                                 { for props.tags.iter().map(|t| html! { <option value={t.name.clone()} /> }) }
                             </datalist>
@@ -486,7 +492,7 @@ pub fn bulk_bar(props: &BulkBarProps) -> Html {
             html! {
                 <form class="bulk-panel" aria-label={title.clone()} onsubmit={apply.clone()}>
                     { body }
-                    if field != "quantity" && mode == Mode::Set {
+                    if mode == Mode::Set && !matches!(field, "quantity" | "insured") {
                         <p class="field-hint">{ "Left empty, the field is cleared." }</p>
                     }
                     if let Some(problem) = &form.problem {
@@ -554,8 +560,10 @@ mod tests {
         );
         let (ops, _) = super::ops(&form(Mode::Set, "brand", " "), &usd()).unwrap();
         assert_eq!(ops, json!({"clear": ["brand"]}));
-        let (ops, _) = super::ops(&form(Mode::Set, "insured", "true"), &usd()).unwrap();
+        let (ops, _) = super::ops(&form(Mode::Set, "insured", ""), &usd()).unwrap();
         assert_eq!(ops, json!({"set": {"insured": true}}));
+        let (ops, _) = super::ops(&form(Mode::Set, "insured", "false"), &usd()).unwrap();
+        assert_eq!(ops, json!({"set": {"insured": false}}));
         let (ops, _) = super::ops(&form(Mode::Untag, "", " winter "), &usd()).unwrap();
         assert_eq!(ops, json!({"remove_tags": ["winter"]}));
         let (ops, done) = super::ops(&form(Mode::Delete, "", ""), &usd()).unwrap();
