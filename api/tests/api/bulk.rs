@@ -1,7 +1,7 @@
 //! Bulk edits (`POST …/items/bulk`): by ids and by the item list's filters, small ones
 //! answered at once and large ones as a job, on SQLite and PostgreSQL.
 
-use api::store::{ActivityRow, ItemRow};
+use api::store::{ActivityRow, ItemRow, ItemUpdate};
 use axum::http::Method;
 use serde_json::{Value, json};
 use shared::{Action, CreateItem, Currency, HouseholdId, ItemId, LocationId, UserId};
@@ -19,6 +19,7 @@ crate::on_every_backend!(
     viewers_and_read_tokens_are_refused,
     another_households_items_are_reported_and_left_alone,
     bad_values_are_refused_and_nothing_changes,
+    a_batch_writes_no_item_that_changed_since_it_was_read,
 );
 
 /// `n` items named "Box <i>" tagged "storage", in `location`, written straight to the store
@@ -527,4 +528,63 @@ async fn bad_values_are_refused_and_nothing_changes(backend: Backend) {
     assert_eq!(chair["notes"], "oak");
     assert_eq!(chair["brand"], Value::Null);
     assert_eq!(history(&app, &ann, &id).await.len(), 1);
+}
+
+async fn a_batch_writes_no_item_that_changed_since_it_was_read(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let ann = app.register("Ann").await;
+    let a = app.create_item(&ann, json!({"name": "Desk"})).await.id();
+    let b = app.create_item(&ann, json!({"name": "Chair"})).await.id();
+    let household: HouseholdId = ann.household.parse().unwrap();
+    let user: UserId = ann.user_id.parse().unwrap();
+    let ids: Vec<ItemId> = [&a, &b].iter().map(|id| id.parse().unwrap()).collect();
+    let read = app.store.items_by_ids(household, &ids).await.unwrap();
+    // Someone edits the chair after the batch read it.
+    app.patch(
+        app.at(&ann, &format!("/items/{b}")),
+        &ann,
+        json!({"brand": "Hay"}),
+    )
+    .await
+    .assert_status(200);
+    let at = time::OffsetDateTime::now_utc();
+    let updates: Vec<ItemUpdate> = read
+        .into_iter()
+        .map(|row| {
+            let mut item = row.clone();
+            item.fields.brand = Some("Ikea".into());
+            item.version += 1;
+            item.updated_at = at;
+            let activity = ActivityRow::new(
+                household,
+                row.id,
+                user,
+                Action::Updated,
+                vec!["brand".into()],
+                at,
+            );
+            ItemUpdate {
+                item,
+                activity,
+                old_tags: 0,
+            }
+        })
+        .collect();
+    let stale = app.store.update_items(&updates).await.unwrap();
+    assert_eq!(stale, vec![ids[1]]);
+    let desk = item(&app, &ann, &a).await;
+    assert_eq!(
+        (desk["brand"].as_str(), desk["version"].as_i64()),
+        (Some("Ikea"), Some(2))
+    );
+    let chair = item(&app, &ann, &b).await;
+    assert_eq!(
+        (chair["brand"].as_str(), chair["version"].as_i64()),
+        (Some("Hay"), Some(2))
+    );
+    assert_eq!(history(&app, &ann, &b).await.len(), 2);
+    assert_eq!(history(&app, &ann, &a).await.len(), 2);
+    // A batch larger than a transaction may write is refused whole.
+    let too_many = vec![updates[0].clone(); api::store::BULK_BATCH_ITEMS + 1];
+    assert!(app.store.update_items(&too_many).await.is_err());
 }
