@@ -37,6 +37,8 @@ pub fn bench(args: &[String]) -> Result {
     let items: usize = option(args, "--items").unwrap_or(100_000);
     // Only the bulk move, on a seeded household: for measuring that alone.
     let bulk_only = args.iter().any(|a| a == "--bulk-only");
+    // Only the insurance report: for measuring that alone.
+    let report_only = args.iter().any(|a| a == "--report-only");
     let locations: usize = option(args, "--locations").unwrap_or(500);
     ensure_wrk()?;
     exec(cargo().args(["build", "--release", "-p", "api", "--bins"]))?;
@@ -86,6 +88,12 @@ pub fn bench(args: &[String]) -> Result {
                 .to_string()
         };
         let base = format!("/api/v1/households/{}", value("household"));
+        if report_only {
+            println!("\n==== {backend}: insurance report");
+            transfers.push(insurance_report(&server, &out, backend)?);
+            server.stop();
+            continue;
+        }
         if bulk_only {
             println!("\n==== {backend}: bulk move");
             transfers.push(bulk_move(&server, &cookie, &base, &value("room"), backend)?);
@@ -173,10 +181,12 @@ pub fn bench(args: &[String]) -> Result {
         transfers.extend(portability(&server, &cookie, &base, &out, backend)?);
         println!("\n==== {backend}: bulk move");
         transfers.push(bulk_move(&server, &cookie, &base, &value("room"), backend)?);
+        println!("\n==== {backend}: insurance report");
+        transfers.push(insurance_report(&server, &out, backend)?);
         server.stop();
     }
     println!("\n==== checking a 12-megapixel photo");
-    let media = if bulk_only {
+    let media = if bulk_only || report_only {
         String::new()
     } else {
         hi_bench("", &["media"])?
@@ -191,12 +201,13 @@ pub fn bench(args: &[String]) -> Result {
          are of a household of 256 items with a 4 MiB photo each, and of the seeded one, whose \
          photo records have no files. The bulk move sets the location of 10,000 of the \
          seeded items, picked by id, in one bulk edit (a job; ids read from the item list \
-         beforehand).\n\n| backend | job | time | memory before | peak | size |\n|---|---|---:|---:|---:|---:|"
+         beforehand). The insurance report is of a household of 1,000 items with a photo \
+         each (its thumbnail, about 40 KB, embedded as it is).\n\n| backend | job | time | memory before | peak | size |\n|---|---|---:|---:|---:|---:|"
     );
     for line in &transfers {
         let _ = writeln!(report, "{line}");
     }
-    if !bulk_only && !args.iter().any(|a| a == "--no-offline") {
+    if !bulk_only && !report_only && !args.iter().any(|a| a == "--no-offline") {
         println!("\n==== the offline copy in Chromium");
         let table = offline_bench(&[10_000, items.max(10_000)])?;
         let _ = writeln!(
@@ -399,6 +410,61 @@ fn portability(
         server.job(cookie, base, &started)
     })?;
     Ok(rows)
+}
+
+/// Items in the household the insurance report is made of.
+const REPORT_ITEMS: usize = 1_000;
+
+/// The insurance report of `REPORT_ITEMS` items with a photo each (its thumbnail about
+/// 40 KB): the time from the request to the job being done, the server's memory, and the
+/// size of the PDF; one table row.
+fn insurance_report(server: &Server, out: &Path, backend: &str) -> Result<String> {
+    let email = "report@example.com";
+    let cookie = server.register_as(email)?;
+    let seeded = hi_bench(
+        &server.url,
+        &[
+            "thumbnails",
+            email,
+            &out.join("data/attachments").display().to_string(),
+            &REPORT_ITEMS.to_string(),
+        ],
+    )?;
+    let base = format!(
+        "/api/v1/households/{}",
+        seeded
+            .lines()
+            .find_map(|l| l.strip_prefix("household="))
+            .unwrap_or_default()
+    );
+    server.reset_peak();
+    let before = server.rss_mib("VmRSS:");
+    let started = Instant::now();
+    let (status, _, answer) = server.http(
+        "POST",
+        &format!("{base}/reports/insurance"),
+        Some(&cookie),
+        "{}",
+    )?;
+    if status != 202 {
+        return Err(format!("the insurance report: {status} {answer}"));
+    }
+    let job = server.job(&cookie, &base, &answer)?;
+    let took = started.elapsed().as_secs_f64();
+    let peak = server.peak_rss_mib();
+    let pages = field(&job, "pages").unwrap_or_default();
+    let size = field(&job, "bytes")
+        .and_then(|b| b.parse::<f64>().ok())
+        .map(|b| format!("{:.1} MiB", b / 1_048_576.0))
+        .unwrap_or_else(|| "–".into());
+    println!(
+        "insurance report, {REPORT_ITEMS} items {took:7.1} s  before {before:6.0} MiB  \
+         peak {peak:6.0} MiB  {pages} pages, {size}"
+    );
+    Ok(format!(
+        "| {backend} | insurance report, {REPORT_ITEMS} items with photos ({pages} pages) | \
+         {took:.1} s | {before:.0} MiB | {peak:.0} MiB | {size} |"
+    ))
 }
 
 /// Items one bulk edit moves.

@@ -61,6 +61,7 @@ const HELP: &str = "usage: cargo xtask <task>
   lambda             build target/lambda/home-inventory-backend/bootstrap.zip (ARM64)
   bench [--items N]  seed N items (default 100000) and measure the API under load
                      (--bulk-only: just the bulk move of 10,000 items)
+                     (--report-only: just the insurance report of 1,000 items with photos)
   api-check          the API against its OpenAPI document (schemathesis), on SQLite and
                      PostgreSQL";
 

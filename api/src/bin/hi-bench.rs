@@ -6,6 +6,10 @@
 //!   hi-bench media                           times the checks of a 12-megapixel photo
 //!   hi-bench photos EMAIL DIR COUNT MIB      COUNT items, each with a MIB-sized photo
 //!                                            written into the attachment folder DIR
+//!   hi-bench thumbnails EMAIL DIR COUNT      COUNT valued items in ten rooms, each with a
+//!                                            photo's 480 px JPEG thumbnail (about 40 KB,
+//!                                            each different) in the folder DIR: what an
+//!                                            insurance report embeds
 //!
 //! The first two read DATABASE_URL.
 
@@ -135,9 +139,10 @@ async fn main() -> anyhow::Result<()> {
         ["photos", email, dir, count, mib] => {
             photos(&store, email, dir, count.parse()?, mib.parse()?).await
         }
+        ["thumbnails", email, dir, count] => thumbnails(&store, email, dir, count.parse()?).await,
         _ => bail!(
             "usage: hi-bench seed EMAIL ITEMS LOCATIONS | store-latency EMAIL ITERATIONS | \
-             photos EMAIL DIR COUNT MIB"
+             photos EMAIL DIR COUNT MIB | thumbnails EMAIL DIR COUNT"
         ),
     }
 }
@@ -190,6 +195,99 @@ async fn photos(
                 content_type: "image/jpeg".into(),
                 size: bytes as i64,
                 stored_bytes: bytes as i64,
+                status: AttachmentStatus::Ready,
+                width: Some(4000),
+                height: Some(3000),
+                primary: true,
+                created_by: user,
+                created_at: now,
+            })
+            .await?;
+    }
+    println!("household={household}");
+    Ok(())
+}
+
+/// Items with a value, in ten rooms, each with a photo whose thumbnail (a 480 × 360 JPEG
+/// of about 40 KB, each different) is in the local attachment folder `dir`; the photos
+/// themselves are not written (the report reads only thumbnails).
+async fn thumbnails(store: &DynStore, email: &str, dir: &str, count: usize) -> anyhow::Result<()> {
+    let (user, household) = household_of(store, email).await?;
+    let now = OffsetDateTime::now_utc();
+    let mut rng = Rng(0x2545_f491_4f6c_dd1d);
+    let image = image::RgbImage::from_fn(480, 360, |x, y| {
+        let noise = (rng.next() % 24) as u8;
+        image::Rgb([
+            ((x / 2) as u8).wrapping_add(noise),
+            ((y / 2) as u8).wrapping_add(noise),
+            (((x + y) / 4) as u8).wrapping_add(noise),
+        ])
+    });
+    let mut thumbnail = Vec::new();
+    image.write_with_encoder(image::codecs::jpeg::JpegEncoder::new_with_quality(
+        &mut thumbnail,
+        80,
+    ))?;
+    let mut rooms = Vec::new();
+    for room in ROOMS {
+        let row = LocationRow {
+            id: LocationId::new(),
+            household_id: household,
+            parent_id: None,
+            name: format!("{room} (report)"),
+            description: None,
+            version: 1,
+            created_at: now,
+            updated_at: now,
+        };
+        store.insert_location(&row).await?;
+        rooms.push(row.id);
+    }
+    let usd = Currency::parse("USD").map_err(anyhow::Error::msg)?;
+    for n in 0..count {
+        let item = ItemRow {
+            id: ItemId::new(),
+            household_id: household,
+            fields: ItemFields {
+                name: format!("Insured thing {n:05}"),
+                quantity: 1 + (n % 3) as i64,
+                location_id: Some(rooms[n % rooms.len()]),
+                brand: Some("Brand".into()),
+                serial_number: Some(format!("SN-{n:06}")),
+                purchase_price: Some(Money {
+                    amount_minor: 10_000 + n as i64,
+                    currency: usd.clone(),
+                }),
+                estimated_value: Some(Money {
+                    amount_minor: 8_000 + n as i64,
+                    currency: usd.clone(),
+                }),
+                ..Default::default()
+            },
+            version: 1,
+            created_at: now,
+            updated_at: now,
+            deleted_at: None,
+        };
+        let activity = ActivityRow::new(household, item.id, user, Action::Created, vec![], now);
+        store.insert_item(&item, &activity).await?;
+        let id = AttachmentId::new();
+        let path = std::path::Path::new(dir).join(api::blob::keys::thumbnail(household, id));
+        std::fs::create_dir_all(path.parent().context("a folder")?)?;
+        // Different bytes after the image's end make each thumbnail a file of its own.
+        let mut bytes = thumbnail.clone();
+        bytes.extend_from_slice(&(n as u64).to_le_bytes());
+        std::fs::write(&path, &bytes)?;
+        store
+            .insert_attachment(&AttachmentRow {
+                id,
+                household_id: household,
+                item_id: item.id,
+                kind: AttachmentKind::Photo,
+                filename: format!("photo-{n}.jpg"),
+                content_type: "image/jpeg".into(),
+                size: bytes.len() as i64,
+                stored_bytes: bytes.len() as i64,
                 status: AttachmentStatus::Ready,
                 width: Some(4000),
                 height: Some(3000),
