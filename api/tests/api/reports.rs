@@ -223,6 +223,23 @@ fn pdf_images(pdf: &[u8]) -> Vec<(String, String)> {
         .collect()
 }
 
+/// The fonts `pdffonts` lists, one line each.
+fn pdf_fonts(pdf: &[u8]) -> Vec<String> {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("report.pdf");
+    std::fs::write(&path, pdf).unwrap();
+    let out = Command::new("pdffonts")
+        .arg(&path)
+        .output()
+        .expect("pdffonts (Debian's poppler-utils) is installed");
+    assert!(out.status.success());
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .skip(2)
+        .map(str::to_string)
+        .collect()
+}
+
 /// The text's lines that are exactly `heading` (section headings stand alone).
 fn heading_order(text: &str, headings: &[&str]) -> Vec<usize> {
     headings
@@ -308,6 +325,22 @@ async fn the_report_lists_every_item_by_location_with_totals_photos_and_page_num
         ],
     );
     assert!(order.windows(2).all(|w| w[0] < w[1]), "{order:?}");
+    // Each summary row links to its section.
+    let links = pdf
+        .windows(b"/Subtype /Link".len())
+        .filter(|w| *w == b"/Subtype /Link")
+        .count();
+    assert_eq!(links, 4, "one link per location with items");
+    // The bundled font, embedded as subsets with a Unicode map (so the text is text).
+    let fonts = pdf_fonts(&pdf);
+    assert!(fonts.len() == 2, "{fonts:?}");
+    for line in &fonts {
+        assert!(line.contains("DejaVuSans"), "{line}");
+        assert!(
+            line.contains("yes yes yes"),
+            "embedded, subset, mapped: {line}"
+        );
+    }
     // The two photos' thumbnails, embedded as JPEGs.
     let images = pdf_images(&pdf);
     assert_eq!(images.len(), 2, "{images:?}");
