@@ -4,10 +4,10 @@
 
 use std::path::Path;
 
-use shared::{AttachmentKind, HouseholdId};
+use shared::{AttachmentId, AttachmentKind, HouseholdId};
 
 use super::layout::{
-    BlockLine, CONTENT_W, Fonts, Layout, MARGIN, Op, Style, TOP, Weight, block, printable,
+    BlockLine, CONTENT_W, Fonts, Layout, MARGIN, Op, PhotoBox, Style, TOP, Weight, block, printable,
 };
 use super::render::{Cover, Drawn, render};
 use super::{Report, ReportItem, Totals, Worker, amount, sums, thumbnail};
@@ -25,6 +25,11 @@ const DETAIL: Style = Style::new(8.5, Weight::Regular);
 const SMALL: Style = Style::new(8.0, Weight::Regular);
 const TABLE: Style = Style::new(8.5, Weight::Regular);
 const TABLE_HEAD: Style = Style::new(8.5, Weight::Bold);
+/// Thumbnails one report shows at most: they are most of a PDF's size and of the memory
+/// making it takes (about 40 KB each, held until the PDF is written), so this bounds both
+/// whatever the size of the household (about 80 MB of thumbnails). Items past it say their
+/// photo is on file.
+pub const MAX_THUMBNAILS: usize = 2_000;
 /// The edge of an item's thumbnail box.
 const THUMB: f32 = 66.0;
 const THUMB_GAP: f32 = 12.0;
@@ -82,6 +87,7 @@ pub fn lay_out(layout: &mut Layout<'_>, report: &Report, manifest: Option<&[Entr
     cover(layout, report, &totals);
     let anchors: Vec<usize> = report.sections.iter().map(|_| layout.anchor()).collect();
     summary(layout, report, &anchors);
+    let mut thumbnails = 0;
     for (section, anchor) in report.sections.iter().zip(anchors) {
         layout.ensure(SECTION.leading() * 2.0 + THUMB);
         if layout.y > TOP {
@@ -108,7 +114,9 @@ pub fn lay_out(layout: &mut Layout<'_>, report: &Report, manifest: Option<&[Entr
         layout.rule(150);
         layout.gap(6.0);
         for item in &section.items {
-            item_block(layout, item);
+            let shown = item.photo.filter(|_| thumbnails < MAX_THUMBNAILS);
+            thumbnails += usize::from(shown.is_some());
+            item_block(layout, item, shown);
         }
     }
     if let Some(entries) = manifest {
@@ -186,7 +194,8 @@ fn cover(layout: &mut Layout<'_>, report: &Report, totals: &Totals) {
         CONTENT_W,
         "Prices and values are for one piece; totals multiply each by the item's quantity. \
          Amounts in different currencies are totalled separately. Each item's thumbnail is \
-         its primary photo; the original photos, receipts and documents are on file.",
+         its primary photo (a report shows the first 2,000); the original photos, receipts \
+         and documents are on file.",
         SMALL.gray(70),
     );
     layout.gap(16.0);
@@ -274,7 +283,7 @@ fn table_row(layout: &mut Layout<'_>, cells: [String; 4], style: Style, anchor: 
     }
 }
 
-fn item_block(layout: &mut Layout<'_>, item: &ReportItem) {
+fn item_block(layout: &mut Layout<'_>, item: &ReportItem, thumbnail: Option<AttachmentId>) {
     let f = &item.row.fields;
     let x = MARGIN + THUMB + THUMB_GAP;
     let width = CONTENT_W - THUMB - THUMB_GAP;
@@ -358,7 +367,12 @@ fn item_block(layout: &mut Layout<'_>, item: &ReportItem) {
     for detail in details {
         add(&detail, DETAIL, &mut lines);
     }
-    block(layout, Some((THUMB, item.photo)), THUMB, lines);
+    let photo = match (thumbnail, item.photos) {
+        (Some(id), _) => PhotoBox::Thumbnail(id),
+        (None, 0) => PhotoBox::Empty("No photo"),
+        (None, _) => PhotoBox::Empty("Photo on file"),
+    };
+    block(layout, Some((THUMB, photo)), THUMB, lines);
     layout.gap(10.0);
 }
 
@@ -395,5 +409,89 @@ fn files(layout: &mut Layout<'_>, entries: &[Entry]) {
         layout.y = after;
         layout.line(MARGIN + 8.0, format!("SHA-256 {}", entry.sha256), hash);
         layout.gap(4.0);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use shared::{Currency, ItemFields, ItemId};
+
+    use super::super::layout::{BOTTOM, Fonts};
+    use super::super::{Report, Section};
+    use super::*;
+    use crate::store::{ItemRow, now};
+
+    fn item(name: &str, description: Option<String>) -> ReportItem {
+        ReportItem {
+            row: ItemRow {
+                id: ItemId::new(),
+                household_id: HouseholdId::new(),
+                fields: ItemFields {
+                    name: name.into(),
+                    quantity: 1,
+                    description,
+                    ..Default::default()
+                },
+                version: 1,
+                created_at: now(),
+                updated_at: now(),
+                deleted_at: None,
+            },
+            photo: Some(AttachmentId::new()),
+            photos: 1,
+            documents: Vec::new(),
+            files: Vec::new(),
+        }
+    }
+
+    fn report(items: Vec<ReportItem>) -> Report {
+        Report {
+            household: "Home".into(),
+            currency: Currency::default(),
+            generated_at: now(),
+            filter: "every item of the household".into(),
+            sections: vec![Section {
+                path: "House".into(),
+                items,
+            }],
+        }
+    }
+
+    #[test]
+    fn a_report_shows_at_most_its_share_of_thumbnails() {
+        let fonts = Fonts::load().unwrap();
+        let mut layout = Layout::new(&fonts);
+        let items = (0..MAX_THUMBNAILS + 5)
+            .map(|n| item(&format!("Thing {n}"), None))
+            .collect();
+        lay_out(&mut layout, &report(items), None);
+        let ops = || layout.pages.iter().flatten();
+        let photos = ops().filter(|op| matches!(op, Op::Photo { .. })).count();
+        assert_eq!(photos, MAX_THUMBNAILS);
+        let on_file = ops()
+            .filter(|op| matches!(op, Op::Text { text, .. } if text == "Photo on file"))
+            .count();
+        assert_eq!(on_file, 5);
+    }
+
+    #[test]
+    fn an_item_taller_than_a_page_flows_onto_the_next_ones() {
+        let fonts = Fonts::load().unwrap();
+        let mut layout = Layout::new(&fonts);
+        let long = "A very long note about this heirloom, written down in full. ".repeat(400);
+        lay_out(
+            &mut layout,
+            &report(vec![item("Heirloom clock", Some(long.clone()))]),
+            None,
+        );
+        assert!(layout.pages.len() >= 4, "{} pages", layout.pages.len());
+        let mut words = 0;
+        for op in layout.pages.iter().flatten() {
+            if let Op::Text { y, text, .. } = op {
+                assert!(*y <= BOTTOM + 1.0, "{text:?} at {y}");
+                words += text.matches("heirloom,").count();
+            }
+        }
+        assert_eq!(words, 400, "every line of the note is there");
     }
 }

@@ -355,13 +355,19 @@ pub struct BlockLine {
     pub style: Style,
 }
 
-/// Places a block: an optional photo box at the left (a light empty box saying so when
-/// there is no photo) and lines beside it. The block stays
+/// What the box at the left of a block shows.
+pub enum PhotoBox {
+    Thumbnail(AttachmentId),
+    /// A light empty box with a word in it ("No photo").
+    Empty(&'static str),
+}
+
+/// Places a block: an optional photo box at the left and lines beside it. The block stays
 /// on one page when it can (on a new page if it doesn't fit here); a block taller than a
 /// page flows line by line.
 pub fn block(
     layout: &mut Layout<'_>,
-    photo: Option<(f32, Option<AttachmentId>)>,
+    photo: Option<(f32, PhotoBox)>,
     photo_room: f32,
     lines: Vec<BlockLine>,
 ) {
@@ -374,14 +380,14 @@ pub fn block(
     }
     let top = layout.y;
     match photo {
-        Some((edge, Some(id))) => layout.push(Op::Photo {
+        Some((edge, PhotoBox::Thumbnail(id))) => layout.push(Op::Photo {
             x: MARGIN,
             y: top,
             w: edge,
             h: edge,
             id,
         }),
-        Some((edge, None)) => {
+        Some((edge, PhotoBox::Empty(word))) => {
             layout.push(Op::Rect {
                 x: MARGIN,
                 y: top,
@@ -390,7 +396,7 @@ pub fn block(
                 gray: 238,
             });
             let style = Style::new(7.5, Weight::Regular).gray(120);
-            let text = "No photo".to_string();
+            let text = word.to_string();
             let w = layout.fonts.width(&text, style);
             layout.push(Op::Text {
                 x: MARGIN + (edge - w) / 2.0,
