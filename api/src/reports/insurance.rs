@@ -46,7 +46,7 @@ pub fn write_pdf(
 ) -> Result<Drawn, PortError> {
     let fonts = Fonts::load().map_err(PortError::Internal)?;
     let mut layout = Layout::new(&fonts);
-    lay_out(&mut layout, report, manifest);
+    let bookmarks = lay_out(&mut layout, report, manifest);
     let Layout { pages, anchors, .. } = layout;
     // Progress goes on from where it is by one unit an item, spread over the pages.
     let items = report.items().count() as u64;
@@ -68,6 +68,7 @@ pub fn write_pdf(
             title: &title,
             footer: &footer,
             made_at: report.generated_at,
+            bookmarks,
         },
         out,
         |id| thumbnail(worker, blobs, hid, id),
@@ -81,14 +82,18 @@ pub fn write_pdf(
     )
 }
 
-/// The whole report, laid out.
-pub fn lay_out(layout: &mut Layout<'_>, report: &Report, manifest: Option<&[Entry]>) {
+/// The whole report, laid out; the bookmarks of its parts (a title and its anchor).
+pub fn lay_out(
+    layout: &mut Layout<'_>,
+    report: &Report,
+    manifest: Option<&[Entry]>,
+) -> Vec<(String, usize)> {
     let totals = report.totals();
     cover(layout, report, &totals);
     let anchors: Vec<usize> = report.sections.iter().map(|_| layout.anchor()).collect();
     summary(layout, report, &anchors);
     let mut thumbnails = 0;
-    for (section, anchor) in report.sections.iter().zip(anchors) {
+    for (section, anchor) in report.sections.iter().zip(anchors.iter().copied()) {
         layout.ensure(SECTION.leading() * 2.0 + THUMB);
         if layout.y > TOP {
             layout.gap(10.0);
@@ -119,9 +124,20 @@ pub fn lay_out(layout: &mut Layout<'_>, report: &Report, manifest: Option<&[Entr
             item_block(layout, item, shown);
         }
     }
+    let mut bookmarks: Vec<(String, usize)> = report
+        .sections
+        .iter()
+        .map(|s| s.title().to_string())
+        .zip(anchors)
+        .collect();
     if let Some(entries) = manifest {
+        layout.new_page();
+        let anchor = layout.anchor();
+        layout.place_anchor(anchor);
         files(layout, entries);
+        bookmarks.push(("Files in this claim pack".into(), anchor));
     }
+    bookmarks
 }
 
 fn count(n: u64, what: &str) -> String {
@@ -378,7 +394,6 @@ fn item_block(layout: &mut Layout<'_>, item: &ReportItem, thumbnail: Option<Atta
 
 /// The claim pack's files: path, size and SHA-256 of each.
 fn files(layout: &mut Layout<'_>, entries: &[Entry]) {
-    layout.new_page();
     layout.paragraph(MARGIN, CONTENT_W, "Files in this claim pack", HEADING);
     layout.gap(4.0);
     layout.paragraph(

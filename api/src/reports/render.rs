@@ -13,6 +13,7 @@ use krilla::destination::XyzDestination;
 use krilla::geom::{PathBuilder, Point, Rect, Size, Transform};
 use krilla::image::Image;
 use krilla::metadata::{DateTime, Metadata};
+use krilla::outline::{Outline, OutlineNode};
 use krilla::page::PageSettings;
 use krilla::paint::Fill;
 use krilla::surface::Surface;
@@ -25,11 +26,13 @@ use super::layout::{
 };
 use crate::portability::PortError;
 
-/// What a document says about itself, and the footer's left side.
+/// What a document says about itself, the footer's left side, and the bookmarks a PDF
+/// reader shows beside the pages (a title and the anchor it leads to).
 pub struct Cover<'a> {
     pub title: &'a str,
     pub footer: &'a str,
     pub made_at: OffsetDateTime,
+    pub bookmarks: Vec<(String, usize)>,
 }
 
 /// What drawing took.
@@ -61,6 +64,14 @@ pub fn render(
             .creator("Home Inventory".into())
             .creation_date(pdf_time(cover.made_at)),
     );
+    let mut outline = Outline::new();
+    for (title, anchor) in &cover.bookmarks {
+        if let Some(Some((page, y))) = anchors.get(*anchor) {
+            let to = XyzDestination::new(*page, Point::from_xy(0.0, (y - 8.0).max(0.0)));
+            outline.push_child(OutlineNode::new(title.clone(), to));
+        }
+    }
+    document.set_outline(outline);
     let settings = PageSettings::from_wh(PAGE_W, PAGE_H)
         .ok_or_else(|| PortError::Internal(anyhow::anyhow!("the page size is not valid")))?;
     let total = pages.len();
