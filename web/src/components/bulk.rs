@@ -87,6 +87,12 @@ impl Selection {
     }
 }
 
+/// `/reports?claim_pack=<job id>`: the Reports page follows that claim pack.
+#[derive(serde::Serialize)]
+struct ClaimPackQuery {
+    claim_pack: String,
+}
+
 /// What a change did, for the item list to say.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Outcome {
@@ -286,7 +292,7 @@ pub fn bulk_bar(props: &BulkBarProps) -> Html {
                             running.set(Some(job.clone()));
                             *last.borrow_mut() = Some(job);
                         };
-                        match job::follow(hid, id, &shown, read).await {
+                        match job::follow(hid, id, &shown, &read).await {
                             Ok(()) => match last.into_inner() {
                                 Some(job) if job.status == JobStatus::Done => {
                                     Ok(job.result.unwrap_or_default())
@@ -341,10 +347,10 @@ pub fn bulk_bar(props: &BulkBarProps) -> Html {
                 match api::start_claim_pack(hid, &body).await {
                     Ok(id) => {
                         if let Some(nav) = navigator {
-                            let _ = nav.push_with_query(
-                                &Route::Reports,
-                                &[("claim_pack", id.to_string())],
-                            );
+                            let query = ClaimPackQuery {
+                                claim_pack: id.to_string(),
+                            };
+                            let _ = nav.push_with_query(&Route::Reports, &query);
                         }
                     }
                     Err(e) => {

@@ -43,7 +43,7 @@ pub async fn follow(
     hid: HouseholdId,
     id: JobId,
     shown: &RefCell<bool>,
-    on_read: impl Fn(Job),
+    on_read: &dyn Fn(Job),
 ) -> ApiResult<()> {
     while *shown.borrow() {
         match api::job(hid, id).await {

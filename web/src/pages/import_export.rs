@@ -146,7 +146,7 @@ async fn run(
         Err(e) => return dispatch.dispatch(Action::Fail(slot, e)),
     };
     let read = |job| dispatch.dispatch(Action::Read(slot, job));
-    if let Err(e) = job::follow(hid, id, &shown_here, read).await {
+    if let Err(e) = job::follow(hid, id, &shown_here, &read).await {
         dispatch.dispatch(Action::Fail(slot, e));
     }
 }

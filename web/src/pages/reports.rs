@@ -41,7 +41,7 @@ async fn follow(
     shown: Rc<std::cell::RefCell<bool>>,
 ) {
     let result = match started {
-        Ok(id) => job::follow(hid, id, &shown, |j| slot.set(Some(j))).await,
+        Ok(id) => job::follow(hid, id, &shown, &|j| slot.set(Some(j))).await,
         Err(e) => Err(e),
     };
     if let Err(e) = result {
