@@ -1,7 +1,7 @@
 // Changing many items at once, on a phone: items selected one by one and moved to a
 // location, every item a search matches (more than a page) tagged, two moved to the trash
-// after a confirmation, the bar disabled without a connection, a viewer who sees no
-// selection at all; and the Reports page: an insurance report made and downloaded as a PDF,
+// after a confirmation, the bar disabled without a connection, more than 1,000 items
+// changed by a job, a viewer who sees no selection at all; and the Reports page: an insurance report made and downloaded as a PDF,
 // and a claim pack of selected items.
 
 import assert from 'node:assert/strict';
@@ -287,6 +287,45 @@ describe(`bulk changes and reports on a ${viewport} (${size.width}x${size.height
     const [download] = await Promise.all([page.waitForEvent('download'), link.click()]);
     const bytes = readFileSync(await download.path());
     assert.equal(bytes.subarray(0, 2).toString('latin1'), 'PK', 'the claim pack is a zip');
+  });
+
+  step('more than 1,000 items are changed by a job, and the bar waits for it', async () => {
+    const rows = ['name'];
+    for (let i = 1; i <= 1001; i += 1) rows.push(`Moving crate ${i}`);
+    await page.evaluate(
+      async ([hid, csv]) => {
+        const res = await fetch(`/api/v1/households/${hid}/imports?dry_run=false`, {
+          method: 'POST',
+          headers: { 'Content-Type': 'text/csv' },
+          body: csv,
+        });
+        if (res.status !== 202) throw new Error(`import: ${res.status} ${await res.text()}`);
+        const { job } = await res.json();
+        for (;;) {
+          const now = await (await fetch(`/api/v1/households/${hid}/jobs/${job.id}`)).json();
+          if (now.status === 'done') return;
+          if (now.status === 'failed') throw new Error(`import: ${JSON.stringify(now.error)}`);
+          await new Promise((r) => setTimeout(r, 200));
+        }
+      },
+      [hid, rows.join('\n')],
+    );
+    await openItems('?q=moving%20crate');
+    await page.getByRole('button', { name: 'Select all 1,001 matching' }).click({ timeout: 30_000 });
+    await visible(bar().getByText('1,001 selected'));
+    await bar().getByRole('button', { name: 'Move', exact: true }).click();
+    const picker = page.getByLabel('Move to', { exact: true });
+    await picker.click();
+    await picker.fill('gar');
+    await page.getByRole('option', { name: 'Garage', exact: true }).click();
+    const [answer] = await Promise.all([
+      page.waitForResponse((r) => r.url().endsWith('/items/bulk')),
+      page.getByRole('button', { name: 'Move 1,001 items' }).click(),
+    ]);
+    assert.equal(answer.status(), 202, 'a job does the change');
+    await visible(page.getByRole('status').filter({ hasText: 'Moved 1,001 items.' }), 60_000);
+    const moved = await allItems(`q=moving%20crate&location_id=${garage.id}`);
+    assert.equal(moved.length, 1001);
   });
 
   step('a viewer sees no checkboxes and no bulk bar', async () => {
