@@ -326,10 +326,7 @@ async fn the_report_lists_every_item_by_location_with_totals_photos_and_page_num
     );
     assert!(order.windows(2).all(|w| w[0] < w[1]), "{order:?}");
     // Each summary row links to its section.
-    let links = pdf
-        .windows(b"/Subtype /Link".len())
-        .filter(|w| *w == b"/Subtype /Link")
-        .count();
+    let links = link_annotations(&pdf);
     assert_eq!(links, 4, "one link per location with items");
     // The bundled font, embedded as subsets with a Unicode map (so the text is text).
     let fonts = pdf_fonts(&pdf);
@@ -791,4 +788,17 @@ async fn a_report_of_a_thousand_items_with_photos_stays_within_its_memory_bound(
         job["result"]["bytes"].as_f64().unwrap() / 1e6
     );
     println!("growth MB: {}", peak.saturating_sub(before) / 1024);
+}
+
+/// How many link annotations a PDF holds (`/Subtype /Link`, with or without the space).
+fn link_annotations(pdf: &[u8]) -> usize {
+    let key = b"/Subtype";
+    (0..pdf.len().saturating_sub(key.len()))
+        .filter(|&at| pdf[at..].starts_with(key))
+        .filter(|&at| {
+            let rest = &pdf[at + key.len()..];
+            let start = rest.iter().take_while(|b| b.is_ascii_whitespace()).count();
+            rest[start..].starts_with(b"/Link")
+        })
+        .count()
 }
