@@ -20,6 +20,7 @@ crate::on_every_backend!(
     another_households_items_are_reported_and_left_alone,
     bad_values_are_refused_and_nothing_changes,
     a_batch_writes_no_item_that_changed_since_it_was_read,
+    two_bulk_edits_of_the_same_items_at_once_both_land,
 );
 
 /// `n` items named "Box <i>" tagged "storage", in `location`, written straight to the store
@@ -587,4 +588,29 @@ async fn a_batch_writes_no_item_that_changed_since_it_was_read(backend: Backend)
     // A batch larger than a transaction may write is refused whole.
     let too_many = vec![updates[0].clone(); api::store::BULK_BATCH_ITEMS + 1];
     assert!(app.store.update_items(&too_many).await.is_err());
+}
+
+async fn two_bulk_edits_of_the_same_items_at_once_both_land(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let ann = app.register("Ann").await;
+    let shelf = app.create_location(&ann, "Shelf", None).await;
+    let ids = seed(&app, &ann, 600, &shelf).await;
+    let brand = json!({"selection": {"ids": ids}, "ops": {"set": {"brand": "Acme"}}});
+    let tag = json!({"selection": {"ids": ids}, "ops": {"add_tags": ["checked"]}});
+    let (a, b) = tokio::join!(bulk(&app, &ann, brand), bulk(&app, &ann, tag));
+    for done in [&a, &b] {
+        done.assert_status(200);
+        assert_eq!(done.body["updated"], 600, "{}", done.body);
+        assert_eq!(done.body["failed"], json!([]));
+    }
+    // Neither change overwrote the other.
+    let both = app
+        .get(app.at(&ann, "/items?tag=checked&q=acme&limit=200"), &ann)
+        .await;
+    assert_eq!(names(&both.body).len(), 200);
+    let last = item(&app, &ann, &ids[599]).await;
+    assert_eq!(last["brand"], "Acme");
+    assert_eq!(last["tags"], json!(["checked", "storage"]));
+    assert_eq!(last["version"], 3);
+    assert_eq!(history(&app, &ann, &ids[599]).await.len(), 3);
 }
