@@ -21,11 +21,7 @@ pub async fn run(
     let params: JobParams =
         serde_json::from_value(params.clone()).map_err(|e| PortError::Internal(e.into()))?;
     let hid = job.household_id;
-    let Some((household, role)) = state.store.membership(hid, job.user_id).await? else {
-        return Err(PortError::Refused(
-            "you are no longer a member of this household".into(),
-        ));
-    };
+    let (household, role) = super::starter(state, job).await?;
     if !role.can_write() {
         return Err(PortError::Refused(
             "viewers can look but not change anything".into(),

@@ -365,6 +365,19 @@ async fn restore(
     })
 }
 
+/// The household and role of whoever started `job`, asked again when it runs: they may
+/// have left the household, or become a viewer, since.
+pub async fn starter(
+    state: &AppState,
+    job: &JobRow,
+) -> Result<(crate::store::HouseholdRow, shared::Role), PortError> {
+    state
+        .store
+        .membership(job.household_id, job.user_id)
+        .await?
+        .ok_or_else(|| PortError::Refused("you are no longer a member of this household".into()))
+}
+
 /// Whether the job is an import's dry run (it reads its file and writes nothing).
 fn is_dry_run(job: &JobRow) -> bool {
     serde_json::from_str::<serde_json::Value>(&job.params).is_ok_and(|p| p["dry_run"] == true)
