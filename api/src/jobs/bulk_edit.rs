@@ -18,8 +18,7 @@ pub async fn run(
     params: &serde_json::Value,
     progress: &Arc<Progress>,
 ) -> Result<Finished, PortError> {
-    let params: JobParams =
-        serde_json::from_value(params.clone()).map_err(|e| PortError::Internal(e.into()))?;
+    let params: JobParams = super::params(params)?;
     let hid = job.household_id;
     let (household, role) = super::starter(state, job).await?;
     if !role.can_write() {

@@ -37,8 +37,7 @@ pub async fn run(
     params: &serde_json::Value,
     progress: &Arc<Progress>,
 ) -> Result<Finished, PortError> {
-    let filters: Filters =
-        serde_json::from_value(params.clone()).map_err(|e| PortError::Internal(e.into()))?;
+    let filters: Filters = super::params(params)?;
     let hid = job.household_id;
     let rows = state.store.locations(hid).await?;
     let tree = Tree::new(rows);

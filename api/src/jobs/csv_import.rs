@@ -50,8 +50,7 @@ pub async fn run(
     params: &serde_json::Value,
     progress: &Arc<Progress>,
 ) -> Result<Finished, PortError> {
-    let params: Params =
-        serde_json::from_value(params.clone()).map_err(|e| PortError::Internal(e.into()))?;
+    let params: Params = super::params(params)?;
     let hid = job.household_id;
     let (household, role) = super::starter(state, job).await?;
     if !params.dry_run && !role.can_write() {

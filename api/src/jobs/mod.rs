@@ -365,6 +365,11 @@ async fn restore(
     })
 }
 
+/// A job's parameters, read into the type its kind stored them as.
+pub fn params<T: serde::de::DeserializeOwned>(params: &serde_json::Value) -> Result<T, PortError> {
+    T::deserialize(params).map_err(|e| PortError::Internal(e.into()))
+}
+
 /// The household and role of whoever started `job`, asked again when it runs: they may
 /// have left the household, or become a viewer, since.
 pub async fn starter(

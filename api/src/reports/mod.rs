@@ -30,7 +30,7 @@ use crate::portability::backup::{Worker, on_blocking_thread};
 use crate::portability::{PortError, Progress};
 use crate::routes::items::tag_key;
 use crate::routes::locations::Tree;
-use crate::store::{Cursor, ItemQuery, ItemRow, ItemSort, JobRow, LocationRow, now};
+use crate::store::{Cursor, HouseholdRow, ItemQuery, ItemRow, ItemSort, JobRow, LocationRow, now};
 
 mod claim_pack;
 mod insurance;
@@ -177,15 +177,10 @@ pub async fn insurance_report(
     params: &serde_json::Value,
     progress: &Arc<Progress>,
 ) -> Result<Finished, PortError> {
-    let filters: InsuranceFilters =
-        serde_json::from_value(params.clone()).map_err(|e| PortError::Internal(e.into()))?;
+    let filters: InsuranceFilters = crate::jobs::params(params)?;
     let hid = job.household_id;
     let tree = Tree::new(state.store.locations(hid).await?);
-    let household = state
-        .store
-        .household(hid)
-        .await?
-        .ok_or_else(|| PortError::Conflict("This household no longer exists.".into()))?;
+    let household = household(state, hid).await?;
     let mut query = ItemQuery {
         tag: tag_key(filters.tag.as_deref()),
         sort: ItemSort::Oldest,
@@ -271,14 +266,9 @@ pub async fn claim_pack(
     params: &serde_json::Value,
     progress: &Arc<Progress>,
 ) -> Result<Finished, PortError> {
-    let chosen: ClaimItems =
-        serde_json::from_value(params.clone()).map_err(|e| PortError::Internal(e.into()))?;
+    let chosen: ClaimItems = crate::jobs::params(params)?;
     let hid = job.household_id;
-    let household = state
-        .store
-        .household(hid)
-        .await?
-        .ok_or_else(|| PortError::Conflict("This household no longer exists.".into()))?;
+    let household = household(state, hid).await?;
     let tree = Tree::new(state.store.locations(hid).await?);
     let mut items = Vec::new();
     for ids in chosen.item_ids.chunks(PAGE) {
@@ -320,6 +310,15 @@ pub async fn claim_pack(
         result: serde_json::to_value(summary).map_err(|e| PortError::Internal(e.into()))?,
         output: Some(output),
     })
+}
+
+/// The household a report is of; it may have been deleted since the job was asked for.
+async fn household(state: &AppState, hid: HouseholdId) -> Result<HouseholdRow, PortError> {
+    state
+        .store
+        .household(hid)
+        .await?
+        .ok_or_else(|| PortError::Conflict("This household no longer exists.".into()))
 }
 
 /// Whether the item is worth at least `min` minor units apiece: its estimated value, or
