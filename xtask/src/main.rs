@@ -15,6 +15,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
 mod bench;
+mod packaging;
+mod run;
 mod schemathesis;
 mod service_worker;
 mod tools;
@@ -26,7 +28,7 @@ fn main() -> ExitCode {
     let task = args.first().map(String::as_str).unwrap_or("help");
     let rest = &args[args.len().min(1)..];
     let result = match task {
-        "run" => run(),
+        "run" => run::run(),
         "test" => test(rest),
         "web" => web(rest.iter().any(|a| a == "--release")).map(|_| ()),
         "lambda" => lambda(),
@@ -96,26 +98,6 @@ pub fn section(title: &str) {
     println!("\n==== {title}");
 }
 
-fn run() -> Result {
-    web(true)?;
-    section("serving on http://127.0.0.1:8080 (Ctrl-C stops)");
-    let mut cmd = cargo();
-    cmd.args([
-        "run",
-        "--release",
-        "-p",
-        "api",
-        "--bin",
-        "home-inventory-backend",
-        "--",
-        "serve",
-    ]);
-    if env::var_os("STATIC_DIR").is_none() {
-        cmd.env("STATIC_DIR", root().join("web/dist"));
-    }
-    exec(&mut cmd)
-}
-
 fn test(args: &[String]) -> Result {
     let quick = args.iter().any(|a| a == "--quick");
     section("formatting");
@@ -159,6 +141,8 @@ fn test(args: &[String]) -> Result {
     web(true)?;
     section("browser tests (headless Chromium)");
     browser_tests()?;
+    section("packaging (hadolint, actionlint)");
+    packaging::lint()?;
     section("infrastructure tests");
     infrastructure_tests()
 }
@@ -180,7 +164,7 @@ fn server_binary() -> PathBuf {
 }
 
 /// Builds the web app with Trunk; returns the dist folder.
-fn web(release: bool) -> Result<PathBuf> {
+pub fn web(release: bool) -> Result<PathBuf> {
     let path = tools::ensure_web_tools()?;
     let mut cmd = Command::new("trunk");
     cmd.current_dir(root()).env("PATH", &path).arg("build");

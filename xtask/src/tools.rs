@@ -165,7 +165,7 @@ pub fn ensure_schemathesis() -> Result<PathBuf> {
 
 /// A PyPI package at `version` in the virtualenv `target/tools/<name>`, installed unless it
 /// is already there at that version; the path of its command `bin`.
-fn python_tool(name: &str, requirement: &str, version: &str, bin: &str) -> Result<PathBuf> {
+pub fn python_tool(name: &str, requirement: &str, version: &str, bin: &str) -> Result<PathBuf> {
     let venv = root().join("target/tools").join(name);
     let command = venv.join("bin").join(bin);
     let python = venv.join("bin/python");
