@@ -18,7 +18,9 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// The site's origin, without a trailing slash.
     pub public_url: String,
-    pub static_dir: PathBuf,
+    /// The built web app to serve (`STATIC_DIR`). Unset: the copy built into the binary
+    /// (release builds with the `web-app` feature), else `web/dist` of a source tree.
+    pub static_dir: Option<PathBuf>,
     pub photos_bucket: Option<String>,
     pub s3_force_path_style: bool,
     pub max_upload_bytes: u64,
@@ -195,7 +197,7 @@ impl Config {
             bind,
             data_dir,
             public_url,
-            static_dir: PathBuf::from(var("STATIC_DIR").unwrap_or_else(|| "web/dist".into())),
+            static_dir: var("STATIC_DIR").map(PathBuf::from),
             photos_bucket: var("PHOTOS_BUCKET"),
             s3_force_path_style: flag("S3_FORCE_PATH_STYLE", false)?,
             max_upload_bytes,

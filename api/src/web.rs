@@ -3,6 +3,13 @@
 //! file (a path whose last segment has an extension, like an old build's
 //! `web-<hash>.js`) answers 404, never the page: a script or a service worker given HTML
 //! with 200 would break an open or cached app after a deploy.
+//!
+//! The files come from `STATIC_DIR` when it is set, else from the copy built into a release
+//! binary (feature `web-app`, [`embedded`]), else from `web/dist` of a source tree. Both
+//! sources answer the same way: the same cache headers, gzip copies (`<file>.gz`) sent to
+//! browsers that accept them, and `index.html` for the app's routes.
+
+use std::path::Path;
 
 use axum::Router;
 use axum::extract::Request;
@@ -16,8 +23,23 @@ use tower_http::services::{ServeDir, ServeFile};
 
 use crate::{AppState, Config};
 
+#[cfg(feature = "web-app")]
+mod embedded;
+
 pub fn router(config: &Config) -> Router<AppState> {
-    let dir = &config.static_dir;
+    let files = match &config.static_dir {
+        Some(dir) => from_folder(dir),
+        #[cfg(feature = "web-app")]
+        None if embedded::has_app() => embedded::router(),
+        None => from_folder(Path::new("web/dist")),
+    };
+    files
+        .layer(middleware::from_fn(cache_headers))
+        // What has no gzip copy (the page, the manifest) is compressed as it goes out.
+        .layer(CompressionLayer::new())
+}
+
+fn from_folder(dir: &Path) -> Router<AppState> {
     let index = dir.join("index.html");
     if !index.is_file() {
         tracing::warn!(dir = %dir.display(), "no web app built there; serving a placeholder page");
@@ -28,7 +50,7 @@ pub fn router(config: &Config) -> Router<AppState> {
         let page = page.clone();
         async move {
             if names_a_file(request.uri().path()) {
-                return (StatusCode::NOT_FOUND, "Not found\n").into_response();
+                return not_found();
             }
             page.oneshot(request).await.into_response()
         }
@@ -36,11 +58,11 @@ pub fn router(config: &Config) -> Router<AppState> {
     let files = ServeDir::new(dir)
         .precompressed_gzip()
         .fallback(app_route.into_service());
-    Router::new()
-        .fallback_service(files)
-        .layer(middleware::from_fn(cache_headers))
-        // The wasm bundle shrinks to about a third; browsers cache it for a year.
-        .layer(CompressionLayer::new())
+    Router::new().fallback_service(files)
+}
+
+fn not_found() -> Response {
+    (StatusCode::NOT_FOUND, "Not found\n").into_response()
 }
 
 /// Files whose names carry a content hash never change: cache them for a year. Everything

@@ -5,6 +5,7 @@
 //!                  browser tests and infrastructure tests
 //!   web [--release]  build the web app into web/dist and print its size
 //!   lambda         build the ARM64 Lambda zip
+//!   dist           the self-hosted release binary, the web app inside
 //!   bench          seed 100,000 items and measure the API under load
 //!   api-check      schemathesis against the API, on SQLite and PostgreSQL
 //!
@@ -15,6 +16,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
 mod bench;
+mod dist;
 mod packaging;
 mod run;
 mod schemathesis;
@@ -32,6 +34,7 @@ fn main() -> ExitCode {
         "test" => test(rest),
         "web" => web(rest.iter().any(|a| a == "--release")).map(|_| ()),
         "lambda" => lambda(),
+        "dist" => dist::dist(rest),
         "bench" => bench::bench(rest),
         "api-check" => api_check(),
         // Run by Trunk after each build (Trunk.toml), not by people.
@@ -61,6 +64,8 @@ const HELP: &str = "usage: cargo xtask <task>
                      infrastructure tests (--quick: Rust checks and tests only)
   web [--release]    build the web app into web/dist and print the wasm size
   lambda             build target/lambda/home-inventory-backend/bootstrap.zip (ARM64)
+  dist [--target T]  build the release binary with the web app inside it into
+                     target/dist/home-inventory-backend (one file serves everything)
   bench [--items N]  seed N items (default 100000) and measure the API under load
                      (--bulk-only: just the bulk move of 10,000 items)
                      (--report-only: just the insurance report of 1,000 items with photos)
@@ -139,6 +144,7 @@ fn test(args: &[String]) -> Result {
     api_check()?;
     section("web build");
     web(true)?;
+    dist::check_self_contained()?;
     section("browser tests (headless Chromium)");
     browser_tests()?;
     section("packaging (hadolint, actionlint)");
@@ -155,12 +161,16 @@ fn api_check() -> Result {
     schemathesis::check_api(&server_binary())
 }
 
+/// Where cargo builds: `CARGO_TARGET_DIR` or `target/`.
+pub fn target_dir() -> PathBuf {
+    env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("target"))
+}
+
 /// The debug build of the server.
 fn server_binary() -> PathBuf {
-    let target = env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root().join("target"));
-    target.join("debug/home-inventory-backend")
+    target_dir().join("debug/home-inventory-backend")
 }
 
 /// Builds the web app with Trunk; returns the dist folder.
@@ -173,8 +183,37 @@ pub fn web(release: bool) -> Result<PathBuf> {
     }
     exec(&mut cmd)?;
     let dist = root().join("web/dist");
+    if release {
+        write_gzip_copies(&dist)?;
+    }
     report_wasm_size(&dist)?;
     Ok(dist)
+}
+
+/// `<file>.gz` beside each script, bundle and style sheet, sent as they are to browsers
+/// that accept gzip (by the server from a folder or from the copy built into it) instead
+/// of compressing the same bytes on every request.
+fn write_gzip_copies(dist: &Path) -> Result {
+    let entries =
+        std::fs::read_dir(dist).map_err(|e| format!("reading {}: {e}", dist.display()))?;
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path
+            .extension()
+            .is_some_and(|e| e == "wasm" || e == "js" || e == "css")
+        {
+            // -n: no name or time inside, so the same build gives the same bytes.
+            let status = Command::new("gzip")
+                .args(["-9", "-n", "-k", "-f"])
+                .arg(&path)
+                .status()
+                .map_err(|e| format!("gzip: {e}"))?;
+            if !status.success() {
+                return Err(format!("gzip {} failed", path.display()));
+            }
+        }
+    }
+    Ok(())
 }
 
 fn report_wasm_size(dist: &Path) -> Result {

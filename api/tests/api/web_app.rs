@@ -18,7 +18,7 @@ async fn app_with_a_build() -> TestApp {
         "self.addEventListener('fetch', () => {});",
     )
     .unwrap();
-    spawn_app_with(Backend::Sqlite, |config| config.static_dir = dir).await
+    spawn_app_with(Backend::Sqlite, |config| config.static_dir = Some(dir)).await
 }
 
 async fn get(app: &TestApp, path: &str) -> (u16, String, String, String) {
@@ -83,4 +83,36 @@ async fn the_apps_routes_get_the_page_and_missing_files_answer_404() {
             "{missing}: a 404 is never cached for good"
         );
     }
+}
+
+#[tokio::test]
+async fn a_bundle_with_a_gzip_copy_is_sent_gzipped_to_who_accepts_it() {
+    use std::io::Write as _;
+
+    let app = app_with_a_build().await;
+    let dir = app.config.static_dir.clone().expect("a web app folder");
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    gz.write_all(SCRIPT.as_bytes()).unwrap();
+    let gzipped = gz.finish().unwrap();
+    std::fs::write(dir.join("web-0123456789abcdef.js.gz"), &gzipped).unwrap();
+
+    let path = "/web-0123456789abcdef.js";
+    let accepts = [("accept-encoding", "gzip, deflate, br")];
+    let response = app.request(Method::GET, path, None, None, &accepts).await;
+    assert_eq!(response.status, 200);
+    assert_eq!(response.headers[header::CONTENT_ENCODING], "gzip");
+    assert!(
+        response.headers[header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .contains("javascript")
+    );
+    assert_eq!(
+        response.headers[header::CACHE_CONTROL],
+        "public, max-age=31536000, immutable"
+    );
+
+    // A client that takes no gzip gets the file as it is.
+    let (status, _, _, body) = get(&app, path).await;
+    assert_eq!((status, body.as_str()), (200, SCRIPT));
 }
