@@ -87,13 +87,15 @@ pub fn names_a_file(path: &str) -> bool {
     path.rsplit('/').next().unwrap_or_default().contains('.')
 }
 
-/// Trunk names bundled files `name-<16 hex digits>.ext`.
+/// Trunk names bundled files `name-<hash>.ext`, the hash a 64-bit number in hex without
+/// its leading zeros (so sometimes 15 digits or fewer; never as few as `icon-192`'s).
 pub fn is_hashed_asset(path: &str) -> bool {
     let file = path.rsplit('/').next().unwrap_or_default();
     let stem = file.split('.').next().unwrap_or_default();
     let stem = stem.strip_suffix("_bg").unwrap_or(stem);
-    stem.rsplit_once('-')
-        .is_some_and(|(_, hash)| hash.len() == 16 && hash.chars().all(|c| c.is_ascii_hexdigit()))
+    stem.rsplit_once('-').is_some_and(|(_, hash)| {
+        (12..=16).contains(&hash.len()) && hash.chars().all(|c| c.is_ascii_hexdigit())
+    })
 }
 
 const PLACEHOLDER: &str = "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
@@ -120,6 +122,8 @@ mod tests {
         assert!(is_hashed_asset("/web-3f2a9c1b0d4e5f67.js"));
         assert!(is_hashed_asset("/web-3f2a9c1b0d4e5f67_bg.wasm"));
         assert!(is_hashed_asset("/styles-0123456789abcdef.css"));
+        assert!(is_hashed_asset("/style-7130f9e40bd191f.css"));
+        assert!(!is_hashed_asset("/icon-192.png"));
         assert!(!is_hashed_asset("/index.html"));
         assert!(!is_hashed_asset("/sw.js"));
         assert!(!is_hashed_asset(
