@@ -1,18 +1,21 @@
 //! `home-inventory-backend`: serves the API (and the web app) locally, or runs as an AWS
 //! Lambda function when `AWS_LAMBDA_RUNTIME_API` is set; `migrate` brings the database
-//! schema up to date and exits.
+//! schema up to date and exits; `health` asks a running server whether it is up (the
+//! container image's health check).
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::time::Duration;
 
 use anyhow::Context as _;
 use api::{AppState, Config, app, store};
 use secrecy::ExposeSecret;
 use tracing_subscriber::EnvFilter;
 
-const USAGE: &str = "usage: home-inventory-backend [serve | migrate]
+const USAGE: &str = "usage: home-inventory-backend [serve | migrate | health]
 
   serve     serve the API and the web app (the default)
   migrate   apply database migrations and exit
+  health    ask the server listening on BIND for /api/health; exit 0 when it answers 2xx
 
 Configuration comes from the environment; see the README.";
 
@@ -22,6 +25,9 @@ async fn main() -> anyhow::Result<()> {
     if matches!(command.as_str(), "-h" | "--help" | "help") {
         println!("{USAGE}");
         return Ok(());
+    }
+    if command == "health" {
+        std::process::exit(health().await);
     }
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -57,6 +63,48 @@ async fn migrate(config: &Config) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// GETs `/api/health` from the server at `BIND` (its loopback address when it listens on
+/// every interface), within a few seconds; the exit status: 0 on a 2xx answer, else 1.
+async fn health() -> i32 {
+    let bind = match Config::from_env() {
+        Ok(config) => config.bind,
+        Err(e) => {
+            eprintln!("unhealthy: {e:#}");
+            return 1;
+        }
+    };
+    let ip = match bind.ip() {
+        ip if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        ip => ip,
+    };
+    let url = format!("http://{}/api/health", SocketAddr::new(ip, bind.port()));
+    let answer = match reqwest::Client::builder()
+        .no_proxy()
+        .timeout(Duration::from_secs(5))
+        .build()
+    {
+        Ok(client) => client.get(&url).send().await,
+        Err(e) => Err(e),
+    };
+    match answer {
+        Ok(response) if response.status().is_success() => {
+            println!("healthy: {url} answered {}", response.status());
+            0
+        }
+        Ok(response) => {
+            eprintln!("unhealthy: {url} answered {}", response.status());
+            1
+        }
+        Err(e) => {
+            eprintln!(
+                "unhealthy: {url}: {:#}",
+                anyhow::Error::from(e.without_url())
+            );
+            1
+        }
+    }
 }
 
 async fn serve(config: Config) -> anyhow::Result<()> {
