@@ -88,10 +88,13 @@ pub fn names_a_file(path: &str) -> bool {
 }
 
 /// Trunk names bundled files `name-<hash>.ext`, the hash a 64-bit number in hex without
-/// its leading zeros (so sometimes 15 digits or fewer; never as few as `icon-192`'s).
+/// its leading zeros (so sometimes 15 digits or fewer; never as few as `icon-192`'s). The
+/// app's routes (`/items/<uuid>`) have no extension.
 pub fn is_hashed_asset(path: &str) -> bool {
     let file = path.rsplit('/').next().unwrap_or_default();
-    let stem = file.split('.').next().unwrap_or_default();
+    let Some((stem, _)) = file.split_once('.') else {
+        return false;
+    };
     let stem = stem.strip_suffix("_bg").unwrap_or(stem);
     stem.rsplit_once('-').is_some_and(|(_, hash)| {
         (12..=16).contains(&hash.len()) && hash.chars().all(|c| c.is_ascii_hexdigit())
