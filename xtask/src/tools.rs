@@ -4,8 +4,8 @@ use std::env;
 use std::ffi::OsString;
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::time::Duration;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
 use crate::{Result, cargo, exec, root};
 
@@ -48,20 +48,55 @@ pub fn ensure_wasm_target() -> Result {
     Ok(())
 }
 
+/// Minutes `cargo install` takes to compile each web tool on a 2-core machine.
+const TRUNK_COMPILE_MINUTES: u32 = 13;
+const WASM_BINDGEN_COMPILE_MINUTES: u32 = 3;
+/// The longest cargo-binstall may look for and download one tool before it is compiled
+/// instead; each place it looks gets `BINSTALL_LOOKUP_SECONDS`.
+const BINSTALL_LIMIT: Duration = Duration::from_secs(180);
+const BINSTALL_LOOKUP_SECONDS: &str = "10";
+
+/// A tool published as a crate, installed when missing.
+struct CrateTool<'a> {
+    /// What people call it.
+    name: &'a str,
+    krate: &'a str,
+    version: &'a str,
+    /// `cargo install --locked`: the dependencies its authors tested.
+    locked: bool,
+    compile_minutes: u32,
+}
+
 /// Makes sure trunk, wasm-bindgen (as locked) and wasm-opt exist; returns the PATH to use.
 pub fn ensure_web_tools() -> Result<OsString> {
     ensure_wasm_target()?;
-    if output("trunk", &["--version"]).as_deref() != Some(&format!("trunk {TRUNK_VERSION}")) {
-        exec(cargo().args(["install", "trunk", "--locked", "--version", TRUNK_VERSION]))?;
-    }
-    let bindgen = locked_version("wasm-bindgen")?;
-    if output("wasm-bindgen", &["--version"]).as_deref() != Some(&format!("wasm-bindgen {bindgen}"))
-    {
-        exec(cargo().args(["install", "wasm-bindgen-cli", "--version", &bindgen]))?;
-    }
     let tools = root().join("target/tools");
     let bin = tools.join("node_modules/.bin");
+    let path = prepend_path(&bin)?;
+    if tool_version("trunk", &path).as_deref() != Some(&format!("trunk {TRUNK_VERSION}")) {
+        install_crate(&CrateTool {
+            name: "Trunk",
+            krate: "trunk",
+            version: TRUNK_VERSION,
+            locked: true,
+            compile_minutes: TRUNK_COMPILE_MINUTES,
+        })?;
+    }
+    let bindgen = locked_version("wasm-bindgen")?;
+    if tool_version("wasm-bindgen", &path).as_deref() != Some(&format!("wasm-bindgen {bindgen}")) {
+        install_crate(&CrateTool {
+            name: "wasm-bindgen-cli",
+            krate: "wasm-bindgen-cli",
+            version: &bindgen,
+            locked: false,
+            compile_minutes: WASM_BINDGEN_COMPILE_MINUTES,
+        })?;
+    }
     if !bin.join("wasm-opt").exists() {
+        println!(
+            "wasm-opt (binaryen {BINARYEN_VERSION}) is not installed: downloading it from npm \
+             into target/tools, a few seconds"
+        );
         std::fs::create_dir_all(&tools).map_err(|e| e.to_string())?;
         exec(Command::new("npm").current_dir(&tools).args([
             "install",
@@ -73,7 +108,108 @@ pub fn ensure_web_tools() -> Result<OsString> {
             &format!("binaryen@{BINARYEN_VERSION}"),
         ]))?;
     }
-    prepend_path(&bin)
+    Ok(path)
+}
+
+/// What `<command> --version` prints, found on `path` (where the tools are installed).
+fn tool_version(command: &str, path: &OsString) -> Option<String> {
+    Command::new(command)
+        .arg("--version")
+        .env("PATH", path)
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+}
+
+/// Installs a tool: a prebuilt binary downloaded by cargo-binstall when the machine has it
+/// and one can be had, else compiled from source by `cargo install`.
+fn install_crate(tool: &CrateTool<'_>) -> Result {
+    let CrateTool {
+        name,
+        version,
+        compile_minutes,
+        ..
+    } = *tool;
+    let compiling = format!(
+        "compiling it from source, about {compile_minutes} minutes on 2 cores (once: later runs \
+         find it installed)"
+    );
+    let has_binstall = cargo()
+        .args(["binstall", "-V"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if has_binstall {
+        println!(
+            "{name} {version} is not installed: downloading a prebuilt binary with cargo-binstall, \
+             seconds (if none can be had, {compiling})"
+        );
+        match binstall(tool) {
+            Ok(()) => return Ok(()),
+            Err(e) => {
+                println!("no prebuilt {name} {version} could be downloaded ({e}): {compiling}")
+            }
+        }
+    } else {
+        println!(
+            "{name} {version} is not installed: {compiling}.\n\
+             (With cargo-binstall on this machine, it would be downloaded in seconds instead.)"
+        );
+    }
+    let mut cmd = cargo();
+    cmd.args(["install", tool.krate, "--version", version]);
+    if tool.locked {
+        cmd.arg("--locked");
+    }
+    exec(&mut cmd)
+}
+
+/// `cargo binstall` restricted to prebuilt binaries (the tool's own releases, then
+/// cargo-quickinstall's), with short look-ups and a limit on the whole, so that a machine
+/// that cannot reach them goes on to compiling quickly.
+fn binstall(tool: &CrateTool<'_>) -> Result {
+    let mut cmd = cargo();
+    cmd.args([
+        "binstall",
+        "--no-confirm",
+        "--locked",
+        "--strategies",
+        "crate-meta-data,quick-install",
+        "--version",
+        tool.version,
+        tool.krate,
+    ])
+    // Environment rather than flags, which older cargo-binstall releases lack.
+    .env(
+        "BINSTALL_MAXIMUM_RESOLUTION_TIMEOUT",
+        BINSTALL_LOOKUP_SECONDS,
+    )
+    .env("BINSTALL_DISABLE_TELEMETRY", "true");
+    println!("\n$ {}", format!("{cmd:?}").replace('"', ""));
+    let mut child = cmd
+        .spawn()
+        .map_err(|e| format!("could not start cargo binstall: {e}"))?;
+    let started = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().map_err(|e| e.to_string())? {
+            return if status.success() {
+                Ok(())
+            } else {
+                Err(format!("cargo binstall exited with {status}"))
+            };
+        }
+        if started.elapsed() > BINSTALL_LIMIT {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(format!(
+                "cargo binstall took longer than {} seconds",
+                BINSTALL_LIMIT.as_secs()
+            ));
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
 }
 
 fn prepend_path(dir: &Path) -> Result<OsString> {
@@ -83,7 +219,11 @@ fn prepend_path(dir: &Path) -> Result<OsString> {
     {
         paths.push(PathBuf::from(home).join("bin"));
     }
-    paths.extend(env::split_paths(&env::var_os("PATH").unwrap_or_default()));
+    for path in env::split_paths(&env::var_os("PATH").unwrap_or_default()) {
+        if !paths.contains(&path) {
+            paths.push(path);
+        }
+    }
     env::join_paths(paths).map_err(|e| e.to_string())
 }
 
