@@ -11,7 +11,8 @@ use std::time::{Duration, Instant};
 use crate::{Result, cargo, exec, root, section, web};
 
 /// Builds the web app and the release binary with it; `--target T` cross-compiles (the
-/// release workflow builds static musl binaries this way). Prints where it is and its size.
+/// release workflow builds static musl binaries this way). Prints where it is and its size;
+/// `--check` then starts it alone as the test does.
 pub fn dist(args: &[String]) -> Result {
     let target = args
         .iter()
@@ -25,6 +26,9 @@ pub fn dist(args: &[String]) -> Result {
     let copy = out.join("home-inventory-backend");
     std::fs::copy(&binary, &copy).map_err(|e| format!("copying {}: {e}", binary.display()))?;
     println!("release binary: {} — {}", copy.display(), mib(&copy));
+    if args.iter().any(|a| a == "--check") && target.is_none() {
+        check_self_contained()?;
+    }
     Ok(())
 }
 

@@ -66,6 +66,7 @@ const HELP: &str = "usage: cargo xtask <task>
   lambda             build target/lambda/home-inventory-backend/bootstrap.zip (ARM64)
   dist [--target T]  build the release binary with the web app inside it into
                      target/dist/home-inventory-backend (one file serves everything)
+                     (--check: then start it alone in an empty folder and check it)
   bench [--items N]  seed N items (default 100000) and measure the API under load
                      (--bulk-only: just the bulk move of 10,000 items)
                      (--report-only: just the insurance report of 1,000 items with photos)
