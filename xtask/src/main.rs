@@ -191,17 +191,27 @@ pub fn web(release: bool) -> Result<PathBuf> {
     Ok(dist)
 }
 
-/// `<file>.gz` beside each script, bundle and style sheet, sent as they are to browsers
-/// that accept gzip (by the server from a folder or from the copy built into it) instead
-/// of compressing the same bytes on every request.
+/// `<file>.gz` beside each hashed script, bundle and style sheet, sent as they are to
+/// browsers that accept gzip (by the server from a folder or from the copy built into it)
+/// instead of compressing the same bytes on every request. Only files named by their
+/// content's hash: their bytes never change under the name, so a copy can never be stale
+/// (the service worker, `sw.js`, is rewritten in place by a deploy and keeps no copy).
 fn write_gzip_copies(dist: &Path) -> Result {
     let entries =
         std::fs::read_dir(dist).map_err(|e| format!("reading {}: {e}", dist.display()))?;
     for entry in entries.flatten() {
         let path = entry.path();
-        if path
-            .extension()
-            .is_some_and(|e| e == "wasm" || e == "js" || e == "css")
+        let hashed = path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .and_then(|s| s.trim_end_matches("_bg").rsplit_once('-'))
+            .is_some_and(|(_, hash)| {
+                hash.len() >= 12 && hash.chars().all(|c| c.is_ascii_hexdigit())
+            });
+        if hashed
+            && path
+                .extension()
+                .is_some_and(|e| e == "wasm" || e == "js" || e == "css")
         {
             // -n: no name or time inside, so the same build gives the same bytes.
             let status = Command::new("gzip")
