@@ -132,8 +132,8 @@ fn install_crate(tool: &CrateTool<'_>) -> Result {
         ..
     } = *tool;
     let compiling = format!(
-        "compiling it from source, about {compile_minutes} minutes on 2 cores (once: later runs \
-         find it installed)"
+        "compiling it from source, about {compile_minutes} minutes on 2 cores, once: later \
+         runs find it installed"
     );
     let has_binstall = cargo()
         .args(["binstall", "-V"])
@@ -144,7 +144,8 @@ fn install_crate(tool: &CrateTool<'_>) -> Result {
     if has_binstall {
         println!(
             "{name} {version} is not installed: downloading a prebuilt binary with cargo-binstall, \
-             seconds (if none can be had, {compiling})"
+             seconds (where none can be had, it says so within half a minute and the tool is \
+             compiled instead)"
         );
         match binstall(tool) {
             Ok(()) => return Ok(()),
@@ -175,6 +176,9 @@ fn binstall(tool: &CrateTool<'_>) -> Result {
         "binstall",
         "--no-confirm",
         "--locked",
+        // Its warnings, one per address it cannot reach, would bury what happens next.
+        "--log-level",
+        "error",
         "--strategies",
         "crate-meta-data,quick-install",
         "--version",
