@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::time::UNIX_EPOCH;
 
 use crate::tools::{BINARYEN_VERSION, TRUNK_VERSION};
-use crate::{Result, cargo, exec, root, section, web};
+use crate::{Result, cargo, exec, root, section, target_dir, web};
 
 /// Minutes each first build takes on a 2-core machine.
 const WEB_FIRST_BUILD_MINUTES: u32 = 3;
@@ -68,13 +68,6 @@ pub fn run() -> Result {
         cmd.env("STATIC_DIR", &dist);
     }
     exec(&mut cmd)
-}
-
-/// Where cargo builds: `CARGO_TARGET_DIR` or `target/`.
-fn target_dir() -> PathBuf {
-    env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root().join("target"))
 }
 
 /// What the web build is made from: every file's path, size and modification time, and
