@@ -14,7 +14,7 @@ use std::path::Path;
 use axum::Router;
 use axum::extract::Request;
 use axum::handler::HandlerWithoutStateExt;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Response};
 use tower::ServiceExt;
@@ -99,6 +99,26 @@ pub fn is_hashed_asset(path: &str) -> bool {
     stem.rsplit_once('-').is_some_and(|(_, hash)| {
         (12..=16).contains(&hash.len()) && hash.chars().all(|c| c.is_ascii_hexdigit())
     })
+}
+
+/// Whether `Accept-Encoding` takes gzip (and does not refuse it with `q=0`): the web app
+/// and the API docs page send their gzip copies to who does.
+pub fn accepts_gzip(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::ACCEPT_ENCODING)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|coding| {
+            let mut parts = coding.split(';').map(str::trim);
+            let name = parts.next().unwrap_or_default();
+            let refused = parts.any(|p| {
+                p.strip_prefix("q=")
+                    .and_then(|q| q.parse::<f32>().ok())
+                    .is_some_and(|q| q == 0.0)
+            });
+            (name.eq_ignore_ascii_case("gzip") || name == "*") && !refused
+        })
 }
 
 const PLACEHOLDER: &str = "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\

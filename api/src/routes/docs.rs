@@ -12,6 +12,7 @@ use axum::routing::get;
 use utoipa_axum::router::OpenApiRouter;
 
 use crate::AppState;
+use crate::web::accepts_gzip;
 
 /// The version of Redoc in `api/assets/redoc` (npm `redoc`, `bundles/redoc.standalone.js`).
 pub const REDOC_VERSION: &str = "2.5.4";
@@ -140,25 +141,6 @@ fn replace(bytes: &[u8], from: &[u8], to: &[u8]) -> Vec<u8> {
     }
     out.extend_from_slice(rest);
     out
-}
-
-/// Whether `Accept-Encoding` takes gzip (and does not refuse it with `q=0`).
-fn accepts_gzip(headers: &HeaderMap) -> bool {
-    headers
-        .get_all(header::ACCEPT_ENCODING)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .any(|coding| {
-            let mut parts = coding.split(';').map(str::trim);
-            let name = parts.next().unwrap_or_default();
-            let refused = parts.any(|p| {
-                p.strip_prefix("q=")
-                    .and_then(|q| q.parse::<f32>().ok())
-                    .is_some_and(|q| q == 0.0)
-            });
-            (name.eq_ignore_ascii_case("gzip") || name == "*") && !refused
-        })
 }
 
 #[cfg(test)]

@@ -16,7 +16,7 @@ use axum::response::{IntoResponse, Response};
 use percent_encoding::percent_decode_str;
 use rust_embed::{Embed, EmbeddedFile};
 
-use super::{names_a_file, not_found};
+use super::{accepts_gzip, names_a_file, not_found};
 use crate::AppState;
 
 #[derive(Embed)]
@@ -118,50 +118,16 @@ fn matches_etag(request: &HeaderMap, etag: &str) -> bool {
         .any(|tag| tag == etag || tag == "*")
 }
 
-fn accepts_gzip(request: &HeaderMap) -> bool {
-    request
-        .get_all(header::ACCEPT_ENCODING)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .any(|coding| {
-            let mut parts = coding.split(';');
-            let name = parts.next().unwrap_or_default().trim();
-            let refused = parts.any(|p| {
-                p.trim()
-                    .strip_prefix("q=")
-                    .and_then(|q| q.trim().parse::<f32>().ok())
-                    == Some(0.0)
-            });
-            name.eq_ignore_ascii_case("gzip") && !refused
-        })
-}
-
 #[cfg(test)]
 mod tests {
     use axum::http::{HeaderMap, HeaderValue, header};
 
-    use super::{accepts_gzip, matches_etag};
+    use super::matches_etag;
 
     fn headers(name: header::HeaderName, value: &'static str) -> HeaderMap {
         let mut map = HeaderMap::new();
         map.insert(name, HeaderValue::from_static(value));
         map
-    }
-
-    #[test]
-    fn gzip_is_sent_only_to_who_accepts_it() {
-        assert!(accepts_gzip(&headers(
-            header::ACCEPT_ENCODING,
-            "gzip, deflate, br, zstd"
-        )));
-        assert!(accepts_gzip(&headers(
-            header::ACCEPT_ENCODING,
-            "GZIP;q=0.5"
-        )));
-        assert!(!accepts_gzip(&headers(header::ACCEPT_ENCODING, "br")));
-        assert!(!accepts_gzip(&headers(header::ACCEPT_ENCODING, "gzip;q=0")));
-        assert!(!accepts_gzip(&HeaderMap::new()));
     }
 
     #[test]
