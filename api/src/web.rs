@@ -30,7 +30,10 @@ pub fn router(config: &Config) -> Router<AppState> {
     let files = match &config.static_dir {
         Some(dir) => from_folder(dir),
         #[cfg(feature = "web-app")]
-        None if embedded::has_app() => embedded::router(),
+        None if embedded::has_app() => {
+            tracing::info!("serving the web app built into this binary");
+            embedded::router()
+        }
         None => from_folder(Path::new("web/dist")),
     };
     files
@@ -45,6 +48,7 @@ fn from_folder(dir: &Path) -> Router<AppState> {
         tracing::warn!(dir = %dir.display(), "no web app built there; serving a placeholder page");
         return Router::new().fallback(|| async { Html(PLACEHOLDER) });
     }
+    tracing::info!(dir = %dir.display(), "serving the web app from a folder");
     let page = ServeFile::new(index);
     let app_route = move |request: Request| {
         let page = page.clone();
