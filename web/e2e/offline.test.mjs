@@ -348,6 +348,9 @@ describe('offline use on a phone (375x740)', () => {
   step('an edit of a field changed elsewhere shows the conflict, and "keep mine" wins', async () => {
     await context.setOffline(true);
     await editItem('Claw hammer', () => page.getByLabel('Name', { exact: true }).fill('Claw hammer (blue)'));
+    // Kept on the device before anything goes online: the save must not reach the server
+    // directly (that would be the edit form's own conflict, not the queue's).
+    await visible(badge('1 change waiting'));
     const hammer = (await serverItems()).named('Claw hammer')[0];
     await api('PATCH', `/households/${household}/items/${hammer.id}`, { name: 'Claw hammer (red)' }, { 'if-match': `"${hammer.version}"` });
     await context.setOffline(false);
@@ -364,6 +367,7 @@ describe('offline use on a phone (375x740)', () => {
   step('an edit of an item trashed elsewhere meanwhile restores it and applies', async () => {
     await context.setOffline(true);
     await editItem('Tent', () => page.getByLabel('Notes', { exact: true }).fill('Two-person, green'));
+    await visible(badge('1 change waiting'));
     const tent = (await serverItems()).named('Tent')[0];
     assert.equal((await api('DELETE', `/households/${household}/items/${tent.id}`)).status, 204);
     await context.setOffline(false);
