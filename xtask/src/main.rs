@@ -177,6 +177,7 @@ fn server_binary() -> PathBuf {
 /// Builds the web app with Trunk; returns the dist folder.
 pub fn web(release: bool) -> Result<PathBuf> {
     let path = tools::ensure_web_tools()?;
+    let inputs = run::web_inputs()?;
     let mut cmd = Command::new("trunk");
     cmd.current_dir(root()).env("PATH", &path).arg("build");
     if release {
@@ -186,6 +187,7 @@ pub fn web(release: bool) -> Result<PathBuf> {
     let dist = root().join("web/dist");
     if release {
         write_gzip_copies(&dist)?;
+        run::record_web_build(&inputs, &dist)?;
     }
     report_wasm_size(&dist)?;
     Ok(dist)

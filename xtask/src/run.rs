@@ -18,9 +18,8 @@ const SERVER_FIRST_BUILD_MINUTES: u32 = 15;
 
 pub fn run() -> Result {
     let dist = root().join("web/dist");
-    let stamp = target_dir().join("web-dist.inputs");
     let inputs = web_inputs()?;
-    if fs::read_to_string(&stamp).ok().as_deref() == Some(&recorded(&inputs, &dist)) {
+    if fs::read_to_string(stamp()).ok().as_deref() == Some(&recorded(&inputs, &dist)) {
         section("web app up to date (web/dist)");
     } else {
         let first = !target_dir().join("wasm32-unknown-unknown").is_dir();
@@ -33,12 +32,8 @@ pub fn run() -> Result {
             "building the web app (release): it changed since the last run, a minute or two"
                 .to_string()
         });
+        // A release web build records its inputs itself (see `record_web_build`).
         web(true)?;
-        // Written after Trunk and its post-build hook are done: the listing of web/dist
-        // is that of the finished build.
-        fs::create_dir_all(target_dir()).map_err(|e| e.to_string())?;
-        fs::write(&stamp, recorded(&inputs, &dist))
-            .map_err(|e| format!("writing {}: {e}", stamp.display()))?;
     }
     let server = target_dir().join("release/home-inventory-backend");
     section(&if server.is_file() {
@@ -70,9 +65,25 @@ pub fn run() -> Result {
     exec(&mut cmd)
 }
 
+/// Where the last release web build's inputs and files are recorded.
+fn stamp() -> PathBuf {
+    target_dir().join("web-dist.inputs")
+}
+
+/// After a release web build (by `run`, `web --release`, `dist` or `test`): records the
+/// `inputs` read before it began and the files it made, so the next `run` can skip it.
+/// Written after Trunk and its post-build hook are done: the listing of web/dist is that
+/// of the finished build.
+pub fn record_web_build(inputs: &str, dist: &Path) -> Result {
+    fs::create_dir_all(target_dir()).map_err(|e| e.to_string())?;
+    let stamp = stamp();
+    fs::write(&stamp, recorded(inputs, dist))
+        .map_err(|e| format!("writing {}: {e}", stamp.display()))
+}
+
 /// What the web build is made from: every file's path, size and modification time, and
 /// the versions of the tools and of this task.
-fn web_inputs() -> Result<String> {
+pub fn web_inputs() -> Result<String> {
     let root = root();
     let mut lines = vec![format!(
         "xtask {} trunk {TRUNK_VERSION} binaryen {BINARYEN_VERSION}",
