@@ -40,7 +40,8 @@ export async function startServer(extraEnv = {}) {
     env: {
       ...process.env,
       DATA_DIR: dataDir,
-      STATIC_DIR: required('HI_STATIC_DIR'),
+      // Unset: the web app built into a release binary (`cargo xtask dist`) is served.
+      ...(process.env.HI_STATIC_DIR ? { STATIC_DIR: process.env.HI_STATIC_DIR } : {}),
       BIND: `127.0.0.1:${port}`,
       PUBLIC_URL: `http://127.0.0.1:${port}`,
       RUST_LOG: process.env.RUST_LOG || 'info',
