@@ -9,7 +9,7 @@
 
 use std::fmt::Write as _;
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -631,11 +631,7 @@ struct Server {
 
 impl Server {
     fn start(url: &str, out: &Path) -> Result<Self> {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .map_err(|e| e.to_string())?
-            .port();
-        let addr = format!("127.0.0.1:{port}");
+        let addr = crate::free_address()?;
         let child = Command::new(release_bin("home-inventory-backend"))
             .env("DATABASE_URL", url)
             .env("BIND", &addr)

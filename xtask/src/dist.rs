@@ -3,7 +3,7 @@
 //! serves the app, its hashed assets with their long cache header, and the API.
 
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -72,7 +72,7 @@ pub fn check_self_contained() -> Result {
     std::fs::create_dir_all(&folder).map_err(|e| e.to_string())?;
     let copy = folder.join("home-inventory-backend");
     std::fs::copy(&binary, &copy).map_err(|e| e.to_string())?;
-    let addr = free_address()?;
+    let addr = crate::free_address()?;
     let mut server = Server(
         Command::new(&copy)
             .current_dir(&folder)
@@ -150,14 +150,6 @@ impl Drop for Server {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
-}
-
-fn free_address() -> Result<String> {
-    let port = TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map_err(|e| e.to_string())?
-        .port();
-    Ok(format!("127.0.0.1:{port}"))
 }
 
 fn wait_until_up(addr: &str, server: &mut Server) -> Result {

@@ -162,6 +162,15 @@ fn api_check() -> Result {
     schemathesis::check_api(&server_binary())
 }
 
+/// A loopback address with a port nobody listens on, for a server a task starts.
+pub fn free_address() -> Result<String> {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map_err(|e| e.to_string())?
+        .port();
+    Ok(format!("127.0.0.1:{port}"))
+}
+
 /// Where cargo builds: `CARGO_TARGET_DIR` or `target/`.
 pub fn target_dir() -> PathBuf {
     env::var_os("CARGO_TARGET_DIR")
@@ -177,7 +186,12 @@ fn server_binary() -> PathBuf {
 /// Builds the web app with Trunk; returns the dist folder.
 pub fn web(release: bool) -> Result<PathBuf> {
     let path = tools::ensure_web_tools()?;
-    let inputs = run::web_inputs()?;
+    // Read before Trunk starts, so a change made during the build is not recorded as built.
+    let inputs = if release {
+        Some(run::web_inputs()?)
+    } else {
+        None
+    };
     let mut cmd = Command::new("trunk");
     cmd.current_dir(root()).env("PATH", &path).arg("build");
     if release {
@@ -185,7 +199,7 @@ pub fn web(release: bool) -> Result<PathBuf> {
     }
     exec(&mut cmd)?;
     let dist = root().join("web/dist");
-    if release {
+    if let Some(inputs) = inputs {
         write_gzip_copies(&dist)?;
         run::record_web_build(&inputs, &dist)?;
     }

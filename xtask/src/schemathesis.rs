@@ -6,7 +6,7 @@
 
 use std::fmt::Write as _;
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
@@ -202,11 +202,7 @@ struct Server {
 
 impl Server {
     fn start(bin: &Path, database_url: &str, dir: &Path) -> Result<Self> {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .map_err(|e| e.to_string())?
-            .port();
-        let addr = format!("127.0.0.1:{port}");
+        let addr = crate::free_address()?;
         let base = format!("http://{addr}");
         let mut child = Command::new(bin)
             .env("DATABASE_URL", database_url)
