@@ -380,17 +380,23 @@ async fn authenticate(parts: &Parts, state: &AppState) -> ApiResult<CurrentUser>
     let hash = token_hash(&token);
     let now = now();
     let ended = || ApiError::Unauthenticated("your session has ended; sign in again".into());
-    let (session, user) = state.store.session(&hash, now).await?.ok_or_else(ended)?;
+    let (session, user) = state
+        .access
+        .session(&state.store, &hash, now)
+        .await?
+        .ok_or_else(ended)?;
     // However active, a session ends `session_max_days` after its sign-in.
     let last_day = session.created_at + Duration::days(state.config.session_max_days);
     if now >= last_day {
         state.store.delete_session(&hash).await?;
+        state.access.forget_credentials();
         return Err(ended());
     }
     // Sliding expiry, written at most once a day per session.
     let full = (now + Duration::days(state.config.session_days)).min(last_day);
     if full - session.expires_at > Duration::days(1) {
         state.store.extend_session(&hash, full).await?;
+        state.access.session_extended(&hash, full);
         // The browser keeps the cookie as long as the session now lives.
         if let Some(refresh) = parts.extensions.get::<CookieRefresh>() {
             refresh.set(session_cookie(state, &token, (full - now).whole_seconds()));
@@ -405,6 +411,23 @@ async fn authenticate(parts: &Parts, state: &AppState) -> ApiResult<CurrentUser>
 /// The caller's membership of the household in the path; 404 when not a member, or when
 /// the caller's API token is limited to another household.
 pub async fn member(
+    state: &AppState,
+    user: &CurrentUser,
+    household: HouseholdId,
+) -> ApiResult<(HouseholdRow, Role)> {
+    if !user.reaches(household) {
+        return Err(ApiError::not_found("household"));
+    }
+    state
+        .access
+        .membership(&state.store, household, user.user.id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("household"))
+}
+
+/// `member` as the database has it at this moment, for a change that must start from the
+/// household's current version (editing the household).
+pub async fn member_now(
     state: &AppState,
     user: &CurrentUser,
     household: HouseholdId,

@@ -11,6 +11,7 @@ use axum::response::{IntoResponse, Response};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::TraceLayer;
 
+pub mod access;
 pub mod access_log;
 pub mod ai;
 pub mod auth;
@@ -58,6 +59,8 @@ pub struct AppState {
     pub token_limits: Arc<auth::tokens::TokenLimits>,
     /// Starts background jobs (`jobs`).
     pub jobs: Arc<jobs::Runner>,
+    /// Sessions, tokens, memberships and location trees kept for a few seconds (`access`).
+    pub access: Arc<access::Access>,
 }
 
 impl AppState {
@@ -92,6 +95,7 @@ impl AppState {
             local_blobs,
             hashing: auth::hashing_permits(),
             jobs: Arc::new(jobs::Runner::from_env()?),
+            access: Arc::default(),
         })
     }
 

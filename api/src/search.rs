@@ -19,7 +19,7 @@ use shared::{HouseholdId, ItemId, LocationId};
 use time::{Duration, OffsetDateTime};
 
 use crate::store::{
-    Cursor, CursorKey, DynStore, ItemRow, ItemSort, SearchEntry, StoreResult, micros,
+    Cursor, CursorKey, DynStore, ItemRow, ItemSort, SearchEntry, Shown, StoreResult, micros,
 };
 
 /// How far back a sweep looks before the newest change read: longer than any write
@@ -35,8 +35,8 @@ pub struct SearchIndex {
 
 #[derive(Default)]
 struct Household {
-    /// Serializes refreshes, so two searches don't both load everything.
-    refreshing: tokio::sync::Mutex<()>,
+    /// Serializes first loads, so two searches don't both load everything.
+    loading: tokio::sync::Mutex<()>,
     state: RwLock<State>,
 }
 
@@ -90,12 +90,37 @@ impl From<SearchEntry> for Entry {
 }
 
 impl State {
+    /// Puts in an entry unless the index holds the same or a newer change of its item
+    /// (refreshes may overlap, and finish in any order).
     fn upsert(&mut self, entry: Entry) {
         match self.entries.binary_search_by_key(&entry.key(), Entry::key) {
+            Ok(i) if self.entries[i].updated >= entry.updated => return,
             Ok(i) => self.entries[i] = entry,
             Err(i) => self.entries.insert(i, entry),
         }
         self.stale = true;
+    }
+
+    /// Many entries at once: replaced in place where newer, the new ones added and the
+    /// whole sorted once.
+    fn merge(&mut self, changed: Vec<SearchEntry>) {
+        let mut changed: HashMap<ItemId, Entry> = changed
+            .into_iter()
+            .map(|e| (e.id, Entry::from(e)))
+            .collect();
+        for entry in &mut self.entries {
+            if let Some(next) = changed.remove(&entry.id)
+                && next.updated > entry.updated
+            {
+                *entry = next;
+                self.stale = true;
+            }
+        }
+        if !changed.is_empty() {
+            self.entries.extend(changed.into_values());
+            self.entries.sort_unstable_by_key(Entry::key);
+            self.stale = true;
+        }
     }
 
     fn remove(&mut self, id: ItemId) {
@@ -208,7 +233,64 @@ impl SearchIndex {
         query: &Query<'_>,
     ) -> StoreResult<Vec<ItemId>> {
         let index = self.household(household);
-        Self::refresh(&index, store, household).await?;
+        Self::refresh(&index, store, household, &[]).await?;
+        Self::find(&index, query)
+    }
+
+    /// The live items that match, in the query's order, at most `limit`, read from the
+    /// database with their primary photos.
+    ///
+    /// Once the household's index is loaded this takes one round trip: the index answers
+    /// first from what it holds, and the rows it found are read in the same trip as its
+    /// refresh. When the refresh brought changes, the index answers again, and only rows
+    /// it now finds that were not read yet cost a second trip.
+    pub async fn search_shown(
+        &self,
+        store: &DynStore,
+        household: HouseholdId,
+        query: &Query<'_>,
+    ) -> StoreResult<Vec<Shown>> {
+        let index = self.household(household);
+        let loaded = index.state.read().map_err(poisoned)?.loaded;
+        let guess = if loaded {
+            Self::find(&index, query)?
+        } else {
+            Vec::new()
+        };
+        let (changed, read) = Self::refresh(&index, store, household, &guess).await?;
+        let ids = if changed || !loaded {
+            Self::find(&index, query)?
+        } else {
+            guess
+        };
+        let mut rows: HashMap<ItemId, Shown> = read.into_iter().map(|s| (s.row.id, s)).collect();
+        let missing: Vec<ItemId> = ids
+            .iter()
+            .filter(|id| !rows.contains_key(id))
+            .copied()
+            .collect();
+        if !missing.is_empty() {
+            rows.extend(
+                store
+                    .items_shown(household, &missing)
+                    .await?
+                    .into_iter()
+                    .map(|s| (s.row.id, s)),
+            );
+        }
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            match rows.remove(&id) {
+                Some(shown) if shown.row.deleted_at.is_none() => out.push(shown),
+                Some(_) => {}
+                None => index.state.write().map_err(poisoned)?.remove(id),
+            }
+        }
+        Ok(out)
+    }
+
+    /// What the index holds that matches, in the query's order.
+    fn find(index: &Household, query: &Query<'_>) -> StoreResult<Vec<ItemId>> {
         if index.state.read().map_err(poisoned)?.stale {
             let mut state = index.state.write().map_err(poisoned)?;
             if state.stale {
@@ -249,32 +331,6 @@ impl SearchIndex {
             }
         };
         Ok(ids)
-    }
-
-    /// Reads back the rows the index found, in its order, dropping any that the database
-    /// no longer has live (and teaching the index so).
-    pub async fn rows(
-        &self,
-        store: &DynStore,
-        household: HouseholdId,
-        ids: &[ItemId],
-    ) -> StoreResult<Vec<ItemRow>> {
-        let mut rows: HashMap<ItemId, ItemRow> = store
-            .items_by_ids(household, ids)
-            .await?
-            .into_iter()
-            .map(|r| (r.id, r))
-            .collect();
-        let index = self.household(household);
-        let mut out = Vec::with_capacity(ids.len());
-        for id in ids {
-            match rows.remove(id) {
-                Some(row) if row.deleted_at.is_none() => out.push(row),
-                Some(_) => {}
-                None => index.state.write().map_err(poisoned)?.remove(*id),
-            }
-        }
-        Ok(out)
     }
 
     /// Puts an item this process just wrote into the index (when the household's is
@@ -323,12 +379,22 @@ impl SearchIndex {
         map.entry(household).or_default().clone()
     }
 
+    /// Reads the rows changed since the newest change the index has read (all of them the
+    /// first time) into it, and in the same round trip, once it is loaded, the items `ids`
+    /// with their photos. Whether any change came.
     async fn refresh(
         index: &Household,
         store: &DynStore,
         household: HouseholdId,
-    ) -> StoreResult<()> {
-        let _one_at_a_time = index.refreshing.lock().await;
+        ids: &[ItemId],
+    ) -> StoreResult<(bool, Vec<Shown>)> {
+        // Only the first load waits for another; later refreshes may overlap, since each
+        // change is put in only over an older one.
+        let _loading = if index.state.read().map_err(poisoned)?.loaded {
+            None
+        } else {
+            Some(index.loading.lock().await)
+        };
         let since = {
             let mut state = index.state.write().map_err(poisoned)?;
             let watermark = state.watermark.unwrap_or(OffsetDateTime::UNIX_EPOCH);
@@ -342,25 +408,24 @@ impl SearchIndex {
                 Some(watermark)
             }
         };
-        let changed = store.search_entries(household, since).await?;
+        let (changed, read) = match since {
+            None => (store.search_entries(household, None).await?, Vec::new()),
+            Some(since) => store.search_refresh(household, Some(since), ids).await?,
+        };
+        let any = !changed.is_empty();
         let mut state = index.state.write().map_err(poisoned)?;
         if let Some(newest) = changed.iter().map(|e| e.updated_at).max() {
             state.watermark = Some(state.watermark.map_or(newest, |w| w.max(newest)));
         }
         if !state.loaded || changed.len() > 256 {
-            // Many changes at once (or the first load): rebuild rather than insert one by one.
-            let ids: HashSet<ItemId> = changed.iter().map(|e| e.id).collect();
-            state.entries.retain(|e| !ids.contains(&e.id));
-            state.entries.extend(changed.into_iter().map(Entry::from));
-            state.entries.sort_unstable_by_key(Entry::key);
-            state.stale = true;
+            state.merge(changed);
         } else {
             for entry in changed {
                 state.upsert(entry.into());
             }
         }
         state.loaded = true;
-        Ok(())
+        Ok((any, read))
     }
 }
 

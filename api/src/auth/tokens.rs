@@ -104,7 +104,8 @@ pub async fn authenticate(state: &AppState, token: &str) -> ApiResult<CurrentUse
              check that it was copied whole",
         ));
     }
-    let found = state.store.api_token_by_hash(&token_hash(token)).await?;
+    let hash = token_hash(token);
+    let found = state.access.token(&state.store, &hash).await?;
     let Some((row, user)) = found else {
         return Err(invalid(
             "this API token is not valid: it was revoked, or never existed",
@@ -126,6 +127,7 @@ pub async fn authenticate(state: &AppState, token: &str) -> ApiResult<CurrentUse
             .store
             .touch_api_token(row.id, at, at - LAST_USED_EVERY)
             .await?;
+        state.access.token_used(&hash, at);
     }
     Ok(CurrentUser {
         user,

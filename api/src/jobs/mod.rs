@@ -211,6 +211,8 @@ pub async fn run(state: &AppState, id: JobId) -> bool {
 
 async fn finish(state: &AppState, job: &JobRow, outcome: JobOutcome) {
     tracing::info!(job = %job.id, status = outcome.status.as_str(), "a job ended");
+    // An import or a restore may have added locations.
+    state.access.forget_tree(job.household_id);
     if let Err(e) = state.store.finish_job(job.id, &outcome).await {
         tracing::error!(job = %job.id, "a job's end could not be written: {e}");
     }

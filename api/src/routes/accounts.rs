@@ -209,6 +209,7 @@ async fn google_user(state: &AppState, identity: &google::Identity) -> ApiResult
                 .store
                 .claim_account(row.user.id, PROVIDER, &identity.subject, now())
                 .await?;
+            state.access.forget_credentials();
         }
         return Ok(row.user);
     }
@@ -230,6 +231,7 @@ async fn google_user(state: &AppState, identity: &google::Identity) -> ApiResult
                     .store
                     .claim_account(row.user.id, PROVIDER, &identity.subject, now())
                     .await?;
+                state.access.forget_credentials();
                 return Ok(row.user);
             }
             None => {
@@ -506,7 +508,8 @@ async fn change_password(
         .change_password(user.user.id, &current_hash, &new_hash, user.session_hash())
         .await
     {
-        Ok(()) => {}
+        // The account's other sessions ended.
+        Ok(()) => state.access.forget_credentials(),
         Err(StoreError::Conflict(_)) => {
             return Err(ApiError::Conflict(
                 "the password was changed meanwhile; sign in again with the new one".into(),
@@ -529,6 +532,7 @@ async fn change_password(
 )]
 async fn logout(State(state): State<AppState>, user: SessionUser) -> ApiResult<Response> {
     state.store.delete_session(user.session_hash()).await?;
+    state.access.forget_credentials();
     let mut response = StatusCode::NO_CONTENT.into_response();
     set_cookies(&mut response, &[auth::expired_cookie(&state)]);
     Ok(response)

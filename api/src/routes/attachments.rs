@@ -127,12 +127,24 @@ pub async fn add_thumbnails(
 ) -> ApiResult<()> {
     let ids: Vec<ItemId> = items.iter().map(|i| i.id).collect();
     let photos: HashMap<ItemId, AttachmentId> = state.store.primary_photos(household, &ids).await?;
-    if photos.is_empty() {
+    let photos: Vec<Option<AttachmentId>> = ids.iter().map(|id| photos.get(id).copied()).collect();
+    set_thumbnails(state, household, items, &photos).await
+}
+
+/// Sets each item's thumbnail address from its primary photo, read with it
+/// (`Store::items_shown`): `photos` in the order of `items`.
+pub async fn set_thumbnails(
+    state: &AppState,
+    household: HouseholdId,
+    items: &mut [Item],
+    photos: &[Option<AttachmentId>],
+) -> ApiResult<()> {
+    if photos.iter().all(Option::is_none) {
         return Ok(());
     }
     let window = UrlWindow::around(OffsetDateTime::now_utc());
-    for item in items.iter_mut() {
-        if let Some(photo) = photos.get(&item.id) {
+    for (item, photo) in items.iter_mut().zip(photos) {
+        if let Some(photo) = photo {
             item.thumbnail_url = Some(thumbnail_url_of(state, household, *photo, window).await?);
         }
     }

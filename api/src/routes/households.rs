@@ -161,7 +161,7 @@ async fn update_household(
     IfMatch(if_match): IfMatch,
     AppJson(body): AppJson<UpdateHousehold>,
 ) -> ApiResult<Tagged<Household>> {
-    let (current, role) = auth::member(&state, &user, hid).await?;
+    let (current, role) = auth::member_now(&state, &user, hid).await?;
     if !role.is_owner() {
         return Err(ApiError::Forbidden(
             "only an owner can change the household's settings".into(),
@@ -206,5 +206,6 @@ async fn update_household(
     }
     next.version = current.version + 1;
     state.store.update_household(&next, current.version).await?;
+    state.access.forget_memberships();
     Ok(Tagged::ok(next.version, household_dto(next, role)))
 }

@@ -2,6 +2,7 @@
 //! the trash, and each item's history.
 
 use std::collections::HashSet;
+use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::State;
@@ -21,7 +22,9 @@ use crate::auth::{self, CurrentUser};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{AppJson, AppPath, AppQuery, IfMatch, Tagged};
 use crate::search;
-use crate::store::{ActivityRow, Cursor, ItemQuery, ItemRow, ItemSort, StoreError, backoff, now};
+use crate::store::{
+    ActivityRow, Cursor, ItemQuery, ItemRow, ItemSort, Shown, StoreError, backoff, now,
+};
 
 /// Trashed items deleted for good per transaction (Aurora DSQL: ≤ 3,000 rows a transaction,
 /// and each item takes its tags and history along).
@@ -76,10 +79,10 @@ pub fn item_dto(row: ItemRow, tree: &Tree) -> Item {
 }
 
 /// An item as answered on its own: with its primary photo's thumbnail.
-async fn shown(state: &AppState, row: ItemRow, tree: &Tree) -> ApiResult<Item> {
-    let hid = row.household_id;
-    let mut items = [item_dto(row, tree)];
-    attachments::add_thumbnails(state, hid, &mut items).await?;
+async fn shown(state: &AppState, shown: Shown, tree: &Tree) -> ApiResult<Item> {
+    let hid = shown.row.household_id;
+    let mut items = [item_dto(shown.row, tree)];
+    attachments::set_thumbnails(state, hid, &mut items, &[shown.photo]).await?;
     let [item] = items;
     Ok(item)
 }
@@ -96,6 +99,19 @@ pub(crate) async fn live_item(
     }
 }
 
+/// An item of the household, live or trashed, with its primary photo: one query.
+async fn item_shown(state: &AppState, hid: HouseholdId, id: ItemId) -> ApiResult<Option<Shown>> {
+    Ok(state.store.items_shown(hid, &[id]).await?.pop())
+}
+
+/// A live item with its primary photo, else 404.
+async fn live_shown(state: &AppState, hid: HouseholdId, id: ItemId) -> ApiResult<Shown> {
+    match item_shown(state, hid, id).await? {
+        Some(shown) if shown.row.deleted_at.is_none() => Ok(shown),
+        _ => Err(ApiError::not_found("item")),
+    }
+}
+
 pub(crate) fn check_location(tree: &Tree, location: Option<LocationId>) -> ApiResult<()> {
     match location {
         Some(id) if tree.get(id).is_none() => Err(ApiError::field(
@@ -104,6 +120,22 @@ pub(crate) fn check_location(tree: &Tree, location: Option<LocationId>) -> ApiRe
         )),
         _ => Ok(()),
     }
+}
+
+/// `tree` (this process's recent copy) when it knows `location`; else the tree read again,
+/// which knows a location made meanwhile by another process; else 422.
+async fn known_location(
+    state: &AppState,
+    hid: HouseholdId,
+    tree: Arc<Tree>,
+    location: Option<LocationId>,
+) -> ApiResult<Arc<Tree>> {
+    if check_location(&tree, location).is_ok() {
+        return Ok(tree);
+    }
+    let tree = state.access.load_tree(&state.store, hid).await?;
+    check_location(&tree, location)?;
+    Ok(tree)
 }
 
 #[utoipa::path(
@@ -158,8 +190,8 @@ async fn create_item(
             None => {}
         }
     }
-    let tree = Tree::load(&state, hid).await?;
-    check_location(&tree, fields.location_id)?;
+    let tree = Tree::cached(&state, hid).await?;
+    let tree = known_location(&state, hid, tree, fields.location_id).await?;
     let at = now();
     let row = ItemRow {
         id: body.id.unwrap_or_default(),
@@ -173,9 +205,10 @@ async fn create_item(
     let activity = ActivityRow::new(hid, row.id, user.user.id, Action::Created, vec![], at)
         .via(user.via_token());
     match state.store.insert_item(&row, &activity).await {
+        // New: no photo yet.
         Ok(()) => Ok((
             StatusCode::CREATED,
-            Tagged::created(1, shown(&state, row, &tree).await?),
+            Tagged::created(1, item_dto(row, &tree)),
         )),
         // Two copies of one retried create raced: the first one won.
         Err(StoreError::Conflict(_)) if body.id.is_some() => {
@@ -190,14 +223,13 @@ async fn existing_item(
     hid: HouseholdId,
     id: ItemId,
 ) -> ApiResult<(StatusCode, Tagged<Item>)> {
-    let row =
-        state.store.item(hid, id).await?.ok_or_else(|| {
-            ApiError::Conflict("that id is already used by something else".into())
-        })?;
-    let tree = Tree::load(state, hid).await?;
+    let item = item_shown(state, hid, id)
+        .await?
+        .ok_or_else(|| ApiError::Conflict("that id is already used by something else".into()))?;
+    let tree = Tree::cached(state, hid).await?;
     Ok((
         StatusCode::OK,
-        Tagged::ok(row.version, shown(state, row, &tree).await?),
+        Tagged::ok(item.row.version, shown(state, item, &tree).await?),
     ))
 }
 
@@ -272,31 +304,31 @@ async fn page_of(
 ) -> ApiResult<Page<Item>> {
     let limit = query.limit;
     query.limit = limit + 1;
-    let rows = state.store.list_items(hid, &query).await?;
+    let rows = state.store.list_shown(hid, &query).await?;
     let more = rows.len() > limit;
-    let mut page = page(rows, more, limit, query.sort, tree);
-    attachments::add_thumbnails(state, hid, &mut page.items).await?;
-    Ok(page)
+    page(state, hid, rows, more, limit, query.sort, tree).await
 }
 
 /// A page of at most `limit` rows, with a cursor after the last when there are `more`.
-fn page(
-    mut rows: Vec<ItemRow>,
+async fn page(
+    state: &AppState,
+    hid: HouseholdId,
+    mut rows: Vec<Shown>,
     more: bool,
     limit: usize,
     sort: ItemSort,
     tree: &Tree,
-) -> Page<Item> {
+) -> ApiResult<Page<Item>> {
     rows.truncate(limit);
     let next_cursor = if more {
-        rows.last().map(|r| Cursor::after(r, sort).encode())
+        rows.last().map(|r| Cursor::after(&r.row, sort).encode())
     } else {
         None
     };
-    Page {
-        items: rows.into_iter().map(|r| item_dto(r, tree)).collect(),
-        next_cursor,
-    }
+    let photos: Vec<_> = rows.iter().map(|r| r.photo).collect();
+    let mut items: Vec<Item> = rows.into_iter().map(|r| item_dto(r.row, tree)).collect();
+    attachments::set_thumbnails(state, hid, &mut items, &photos).await?;
+    Ok(Page { items, next_cursor })
 }
 
 #[utoipa::path(
@@ -324,14 +356,22 @@ async fn list_items(
     let sort = parse_sort(params.sort.as_deref())?;
     let limit = parse_limit(params.limit.as_deref())?;
     let after = parse_cursor(params.cursor.as_deref(), sort)?;
-    let tree = Tree::load(&state, hid).await?;
-    let mut query = filtered_query(
-        params.q.as_deref(),
-        params.location_id.as_deref(),
-        params.tag.as_deref(),
-        &tree,
-    )
-    .map_err(|bad| match bad {
+    let filters = |tree: &Tree| {
+        filtered_query(
+            params.q.as_deref(),
+            params.location_id.as_deref(),
+            params.tag.as_deref(),
+            tree,
+        )
+    };
+    let mut tree = Tree::cached(&state, hid).await?;
+    let mut found = filters(&tree);
+    if let Err(BadLocation::Unknown) = found {
+        // Perhaps a location made by another process since this one read the tree.
+        tree = state.access.load_tree(&state.store, hid).await?;
+        found = filters(&tree);
+    }
+    let mut query = found.map_err(|bad| match bad {
         BadLocation::Malformed => {
             ApiError::BadRequest("location_id must be a location id or \"none\"".into())
         }
@@ -409,12 +449,30 @@ async fn search_page(
     query: ItemQuery,
     tree: &Tree,
 ) -> ApiResult<Page<Item>> {
-    let ids = search_ids(state, hid, &query, query.limit + 1).await?;
-    let more = ids.len() > query.limit;
-    let rows = state.search.rows(&state.store, hid, &ids).await?;
-    let mut page = page(rows, more, query.limit, query.sort, tree);
-    attachments::add_thumbnails(state, hid, &mut page.items).await?;
-    Ok(page)
+    let locations: Option<HashSet<LocationId>> = query
+        .location_ids
+        .as_ref()
+        .map(|ids| ids.iter().copied().collect());
+    let rows = state
+        .search
+        .search_shown(
+            &state.store,
+            hid,
+            &search::Query {
+                needle: query.search.as_deref().unwrap_or_default(),
+                locations: locations.as_ref(),
+                unplaced: query.unplaced,
+                tag: query.tag.as_deref(),
+                sort: query.sort,
+                after: query.after.as_ref(),
+                limit: query.limit + 1,
+            },
+        )
+        .await?;
+    // More were found than fit on the page (one of them may have gone since, which only
+    // costs a last page that turns out empty).
+    let more = rows.len() > query.limit;
+    page(state, hid, rows, more, query.limit, query.sort, tree).await
 }
 
 /// Ids of the live items a filtered list shows, in its order and from its cursor on: at
@@ -468,9 +526,13 @@ async fn get_item(
     AppPath((hid, id)): AppPath<(HouseholdId, ItemId)>,
 ) -> ApiResult<Tagged<Item>> {
     auth::member(&state, &user, hid).await?;
-    let row = live_item(&state, hid, id).await?;
-    let tree = Tree::load(&state, hid).await?;
-    Ok(Tagged::ok(row.version, shown(&state, row, &tree).await?))
+    let (item, tree) = tokio::try_join!(live_shown(&state, hid, id), async {
+        Ok(Tree::cached(&state, hid).await?)
+    })?;
+    Ok(Tagged::ok(
+        item.row.version,
+        shown(&state, item, &tree).await?,
+    ))
 }
 
 #[utoipa::path(
@@ -505,11 +567,14 @@ async fn update_item(
     AppJson(patch): AppJson<UpdateItem>,
 ) -> ApiResult<Tagged<Item>> {
     let household = auth::editor(&state, &user, hid).await?;
-    let tree = Tree::load(&state, hid).await?;
+    let mut tree = Tree::cached(&state, hid).await?;
     let mut attempt = 0;
     loop {
         attempt += 1;
-        let current = live_item(&state, hid, id).await?;
+        let Shown {
+            row: current,
+            photo,
+        } = live_shown(&state, hid, id).await?;
         if if_match.is_some_and(|v| v != current.version) {
             return Err(ApiError::PreconditionFailed);
         }
@@ -517,12 +582,16 @@ async fn update_item(
             .apply(&current.fields, &household.currency)
             .map_err(ApiError::Validation)?;
         if changed.contains(&"location_id") {
-            check_location(&tree, fields.location_id)?;
+            tree = known_location(&state, hid, tree, fields.location_id).await?;
         }
         if changed.is_empty() {
+            let item = Shown {
+                row: current,
+                photo,
+            };
             return Ok(Tagged::ok(
-                current.version,
-                shown(&state, current, &tree).await?,
+                item.row.version,
+                shown(&state, item, &tree).await?,
             ));
         }
         let at = now();
@@ -548,7 +617,11 @@ async fn update_item(
         {
             Ok(()) => {
                 state.search.note(&next);
-                return Ok(Tagged::ok(next.version, shown(&state, next, &tree).await?));
+                let item = Shown { row: next, photo };
+                return Ok(Tagged::ok(
+                    item.row.version,
+                    shown(&state, item, &tree).await?,
+                ));
             }
             // Without If-Match the caller asked to change these fields whatever else
             // changed: read again and reapply.
@@ -659,18 +732,24 @@ async fn restore_item(
     AppPath((hid, id)): AppPath<(HouseholdId, ItemId)>,
 ) -> ApiResult<Tagged<Item>> {
     auth::editor(&state, &user, hid).await?;
-    let row = state
-        .store
-        .item(hid, id)
+    let Shown { row, photo } = item_shown(&state, hid, id)
         .await?
         .ok_or_else(|| ApiError::not_found("item"))?;
-    let tree = Tree::load(&state, hid).await?;
+    let tree = Tree::cached(&state, hid).await?;
     if row.deleted_at.is_none() {
         // Restoring twice is harmless.
-        return Ok(Tagged::ok(row.version, shown(&state, row, &tree).await?));
+        let item = Shown { row, photo };
+        return Ok(Tagged::ok(
+            item.row.version,
+            shown(&state, item, &tree).await?,
+        ));
     }
-    let next = set_trashed(&state, &user, row, false).await?;
-    Ok(Tagged::ok(next.version, shown(&state, next, &tree).await?))
+    let row = set_trashed(&state, &user, row, false).await?;
+    let item = Shown { row, photo };
+    Ok(Tagged::ok(
+        item.row.version,
+        shown(&state, item, &tree).await?,
+    ))
 }
 
 #[utoipa::path(
@@ -725,7 +804,7 @@ async fn list_trash(
     auth::member(&state, &user, hid).await?;
     let limit = parse_limit(params.limit.as_deref())?;
     let after = parse_cursor(params.cursor.as_deref(), ItemSort::Deleted)?;
-    let tree = Tree::load(&state, hid).await?;
+    let tree = Tree::cached(&state, hid).await?;
     let query = ItemQuery {
         trashed: true,
         sort: ItemSort::Deleted,

@@ -1,6 +1,7 @@
 //! Locations: a tree per household (House › Garage › Shelf 2).
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::State;
@@ -43,6 +44,13 @@ impl Tree {
 
     pub async fn load(state: &AppState, household: HouseholdId) -> ApiResult<Self> {
         Ok(Self::new(state.store.locations(household).await?))
+    }
+
+    /// The tree as this process last read it, at most `access::FRESH_FOR` ago, for showing
+    /// items: their location paths, and filters by location. A location missing from it
+    /// may just be new: the item routes read the tree again before refusing one.
+    pub async fn cached(state: &AppState, household: HouseholdId) -> ApiResult<Arc<Self>> {
+        Ok(state.access.tree(&state.store, household).await?)
     }
 
     pub fn get(&self, id: LocationId) -> Option<&LocationRow> {
@@ -218,7 +226,7 @@ async fn create_location(
         updated_at: at,
     };
     match state.store.insert_location(&row).await {
-        Ok(()) => {}
+        Ok(()) => state.access.forget_tree(hid),
         // A retry that raced the first attempt: answer with what is stored.
         Err(StoreError::Conflict(_)) if body.id.is_some() => {
             let tree = Tree::load(&state, hid).await?;
@@ -344,6 +352,7 @@ async fn update_location(
     next.version = current.version + 1;
     next.updated_at = now();
     state.store.update_location(&next, current.version).await?;
+    state.access.forget_tree(hid);
     let mut rows: Vec<LocationRow> = tree.rows().filter(|r| r.id != id).cloned().collect();
     rows.push(next.clone());
     let tree = Tree::new(rows);
@@ -375,6 +384,7 @@ async fn delete_location(
     auth::editor(&state, &user, hid).await?;
     match state.store.delete_location(hid, id).await {
         Ok(()) => {
+            state.access.forget_tree(hid);
             super::changes::prune_removals(&state, hid).await;
             Ok(StatusCode::NO_CONTENT)
         }

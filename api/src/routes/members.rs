@@ -105,7 +105,10 @@ async fn update_member(
 ) -> ApiResult<StatusCode> {
     owner(&state, &user, hid).await?;
     match state.store.change_role(hid, uid, body.role).await {
-        Ok(()) => Ok(StatusCode::NO_CONTENT),
+        Ok(()) => {
+            state.access.forget_memberships();
+            Ok(StatusCode::NO_CONTENT)
+        }
         Err(StoreError::NotFound) => Err(ApiError::not_found("member")),
         Err(e) => Err(e.into()),
     }
@@ -143,7 +146,10 @@ async fn remove_member(
         owner(&state, &user, hid).await?;
     }
     match state.store.remove_member(hid, uid).await {
-        Ok(()) => Ok(StatusCode::NO_CONTENT),
+        Ok(()) => {
+            state.access.forget_memberships();
+            Ok(StatusCode::NO_CONTENT)
+        }
         Err(StoreError::NotFound) => Err(ApiError::not_found("member")),
         Err(e) => Err(e.into()),
     }

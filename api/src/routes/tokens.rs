@@ -150,7 +150,10 @@ async fn revoke_token(
     AppPath(id): AppPath<TokenId>,
 ) -> ApiResult<StatusCode> {
     match state.store.delete_api_token(user.user.id, id).await {
-        Ok(()) => Ok(StatusCode::NO_CONTENT),
+        Ok(()) => {
+            state.access.forget_credentials();
+            Ok(StatusCode::NO_CONTENT)
+        }
         Err(StoreError::NotFound) => Err(ApiError::not_found("API token")),
         Err(e) => Err(e.into()),
     }

@@ -117,6 +117,13 @@ pub struct ItemRow {
     pub deleted_at: Option<OffsetDateTime>,
 }
 
+/// An item as an answer shows it: its row and its primary photo, read together.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Shown {
+    pub row: ItemRow,
+    pub photo: Option<AttachmentId>,
+}
+
 impl ItemRow {
     /// Lower-cased text of every searchable field, one per line.
     pub fn search_text(&self) -> String {
@@ -897,6 +904,22 @@ pub trait ItemStore: Send + Sync {
         household: HouseholdId,
         ids: &[ItemId],
     ) -> StoreResult<Vec<ItemRow>>;
+    /// `items_by_ids` with each item's primary photo, in one query: what an answer shows.
+    async fn items_shown(&self, household: HouseholdId, ids: &[ItemId]) -> StoreResult<Vec<Shown>>;
+    /// `list_items` with each item's primary photo, in one query.
+    async fn list_shown(
+        &self,
+        household: HouseholdId,
+        query: &ItemQuery,
+    ) -> StoreResult<Vec<Shown>>;
+    /// `search_entries` and `items_shown` in one round trip: what a search needs from the
+    /// database when its index is loaded (`search.rs`).
+    async fn search_refresh(
+        &self,
+        household: HouseholdId,
+        since: Option<OffsetDateTime>,
+        ids: &[ItemId],
+    ) -> StoreResult<(Vec<SearchEntry>, Vec<Shown>)>;
     /// Deletes trashed items for good with their attachment rows, at most `limit` items per
     /// call, recording a removal of each for the changes feed.
     async fn purge_trash(

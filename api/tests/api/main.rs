@@ -19,6 +19,7 @@ mod conflicts;
 mod database_tls;
 mod decode_memory;
 mod google;
+mod hot_path;
 mod households;
 mod isolation;
 mod items;

@@ -38,11 +38,14 @@ impl ItemStore for PgStore {
 
     async fn item(&self, household: HouseholdId, id: ItemId) -> StoreResult<Option<ItemRow>> {
         let client = self.client().await?;
+        let stmt = client
+            .prepare_cached(&format!(
+                "SELECT {ITEM_COLUMNS} FROM items WHERE household_id = $1 AND id = $2"
+            ))
+            .await
+            .map_err(pg)?;
         let row = client
-            .query_opt(
-                &format!("SELECT {ITEM_COLUMNS} FROM items WHERE household_id = $1 AND id = $2"),
-                &[&household.as_uuid(), &id.as_uuid()],
-            )
+            .query_opt(&stmt, &[&household.as_uuid(), &id.as_uuid()])
             .await
             .map_err(pg)?;
         row.as_ref().map(item_from).transpose()
@@ -66,66 +69,13 @@ impl ItemStore for PgStore {
     }
 
     async fn list_items(&self, household: HouseholdId, q: &ItemQuery) -> StoreResult<Vec<ItemRow>> {
-        let hid = household.as_uuid();
-        let mut sql = format!("SELECT {ITEM_COLUMNS} FROM items WHERE household_id = $1");
-        let mut params: Vec<Box<dyn ToSql + Sync + Send>> = vec![Box::new(hid)];
-        sql.push_str(if q.trashed {
-            " AND deleted_at IS NOT NULL"
-        } else {
-            " AND deleted_at IS NULL"
-        });
-        if let Some(search) = &q.search {
-            params.push(Box::new(search.clone()));
-            sql.push_str(&format!(" AND strpos(search_text, ${}) > 0", params.len()));
-        }
-        if q.unplaced {
-            sql.push_str(" AND location_id IS NULL");
-        } else if let Some(ids) = &q.location_ids {
-            let ids: Vec<Uuid> = ids.iter().map(LocationId::as_uuid).collect();
-            params.push(Box::new(ids));
-            sql.push_str(&format!(" AND location_id = ANY(${})", params.len()));
-        }
-        if let Some(tag) = &q.tag {
-            params.push(Box::new(tag.clone()));
-            sql.push_str(&format!(
-                " AND EXISTS (SELECT 1 FROM item_tags t WHERE t.item_id = items.id AND t.name_lower = ${})",
-                params.len()
-            ));
-        }
-        let (column, desc) = sort_column(q.sort);
-        let collate = if q.sort == ItemSort::Name {
-            " COLLATE \"C\""
-        } else {
-            ""
-        };
-        let cmp = if desc { "<" } else { ">" };
-        if let Some(cursor) = &q.after {
-            match cursor.text_key() {
-                Some(key) => params.push(Box::new(key.to_string())),
-                None => params.push(Box::new(
-                    cursor.time_key().unwrap_or(OffsetDateTime::UNIX_EPOCH),
-                )),
-            }
-            let key = params.len();
-            params.push(Box::new(cursor.id.as_uuid()));
-            let id = params.len();
-            sql.push_str(&format!(
-                " AND ({column}{collate} {cmp} ${key} OR ({column} = ${key} AND id {cmp} ${id}))"
-            ));
-        }
-        let dir = if desc { "DESC" } else { "ASC" };
-        sql.push_str(&format!(
-            " ORDER BY {column}{collate} {dir}, id {dir} LIMIT {}",
-            q.limit
-        ));
-        let client = self.client().await?;
-        let refs: Vec<&(dyn ToSql + Sync)> = params
-            .iter()
-            .map(|p| p.as_ref() as &(dyn ToSql + Sync))
-            .collect();
-        let stmt = client.prepare_cached(&sql).await.map_err(pg)?;
-        let rows = client.query(&stmt, &refs).await.map_err(pg)?;
+        let rows = self.list_rows(household, q, false).await?;
         rows.iter().map(item_from).collect()
+    }
+
+    async fn list_shown(&self, household: HouseholdId, q: &ItemQuery) -> StoreResult<Vec<Shown>> {
+        let rows = self.list_rows(household, q, true).await?;
+        rows.iter().map(shown_from).collect()
     }
 
     async fn search_entries(
@@ -135,26 +85,12 @@ impl ItemStore for PgStore {
     ) -> StoreResult<Vec<SearchEntry>> {
         let client = self.client().await?;
         let since = since.unwrap_or(OffsetDateTime::UNIX_EPOCH);
+        let stmt = client.prepare_cached(SEARCH_ENTRIES).await.map_err(pg)?;
         let rows = client
-            .query(
-                "SELECT id, search_text, name_lower, location_id, tags, created_at, updated_at, deleted_at \
-                 FROM items WHERE household_id = $1 AND updated_at > $2",
-                &[&household.as_uuid(), &since],
-            )
+            .query(&stmt, &[&household.as_uuid(), &since])
             .await
             .map_err(pg)?;
-        rows.iter()
-            .map(|r| {
-                SearchEntry::new(
-                    r.get::<_, Uuid>(0).into(),
-                    r.get(1),
-                    r.get(2),
-                    r.get::<_, Option<Uuid>>(3).map(Into::into),
-                    r.get(4),
-                    (r.get(5), r.get(6), r.get(7)),
-                )
-            })
-            .collect()
+        rows.iter().map(search_entry_from).collect()
     }
 
     async fn items_by_ids(
@@ -164,16 +100,62 @@ impl ItemStore for PgStore {
     ) -> StoreResult<Vec<ItemRow>> {
         let client = self.client().await?;
         let ids: Vec<Uuid> = ids.iter().map(ItemId::as_uuid).collect();
+        let stmt = client
+            .prepare_cached(&by_ids_sql(false))
+            .await
+            .map_err(pg)?;
         let rows = client
-            .query(
-                &format!(
-                    "SELECT {ITEM_COLUMNS} FROM items WHERE household_id = $1 AND id = ANY($2)"
-                ),
-                &[&household.as_uuid(), &ids],
-            )
+            .query(&stmt, &[&household.as_uuid(), &ids])
             .await
             .map_err(pg)?;
         rows.iter().map(item_from).collect()
+    }
+
+    async fn items_shown(&self, household: HouseholdId, ids: &[ItemId]) -> StoreResult<Vec<Shown>> {
+        let client = self.client().await?;
+        let ids: Vec<Uuid> = ids.iter().map(ItemId::as_uuid).collect();
+        let stmt = client.prepare_cached(&by_ids_sql(true)).await.map_err(pg)?;
+        let rows = client
+            .query(&stmt, &[&household.as_uuid(), &ids])
+            .await
+            .map_err(pg)?;
+        rows.iter().map(shown_from).collect()
+    }
+
+    async fn search_refresh(
+        &self,
+        household: HouseholdId,
+        since: Option<OffsetDateTime>,
+        ids: &[ItemId],
+    ) -> StoreResult<(Vec<SearchEntry>, Vec<Shown>)> {
+        let client = self.client().await?;
+        let hid = household.as_uuid();
+        let since = since.unwrap_or(OffsetDateTime::UNIX_EPOCH);
+        let ids: Vec<Uuid> = ids.iter().map(ItemId::as_uuid).collect();
+        let by_ids = by_ids_sql(true);
+        // Both statements go out before either answer is awaited: one round trip (once the
+        // connection has prepared them).
+        let (entries, shown) = tokio::try_join!(
+            async {
+                let stmt = client.prepare_cached(SEARCH_ENTRIES).await?;
+                client.query(&stmt, &[&hid, &since]).await
+            },
+            async {
+                if ids.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let stmt = client.prepare_cached(&by_ids).await?;
+                client.query(&stmt, &[&hid, &ids]).await
+            },
+        )
+        .map_err(pg)?;
+        Ok((
+            entries
+                .iter()
+                .map(search_entry_from)
+                .collect::<StoreResult<_>>()?,
+            shown.iter().map(shown_from).collect::<StoreResult<_>>()?,
+        ))
     }
 
     async fn purge_trash(
@@ -337,5 +319,106 @@ impl ItemStore for PgStore {
                 })
             })
             .collect()
+    }
+}
+
+const SEARCH_ENTRIES: &str = "SELECT id, search_text, name_lower, location_id, tags, created_at, \
+     updated_at, deleted_at FROM items WHERE household_id = $1 AND updated_at > $2";
+
+/// The primary photo of the row's item, as one more column: an index look-up per row.
+const PHOTO_COLUMN: &str = ", (SELECT a.id FROM attachments a WHERE a.household_id = items.household_id \
+     AND a.item_id = items.id AND a.is_primary LIMIT 1) AS primary_photo";
+
+fn by_ids_sql(photo: bool) -> String {
+    let photo = if photo { PHOTO_COLUMN } else { "" };
+    format!("SELECT {ITEM_COLUMNS}{photo} FROM items WHERE household_id = $1 AND id = ANY($2)")
+}
+
+fn shown_from(r: &Row) -> StoreResult<Shown> {
+    Ok(Shown {
+        row: item_from(r)?,
+        photo: r.get::<_, Option<Uuid>>("primary_photo").map(Into::into),
+    })
+}
+
+fn search_entry_from(r: &Row) -> StoreResult<SearchEntry> {
+    SearchEntry::new(
+        r.get::<_, Uuid>(0).into(),
+        r.get(1),
+        r.get(2),
+        r.get::<_, Option<Uuid>>(3).map(Into::into),
+        r.get(4),
+        (r.get(5), r.get(6), r.get(7)),
+    )
+}
+
+impl PgStore {
+    /// A page of the item list; with each item's primary photo when `photo`.
+    async fn list_rows(
+        &self,
+        household: HouseholdId,
+        q: &ItemQuery,
+        photo: bool,
+    ) -> StoreResult<Vec<Row>> {
+        let hid = household.as_uuid();
+        let photo = if photo { PHOTO_COLUMN } else { "" };
+        let mut sql = format!("SELECT {ITEM_COLUMNS}{photo} FROM items WHERE household_id = $1");
+        let mut params: Vec<Box<dyn ToSql + Sync + Send>> = vec![Box::new(hid)];
+        sql.push_str(if q.trashed {
+            " AND deleted_at IS NOT NULL"
+        } else {
+            " AND deleted_at IS NULL"
+        });
+        if let Some(search) = &q.search {
+            params.push(Box::new(search.clone()));
+            sql.push_str(&format!(" AND strpos(search_text, ${}) > 0", params.len()));
+        }
+        if q.unplaced {
+            sql.push_str(" AND location_id IS NULL");
+        } else if let Some(ids) = &q.location_ids {
+            let ids: Vec<Uuid> = ids.iter().map(LocationId::as_uuid).collect();
+            params.push(Box::new(ids));
+            sql.push_str(&format!(" AND location_id = ANY(${})", params.len()));
+        }
+        if let Some(tag) = &q.tag {
+            params.push(Box::new(tag.clone()));
+            sql.push_str(&format!(
+                " AND EXISTS (SELECT 1 FROM item_tags t WHERE t.item_id = items.id AND t.name_lower = ${})",
+                params.len()
+            ));
+        }
+        let (column, desc) = sort_column(q.sort);
+        let collate = if q.sort == ItemSort::Name {
+            " COLLATE \"C\""
+        } else {
+            ""
+        };
+        let cmp = if desc { "<" } else { ">" };
+        if let Some(cursor) = &q.after {
+            match cursor.text_key() {
+                Some(key) => params.push(Box::new(key.to_string())),
+                None => params.push(Box::new(
+                    cursor.time_key().unwrap_or(OffsetDateTime::UNIX_EPOCH),
+                )),
+            }
+            let key = params.len();
+            params.push(Box::new(cursor.id.as_uuid()));
+            let id = params.len();
+            sql.push_str(&format!(
+                " AND ({column}{collate} {cmp} ${key} OR ({column} = ${key} AND id {cmp} ${id}))"
+            ));
+        }
+        let dir = if desc { "DESC" } else { "ASC" };
+        sql.push_str(&format!(
+            " ORDER BY {column}{collate} {dir}, id {dir} LIMIT {}",
+            q.limit
+        ));
+        let client = self.client().await?;
+        let refs: Vec<&(dyn ToSql + Sync)> = params
+            .iter()
+            .map(|p| p.as_ref() as &(dyn ToSql + Sync))
+            .collect();
+        let stmt = client.prepare_cached(&sql).await.map_err(pg)?;
+        client.query(&stmt, &refs).await.map_err(pg)
     }
 }

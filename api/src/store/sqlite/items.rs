@@ -77,52 +77,14 @@ impl ItemStore for SqliteStore {
 
     async fn list_items(&self, household: HouseholdId, q: &ItemQuery) -> StoreResult<Vec<ItemRow>> {
         let q = q.clone();
-        self.read(move |c| {
-            let mut sql = format!("SELECT {ITEM_COLUMNS} FROM items WHERE household_id = ?");
-            let mut args: Vec<Box<dyn rusqlite::ToSql>> = vec![Box::new(household.to_string())];
-            sql.push_str(if q.trashed {
-                " AND deleted_at IS NOT NULL"
-            } else {
-                " AND deleted_at IS NULL"
-            });
-            if let Some(search) = &q.search {
-                sql.push_str(" AND instr(search_text, ?) > 0");
-                args.push(Box::new(search.clone()));
-            }
-            if q.unplaced {
-                sql.push_str(" AND location_id IS NULL");
-            } else if let Some(ids) = &q.location_ids {
-                sql.push_str(" AND location_id IN (SELECT value FROM json_each(?))");
-                let ids: Vec<String> = ids.iter().map(ToString::to_string).collect();
-                args.push(Box::new(serde_json::to_string(&ids).map_err(anyhow::Error::from)?));
-            }
-            if let Some(tag) = &q.tag {
-                sql.push_str(
-                    " AND EXISTS (SELECT 1 FROM item_tags t WHERE t.item_id = items.id AND t.name_lower = ?)",
-                );
-                args.push(Box::new(tag.clone()));
-            }
-            let (column, desc) = sort_column(q.sort);
-            let cmp = if desc { "<" } else { ">" };
-            if let Some(cursor) = &q.after {
-                match cursor.text_key() {
-                    Some(key) => args.push(Box::new(key.to_string())),
-                    None => args.push(Box::new(cursor.time_key().map(micros).unwrap_or_default())),
-                }
-                sql.push_str(&format!(" AND ({column} {cmp} ?{n} OR ({column} = ?{n} AND id {cmp} ?{m}))", n = args.len(), m = args.len() + 1));
-                args.push(Box::new(cursor.id.to_string()));
-            }
-            let dir = if desc { "DESC" } else { "ASC" };
-            sql.push_str(&format!(" ORDER BY {column} {dir}, id {dir} LIMIT {}", q.limit));
-            // Positional `?` and numbered `?N` can't be mixed: number them all.
-            let sql = number_placeholders(&sql);
-            let mut stmt = c.prepare_cached(&sql).map_err(db)?;
-            let rows = stmt
-                .query_map(rusqlite::params_from_iter(args.iter()), item_from)
-                .map_err(db)?;
-            rows.collect::<rusqlite::Result<_>>().map_err(db)
-        })
-        .await
+        self.read(move |c| list_on(c, household, &q, false, item_from))
+            .await
+    }
+
+    async fn list_shown(&self, household: HouseholdId, q: &ItemQuery) -> StoreResult<Vec<Shown>> {
+        let q = q.clone();
+        self.read(move |c| list_on(c, household, &q, true, shown_from))
+            .await
     }
 
     async fn search_entries(
@@ -130,38 +92,8 @@ impl ItemStore for SqliteStore {
         household: HouseholdId,
         since: Option<OffsetDateTime>,
     ) -> StoreResult<Vec<SearchEntry>> {
-        self.read(move |c| {
-            let mut stmt = c
-                .prepare_cached(
-                    "SELECT id, search_text, name_lower, location_id, tags, created_at, updated_at, deleted_at \
-                     FROM items WHERE household_id = ?1 AND updated_at > ?2",
-                )
-                .map_err(db)?;
-            let since = since.map(micros).unwrap_or(i64::MIN);
-            let rows = stmt
-                .query_map(params![household.to_string(), since], |r| {
-                    Ok((
-                        uuid_of(r.get(0)?)?,
-                        r.get::<_, String>(1)?,
-                        r.get::<_, String>(2)?,
-                        opt_uuid(r.get(3)?)?,
-                        r.get::<_, String>(4)?,
-                        (
-                            from_micros(r.get(5)?)?,
-                            from_micros(r.get(6)?)?,
-                            r.get::<_, Option<i64>>(7)?.map(from_micros).transpose()?,
-                        ),
-                    ))
-                })
-                .map_err(db)?;
-            let mut out = Vec::new();
-            for row in rows {
-                let (id, text, name, location, tags, times) = row.map_err(db)?;
-                out.push(SearchEntry::new(id.into(), text, name, location.map(Into::into), &tags, times)?);
-            }
-            Ok(out)
-        })
-        .await
+        self.read(move |c| search_entries_on(c, household, since))
+            .await
     }
 
     async fn items_by_ids(
@@ -169,26 +101,34 @@ impl ItemStore for SqliteStore {
         household: HouseholdId,
         ids: &[ItemId],
     ) -> StoreResult<Vec<ItemRow>> {
-        let ids: Vec<String> = ids.iter().map(ToString::to_string).collect();
+        let ids = serde_json::to_string(ids).map_err(anyhow::Error::from)?;
+        self.read(move |c| by_ids_on(c, household, &ids, false, item_from))
+            .await
+    }
+
+    async fn items_shown(&self, household: HouseholdId, ids: &[ItemId]) -> StoreResult<Vec<Shown>> {
+        let ids = serde_json::to_string(ids).map_err(anyhow::Error::from)?;
+        self.read(move |c| by_ids_on(c, household, &ids, true, shown_from))
+            .await
+    }
+
+    async fn search_refresh(
+        &self,
+        household: HouseholdId,
+        since: Option<OffsetDateTime>,
+        ids: &[ItemId],
+    ) -> StoreResult<(Vec<SearchEntry>, Vec<Shown>)> {
+        let wanted = (!ids.is_empty())
+            .then(|| serde_json::to_string(ids))
+            .transpose()
+            .map_err(anyhow::Error::from)?;
         self.read(move |c| {
-            let ids = serde_json::to_string(&ids).map_err(anyhow::Error::from)?;
-            let mut stmt = c
-                // CROSS JOIN keeps the ids as the outer loop: one key lookup per id,
-                // rather than a walk over the household.
-                .prepare_cached(&format!(
-                    "SELECT {} FROM json_each(?2) AS wanted CROSS JOIN items i ON i.id = wanted.value \
-                     WHERE i.household_id = ?1",
-                    ITEM_COLUMNS
-                        .split(", ")
-                        .map(|c| format!("i.{c}"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ))
-                .map_err(db)?;
-            let rows = stmt
-                .query_map(params![household.to_string(), ids], item_from)
-                .map_err(db)?;
-            rows.collect::<rusqlite::Result<_>>().map_err(db)
+            let entries = search_entries_on(c, household, since)?;
+            let shown = match wanted {
+                Some(ids) => by_ids_on(c, household, &ids, true, shown_from)?,
+                None => Vec::new(),
+            };
+            Ok((entries, shown))
         })
         .await
     }
@@ -383,4 +323,165 @@ impl ItemStore for SqliteStore {
         })
         .await
     }
+}
+
+/// The primary photo of the row's item, as one more column (after the item's own): an
+/// index look-up per row.
+fn photo_column(alias: &str) -> String {
+    format!(
+        ", (SELECT a.id FROM attachments a WHERE a.household_id = {alias}.household_id \
+         AND a.item_id = {alias}.id AND a.is_primary = 1 LIMIT 1)"
+    )
+}
+
+fn shown_from(row: &Row<'_>) -> rusqlite::Result<Shown> {
+    Ok(Shown {
+        row: item_from(row)?,
+        photo: opt_uuid(row.get(ITEM_COLUMN_COUNT)?)?.map(Into::into),
+    })
+}
+
+const ITEM_COLUMN_COUNT: usize = 31;
+
+fn search_entries_on(
+    c: &Connection,
+    household: HouseholdId,
+    since: Option<OffsetDateTime>,
+) -> StoreResult<Vec<SearchEntry>> {
+    let mut stmt = c
+        .prepare_cached(
+            "SELECT id, search_text, name_lower, location_id, tags, created_at, updated_at, deleted_at \
+             FROM items WHERE household_id = ?1 AND updated_at > ?2",
+        )
+        .map_err(db)?;
+    let since = since.map(micros).unwrap_or(i64::MIN);
+    let rows = stmt
+        .query_map(params![household.to_string(), since], |r| {
+            Ok((
+                uuid_of(r.get(0)?)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                opt_uuid(r.get(3)?)?,
+                r.get::<_, String>(4)?,
+                (
+                    from_micros(r.get(5)?)?,
+                    from_micros(r.get(6)?)?,
+                    r.get::<_, Option<i64>>(7)?.map(from_micros).transpose()?,
+                ),
+            ))
+        })
+        .map_err(db)?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (id, text, name, location, tags, times) = row.map_err(db)?;
+        out.push(SearchEntry::new(
+            id.into(),
+            text,
+            name,
+            location.map(Into::into),
+            &tags,
+            times,
+        )?);
+    }
+    Ok(out)
+}
+
+/// The items whose ids the JSON array `ids` holds; with each one's primary photo when
+/// `photo` (read by `from`).
+fn by_ids_on<T>(
+    c: &Connection,
+    household: HouseholdId,
+    ids: &str,
+    photo: bool,
+    from: fn(&Row<'_>) -> rusqlite::Result<T>,
+) -> StoreResult<Vec<T>> {
+    let columns = ITEM_COLUMNS
+        .split(", ")
+        .map(|c| format!("i.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let photo = if photo {
+        photo_column("i")
+    } else {
+        String::new()
+    };
+    let mut stmt = c
+        // CROSS JOIN keeps the ids as the outer loop: one key lookup per id, rather than a
+        // walk over the household.
+        .prepare_cached(&format!(
+            "SELECT {columns}{photo} FROM json_each(?2) AS wanted CROSS JOIN items i \
+             ON i.id = wanted.value WHERE i.household_id = ?1"
+        ))
+        .map_err(db)?;
+    let rows = stmt
+        .query_map(params![household.to_string(), ids], from)
+        .map_err(db)?;
+    rows.collect::<rusqlite::Result<_>>().map_err(db)
+}
+
+/// A page of the item list; with each item's primary photo when `photo` (read by `from`).
+fn list_on<T>(
+    c: &Connection,
+    household: HouseholdId,
+    q: &ItemQuery,
+    photo: bool,
+    from: fn(&Row<'_>) -> rusqlite::Result<T>,
+) -> StoreResult<Vec<T>> {
+    let photo = if photo {
+        photo_column("items")
+    } else {
+        String::new()
+    };
+    let mut sql = format!("SELECT {ITEM_COLUMNS}{photo} FROM items WHERE household_id = ?");
+    let mut args: Vec<Box<dyn rusqlite::ToSql>> = vec![Box::new(household.to_string())];
+    sql.push_str(if q.trashed {
+        " AND deleted_at IS NOT NULL"
+    } else {
+        " AND deleted_at IS NULL"
+    });
+    if let Some(search) = &q.search {
+        sql.push_str(" AND instr(search_text, ?) > 0");
+        args.push(Box::new(search.clone()));
+    }
+    if q.unplaced {
+        sql.push_str(" AND location_id IS NULL");
+    } else if let Some(ids) = &q.location_ids {
+        sql.push_str(" AND location_id IN (SELECT value FROM json_each(?))");
+        let ids: Vec<String> = ids.iter().map(ToString::to_string).collect();
+        args.push(Box::new(
+            serde_json::to_string(&ids).map_err(anyhow::Error::from)?,
+        ));
+    }
+    if let Some(tag) = &q.tag {
+        sql.push_str(
+            " AND EXISTS (SELECT 1 FROM item_tags t WHERE t.item_id = items.id AND t.name_lower = ?)",
+        );
+        args.push(Box::new(tag.clone()));
+    }
+    let (column, desc) = sort_column(q.sort);
+    let cmp = if desc { "<" } else { ">" };
+    if let Some(cursor) = &q.after {
+        match cursor.text_key() {
+            Some(key) => args.push(Box::new(key.to_string())),
+            None => args.push(Box::new(cursor.time_key().map(micros).unwrap_or_default())),
+        }
+        sql.push_str(&format!(
+            " AND ({column} {cmp} ?{n} OR ({column} = ?{n} AND id {cmp} ?{m}))",
+            n = args.len(),
+            m = args.len() + 1
+        ));
+        args.push(Box::new(cursor.id.to_string()));
+    }
+    let dir = if desc { "DESC" } else { "ASC" };
+    sql.push_str(&format!(
+        " ORDER BY {column} {dir}, id {dir} LIMIT {}",
+        q.limit
+    ));
+    // Positional `?` and numbered `?N` can't be mixed: number them all.
+    let sql = number_placeholders(&sql);
+    let mut stmt = c.prepare_cached(&sql).map_err(db)?;
+    let rows = stmt
+        .query_map(rusqlite::params_from_iter(args.iter()), from)
+        .map_err(db)?;
+    rows.collect::<rusqlite::Result<_>>().map_err(db)
 }
