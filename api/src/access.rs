@@ -57,11 +57,17 @@ impl Access {
             return Ok(Some(found));
         }
         let generation = self.sessions.generation();
-        let found = store.session(hash, now).await?;
-        if let Some(found) = &found {
-            self.sessions.put(hash.to_vec(), found.clone(), generation);
+        let members = self.memberships.generation();
+        let Some((session, user, households)) = store.session_access(hash, now).await? else {
+            return Ok(None);
+        };
+        for (household, role) in households {
+            self.memberships
+                .put((user.id, household.id), (household, role), members);
         }
-        Ok(found)
+        let found = (session, user);
+        self.sessions.put(hash.to_vec(), found.clone(), generation);
+        Ok(Some(found))
     }
 
     /// The session now ends at `expires_at`.

@@ -752,6 +752,13 @@ pub trait AccountStore: Send + Sync {
         token_hash: &[u8],
         now: OffsetDateTime,
     ) -> StoreResult<Option<(SessionRow, User)>>;
+    /// `session` and the user's memberships with their households, in one round trip:
+    /// what a request needs to know who asks and where they belong.
+    async fn session_access(
+        &self,
+        token_hash: &[u8],
+        now: OffsetDateTime,
+    ) -> StoreResult<Option<(SessionRow, User, Vec<(HouseholdRow, Role)>)>>;
     async fn extend_session(
         &self,
         token_hash: &[u8],

@@ -13,6 +13,7 @@ use crate::sharing::join;
 
 crate::on_every_backend!(
     simple_requests_ask_the_database_once,
+    a_process_that_kept_nothing_asks_twice,
     a_sign_out_elsewhere_is_honoured_within_the_bound,
     a_removed_member_is_refused_elsewhere_within_the_bound,
     a_location_made_elsewhere_can_be_used_at_once,
@@ -92,6 +93,40 @@ async fn simple_requests_ask_the_database_once(backend: Backend) {
     })
     .await;
     assert!(after <= 2, "a search after writes: {after} trips");
+}
+
+async fn a_process_that_kept_nothing_asks_twice(backend: Backend) {
+    let first = spawn_app(backend).await;
+    let ann = first.register("Ann").await;
+    let lamp = first.create_item(&ann, json!({"name": "Lamp"})).await.id();
+    // Ann also belongs to Bob's household.
+    let bob = first.register("Bob").await;
+    let ann_at_bob = crate::sharing::join_as(&first, &bob, &ann, "viewer").await;
+    first
+        .get(first.at(&bob, "/items"), &bob)
+        .await
+        .assert_status(200);
+
+    let cold = second_process(&first).await;
+    let item = cold.at(&ann, &format!("/items/{lamp}"));
+    // The session and every household Ann belongs to in one trip, the item in another.
+    let get = trips(&cold, async {
+        let answer = cold.get(item.as_str(), &ann).await;
+        assert_eq!(answer.body["name"], "Lamp");
+        answer.status.as_u16()
+    })
+    .await;
+    assert_eq!(get, 3, "who asks, the location tree, the item");
+    // Bob's household was learnt with the session: listing it asks only for its items
+    // and its tree.
+    let other = trips(&cold, async {
+        cold.get(cold.at(&ann_at_bob, "/items"), &ann_at_bob)
+            .await
+            .status
+            .as_u16()
+    })
+    .await;
+    assert_eq!(other, 2, "the tree and the page");
 }
 
 /// Polls `still` until it is false; how long that took. Fails after twice the bound.

@@ -31,6 +31,23 @@ pub(crate) async fn join(app: &TestApp, ann: &Person, name: &str, role: &str) ->
     }
 }
 
+/// `owner` invites `person`, who has an account already and accepts. Returns `person`
+/// acting in `owner`'s household.
+pub(crate) async fn join_as(app: &TestApp, owner: &Person, person: &Person, role: &str) -> Person {
+    let invite = app
+        .post(app.at(owner, "/invites"), owner, json!({"role": role}))
+        .await;
+    invite.assert_status(201);
+    let code = invite.body["code"].as_str().unwrap().to_string();
+    app.post(format!("/api/v1/invites/{code}/accept"), person, json!({}))
+        .await
+        .assert_status(200);
+    Person {
+        household: owner.household.clone(),
+        ..person.clone()
+    }
+}
+
 async fn an_invited_person_joins_with_the_invitations_role(backend: Backend) {
     let app = spawn_app(backend).await;
     let ann = app.register("Ann").await;

@@ -208,32 +208,41 @@ impl AccountStore for PgStore {
         now: OffsetDateTime,
     ) -> StoreResult<Option<(SessionRow, User)>> {
         let client = self.client().await?;
+        let stmt = client.prepare_cached(SESSION).await.map_err(pg)?;
         let row = client
-            .query_opt(
-                "SELECT s.token_hash, s.user_id, s.created_at, s.expires_at, u.email, u.name, u.created_at AS user_created_at \
-                 FROM sessions s JOIN users u ON u.id = s.user_id \
-                 WHERE s.token_hash = $1 AND s.expires_at > $2",
-                &[&token_hash, &now],
-            )
+            .query_opt(&stmt, &[&token_hash, &now])
             .await
             .map_err(pg)?;
-        Ok(row.map(|r| {
-            let user_id: UserId = r.get::<_, Uuid>("user_id").into();
-            (
-                SessionRow {
-                    token_hash: r.get("token_hash"),
-                    user_id,
-                    created_at: r.get("created_at"),
-                    expires_at: r.get("expires_at"),
-                },
-                User {
-                    id: user_id,
-                    email: r.get("email"),
-                    name: r.get("name"),
-                    created_at: r.get("user_created_at"),
-                },
-            )
-        }))
+        Ok(row.as_ref().map(session_from))
+    }
+
+    async fn session_access(
+        &self,
+        token_hash: &[u8],
+        now: OffsetDateTime,
+    ) -> StoreResult<Option<(SessionRow, User, Vec<(HouseholdRow, Role)>)>> {
+        let client = self.client().await?;
+        // Both statements go out before either answer is awaited: one round trip.
+        let (session, members) = tokio::try_join!(
+            async {
+                let stmt = client.prepare_cached(SESSION).await?;
+                client.query_opt(&stmt, &[&token_hash, &now]).await
+            },
+            async {
+                let stmt = client.prepare_cached(SESSION_MEMBERSHIPS).await?;
+                client.query(&stmt, &[&token_hash, &now]).await
+            },
+        )
+        .map_err(pg)?;
+        let Some(session) = session else {
+            return Ok(None);
+        };
+        let (session, user) = session_from(&session);
+        let members = members
+            .iter()
+            .map(|r| Ok((household_from(r)?, role_from(r)?)))
+            .collect::<StoreResult<_>>()?;
+        Ok(Some((session, user, members)))
     }
 
     async fn extend_session(
@@ -342,4 +351,31 @@ fn user_row_from(r: &Row) -> UserRow {
 
 fn password_changed() -> StoreError {
     StoreError::Conflict("the password was changed meanwhile".into())
+}
+
+const SESSION: &str = "SELECT s.token_hash, s.user_id, s.created_at, s.expires_at, u.email, u.name, \
+     u.created_at AS user_created_at FROM sessions s JOIN users u ON u.id = s.user_id \
+     WHERE s.token_hash = $1 AND s.expires_at > $2";
+
+/// The households of a live session's user, with their role.
+const SESSION_MEMBERSHIPS: &str = "SELECT h.id, h.name, h.currency, h.version, h.created_at, m.role \
+     FROM sessions s JOIN members m ON m.user_id = s.user_id JOIN households h ON h.id = m.household_id \
+     WHERE s.token_hash = $1 AND s.expires_at > $2";
+
+fn session_from(r: &Row) -> (SessionRow, User) {
+    let user_id: UserId = r.get::<_, Uuid>("user_id").into();
+    (
+        SessionRow {
+            token_hash: r.get("token_hash"),
+            user_id,
+            created_at: r.get("created_at"),
+            expires_at: r.get("expires_at"),
+        },
+        User {
+            id: user_id,
+            email: r.get("email"),
+            name: r.get("name"),
+            created_at: r.get("user_created_at"),
+        },
+    )
 }

@@ -206,32 +206,34 @@ impl AccountStore for SqliteStore {
         now: OffsetDateTime,
     ) -> StoreResult<Option<(SessionRow, User)>> {
         let token_hash = token_hash.to_vec();
+        self.read(move |c| session_on(c, &token_hash, now)).await
+    }
+
+    async fn session_access(
+        &self,
+        token_hash: &[u8],
+        now: OffsetDateTime,
+    ) -> StoreResult<Option<(SessionRow, User, Vec<(HouseholdRow, Role)>)>> {
+        let token_hash = token_hash.to_vec();
         self.read(move |c| {
-            c.query_row(
-                "SELECT s.token_hash, s.user_id, s.created_at, s.expires_at, u.email, u.name, u.created_at \
-                 FROM sessions s JOIN users u ON u.id = s.user_id \
-                 WHERE s.token_hash = ?1 AND s.expires_at > ?2",
-                params![token_hash, micros(now)],
-                |r| {
-                    let user_id: UserId = uuid_of(r.get(1)?)?.into();
-                    Ok((
-                        SessionRow {
-                            token_hash: r.get(0)?,
-                            user_id,
-                            created_at: from_micros(r.get(2)?)?,
-                            expires_at: from_micros(r.get(3)?)?,
-                        },
-                        User {
-                            id: user_id,
-                            email: r.get(4)?,
-                            name: r.get(5)?,
-                            created_at: from_micros(r.get(6)?)?,
-                        },
-                    ))
-                },
-            )
-            .optional()
-            .map_err(db)
+            let Some((session, user)) = session_on(c, &token_hash, now)? else {
+                return Ok(None);
+            };
+            let mut stmt = c
+                .prepare_cached(
+                    "SELECT h.id, h.name, h.currency, h.version, h.created_at, m.role \
+                     FROM members m JOIN households h ON h.id = m.household_id \
+                     WHERE m.user_id = ?1",
+                )
+                .map_err(db)?;
+            let members = stmt
+                .query_map([user.id.to_string()], |r| {
+                    Ok((household_from(r)?, role_of(r.get(5)?)?))
+                })
+                .map_err(db)?
+                .collect::<rusqlite::Result<_>>()
+                .map_err(db)?;
+            Ok(Some((session, user, members)))
         })
         .await
     }
@@ -350,4 +352,36 @@ fn user_row_from(r: &Row<'_>) -> rusqlite::Result<UserRow> {
 
 fn password_changed() -> StoreError {
     StoreError::Conflict("the password was changed meanwhile".into())
+}
+
+fn session_on(
+    c: &Connection,
+    token_hash: &[u8],
+    now: OffsetDateTime,
+) -> StoreResult<Option<(SessionRow, User)>> {
+    c.prepare_cached(
+        "SELECT s.token_hash, s.user_id, s.created_at, s.expires_at, u.email, u.name, u.created_at \
+         FROM sessions s JOIN users u ON u.id = s.user_id \
+         WHERE s.token_hash = ?1 AND s.expires_at > ?2",
+    )
+    .map_err(db)?
+    .query_row(params![token_hash, micros(now)], |r| {
+        let user_id: UserId = uuid_of(r.get(1)?)?.into();
+        Ok((
+            SessionRow {
+                token_hash: r.get(0)?,
+                user_id,
+                created_at: from_micros(r.get(2)?)?,
+                expires_at: from_micros(r.get(3)?)?,
+            },
+            User {
+                id: user_id,
+                email: r.get(4)?,
+                name: r.get(5)?,
+                created_at: from_micros(r.get(6)?)?,
+            },
+        ))
+    })
+    .optional()
+    .map_err(db)
 }
