@@ -25,6 +25,9 @@ use crate::store::{
 /// How far back a sweep looks before the newest change read: longer than any write
 /// transaction takes from choosing its `updated_at` to committing.
 pub(crate) const LOOKBACK: Duration = Duration::seconds(60);
+/// Changes of other processes up to this many are read as whole rows (which the answer
+/// may show); more, as search entries only.
+const READ_WHOLE: usize = 200;
 /// How often a search sweeps.
 const SWEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(10);
 
@@ -99,6 +102,27 @@ impl State {
             Err(i) => self.entries.insert(i, entry),
         }
         self.stale = true;
+    }
+
+    /// Of these changes (item, `updated_at`), the items whose change the index does not
+    /// hold yet.
+    fn unseen(&self, stamps: Vec<(ItemId, OffsetDateTime)>) -> Vec<ItemId> {
+        if stamps.is_empty() {
+            return Vec::new();
+        }
+        let mut stamps: HashMap<ItemId, i64> = stamps
+            .into_iter()
+            .map(|(id, at)| (id, micros(at)))
+            .collect();
+        for entry in &self.entries {
+            if stamps.get(&entry.id).is_some_and(|at| entry.updated >= *at) {
+                stamps.remove(&entry.id);
+                if stamps.is_empty() {
+                    break;
+                }
+            }
+        }
+        stamps.into_keys().collect()
     }
 
     /// Many entries at once: replaced in place where newer, the new ones added and the
@@ -340,16 +364,7 @@ impl SearchIndex {
             return;
         };
         if let Ok(mut state) = index.state.write() {
-            state.upsert(Entry::from(SearchEntry {
-                id: row.id,
-                text: row.search_text(),
-                name_lower: row.fields.name.to_lowercase(),
-                location_id: row.fields.location_id,
-                tags_lower: row.fields.tags.iter().map(|t| t.to_lowercase()).collect(),
-                created_at: row.created_at,
-                updated_at: row.updated_at,
-                trashed: row.deleted_at.is_some(),
-            }));
+            state.upsert(Entry::from(search_entry(row)));
         }
     }
 
@@ -408,13 +423,37 @@ impl SearchIndex {
                 Some(watermark)
             }
         };
-        let (changed, read) = match since {
-            None => (store.search_entries(household, None).await?, Vec::new()),
-            Some(since) => store.search_refresh(household, Some(since), ids).await?,
+        let (changed, read, newest) = match since {
+            None => {
+                let all = store.search_entries(household, None).await?;
+                let newest = all.iter().map(|e| e.updated_at).max();
+                (all, Vec::new(), newest)
+            }
+            Some(since) => {
+                // Which items changed, by id and time only: after this process's own
+                // writes (already in the index) that is all there is to read.
+                let (stamps, read) = store.search_refresh(household, since, ids).await?;
+                let newest = stamps.iter().map(|(_, at)| *at).max();
+                let unseen = index.state.read().map_err(poisoned)?.unseen(stamps);
+                let mut read = read;
+                let changed = if unseen.is_empty() {
+                    Vec::new()
+                } else if unseen.len() <= READ_WHOLE {
+                    // A few changes of other processes: read whole, they serve this answer
+                    // too if it shows them.
+                    let rows = store.items_shown(household, &unseen).await?;
+                    let entries = rows.iter().map(|s| search_entry(&s.row)).collect();
+                    read.extend(rows);
+                    entries
+                } else {
+                    store.search_entries_of(household, &unseen).await?
+                };
+                (changed, read, newest)
+            }
         };
         let any = !changed.is_empty();
         let mut state = index.state.write().map_err(poisoned)?;
-        if let Some(newest) = changed.iter().map(|e| e.updated_at).max() {
+        if let Some(newest) = newest {
             state.watermark = Some(state.watermark.map_or(newest, |w| w.max(newest)));
         }
         if !state.loaded || changed.len() > 256 {
@@ -426,6 +465,20 @@ impl SearchIndex {
         }
         state.loaded = true;
         Ok((any, read))
+    }
+}
+
+/// What the index keeps of an item.
+fn search_entry(row: &ItemRow) -> SearchEntry {
+    SearchEntry {
+        id: row.id,
+        text: row.search_text(),
+        name_lower: row.fields.name.to_lowercase(),
+        location_id: row.fields.location_id,
+        tags_lower: row.fields.tags.iter().map(|t| t.to_lowercase()).collect(),
+        created_at: row.created_at,
+        updated_at: row.updated_at,
+        trashed: row.deleted_at.is_some(),
     }
 }
 
@@ -453,6 +506,37 @@ mod tests {
         }
         state.rebuild_texts();
         state
+    }
+
+    #[test]
+    fn only_changes_the_index_lacks_are_read_and_older_ones_never_win() {
+        let mut s = state(&["red lamp", "blue lamp"]);
+        let (a, b) = (s.entries[0].id, s.entries[1].id);
+        let at = |micros: i64| OffsetDateTime::UNIX_EPOCH + Duration::microseconds(micros);
+        // Both entries were written at 0: a stamp at 0 is known, a later one is not, nor is
+        // an item the index has never seen.
+        let stranger = ItemId::new();
+        let mut unseen = s.unseen(vec![(a, at(0)), (b, at(5)), (stranger, at(1))]);
+        unseen.sort();
+        let mut expected = vec![b, stranger];
+        expected.sort();
+        assert_eq!(unseen, expected);
+        // A refresh that read an older change finishes after one that read a newer one.
+        let entry = |id, text: &str, updated| Entry {
+            created: 1_000,
+            id,
+            updated,
+            text: text.into(),
+            name: "".into(),
+            location: None,
+            tags: Box::new([]),
+            trashed: false,
+        };
+        s.upsert(entry(a, "green lamp", 9));
+        s.upsert(entry(a, "purple lamp", 4));
+        s.rebuild_texts();
+        assert_eq!(s.containing(b"green", false).len(), 1);
+        assert!(s.containing(b"purple", false).is_empty());
     }
 
     #[test]

@@ -206,10 +206,13 @@ async fn create_item(
         .via(user.via_token());
     match state.store.insert_item(&row, &activity).await {
         // New: no photo yet.
-        Ok(()) => Ok((
-            StatusCode::CREATED,
-            Tagged::created(1, item_dto(row, &tree)),
-        )),
+        Ok(()) => {
+            state.search.note(&row);
+            Ok((
+                StatusCode::CREATED,
+                Tagged::created(1, item_dto(row, &tree)),
+            ))
+        }
         // Two copies of one retried create raced: the first one won.
         Err(StoreError::Conflict(_)) if body.id.is_some() => {
             existing_item(&state, hid, row.id).await

@@ -919,14 +919,21 @@ pub trait ItemStore: Send + Sync {
         household: HouseholdId,
         query: &ItemQuery,
     ) -> StoreResult<Vec<Shown>>;
-    /// `search_entries` and `items_shown` in one round trip: what a search needs from the
-    /// database when its index is loaded (`search.rs`).
+    /// In one round trip, what a search needs from the database once its index is loaded
+    /// (`search.rs`): the id and `updated_at` of every item of the household changed after
+    /// `since` (trashed ones too), and `items_shown` of `ids`.
     async fn search_refresh(
         &self,
         household: HouseholdId,
-        since: Option<OffsetDateTime>,
+        since: OffsetDateTime,
         ids: &[ItemId],
-    ) -> StoreResult<(Vec<SearchEntry>, Vec<Shown>)>;
+    ) -> StoreResult<(Vec<(ItemId, OffsetDateTime)>, Vec<Shown>)>;
+    /// The search entries of these items (trashed ones too); unknown ids are left out.
+    async fn search_entries_of(
+        &self,
+        household: HouseholdId,
+        ids: &[ItemId],
+    ) -> StoreResult<Vec<SearchEntry>>;
     /// Deletes trashed items for good with their attachment rows, at most `limit` items per
     /// call, recording a removal of each for the changes feed.
     async fn purge_trash(

@@ -125,19 +125,18 @@ impl ItemStore for PgStore {
     async fn search_refresh(
         &self,
         household: HouseholdId,
-        since: Option<OffsetDateTime>,
+        since: OffsetDateTime,
         ids: &[ItemId],
-    ) -> StoreResult<(Vec<SearchEntry>, Vec<Shown>)> {
+    ) -> StoreResult<(Vec<(ItemId, OffsetDateTime)>, Vec<Shown>)> {
         let client = self.client().await?;
         let hid = household.as_uuid();
-        let since = since.unwrap_or(OffsetDateTime::UNIX_EPOCH);
         let ids: Vec<Uuid> = ids.iter().map(ItemId::as_uuid).collect();
         let by_ids = by_ids_sql(true);
         // Both statements go out before either answer is awaited: one round trip (once the
         // connection has prepared them).
-        let (entries, shown) = tokio::try_join!(
+        let (stamps, shown) = tokio::try_join!(
             async {
-                let stmt = client.prepare_cached(SEARCH_ENTRIES).await?;
+                let stmt = client.prepare_cached(CHANGED_SINCE).await?;
                 client.query(&stmt, &[&hid, &since]).await
             },
             async {
@@ -150,12 +149,27 @@ impl ItemStore for PgStore {
         )
         .map_err(pg)?;
         Ok((
-            entries
+            stamps
                 .iter()
-                .map(search_entry_from)
-                .collect::<StoreResult<_>>()?,
+                .map(|r| (r.get::<_, Uuid>(0).into(), r.get(1)))
+                .collect(),
             shown.iter().map(shown_from).collect::<StoreResult<_>>()?,
         ))
+    }
+
+    async fn search_entries_of(
+        &self,
+        household: HouseholdId,
+        ids: &[ItemId],
+    ) -> StoreResult<Vec<SearchEntry>> {
+        let client = self.client().await?;
+        let ids: Vec<Uuid> = ids.iter().map(ItemId::as_uuid).collect();
+        let stmt = client.prepare_cached(SEARCH_ENTRIES_OF).await.map_err(pg)?;
+        let rows = client
+            .query(&stmt, &[&household.as_uuid(), &ids])
+            .await
+            .map_err(pg)?;
+        rows.iter().map(search_entry_from).collect()
     }
 
     async fn purge_trash(
@@ -324,6 +338,12 @@ impl ItemStore for PgStore {
 
 const SEARCH_ENTRIES: &str = "SELECT id, search_text, name_lower, location_id, tags, created_at, \
      updated_at, deleted_at FROM items WHERE household_id = $1 AND updated_at > $2";
+
+const SEARCH_ENTRIES_OF: &str = "SELECT id, search_text, name_lower, location_id, tags, created_at, \
+     updated_at, deleted_at FROM items WHERE household_id = $1 AND id = ANY($2)";
+
+const CHANGED_SINCE: &str =
+    "SELECT id, updated_at FROM items WHERE household_id = $1 AND updated_at > $2";
 
 /// The primary photo of the row's item, as one more column: an index look-up per row.
 const PHOTO_COLUMN: &str = ", (SELECT a.id FROM attachments a WHERE a.household_id = items.household_id \

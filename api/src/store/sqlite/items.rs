@@ -92,7 +92,7 @@ impl ItemStore for SqliteStore {
         household: HouseholdId,
         since: Option<OffsetDateTime>,
     ) -> StoreResult<Vec<SearchEntry>> {
-        self.read(move |c| search_entries_on(c, household, since))
+        self.read(move |c| search_entries_on(c, household, Filter::Since(since)))
             .await
     }
 
@@ -115,22 +115,43 @@ impl ItemStore for SqliteStore {
     async fn search_refresh(
         &self,
         household: HouseholdId,
-        since: Option<OffsetDateTime>,
+        since: OffsetDateTime,
         ids: &[ItemId],
-    ) -> StoreResult<(Vec<SearchEntry>, Vec<Shown>)> {
+    ) -> StoreResult<(Vec<(ItemId, OffsetDateTime)>, Vec<Shown>)> {
         let wanted = (!ids.is_empty())
             .then(|| serde_json::to_string(ids))
             .transpose()
             .map_err(anyhow::Error::from)?;
         self.read(move |c| {
-            let entries = search_entries_on(c, household, since)?;
+            let mut stmt = c
+                .prepare_cached(
+                    "SELECT id, updated_at FROM items WHERE household_id = ?1 AND updated_at > ?2",
+                )
+                .map_err(db)?;
+            let stamps = stmt
+                .query_map(params![household.to_string(), micros(since)], |r| {
+                    Ok((ItemId::from(uuid_of(r.get(0)?)?), from_micros(r.get(1)?)?))
+                })
+                .map_err(db)?
+                .collect::<rusqlite::Result<_>>()
+                .map_err(db)?;
             let shown = match wanted {
                 Some(ids) => by_ids_on(c, household, &ids, true, shown_from)?,
                 None => Vec::new(),
             };
-            Ok((entries, shown))
+            Ok((stamps, shown))
         })
         .await
+    }
+
+    async fn search_entries_of(
+        &self,
+        household: HouseholdId,
+        ids: &[ItemId],
+    ) -> StoreResult<Vec<SearchEntry>> {
+        let ids = serde_json::to_string(ids).map_err(anyhow::Error::from)?;
+        self.read(move |c| search_entries_on(c, household, Filter::Ids(&ids)))
+            .await
     }
 
     async fn purge_trash(
@@ -343,20 +364,38 @@ fn shown_from(row: &Row<'_>) -> rusqlite::Result<Shown> {
 
 const ITEM_COLUMN_COUNT: usize = 31;
 
+/// Which search entries to read.
+enum Filter<'a> {
+    /// Changed after this (all of them for `None`).
+    Since(Option<OffsetDateTime>),
+    /// These ids, as a JSON array.
+    Ids(&'a str),
+}
+
 fn search_entries_on(
     c: &Connection,
     household: HouseholdId,
-    since: Option<OffsetDateTime>,
+    filter: Filter<'_>,
 ) -> StoreResult<Vec<SearchEntry>> {
-    let mut stmt = c
-        .prepare_cached(
-            "SELECT id, search_text, name_lower, location_id, tags, created_at, updated_at, deleted_at \
-             FROM items WHERE household_id = ?1 AND updated_at > ?2",
-        )
-        .map_err(db)?;
-    let since = since.map(micros).unwrap_or(i64::MIN);
+    const COLUMNS: &str = "i.id, i.search_text, i.name_lower, i.location_id, i.tags, i.created_at, i.updated_at, i.deleted_at";
+    let (sql, arg): (String, Box<dyn rusqlite::ToSql>) = match filter {
+        Filter::Since(since) => (
+            format!(
+                "SELECT {COLUMNS} FROM items i WHERE i.household_id = ?1 AND i.updated_at > ?2"
+            ),
+            Box::new(since.map(micros).unwrap_or(i64::MIN)),
+        ),
+        Filter::Ids(ids) => (
+            format!(
+                "SELECT {COLUMNS} FROM json_each(?2) AS wanted CROSS JOIN items i \
+                 ON i.id = wanted.value WHERE i.household_id = ?1"
+            ),
+            Box::new(ids.to_string()),
+        ),
+    };
+    let mut stmt = c.prepare_cached(&sql).map_err(db)?;
     let rows = stmt
-        .query_map(params![household.to_string(), since], |r| {
+        .query_map(params![household.to_string(), arg], |r| {
             Ok((
                 uuid_of(r.get(0)?)?,
                 r.get::<_, String>(1)?,
