@@ -32,15 +32,28 @@ use crate::store::{ApiTokenRow, DynStore, HouseholdRow, SessionRow, StoreResult}
 
 /// How long another process's change may go unseen here.
 pub const FRESH_FOR: Duration = Duration::from_secs(5);
-/// Entries each map holds before the stale ones are dropped (and, if all are fresh, all).
+/// Entries a map holds before the stale ones are dropped (and, if all are fresh, all): a
+/// few hundred bytes each, so a few MiB at most.
 const MAX_ENTRIES: usize = 10_000;
+/// Location trees kept: up to a few hundred KiB each (500 locations), 256 of them.
+const MAX_TREES: usize = 256;
 
-#[derive(Default)]
 pub struct Access {
     sessions: Fresh<Vec<u8>, (SessionRow, User)>,
     tokens: Fresh<Vec<u8>, (ApiTokenRow, User)>,
     memberships: Fresh<(UserId, HouseholdId), (HouseholdRow, Role)>,
     trees: Fresh<HouseholdId, Arc<Tree>>,
+}
+
+impl Default for Access {
+    fn default() -> Self {
+        Self {
+            sessions: Fresh::new(MAX_ENTRIES),
+            tokens: Fresh::new(MAX_ENTRIES),
+            memberships: Fresh::new(MAX_ENTRIES),
+            trees: Fresh::new(MAX_TREES),
+        }
+    }
 }
 
 impl Access {
@@ -164,14 +177,17 @@ struct Entries<K, V> {
     map: HashMap<K, (Instant, V)>,
     /// Moved on by every removal, so an answer read before it is not kept after it.
     generation: u64,
+    /// Entries held before the stale ones are dropped.
+    cap: usize,
 }
 
-impl<K, V> Default for Fresh<K, V> {
-    fn default() -> Self {
+impl<K, V> Fresh<K, V> {
+    fn new(cap: usize) -> Self {
         Self {
             inner: Mutex::new(Entries {
                 map: HashMap::new(),
                 generation: 0,
+                cap,
             }),
         }
     }
@@ -210,9 +226,9 @@ impl<K: Eq + Hash, V: Clone> Fresh<K, V> {
         if entries.generation != generation {
             return;
         }
-        if entries.map.len() >= MAX_ENTRIES {
+        if entries.map.len() >= entries.cap {
             entries.map.retain(|_, (at, _)| at.elapsed() < FRESH_FOR);
-            if entries.map.len() >= MAX_ENTRIES {
+            if entries.map.len() >= entries.cap {
                 entries.map.clear();
             }
         }
@@ -249,7 +265,7 @@ mod tests {
 
     #[test]
     fn an_answer_read_before_a_removal_is_not_kept() {
-        let fresh: Fresh<u8, &str> = Fresh::default();
+        let fresh: Fresh<u8, &str> = Fresh::new(MAX_ENTRIES);
         let before = fresh.generation();
         fresh.clear();
         fresh.put(1, "signed in", before);
@@ -263,11 +279,11 @@ mod tests {
 
     #[test]
     fn a_full_map_drops_what_it_holds_rather_than_grow() {
-        let fresh: Fresh<usize, ()> = Fresh::default();
-        for i in 0..=MAX_ENTRIES {
+        let fresh: Fresh<usize, ()> = Fresh::new(MAX_TREES);
+        for i in 0..=MAX_TREES {
             fresh.put(i, (), 0);
         }
-        assert!(fresh.lock().map.len() <= MAX_ENTRIES);
-        assert_eq!(fresh.get(&MAX_ENTRIES), Some(()));
+        assert!(fresh.lock().map.len() <= MAX_TREES);
+        assert_eq!(fresh.get(&MAX_TREES), Some(()));
     }
 }

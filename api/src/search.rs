@@ -262,7 +262,8 @@ impl SearchIndex {
     }
 
     /// The live items that match, in the query's order, at most `limit`, read from the
-    /// database with their primary photos.
+    /// database with their primary photos; and how many the index found (some may have
+    /// gone from the database meanwhile).
     ///
     /// Once the household's index is loaded this takes one round trip: the index answers
     /// first from what it holds, and the rows it found are read in the same trip as its
@@ -273,7 +274,7 @@ impl SearchIndex {
         store: &DynStore,
         household: HouseholdId,
         query: &Query<'_>,
-    ) -> StoreResult<Vec<Shown>> {
+    ) -> StoreResult<(Vec<Shown>, usize)> {
         let index = self.household(household);
         let loaded = index.state.read().map_err(poisoned)?.loaded;
         let guess = if loaded {
@@ -302,7 +303,8 @@ impl SearchIndex {
                     .map(|s| (s.row.id, s)),
             );
         }
-        let mut out = Vec::with_capacity(ids.len());
+        let found = ids.len();
+        let mut out = Vec::with_capacity(found);
         for id in ids {
             match rows.remove(&id) {
                 Some(shown) if shown.row.deleted_at.is_none() => out.push(shown),
@@ -310,7 +312,7 @@ impl SearchIndex {
                 None => index.state.write().map_err(poisoned)?.remove(id),
             }
         }
-        Ok(out)
+        Ok((out, found))
     }
 
     /// What the index holds that matches, in the query's order.

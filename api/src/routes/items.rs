@@ -452,30 +452,42 @@ async fn search_page(
     query: ItemQuery,
     tree: &Tree,
 ) -> ApiResult<Page<Item>> {
-    let locations: Option<HashSet<LocationId>> = query
-        .location_ids
-        .as_ref()
-        .map(|ids| ids.iter().copied().collect());
-    let rows = state
+    let locations = location_set(&query);
+    let (rows, found) = state
         .search
         .search_shown(
             &state.store,
             hid,
-            &search::Query {
-                needle: query.search.as_deref().unwrap_or_default(),
-                locations: locations.as_ref(),
-                unplaced: query.unplaced,
-                tag: query.tag.as_deref(),
-                sort: query.sort,
-                after: query.after.as_ref(),
-                limit: query.limit + 1,
-            },
+            &index_query(&query, locations.as_ref(), query.limit + 1),
         )
         .await?;
-    // More were found than fit on the page (one of them may have gone since, which only
-    // costs a last page that turns out empty).
-    let more = rows.len() > query.limit;
+    let more = found > query.limit;
     page(state, hid, rows, more, query.limit, query.sort, tree).await
+}
+
+/// The locations a filter by location covers, as a set.
+fn location_set(query: &ItemQuery) -> Option<HashSet<LocationId>> {
+    query
+        .location_ids
+        .as_ref()
+        .map(|ids| ids.iter().copied().collect())
+}
+
+/// The item list's filters as a question to the search index.
+fn index_query<'a>(
+    query: &'a ItemQuery,
+    locations: Option<&'a HashSet<LocationId>>,
+    limit: usize,
+) -> search::Query<'a> {
+    search::Query {
+        needle: query.search.as_deref().unwrap_or_default(),
+        locations,
+        unplaced: query.unplaced,
+        tag: query.tag.as_deref(),
+        sort: query.sort,
+        after: query.after.as_ref(),
+        limit,
+    }
 }
 
 /// Ids of the live items a filtered list shows, in its order and from its cursor on: at
@@ -486,24 +498,13 @@ pub(crate) async fn search_ids(
     query: &ItemQuery,
     limit: usize,
 ) -> ApiResult<Vec<ItemId>> {
-    let locations: Option<HashSet<LocationId>> = query
-        .location_ids
-        .as_ref()
-        .map(|ids| ids.iter().copied().collect());
+    let locations = location_set(query);
     Ok(state
         .search
         .search(
             &state.store,
             hid,
-            &search::Query {
-                needle: query.search.as_deref().unwrap_or_default(),
-                locations: locations.as_ref(),
-                unplaced: query.unplaced,
-                tag: query.tag.as_deref(),
-                sort: query.sort,
-                after: query.after.as_ref(),
-                limit,
-            },
+            &index_query(query, locations.as_ref(), limit),
         )
         .await?)
 }
