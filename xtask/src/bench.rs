@@ -2,6 +2,12 @@
 //! measures the API under concurrent load from `wrk` on loopback, on SQLite and on
 //! PostgreSQL, next to the same store calls made without HTTP. Writes target/bench/api.md.
 //!
+//! On PostgreSQL it then measures the hot path (`hot_path.rs`): database round trips per
+//! request and latency under load with 2 ms added to each round trip (the database reached
+//! through a delaying proxy), the first search after a cold start, and get-one-item next
+//! to a bare axum handler. `--hot-path-only` seeds PostgreSQL and measures just that,
+//! putting its section into an existing api.md.
+//!
 //! Requests carry the session cookie, except the rows marked "(API token)", which carry
 //! `Authorization: Bearer` with a read token. The server's per-token rate limit is raised
 //! out of the way for the run (`API_TOKEN_RATE`), so those rows measure what checking a
@@ -17,8 +23,8 @@ use std::time::{Duration, Instant};
 use crate::tools::{fresh_database, psql};
 use crate::{Result, cargo, exec, root};
 
-const CONNECTIONS: u32 = 16;
-const SECONDS: u32 = 10;
+pub(crate) const CONNECTIONS: u32 = 16;
+pub(crate) const SECONDS: u32 = 10;
 const EMAIL: &str = "bench@example.com";
 const PASSWORD: &str = "benchmark password";
 
@@ -39,6 +45,8 @@ pub fn bench(args: &[String]) -> Result {
     let bulk_only = args.iter().any(|a| a == "--bulk-only");
     // Only the insurance report: for measuring that alone.
     let report_only = args.iter().any(|a| a == "--report-only");
+    // Only the hot path, on PostgreSQL: for measuring that alone.
+    let hot_path_only = args.iter().any(|a| a == "--hot-path-only");
     let locations: usize = option(args, "--locations").unwrap_or(500);
     // wrk measures the request scenarios, which the single measurements skip.
     if !bulk_only && !report_only {
@@ -51,17 +59,21 @@ pub fn bench(args: &[String]) -> Result {
     let mut memory = Vec::new();
     let mut seeding = Vec::new();
     let mut transfers: Vec<String> = Vec::new();
-    let mut backends: Vec<(&'static str, String)> = vec![(
-        "SQLite",
-        format!("sqlite:{}", out.join("bench.db").display()),
-    )];
-    let _ = std::fs::remove_file(out.join("bench.db"));
+    let mut hot_path = None;
+    let mut backends: Vec<(&'static str, String)> = Vec::new();
+    if !hot_path_only {
+        let sqlite = format!("sqlite:{}", out.join("bench.db").display());
+        backends.push(("SQLite", sqlite));
+        let _ = std::fs::remove_file(out.join("bench.db"));
+    }
     let pg_admin = std::env::var("TEST_DATABASE_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
     if TcpStream::connect("127.0.0.1:5432").is_ok()
         || std::env::var_os("TEST_DATABASE_URL").is_some()
     {
         backends.push(("PostgreSQL", fresh_database(&pg_admin, "hi_bench")?));
+    } else if hot_path_only {
+        return Err("the hot path is measured on PostgreSQL, which does not answer".into());
     } else {
         println!("PostgreSQL does not answer on 127.0.0.1:5432: measuring SQLite only");
     }
@@ -91,6 +103,21 @@ pub fn bench(args: &[String]) -> Result {
                 .to_string()
         };
         let base = format!("/api/v1/households/{}", value("household"));
+        let (item, search) = (value("item"), value("search"));
+        let hot = crate::hot_path::Target {
+            url: &url,
+            out: &out,
+            cookie: &cookie,
+            base: &base,
+            item: &item,
+            search: &search,
+        };
+        if hot_path_only {
+            println!("\n==== {backend}: hot path");
+            hot_path = Some(crate::hot_path::hot_path(&server, &hot)?);
+            server.stop();
+            continue;
+        }
         if report_only {
             println!("\n==== {backend}: insurance report");
             transfers.push(insurance_report(&server, &out, backend)?);
@@ -180,6 +207,10 @@ pub fn bench(args: &[String]) -> Result {
             });
         }
         memory.push((backend, server.peak_rss_mib()));
+        if url.starts_with("postgres") {
+            println!("\n==== {backend}: hot path");
+            hot_path = Some(crate::hot_path::hot_path(&server, &hot)?);
+        }
         println!("\n==== {backend}: export, import and backup");
         transfers.extend(portability(&server, &cookie, &base, &out, backend)?);
         println!("\n==== {backend}: bulk move");
@@ -187,6 +218,9 @@ pub fn bench(args: &[String]) -> Result {
         println!("\n==== {backend}: insurance report");
         transfers.push(insurance_report(&server, &out, backend)?);
         server.stop();
+    }
+    if hot_path_only {
+        return crate::hot_path::write_into(&out.join("api.md"), &hot_path.unwrap_or_default());
     }
     println!("\n==== checking a 12-megapixel photo");
     let media = if bulk_only || report_only {
@@ -236,6 +270,9 @@ pub fn bench(args: &[String]) -> Result {
             }
             _ => {}
         }
+    }
+    if let Some(section) = &hot_path {
+        report.push_str(section);
     }
     println!("\n{report}");
     let path = out.join("api.md");
@@ -601,7 +638,7 @@ fn ensure_wrk() -> Result {
 }
 
 /// A binary of the release build: under `CARGO_TARGET_DIR` when it is set, as cargo puts it.
-fn release_bin(name: &str) -> PathBuf {
+pub(crate) fn release_bin(name: &str) -> PathBuf {
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(|dir| root().join(dir))
         .unwrap_or_else(|| root().join("target"));
@@ -622,15 +659,15 @@ fn hi_bench(url: &str, args: &[&str]) -> Result<String> {
     Ok(String::from_utf8_lossy(&output.stdout).into_owned())
 }
 
-struct Server {
-    child: Child,
-    addr: String,
+pub(crate) struct Server {
+    pub(crate) child: Child,
+    pub(crate) addr: String,
     /// The database it serves.
-    url: String,
+    pub(crate) url: String,
 }
 
 impl Server {
-    fn start(url: &str, out: &Path) -> Result<Self> {
+    pub(crate) fn start(url: &str, out: &Path) -> Result<Self> {
         let addr = crate::free_address()?;
         let child = Command::new(release_bin("home-inventory-backend"))
             .env("DATABASE_URL", url)
@@ -664,7 +701,7 @@ impl Server {
     }
 
     /// A minimal HTTP/1.1 exchange: (status, headers, body).
-    fn http(
+    pub(crate) fn http(
         &self,
         method: &str,
         path: &str,
@@ -742,7 +779,7 @@ impl Server {
 
     /// Runs wrk against one request sent with the `credential` header; returns p50, p95,
     /// p99 (ms), requests/s and errors.
-    fn wrk(
+    pub(crate) fn wrk(
         &self,
         out: &Path,
         credential: (&str, &str),
@@ -829,7 +866,7 @@ end
             .unwrap_or(0.0)
     }
 
-    fn stop(mut self) {
+    pub(crate) fn stop(mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }

@@ -16,7 +16,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
 mod bench;
+mod delay_proxy;
 mod dist;
+mod hot_path;
 mod packaging;
 mod run;
 mod schemathesis;
@@ -70,6 +72,8 @@ const HELP: &str = "usage: cargo xtask <task>
   bench [--items N]  seed N items (default 100000) and measure the API under load
                      (--bulk-only: just the bulk move of 10,000 items)
                      (--report-only: just the insurance report of 1,000 items with photos)
+                     (--hot-path-only: just the hot path, on PostgreSQL: round trips,
+                     latency 2 ms from the database, cold start, bare axum)
   api-check          the API against its OpenAPI document (schemathesis), on SQLite and
                      PostgreSQL";
 

@@ -10,8 +10,12 @@
 //!                                            photo's 480 px JPEG thumbnail (about 40 KB,
 //!                                            each different) in the folder DIR: what an
 //!                                            insurance report embeds
+//!   hi-bench bare ADDR [FILE]                serves one fixed JSON body (FILE's, else an
+//!                                            item's as the API answers it) to every GET,
+//!                                            on ADDR, until killed: a bare axum handler to
+//!                                            measure the server's requests against
 //!
-//! The first two read DATABASE_URL.
+//! All but `media` and `bare` read DATABASE_URL.
 
 use std::time::Instant;
 
@@ -119,8 +123,13 @@ impl Rng {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    if args.first().map(String::as_str) == Some("media") {
-        return media();
+    match args.first().map(String::as_str) {
+        Some("media") => return media(),
+        Some("bare") => {
+            let addr = args.get(1).context("usage: hi-bench bare ADDR [FILE]")?;
+            return bare(addr, args.get(2)).await;
+        }
+        _ => {}
     }
     let url = std::env::var("DATABASE_URL").context("DATABASE_URL is not set")?;
     let store = store::open(&url).await?;
@@ -142,9 +151,33 @@ async fn main() -> anyhow::Result<()> {
         ["thumbnails", email, dir, count] => thumbnails(&store, email, dir, count.parse()?).await,
         _ => bail!(
             "usage: hi-bench seed EMAIL ITEMS LOCATIONS | store-latency EMAIL ITERATIONS | \
-             photos EMAIL DIR COUNT MIB | thumbnails EMAIL DIR COUNT"
+             photos EMAIL DIR COUNT MIB | thumbnails EMAIL DIR COUNT | media | bare ADDR [FILE]"
         ),
     }
+}
+
+/// An item as `GET /api/v1/households/{hid}/items/{id}` answers it, for `bare` without a
+/// file: about the size and shape of a seeded item's.
+const ITEM_JSON: &str = r#"{"id":"0193a5f2-7c1e-7d40-9a2b-3f6c8e1d5b70","household_id":"0193a5f2-6b10-7a3c-8e4d-2c9f1a7b3e60","name":"Cordless drill","description":"A drill kept for everyday use","location_id":"0193a5f2-6c22-7b4e-9f1a-4d2e3b8c6a71","location_path":[{"id":"0193a5f2-6b90-7c11-8d2e-1a3b4c5d6e7f","name":"Garage"},{"id":"0193a5f2-6c22-7b4e-9f1a-4d2e3b8c6a71","name":"Shelf 3"}],"quantity":2,"tags":["electronics","tools"],"brand":"Makita","model":"M-4821","serial_number":"SN00010000","barcode":null,"purchase_date":"2026-12-06","purchase_price":{"amount_minor":45900,"currency":"USD"},"purchased_from":null,"estimated_value":{"amount_minor":32000,"currency":"USD"},"warranty_expires":null,"notes":null,"custom_fields":{},"primary_photo":{"id":"0193a5f2-8d33-7e55-a0b1-5e6f7a8b9c0d","url":"/api/v1/households/0193a5f2-6b10-7a3c-8e4d-2c9f1a7b3e60/attachments/0193a5f2-8d33-7e55-a0b1-5e6f7a8b9c0d/thumbnail","width":4000,"height":3000},"version":1,"created_at":"2026-12-06T20:41:17.512Z","updated_at":"2026-12-06T20:41:17.512Z","deleted_at":null}"#;
+
+/// Serves `body` (the file's, else `ITEM_JSON`) as JSON to every GET on `addr`.
+async fn bare(addr: &str, file: Option<&String>) -> anyhow::Result<()> {
+    use axum::http::header::CONTENT_TYPE;
+    let body = match file {
+        Some(path) => {
+            bytes::Bytes::from(std::fs::read(path).with_context(|| format!("reading {path}"))?)
+        }
+        None => bytes::Bytes::from_static(ITEM_JSON.as_bytes()),
+    };
+    let app = axum::Router::new().fallback(axum::routing::get(move || {
+        let body = body.clone();
+        async move { ([(CONTENT_TYPE, "application/json")], body) }
+    }));
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("listening on {addr}"))?;
+    axum::serve(listener, app).await?;
+    Ok(())
 }
 
 /// Items with one photo each, its bytes (incompressible, as a JPEG's are) in the local
