@@ -6,7 +6,9 @@
 //! request and latency under load with 2 ms added to each round trip (the database reached
 //! through a delaying proxy), the first search after a cold start, and get-one-item next
 //! to a bare axum handler. `--hot-path-only` seeds PostgreSQL and measures just that,
-//! putting its section into an existing api.md.
+//! putting its section into an existing api.md. `--requests-only` measures the requests,
+//! the hot path and the bulk move with the searches right after it, and skips the jobs,
+//! the report, the photo check and the offline copy.
 //!
 //! Requests carry the session cookie, except the rows marked "(API token)", which carry
 //! `Authorization: Bearer` with a read token. The server's per-token rate limit is raised
@@ -47,6 +49,7 @@ pub fn bench(args: &[String]) -> Result {
     let report_only = args.iter().any(|a| a == "--report-only");
     // Only the hot path, on PostgreSQL: for measuring that alone.
     let hot_path_only = args.iter().any(|a| a == "--hot-path-only");
+    let requests_only = args.iter().any(|a| a == "--requests-only");
     let locations: usize = option(args, "--locations").unwrap_or(500);
     // wrk measures the request scenarios, which the single measurements skip.
     if !bulk_only && !report_only {
@@ -127,6 +130,13 @@ pub fn bench(args: &[String]) -> Result {
         if bulk_only {
             println!("\n==== {backend}: bulk move");
             transfers.push(bulk_move(&server, &cookie, &base, &value("room"), backend)?);
+            transfers.push(search_after(
+                &server,
+                &cookie,
+                &base,
+                &value("search"),
+                backend,
+            )?);
             server.stop();
             continue;
         }
@@ -211,19 +221,31 @@ pub fn bench(args: &[String]) -> Result {
             println!("\n==== {backend}: hot path");
             hot_path = Some(crate::hot_path::hot_path(&server, &hot)?);
         }
-        println!("\n==== {backend}: export, import and backup");
-        transfers.extend(portability(&server, &cookie, &base, &out, backend)?);
+        if !requests_only {
+            println!("\n==== {backend}: export, import and backup");
+            transfers.extend(portability(&server, &cookie, &base, &out, backend)?);
+        }
         println!("\n==== {backend}: bulk move");
-        transfers.push(bulk_move(&server, &cookie, &base, &value("room"), backend)?);
-        println!("\n==== {backend}: insurance report");
-        transfers.push(insurance_report(&server, &out, backend)?);
+        let moved = bulk_move(&server, &cookie, &base, &value("room"), backend)?;
+        transfers.push(moved);
+        transfers.push(search_after(
+            &server,
+            &cookie,
+            &base,
+            &value("search"),
+            backend,
+        )?);
+        if !requests_only {
+            println!("\n==== {backend}: insurance report");
+            transfers.push(insurance_report(&server, &out, backend)?);
+        }
         server.stop();
     }
     if hot_path_only {
         return crate::hot_path::write_into(&out.join("api.md"), &hot_path.unwrap_or_default());
     }
     println!("\n==== checking a 12-megapixel photo");
-    let media = if bulk_only || report_only {
+    let media = if bulk_only || report_only || requests_only {
         String::new()
     } else {
         hi_bench("", &["media"])?
@@ -244,7 +266,7 @@ pub fn bench(args: &[String]) -> Result {
     for line in &transfers {
         let _ = writeln!(report, "{line}");
     }
-    if !bulk_only && !report_only && !args.iter().any(|a| a == "--no-offline") {
+    if !bulk_only && !report_only && !requests_only && !args.iter().any(|a| a == "--no-offline") {
         println!("\n==== the offline copy in Chromium");
         let table = offline_bench(&[10_000, items.max(10_000)])?;
         let _ = writeln!(
@@ -513,6 +535,35 @@ const BULK_MOVE: usize = 10_000;
 /// Moves `BULK_MOVE` of the seeded items (the newest) to the location `to` with one bulk
 /// edit, which runs as a job: the time from the request to the job being done, and the
 /// server's memory; one table row.
+/// The searches right after a bulk move: the first, and the slowest of the next nine.
+fn search_after(
+    server: &Server,
+    cookie: &str,
+    base: &str,
+    search: &str,
+    backend: &str,
+) -> Result<String> {
+    let path = format!("{base}/items?q={search}");
+    let mut times = Vec::new();
+    for _ in 0..10 {
+        let started = Instant::now();
+        let (status, _, page) = server.http("GET", &path, Some(cookie), "")?;
+        if status != 200 {
+            return Err(format!("searching after the bulk move: {status} {page}"));
+        }
+        times.push(started.elapsed().as_secs_f64() * 1000.0);
+    }
+    let slowest = times[1..].iter().copied().fold(0.0, f64::max);
+    println!(
+        "search right after it: first {:.1} ms, slowest of the next nine {slowest:.1} ms",
+        times[0]
+    );
+    Ok(format!(
+        "| {backend} | a search right after it (first / slowest of the next nine) | {:.1} / {slowest:.1} ms | – | – | – |",
+        times[0]
+    ))
+}
+
 fn bulk_move(server: &Server, cookie: &str, base: &str, to: &str, backend: &str) -> Result<String> {
     let mut ids: Vec<String> = Vec::new();
     let mut cursor = String::new();

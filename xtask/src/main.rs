@@ -74,6 +74,8 @@ const HELP: &str = "usage: cargo xtask <task>
                      (--report-only: just the insurance report of 1,000 items with photos)
                      (--hot-path-only: just the hot path, on PostgreSQL: round trips,
                      latency 2 ms from the database, cold start, bare axum)
+                     (--requests-only: the requests, the hot path and the bulk move
+                     with the searches after it; no jobs, report or offline copy)
   api-check          the API against its OpenAPI document (schemathesis), on SQLite and
                      PostgreSQL";
 

@@ -17,9 +17,13 @@ impl ItemStore for PgStore {
     }
 
     async fn insert_item(&self, item: &ItemRow, activity: &ActivityRow) -> StoreResult<()> {
+        // The item, its tags and its activity entry in one round trip.
         write_tx!(self, |tx| {
-            write_item(&tx, item, None).await?;
-            write_activity(&tx, activity).await
+            tokio::try_join!(
+                write_item(&tx, item, None, Tags::Pipelined),
+                write_activity(&tx, activity),
+            )?;
+            Ok(())
         })
     }
 
@@ -27,7 +31,7 @@ impl ItemStore for PgStore {
         check_batch(items, activities)?;
         write_tx!(self, |tx| {
             for item in items {
-                write_item(&tx, item, None).await?;
+                write_item(&tx, item, None, Tags::Pipelined).await?;
             }
             for activity in activities {
                 write_activity(&tx, activity).await?;
@@ -60,11 +64,17 @@ impl ItemStore for PgStore {
         if item.version != expected_version + 1 {
             return Err(anyhow::anyhow!("an update must bump the version by one").into());
         }
+        // The item, its tags and its activity entry in one round trip; when the item turns
+        // out changed meanwhile, nothing is committed.
         write_tx!(self, |tx| {
-            if write_item(&tx, item, Some(expected_version)).await? == 0 {
+            let (changed, ()) = tokio::try_join!(
+                write_item(&tx, item, Some(expected_version), Tags::Pipelined),
+                write_activity(&tx, activity),
+            )?;
+            if changed == 0 {
                 return Err(StoreError::Stale);
             }
-            write_activity(&tx, activity).await
+            Ok(())
         })
     }
 

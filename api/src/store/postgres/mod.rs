@@ -504,10 +504,21 @@ async fn exec(
     tx.execute(&statement, params).await
 }
 
+/// How `write_item` sends an item's tag statements.
+#[derive(Clone, Copy, PartialEq)]
+enum Tags {
+    /// After the item's own statement, and only when it wrote the row.
+    IfWritten,
+    /// In the same round trip as the item's statement, for a caller that ends the
+    /// transaction without committing when an update finds the row changed (`Stale`).
+    Pipelined,
+}
+
 async fn write_item(
     tx: &impl GenericClient,
     item: &ItemRow,
     expected_version: Option<i64>,
+    tag_writes: Tags,
 ) -> StoreResult<u64> {
     let f = &item.fields;
     let id = item.id.as_uuid();
@@ -561,59 +572,75 @@ async fn write_item(
         &sp_currency,
         &f.sold_notes,
     ];
-    let changed = match &expected_version {
+    let sql = match &expected_version {
         None => {
-            exec(tx,
-                "INSERT INTO items (id, household_id, name, description, location_id, quantity, tags, brand, \
-                 model, serial_number, barcode, purchase_date, purchase_price_minor, purchase_price_currency, \
-                 purchased_from, estimated_value_minor, estimated_value_currency, warranty_expires, notes, \
-                 custom_fields, version, created_at, updated_at, deleted_at, name_lower, search_text, \
-                 insured, lifetime_warranty, sold_to, sold_date, sold_price_minor, sold_price_currency, \
-                 sold_notes) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, \
-                 $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33)",
-                &params,
-            )
-            .await
-            .map_err(pg)?
+            "INSERT INTO items (id, household_id, name, description, location_id, quantity, tags, brand, \
+             model, serial_number, barcode, purchase_date, purchase_price_minor, purchase_price_currency, \
+             purchased_from, estimated_value_minor, estimated_value_currency, warranty_expires, notes, \
+             custom_fields, version, created_at, updated_at, deleted_at, name_lower, search_text, \
+             insured, lifetime_warranty, sold_to, sold_date, sold_price_minor, sold_price_currency, \
+             sold_notes) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, \
+             $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33)"
         }
         Some(expected) => {
             params.push(expected);
-            exec(tx,
-                "UPDATE items SET name = $3, description = $4, location_id = $5, quantity = $6, tags = $7, \
-                 brand = $8, model = $9, serial_number = $10, barcode = $11, purchase_date = $12, \
-                 purchase_price_minor = $13, purchase_price_currency = $14, purchased_from = $15, \
-                 estimated_value_minor = $16, estimated_value_currency = $17, warranty_expires = $18, \
-                 notes = $19, custom_fields = $20, version = $21, created_at = $22, updated_at = $23, \
-                 deleted_at = $24, name_lower = $25, search_text = $26, insured = $27, \
-                 lifetime_warranty = $28, sold_to = $29, sold_date = $30, sold_price_minor = $31, \
-                 sold_price_currency = $32, sold_notes = $33 \
-                 WHERE id = $1 AND household_id = $2 AND version = $34",
-                &params,
-            )
-            .await
-            .map_err(pg)?
+            "UPDATE items SET name = $3, description = $4, location_id = $5, quantity = $6, tags = $7, \
+             brand = $8, model = $9, serial_number = $10, barcode = $11, purchase_date = $12, \
+             purchase_price_minor = $13, purchase_price_currency = $14, purchased_from = $15, \
+             estimated_value_minor = $16, estimated_value_currency = $17, warranty_expires = $18, \
+             notes = $19, custom_fields = $20, version = $21, created_at = $22, updated_at = $23, \
+             deleted_at = $24, name_lower = $25, search_text = $26, insured = $27, \
+             lifetime_warranty = $28, sold_to = $29, sold_date = $30, sold_price_minor = $31, \
+             sold_price_currency = $32, sold_notes = $33 \
+             WHERE id = $1 AND household_id = $2 AND version = $34"
         }
     };
-    if changed == 1 {
-        exec(tx, "DELETE FROM item_tags WHERE item_id = $1", &[&id])
-            .await
-            .map_err(pg)?;
-        if !f.tags.is_empty() {
-            let lower: Vec<String> = f.tags.iter().map(|t| t.to_lowercase()).collect();
-            let trashed = item.deleted_at.is_some();
-            exec(
-                tx,
-                "INSERT INTO item_tags (item_id, name_lower, household_id, name, trashed, value_minor) \
-                 SELECT $1, l, $2, n, $5, $6 FROM unnest($3::text[], $4::text[]) AS t(l, n)",
-                &[&id, &hid, &lower, &f.tags, &trashed, &ev_amount],
-            )
-            .await
-            .map_err(pg)?;
+    let lower: Vec<String> = f.tags.iter().map(|t| t.to_lowercase()).collect();
+    let trashed = item.deleted_at.is_some();
+    let tag_params: [&(dyn ToSql + Sync); 6] = [&id, &hid, &lower, &f.tags, &trashed, &ev_amount];
+    let id_param: [&(dyn ToSql + Sync); 1] = [&id];
+    // Every statement prepared first (once per connection), so that the pipelined ones go
+    // out in this order.
+    let main = tx.prepare_cached(sql).await.map_err(pg)?;
+    let delete = tx.prepare_cached(DELETE_TAGS).await.map_err(pg)?;
+    let insert = tx.prepare_cached(INSERT_TAGS).await.map_err(pg)?;
+    let write_tags = async || {
+        tx.execute(&delete, &id_param).await?;
+        if f.tags.is_empty() {
+            return Ok(0);
         }
-    }
+        tx.execute(&insert, &tag_params).await
+    };
+    let changed = match tag_writes {
+        Tags::Pipelined => {
+            let (changed, _, _) = tokio::try_join!(
+                tx.execute(&main, &params),
+                tx.execute(&delete, &id_param),
+                async {
+                    if f.tags.is_empty() {
+                        return Ok(0);
+                    }
+                    tx.execute(&insert, &tag_params).await
+                },
+            )
+            .map_err(pg)?;
+            changed
+        }
+        Tags::IfWritten => {
+            let changed = tx.execute(&main, &params).await.map_err(pg)?;
+            if changed == 1 {
+                write_tags().await.map_err(pg)?;
+            }
+            changed
+        }
+    };
     Ok(changed)
 }
+
+const DELETE_TAGS: &str = "DELETE FROM item_tags WHERE item_id = $1";
+const INSERT_TAGS: &str = "INSERT INTO item_tags (item_id, name_lower, household_id, name, trashed, value_minor) \
+     SELECT $1, l, $2, n, $5, $6 FROM unnest($3::text[], $4::text[]) AS t(l, n)";
 
 async fn write_activity(tx: &impl GenericClient, a: &ActivityRow) -> StoreResult<()> {
     let fields = serde_json::to_string(&a.fields).map_err(anyhow::Error::from)?;
