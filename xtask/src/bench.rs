@@ -837,6 +837,18 @@ impl Server {
         path: &str,
         body: &str,
     ) -> Result<(f64, f64, f64, f64, u64)> {
+        self.wrk_with(out, credential, path, body, CONNECTIONS)
+    }
+
+    /// `wrk` with this many connections.
+    pub(crate) fn wrk_with(
+        &self,
+        out: &Path,
+        credential: (&str, &str),
+        path: &str,
+        body: &str,
+        connections: u32,
+    ) -> Result<(f64, f64, f64, f64, u64)> {
         let script = out.join("report.lua");
         let method = if body.is_empty() { "GET" } else { "POST" };
         let (header, value) = credential;
@@ -854,8 +866,8 @@ end
         std::fs::write(&script, lua).map_err(|e| e.to_string())?;
         let output = Command::new("wrk")
             .args([
-                "-t2",
-                &format!("-c{CONNECTIONS}"),
+                &format!("-t{}", connections.min(2)),
+                &format!("-c{connections}"),
                 &format!("-d{SECONDS}s"),
                 "--timeout",
                 "10s",

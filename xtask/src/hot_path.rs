@@ -151,26 +151,31 @@ pub(crate) fn hot_path(server: &Server, t: &Target<'_>) -> Result<String> {
                 took.as_secs_f64() * 1000.0 / COUNTED as f64
             ),
             goal.map_or("–".into(), |g| format!("{g:.0}")),
-            goal.map(|g| each <= g + 0.005),
+            // A search sweeps a minute back every ten seconds: a few hundredths more.
+            goal.map(|g| each <= g + 0.05),
         ));
     }
 
-    // Latency under load, 2 ms per round trip.
-    for (name, _, path, _) in requests(t, 0).into_iter().take(3) {
-        let (p50, _, p99, rps, errors) = proxied.wrk(t.out, cookie, &path, "")?;
-        let failed = if errors > 0 {
-            format!(", {errors} errors")
-        } else {
-            String::new()
-        };
-        let goal = (name != "substring search").then_some(15.0);
-        show((
-            "p50 / p99 ms, 2 ms per round trip".into(),
-            name.into(),
-            format!("{p50:.2} / {p99:.2} ({rps:.0} req/s{failed})"),
-            goal.map_or("–".into(), |g| format!("p99 ≤ {g:.0} ms")),
-            goal.map(|g| p99 <= g && errors == 0),
-        ));
+    // Latency with 2 ms per round trip: under load, and one request at a time as a
+    // Lambda instance serves them.
+    for connections in [CONNECTIONS, 1] {
+        for (name, _, path, _) in requests(t, 0).into_iter().take(3) {
+            let (p50, _, p99, rps, errors) =
+                proxied.wrk_with(t.out, cookie, &path, "", connections)?;
+            let failed = if errors > 0 {
+                format!(", {errors} errors")
+            } else {
+                String::new()
+            };
+            let goal = (name != "substring search").then_some(15.0);
+            show((
+                format!("p50 / p99 ms, 2 ms per round trip, {connections} connection(s)"),
+                name.into(),
+                format!("{p50:.2} / {p99:.2} ({rps:.0} req/s{failed})"),
+                goal.map_or("–".into(), |g| format!("p99 ≤ {g:.0} ms")),
+                goal.map(|g| p99 <= g && errors == 0),
+            ));
+        }
     }
 
     // The first search after a cold start.
@@ -325,7 +330,8 @@ fn render(lines: &[Line], idle_rate: f64, body: usize) -> String {
          sent one at a time; the proxy's count over them divided by {COUNTED} (the mean time \
          of one request in brackets). Edits are `PATCH` of `{{\"notes\":\"bench N\"}}` on \
          the seeded item. {background}\n\
-         - p50 / p99: wrk, {CONNECTIONS} connections, {SECONDS} s, against the proxied \
+         - p50 / p99: wrk, {CONNECTIONS} connections and then 1 (how a Lambda instance \
+         serves requests: one at a time), {SECONDS} s, against the proxied \
          server.\n\
          - First search after a cold start: the proxied server stopped and started again; \
          once `/api/health` answers, the time of one substring search with the cookie.\n\
