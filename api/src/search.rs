@@ -128,6 +128,13 @@ impl State {
     /// Many entries at once: replaced in place where newer, the new ones added and the
     /// whole sorted once.
     fn merge(&mut self, changed: Vec<SearchEntry>) {
+        if self.entries.is_empty() {
+            // The first load: nothing to replace, and no map of every entry at once.
+            self.entries = changed.into_iter().map(Entry::from).collect();
+            self.entries.sort_unstable_by_key(Entry::key);
+            self.stale = true;
+            return;
+        }
         let mut changed: HashMap<ItemId, Entry> = changed
             .into_iter()
             .map(|e| (e.id, Entry::from(e)))
