@@ -530,9 +530,7 @@ async fn get_item(
     AppPath((hid, id)): AppPath<(HouseholdId, ItemId)>,
 ) -> ApiResult<Tagged<Item>> {
     auth::member(&state, &user, hid).await?;
-    let (item, tree) = tokio::try_join!(live_shown(&state, hid, id), async {
-        Ok(Tree::cached(&state, hid).await?)
-    })?;
+    let (item, tree) = tokio::try_join!(live_shown(&state, hid, id), Tree::cached(&state, hid))?;
     Ok(Tagged::ok(
         item.row.version,
         shown(&state, item, &tree).await?,
