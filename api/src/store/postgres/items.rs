@@ -19,10 +19,11 @@ impl ItemStore for PgStore {
     async fn insert_item(&self, item: &ItemRow, activity: &ActivityRow) -> StoreResult<()> {
         // The item, its tags and its activity entry in one round trip.
         write_tx!(self, |tx| {
-            tokio::try_join!(
+            let (written, logged) = tokio::join!(
                 write_item(&tx, item, None, Tags::Pipelined),
                 write_activity(&tx, activity),
-            )?;
+            );
+            settle(written, logged)?;
             Ok(())
         })
     }
@@ -67,10 +68,11 @@ impl ItemStore for PgStore {
         // The item, its tags and its activity entry in one round trip; when the item turns
         // out changed meanwhile, nothing is committed.
         write_tx!(self, |tx| {
-            let (changed, ()) = tokio::try_join!(
+            let (written, logged) = tokio::join!(
                 write_item(&tx, item, Some(expected_version), Tags::Pipelined),
                 write_activity(&tx, activity),
-            )?;
+            );
+            let (changed, ()) = settle(written, logged)?;
             if changed == 0 {
                 return Err(StoreError::Stale);
             }

@@ -504,6 +504,25 @@ async fn exec(
     tx.execute(&statement, params).await
 }
 
+/// The results of two statements pipelined in one transaction: both values, or the error
+/// that says why it failed. Once one statement fails, those after it only report that the
+/// transaction was aborted, and they may finish first.
+pub(crate) fn settle<A, B>(a: StoreResult<A>, b: StoreResult<B>) -> StoreResult<(A, B)> {
+    let aborted = |e: &StoreError| match e {
+        StoreError::Other(e) => e
+            .downcast_ref::<tokio_postgres::Error>()
+            .and_then(|e| e.code())
+            .is_some_and(|c| *c == SqlState::IN_FAILED_SQL_TRANSACTION),
+        _ => false,
+    };
+    match (a, b) {
+        (Ok(a), Ok(b)) => Ok((a, b)),
+        (Err(e), Ok(_)) | (Ok(_), Err(e)) => Err(e),
+        (Err(a), Err(b)) if aborted(&a) && !aborted(&b) => Err(b),
+        (Err(a), Err(_)) => Err(a),
+    }
+}
+
 /// How `write_item` sends an item's tag statements.
 #[derive(Clone, Copy, PartialEq)]
 enum Tags {
@@ -614,7 +633,7 @@ async fn write_item(
     };
     let changed = match tag_writes {
         Tags::Pipelined => {
-            let (changed, _, _) = tokio::try_join!(
+            let (changed, deleted, inserted) = tokio::join!(
                 tx.execute(&main, &params),
                 tx.execute(&delete, &id_param),
                 async {
@@ -623,9 +642,9 @@ async fn write_item(
                     }
                     tx.execute(&insert, &tag_params).await
                 },
-            )
-            .map_err(pg)?;
-            changed
+            );
+            let tags = settle(deleted.map_err(pg), inserted.map_err(pg));
+            settle(changed.map_err(pg), tags)?.0
         }
         Tags::IfWritten => {
             let changed = tx.execute(&main, &params).await.map_err(pg)?;
