@@ -300,7 +300,8 @@ fn lambda() -> Result {
     exec(cargo().env("PATH", &path).args([
         "lambda",
         "build",
-        "--release",
+        "--profile",
+        "lambda",
         "--arm64",
         "--output-format",
         "zip",
