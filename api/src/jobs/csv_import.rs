@@ -335,6 +335,7 @@ impl<'a> Import<'a> {
                 parent_id: parent,
                 name,
                 description: None,
+                asset_id: None,
                 version: 1,
                 created_at: at,
                 updated_at: at,

@@ -47,6 +47,7 @@ pub fn item_dto(row: ItemRow, tree: &Tree) -> Item {
     Item {
         id: row.id,
         household_id: row.household_id,
+        asset_id: crate::store::stored_asset_id(f.asset_id, row.id.as_uuid()),
         location_path: f.location_id.map(|l| tree.path(l)).unwrap_or_default(),
         name: f.name,
         description: f.description,

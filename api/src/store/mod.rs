@@ -10,9 +10,9 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
 use shared::{
-    Action, Activity, ActivityId, AttachmentId, AttachmentKind, AttachmentStatus, Currency,
-    HouseholdId, ItemFields, ItemId, JobId, JobKind, JobStatus, LocationId, Role, TagCount,
-    TokenId, TokenScope, User, UserId,
+    Action, Activity, ActivityId, AssetId, AttachmentId, AttachmentKind, AttachmentStatus,
+    Currency, HouseholdId, ItemFields, ItemId, JobId, JobKind, JobStatus, LocationId, Role,
+    TagCount, TokenId, TokenScope, User, UserId,
 };
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -101,6 +101,8 @@ pub struct LocationRow {
     pub parent_id: Option<LocationId>,
     pub name: String,
     pub description: Option<String>,
+    /// `None` only for a location not yet stored: the store gives it the household's next.
+    pub asset_id: Option<AssetId>,
     pub version: i64,
     pub created_at: OffsetDateTime,
     pub updated_at: OffsetDateTime,
@@ -129,6 +131,16 @@ impl ItemRow {
     pub fn search_text(&self) -> String {
         self.fields.search_text()
     }
+}
+
+/// The asset id of a stored item or location, as an answer shows it. The stores give every
+/// row one (at its insert, or the migration's numbering of older rows), so `None` is a bug:
+/// logged, and shown as the highest number rather than failing the whole answer.
+pub fn stored_asset_id(id: Option<AssetId>, what: Uuid) -> AssetId {
+    id.unwrap_or_else(|| {
+        tracing::error!(%what, "a stored row has no asset id");
+        AssetId::MAX
+    })
 }
 
 /// One entry for the activity log, written in the same transaction as the change.

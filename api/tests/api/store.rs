@@ -123,6 +123,7 @@ impl World {
             parent_id: parent,
             name: name.into(),
             description: None,
+            asset_id: None,
             version: 1,
             created_at: t0(),
             updated_at: t0(),

@@ -127,6 +127,7 @@ impl LocationRecord {
             parent_id,
             name: self.name,
             description: self.description,
+            asset_id: None,
             version: self.version,
             created_at: self.created_at,
             updated_at,
