@@ -13,7 +13,7 @@ use super::{Finished, save_output};
 use crate::AppState;
 use crate::portability::csv::{CsvExport, ExportItem};
 use crate::portability::{PortError, Progress};
-use crate::routes::items::{search_needle, tag_key};
+use crate::routes::items::{search_terms, tag_key};
 use crate::routes::locations::Tree;
 use crate::store::{Cursor, ItemQuery, ItemRow, ItemSort};
 
@@ -103,8 +103,10 @@ pub async fn run(
 
 /// The store query the filters mean: live items, oldest first, as the item list filters.
 pub fn query(filters: &Filters, tree: &Tree) -> Result<ItemQuery, PortError> {
+    let (search, asset_id) = search_terms(filters.q.as_deref());
     let mut query = ItemQuery {
-        search: search_needle(filters.q.as_deref()),
+        search,
+        asset_id,
         tag: tag_key(filters.tag.as_deref()),
         sort: ItemSort::Oldest,
         limit: PAGE,

@@ -10,9 +10,9 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
 use shared::{
-    Action, Activity, ActivityId, AssetId, AttachmentId, AttachmentKind, AttachmentStatus,
-    Currency, HouseholdId, ItemFields, ItemId, JobId, JobKind, JobStatus, LocationId, Role,
-    TagCount, TokenId, TokenScope, User, UserId,
+    Action, Activity, ActivityId, AssetId, AssetKind, AttachmentId, AttachmentKind,
+    AttachmentStatus, Currency, HouseholdId, ItemFields, ItemId, JobId, JobKind, JobStatus,
+    LocationId, Role, TagCount, TokenId, TokenScope, User, UserId,
 };
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -40,6 +40,9 @@ pub enum StoreError {
         field: &'static str,
         message: String,
     },
+    /// An asset id asked for is another item's or location's; the message says whose.
+    #[error("{0}")]
+    AssetIdTaken(String),
     #[error("the database is unavailable: {0}")]
     Unavailable(String),
     #[error(transparent)]
@@ -282,6 +285,8 @@ impl Cursor {
 pub struct ItemQuery {
     /// Lower-cased substring to look for in the searchable fields.
     pub search: Option<String>,
+    /// Only the item with this asset id.
+    pub asset_id: Option<AssetId>,
     /// Only items in one of these locations (a location and everything below it).
     pub location_ids: Option<Vec<LocationId>>,
     /// Only items without a location.
@@ -483,6 +488,7 @@ pub trait Store:
     + JobStore
     + BackupStore
     + BulkStore
+    + AssetStore
     + Send
     + Sync
     + 'static
@@ -870,10 +876,13 @@ pub trait LocationStore: Send + Sync {
     async fn location_owner(&self, id: LocationId) -> StoreResult<Option<HouseholdId>>;
     /// `Conflict` when the id exists; `Invalid` (`parent_id`) unless the parent is a
     /// location of the household, checked in the write (`tree::Links::check_write`).
-    async fn insert_location(&self, location: &LocationRow) -> StoreResult<()>;
+    /// Returns its asset id, given as `insert_item` gives an item's.
+    async fn insert_location(&self, location: &LocationRow) -> StoreResult<AssetId>;
     /// `Stale` unless the stored version is `expected_version`; bumps the version. A new
     /// parent is checked in the write against the household's current tree: `Invalid`
-    /// (`parent_id`) for a missing parent, a cycle or too deep a nesting.
+    /// (`parent_id`) for a missing parent, a cycle or too deep a nesting. Its asset id
+    /// must be free (`Conflict` when another item or location has it); the counter moves
+    /// past it.
     async fn update_location(
         &self,
         location: &LocationRow,
@@ -888,16 +897,21 @@ pub trait LocationStore: Send + Sync {
 #[async_trait]
 pub trait ItemStore: Send + Sync {
     async fn item_owner(&self, id: ItemId) -> StoreResult<Option<HouseholdId>>;
-    /// `Conflict` when the id exists.
-    async fn insert_item(&self, item: &ItemRow, activity: &ActivityRow) -> StoreResult<()>;
-    /// Inserts many new items with their activity entries in one transaction. A batch
-    /// writes at most `IMPORT_ROWS` rows (items, their tags, activity entries), inside
-    /// Aurora DSQL's 3,000 rows a transaction.
+    /// `Conflict` when the id exists. Returns the item's asset id: the one its fields ask
+    /// for (`Conflict` when another item or location of the household has it; the counter
+    /// moves past it), else the household's next, taken in the same transaction.
+    async fn insert_item(&self, item: &ItemRow, activity: &ActivityRow) -> StoreResult<AssetId>;
+    /// Inserts many new items (all of one household) with their activity entries in one
+    /// transaction. A batch writes at most `IMPORT_ROWS` rows (items, their tags, activity
+    /// entries), inside Aurora DSQL's 3,000 rows a transaction. An item keeps the asset id
+    /// it asks for when that is free; the others get a block of new numbers, in order.
     async fn import_items(&self, items: &[ItemRow], activities: &[ActivityRow]) -> StoreResult<()>;
     /// A live or trashed item.
     async fn item(&self, household: HouseholdId, id: ItemId) -> StoreResult<Option<ItemRow>>;
     /// Writes `item` (its `version` already bumped) if the stored version is
-    /// `expected_version`, else `Stale`.
+    /// `expected_version`, else `Stale`. When the activity entry names `asset_id`, the
+    /// item's new asset id is claimed: `Conflict` when another item or location of the
+    /// household has it; the counter moves past it.
     async fn update_item(
         &self,
         item: &ItemRow,
@@ -957,6 +971,85 @@ pub trait ItemStore: Send + Sync {
     async fn tags(&self, household: HouseholdId) -> StoreResult<Vec<TagCount>>;
     async fn stats(&self, household: HouseholdId) -> StoreResult<StatsRow>;
     async fn history(&self, household: HouseholdId, item: ItemId) -> StoreResult<Vec<Activity>>;
+}
+
+/// An item or location found by its asset id.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AssetRow {
+    pub kind: AssetKind,
+    /// The item's or the location's id.
+    pub id: Uuid,
+    pub household_id: HouseholdId,
+    pub name: String,
+    pub asset_id: AssetId,
+    /// An item's location; for a location, the location itself.
+    pub location_id: Option<LocationId>,
+}
+
+/// Asset ids: finding what carries one, ranges of them for label sheets, and numbering
+/// the rows made before they existed. Numbers are given out by the writes that make items
+/// and locations (`insert_item`, `import_items`, `insert_location`, `restore_locations`),
+/// from one counter per household that never goes down.
+#[async_trait]
+pub trait AssetStore: Send + Sync {
+    /// The live items and the locations with this asset id in any of `households`.
+    async fn assets_by_id(
+        &self,
+        households: &[HouseholdId],
+        asset_id: AssetId,
+    ) -> StoreResult<Vec<AssetRow>>;
+    /// The household's live items and locations whose asset ids are from `from` to `to`
+    /// (both included), in number order: at most `limit`.
+    async fn assets_in_range(
+        &self,
+        household: HouseholdId,
+        from: AssetId,
+        to: AssetId,
+        limit: usize,
+    ) -> StoreResult<Vec<(AssetKind, Uuid)>>;
+    /// Numbers the household's items and locations that have no asset id yet, oldest first
+    /// (`created_at`, then id), from its counter, in one transaction of at most `limit`
+    /// rows, leaving the counter past them. How many it numbered: 0 when none is left.
+    async fn number_assets(&self, household: HouseholdId, limit: usize) -> StoreResult<u64>;
+    /// Households that have items or locations without an asset id: at most `limit`.
+    async fn households_to_number(&self, limit: usize) -> StoreResult<Vec<HouseholdId>>;
+}
+
+/// Whether an item's update claims its asset id: its activity entry names the field.
+pub(crate) fn claims_asset_id(activity: &ActivityRow) -> bool {
+    activity.fields.iter().any(|f| f == "asset_id")
+}
+
+/// The message of the conflict when an asset id is taken.
+pub fn asset_id_taken(asset_id: AssetId, kind: AssetKind, name: &str) -> StoreError {
+    StoreError::AssetIdTaken(format!(
+        "{asset_id} is already the asset id of the {} \"{name}\"",
+        kind.as_str()
+    ))
+}
+
+/// Numbers what was made before asset ids existed, one household at a time, in
+/// transactions of at most `migrate::BACKFILL_ROWS` rows. Idempotent: only rows without a
+/// number are numbered. How many rows it numbered.
+pub async fn backfill_asset_ids(store: &(impl AssetStore + ?Sized)) -> StoreResult<u64> {
+    let mut numbered = 0;
+    loop {
+        let households = store.households_to_number(100).await?;
+        if households.is_empty() {
+            return Ok(numbered);
+        }
+        for household in households {
+            loop {
+                let n = store
+                    .number_assets(household, migrate::BACKFILL_ROWS)
+                    .await?;
+                numbered += n;
+                if n == 0 {
+                    break;
+                }
+            }
+        }
+    }
 }
 
 /// Many items changed at once: bulk edits.
