@@ -69,11 +69,12 @@ pub async fn run(
                 .location_id
                 .map(|l| tree.path(l))
                 .unwrap_or_default();
+            let asset_id = row.fields.asset_id.map(|a| a.to_string());
             csv.write(&ExportItem {
                 id: row.id,
                 fields: &row.fields,
                 location_path: &location_path,
-                asset_id: None,
+                asset_id: asset_id.as_deref(),
                 created_at: row.created_at,
                 updated_at: row.updated_at,
             })?;
