@@ -404,6 +404,10 @@ async fn a_search_for_an_asset_id_finds_exactly_that_item(backend: Backend) {
         assert_eq!(names(q).await, ["Saw"], "{q}");
     }
     assert!(names("#000009").await.is_empty());
+    // One round trip, as any search once the household is warm.
+    let before = app.store.round_trips();
+    names("#000002").await;
+    assert_eq!(app.store.round_trips() - before, 1, "a search by asset id");
     assert_eq!(names("drill").await, ["Drill"], "text is still text");
     // Only live items: a trashed one is not found.
     app.delete(app.at(&ann, &format!("/items/{saw}")), &ann)
