@@ -131,6 +131,11 @@ const UNNUMBERED: &str = "SELECT kind, id FROM ( \
        WHERE household_id = $1 AND asset_id IS NULL) AS unnumbered \
      ORDER BY created_at, id LIMIT $2";
 
+const NUMBER_ITEM: &str =
+    "UPDATE items SET asset_id = $3 WHERE household_id = $1 AND id = $2 AND asset_id IS NULL";
+const NUMBER_LOCATION: &str =
+    "UPDATE locations SET asset_id = $3 WHERE household_id = $1 AND id = $2 AND asset_id IS NULL";
+
 const ASSET_COLUMNS: &str = "kind, id, household_id, name, asset_id, location_id";
 
 fn asset_from(r: &Row) -> StoreResult<AssetRow> {
@@ -222,33 +227,32 @@ impl AssetStore for PgStore {
             let first = next_asset_ids(&tx, household, rows.len() as u64)
                 .await?
                 .as_i64();
-            let mut items: (Vec<Uuid>, Vec<i64>) = Default::default();
-            let mut locations: (Vec<Uuid>, Vec<i64>) = Default::default();
-            for (n, row) in rows.iter().enumerate() {
-                let into = if row.get::<_, &str>(0) == "item" {
-                    &mut items
-                } else {
-                    &mut locations
-                };
-                into.0.push(row.get(1));
-                into.1.push(first + n as i64);
-            }
-            for (table, (ids, numbers)) in [("items", &items), ("locations", &locations)] {
-                if ids.is_empty() {
-                    continue;
-                }
-                tx.execute(
-                    &format!(
-                        "UPDATE {table} SET asset_id = v.n \
-                         FROM unnest($2::uuid[], $3::bigint[]) AS v(id, n) \
-                         WHERE {table}.household_id = $1 AND {table}.id = v.id \
-                         AND {table}.asset_id IS NULL"
-                    ),
-                    &[&hid, ids, numbers],
-                )
-                .await
-                .map_err(pg)?;
-            }
+            // One plain update a row, all sent before any answer is awaited.
+            let item = tx.prepare_cached(NUMBER_ITEM).await.map_err(pg)?;
+            let location = tx.prepare_cached(NUMBER_LOCATION).await.map_err(pg)?;
+            let numbered: Vec<(Uuid, i64, bool)> = rows
+                .iter()
+                .enumerate()
+                .map(|(n, row)| {
+                    (
+                        row.get(1),
+                        first + n as i64,
+                        row.get::<_, &str>(0) == "item",
+                    )
+                })
+                .collect();
+            let params: Vec<[&(dyn ToSql + Sync); 3]> = numbered
+                .iter()
+                .map(|(id, n, _)| [&hid as &(dyn ToSql + Sync), id, n])
+                .collect();
+            futures_util::future::try_join_all(numbered.iter().zip(&params).map(
+                |((_, _, is_item), params)| {
+                    let stmt = if *is_item { &item } else { &location };
+                    tx.execute(stmt, params)
+                },
+            ))
+            .await
+            .map_err(pg)?;
             Ok(rows.len() as u64)
         })
     }
