@@ -88,7 +88,9 @@ impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::NotFound => Self::not_found("that"),
-            StoreError::Conflict(message) => Self::Conflict(message),
+            StoreError::Conflict(message) | StoreError::AssetIdTaken(message) => {
+                Self::Conflict(message)
+            }
             StoreError::Stale => Self::PreconditionFailed,
             StoreError::Invalid { field, message } => Self::field(field, message),
             StoreError::Unavailable(cause) => {

@@ -57,6 +57,11 @@ const TAGS: &[(&str, &str)] = &[
          answer carries `ETag: \"<version>\"`; send it back in `If-Match` and a stale \
          version answers 412.",
     ),
+    (
+        "Assets",
+        "Asset ids: the household-unique number on every item's and location's label \
+         (`000-123`), and what a label's QR code names.",
+    ),
     ("Tags", "Tags in use, and the household's totals."),
     (
         "Sync",

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
+use crate::assets::AssetId;
 use crate::error::FieldErrors;
 use crate::ids::{HouseholdId, ItemId, LocationId, UserId};
 use crate::patch::Patch;
@@ -231,6 +232,8 @@ pub struct Location {
     pub id: LocationId,
     pub parent_id: Option<LocationId>,
     pub name: String,
+    /// The household-unique number on its label, `000-123`.
+    pub asset_id: AssetId,
     pub description: Option<String>,
     /// Names from the root down to this location, ending with its own name.
     pub path: Vec<String>,
@@ -256,6 +259,10 @@ pub struct CreateLocation {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::long_text))]
     pub description: Option<String>,
+    /// A free asset id of the household; the next one when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::asset_id_input))]
+    pub asset_id: Option<String>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -270,6 +277,10 @@ pub struct UpdateLocation {
     #[serde(default, skip_serializing_if = "Patch::is_missing")]
     #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::long_text))]
     pub description: Patch<String>,
+    /// Another asset id, free in the household; it can't be cleared.
+    #[serde(default, skip_serializing_if = "Patch::is_missing")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::asset_id_input))]
+    pub asset_id: Patch<String>,
 }
 
 // ---------------------------------------------------------------- items
@@ -305,6 +316,9 @@ pub struct ItemFields {
     pub sold_price: Option<Money>,
     #[serde(default)]
     pub sold_notes: Option<String>,
+    /// `None` only for an item not yet stored: the store gives it the household's next.
+    #[serde(default)]
+    pub asset_id: Option<AssetId>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -312,6 +326,8 @@ pub struct ItemFields {
 pub struct Item {
     pub id: ItemId,
     pub household_id: HouseholdId,
+    /// The household-unique number on its label, `000-123`.
+    pub asset_id: AssetId,
     pub name: String,
     pub description: Option<String>,
     pub location_id: Option<LocationId>,
@@ -385,6 +401,7 @@ impl Item {
             sold_date: self.sold_date,
             sold_price: self.sold_price.clone(),
             sold_notes: self.sold_notes.clone(),
+            asset_id: Some(self.asset_id),
         }
     }
 }
@@ -456,6 +473,10 @@ pub struct CreateItem {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::long_text))]
     pub sold_notes: Option<String>,
+    /// A free asset id of the household; the next one when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::asset_id_input))]
+    pub asset_id: Option<String>,
 }
 
 /// A PATCH of an item: absent fields stay, `null` clears, values replace.
@@ -531,6 +552,10 @@ pub struct UpdateItem {
     #[serde(default, skip_serializing_if = "Patch::is_missing")]
     #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::long_text))]
     pub sold_notes: Patch<String>,
+    /// Another asset id, free in the household; it can't be cleared.
+    #[serde(default, skip_serializing_if = "Patch::is_missing")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::asset_id_input))]
+    pub asset_id: Patch<String>,
 }
 
 /// Collects the field errors of one request.
@@ -575,6 +600,15 @@ impl Checker {
         } else {
             Err(self.errors)
         }
+    }
+}
+
+/// The asset id a PATCH sets: `None` when absent; it can't be cleared.
+pub fn parse_asset_id_patch(patch: &Patch<String>) -> Result<Option<AssetId>, String> {
+    match patch {
+        Patch::Missing => Ok(None),
+        Patch::Null => Err("can't be cleared; every item and location has one".into()),
+        Patch::Value(raw) => raw.parse().map(Some),
     }
 }
 
@@ -658,6 +692,10 @@ impl CreateItem {
             sold_date: self.sold_date,
             sold_price: c.money("sold_price", self.sold_price.as_ref(), currency),
             sold_notes: c.text("sold_notes", self.sold_notes.as_ref(), MAX_LONG_TEXT_CHARS),
+            asset_id: self
+                .asset_id
+                .as_deref()
+                .and_then(|raw| c.take("asset_id", raw.parse())),
         };
         c.finish(fields)
     }
@@ -684,6 +722,9 @@ impl UpdateItem {
                     next.name = name.into_inner();
                 }
             }
+        }
+        if let Some(asset_id) = c.take("asset_id", parse_asset_id_patch(&self.asset_id)) {
+            next.asset_id = asset_id.or(next.asset_id);
         }
         match &self.quantity {
             Patch::Missing => {}
@@ -839,6 +880,10 @@ pub fn changed_fields(before: &ItemFields, after: &ItemFields) -> Vec<&'static s
         sold_price,
         sold_notes
     );
+    // `None` after is an item not numbered yet, or a form that doesn't show the number.
+    if after.asset_id.is_some() && before.asset_id != after.asset_id {
+        changed.push("asset_id");
+    }
     changed
 }
 

@@ -68,6 +68,10 @@ impl ItemFields {
             sold_date: opt(&self.sold_date, &after.sold_date),
             sold_price: opt(&self.sold_price, &after.sold_price),
             sold_notes: opt(&self.sold_notes, &after.sold_notes),
+            asset_id: match after.asset_id {
+                Some(id) if self.asset_id != after.asset_id => Patch::Value(id.to_string()),
+                _ => Patch::Missing,
+            },
         }
     }
 
@@ -96,6 +100,7 @@ impl ItemFields {
             "sold_date" => self.sold_date = from.sold_date,
             "sold_price" => self.sold_price = from.sold_price.clone(),
             "sold_notes" => self.sold_notes = from.sold_notes.clone(),
+            "asset_id" => self.asset_id = from.asset_id,
             _ => {}
         }
     }

@@ -5,6 +5,7 @@
 //! checked values (`ItemName::parse`, `Money::parse`, …) so that an invalid value
 //! cannot reach the store.
 
+pub mod assets;
 pub mod attachment;
 pub mod bulk;
 pub mod changes;
@@ -19,6 +20,7 @@ pub mod patch;
 pub mod tokens;
 pub mod values;
 
+pub use assets::*;
 pub use attachment::*;
 pub use bulk::*;
 pub use changes::*;

@@ -213,3 +213,18 @@ pub fn content_type() -> RefOr<Schema> {
         ))
         .into()
 }
+
+/// An asset id as a request gives it: `000-123`, `000123`, `#000123` or `123`.
+pub fn asset_id_input() -> RefOr<Schema> {
+    string(false)
+        .pattern(Some(format!(
+            "^[{WHITE}]*#?(?:[0-9]{{1,9}}|[0-9]{{1,6}}-[0-9]{{3}})[{WHITE}]*$"
+        )))
+        .examples([serde_json::json!("000-123")])
+        .description(Some(
+            "An asset id: `000-123`, `000123`, `#000123` or `123`, a number from 1 to \
+             999999999 not used by another item or location of the household."
+                .to_string(),
+        ))
+        .into()
+}

@@ -13,7 +13,7 @@ use super::{Finished, save_output};
 use crate::AppState;
 use crate::portability::csv::{CsvExport, ExportItem};
 use crate::portability::{PortError, Progress};
-use crate::routes::items::{search_needle, tag_key};
+use crate::routes::items::{search_terms, tag_key};
 use crate::routes::locations::Tree;
 use crate::store::{Cursor, ItemQuery, ItemRow, ItemSort};
 
@@ -69,11 +69,12 @@ pub async fn run(
                 .location_id
                 .map(|l| tree.path(l))
                 .unwrap_or_default();
+            let asset_id = row.fields.asset_id.map(|a| a.to_string());
             csv.write(&ExportItem {
                 id: row.id,
                 fields: &row.fields,
                 location_path: &location_path,
-                asset_id: None,
+                asset_id: asset_id.as_deref(),
                 created_at: row.created_at,
                 updated_at: row.updated_at,
             })?;
@@ -103,8 +104,10 @@ pub async fn run(
 
 /// The store query the filters mean: live items, oldest first, as the item list filters.
 pub fn query(filters: &Filters, tree: &Tree) -> Result<ItemQuery, PortError> {
+    let (search, asset_id) = search_terms(filters.q.as_deref());
     let mut query = ItemQuery {
-        search: search_needle(filters.q.as_deref()),
+        search,
+        asset_id,
         tag: tag_key(filters.tag.as_deref()),
         sort: ItemSort::Oldest,
         limit: PAGE,

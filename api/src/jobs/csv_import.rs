@@ -271,8 +271,12 @@ impl<'a> Import<'a> {
             Err(message) => return Decision::Refuse(message),
         }
         self.seen.insert(id, row.line);
+        // A new item keeps the file's asset id when the household has it free (the store
+        // decides, in the write), else gets the next; an item updated keeps its own.
+        fields.asset_id = row.asset_id.as_deref().and_then(|a| a.parse().ok());
         match existing.get(&id) {
             Some(current) => {
+                fields.asset_id = current.fields.asset_id;
                 if current.fields == fields {
                     return Decision::Unchanged;
                 }
@@ -335,6 +339,7 @@ impl<'a> Import<'a> {
                 parent_id: parent,
                 name,
                 description: None,
+                asset_id: None,
                 version: 1,
                 created_at: at,
                 updated_at: at,

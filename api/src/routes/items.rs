@@ -9,8 +9,8 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
 use shared::{
-    Action, Activity, CreateItem, ErrorBody, HouseholdId, Item, ItemId, List, LocationId, Page,
-    UpdateItem,
+    Action, Activity, AssetId, CreateItem, ErrorBody, HouseholdId, Item, ItemId, List, LocationId,
+    Page, UpdateItem,
 };
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -47,6 +47,7 @@ pub fn item_dto(row: ItemRow, tree: &Tree) -> Item {
     Item {
         id: row.id,
         household_id: row.household_id,
+        asset_id: crate::store::stored_asset_id(f.asset_id, row.id.as_uuid()),
         location_path: f.location_id.map(|l| tree.path(l)).unwrap_or_default(),
         name: f.name,
         description: f.description,
@@ -162,9 +163,11 @@ async fn known_location(
         (status = 200, description = "An item with this client-made `id` exists already: \
             this is it", body = Item, headers(("ETag" = String, description = "The version, `\"<version>\"`: send it back in `If-Match`"))),
         (status = 403, description = "Viewers can't add items", body = ErrorBody),
-        (status = 409, description = "The `id` is taken by something else", body = ErrorBody),
-        (status = 422, description = "Invalid fields, a `location_id` that is not a location \
-            of this household, or money in another currency than the household's",
+        (status = 409, description = "The `id` is taken by something else, or the \
+            `asset_id` by another item or location of the household", body = ErrorBody),
+        (status = 422, description = "Invalid fields (an `asset_id` that is not one), a \
+            `location_id` that is not a location of this household, or money in another \
+            currency than the household's",
             body = ErrorBody),
     ),
 )]
@@ -193,7 +196,7 @@ async fn create_item(
     let tree = Tree::cached(&state, hid).await?;
     let tree = known_location(&state, hid, tree, fields.location_id).await?;
     let at = now();
-    let row = ItemRow {
+    let mut row = ItemRow {
         id: body.id.unwrap_or_default(),
         household_id: hid,
         fields,
@@ -206,7 +209,8 @@ async fn create_item(
         .via(user.via_token());
     match state.store.insert_item(&row, &activity).await {
         // New: no photo yet.
-        Ok(()) => {
+        Ok(asset_id) => {
+            row.fields.asset_id = Some(asset_id);
             state.search.note(&row);
             Ok((
                 StatusCode::CREATED,
@@ -241,7 +245,8 @@ async fn existing_item(
 #[into_params(parameter_in = Query)]
 struct ListParams {
     /// Case-insensitive text found in the name, description, brand, model, serial number,
-    /// barcode, notes or a tag.
+    /// barcode, notes or a tag; or an asset id, `#000123` or `000-123`: the item with that
+    /// number.
     q: Option<String>,
     /// Items in this location and every location below it; `none`: items without one
     /// (empty: any).
@@ -383,11 +388,13 @@ async fn list_items(
     query.sort = sort;
     query.after = after;
     query.limit = limit;
-    // Filtered lists come from the index; the plain list is one index range in SQL.
-    if query.search.is_some()
-        || query.location_ids.is_some()
-        || query.unplaced
-        || query.tag.is_some()
+    // Filtered lists come from the index; the plain list, and the search for an asset id,
+    // are one index range in SQL.
+    if query.asset_id.is_none()
+        && (query.search.is_some()
+            || query.location_ids.is_some()
+            || query.unplaced
+            || query.tag.is_some())
     {
         return Ok(Json(search_page(&state, hid, query, &tree).await?));
     }
@@ -409,8 +416,10 @@ pub(crate) fn filtered_query(
     tag: Option<&str>,
     tree: &Tree,
 ) -> Result<ItemQuery, BadLocation> {
+    let (search, asset_id) = search_terms(q);
     let mut query = ItemQuery {
-        search: search_needle(q),
+        search,
+        asset_id,
         tag: tag_key(tag),
         ..Default::default()
     };
@@ -426,6 +435,15 @@ pub(crate) fn filtered_query(
         }
     }
     Ok(query)
+}
+
+/// What `q` looks for: an asset id (`#000123`, `000-123`: exactly that item), else text
+/// (`search_needle`). `#` and digits that are no asset id (`#0`) are looked for as text.
+pub(crate) fn search_terms(q: Option<&str>) -> (Option<String>, Option<AssetId>) {
+    match q.and_then(AssetId::from_search) {
+        Some(Ok(asset_id)) => (None, Some(asset_id)),
+        _ => (search_needle(q), None),
+    }
 }
 
 /// What `q` looks for: trimmed and lower-cased; `None` when empty.
@@ -498,6 +516,15 @@ pub(crate) async fn search_ids(
     query: &ItemQuery,
     limit: usize,
 ) -> ApiResult<Vec<ItemId>> {
+    // The index knows no asset ids: one look-up of the `items_asset_id` index instead.
+    if query.asset_id.is_some() {
+        let query = ItemQuery {
+            limit,
+            ..query.clone()
+        };
+        let rows = state.store.list_items(hid, &query).await?;
+        return Ok(rows.into_iter().map(|r| r.id).collect());
+    }
     let locations = location_set(query);
     Ok(state
         .search
@@ -556,8 +583,11 @@ async fn get_item(
     responses(
         (status = 200, description = "The item as it is now", body = Item, headers(("ETag" = String, description = "The version, `\"<version>\"`: send it back in `If-Match`"))),
         (status = 403, description = "Viewers can't change items", body = ErrorBody),
-        (status = 422, description = "Invalid fields, a `location_id` that is not a location \
-            of this household, or money in another currency than the household's",
+        (status = 409, description = "The `asset_id` is another item's or location's of the \
+            household: the message says whose", body = ErrorBody),
+        (status = 422, description = "Invalid fields (an `asset_id` that is not one, or \
+            `null`), a `location_id` that is not a location of this household, or money in \
+            another currency than the household's",
             body = ErrorBody),
     ),
 )]

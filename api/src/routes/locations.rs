@@ -7,8 +7,9 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use shared::{
-    CreateLocation, ErrorBody, FieldErrors, HouseholdId, List, Location, LocationId,
-    MAX_LONG_TEXT_CHARS, Patch, UpdateLocation, parse_name, parse_optional_text,
+    AssetId, CreateLocation, ErrorBody, FieldErrors, HouseholdId, List, Location, LocationId,
+    MAX_LONG_TEXT_CHARS, Patch, UpdateLocation, parse_asset_id_patch, parse_name,
+    parse_optional_text,
 };
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -95,6 +96,7 @@ pub(crate) fn location_dto(
         parent_id: row.parent_id,
         name: row.name.clone(),
         description: row.description.clone(),
+        asset_id: crate::store::stored_asset_id(row.asset_id, row.id.as_uuid()),
         path: tree.path(row.id),
         item_count: counts.get(&row.id).copied().unwrap_or(0),
         version: row.version,
@@ -162,8 +164,10 @@ fn check_parent(tree: &Tree, id: LocationId, parent: Option<LocationId>, errors:
         (status = 200, description = "A location with this client-made `id` exists already: \
             this is it", body = Location, headers(("ETag" = String, description = "The version, `\"<version>\"`: send it back in `If-Match`"))),
         (status = 403, description = "Viewers can't add locations", body = ErrorBody),
-        (status = 409, description = "The `id` is taken by something else", body = ErrorBody),
-        (status = 422, description = "Invalid fields, or a `parent_id` that is not a location \
+        (status = 409, description = "The `id` is taken by something else, or the \
+            `asset_id` by another item or location of the household", body = ErrorBody),
+        (status = 422, description = "Invalid fields (an `asset_id` that is not one), or a \
+            `parent_id` that is not a location \
             of this household", body = ErrorBody),
     ),
 )]
@@ -187,6 +191,14 @@ async fn create_location(
     .map_err(|e| errors.insert("description".into(), e))
     .ok()
     .flatten();
+    let asset_id = body
+        .asset_id
+        .as_deref()
+        .map(str::parse::<AssetId>)
+        .transpose()
+        .map_err(|e| errors.insert("asset_id".into(), e))
+        .ok()
+        .flatten();
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }
@@ -215,18 +227,22 @@ async fn create_location(
         return Err(ApiError::Validation(errors));
     };
     let at = now();
-    let row = LocationRow {
+    let mut row = LocationRow {
         id,
         household_id: hid,
         parent_id: body.parent_id,
         name,
         description,
+        asset_id,
         version: 1,
         created_at: at,
         updated_at: at,
     };
     match state.store.insert_location(&row).await {
-        Ok(()) => state.access.forget_tree(hid),
+        Ok(asset_id) => {
+            row.asset_id = Some(asset_id);
+            state.access.forget_tree(hid);
+        }
         // A retry that raced the first attempt: answer with what is stored.
         Err(StoreError::Conflict(_)) if body.id.is_some() => {
             let tree = Tree::load(&state, hid).await?;
@@ -290,7 +306,10 @@ async fn get_location(
         (status = 200, description = "The location as it is now", body = Location,
             headers(("ETag" = String, description = "The version, `\"<version>\"`: send it back in `If-Match`"))),
         (status = 403, description = "Viewers can't change locations", body = ErrorBody),
-        (status = 422, description = "Invalid fields, a `parent_id` that is not a location of \
+        (status = 409, description = "The `asset_id` is another item's or location's of the \
+            household: the message says whose", body = ErrorBody),
+        (status = 422, description = "Invalid fields (an `asset_id` that is not one, or \
+            `null`), a `parent_id` that is not a location of \
             this household, or one that would put the location inside itself",
             body = ErrorBody),
     ),
@@ -334,6 +353,13 @@ async fn update_location(
                 errors.insert("description".into(), e);
             }
         },
+    }
+    match parse_asset_id_patch(&body.asset_id) {
+        Ok(Some(asset_id)) => next.asset_id = Some(asset_id),
+        Ok(None) => {}
+        Err(e) => {
+            errors.insert("asset_id".into(), e);
+        }
     }
     if let Some(parent) = body.parent_id.clone().into_change() {
         if parent != current.parent_id {
@@ -405,6 +431,7 @@ mod tests {
             parent_id: parent,
             name: name.into(),
             description: None,
+            asset_id: None,
             version: 1,
             created_at: at,
             updated_at: at,

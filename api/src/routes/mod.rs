@@ -5,6 +5,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use crate::AppState;
 
 pub mod accounts;
+pub mod assets;
 pub mod attachments;
 pub mod bulk;
 pub mod changes;
@@ -31,6 +32,7 @@ pub fn router() -> OpenApiRouter<AppState> {
             OpenApiRouter::default()
                 .routes(routes!(crate::openapi::serve_document))
                 .merge(accounts::router())
+                .merge(assets::router())
                 .merge(attachments::router())
                 .merge(bulk::router())
                 .merge(changes::router())

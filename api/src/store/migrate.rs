@@ -51,6 +51,10 @@ pub const POSTGRES: &[Migration] = &[
         version: "0011_jobs",
         sql: include_str!("../../../migrations/postgres/0011_jobs.sql"),
     },
+    Migration {
+        version: "0012_asset_ids",
+        sql: include_str!("../../../migrations/postgres/0012_asset_ids.sql"),
+    },
 ];
 
 pub const SQLITE: &[Migration] = &[
@@ -94,7 +98,19 @@ pub const SQLITE: &[Migration] = &[
         version: "0011_jobs",
         sql: include_str!("../../../migrations/sqlite/0011_jobs.sql"),
     },
+    Migration {
+        version: "0012_asset_ids",
+        sql: include_str!("../../../migrations/sqlite/0012_asset_ids.sql"),
+    },
 ];
+
+/// Recorded in `schema_migrations` once every item and location made before
+/// `0012_asset_ids` has its number: the stores' backfill runs until then.
+pub const ASSET_ID_BACKFILL: &str = "0012_asset_ids_backfill";
+
+/// Rows one transaction of the asset id backfill numbers (Aurora DSQL: at most 3,000
+/// changed rows a transaction).
+pub const BACKFILL_ROWS: usize = 1_000;
 
 /// Splits a migration into its statements: `;` ends a statement outside quotes and
 /// comments; comments are dropped.

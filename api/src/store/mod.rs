@@ -10,18 +10,22 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
 use shared::{
-    Action, Activity, ActivityId, AttachmentId, AttachmentKind, AttachmentStatus, Currency,
-    HouseholdId, ItemFields, ItemId, JobId, JobKind, JobStatus, LocationId, Role, TagCount,
-    TokenId, TokenScope, User, UserId,
+    Action, Activity, ActivityId, AssetId, AttachmentId, AttachmentKind, AttachmentStatus,
+    Currency, HouseholdId, ItemFields, ItemId, JobId, JobKind, JobStatus, LocationId, Role,
+    TagCount, TokenId, TokenScope, User, UserId,
 };
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+pub mod assets;
 pub mod dsql;
 pub mod migrate;
 pub mod postgres;
 pub mod sqlite;
 pub mod tree;
+
+pub(crate) use assets::claims_asset_id;
+pub use assets::{AssetRow, AssetStore, asset_id_taken, backfill_asset_ids, stored_asset_id};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -40,6 +44,9 @@ pub enum StoreError {
         field: &'static str,
         message: String,
     },
+    /// An asset id asked for is another item's or location's; the message says whose.
+    #[error("{0}")]
+    AssetIdTaken(String),
     #[error("the database is unavailable: {0}")]
     Unavailable(String),
     #[error(transparent)]
@@ -101,6 +108,8 @@ pub struct LocationRow {
     pub parent_id: Option<LocationId>,
     pub name: String,
     pub description: Option<String>,
+    /// `None` only for a location not yet stored: the store gives it the household's next.
+    pub asset_id: Option<AssetId>,
     pub version: i64,
     pub created_at: OffsetDateTime,
     pub updated_at: OffsetDateTime,
@@ -270,6 +279,8 @@ impl Cursor {
 pub struct ItemQuery {
     /// Lower-cased substring to look for in the searchable fields.
     pub search: Option<String>,
+    /// Only the item with this asset id.
+    pub asset_id: Option<AssetId>,
     /// Only items in one of these locations (a location and everything below it).
     pub location_ids: Option<Vec<LocationId>>,
     /// Only items without a location.
@@ -471,6 +482,7 @@ pub trait Store:
     + JobStore
     + BackupStore
     + BulkStore
+    + AssetStore
     + Send
     + Sync
     + 'static
@@ -858,10 +870,13 @@ pub trait LocationStore: Send + Sync {
     async fn location_owner(&self, id: LocationId) -> StoreResult<Option<HouseholdId>>;
     /// `Conflict` when the id exists; `Invalid` (`parent_id`) unless the parent is a
     /// location of the household, checked in the write (`tree::Links::check_write`).
-    async fn insert_location(&self, location: &LocationRow) -> StoreResult<()>;
+    /// Returns its asset id, given as `insert_item` gives an item's.
+    async fn insert_location(&self, location: &LocationRow) -> StoreResult<AssetId>;
     /// `Stale` unless the stored version is `expected_version`; bumps the version. A new
     /// parent is checked in the write against the household's current tree: `Invalid`
-    /// (`parent_id`) for a missing parent, a cycle or too deep a nesting.
+    /// (`parent_id`) for a missing parent, a cycle or too deep a nesting. Its asset id
+    /// must be free (`Conflict` when another item or location has it); the counter moves
+    /// past it.
     async fn update_location(
         &self,
         location: &LocationRow,
@@ -876,16 +891,21 @@ pub trait LocationStore: Send + Sync {
 #[async_trait]
 pub trait ItemStore: Send + Sync {
     async fn item_owner(&self, id: ItemId) -> StoreResult<Option<HouseholdId>>;
-    /// `Conflict` when the id exists.
-    async fn insert_item(&self, item: &ItemRow, activity: &ActivityRow) -> StoreResult<()>;
-    /// Inserts many new items with their activity entries in one transaction. A batch
-    /// writes at most `IMPORT_ROWS` rows (items, their tags, activity entries), inside
-    /// Aurora DSQL's 3,000 rows a transaction.
+    /// `Conflict` when the id exists. Returns the item's asset id: the one its fields ask
+    /// for (`Conflict` when another item or location of the household has it; the counter
+    /// moves past it), else the household's next, taken in the same transaction.
+    async fn insert_item(&self, item: &ItemRow, activity: &ActivityRow) -> StoreResult<AssetId>;
+    /// Inserts many new items (all of one household) with their activity entries in one
+    /// transaction. A batch writes at most `IMPORT_ROWS` rows (items, their tags, activity
+    /// entries), inside Aurora DSQL's 3,000 rows a transaction. An item keeps the asset id
+    /// it asks for when that is free; the others get a block of new numbers, in order.
     async fn import_items(&self, items: &[ItemRow], activities: &[ActivityRow]) -> StoreResult<()>;
     /// A live or trashed item.
     async fn item(&self, household: HouseholdId, id: ItemId) -> StoreResult<Option<ItemRow>>;
     /// Writes `item` (its `version` already bumped) if the stored version is
-    /// `expected_version`, else `Stale`.
+    /// `expected_version`, else `Stale`. When the activity entry names `asset_id`, the
+    /// item's new asset id is claimed: `Conflict` when another item or location of the
+    /// household has it; the counter moves past it.
     async fn update_item(
         &self,
         item: &ItemRow,

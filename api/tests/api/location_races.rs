@@ -175,6 +175,7 @@ async fn the_store_itself_refuses_a_cycle_and_a_missing_parent(backend: Backend)
             parent_id: parent,
             name: name.into(),
             description: None,
+            asset_id: None,
             version: 1,
             created_at: at,
             updated_at: at,

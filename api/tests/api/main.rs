@@ -10,6 +10,7 @@ mod account_takeover;
 mod accounts;
 mod ai;
 mod ai_budgets;
+mod assets;
 mod attachments;
 mod backup;
 mod bulk;

@@ -63,7 +63,12 @@ pub async fn finished(
 }
 
 /// Exports the household's items as CSV; the file's text.
-async fn export_csv(files: &Files, who: &Person, household: &str, filters: Value) -> String {
+pub(crate) async fn export_csv(
+    files: &Files,
+    who: &Person,
+    household: &str,
+    filters: Value,
+) -> String {
     let app = &files.app;
     let mut body = json!({"format": "csv"});
     body.as_object_mut()
@@ -85,7 +90,12 @@ async fn export_csv(files: &Files, who: &Person, household: &str, filters: Value
 }
 
 /// Imports `csv` into `household`: a dry run, then its confirmation. Returns both results.
-async fn import_csv(app: &TestApp, who: &Person, household: &str, csv: &str) -> (Value, Value) {
+pub(crate) async fn import_csv(
+    app: &TestApp,
+    who: &Person,
+    household: &str,
+    csv: &str,
+) -> (Value, Value) {
     let dry = post_file(
         app,
         who,
@@ -109,7 +119,7 @@ async fn import_csv(app: &TestApp, who: &Person, household: &str, csv: &str) -> 
     (dry_job["result"].clone(), job["result"].clone())
 }
 
-async fn items(app: &TestApp, who: &Person, household: &str) -> Vec<Value> {
+pub(crate) async fn items(app: &TestApp, who: &Person, household: &str) -> Vec<Value> {
     let list = app
         .get(
             format!("/api/v1/households/{household}/items?limit=200&sort=oldest"),
@@ -509,7 +519,7 @@ fn file_hashes(zip: &[u8]) -> Vec<(String, String)> {
     files
 }
 
-async fn download_backup(files: &Files, who: &Person) -> Vec<u8> {
+pub(crate) async fn download_backup(files: &Files, who: &Person) -> Vec<u8> {
     let app = &files.app;
     let started = app
         .post(app.at(who, "/exports"), who, json!({"format": "backup"}))

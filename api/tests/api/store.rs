@@ -96,7 +96,7 @@ impl World {
             ..Default::default()
         };
         edit(&mut body);
-        let row = ItemRow {
+        let mut row = ItemRow {
             id: ItemId::new(),
             household_id: self.household,
             fields: body.validate(&Currency::default()).unwrap(),
@@ -105,10 +105,12 @@ impl World {
             updated_at: at,
             deleted_at: None,
         };
-        self.store
+        let asset_id = self
+            .store
             .insert_item(&row, &self.activity(row.id, Action::Created, at))
             .await
             .unwrap();
+        row.fields.asset_id = Some(asset_id);
         row
     }
 
@@ -123,6 +125,7 @@ impl World {
             parent_id: parent,
             name: name.into(),
             description: None,
+            asset_id: None,
             version: 1,
             created_at: t0(),
             updated_at: t0(),

@@ -263,6 +263,7 @@ impl Draft {
             sold_date,
             sold_price,
             sold_notes: text(&self.sold_notes),
+            asset_id: None,
         };
         match create.validate(currency) {
             Ok(fields) if errors.is_empty() => Ok(fields),
@@ -302,6 +303,7 @@ fn create_body(id: ItemId, f: ItemFields) -> CreateItem {
         sold_date: f.sold_date,
         sold_price: f.sold_price,
         sold_notes: f.sold_notes,
+        asset_id: f.asset_id.map(|a| a.to_string()),
     }
 }
 

@@ -201,6 +201,7 @@ pub fn locations(props: &HouseholdProps) -> Html {
                 name: state.new_name.trim().to_string(),
                 parent_id: state.new_parent,
                 description: None,
+                asset_id: None,
             };
             let state = state.clone();
             state.dispatch(TreeAction::Busy);

@@ -3,8 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 use shared::{
-    Action, ActivityId, AttachmentId, AttachmentKind, AttachmentStatus, Currency, HouseholdId,
-    ItemFields, ItemId, LocationId, UserId,
+    Action, ActivityId, AssetId, AttachmentId, AttachmentKind, AttachmentStatus, Currency,
+    HouseholdId, ItemFields, ItemId, LocationId, UserId,
 };
 use time::OffsetDateTime;
 
@@ -91,6 +91,9 @@ pub struct LocationRecord {
     pub parent_id: Option<LocationId>,
     pub name: String,
     pub description: Option<String>,
+    /// Absent in backups made before asset ids: the restore gives it a new one.
+    #[serde(default)]
+    pub asset_id: Option<AssetId>,
     pub version: i64,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
@@ -105,6 +108,7 @@ impl From<&LocationRow> for LocationRecord {
             parent_id: l.parent_id,
             name: l.name.clone(),
             description: l.description.clone(),
+            asset_id: l.asset_id,
             version: l.version,
             created_at: l.created_at,
             updated_at: l.updated_at,
@@ -127,6 +131,7 @@ impl LocationRecord {
             parent_id,
             name: self.name,
             description: self.description,
+            asset_id: self.asset_id,
             version: self.version,
             created_at: self.created_at,
             updated_at,

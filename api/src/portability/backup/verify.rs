@@ -511,6 +511,7 @@ mod tests {
             parent_id: parent,
             name: "Shelf".into(),
             description: None,
+            asset_id: None,
             version: 1,
             created_at: at,
             updated_at: at,

@@ -14,7 +14,7 @@
 //! | `HB.parent_import_ref` | written empty | custom field "Parent import ref" |
 //! | `HB.location` | location path, joined with ` / ` | split on `/`, trimmed, empty parts dropped |
 //! | `HB.tags` (also `HB.labels`, `HB.label`, `HB.tag`) | tags, joined with `; ` | split on `;`, trimmed; all such columns together |
-//! | `HB.asset_id` | asset id | → `ImportRow::asset_id`, as written |
+//! | `HB.asset_id` | asset id, `000-123` | → `ImportRow::asset_id`: a new item keeps it when no other item or location of the household has it, else gets a new number; an item updated keeps its own |
 //! | `HB.archived` | `false` | `true` → custom field "Archived" = `true`; false or empty → nothing |
 //! | `HB.url` | written empty | custom field "URL" |
 //! | `HB.name` | name | required |

@@ -191,13 +191,23 @@ impl BackupStore for PgStore {
         let versions: Vec<i64> = locations.iter().map(|l| l.version).collect();
         let created: Vec<OffsetDateTime> = locations.iter().map(|l| l.created_at).collect();
         let updated: Vec<OffsetDateTime> = locations.iter().map(|l| l.updated_at).collect();
+        let wanted: Vec<(Option<AssetId>, Uuid)> = locations
+            .iter()
+            .map(|l| (l.asset_id, l.id.as_uuid()))
+            .collect();
+        let household = locations[0].household_id;
         write_tx!(self, |tx| {
+            let numbers: Vec<i64> = super::assets::import_asset_ids(&tx, household, &wanted)
+                .await?
+                .into_iter()
+                .map(AssetId::as_i64)
+                .collect();
             exec(
                 &tx,
                 "INSERT INTO locations (id, household_id, parent_id, name, description, version, \
-                 created_at, updated_at) \
+                 created_at, updated_at, asset_id) \
                  SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], \
-                 $6::bigint[], $7::timestamptz[], $8::timestamptz[])",
+                 $6::bigint[], $7::timestamptz[], $8::timestamptz[], $9::bigint[])",
                 &[
                     &ids,
                     &households,
@@ -207,6 +217,7 @@ impl BackupStore for PgStore {
                     &versions,
                     &created,
                     &updated,
+                    &numbers,
                 ],
             )
             .await

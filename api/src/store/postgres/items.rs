@@ -16,23 +16,34 @@ impl ItemStore for PgStore {
         Ok(row.map(|r| r.get::<_, Uuid>(0).into()))
     }
 
-    async fn insert_item(&self, item: &ItemRow, activity: &ActivityRow) -> StoreResult<()> {
-        // The item, its tags and its activity entry in one round trip.
+    async fn insert_item(&self, item: &ItemRow, activity: &ActivityRow) -> StoreResult<AssetId> {
+        // The household's counter, the item, its tags and its activity entry in one round
+        // trip.
         write_tx!(self, |tx| {
             let (written, logged) = tokio::join!(
-                write_item(&tx, item, None, Tags::Pipelined),
+                write_item(&tx, item, None, Tags::Pipelined, true),
                 write_activity(&tx, activity),
             );
-            settle(written, logged)?;
-            Ok(())
+            let ((_, asset_id), ()) = settle(written, logged)?;
+            asset_id.ok_or_else(|| anyhow::anyhow!("a new item got no asset id").into())
         })
     }
 
     async fn import_items(&self, items: &[ItemRow], activities: &[ActivityRow]) -> StoreResult<()> {
         check_batch(items, activities)?;
+        let wanted: Vec<(Option<AssetId>, Uuid)> = items
+            .iter()
+            .map(|i| (i.fields.asset_id, i.id.as_uuid()))
+            .collect();
         write_tx!(self, |tx| {
-            for item in items {
-                write_item(&tx, item, None, Tags::Pipelined).await?;
+            let numbers = match items.first() {
+                Some(first) => assets::import_asset_ids(&tx, first.household_id, &wanted).await?,
+                None => Vec::new(),
+            };
+            for (item, asset_id) in items.iter().zip(numbers) {
+                let mut item = item.clone();
+                item.fields.asset_id = Some(asset_id);
+                write_item(&tx, &item, None, Tags::Pipelined, false).await?;
             }
             for activity in activities {
                 write_activity(&tx, activity).await?;
@@ -67,12 +78,13 @@ impl ItemStore for PgStore {
         }
         // The item, its tags and its activity entry in one round trip; when the item turns
         // out changed meanwhile, nothing is committed.
+        let claim = claims_asset_id(activity);
         write_tx!(self, |tx| {
             let (written, logged) = tokio::join!(
-                write_item(&tx, item, Some(expected_version), Tags::Pipelined),
+                write_item(&tx, item, Some(expected_version), Tags::Pipelined, claim),
                 write_activity(&tx, activity),
             );
-            let (changed, ()) = settle(written, logged)?;
+            let ((changed, _), ()) = settle(written, logged)?;
             if changed == 0 {
                 return Err(StoreError::Stale);
             }
@@ -404,6 +416,10 @@ impl PgStore {
         if let Some(search) = &q.search {
             params.push(Box::new(search.clone()));
             sql.push_str(&format!(" AND strpos(search_text, ${}) > 0", params.len()));
+        }
+        if let Some(asset_id) = q.asset_id {
+            params.push(Box::new(asset_id.as_i64()));
+            sql.push_str(&format!(" AND asset_id = ${}", params.len()));
         }
         if q.unplaced {
             sql.push_str(" AND location_id IS NULL");

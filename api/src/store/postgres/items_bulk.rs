@@ -42,7 +42,11 @@ impl BulkStore for PgStore {
 /// Writes one item if its stored version is the one before; its id when it is not.
 async fn write_one(tx: &impl GenericClient, update: &ItemUpdate) -> StoreResult<Option<ItemId>> {
     let expected = update.item.version - 1;
-    if write_item(tx, &update.item, Some(expected), Tags::IfWritten).await? == 0 {
+    if write_item(tx, &update.item, Some(expected), Tags::IfWritten, false)
+        .await?
+        .0
+        == 0
+    {
         return Ok(Some(update.item.id));
     }
     write_activity(tx, &update.activity).await?;

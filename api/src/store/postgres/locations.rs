@@ -29,8 +29,8 @@ impl LocationStore for PgStore {
         let client = self.client().await?;
         let rows = client
             .query(
-                "SELECT id, household_id, parent_id, name, description, version, created_at, updated_at \
-                 FROM locations WHERE household_id = $1",
+                "SELECT id, household_id, parent_id, name, description, version, created_at, updated_at, \
+                 asset_id FROM locations WHERE household_id = $1",
                 &[&household.as_uuid()],
             )
             .await
@@ -70,14 +70,22 @@ impl LocationStore for PgStore {
         Ok(row.map(|r| r.get::<_, Uuid>(0).into()))
     }
 
-    async fn insert_location(&self, l: &LocationRow) -> StoreResult<()> {
+    async fn insert_location(&self, l: &LocationRow) -> StoreResult<AssetId> {
         let hid = l.household_id.as_uuid();
         write_tx!(self, |tx| {
             lock_household(&tx, hid).await?;
             links(&tx, hid).await?.check_write(l.id, l.parent_id)?;
+            let asset_id = match l.asset_id {
+                Some(wanted) => {
+                    super::assets::claim_asset_id(&tx, l.household_id, wanted, l.id.as_uuid())
+                        .await?;
+                    wanted
+                }
+                None => super::assets::next_asset_ids(&tx, l.household_id, 1).await?,
+            };
             tx.execute(
-                "INSERT INTO locations (id, household_id, parent_id, name, description, version, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                "INSERT INTO locations (id, household_id, parent_id, name, description, version, created_at, updated_at, asset_id) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
                 &[
                     &l.id.as_uuid(),
                     &l.household_id.as_uuid(),
@@ -87,11 +95,12 @@ impl LocationStore for PgStore {
                     &l.version,
                     &l.created_at,
                     &l.updated_at,
+                    &asset_id.as_i64(),
                 ],
             )
             .await
             .map_err(pg)?;
-            Ok(())
+            Ok(asset_id)
         })
     }
 
@@ -100,9 +109,13 @@ impl LocationStore for PgStore {
         write_tx!(self, |tx| {
             lock_household(&tx, hid).await?;
             links(&tx, hid).await?.check_write(l.id, l.parent_id)?;
+            if let Some(wanted) = l.asset_id {
+                super::assets::claim_asset_id(&tx, l.household_id, wanted, l.id.as_uuid()).await?;
+            }
             let changed = tx
                 .execute(
-                    "UPDATE locations SET parent_id = $3, name = $4, description = $5, version = $6, updated_at = $7 \
+                    "UPDATE locations SET parent_id = $3, name = $4, description = $5, version = $6, updated_at = $7, \
+                     asset_id = coalesce($9, asset_id) \
                      WHERE id = $1 AND household_id = $2 AND version = $8",
                     &[
                         &l.id.as_uuid(),
@@ -113,6 +126,7 @@ impl LocationStore for PgStore {
                         &l.version,
                         &l.updated_at,
                         &expected_version,
+                        &l.asset_id.map(AssetId::as_i64),
                     ],
                 )
                 .await

@@ -11,8 +11,8 @@ use async_trait::async_trait;
 use deadpool_postgres::GenericClient;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use shared::{
-    Activity, Actor, Currency, Day, HouseholdId, ItemFields, ItemId, LocationId, Money, Role,
-    TagCount, User, UserId,
+    Activity, Actor, AssetId, AssetKind, Currency, Day, HouseholdId, ItemFields, ItemId,
+    LocationId, Money, Role, TagCount, User, UserId,
 };
 use time::OffsetDateTime;
 use tokio_postgres::Row;
@@ -104,6 +104,7 @@ macro_rules! write_tx {
 
 // After `write_tx`, which they use.
 mod accounts;
+mod assets;
 mod attachments;
 mod backup;
 mod changes;
@@ -164,7 +165,9 @@ impl PgStore {
             let applied: Vec<String> = rows.iter().map(|r| r.get(0)).collect();
             if migrate::POSTGRES
                 .iter()
-                .all(|m| applied.iter().any(|a| a == m.version))
+                .map(|m| m.version)
+                .chain([migrate::ASSET_ID_BACKFILL])
+                .all(|m| applied.iter().any(|a| a == m))
             {
                 return Ok(());
             }
@@ -198,6 +201,28 @@ impl PgStore {
                 )
                 .await?;
             tracing::info!(version = migration.version, "applied PostgreSQL migration");
+        }
+        let numbered = client
+            .query_opt(
+                "SELECT 1 FROM schema_migrations WHERE version = $1",
+                &[&migrate::ASSET_ID_BACKFILL],
+            )
+            .await?
+            .is_some();
+        if !numbered {
+            let n = backfill_asset_ids(self)
+                .await
+                .context("numbering items and locations")?;
+            client
+                .execute(
+                    "INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2) ON CONFLICT (version) DO NOTHING",
+                    &[&migrate::ASSET_ID_BACKFILL, &now()],
+                )
+                .await?;
+            tracing::info!(
+                numbered = n,
+                "gave asset ids to the items and locations made before"
+            );
         }
         Ok(())
     }
@@ -428,6 +453,9 @@ fn location_from(r: &Row) -> LocationRow {
         parent_id: r.get::<_, Option<Uuid>>("parent_id").map(Into::into),
         name: r.get("name"),
         description: r.get("description"),
+        asset_id: r
+            .get::<_, Option<i64>>("asset_id")
+            .and_then(AssetId::from_i64),
         version: r.get("version"),
         created_at: r.get("created_at"),
         updated_at: r.get("updated_at"),
@@ -438,7 +466,7 @@ const ITEM_COLUMNS: &str = "id, household_id, name, description, location_id, qu
      serial_number, barcode, purchase_date, purchase_price_minor, purchase_price_currency, \
      purchased_from, estimated_value_minor, estimated_value_currency, warranty_expires, notes, \
      custom_fields, version, created_at, updated_at, deleted_at, insured, lifetime_warranty, sold_to, \
-     sold_date, sold_price_minor, sold_price_currency, sold_notes";
+     sold_date, sold_price_minor, sold_price_currency, sold_notes, asset_id";
 
 fn money_from(r: &Row, amount: &str, currency: &str) -> StoreResult<Option<Money>> {
     match (
@@ -486,6 +514,9 @@ fn item_from(r: &Row) -> StoreResult<ItemRow> {
             sold_date: r.get::<_, Option<time::Date>>("sold_date").map(Day),
             sold_price: money_from(r, "sold_price_minor", "sold_price_currency")?,
             sold_notes: r.get("sold_notes"),
+            asset_id: r
+                .get::<_, Option<i64>>("asset_id")
+                .and_then(AssetId::from_i64),
         },
         version: r.get("version"),
         created_at: r.get("created_at"),
@@ -533,13 +564,22 @@ enum Tags {
     Pipelined,
 }
 
+/// Writes an item: a new one (`expected_version` `None`), or a stored one if its version
+/// is still `expected_version`. When `claim`, its asset id is settled in the same round
+/// trip: none gets the household's next (the counter bumped before the insert reads it);
+/// the one it has is checked free and moves the counter past it (else it is written as it
+/// is). Every such write changes the household's row, so two of them in one household
+/// never both commit on what the other has not seen (`lock_household`). How many rows it
+/// wrote (0: stale) and the asset id stored.
 async fn write_item(
     tx: &impl GenericClient,
     item: &ItemRow,
     expected_version: Option<i64>,
     tag_writes: Tags,
-) -> StoreResult<u64> {
+    claim: bool,
+) -> StoreResult<(u64, Option<AssetId>)> {
     let f = &item.fields;
+    let asset_param: Option<i64> = f.asset_id.map(AssetId::as_i64);
     let id = item.id.as_uuid();
     let hid = item.household_id.as_uuid();
     let location = f.location_id.map(|l| l.as_uuid());
@@ -590,6 +630,7 @@ async fn write_item(
         &sp_amount,
         &sp_currency,
         &f.sold_notes,
+        &asset_param,
     ];
     let sql = match &expected_version {
         None => {
@@ -598,9 +639,13 @@ async fn write_item(
              purchased_from, estimated_value_minor, estimated_value_currency, warranty_expires, notes, \
              custom_fields, version, created_at, updated_at, deleted_at, name_lower, search_text, \
              insured, lifetime_warranty, sold_to, sold_date, sold_price_minor, sold_price_currency, \
-             sold_notes) \
+             sold_notes, asset_id) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, \
-             $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33)"
+             $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, \
+             coalesce($34::bigint, (SELECT next_asset_id - 1 FROM households WHERE id = $2), \
+               (SELECT coalesce(max(asset_id), 0) + 1 FROM (SELECT asset_id FROM items WHERE household_id = $2 \
+                UNION ALL SELECT asset_id FROM locations WHERE household_id = $2) AS used))) \
+             RETURNING asset_id"
         }
         Some(expected) => {
             params.push(expected);
@@ -611,8 +656,8 @@ async fn write_item(
              notes = $19, custom_fields = $20, version = $21, created_at = $22, updated_at = $23, \
              deleted_at = $24, name_lower = $25, search_text = $26, insured = $27, \
              lifetime_warranty = $28, sold_to = $29, sold_date = $30, sold_price_minor = $31, \
-             sold_price_currency = $32, sold_notes = $33 \
-             WHERE id = $1 AND household_id = $2 AND version = $34"
+             sold_price_currency = $32, sold_notes = $33, asset_id = coalesce($34, asset_id) \
+             WHERE id = $1 AND household_id = $2 AND version = $35 RETURNING asset_id"
         }
     };
     let lower: Vec<String> = f.tags.iter().map(|t| t.to_lowercase()).collect();
@@ -621,9 +666,23 @@ async fn write_item(
     let id_param: [&(dyn ToSql + Sync); 1] = [&id];
     // Every statement prepared first (once per connection), so that the pipelined ones go
     // out in this order.
+    let number = match (claim, f.asset_id) {
+        (false, _) => None,
+        (true, None) => Some((NEXT_ASSET_ID, None)),
+        (true, Some(wanted)) => Some((CLAIM_ASSET_ID, Some(wanted))),
+    };
+    let counter = match number {
+        Some((sql, _)) => Some(tx.prepare_cached(sql).await.map_err(pg)?),
+        None => None,
+    };
+    let holder = match number {
+        Some((_, Some(_))) => Some(tx.prepare_cached(ASSET_HOLDER).await.map_err(pg)?),
+        _ => None,
+    };
     let main = tx.prepare_cached(sql).await.map_err(pg)?;
     let delete = tx.prepare_cached(DELETE_TAGS).await.map_err(pg)?;
     let insert = tx.prepare_cached(INSERT_TAGS).await.map_err(pg)?;
+    let own = [&hid as &(dyn ToSql + Sync), &asset_param, &id];
     let write_tags = async || {
         tx.execute(&delete, &id_param).await?;
         if f.tags.is_empty() {
@@ -631,30 +690,78 @@ async fn write_item(
         }
         tx.execute(&insert, &tag_params).await
     };
-    let changed = match tag_writes {
-        Tags::Pipelined => {
-            let (changed, deleted, inserted) = tokio::join!(
-                tx.execute(&main, &params),
-                tx.execute(&delete, &id_param),
-                async {
-                    if f.tags.is_empty() {
-                        return Ok(0);
-                    }
-                    tx.execute(&insert, &tag_params).await
-                },
-            );
-            let tags = settle(deleted.map_err(pg), inserted.map_err(pg));
-            settle(changed.map_err(pg), tags)?.0
-        }
-        Tags::IfWritten => {
-            let changed = tx.execute(&main, &params).await.map_err(pg)?;
-            if changed == 1 {
-                write_tags().await.map_err(pg)?;
-            }
-            changed
-        }
+    let stored = |rows: Vec<Row>| -> (u64, Option<AssetId>) {
+        let asset_id = rows
+            .first()
+            .and_then(|r| r.get::<_, Option<i64>>(0))
+            .and_then(AssetId::from_i64);
+        (rows.len() as u64, asset_id)
     };
-    Ok(changed)
+    let counter_params = match number {
+        Some((_, Some(_))) => &own[..2],
+        _ => &own[..1],
+    };
+    // The counter first, then the check of the number asked for, the row and its tags.
+    let (counted, held, written, deleted, inserted) = tokio::join!(
+        async {
+            match &counter {
+                Some(stmt) => tx.execute(stmt, counter_params).await.map(|_| ()),
+                None => Ok(()),
+            }
+        },
+        async {
+            match &holder {
+                Some(stmt) => tx.query_opt(stmt, &own).await,
+                None => Ok(None),
+            }
+        },
+        async {
+            let written = stored(tx.query(&main, &params).await?);
+            if tag_writes == Tags::IfWritten && written.0 == 1 {
+                write_tags().await?;
+            }
+            Ok(written)
+        },
+        async {
+            if tag_writes == Tags::IfWritten {
+                return Ok(0);
+            }
+            tx.execute(&delete, &id_param).await
+        },
+        async {
+            if tag_writes == Tags::IfWritten || f.tags.is_empty() {
+                return Ok(0);
+            }
+            tx.execute(&insert, &tag_params).await
+        },
+    );
+    if let (Ok(Some(row)), Some((_, Some(wanted)))) = (&held, number) {
+        return Err(asset_id_taken(wanted, asset_kind(row.get(0)), row.get(1)));
+    }
+    let before = settle(counted.map_err(pg), held.map_err(pg));
+    let tags = settle(deleted.map_err(pg), inserted.map_err(pg));
+    let after = settle(written.map_err(pg), tags);
+    Ok(settle(before, after)?.1.0)
+}
+
+/// Takes the household's next asset id: the insert after it reads `next_asset_id - 1`.
+const NEXT_ASSET_ID: &str =
+    "UPDATE households SET next_asset_id = coalesce(next_asset_id, 1) + 1 WHERE id = $1";
+/// Moves the household's counter past a number claimed.
+const CLAIM_ASSET_ID: &str = "UPDATE households SET next_asset_id = \
+     GREATEST(coalesce(next_asset_id, 1), $2::bigint + 1) WHERE id = $1";
+/// What holds asset id `$2` in household `$1`, other than `$3`.
+const ASSET_HOLDER: &str = "SELECT 'item', name FROM items \
+     WHERE household_id = $1 AND asset_id = $2 AND id <> $3 \
+     UNION ALL SELECT 'location', name FROM locations \
+     WHERE household_id = $1 AND asset_id = $2 AND id <> $3 LIMIT 1";
+
+fn asset_kind(raw: &str) -> AssetKind {
+    if raw == "item" {
+        AssetKind::Item
+    } else {
+        AssetKind::Location
+    }
 }
 
 const DELETE_TAGS: &str = "DELETE FROM item_tags WHERE item_id = $1";

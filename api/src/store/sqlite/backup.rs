@@ -180,13 +180,24 @@ impl BackupStore for SqliteStore {
         check_restore_rows(locations.len())?;
         let locations = locations.to_vec();
         self.write(move |tx| {
+            let numbers = match locations.first() {
+                Some(first) => super::assets::import_asset_ids(
+                    tx,
+                    first.household_id,
+                    &locations
+                        .iter()
+                        .map(|l| (l.asset_id, l.id.as_uuid()))
+                        .collect::<Vec<_>>(),
+                )?,
+                None => Vec::new(),
+            };
             let mut stmt = tx
                 .prepare_cached(
                     "INSERT INTO locations (id, household_id, parent_id, name, description, version, \
-                     created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                     created_at, updated_at, asset_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
                 )
                 .map_err(db)?;
-            for l in &locations {
+            for (l, asset_id) in locations.iter().zip(numbers) {
                 stmt.execute(params![
                     l.id.to_string(),
                     l.household_id.to_string(),
@@ -195,7 +206,8 @@ impl BackupStore for SqliteStore {
                     l.description,
                     l.version,
                     micros(l.created_at),
-                    micros(l.updated_at)
+                    micros(l.updated_at),
+                    asset_id.as_i64()
                 ])
                 .map_err(db)?;
             }

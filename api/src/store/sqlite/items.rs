@@ -17,11 +17,12 @@ impl ItemStore for SqliteStore {
         .await
     }
 
-    async fn insert_item(&self, item: &ItemRow, activity: &ActivityRow) -> StoreResult<()> {
+    async fn insert_item(&self, item: &ItemRow, activity: &ActivityRow) -> StoreResult<AssetId> {
         let (item, activity) = (item.clone(), activity.clone());
         self.write(move |tx| {
-            write_item(tx, &item, true)?;
-            write_activity(tx, &activity)
+            let (_, asset_id) = write_item(tx, &item, true, true)?;
+            write_activity(tx, &activity)?;
+            asset_id.ok_or_else(|| anyhow::anyhow!("a new item got no asset id").into())
         })
         .await
     }
@@ -30,8 +31,22 @@ impl ItemStore for SqliteStore {
         check_batch(items, activities)?;
         let (items, activities) = (items.to_vec(), activities.to_vec());
         self.write(move |tx| {
-            for item in &items {
-                write_item(tx, item, true)?;
+            let household = items.first().map(|i| i.household_id);
+            let numbers = match household {
+                Some(household) => assets::import_asset_ids(
+                    tx,
+                    household,
+                    &items
+                        .iter()
+                        .map(|i| (i.fields.asset_id, i.id.as_uuid()))
+                        .collect::<Vec<_>>(),
+                )?,
+                None => Vec::new(),
+            };
+            for (item, asset_id) in items.iter().zip(numbers) {
+                let mut item = item.clone();
+                item.fields.asset_id = Some(asset_id);
+                write_item(tx, &item, true, false)?;
             }
             for activity in &activities {
                 write_activity(tx, activity)?;
@@ -66,8 +81,9 @@ impl ItemStore for SqliteStore {
         if item.version != expected_version + 1 {
             return Err(anyhow::anyhow!("an update must bump the version by one").into());
         }
+        let claim = claims_asset_id(&activity);
         self.write(move |tx| {
-            if write_item(tx, &item, false)? == 0 {
+            if write_item(tx, &item, false, claim)?.0 == 0 {
                 return Err(StoreError::Stale);
             }
             write_activity(tx, &activity)
@@ -362,7 +378,7 @@ fn shown_from(row: &Row<'_>) -> rusqlite::Result<Shown> {
     })
 }
 
-const ITEM_COLUMN_COUNT: usize = 31;
+const ITEM_COLUMN_COUNT: usize = 32;
 
 /// Which search entries to read.
 enum Filter<'a> {
@@ -481,6 +497,10 @@ fn list_on<T>(
     if let Some(search) = &q.search {
         sql.push_str(" AND instr(search_text, ?) > 0");
         args.push(Box::new(search.clone()));
+    }
+    if let Some(asset_id) = q.asset_id {
+        sql.push_str(" AND asset_id = ?");
+        args.push(Box::new(asset_id.as_i64()));
     }
     if q.unplaced {
         sql.push_str(" AND location_id IS NULL");

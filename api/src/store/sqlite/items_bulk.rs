@@ -10,7 +10,7 @@ impl BulkStore for SqliteStore {
         self.write(move |tx| {
             let mut stale = Vec::new();
             for update in &updates {
-                if write_item(tx, &update.item, false)? == 0 {
+                if write_item(tx, &update.item, false, false)?.0 == 0 {
                     stale.push(update.item.id);
                 } else {
                     write_activity(tx, &update.activity)?;

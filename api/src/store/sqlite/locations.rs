@@ -28,8 +28,8 @@ impl LocationStore for SqliteStore {
         self.read(move |c| {
             let mut stmt = c
                 .prepare_cached(
-                    "SELECT id, household_id, parent_id, name, description, version, created_at, updated_at \
-                     FROM locations WHERE household_id = ?1",
+                    "SELECT id, household_id, parent_id, name, description, version, created_at, updated_at, \
+                     asset_id FROM locations WHERE household_id = ?1",
                 )
                 .map_err(db)?;
             let rows = stmt.query_map([household.to_string()], location_from).map_err(db)?;
@@ -73,13 +73,20 @@ impl LocationStore for SqliteStore {
         .await
     }
 
-    async fn insert_location(&self, l: &LocationRow) -> StoreResult<()> {
+    async fn insert_location(&self, l: &LocationRow) -> StoreResult<AssetId> {
         let l = l.clone();
         self.write(move |tx| {
             links(tx, l.household_id)?.check_write(l.id, l.parent_id)?;
+            let asset_id = match l.asset_id {
+                Some(wanted) => {
+                    assets::claim_asset_id(tx, l.household_id, wanted, l.id.as_uuid())?;
+                    wanted
+                }
+                None => assets::next_asset_ids(tx, l.household_id, 1)?,
+            };
             tx.execute(
-                "INSERT INTO locations (id, household_id, parent_id, name, description, version, created_at, updated_at) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                "INSERT INTO locations (id, household_id, parent_id, name, description, version, created_at, updated_at, asset_id) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
                 params![
                     l.id.to_string(),
                     l.household_id.to_string(),
@@ -88,11 +95,12 @@ impl LocationStore for SqliteStore {
                     l.description,
                     l.version,
                     micros(l.created_at),
-                    micros(l.updated_at)
+                    micros(l.updated_at),
+                    asset_id.as_i64()
                 ],
             )
             .map_err(db)?;
-            Ok(())
+            Ok(asset_id)
         })
         .await
     }
@@ -101,9 +109,13 @@ impl LocationStore for SqliteStore {
         let l = l.clone();
         self.write(move |tx| {
             links(tx, l.household_id)?.check_write(l.id, l.parent_id)?;
+            if let Some(wanted) = l.asset_id {
+                assets::claim_asset_id(tx, l.household_id, wanted, l.id.as_uuid())?;
+            }
             let changed = tx
                 .execute(
-                    "UPDATE locations SET parent_id = ?3, name = ?4, description = ?5, version = ?6, updated_at = ?7 \
+                    "UPDATE locations SET parent_id = ?3, name = ?4, description = ?5, version = ?6, updated_at = ?7, \
+                     asset_id = coalesce(?9, asset_id) \
                      WHERE id = ?1 AND household_id = ?2 AND version = ?8",
                     params![
                         l.id.to_string(),
@@ -113,7 +125,8 @@ impl LocationStore for SqliteStore {
                         l.description,
                         l.version,
                         micros(l.updated_at),
-                        expected_version
+                        expected_version,
+                        l.asset_id.map(AssetId::as_i64)
                     ],
                 )
                 .map_err(db)?;

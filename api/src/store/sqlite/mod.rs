@@ -10,8 +10,8 @@ use anyhow::Context as _;
 use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
 use shared::{
-    Activity, Actor, Currency, Day, HouseholdId, ItemFields, ItemId, LocationId, Money, Role,
-    TagCount, User, UserId,
+    Activity, Actor, AssetId, AssetKind, Currency, Day, HouseholdId, ItemFields, ItemId,
+    LocationId, Money, Role, TagCount, User, UserId,
 };
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -19,6 +19,7 @@ use uuid::Uuid;
 use super::*;
 
 mod accounts;
+mod assets;
 mod attachments;
 mod backup;
 mod changes;
@@ -167,6 +168,22 @@ fn migrate(conn: &mut Connection) -> anyhow::Result<()> {
         )?;
         tx.commit()?;
         tracing::info!(version = migration.version, "applied SQLite migration");
+    }
+    let numbered: bool = conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = ?1)",
+        [migrate::ASSET_ID_BACKFILL],
+        |r| r.get(0),
+    )?;
+    if !numbered {
+        let n = assets::backfill_on(conn).context("numbering items and locations")?;
+        conn.execute(
+            "INSERT INTO schema_migrations (version, applied_at) VALUES (?1, ?2)",
+            params![migrate::ASSET_ID_BACKFILL, micros(now())],
+        )?;
+        tracing::info!(
+            numbered = n,
+            "gave asset ids to the items and locations made before"
+        );
     }
     Ok(())
 }
@@ -327,6 +344,7 @@ fn location_from(row: &Row<'_>) -> rusqlite::Result<LocationRow> {
         parent_id: opt_uuid(row.get(2)?)?.map(Into::into),
         name: row.get(3)?,
         description: row.get(4)?,
+        asset_id: row.get::<_, Option<i64>>(8)?.and_then(AssetId::from_i64),
         version: row.get(5)?,
         created_at: from_micros(row.get(6)?)?,
         updated_at: from_micros(row.get(7)?)?,
@@ -337,7 +355,7 @@ const ITEM_COLUMNS: &str = "id, household_id, name, description, location_id, qu
      serial_number, barcode, purchase_date, purchase_price_minor, purchase_price_currency, \
      purchased_from, estimated_value_minor, estimated_value_currency, warranty_expires, notes, \
      custom_fields, version, created_at, updated_at, deleted_at, insured, lifetime_warranty, sold_to, \
-     sold_date, sold_price_minor, sold_price_currency, sold_notes";
+     sold_date, sold_price_minor, sold_price_currency, sold_notes, asset_id";
 
 fn money_of(amount: Option<i64>, currency: Option<String>) -> rusqlite::Result<Option<Money>> {
     match (amount, currency) {
@@ -383,6 +401,7 @@ fn item_from(row: &Row<'_>) -> rusqlite::Result<ItemRow> {
             sold_date: day_of(row.get(27)?)?,
             sold_price: money_of(row.get(28)?, row.get(29)?)?,
             sold_notes: row.get(30)?,
+            asset_id: row.get::<_, Option<i64>>(31)?.and_then(AssetId::from_i64),
         },
         version: row.get(20)?,
         created_at: from_micros(row.get(21)?)?,
@@ -394,16 +413,35 @@ fn item_from(row: &Row<'_>) -> rusqlite::Result<ItemRow> {
     })
 }
 
-fn write_item(tx: &Transaction<'_>, item: &ItemRow, insert: bool) -> StoreResult<usize> {
+/// Writes an item: a new one (`insert`), or a stored one if its version is still the one
+/// before. When `claim`, its asset id is settled in the write: none gets the household's
+/// next; the one it has is checked free and moves the counter past it (else it is written
+/// as it is). How many rows it wrote (0: stale) and the asset id stored.
+fn write_item(
+    tx: &Transaction<'_>,
+    item: &ItemRow,
+    insert: bool,
+    claim: bool,
+) -> StoreResult<(usize, Option<AssetId>)> {
     let f = &item.fields;
+    let (hid, own) = (item.household_id, item.id.as_uuid());
+    let asset_id = match f.asset_id {
+        None if claim => Some(assets::next_asset_ids(tx, hid, 1)?),
+        Some(wanted) if claim => {
+            assets::claim_asset_id(tx, hid, wanted, own)?;
+            Some(wanted)
+        }
+        kept => kept,
+    };
     let sql = if insert {
         "INSERT INTO items (id, household_id, name, description, location_id, quantity, tags, brand, \
          model, serial_number, barcode, purchase_date, purchase_price_minor, purchase_price_currency, \
          purchased_from, estimated_value_minor, estimated_value_currency, warranty_expires, notes, \
          custom_fields, version, created_at, updated_at, deleted_at, name_lower, search_text, insured, \
-         lifetime_warranty, sold_to, sold_date, sold_price_minor, sold_price_currency, sold_notes) \
+         lifetime_warranty, sold_to, sold_date, sold_price_minor, sold_price_currency, sold_notes, \
+         asset_id) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, \
-         ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33)"
+         ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33, ?34)"
     } else {
         "UPDATE items SET name = ?3, description = ?4, location_id = ?5, quantity = ?6, tags = ?7, \
          brand = ?8, model = ?9, serial_number = ?10, barcode = ?11, purchase_date = ?12, \
@@ -412,8 +450,8 @@ fn write_item(tx: &Transaction<'_>, item: &ItemRow, insert: bool) -> StoreResult
          notes = ?19, custom_fields = ?20, version = ?21, created_at = ?22, updated_at = ?23, \
          deleted_at = ?24, name_lower = ?25, search_text = ?26, insured = ?27, \
          lifetime_warranty = ?28, sold_to = ?29, sold_date = ?30, sold_price_minor = ?31, \
-         sold_price_currency = ?32, sold_notes = ?33 \
-         WHERE id = ?1 AND household_id = ?2 AND version = ?34"
+         sold_price_currency = ?32, sold_notes = ?33, asset_id = coalesce(?34, asset_id) \
+         WHERE id = ?1 AND household_id = ?2 AND version = ?35"
     };
     let mut stmt = tx.prepare_cached(sql).map_err(db)?;
     let tags = serde_json::to_string(&f.tags).map_err(anyhow::Error::from)?;
@@ -452,6 +490,7 @@ fn write_item(tx: &Transaction<'_>, item: &ItemRow, insert: bool) -> StoreResult
         Box::new(f.sold_price.as_ref().map(|m| m.amount_minor)),
         Box::new(f.sold_price.as_ref().map(|m| m.currency.to_string())),
         Box::new(f.sold_notes.clone()),
+        Box::new(asset_id.map(AssetId::as_i64)),
     ];
     if !insert {
         values.push(Box::new(item.version - 1));
@@ -484,7 +523,7 @@ fn write_item(tx: &Transaction<'_>, item: &ItemRow, insert: bool) -> StoreResult
                 .map_err(db)?;
         }
     }
-    Ok(changed)
+    Ok((changed, asset_id))
 }
 
 fn write_activity(tx: &Transaction<'_>, a: &ActivityRow) -> StoreResult<()> {
