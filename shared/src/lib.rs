@@ -14,6 +14,7 @@ pub mod edits;
 pub mod error;
 pub mod ids;
 pub mod jobs;
+pub mod labels;
 #[cfg(feature = "openapi")]
 pub mod openapi;
 pub mod patch;
@@ -28,6 +29,7 @@ pub use dto::*;
 pub use error::{ErrorBody, ErrorCode, ErrorDetail, FieldErrors};
 pub use ids::*;
 pub use jobs::*;
+pub use labels::*;
 pub use patch::Patch;
 pub use tokens::*;
 pub use values::*;
