@@ -85,6 +85,20 @@ describe('the offline copy answers as the server would', () => {
     assert.deepEqual(names(query(all, locations, { q: 'kettle' }, true)), ['Broken kettle']);
   });
 
+  test('a search for an asset id (#000123, #123, 000-123) finds that one item only', () => {
+    const numbered = [
+      item('Drill', { asset_id: '000-123' }),
+      item('Box 1123', { asset_id: '000-007' }),
+      item('Ladder', { asset_id: '001-123' }),
+    ].map(entry);
+    for (const q of ['#000123', '#123', '000-123', ' #000-123 ']) {
+      assert.deepEqual(names(query(numbered, locations, { q }, false)), ['Drill'], q);
+    }
+    assert.deepEqual(names(query(numbered, locations, { q: '1-123' }, false)), ['Ladder']);
+    // Digits alone are an ordinary search.
+    assert.deepEqual(names(query(numbered, locations, { q: '123' }, false)), ['Box 1123']);
+  });
+
   test('a count of what a search picks is every page of it, live items only', () => {
     assert.equal(matching(all, locations, { q: 'o', limit: 1 }, false).length, 4);
     assert.equal(query(all, locations, { q: 'o', limit: 1 }, false).items.length, 1);
@@ -128,6 +142,12 @@ describe('the offline copy answers as the server would', () => {
 });
 
 describe('edits sent later', () => {
+  test('a new asset id is sent; one left out is kept, never cleared', () => {
+    const before = fieldsOf(item('Drill', { asset_id: '000-003' }));
+    assert.deepEqual(patch(before, { ...before, asset_id: '004-242' }), { asset_id: '004-242' });
+    assert.deepEqual(patch(before, { ...before, asset_id: null }), {});
+  });
+
   const base = fieldsOf(item('Drill', { quantity: 1, notes: 'blue case' }));
 
   test('a PATCH carries what changed, and null for what was emptied', () => {

@@ -35,6 +35,9 @@ use yew::Callback;
 
 use crate::local;
 
+mod labels;
+pub use labels::{assets, label_templates, labels_pdf};
+
 pub type ApiResult<T> = Result<T, ErrorBody>;
 
 const BASE: &str = "/api/v1";

@@ -1,6 +1,6 @@
 //! The routes, what each one shows, and the app itself.
 
-use shared::{Household, ItemId};
+use shared::{Household, ItemId, LocationId};
 use yew::prelude::*;
 use yew_router::prelude::*;
 
@@ -8,8 +8,8 @@ use crate::components::{Layout, Splash, UpdatePrompt};
 use crate::hooks::{SessionProvider, Status, use_session};
 use crate::pages::{
     AcceptInvite, Capture, Dashboard, EditItem, ImportExport, InviteWelcome, ItemDetail, Items,
-    Locations, Members, NewHousehold, NewItem, NotFound, Reports, SignIn, SignUp, Tokens, Trash,
-    Waiting,
+    LabelLookup, LocationDetail, Locations, Members, NewHousehold, NewItem, NotFound, PrintLabels,
+    Reports, Scan, SignIn, SignUp, Tokens, Trash, Waiting,
 };
 
 #[derive(Routable, Clone, Debug, PartialEq)]
@@ -30,6 +30,18 @@ pub enum Route {
     EditItem { id: ItemId },
     #[at("/locations")]
     Locations,
+    /// One location: its asset number, what is in it, its labels.
+    #[at("/locations/:id")]
+    Location { id: LocationId },
+    /// Reading labels' QR codes and products' barcodes with the camera.
+    #[at("/scan")]
+    Scan,
+    /// Where a label's QR code leads: the item or location with that asset number.
+    #[at("/q/:code")]
+    Label { code: String },
+    /// Label sheets to print: what is printed is in the query (`?items=…`, `?location=…`).
+    #[at("/labels")]
+    PrintLabels,
     /// Taking photos of one thing after another, each becoming an item.
     #[at("/capture")]
     Capture,
@@ -120,11 +132,74 @@ fn shell(props: &ShellProps) -> Html {
             let page = match (&route, session.household()) {
                 // Joining needs no household of one's own.
                 (Route::Invite { code }, _) => html! { <AcceptInvite code={code.clone()} /> },
+                // A label may be of any of the person's households.
+                (Route::Label { code }, _) => html! { <LabelLookup code={code.clone()} /> },
                 (_, Some(household)) => household_page(&route, household.clone()),
                 (_, None) => html! { <NewHousehold first=true /> },
             };
             html! { <Layout route={route}>{ page }</Layout> }
         }
+    }
+}
+
+/// What the Print labels page prints, as its address says it: `?items=<id>,<id>`,
+/// `?locations=<id>`, `?in=<id>` (every item in a location and below).
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct PrintQuery {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub items: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub locations: Option<String>,
+    /// Every item in this location and below.
+    #[serde(default, rename = "in", skip_serializing_if = "Option::is_none")]
+    pub inside: Option<String>,
+}
+
+fn joined<T: ToString>(ids: &[T]) -> Option<String> {
+    (!ids.is_empty()).then(|| ids.iter().map(T::to_string).collect::<Vec<_>>().join(","))
+}
+
+fn split<T: std::str::FromStr>(list: Option<&String>) -> Vec<T> {
+    list.map(|l| {
+        l.split(',')
+            .filter_map(|id| id.trim().parse().ok())
+            .collect()
+    })
+    .unwrap_or_default()
+}
+
+impl PrintQuery {
+    pub fn items(ids: &[ItemId]) -> Self {
+        Self {
+            items: joined(ids),
+            ..Self::default()
+        }
+    }
+
+    pub fn locations(ids: &[LocationId]) -> Self {
+        Self {
+            locations: joined(ids),
+            ..Self::default()
+        }
+    }
+
+    pub fn inside(id: LocationId) -> Self {
+        Self {
+            inside: Some(id.to_string()),
+            ..Self::default()
+        }
+    }
+
+    pub fn item_ids(&self) -> Vec<ItemId> {
+        split(self.items.as_ref())
+    }
+
+    pub fn location_ids(&self) -> Vec<LocationId> {
+        split(self.locations.as_ref())
+    }
+
+    pub fn inside_id(&self) -> Option<LocationId> {
+        self.inside.as_ref().and_then(|id| id.parse().ok())
     }
 }
 
@@ -208,6 +283,9 @@ fn household_page(route: &Route, household: Household) -> Html {
         Route::Item { id } => html! { <ItemDetail {key} {household} {id} /> },
         Route::EditItem { id } => html! { <EditItem {key} {household} {id} /> },
         Route::Locations => html! { <Locations {key} {household} /> },
+        Route::Location { id } => html! { <LocationDetail {key} {household} {id} /> },
+        Route::Scan => html! { <Scan {key} {household} /> },
+        Route::PrintLabels => html! { <PrintLabels {key} {household} /> },
         Route::Capture => html! { <Capture {key} {household} /> },
         Route::Trash => html! { <Trash {key} {household} /> },
         Route::Members => html! { <Members {key} {household} /> },
@@ -216,7 +294,11 @@ fn household_page(route: &Route, household: Household) -> Html {
         Route::Reports => html! { <Reports {key} {household} /> },
         Route::Tokens => html! { <Tokens /> },
         Route::Waiting => html! { <Waiting {key} {household} /> },
-        Route::SignIn | Route::SignUp | Route::Invite { .. } | Route::NotFound => {
+        Route::SignIn
+        | Route::SignUp
+        | Route::Invite { .. }
+        | Route::Label { .. }
+        | Route::NotFound => {
             html! { <NotFound /> }
         }
     }

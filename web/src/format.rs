@@ -47,6 +47,7 @@ pub fn field_label(field: &str) -> &str {
         "model" => "Model",
         "serial_number" => "Serial number",
         "barcode" => "Barcode",
+        "asset_id" => "Asset id",
         "purchase_date" => "Purchase date",
         "purchase_price" => "Purchase price",
         "purchased_from" => "Purchased from",

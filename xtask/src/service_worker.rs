@@ -49,8 +49,16 @@ pub fn write() -> Result {
     std::fs::write(staging.join("sw.js"), worker).map_err(|e| format!("writing sw.js: {e}"))
 }
 
-/// The files the worker keeps: everything the build made but the worker itself and
-/// precompressed copies, as paths from the site's root, sorted.
+/// The Scan page's QR decoder (a web worker: `qr-decoder_loader.js`, `qr-decoder.js`,
+/// `qr-decoder_bg.wasm`) is fetched by that page when it opens, never before: the service
+/// worker does not keep it either (scanning needs the server to look codes up anyway).
+fn loaded_on_demand(name: &str) -> bool {
+    name.starts_with("qr-decoder")
+}
+
+/// The files the worker keeps: everything the build made but the worker itself,
+/// precompressed copies and what pages load on demand, as paths from the site's root,
+/// sorted.
 fn kept_files(staging: &Path) -> Result<Vec<String>> {
     let mut files = Vec::new();
     let mut dirs = vec![staging.to_path_buf()];
@@ -67,7 +75,7 @@ fn kept_files(staging: &Path) -> Result<Vec<String>> {
                 .map_err(|e| e.to_string())?
                 .to_string_lossy()
                 .replace('\\', "/");
-            if name != "sw.js" && !name.ends_with(".gz") {
+            if name != "sw.js" && !name.ends_with(".gz") && !loaded_on_demand(&name) {
                 files.push(name);
             }
         }
@@ -126,6 +134,23 @@ mod tests {
             "const BUILD = \"0123456789abcdef\";\nconst PRECACHE = [\"/index.html\", \"/web-1.js\"];"
         );
         assert!(fill("no placeholders", "x", &[]).is_err());
+    }
+
+    #[test]
+    fn the_scan_pages_decoder_is_left_to_that_page() {
+        let dir = std::env::temp_dir().join(format!("hi-sw-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        for name in [
+            "index.html",
+            "web-1_bg.wasm",
+            "qr-decoder_bg.wasm",
+            "qr-decoder_loader.js",
+        ] {
+            std::fs::write(dir.join(name), b"x").unwrap();
+        }
+        let kept = kept_files(&dir).unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(kept, ["index.html", "web-1_bg.wasm"]);
     }
 
     #[test]

@@ -16,7 +16,7 @@ use yew::prelude::*;
 use yew_router::prelude::*;
 
 use crate::api::{self, BulkAnswer, ItemQuery, LocationFilter};
-use crate::app::Route;
+use crate::app::{PrintQuery, Route};
 use crate::components::job::{self, failure, job_state};
 use crate::components::{ErrorAlert, Listener, LocationPicker};
 use crate::format;
@@ -361,6 +361,14 @@ pub fn bulk_bar(props: &BulkBarProps) -> Html {
             });
         })
     };
+    let print_labels = {
+        let (ids, navigator) = (props.selection.ids.clone(), use_navigator());
+        Callback::from(move |_: MouseEvent| {
+            if let Some(nav) = &navigator {
+                let _ = nav.push_with_query(&Route::PrintLabels, &PrintQuery::items(&ids));
+            }
+        })
+    };
     let cancel = {
         let form = form.clone();
         Callback::from(move |_: MouseEvent| form.set(Form::default()))
@@ -532,6 +540,7 @@ pub fn bulk_bar(props: &BulkBarProps) -> Html {
                 { tool(Mode::Delete, "Delete") }
                 if props.selection.matching.is_none() {
                     <button type="button" class="button button-small button-secondary" onclick={claim_pack} {disabled}>{ "Claim pack" }</button>
+                    <button type="button" class="button button-small button-secondary" onclick={print_labels} {disabled}>{ "Print labels" }</button>
                 }
                 <button type="button" class="button button-small button-ghost" onclick={onclear}>{ "Clear selection" }</button>
             </div>

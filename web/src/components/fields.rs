@@ -167,3 +167,19 @@ pub fn select_field(props: &SelectFieldProps) -> Html {
         </div>
     }
 }
+
+/// The field errors of a refused save, with a taken asset number (409 `conflict`, whose
+/// message names what has it) shown at the asset id field like any other field error.
+pub fn field_errors_with_asset_id(error: &shared::ErrorBody) -> shared::FieldErrors {
+    let mut errors = error.field_errors();
+    let about_asset_id = error
+        .error
+        .details
+        .as_ref()
+        .is_some_and(|d| d.get("asset_id").is_some())
+        || error.error.message.to_lowercase().contains("asset id");
+    if error.error.code == shared::ErrorCode::Conflict && about_asset_id {
+        errors.insert("asset_id".into(), error.error.message.clone());
+    }
+    errors
+}

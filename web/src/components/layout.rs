@@ -26,10 +26,11 @@ fn section(route: &Route) -> Option<usize> {
     match route {
         Route::Dashboard => Some(0),
         Route::Items | Route::NewItem | Route::Item { .. } | Route::EditItem { .. } => Some(1),
-        Route::Locations => Some(2),
+        Route::Locations | Route::Location { .. } => Some(2),
         Route::Trash => Some(3),
         Route::Members => Some(4),
         Route::Capture => Some(5),
+        Route::Scan | Route::Label { .. } => Some(6),
         _ => None,
     }
 }
@@ -252,6 +253,9 @@ pub fn layout(props: &LayoutProps) -> Html {
                     }) }
                     { nav_link(5, Route::Capture, "Capture", html! {
                         <svg viewBox="0 0 24 24"><path d="M4 8.5A1.5 1.5 0 015.5 7h2.3l1.5-2h5.4l1.5 2h2.3A1.5 1.5 0 0120 8.5v9a1.5 1.5 0 01-1.5 1.5h-13A1.5 1.5 0 014 17.5z" fill="none" stroke="currentColor" stroke-width="1.8" stroke-linejoin="round"/><circle cx="12" cy="12.5" r="3.3" fill="none" stroke="currentColor" stroke-width="1.8"/></svg>
+                    }) }
+                    { nav_link(6, Route::Scan, "Scan", html! {
+                        <svg viewBox="0 0 24 24"><path d="M4 8V5.5A1.5 1.5 0 015.5 4H8M16 4h2.5A1.5 1.5 0 0120 5.5V8M20 16v2.5a1.5 1.5 0 01-1.5 1.5H16M8 20H5.5A1.5 1.5 0 014 18.5V16M7 12h10" fill="none" stroke="currentColor" stroke-width="1.8" stroke-linecap="round" stroke-linejoin="round"/></svg>
                     }) }
                     { nav_link(2, Route::Locations, "Locations", html! {
                         <svg viewBox="0 0 24 24"><path d="M12 21s-7-6.2-7-11.5A7 7 0 0119 9.5C19 14.8 12 21 12 21z" fill="none" stroke="currentColor" stroke-width="1.8"/><circle cx="12" cy="9.5" r="2.5" fill="none" stroke="currentColor" stroke-width="1.8"/></svg>

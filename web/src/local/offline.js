@@ -463,12 +463,37 @@ function pathOf(locations, id) {
   return path;
 }
 
+/** An asset id's number: `000-123` → 123 (0 when there is none). */
+function assetNumber(id) {
+  const n = parseInt(String(id ?? "").replace(/^#/, "").replace("-", ""), 10);
+  return Number.isFinite(n) && n > 0 ? n : 0;
+}
+
+/** A number as an asset id: 123 → `000-123`. */
+export function assetId(n) {
+  const digits = String(n).padStart(6, "0");
+  return `${digits.slice(0, -3)}-${digits.slice(-3)}`;
+}
+
+/**
+ * The asset ids the server will most likely give things added here: the numbers after the
+ * highest the copy knows, in order (the server's counter only goes up). Shown until the
+ * server has the thing and says its own number.
+ */
+function provisionalAssetIds(copy) {
+  let last = 0;
+  for (const e of copy.items.values()) last = Math.max(last, assetNumber(e.item?.asset_id));
+  for (const l of copy.locations.values()) last = Math.max(last, assetNumber(l.asset_id));
+  return (typed) => (assetNumber(typed) > 0 ? assetId(assetNumber(typed)) : assetId((last += 1)));
+}
+
 /** The household as the waiting changes will make it: `null` when the device has no copy. */
 async function view(hid) {
   const copy = await load(hid);
   if (!copy || (!copy.synced && copy.items.size === 0)) return null;
   const locations = new Map(copy.locations);
   const changedItems = new Map();
+  const nextAssetId = provisionalAssetIds(copy);
   const current = (id) => (changedItems.has(id) ? changedItems.get(id)?.item : copy.items.get(id)?.item);
   for (const e of entries) {
     if (e.household !== hid || e.state !== "waiting") continue;
@@ -481,6 +506,7 @@ async function view(hid) {
           ...body,
           id: op.id,
           household_id: hid,
+          asset_id: nextAssetId(body.asset_id),
           quantity: body.quantity ?? 1,
           tags: body.tags ?? [],
           custom_fields: body.custom_fields ?? {},
@@ -495,6 +521,8 @@ async function view(hid) {
       const item = current(op.id);
       if (item) {
         const next = { ...item, ...op.mine, updated_at: e.at };
+        // An edit that leaves the number alone keeps it.
+        next.asset_id = op.mine.asset_id ?? item.asset_id;
         next.location_path = pathOf(locations, next.location_id);
         changedItems.set(op.id, entry(next));
       }
@@ -512,6 +540,7 @@ async function view(hid) {
         parent_id: op.body.parent_id ?? null,
         name: op.body.name,
         description: op.body.description ?? null,
+        asset_id: nextAssetId(op.body.asset_id),
         path: [],
         item_count: 0,
         version: 0,
@@ -520,7 +549,7 @@ async function view(hid) {
       });
     } else if (op.kind === "edit_location") {
       const l = locations.get(op.id);
-      if (l) locations.set(op.id, { ...l, ...op.body });
+      if (l) locations.set(op.id, { ...l, ...op.body, asset_id: op.body.asset_id ?? l.asset_id });
     } else if (op.kind === "delete_location") {
       locations.delete(op.id);
     }
@@ -570,15 +599,24 @@ export function query(all, locations, q, trash) {
   };
 }
 
+/**
+ * The number a search for an asset id names (`#000123`, `#123`, `000-123`), as the server
+ * reads it: then only the item with that number matches. `null` for any other search.
+ */
+export function assetSearch(needle) {
+  return /^#[0-9]+(-[0-9]{3})?$|^[0-9]+-[0-9]{3}$/.test(needle) ? assetNumber(needle) : null;
+}
+
 /** The entries `q` picks (its search, location and tag), in no order. */
 export function matching(all, locations, q, trash) {
   const needle = (q.q || "").trim().toLowerCase();
+  const asset = assetSearch(needle);
   const tag = q.tag ? q.tag.toLowerCase() : null;
   const within = q.location && q.location !== "none" ? subtree(locations, q.location) : null;
   return all.filter(
     (e) =>
       !!e.item.deleted_at === trash &&
-      (!needle || e.text.includes(needle)) &&
+      (!needle || (asset !== null ? assetNumber(e.item.asset_id) === asset : e.text.includes(needle))) &&
       (q.location !== "none" || !e.item.location_id) &&
       (!within || within.has(e.item.location_id)) &&
       (!tag || (e.item.tags || []).some((t) => t.toLowerCase() === tag)),
@@ -857,6 +895,7 @@ const FIELDS = [
   "sold_date",
   "sold_price",
   "sold_notes",
+  "asset_id",
 ];
 
 /** What a field is when a record has none (one kept from before the field existed). */
@@ -867,7 +906,8 @@ export function fieldsOf(item) {
 }
 
 export function changedFields(before, after) {
-  return FIELDS.filter((f) => !same(before[f], after[f]));
+  // An asset id left out (`null`: a form that doesn't show it) is kept: it can't be cleared.
+  return FIELDS.filter((f) => !same(before[f], after[f]) && !(f === "asset_id" && after[f] == null));
 }
 
 /** The PATCH body that turns `before` into `after`: changed fields only, `null` to clear. */

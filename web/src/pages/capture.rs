@@ -6,7 +6,7 @@
 //! Without a camera (refused, missing, or not over https) photos are taken or chosen with
 //! the device's own picker. Without recognition on the server, each shot asks for a name.
 
-mod camera;
+pub(super) mod camera;
 mod card;
 mod flow;
 mod shot;

@@ -2,8 +2,9 @@ use shared::{Action, Activity, ErrorBody, ErrorCode, Household, Item, ItemId};
 use yew::prelude::*;
 use yew_router::prelude::*;
 
+use super::labels::print_link;
 use crate::api;
-use crate::app::Route;
+use crate::app::{PrintQuery, Route};
 use crate::components::{Attachments, ErrorAlert};
 use crate::format;
 use crate::hooks::{SessionAction, use_session, use_title};
@@ -121,15 +122,20 @@ pub fn item_detail(props: &ItemDetailProps) -> Html {
                 <div>
                     <h1>{ item.name.clone() }</h1>
                     <p class="muted">
-                        { if item.location_path.is_empty() { "No location".to_string() } else { item.location_path.join(" › ") } }
+                        <span class="asset-id">{ format!("Asset id {}", item.asset_id) }</span>
+                        { " · " }
+                        <span>{ if item.location_path.is_empty() { "No location".to_string() } else { item.location_path.join(" › ") } }</span>
                     </p>
                 </div>
-                if props.household.role.can_write() {
-                    <div class="row-actions">
+                <div class="row-actions">
+                    if props.household.role.can_write() {
                         <Link<Route> to={Route::EditItem { id: item.id }} classes="button button-primary">{ "Edit" }</Link<Route>>
+                    }
+                    { print_link("Print label", PrintQuery::items(&[item.id]), "button button-secondary") }
+                    if props.household.role.can_write() {
                         <button type="button" class="button button-danger-ghost" onclick={on_delete} disabled={*busy}>{ "Move to trash" }</button>
-                    </div>
-                }
+                    }
+                </div>
             </header>
             <ErrorAlert error={(*error).clone()} />
             <div class="detail-grid">

@@ -16,9 +16,11 @@ use crate::api;
 use crate::app::Route;
 use crate::components::{
     CustomFieldsEditor, CustomRow, ErrorAlert, LocationPicker, TagsInput, TextArea, TextInput,
+    field_errors_with_asset_id,
 };
 use crate::format::field_label;
 use crate::hooks::{SessionAction, use_session, use_title};
+use crate::pages::BarcodeQuery;
 
 // ---------------------------------------------------------------- pages
 
@@ -30,6 +32,10 @@ pub struct NewItemProps {
 #[function_component(NewItem)]
 pub fn new_item(props: &NewItemProps) -> Html {
     use_title("Add item");
+    // From the Scan page: a product barcode no item has yet.
+    let barcode = use_location()
+        .and_then(|l| l.query::<BarcodeQuery>().ok())
+        .map(|q| q.barcode);
     html! {
         <section class="page">
             <nav class="breadcrumbs" aria-label="Breadcrumb">
@@ -38,7 +44,7 @@ pub fn new_item(props: &NewItemProps) -> Html {
                 <span aria-current="page">{ "New" }</span>
             </nav>
             <header class="page-header"><h1>{ "Add item" }</h1></header>
-            <ItemForm household={props.household.clone()} item={None::<Item>} />
+            <ItemForm household={props.household.clone()} item={None::<Item>} {barcode} />
         </section>
     }
 }
@@ -120,6 +126,8 @@ struct Draft {
     sold_date: String,
     sold_price: String,
     sold_notes: String,
+    /// The number on its label, `000-123`; empty for a new item: the next one.
+    asset_id: String,
 }
 
 /// An amount as it is typed into a money field: "1,299.99".
@@ -177,6 +185,7 @@ impl Draft {
             sold_date: day(f.sold_date),
             sold_price: amount_text(f.sold_price.as_ref()),
             sold_notes: text(&f.sold_notes),
+            asset_id: f.asset_id.map(|a| a.to_string()).unwrap_or_default(),
         }
     }
 
@@ -263,7 +272,9 @@ impl Draft {
             sold_date,
             sold_price,
             sold_notes: text(&self.sold_notes),
-            asset_id: None,
+            // Left empty, a new item gets the household's next number and an edited one
+            // keeps its own.
+            asset_id: Some(self.asset_id.trim().to_string()).filter(|a| !a.is_empty()),
         };
         match create.validate(currency) {
             Ok(fields) if errors.is_empty() => Ok(fields),
@@ -331,6 +342,7 @@ fn value_text(f: &ItemFields, field: &str, locations: &[Location]) -> String {
         "model" => text(&f.model),
         "serial_number" => text(&f.serial_number),
         "barcode" => text(&f.barcode),
+        "asset_id" => f.asset_id.map(|a| a.to_string()).unwrap_or_default(),
         "purchase_date" => day(&f.purchase_date),
         "purchase_price" => money(&f.purchase_price),
         "purchased_from" => text(&f.purchased_from),
@@ -423,7 +435,7 @@ impl Reducible for FormState {
                 next.error = None;
             }
             FormAction::Failed(error) => {
-                next.errors = error.field_errors();
+                next.errors = field_errors_with_asset_id(&error);
                 next.error = Some(error);
                 next.saving = false;
             }
@@ -455,6 +467,9 @@ pub struct ItemFormProps {
     pub household: Household,
     /// The item being edited; `None` to add one.
     pub item: Option<Item>,
+    /// A new item's barcode, filled in.
+    #[prop_or_default]
+    pub barcode: Option<String>,
 }
 
 #[function_component(ItemForm)]
@@ -464,10 +479,13 @@ pub fn item_form(props: &ItemFormProps) -> Html {
     let session = use_session();
     let navigator = use_navigator();
     let state = use_reducer(|| FormState {
-        draft: props
-            .item
-            .as_ref()
-            .map_or_else(Draft::new, |i| Draft::from_fields(&i.fields())),
+        draft: props.item.as_ref().map_or_else(
+            || Draft {
+                barcode: props.barcode.clone().unwrap_or_default(),
+                ..Draft::new()
+            },
+            |i| Draft::from_fields(&i.fields()),
+        ),
         errors: FieldErrors::new(),
         error: None,
         saving: false,
@@ -601,10 +619,19 @@ pub fn item_form(props: &ItemFormProps) -> Html {
         Callback::from(move |value: String| state.dispatch(FormAction::Edit(field, apply, value)))
     };
     let err = |field: &str| {
-        state
-            .errors
-            .get(field)
-            .map(|m| format!("{} {m}", field_label(field)))
+        let taken = field == "asset_id"
+            && state
+                .error
+                .as_ref()
+                .is_some_and(|e| e.error.code == ErrorCode::Conflict);
+        state.errors.get(field).map(|m| {
+            // A taken number's message is a sentence of its own, naming what has it.
+            if taken {
+                m.clone()
+            } else {
+                format!("{} {m}", field_label(field))
+            }
+        })
     };
     let d = &state.draft;
     let cancel_route = props
@@ -696,6 +723,10 @@ pub fn item_form(props: &ItemFormProps) -> Html {
                             <TextInput id="item-barcode" label="Barcode" value={d.barcode.clone()} inputmode="numeric"
                                 oninput={edit("barcode", |d, v| d.barcode = v)} error={err("barcode")} />
                         </div>
+                        <TextInput id="item-asset-id" label="Asset id" value={d.asset_id.clone()}
+                            placeholder={props.item.is_none().then_some(AttrValue::Static("The next free number"))}
+                            hint="The number on its label, like 000-123."
+                            oninput={edit("asset_id", |d, v| d.asset_id = v)} error={err("asset_id")} />
                     </section>
                 </div>
                 <div class="form-column">

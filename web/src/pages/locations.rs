@@ -491,7 +491,7 @@ impl NodeContext<'_> {
                         <span class="tree-spacer" aria-hidden="true"></span>
                     }
                     <span class="tree-label">
-                        <span class="tree-name">{ label }</span>
+                        <Link<Route> to={Route::Location { id: l.id }} classes="tree-name">{ label }</Link<Route>>
                         <Link<Route, LocationQuery> to={Route::Items} query={Some(LocationQuery { location: l.id.to_string() })}
                             classes="tree-count">
                             { format::count(l.item_count, "item", "items") }

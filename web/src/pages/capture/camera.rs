@@ -18,20 +18,55 @@ pub const MAX_EDGE: u32 = 2048;
 /// JPEG quality: small files that still show labels and serial numbers.
 const QUALITY: f64 = 0.85;
 
+/// Why the camera can't be used.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Refusal {
+    /// No camera API here (an old browser, or a page not served over https).
+    Unsupported,
+    /// The person (or the browser's settings) said no.
+    Refused,
+    /// There is no camera.
+    Missing,
+    /// Another app has it.
+    Busy,
+    Failed,
+}
+
 /// Asks for the rear camera. The error is said for people, with what to do instead.
 pub async fn open() -> Result<MediaStream, String> {
-    let unsupported = || {
-        "This browser can't show the camera here (it needs a secure https connection). \
-         Take or choose photos with the button below instead."
-            .to_string()
-    };
-    let window = web_sys::window().ok_or_else(unsupported)?;
+    open_rear(MAX_EDGE, 1536).await.map_err(|why| {
+        match why {
+            Refusal::Unsupported => {
+                "This browser can't show the camera here (it needs a secure https connection). \
+                 Take or choose photos with the button below instead."
+            }
+            Refusal::Refused => {
+                "Camera access was refused. Allow it in the browser's settings for this site, \
+                 or take or choose photos with the button below."
+            }
+            Refusal::Missing => "No camera was found. Choose photos with the button below.",
+            Refusal::Busy => {
+                "The camera is busy in another app. Close it and reload this page, or use the \
+                 button below."
+            }
+            Refusal::Failed => {
+                "The camera could not be started. Take or choose photos with the button below."
+            }
+        }
+        .to_string()
+    })
+}
+
+/// Asks for the rear camera (a front one where there is no other), ideally `width` ×
+/// `height` pixels.
+pub async fn open_rear(width: u32, height: u32) -> Result<MediaStream, Refusal> {
+    let window = web_sys::window().ok_or(Refusal::Unsupported)?;
     let devices = window
         .navigator()
         .media_devices()
         .ok()
         .filter(|d| !d.is_undefined())
-        .ok_or_else(unsupported)?;
+        .ok_or(Refusal::Unsupported)?;
     let video = Object::new();
     let set = |target: &Object, key: &str, value: &JsValue| {
         let _ = Reflect::set(target, &key.into(), value);
@@ -42,8 +77,8 @@ pub async fn open() -> Result<MediaStream, String> {
         set(&o, "ideal", &n.into());
         o
     };
-    set(&video, "width", &ideal(f64::from(MAX_EDGE)));
-    set(&video, "height", &ideal(1536.0));
+    set(&video, "width", &ideal(f64::from(width)));
+    set(&video, "height", &ideal(f64::from(height)));
     let constraints = MediaStreamConstraints::new();
     constraints.set_video(&video);
     constraints.set_audio(&JsValue::FALSE);
@@ -54,30 +89,21 @@ pub async fn open() -> Result<MediaStream, String> {
         .await
         .map_err(|e| refusal(&e))?
         .dyn_into::<MediaStream>()
-        .map_err(|_| unsupported())
+        .map_err(|_| Refusal::Unsupported)
 }
 
 /// Why the camera can't be used, from the browser's error.
-fn refusal(error: &JsValue) -> String {
+fn refusal(error: &JsValue) -> Refusal {
     let name = Reflect::get(error, &"name".into())
         .ok()
         .and_then(|n| n.as_string())
         .unwrap_or_default();
     match name.as_str() {
-        "NotAllowedError" | "SecurityError" => {
-            "Camera access was refused. Allow it in the browser's settings for this site, \
-             or take or choose photos with the button below."
-        }
-        "NotFoundError" | "OverconstrainedError" => {
-            "No camera was found. Choose photos with the button below."
-        }
-        "NotReadableError" | "AbortError" => {
-            "The camera is busy in another app. Close it and reload this page, or use the \
-             button below."
-        }
-        _ => "The camera could not be started. Take or choose photos with the button below.",
+        "NotAllowedError" | "SecurityError" => Refusal::Refused,
+        "NotFoundError" | "OverconstrainedError" => Refusal::Missing,
+        "NotReadableError" | "AbortError" => Refusal::Busy,
+        _ => Refusal::Failed,
     }
-    .to_string()
 }
 
 /// Turns the camera off.

@@ -469,7 +469,7 @@ mod tests {
         Item {
             id: ItemId::new(),
             household_id: HouseholdId::new(),
-            asset_id: shared::AssetId::new(7).unwrap(),
+            asset_id: shared::AssetId::FIRST,
             name: "Drill".into(),
             description: None,
             location_id: None,
