@@ -23,6 +23,7 @@ pub mod error;
 pub mod extract;
 pub mod google;
 pub mod jobs;
+pub mod labels;
 pub mod lambda;
 pub mod media;
 pub mod openapi;

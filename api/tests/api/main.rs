@@ -24,6 +24,8 @@ mod hot_path;
 mod households;
 mod isolation;
 mod items;
+mod labels;
+mod labels_pdf;
 mod lambda;
 mod location_races;
 mod locations;
