@@ -8,7 +8,9 @@
 //! to a bare axum handler. `--hot-path-only` seeds PostgreSQL and measures just that,
 //! putting its section into an existing api.md. `--requests-only` measures the requests,
 //! the hot path and the bulk move with the searches right after it, and skips the jobs,
-//! the report, the photo check and the offline copy.
+//! the report, the photo check and the offline copy. Labels (`bench_labels.rs`): a sheet
+//! of 30 drawn without HTTP or a database, and `POST …/labels` for 30 seeded items;
+//! `--labels-only` measures just those.
 //!
 //! Requests carry the session cookie, except the rows marked "(API token)", which carry
 //! `Authorization: Bearer` with a read token. The server's per-token rate limit is raised
@@ -47,12 +49,14 @@ pub fn bench(args: &[String]) -> Result {
     let bulk_only = args.iter().any(|a| a == "--bulk-only");
     // Only the insurance report: for measuring that alone.
     let report_only = args.iter().any(|a| a == "--report-only");
+    // Only the labels: a sheet drawn alone, and `POST …/labels` on the seeded household.
+    let labels_only = args.iter().any(|a| a == "--labels-only");
     // Only the hot path, on PostgreSQL: for measuring that alone.
     let hot_path_only = args.iter().any(|a| a == "--hot-path-only");
     let requests_only = args.iter().any(|a| a == "--requests-only");
     let locations: usize = option(args, "--locations").unwrap_or(500);
     // wrk measures the request scenarios, which the single measurements skip.
-    if !bulk_only && !report_only {
+    if !bulk_only && !report_only && !labels_only {
         ensure_wrk()?;
     }
     exec(cargo().args(["build", "--release", "-p", "api", "--bins"]))?;
@@ -124,6 +128,12 @@ pub fn bench(args: &[String]) -> Result {
         if report_only {
             println!("\n==== {backend}: insurance report");
             transfers.push(insurance_report(&server, &out, backend)?);
+            server.stop();
+            continue;
+        }
+        if labels_only {
+            println!("\n==== {backend}: labels");
+            transfers.push(crate::bench_labels::print_sheet(&server, &cookie, &base, backend)?);
             server.stop();
             continue;
         }
@@ -235,6 +245,8 @@ pub fn bench(args: &[String]) -> Result {
             &value("search"),
             backend,
         )?);
+        println!("\n==== {backend}: labels");
+        transfers.push(crate::bench_labels::print_sheet(&server, &cookie, &base, backend)?);
         if !requests_only {
             println!("\n==== {backend}: insurance report");
             transfers.push(insurance_report(&server, &out, backend)?);
@@ -245,10 +257,16 @@ pub fn bench(args: &[String]) -> Result {
         return crate::hot_path::write_into(&out.join("api.md"), &hot_path.unwrap_or_default());
     }
     println!("\n==== checking a 12-megapixel photo");
-    let media = if bulk_only || report_only || requests_only {
+    let media = if bulk_only || report_only || requests_only || labels_only {
         String::new()
     } else {
         hi_bench("", &["media"])?
+    };
+    let labels = if bulk_only || report_only {
+        None
+    } else {
+        println!("\n==== drawing a sheet of labels");
+        Some(crate::bench_labels::render_alone()?)
     };
     let mut report = render(&rows, &memory, &seeding, items, locations);
     let _ = writeln!(
@@ -261,12 +279,21 @@ pub fn bench(args: &[String]) -> Result {
          photo records have no files. The bulk move sets the location of 10,000 of the \
          seeded items, picked by id, in one bulk edit (a job; ids read from the item list \
          beforehand). The insurance report is of a household of 1,000 items with a photo \
-         each (its thumbnail, about 40 KB, embedded as it is).\n\n| backend | job | time | memory before | peak | size |\n|---|---|---:|---:|---:|---:|"
+         each (its thumbnail, about 40 KB, embedded as it is). The labels are a sheet of 30 of the \
+         seeded items, asked for one request after another.\n\n| backend | job | time | memory before | peak | size |\n|---|---|---:|---:|---:|---:|"
     );
     for line in &transfers {
         let _ = writeln!(report, "{line}");
     }
-    if !bulk_only && !report_only && !requests_only && !args.iter().any(|a| a == "--no-offline") {
+    if let Some(line) = &labels {
+        let _ = writeln!(report, "\n## Labels\n\n{line}");
+    }
+    if !bulk_only
+        && !report_only
+        && !requests_only
+        && !labels_only
+        && !args.iter().any(|a| a == "--no-offline")
+    {
         println!("\n==== the offline copy in Chromium");
         let table = offline_bench(&[10_000, items.max(10_000)])?;
         let _ = writeln!(
@@ -696,7 +723,7 @@ pub(crate) fn release_bin(name: &str) -> PathBuf {
     target.join("release").join(name)
 }
 
-fn hi_bench(url: &str, args: &[&str]) -> Result<String> {
+pub(crate) fn hi_bench(url: &str, args: &[&str]) -> Result<String> {
     let output = Command::new(release_bin("hi-bench"))
         .args(args)
         .env("DATABASE_URL", url)
@@ -782,10 +809,10 @@ impl Server {
             body.len()
         )
         .map_err(|e| e.to_string())?;
-        let mut response = String::new();
-        stream
-            .read_to_string(&mut response)
-            .map_err(|e| e.to_string())?;
+        // A body may be binary (a PDF): read as bytes, kept as text where it is text.
+        let mut raw = Vec::new();
+        stream.read_to_end(&mut raw).map_err(|e| e.to_string())?;
+        let response = String::from_utf8_lossy(&raw).into_owned();
         let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
         let status = head
             .split_whitespace()
@@ -893,7 +920,7 @@ end
     }
 
     /// Starts the peak resident memory over from what the process holds now.
-    fn reset_peak(&self) {
+    pub(crate) fn reset_peak(&self) {
         let _ = std::fs::write(format!("/proc/{}/clear_refs", self.child.id()), "5");
     }
 
@@ -910,12 +937,12 @@ end
         }
     }
 
-    fn peak_rss_mib(&self) -> f64 {
+    pub(crate) fn peak_rss_mib(&self) -> f64 {
         self.rss_mib("VmHWM:")
     }
 
     /// A memory figure of `/proc/<pid>/status` (`VmRSS:` now, `VmHWM:` the peak), in MiB.
-    fn rss_mib(&self, field: &str) -> f64 {
+    pub(crate) fn rss_mib(&self, field: &str) -> f64 {
         std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
             .ok()
             .and_then(|s| {

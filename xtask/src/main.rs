@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
 mod bench;
+mod bench_labels;
 mod delay_proxy;
 mod dist;
 mod hot_path;
@@ -72,6 +73,8 @@ const HELP: &str = "usage: cargo xtask <task>
   bench [--items N]  seed N items (default 100000) and measure the API under load
                      (--bulk-only: just the bulk move of 10,000 items)
                      (--report-only: just the insurance report of 1,000 items with photos)
+                     (--labels-only: just a sheet of 30 labels, drawn alone and through
+                     POST …/labels on the seeded household)
                      (--hot-path-only: just the hot path, on PostgreSQL: round trips,
                      latency 2 ms from the database, cold start, bare axum)
                      (--requests-only: the requests, the hot path and the bulk move

@@ -4,6 +4,8 @@
 //!   hi-bench seed EMAIL ITEMS LOCATIONS      prints key=value lines for the load tests
 //!   hi-bench store-latency EMAIL ITERATIONS  prints one `op p50 p95 p99` line (µs) per call
 //!   hi-bench media                           times the checks of a 12-megapixel photo
+//!   hi-bench labels COUNT RUNS               draws COUNT labels on avery-5160 RUNS times:
+//!                                            prints `median_ms max_ms bytes`
 //!   hi-bench photos EMAIL DIR COUNT MIB      COUNT items, each with a MIB-sized photo
 //!                                            written into the attachment folder DIR
 //!   hi-bench thumbnails EMAIL DIR COUNT      COUNT valued items in ten rooms, each with a
@@ -125,6 +127,11 @@ async fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
         Some("media") => return media(),
+        Some("labels") => {
+            let count = args.get(1).context("usage: hi-bench labels COUNT RUNS")?;
+            let runs = args.get(2).context("usage: hi-bench labels COUNT RUNS")?;
+            return labels(count.parse()?, runs.parse()?);
+        }
         Some("bare") => {
             let addr = args.get(1).context("usage: hi-bench bare ADDR [FILE]")?;
             return bare(addr, args.get(2)).await;
@@ -151,7 +158,8 @@ async fn main() -> anyhow::Result<()> {
         ["thumbnails", email, dir, count] => thumbnails(&store, email, dir, count.parse()?).await,
         _ => bail!(
             "usage: hi-bench seed EMAIL ITEMS LOCATIONS | store-latency EMAIL ITERATIONS | \
-             photos EMAIL DIR COUNT MIB | thumbnails EMAIL DIR COUNT | media | bare ADDR [FILE]"
+             photos EMAIL DIR COUNT MIB | thumbnails EMAIL DIR COUNT | media | labels COUNT RUNS | \
+             bare ADDR [FILE]"
         ),
     }
 }
@@ -500,6 +508,39 @@ const PHOTOGRAPHED: usize = 5_000;
 /// Times `media::process` on a 12-megapixel JPEG as phones take them: once upright (the
 /// metadata is cut out, the pixels kept) and once turned by its EXIF orientation (decoded,
 /// rotated and encoded again); both decode it once more for the thumbnail.
+/// Draws a sheet of `count` labels like a household's (a name, the asset id, a location
+/// path) `runs` times, after one run to warm up: the median and the longest time in
+/// milliseconds, and the PDF's size.
+fn labels(count: usize, runs: usize) -> anyhow::Result<()> {
+    use api::labels::{Label, Line, Template, render};
+    let template = Template::find("avery-5160").context("the avery-5160 template")?;
+    let labels: Vec<Label> = (1..=count)
+        .map(|i| Label {
+            code: format!("{i:06}"),
+            lines: vec![
+                Line::Title(format!("Cordless drill {i} with a spare battery")),
+                Line::Text(format!("{:03}-{:03}", i / 1000, i % 1000)),
+                Line::Text(format!("House › Garage › Shelf {}", i % 7)),
+            ],
+        })
+        .collect();
+    let public_url = "http://127.0.0.1:8080";
+    let mut bytes = render(template, &labels, 0, public_url)?.len();
+    let mut times = Vec::with_capacity(runs);
+    for _ in 0..runs.max(1) {
+        let started = Instant::now();
+        bytes = render(template, &labels, 0, public_url)?.len();
+        times.push(started.elapsed().as_secs_f64() * 1000.0);
+    }
+    times.sort_by(f64::total_cmp);
+    println!(
+        "{:.1} {:.1} {bytes}",
+        times[times.len() / 2],
+        times[times.len() - 1]
+    );
+    Ok(())
+}
+
 fn media() -> anyhow::Result<()> {
     use api::media::{FileType, process};
     let (w, h) = (4000u32, 3000u32);
