@@ -94,6 +94,12 @@ const TAGS: &[(&str, &str)] = &[
          job.",
     ),
     (
+        "Labels",
+        "Printable labels: the label stocks (sheets for office printers, rolls for label \
+         printers), and a PDF of labels whose QR codes lead to items and locations by their \
+         asset ids.",
+    ),
+    (
         "Jobs",
         "Long work that goes on after its request is answered (202): follow it with \
          `GET …/jobs/{id}` for its progress, its result and a download address.",

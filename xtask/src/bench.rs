@@ -133,7 +133,9 @@ pub fn bench(args: &[String]) -> Result {
         }
         if labels_only {
             println!("\n==== {backend}: labels");
-            transfers.push(crate::bench_labels::print_sheet(&server, &cookie, &base, backend)?);
+            transfers.push(crate::bench_labels::print_sheet(
+                &server, &cookie, &base, backend,
+            )?);
             server.stop();
             continue;
         }
@@ -246,7 +248,9 @@ pub fn bench(args: &[String]) -> Result {
             backend,
         )?);
         println!("\n==== {backend}: labels");
-        transfers.push(crate::bench_labels::print_sheet(&server, &cookie, &base, backend)?);
+        transfers.push(crate::bench_labels::print_sheet(
+            &server, &cookie, &base, backend,
+        )?);
         if !requests_only {
             println!("\n==== {backend}: insurance report");
             transfers.push(insurance_report(&server, &out, backend)?);

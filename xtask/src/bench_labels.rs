@@ -42,7 +42,12 @@ pub(crate) fn render_alone() -> Result<String> {
 
 /// `POST …/labels` for the first `SHEET` items of the list, `RUNS` times after one to warm
 /// up: one row of the jobs table (the median, the longest in brackets).
-pub(crate) fn print_sheet(server: &Server, cookie: &str, base: &str, backend: &str) -> Result<String> {
+pub(crate) fn print_sheet(
+    server: &Server,
+    cookie: &str,
+    base: &str,
+    backend: &str,
+) -> Result<String> {
     let (status, _, page) = server.http(
         "GET",
         &format!("{base}/items?limit={SHEET}"),
@@ -74,7 +79,11 @@ pub(crate) fn print_sheet(server: &Server, cookie: &str, base: &str, backend: &s
             return Err(format!("POST …/labels: {status} {text}"));
         }
         head.lines()
-            .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length: ").map(str::to_string))
+            .find_map(|l| {
+                l.to_ascii_lowercase()
+                    .strip_prefix("content-length: ")
+                    .map(str::to_string)
+            })
             .and_then(|n| n.trim().parse().ok())
             .ok_or_else(|| format!("no Content-Length in {head}"))
     };

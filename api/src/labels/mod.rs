@@ -434,6 +434,13 @@ impl Fitter {
             if lines.len() == rows {
                 return None;
             }
+            // A list going on to the next line keeps its comma where there is room for it.
+            if let Some(last) = lines.last_mut() {
+                let with_comma = format!("{last}{}", separator.trim_end());
+                if self.fonts.width(&with_comma, style) <= room {
+                    *last = with_comma;
+                }
+            }
             lines.push(self.fonts.clip(token, style, self.width));
         }
         Some(lines)

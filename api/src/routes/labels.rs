@@ -152,7 +152,10 @@ fn checked(body: &LabelRequest) -> ApiResult<Checked> {
     let template = Template::find(id).ok_or_else(|| {
         ApiError::field(
             "template",
-            format!("is not a label stock this server knows; choose one of {}", known()),
+            format!(
+                "is not a label stock this server knows; choose one of {}",
+                known()
+            ),
         )
     })?;
     let per_page = template.labels_per_page();
@@ -287,7 +290,8 @@ async fn select(
         }
         picked.room("items_in_location", ids.len())?;
         let mut rows = items(state, hid, &ids).await?;
-        let order: HashMap<ItemId, usize> = ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
+        let order: HashMap<ItemId, usize> =
+            ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
         rows.sort_by_key(|r| order.get(&r.id).copied().unwrap_or(usize::MAX));
         picked.items("items_in_location", rows)?;
     }
@@ -446,7 +450,10 @@ async fn make_labels(
             Subject::Item(row) => (
                 row.fields.name.clone(),
                 stored_asset_id(row.fields.asset_id, row.id.as_uuid()),
-                row.fields.location_id.map(|l| tree.path(l)).unwrap_or_default(),
+                row.fields
+                    .location_id
+                    .map(|l| tree.path(l))
+                    .unwrap_or_default(),
                 None,
             ),
             Subject::Location(id) => {

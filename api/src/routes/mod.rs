@@ -14,6 +14,7 @@ pub mod health;
 pub mod households;
 pub mod items;
 pub mod jobs;
+pub mod labels;
 pub mod locations;
 pub mod members;
 pub mod portability;
@@ -43,6 +44,7 @@ pub fn router() -> OpenApiRouter<AppState> {
                 .merge(reports::router())
                 .merge(items::router())
                 .merge(jobs::router())
+                .merge(labels::router())
                 .merge(portability::router())
                 .merge(tags::router())
                 .merge(tokens::router()),
