@@ -210,7 +210,7 @@ fn checked(body: &LabelRequest) -> ApiResult<Checked> {
 
 /// What a label is of.
 enum Subject {
-    Item(ItemRow),
+    Item(Box<ItemRow>),
     Location(LocationId),
 }
 
@@ -376,7 +376,7 @@ impl Picked {
 
     fn items(&mut self, field: &str, rows: Vec<ItemRow>) -> ApiResult<()> {
         for row in rows {
-            self.push(field, row.id.as_uuid(), Subject::Item(row))?;
+            self.push(field, row.id.as_uuid(), Subject::Item(Box::new(row)))?;
         }
         Ok(())
     }
