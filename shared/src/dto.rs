@@ -261,7 +261,7 @@ pub struct CreateLocation {
     pub description: Option<String>,
     /// A free asset id of the household; the next one when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::asset_id_input))]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::asset_id_create))]
     pub asset_id: Option<String>,
 }
 
@@ -475,7 +475,7 @@ pub struct CreateItem {
     pub sold_notes: Option<String>,
     /// A free asset id of the household; the next one when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::asset_id_input))]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::asset_id_create))]
     pub asset_id: Option<String>,
 }
 

@@ -216,7 +216,16 @@ pub fn content_type() -> RefOr<Schema> {
 
 /// An asset id as a request gives it: `000-123`, `000123`, `#000123` or `123`.
 pub fn asset_id_input() -> RefOr<Schema> {
-    string(false)
+    asset_id(false)
+}
+
+/// A create's asset id: `null`, like leaving it out, takes the household's next number.
+pub fn asset_id_create() -> RefOr<Schema> {
+    asset_id(true)
+}
+
+fn asset_id(nullable: bool) -> RefOr<Schema> {
+    string(nullable)
         .pattern(Some(format!(
             "^[{WHITE}]*#?(?:[0-9]{{1,9}}|[0-9]{{1,6}}-[0-9]{{3}})[{WHITE}]*$"
         )))
