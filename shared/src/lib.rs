@@ -17,7 +17,10 @@ pub mod jobs;
 pub mod labels;
 #[cfg(feature = "openapi")]
 pub mod openapi;
+pub mod passkeys;
 pub mod patch;
+pub mod security;
+pub mod share_links;
 pub mod tokens;
 pub mod values;
 
@@ -30,6 +33,9 @@ pub use error::{ErrorBody, ErrorCode, ErrorDetail, FieldErrors};
 pub use ids::*;
 pub use jobs::*;
 pub use labels::*;
+pub use passkeys::*;
 pub use patch::Patch;
+pub use security::*;
+pub use share_links::*;
 pub use tokens::*;
 pub use values::*;

@@ -9,7 +9,7 @@ use crate::hooks::{SessionProvider, Status, use_session};
 use crate::pages::{
     AcceptInvite, Capture, Dashboard, EditItem, ImportExport, InviteWelcome, ItemDetail, Items,
     LabelLookup, LocationDetail, Locations, Members, NewHousehold, NewItem, NotFound, PrintLabels,
-    Reports, Scan, SignIn, SignUp, Tokens, Trash, Waiting,
+    Reports, Scan, Security, ShareLinks, SharedView, SignIn, SignUp, Tokens, Trash, Waiting,
 };
 
 #[derive(Routable, Clone, Debug, PartialEq)]
@@ -63,6 +63,15 @@ pub enum Route {
     /// The person's personal API tokens.
     #[at("/tokens")]
     Tokens,
+    /// The person's account security: passkeys, two-factor sign-in, signed-in devices.
+    #[at("/security")]
+    Security,
+    /// The household's read-only share links: made, listed with their uses, revoked.
+    #[at("/share-links")]
+    ShareLinks,
+    /// What a share link shows, to anyone holding it, signed in or not.
+    #[at("/s/:token")]
+    Shared { token: String },
     /// Where an invitation link leads: signed out, the way to sign in first; signed in, joining.
     #[at("/invite/:code")]
     Invite { code: String },
@@ -122,6 +131,11 @@ fn shell(props: &ShellProps) -> Html {
                 </Splash>
             }
         }
+        // A share link's view stands alone: no account, no household, no navigation.
+        _ if matches!(route, Route::Shared { .. }) => match &route {
+            Route::Shared { token } => html! { <SharedView token={token.clone()} /> },
+            _ => html! {},
+        },
         Status::SignedOut => match &route {
             Route::Invite { code } => html! { <InviteWelcome code={code.clone()} /> },
             public if public.is_public() => public_page(public),
@@ -293,10 +307,13 @@ fn household_page(route: &Route, household: Household) -> Html {
         Route::ImportExport => html! { <ImportExport {key} {household} /> },
         Route::Reports => html! { <Reports {key} {household} /> },
         Route::Tokens => html! { <Tokens /> },
+        Route::Security => html! { <Security /> },
+        Route::ShareLinks => html! { <ShareLinks {key} {household} /> },
         Route::Waiting => html! { <Waiting {key} {household} /> },
         Route::SignIn
         | Route::SignUp
         | Route::Invite { .. }
+        | Route::Shared { .. }
         | Route::Label { .. }
         | Route::NotFound => {
             html! { <NotFound /> }

@@ -232,7 +232,9 @@ pub fn layout(props: &LayoutProps) -> Html {
                                     </p>
                                     { menu_link(Route::ImportExport, "Import & export") }
                                     { menu_link(Route::Reports, "Reports") }
+                                    { menu_link(Route::ShareLinks, "Share links") }
                                     { menu_link(Route::Tokens, "API tokens") }
+                                    { menu_link(Route::Security, "Security") }
                                     <a class="account-link" href="/api/docs">{ "API docs" }</a>
                                     <button type="button" class="account-link" onclick={on_sign_out} disabled={*signing_out}>
                                         { "Sign out" }
