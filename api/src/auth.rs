@@ -29,6 +29,7 @@ use crate::store::{HouseholdRow, SessionRow, StoreError, now};
 
 pub use crate::edge::ClientAddress;
 
+pub mod passkeys;
 pub mod tokens;
 
 /// Password checks allowed per account, and per client address, within the window.
