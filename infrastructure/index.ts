@@ -82,6 +82,10 @@ const cdn = createCdn({
     certificateArn: certificates.site.arn,
     zoneId: zone.zoneId,
     apiDns,
+    photoBucketDomains: [
+        storage.photos.east.bucket.bucketRegionalDomainName,
+        storage.photos.west.bucket.bucketRegionalDomainName,
+    ],
 });
 allowCloudFrontRead({ frontend: storage.frontend, distributionArn: cdn.distribution.arn, provider: east });
 

@@ -31,6 +31,7 @@ pub mod portability;
 pub mod reports;
 pub mod routes;
 pub mod search;
+pub mod security_headers;
 pub mod store;
 pub mod web;
 
@@ -112,6 +113,13 @@ impl AppState {
 const MAX_JSON_BYTES: usize = 1024 * 1024;
 
 pub fn app(state: AppState) -> Router {
+    let bucket_origin = state.config.photos_bucket.as_deref().map(|bucket| {
+        blob::s3::browser_origin(bucket, state.config.s3_force_path_style)
+    });
+    let headers = Arc::new(security_headers::SecurityHeaders::new(
+        &state.config,
+        bucket_origin.as_deref(),
+    ));
     let api = Router::from(routes::router())
         .merge(routes::jobs::internal())
         .fallback(|| async { ApiError::NotFound("no such API endpoint".into()) })
@@ -135,6 +143,9 @@ pub fn app(state: AppState) -> Router {
         ))
         .layer(CatchPanicLayer::custom(|_| {
             ApiError::Internal(anyhow::anyhow!("a request handler panicked")).into_response()
+        }))
+        .layer(middleware::from_fn(move |request, next| {
+            security_headers::add(headers.clone(), request, next)
         }))
         .layer(TraceLayer::new_for_http().make_span_with(access_log::RedactedSpan))
         .with_state(state)

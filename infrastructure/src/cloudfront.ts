@@ -222,8 +222,86 @@ export function createApiDns(args: {
     return { healthChecks, records };
 }
 
+/**
+ * The web app's Content-Security-Policy, the same as the self-hosted server sends
+ * (`api/src/security_headers.rs`): only the site's own scripts (the boot script is a file,
+ * not inline) and the WebAssembly they start, only its own style sheet, images from the
+ * site, `data:` and `blob:` and the photo buckets (the API hands out presigned S3 addresses
+ * for photos and uploads), never framed.
+ */
+export function contentSecurityPolicy(photoOrigins: string[]): string {
+    const buckets = photoOrigins.map((o) => ` ${o}`).join("");
+    return [
+        "default-src 'self'",
+        "script-src 'self' 'wasm-unsafe-eval'",
+        "style-src 'self'",
+        `img-src 'self' data: blob:${buckets}`,
+        "media-src 'self' blob:",
+        `connect-src 'self'${buckets}`,
+        "worker-src 'self'",
+        "manifest-src 'self'",
+        "font-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ].join("; ");
+}
+
+/** The camera for capture and scanning; nothing else a page could ask for. */
+export const PERMISSIONS_POLICY =
+    "camera=(self), microphone=(), geolocation=(), payment=(), usb=(), serial=(), bluetooth=(), browsing-topics=()";
+/** Two years, as the API sends it behind https. */
+export const HSTS_MAX_AGE_SECONDS = 63072000;
+
+/**
+ * The security headers of every answer. The site's pages (from S3) get them all, replacing
+ * anything the bucket might say. The API sets its own (a stricter policy for data, the docs
+ * page's own); for /api/* CloudFront only fills in what an answer lacks, such as an error
+ * made by CloudFront or API Gateway themselves.
+ */
+export function securityHeadersPolicy(
+    name: string,
+    photoOrigins: pulumi.Input<string>[],
+    override: boolean,
+    opts: pulumi.CustomResourceOptions,
+): aws.cloudfront.ResponseHeadersPolicy {
+    return new aws.cloudfront.ResponseHeadersPolicy(
+        name,
+        {
+            name,
+            comment: override ? "Home Inventory: the web app's security headers" : "Home Inventory: security headers the API's answers lack",
+            securityHeadersConfig: {
+                contentSecurityPolicy: {
+                    contentSecurityPolicy: override
+                        ? pulumi.all(photoOrigins).apply((origins) => contentSecurityPolicy(origins))
+                        : "default-src 'none'; frame-ancestors 'none'; sandbox",
+                    override,
+                },
+                contentTypeOptions: { override: true },
+                frameOptions: { frameOption: "DENY", override },
+                referrerPolicy: { referrerPolicy: "no-referrer", override },
+                strictTransportSecurity: {
+                    accessControlMaxAgeSec: HSTS_MAX_AGE_SECONDS,
+                    includeSubdomains: true,
+                    override,
+                },
+            },
+            customHeadersConfig: {
+                items: [
+                    { header: "Permissions-Policy", value: PERMISSIONS_POLICY, override },
+                    { header: "Cross-Origin-Opener-Policy", value: "same-origin", override },
+                ],
+            },
+        },
+        opts,
+    );
+}
+
 export interface Cdn {
     distribution: aws.cloudfront.Distribution;
+    siteHeaders: aws.cloudfront.ResponseHeadersPolicy;
+    apiHeaders: aws.cloudfront.ResponseHeadersPolicy;
     originAccessControl: aws.cloudfront.OriginAccessControl;
     spaRouting: aws.cloudfront.Function;
     apiViewerAddress: aws.cloudfront.Function;
@@ -237,9 +315,14 @@ export function createCdn(args: {
     zoneId: pulumi.Input<string>;
     /** The API's DNS must exist before CloudFront sends traffic to api.<domain>. */
     apiDns: ApiDns;
+    /** The photo buckets' regional domain names, where presigned photo addresses lead. */
+    photoBucketDomains: pulumi.Input<string>[];
 }): Cdn {
     const { config, provider } = args;
     const opts = { provider };
+    const photoOrigins = args.photoBucketDomains.map((d) => pulumi.interpolate`https://${d}`);
+    const siteHeaders = securityHeadersPolicy(`${PROJECT}-site-headers`, photoOrigins, true, opts);
+    const apiHeaders = securityHeadersPolicy(`${PROJECT}-api-headers`, photoOrigins, false, opts);
 
     const originAccessControl = new aws.cloudfront.OriginAccessControl(
         `${PROJECT}-frontend-oac`,
@@ -315,7 +398,7 @@ export function createCdn(args: {
                 cachedMethods: ["GET", "HEAD"],
                 compress: true,
                 cachePolicyId: MANAGED_POLICY.cachingOptimized,
-                responseHeadersPolicyId: MANAGED_POLICY.securityHeaders,
+                responseHeadersPolicyId: siteHeaders.id,
                 functionAssociations: [{ eventType: "viewer-request", functionArn: spaRouting.arn }],
             },
             orderedCacheBehaviors: [
@@ -328,6 +411,7 @@ export function createCdn(args: {
                     compress: true,
                     cachePolicyId: MANAGED_POLICY.cachingDisabled,
                     originRequestPolicyId: MANAGED_POLICY.allViewerExceptHostHeader,
+                    responseHeadersPolicyId: apiHeaders.id,
                     functionAssociations: [{ eventType: "viewer-request", functionArn: apiViewerAddress.arn }],
                 },
             ],
@@ -360,5 +444,5 @@ export function createCdn(args: {
         );
     }
 
-    return { distribution, originAccessControl, spaRouting, apiViewerAddress };
+    return { distribution, siteHeaders, apiHeaders, originAccessControl, spaRouting, apiViewerAddress };
 }

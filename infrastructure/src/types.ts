@@ -77,7 +77,6 @@ export const MANAGED_POLICY = {
     cachingOptimized: "658327ea-f89d-4fab-a63d-7e88639e58f6",
     cachingDisabled: "4135ea2d-6df8-44a3-9df3-4b5a84be39ad",
     allViewerExceptHostHeader: "b689b0a8-53d0-40ab-baf2-68738e2966ac",
-    securityHeaders: "67f7725c-6f97-4210-82d7-5512b31e9d03",
 } as const;
 
 /**

@@ -242,6 +242,55 @@ describe("edge (CloudFront, ACM, Route 53)", () => {
             assert.equal(routeSpa("/manifest.json"), "/manifest.json");
         });
 
+        it("sends the app's security headers with every page, and a strict policy", () => {
+            const site = byName(program, "aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy", "home-inventory-site-headers");
+            assert.equal(d.defaultCacheBehavior.responseHeadersPolicyId, site.id);
+            const h = reveal(site.inputs).securityHeadersConfig;
+            const csp: string = h.contentSecurityPolicy.contentSecurityPolicy;
+            const directives = new Map(
+                csp.split(";").map((part) => {
+                    const [name, ...values] = part.trim().split(/\s+/);
+                    return [name, values] as [string, string[]];
+                }),
+            );
+            // Only the site's own scripts and its WebAssembly: no inline script, no eval.
+            assert.deepEqual(directives.get("script-src"), ["'self'", "'wasm-unsafe-eval'"]);
+            assert.deepEqual(directives.get("style-src"), ["'self'"]);
+            assert.deepEqual(directives.get("object-src"), ["'none'"]);
+            assert.deepEqual(directives.get("frame-ancestors"), ["'none'"]);
+            assert.ok(!csp.includes("unsafe-inline") && !csp.includes("'unsafe-eval'"));
+            // Presigned photo addresses lead to the photo buckets of both regions.
+            const buckets = ofType(program, "aws:s3/bucket:Bucket").filter((b) => b.name.startsWith("home-inventory-photos-"));
+            assert.equal(new Set(buckets.map((b) => b.region)).size, 2, "a photo bucket in each region");
+            for (const photos of buckets) {
+                const origin = `https://${photos.state.bucketRegionalDomainName}`;
+                assert.ok(directives.get("img-src")!.includes(origin), `img-src ${origin}`);
+                assert.ok(directives.get("connect-src")!.includes(origin), `connect-src ${origin}`);
+            }
+            assert.equal(h.contentSecurityPolicy.override, true);
+            assert.deepEqual(h.contentTypeOptions, { override: true });
+            assert.deepEqual(h.frameOptions, { frameOption: "DENY", override: true });
+            assert.deepEqual(h.referrerPolicy, { referrerPolicy: "no-referrer", override: true });
+            assert.equal(h.strictTransportSecurity.includeSubdomains, true);
+            assert.ok(h.strictTransportSecurity.accessControlMaxAgeSec >= 31536000);
+            const custom = reveal(site.inputs).customHeadersConfig.items;
+            const permissions = custom.find((i: any) => i.header === "Permissions-Policy");
+            assert.match(permissions.value, /camera=\(self\)/);
+            assert.match(permissions.value, /geolocation=\(\)/);
+        });
+
+        it("fills in the security headers an API answer lacks, keeping the API's own", () => {
+            const api = byName(program, "aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy", "home-inventory-api-headers");
+            const [b] = d.orderedCacheBehaviors.filter((x: any) => x.pathPattern === "/api/*");
+            assert.equal(b.responseHeadersPolicyId, api.id);
+            const h = reveal(api.inputs).securityHeadersConfig;
+            assert.equal(h.contentSecurityPolicy.override, false);
+            assert.match(h.contentSecurityPolicy.contentSecurityPolicy, /default-src 'none'/);
+            assert.equal(h.frameOptions.override, false);
+            assert.equal(h.strictTransportSecurity.override, false);
+            assert.deepEqual(h.contentTypeOptions, { override: true });
+        });
+
         it("points the site's A and AAAA records at the distribution", () => {
             for (const type of ["A", "AAAA"]) {
                 const records = ofType(program, "aws:route53/record:Record").filter(

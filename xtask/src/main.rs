@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
 mod bench;
+mod boot_script;
 mod bench_labels;
 mod delay_proxy;
 mod dist;

@@ -1,7 +1,8 @@
 //! `cargo xtask service-worker`: run by Trunk after each build (a `post_build` hook in
-//! `Trunk.toml`), it writes the staged `sw.js` from the template `web/sw.js`: the build's
-//! id, which names the worker's cache, and the files it keeps so the app opens offline
-//! (the page, the hashed scripts, wasm and styles, the manifest and the icons).
+//! `Trunk.toml`), it moves the page's inline boot script into a file (`boot_script`), then
+//! writes the staged `sw.js` from the template `web/sw.js`: the build's id, which names the
+//! worker's cache, and the files it keeps so the app opens offline (the page, the hashed
+//! scripts, wasm and styles, the manifest and the icons).
 //!
 //! A debug build (`trunk serve`, `trunk build`) gets a worker that removes itself instead,
 //! so no worker outlives a development session and serves yesterday's build.
@@ -30,6 +31,8 @@ pub fn write() -> Result {
     let staging = std::env::var_os("TRUNK_STAGING_DIR")
         .ok_or("TRUNK_STAGING_DIR is not set: this task runs as Trunk's post_build hook")?;
     let staging = Path::new(&staging);
+    // First, so the page the worker keeps is the one that loads its boot script from a file.
+    crate::boot_script::externalize(staging)?;
     let release = std::env::var("TRUNK_PROFILE").is_ok_and(|p| p == "release");
     let worker = if release {
         let template = std::fs::read_to_string(root().join("web/sw.js"))
@@ -101,7 +104,7 @@ fn fill(template: &str, build: &str, files: &[String]) -> Result<String> {
 
 /// 16 hex digits that change whenever any kept file's name or bytes do (FNV-1a, 64 bits:
 /// a fingerprint, not a defence; xtask has no dependencies so it builds in seconds).
-fn build_id(files: &[(String, Vec<u8>)]) -> String {
+pub fn build_id(files: &[(String, Vec<u8>)]) -> String {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
     for (name, bytes) in files {
         for byte in name

@@ -46,6 +46,29 @@ impl S3Settings {
     }
 }
 
+/// The origin a browser reaches the bucket at through the addresses this server signs (for
+/// the pages' Content-Security-Policy): the custom endpoint's (with the bucket as a
+/// subdomain unless path-style), else AWS's regional virtual-hosted one.
+pub fn browser_origin(bucket: &str, force_path_style: bool) -> String {
+    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    let region = var("AWS_REGION")
+        .or_else(|| var("AWS_DEFAULT_REGION"))
+        .unwrap_or_else(|| "us-east-1".into());
+    match var("AWS_ENDPOINT_URL_S3").or_else(|| var("AWS_ENDPOINT_URL")) {
+        Some(endpoint) => {
+            let endpoint = endpoint.trim_end_matches('/');
+            let (scheme, rest) = endpoint.split_once("://").unwrap_or(("https", endpoint));
+            let host = rest.split('/').next().unwrap_or(rest);
+            if force_path_style {
+                format!("{scheme}://{host}")
+            } else {
+                format!("{scheme}://{bucket}.{host}")
+            }
+        }
+        None => format!("https://{bucket}.s3.{region}.amazonaws.com"),
+    }
+}
+
 pub struct S3Blobs {
     client: aws_sdk_s3::Client,
     bucket: String,
