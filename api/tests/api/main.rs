@@ -38,6 +38,7 @@ mod reports;
 mod request_logs;
 mod request_shapes;
 mod search;
+mod security_headers;
 mod session_hardening;
 mod sharing;
 mod sign_in_limits;
