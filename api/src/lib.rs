@@ -113,9 +113,11 @@ impl AppState {
 const MAX_JSON_BYTES: usize = 1024 * 1024;
 
 pub fn app(state: AppState) -> Router {
-    let bucket_origin = state.config.photos_bucket.as_deref().map(|bucket| {
-        blob::s3::browser_origin(bucket, state.config.s3_force_path_style)
-    });
+    let bucket_origin = state
+        .config
+        .photos_bucket
+        .as_deref()
+        .map(|bucket| blob::s3::browser_origin(bucket, state.config.s3_force_path_style));
     let headers = Arc::new(security_headers::SecurityHeaders::new(
         &state.config,
         bucket_origin.as_deref(),

@@ -121,9 +121,10 @@ mod tests {
             &config("https://inventory.example"),
             Some("https://photos.s3.eu-west-1.amazonaws.com"),
         );
-        assert!(s3.app_policy().contains(
-            "img-src 'self' data: blob: https://photos.s3.eu-west-1.amazonaws.com;"
-        ));
+        assert!(
+            s3.app_policy()
+                .contains("img-src 'self' data: blob: https://photos.s3.eu-west-1.amazonaws.com;")
+        );
         assert!(
             s3.app_policy()
                 .contains("connect-src 'self' https://photos.s3.eu-west-1.amazonaws.com;")
@@ -135,8 +136,7 @@ mod tests {
         let mut headers = HeaderMap::new();
         SecurityHeaders::new(&config("http://127.0.0.1:8080"), None).apply(false, &mut headers);
         assert!(!headers.contains_key(header::STRICT_TRANSPORT_SECURITY));
-        SecurityHeaders::new(&config("https://inventory.example"), None)
-            .apply(false, &mut headers);
+        SecurityHeaders::new(&config("https://inventory.example"), None).apply(false, &mut headers);
         assert_eq!(headers[header::STRICT_TRANSPORT_SECURITY], HSTS);
     }
 

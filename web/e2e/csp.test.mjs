@@ -162,7 +162,7 @@ describe('the app under its Content-Security-Policy (phone)', () => {
     const pages = [
       ['/', 'Dashboard'],
       ['/items', 'Items'],
-      ['/items/new', 'New item'],
+      ['/items/new', 'Add item'],
       [`/items/${item}`, 'Cordless drill'],
       [`/items/${item}/edit`, 'Edit item'],
       ['/locations', 'Locations'],
@@ -178,13 +178,16 @@ describe('the app under its Content-Security-Policy (phone)', () => {
       ['/tokens', 'API tokens'],
       ['/security', 'Security'],
       ['/share-links', 'Share links'],
-      ['/waiting', /Waiting|Changes/],
+      ['/waiting', 'Waiting changes'],
       ['/no-such-page', 'Nothing here'],
     ];
+    const found = {};
     for (const [path, heading] of pages) {
       await open(path, heading);
-      assert.deepEqual(await takeViolations(), [], `violations on ${path}`);
+      const seen = await takeViolations();
+      if (seen.length) found[path] = [...new Set(seen.map((v) => v.slice(0, 160)))];
     }
+    assert.deepEqual(found, {}, 'violations, by page');
     // The item's photo was shown, from the API, under the policy.
     await open(`/items/${item}`, 'Cordless drill');
     const shown = page.locator('img[src*="/api/v1/blobs/"]').first();

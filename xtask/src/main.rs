@@ -16,8 +16,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
 mod bench;
-mod boot_script;
 mod bench_labels;
+mod boot_script;
 mod delay_proxy;
 mod dist;
 mod hot_path;

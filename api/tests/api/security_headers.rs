@@ -33,9 +33,17 @@ fn header_of<'a>(headers: &'a HeaderMap, name: &str) -> &'a str {
 
 /// The headers every answer has, whatever it is.
 fn assert_hardened(what: &str, headers: &HeaderMap) {
-    assert_eq!(header_of(headers, "x-content-type-options"), "nosniff", "{what}");
+    assert_eq!(
+        header_of(headers, "x-content-type-options"),
+        "nosniff",
+        "{what}"
+    );
     assert_eq!(header_of(headers, "x-frame-options"), "DENY", "{what}");
-    assert_eq!(header_of(headers, "referrer-policy"), "no-referrer", "{what}");
+    assert_eq!(
+        header_of(headers, "referrer-policy"),
+        "no-referrer",
+        "{what}"
+    );
     assert_eq!(
         header_of(headers, "cross-origin-opener-policy"),
         "same-origin",
@@ -240,7 +248,11 @@ async fn an_uploaded_page_or_svg_never_runs_on_the_sites_origin(place: Place) {
         );
     }
     let listed = app.get(base.clone(), &ann).await;
-    assert_eq!(listed.body["items"], json!([]), "nothing disguised was kept");
+    assert_eq!(
+        listed.body["items"],
+        json!([]),
+        "nothing disguised was kept"
+    );
 
     // What is kept is served as what it is, never as a page: a PDF named like a page is
     // saved as a PDF, a photo is shown but sandboxed, and neither is sniffed.

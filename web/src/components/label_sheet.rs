@@ -42,20 +42,34 @@ pub fn sheet_preview(props: &SheetPreviewProps) -> Html {
     let on_first = props.total.min(per_page - skip);
     let sheets = (skip + props.total).div_ceil(per_page).max(1);
     let (pw, ph) = (t.page_width_mm, t.page_height_mm);
-    let style = format!("aspect-ratio: {pw} / {ph};");
-    let cells = (0..per_page).map(|index| {
-        let (left, top) = cell_origin(t, index);
-        let style = format!(
-            "left: {}; top: {}; width: {}; height: {};",
-            pct(left, pw),
-            pct(top, ph),
-            pct(t.label_width_mm, pw),
-            pct(t.label_height_mm, ph)
+    let page = use_node_ref();
+    {
+        // Sizes and places are set through the CSS object model once drawn: the site's
+        // Content-Security-Policy allows no `style` attributes.
+        let page = page.clone();
+        let (page_style, cell_styles) = sheet_styles(t);
+        use_effect_with(
+            (page_style, cell_styles, props.total, skip),
+            move |(page_style, cell_styles, _, _)| {
+                if let Some(ol) = page.cast::<web_sys::HtmlElement>() {
+                    ol.style().set_css_text(page_style);
+                    let cells = ol.children();
+                    for (i, css) in cell_styles.iter().enumerate() {
+                        if let Some(cell) = cells.item(i as u32).and_then(|c| {
+                            wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(c).ok()
+                        }) {
+                            cell.style().set_css_text(css);
+                        }
+                    }
+                }
+            },
         );
+    }
+    let cells = (0..per_page).map(|index| {
         let number = index + 1;
         if index < skip {
             return html! {
-                <li key={index} class="sheet-cell is-used" {style} aria-label={format!("Label {number}: already used")}>
+                <li key={index} class="sheet-cell is-used" aria-label={format!("Label {number}: already used")}>
                     <span class="sheet-used" aria-hidden="true">{ "used" }</span>
                 </li>
             };
@@ -63,12 +77,12 @@ pub fn sheet_preview(props: &SheetPreviewProps) -> Html {
         let nth = index - skip;
         if nth >= on_first {
             return html! {
-                <li key={index} class="sheet-cell is-blank" {style} aria-label={format!("Label {number}: blank")} />
+                <li key={index} class="sheet-cell is-blank" aria-label={format!("Label {number}: blank")} />
             };
         }
         let lines = props.labels.get(nth).cloned();
         html! {
-            <li key={index} class="sheet-cell is-printed" {style}
+            <li key={index} class="sheet-cell is-printed"
                 aria-label={format!("Label {number}: {}", lines.as_ref().map_or("…".to_string(), |l| l.join(", ")))}>
                 <span class="sheet-qr" aria-hidden="true" />
                 <span class="sheet-lines" aria-hidden="true">
@@ -81,7 +95,7 @@ pub fn sheet_preview(props: &SheetPreviewProps) -> Html {
     });
     html! {
         <figure class="sheet-preview">
-            <ol class="sheet-page" {style} aria-label={format!("First sheet of {} ({} by {} mm)", t.name, trim(pw), trim(ph))}>
+            <ol class="sheet-page" ref={page} aria-label={format!("First sheet of {} ({} by {} mm)", t.name, trim(pw), trim(ph))}>
                 { for cells }
             </ol>
             <figcaption class="muted">
@@ -102,6 +116,25 @@ pub fn sheet_preview(props: &SheetPreviewProps) -> Html {
             </figcaption>
         </figure>
     }
+}
+
+/// The page's shape and each cell's place on it, as CSS: (page, cells row by row).
+fn sheet_styles(t: &LabelTemplate) -> (String, Vec<String>) {
+    let (pw, ph) = (t.page_width_mm, t.page_height_mm);
+    let per_page = t.labels_per_page.max(1) as usize;
+    let cells = (0..per_page)
+        .map(|index| {
+            let (left, top) = cell_origin(t, index);
+            format!(
+                "left: {}; top: {}; width: {}; height: {};",
+                pct(left, pw),
+                pct(top, ph),
+                pct(t.label_width_mm, pw),
+                pct(t.label_height_mm, ph)
+            )
+        })
+        .collect();
+    (format!("aspect-ratio: {pw} / {ph};"), cells)
 }
 
 /// `66.675` as it is, `62.0` as `62`.
