@@ -39,6 +39,7 @@ mod request_logs;
 mod request_shapes;
 mod search;
 mod session_hardening;
+mod share_links;
 mod sharing;
 mod sign_in_limits;
 mod store;
