@@ -197,7 +197,7 @@ pub fn shared_view(props: &SharedViewProps) -> Html {
                             <li class="item-row" key={item.id.to_string()}>
                                 { item_thumb(item.thumbnail_url.as_deref()) }
                                 <div class="item-main">
-                                    <button type="button" class="link-button item-name" onclick={open_item(item.id)}>
+                                    <button type="button" class="item-name" onclick={open_item(item.id)}>
                                         { item.name.clone() }
                                     </button>
                                     <span class="item-location">{ path_text(&item.location_path) }</span>
@@ -306,7 +306,7 @@ fn shared_item_view(props: &SharedItemProps) -> Html {
                     }) }
                 </div>
             }
-            <dl class="detail-list">
+            <dl class="details">
                 { row("Location", Some(path_text(&item.location_path))) }
                 { row("Description", item.description.clone()) }
                 { row("Quantity", (item.quantity != 1).then(|| format::group(item.quantity))) }
