@@ -99,6 +99,11 @@ describe('share links, made on a desktop and opened on a phone', () => {
     visitorContext.setDefaultTimeout(10_000);
     assert.deepEqual(await visitorContext.cookies(), []);
     visitor = await visitorContext.newPage();
+    const problems = [];
+    visitor.on('pageerror', (error) => problems.push(error.message));
+    visitor.on('console', (message) => {
+      if (message.type() === 'error') problems.push(message.text());
+    });
     await visitor.goto(link);
     await visible(visitor.getByRole('heading', { level: 1, name: 'Garage and everything in it' }));
     assert.equal(new URL(visitor.url()).pathname.startsWith('/s/'), true, 'no detour to sign in');
@@ -125,6 +130,9 @@ describe('share links, made on a desktop and opened on a phone', () => {
     await screenshot(visitor, 'phone', 'shared-view');
     // Nothing of it was kept for the visitor: no cookie, no session.
     assert.deepEqual(await visitorContext.cookies(), []);
+    // Signed out, the app asks who is there once (401 from /api/v1/me); nothing else fails.
+    const unexpected = problems.filter((p) => !/401 \(Unauthorized\)/.test(p));
+    assert.deepEqual(unexpected, []);
   });
 
   step('the owner sees the visit in the log and revokes the link', async () => {

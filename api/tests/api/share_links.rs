@@ -25,6 +25,7 @@ crate::on_every_backend!(
     expired_unknown_and_revoked_links_are_refused,
     every_use_is_logged_with_what_it_opened,
     the_secret_is_kept_only_as_its_hash,
+    a_link_to_a_location_deleted_since_shows_nothing,
 );
 
 const BROWSER: &str = "VisitorBrowser/1.0";
@@ -654,6 +655,31 @@ async fn the_secret_is_kept_only_as_its_hash(backend: Backend) {
     for text in texts {
         assert!(!text.contains(&secret), "stored in clear: {text}");
     }
+}
+
+async fn a_link_to_a_location_deleted_since_shows_nothing(backend: Backend) {
+    let files = files(backend).await;
+    let app = &files.app;
+    let ann = app.register("Ann").await;
+    let shed = app.create_location(&ann, "Shed", None).await;
+    item(app, &ann, "Lamp", None).await;
+    let (secret, _) = make_link(app, &ann, json!({"name": "Shed", "location_id": shed})).await;
+    visit(app, &secret, "/items").await.assert_status(200);
+    app.delete(app.at(&ann, &format!("/locations/{shed}")), &ann)
+        .await
+        .assert_status(204);
+    for rest in ["", "/items", "/locations"] {
+        let refused = visit(app, &secret, rest).await;
+        refused.assert_status(404);
+        assert_eq!(
+            refused.body["error"]["message"],
+            "the location this share link showed no longer exists"
+        );
+    }
+    // Not the whole household instead: the unplaced lamp stays out of sight.
+    let listed = app.get(links(app, &ann), &ann).await;
+    assert_eq!(listed.body["items"][0]["location_path"], json!([]));
+    assert_eq!(listed.body["items"][0]["location_id"], shed.as_str());
 }
 
 /// The stored hashes of every link, and every text column of links and their uses.

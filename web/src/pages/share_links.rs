@@ -20,11 +20,11 @@ use crate::format;
 use crate::hooks::use_title;
 
 /// "Garage and everything in it", or the whole household.
-pub fn scope_text(path: &[String]) -> String {
-    if path.is_empty() {
-        "The whole household".into()
-    } else {
-        format!("{} and everything in it", path.join(" › "))
+pub fn scope_text(link: &ShareLink) -> String {
+    match (link.location_id, link.location_path.is_empty()) {
+        (None, _) => "The whole household".into(),
+        (Some(_), true) => "A location deleted since: it shows nothing".into(),
+        (Some(_), false) => format!("{} and everything in it", link.location_path.join(" › ")),
     }
 }
 
@@ -172,7 +172,7 @@ pub fn share_links(props: &HouseholdProps) -> Html {
                                                 <span class={classes!("badge", (!active).then_some("badge-warn"))}>{ link.status.label() }</span>
                                             </span>
                                             <span class="member-meta">
-                                                { scope_text(&link.location_path) }
+                                                { scope_text(link) }
                                                 if link.hide_prices { { " · prices hidden" } }
                                             </span>
                                             <span class="member-meta">
@@ -476,7 +476,7 @@ fn share_link_form(props: &ShareLinkFormProps) -> Html {
                         </div>
                         <p class="field-hint" id="share-url-hint">
                             { format!("{} · until {}. Shown only now: copy it before you leave this page.",
-                                scope_text(&made.link.location_path),
+                                scope_text(&made.link),
                                 format::date_time(made.link.expires_at)) }
                         </p>
                     </div>
