@@ -5,7 +5,7 @@
 // link was revoked.
 
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
@@ -59,12 +59,25 @@ describe('share links, made on a desktop and opened on a phone', () => {
     const add = async (data) => {
       const made = await page.request.post(`/api/v1/households/${hid}/items`, { data });
       assert.equal(made.status(), 201);
+      return (await made.json()).id;
     };
-    await add({
+    const drill = await add({
       name: 'Cordless drill',
       location_id: garage,
       estimated_value: { amount_minor: 12_345, currency },
     });
+    // A photo of the drill: announced, uploaded to the address given, completed.
+    const bytes = readFileSync(new URL('../icons/icon-192.png', import.meta.url));
+    const files = `/api/v1/households/${hid}/items/${drill}/attachments`;
+    const announced = await (
+      await page.request.post(files, {
+        data: { kind: 'photo', filename: 'drill.png', content_type: 'image/png', size: bytes.length },
+      })
+    ).json();
+    const put = await page.request.put(announced.upload.url, { headers: announced.upload.headers, data: bytes });
+    assert.ok(put.ok(), `upload: ${put.status()}`);
+    const done = await page.request.post(`${files}/${announced.id}/complete`);
+    assert.equal(done.status(), 200);
     await add({ name: 'Espresso machine', location_id: kitchen, estimated_value: { amount_minor: 54_321, currency } });
 
     await page.getByRole('button', { name: 'Account' }).click();
@@ -121,8 +134,19 @@ describe('share links, made on a desktop and opened on a phone', () => {
     await visible(items.getByRole('button', { name: 'Cordless drill' }));
     assert.equal(await visitor.getByText(/123\.45|12,345|12345/).count(), 0, 'no price in the list');
 
+    // Its photo comes through the link.
+    const loaded = (img) => img.evaluate((el) => el.complete && el.naturalWidth > 0);
+    const thumb = items.getByRole('listitem').filter({ hasText: 'Cordless drill' }).locator('img');
+    await visible(thumb);
+    await visitor.waitForFunction((el) => el.complete && el.naturalWidth > 0, await thumb.elementHandle());
+    assert.match(await thumb.getAttribute('src'), /^\/api\/v1\/shared\/[A-Za-z0-9_-]{43}\/attachments\/[0-9a-f-]{36}\/thumbnail$/);
+
     await items.getByRole('button', { name: 'Cordless drill' }).click();
     await visible(visitor.getByRole('heading', { level: 2, name: 'Cordless drill' }));
+    const photo = visitor.getByRole('img', { name: 'Photo of Cordless drill: drill.png' });
+    await visible(photo);
+    await visitor.waitForFunction((el) => el.complete && el.naturalWidth > 0, await photo.elementHandle());
+    assert.equal(await loaded(photo), true);
     await visible(visitor.getByText('Prices, values and receipts are not shown through this link.'));
     assert.equal(await visitor.getByText(/123\.45|12,345|12345/).count(), 0, 'no price on the item');
     const width = await visitor.evaluate(() => document.documentElement.scrollWidth);
@@ -142,6 +166,7 @@ describe('share links, made on a desktop and opened on a phone', () => {
     await row.getByRole('button', { name: 'Uses of Insurer' }).click();
     const log = page.getByRole('list', { name: 'Uses of Insurer' });
     await visible(log.getByText('item “Cordless drill”'));
+    await visible(log.getByText('list', { exact: true }).first());
     await visible(log.getByText('search “drill”'));
     await visible(log.getByText('opened the link'));
 
