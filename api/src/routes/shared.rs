@@ -9,8 +9,9 @@
 //! (another location, another household, the trash, receipts when prices are hidden) is a
 //! 404 like anything that does not exist. These routes never read nor set the session
 //! cookie, so they work the same signed in as anyone, or signed out. Every request is
-//! logged for the household's owners with one insert (a thumbnail, loaded with every list,
-//! is part of the list's use and is not logged again).
+//! logged for the household's owners with one insert, an item or file asked for outside
+//! the link too (a thumbnail, loaded with every list, is part of the list's use and is not
+//! logged again).
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -420,6 +421,10 @@ async fn shared_item(
         .next()
         .filter(|s| s.row.deleted_at.is_none() && visit.covers(s.row.fields.location_id))
     else {
+        // Owners see what was asked for and refused, too.
+        visit
+            .log(&state, "refused: an item outside the link".into())
+            .await?;
         return Err(ApiError::not_found("item"));
     };
     visit
@@ -482,7 +487,12 @@ async fn shared_file(
     let hid = visit.link.household_id;
     let row = match state.store.attachment(hid, id).await? {
         Some(row) if visit.shows(&state, &row).await? => row,
-        _ => return Err(ApiError::not_found("file")),
+        _ => {
+            visit
+                .log(&state, "refused: a file outside the link".into())
+                .await?;
+            return Err(ApiError::not_found("file"));
+        }
     };
     let window = UrlWindow::around(OffsetDateTime::now_utc());
     let url = match variant.as_str() {

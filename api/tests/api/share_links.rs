@@ -573,6 +573,11 @@ async fn every_use_is_logged_with_what_it_opened(backend: Backend) {
     visit(app, &secret, &format!("/items/{drill}"))
         .await
         .assert_status(200);
+    let elsewhere = app.register("Eve").await;
+    let hers = item(app, &elsewhere, "Eve's safe", None).await;
+    visit(app, &secret, &format!("/items/{hers}"))
+        .await
+        .assert_status(404);
     // Someone signed in opens it too: the link works, and their session is left alone.
     let bob = app.register("Bob").await;
     let signed_in = app
@@ -601,6 +606,7 @@ async fn every_use_is_logged_with_what_it_opened(backend: Backend) {
         what,
         [
             "file “drill.png”",
+            "refused: an item outside the link",
             "item “Drill”",
             "search “drill”",
             "list",
@@ -612,7 +618,7 @@ async fn every_use_is_logged_with_what_it_opened(backend: Backend) {
         assert!(used["address"].is_string());
     }
     let listed = app.get(links(app, &ann), &ann).await;
-    assert_eq!(listed.body["items"][0]["uses"], 5);
+    assert_eq!(listed.body["items"][0]["uses"], 6);
     assert!(listed.body["items"][0]["last_used_at"].is_string());
 
     // A page at a time, newest first.
