@@ -26,10 +26,11 @@ impl<B> MakeSpan<B> for RedactedSpan {
 }
 
 /// The path, query dropped, with the code of `/api/v1/invites/{code}[/…]` and of the web
-/// app's `/invite/{code}` replaced by `…`.
+/// app's `/invite/{code}`, and the secret of a share link (`/api/v1/shared/{secret}[/…]`,
+/// the web app's `/s/{secret}`), replaced by `…`.
 pub fn redacted_path(uri: &Uri) -> String {
     let path = uri.path();
-    for prefix in ["/api/v1/invites/", "/invite/"] {
+    for prefix in ["/api/v1/invites/", "/invite/", "/api/v1/shared/", "/s/"] {
         if let Some(rest) = path.strip_prefix(prefix)
             && !rest.is_empty()
         {
@@ -56,6 +57,11 @@ mod tests {
             "/api/v1/invites/…/accept"
         );
         assert_eq!(redacted("/invite/s3cretC0de"), "/invite/…");
+        assert_eq!(
+            redacted("/api/v1/shared/s3cretL1nk/items/0190e2c4"),
+            "/api/v1/shared/…/items/0190e2c4"
+        );
+        assert_eq!(redacted("/s/s3cretL1nk"), "/s/…");
         assert_eq!(
             redacted("/api/v1/auth/google/callback?code=abc&state=def"),
             "/api/v1/auth/google/callback"

@@ -50,6 +50,16 @@ const TAGS: &[(&str, &str)] = &[
         "Members",
         "Who belongs to a household, and invitation links.",
     ),
+    (
+        "Share links",
+        "Read-only links to part of a household for someone without an account, made and \
+         revoked by its owners, with the log of their uses.",
+    ),
+    (
+        "Shared",
+        "What a share link shows, to whoever holds it: no account, the secret in the path \
+         is the credential. Anything outside the link's scope answers 404.",
+    ),
     ("Locations", "The location tree: House › Garage › Shelf 2."),
     (
         "Items",

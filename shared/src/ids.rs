@@ -88,3 +88,11 @@ id_type!(
     /// A background job: an import, an export, a backup or a restore.
     JobId
 );
+id_type!(
+    /// A read-only share link (its id, not its secret).
+    ShareLinkId
+);
+id_type!(
+    /// One use of a share link, in its log.
+    ShareUseId
+);

@@ -37,6 +37,11 @@ use crate::local;
 
 mod labels;
 pub use labels::{assets, label_templates, labels_pdf};
+mod share_links;
+pub use share_links::{
+    create_share_link, revoke_share_link, share_links, share_uses, shared_info, shared_item,
+    shared_items, shared_locations,
+};
 
 pub type ApiResult<T> = Result<T, ErrorBody>;
 

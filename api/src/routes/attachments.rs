@@ -102,7 +102,7 @@ pub async fn attachment_dto(state: &AppState, row: AttachmentRow) -> ApiResult<A
     })
 }
 
-async fn thumbnail_url_of(
+pub(crate) async fn thumbnail_url_of(
     state: &AppState,
     household: HouseholdId,
     id: AttachmentId,
@@ -157,7 +157,7 @@ pub async fn set_thumbnails(
 /// of the type its bytes were found to be, so a PDF announced as `invoice.html` downloads
 /// as `invoice.pdf`. In the form every browser reads (RFC 6266, RFC 5987 for the UTF-8
 /// name).
-fn content_disposition(filename: &str, content_type: &str) -> String {
+pub(crate) fn content_disposition(filename: &str, content_type: &str) -> String {
     let file_type = FileType::from_content_type(content_type);
     let how = match file_type {
         Some(t) if t.is_image() => "inline",

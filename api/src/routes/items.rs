@@ -268,7 +268,7 @@ struct ListParams {
     cursor: Option<String>,
 }
 
-fn parse_sort(raw: Option<&str>) -> ApiResult<ItemSort> {
+pub(crate) fn parse_sort(raw: Option<&str>) -> ApiResult<ItemSort> {
     match raw.unwrap_or("newest") {
         "newest" => Ok(ItemSort::Newest),
         "oldest" => Ok(ItemSort::Oldest),
@@ -280,7 +280,7 @@ fn parse_sort(raw: Option<&str>) -> ApiResult<ItemSort> {
     }
 }
 
-fn parse_limit(raw: Option<&str>) -> ApiResult<usize> {
+pub(crate) fn parse_limit(raw: Option<&str>) -> ApiResult<usize> {
     let limit = raw
         .map(|l| {
             l.trim()
@@ -291,7 +291,7 @@ fn parse_limit(raw: Option<&str>) -> ApiResult<usize> {
     page_limit(limit)
 }
 
-fn parse_cursor(raw: Option<&str>, sort: ItemSort) -> ApiResult<Option<Cursor>> {
+pub(crate) fn parse_cursor(raw: Option<&str>, sort: ItemSort) -> ApiResult<Option<Cursor>> {
     let Some(raw) = raw.filter(|c| !c.is_empty()) else {
         return Ok(None);
     };
@@ -481,6 +481,40 @@ async fn search_page(
         .await?;
     let more = found > query.limit;
     page(state, hid, rows, more, query.limit, query.sort, tree).await
+}
+
+/// The rows of one page of the item list and whether more follow: from the in-memory
+/// index when filtered, else (the plain list, or an asset id) one index range in SQL.
+pub(crate) async fn page_rows(
+    state: &AppState,
+    hid: HouseholdId,
+    query: &ItemQuery,
+) -> ApiResult<(Vec<Shown>, bool)> {
+    let limit = query.limit;
+    if query.asset_id.is_none()
+        && (query.search.is_some()
+            || query.location_ids.is_some()
+            || query.unplaced
+            || query.tag.is_some())
+    {
+        let locations = location_set(query);
+        let (rows, found) = state
+            .search
+            .search_shown(
+                &state.store,
+                hid,
+                &index_query(query, locations.as_ref(), limit + 1),
+            )
+            .await?;
+        return Ok((rows, found > limit));
+    }
+    let query = ItemQuery {
+        limit: limit + 1,
+        ..query.clone()
+    };
+    let rows = state.store.list_shown(hid, &query).await?;
+    let more = rows.len() > limit;
+    Ok((rows, more))
 }
 
 /// The locations a filter by location covers, as a set.

@@ -20,6 +20,8 @@ pub mod members;
 pub mod portability;
 pub mod recognize;
 pub mod reports;
+pub mod share_links;
+pub mod shared;
 pub mod tags;
 pub mod tokens;
 
@@ -42,6 +44,8 @@ pub fn router() -> OpenApiRouter<AppState> {
                 .merge(members::router())
                 .merge(recognize::router())
                 .merge(reports::router())
+                .merge(share_links::router())
+                .merge(shared::router())
                 .merge(items::router())
                 .merge(jobs::router())
                 .merge(labels::router())

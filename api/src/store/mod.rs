@@ -21,11 +21,13 @@ pub mod assets;
 pub mod dsql;
 pub mod migrate;
 pub mod postgres;
+pub mod share_links;
 pub mod sqlite;
 pub mod tree;
 
 pub(crate) use assets::claims_asset_id;
 pub use assets::{AssetRow, AssetStore, asset_id_taken, backfill_asset_ids, stored_asset_id};
+pub use share_links::{ShareLinkListed, ShareLinkRow, ShareLinkStore, ShareUseRow};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -483,6 +485,7 @@ pub trait Store:
     + BackupStore
     + BulkStore
     + AssetStore
+    + ShareLinkStore
     + Send
     + Sync
     + 'static

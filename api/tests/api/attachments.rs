@@ -516,7 +516,7 @@ pub fn crc32(data: &[u8]) -> u32 {
     !crc
 }
 
-const PDF: &[u8] =
+pub const PDF: &[u8] =
     b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n";
 
 pub fn contains(haystack: &[u8], needle: &[u8]) -> bool {

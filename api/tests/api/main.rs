@@ -40,6 +40,7 @@ mod request_shapes;
 mod search;
 mod security_headers;
 mod session_hardening;
+mod share_links;
 mod sharing;
 mod sign_in_limits;
 mod store;
