@@ -34,5 +34,6 @@ pub use ids::*;
 pub use jobs::*;
 pub use labels::*;
 pub use patch::Patch;
+pub use security::*;
 pub use tokens::*;
 pub use values::*;
