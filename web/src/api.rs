@@ -36,7 +36,9 @@ use yew::Callback;
 use crate::local;
 
 mod labels;
+mod security;
 pub use labels::{assets, label_templates, labels_pdf};
+pub use security::*;
 
 pub type ApiResult<T> = Result<T, ErrorBody>;
 
