@@ -19,7 +19,7 @@ crate::on_every_backend!(
     a_wrong_password_still_says_nothing_about_the_code,
     turning_off_needs_the_password,
     new_recovery_codes_replace_the_old_ones,
-    an_account_without_a_password_has_no_two_factor_to_set_up,
+    a_taken_over_account_has_no_two_factor_left_nor_any_to_set_up,
     an_api_token_can_not_change_two_factor,
 );
 
@@ -461,10 +461,12 @@ async fn new_recovery_codes_replace_the_old_ones(backend: Backend) {
         .assert_status(200);
 }
 
-async fn an_account_without_a_password_has_no_two_factor_to_set_up(backend: Backend) {
+async fn a_taken_over_account_has_no_two_factor_left_nor_any_to_set_up(backend: Backend) {
     let app = spawn_app(backend).await;
     let ann = app.register("Ann").await;
-    // As after a Google sign-in took the account over: no password.
+    // Whoever registered the email turned two-factor on; then the email's owner signed in
+    // with Google and took the account over: no password, and no second factor left.
+    turn_on(&app, &ann).await;
     app.store
         .claim_account(
             user_id(&ann),
@@ -490,6 +492,11 @@ async fn an_account_without_a_password_has_no_two_factor_to_set_up(backend: Back
         token: "google session".into(),
         ..ann.clone()
     };
+    assert_eq!(
+        status(&app, &google).await,
+        json!({"enabled": false, "recovery_codes_left": 0})
+    );
+    assert!(stored_code_hashes(&app).await.is_empty());
     let refused = app
         .post(
             "/api/v1/me/two-factor/setup",

@@ -1,8 +1,8 @@
 //! The account's security: its signed-in devices and two-factor sign-in.
 
 use shared::{
-    DisableTwoFactor, EnableTwoFactor, List, PasswordConfirmation, RecoveryCodes,
-    RevokedSessions, Session, TwoFactorSetup, TwoFactorStatus,
+    DisableTwoFactor, EnableTwoFactor, List, PasswordConfirmation, RecoveryCodes, RevokedSessions,
+    Session, TwoFactorSetup, TwoFactorStatus,
 };
 use uuid::Uuid;
 
@@ -31,7 +31,13 @@ fn password(password: &str) -> Option<String> {
 }
 
 pub async fn set_up_two_factor(confirm: &str) -> ApiResult<TwoFactorSetup> {
-    request(Method::Post, "/me/two-factor/setup", password(confirm), None).await
+    request(
+        Method::Post,
+        "/me/two-factor/setup",
+        password(confirm),
+        None,
+    )
+    .await
 }
 
 /// The answer carries the recovery codes, which can't be read again later.

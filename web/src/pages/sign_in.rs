@@ -164,5 +164,10 @@ fn code_problem(e: &ErrorBody) -> Option<String> {
     if e.error.code != ErrorCode::Unauthorized {
         return None;
     }
-    e.error.details.as_ref()?.get("code")?.as_str().map(str::to_string)
+    e.error
+        .details
+        .as_ref()?
+        .get("code")?
+        .as_str()
+        .map(str::to_string)
 }

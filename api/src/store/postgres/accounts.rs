@@ -115,6 +115,14 @@ impl AccountStore for PgStore {
                     tx.execute("DELETE FROM api_tokens WHERE user_id = $1", &[&id])
                         .await
                         .map_err(pg)?;
+                    // A second factor they set up would lock the owner out of nothing
+                    // (it guards the password, now gone) but must not outlive them.
+                    tx.execute("DELETE FROM two_factor WHERE user_id = $1", &[&id])
+                        .await
+                        .map_err(pg)?;
+                    tx.execute("DELETE FROM recovery_codes WHERE user_id = $1", &[&id])
+                        .await
+                        .map_err(pg)?;
                     tx.execute(
                         "UPDATE invites SET revoked_at = $2 WHERE created_by = $1 AND revoked_at IS NULL",
                         &[&id, &at],

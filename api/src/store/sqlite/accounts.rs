@@ -119,6 +119,12 @@ impl AccountStore for SqliteStore {
                     .map_err(db)?;
                     tx.execute("DELETE FROM api_tokens WHERE user_id = ?1", [&id])
                         .map_err(db)?;
+                    // A second factor they set up would lock the owner out of nothing
+                    // (it guards the password, now gone) but must not outlive them.
+                    tx.execute("DELETE FROM two_factor WHERE user_id = ?1", [&id])
+                        .map_err(db)?;
+                    tx.execute("DELETE FROM recovery_codes WHERE user_id = ?1", [&id])
+                        .map_err(db)?;
                     tx.execute(
                         "UPDATE invites SET revoked_at = ?2 WHERE created_by = ?1 AND revoked_at IS NULL",
                         params![id, micros(at)],

@@ -328,7 +328,9 @@ pub fn two_factor() -> Html {
             </div>
         },
         Stage::Idle if enabled => {
-            let left = status.as_ref().map_or(0, |s| i64::from(s.recovery_codes_left));
+            let left = status
+                .as_ref()
+                .map_or(0, |s| i64::from(s.recovery_codes_left));
             html! {
                 <div class="stack">
                     <p>
