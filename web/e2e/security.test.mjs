@@ -140,6 +140,7 @@ for (const [viewport, size] of chosen) {
       assert.match(await qr.getAttribute('src'), /^data:image\/svg\+xml,/);
       // The QR code drew: an image of its full size.
       assert.ok(await qr.evaluate((img) => img.complete && img.naturalWidth > 0));
+      await screenshot(page, viewport, 'security-setup');
       key = base32(await page.getByLabel('Setup key').innerText());
       assert.equal(key.length, 20);
 

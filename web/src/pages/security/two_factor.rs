@@ -311,10 +311,12 @@ pub fn two_factor() -> Html {
         Stage::Codes(codes, url) => html! {
             <div class="stack">
                 <h3>{ "Save these now" }</h3>
-                <p class="alert alert-warn" id="recovery-codes-note">
-                    <strong>{ "Save these recovery codes now: they won't be shown again. " }</strong>
-                    { "If you lose your phone, each one signs you in once instead of a code from the app. Keep them somewhere safe, like a password manager." }
-                </p>
+                <div class="alert alert-warn" id="recovery-codes-note">
+                    <p>
+                        <strong>{ "Save these recovery codes now: they won't be shown again." }</strong>
+                        { " If you lose your phone, each one signs you in once instead of a code from the app. Keep them somewhere safe, like a password manager." }
+                    </p>
+                </div>
                 <ol class="recovery-codes" aria-label="Recovery codes" aria-describedby="recovery-codes-note">
                     { for codes.iter().map(|c| html! { <li><code>{ c.clone() }</code></li> }) }
                 </ol>
