@@ -83,10 +83,17 @@ impl Access {
         Ok(Some(found))
     }
 
-    /// The session now ends at `expires_at`.
-    pub fn session_extended(&self, hash: &[u8], expires_at: OffsetDateTime) {
-        self.sessions
-            .update(hash, |(session, _)| session.expires_at = expires_at);
+    /// The session now ends at `expires_at`, and was used at `used_at`.
+    pub fn session_extended(
+        &self,
+        hash: &[u8],
+        expires_at: OffsetDateTime,
+        used_at: OffsetDateTime,
+    ) {
+        self.sessions.update(hash, |(session, _)| {
+            session.expires_at = expires_at;
+            session.last_used_at = Some(used_at);
+        });
     }
 
     /// The API token with that secret hash and its owner.

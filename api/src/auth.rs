@@ -29,13 +29,19 @@ use crate::store::{HouseholdRow, SessionRow, StoreError, now};
 
 pub use crate::edge::ClientAddress;
 
+pub mod browser;
 pub mod passkeys;
 pub mod tokens;
+pub mod two_factor;
 
 /// Password checks allowed per account, and per client address, within the window.
 const ACCOUNT_ATTEMPTS: i64 = 5;
 const ADDRESS_ATTEMPTS: i64 = 30;
 const ATTEMPT_WINDOW: Duration = Duration::minutes(15);
+
+/// A session's last use is written at most this often (with its sliding expiry): the
+/// "Signed-in devices" list shows it to the hour.
+pub const SESSION_USE_EVERY: Duration = Duration::hours(1);
 
 /// Accounts one client address may create per hour. A constant, not a setting: a household
 /// makes a handful of accounts once, so ten an hour never stands in anyone's way, while a
@@ -142,15 +148,49 @@ pub fn token_hash(token: &str) -> Vec<u8> {
     Sha256::digest(token.as_bytes()).to_vec()
 }
 
+/// The longest `User-Agent` kept with a session, in bytes.
+const MAX_USER_AGENT: usize = 512;
+
+/// The request's `User-Agent`, to remember with a session it starts (cut to 512 bytes).
+pub struct UserAgent(pub Option<String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for UserAgent {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let agent = parts
+            .headers
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(|v| {
+                let mut end = v.len().min(MAX_USER_AGENT);
+                while !v.is_char_boundary(end) {
+                    end -= 1;
+                }
+                v[..end].to_string()
+            });
+        Ok(Self(agent))
+    }
+}
+
 /// A new session for `user`, to live `session_days` (at most `session_max_days`).
-fn new_session(state: &AppState, user: &User) -> ApiResult<(String, SessionRow)> {
+fn new_session(
+    state: &AppState,
+    user: &User,
+    user_agent: &UserAgent,
+) -> ApiResult<(String, SessionRow)> {
     let (token, hash) = new_token()?;
     let created_at = now();
     let days = state.config.session_days.min(state.config.session_max_days);
     let session = SessionRow {
         token_hash: hash,
+        id: Uuid::now_v7(),
         user_id: user.id,
+        user_agent: user_agent.0.clone(),
         created_at,
+        last_used_at: Some(created_at),
         expires_at: created_at + Duration::days(days),
     };
     Ok((token, session))
@@ -163,8 +203,12 @@ fn cookie_for(state: &AppState, token: &str, session: &SessionRow) -> String {
 
 /// Starts a session for `user`, who proved who they are some other way than a password
 /// (Google); returns the `Set-Cookie` value.
-pub async fn start_session(state: &AppState, user: &User) -> ApiResult<String> {
-    let (token, session) = new_session(state, user)?;
+pub async fn start_session(
+    state: &AppState,
+    user: &User,
+    user_agent: &UserAgent,
+) -> ApiResult<String> {
+    let (token, session) = new_session(state, user, user_agent)?;
     state.store.create_session(&session).await?;
     Ok(cookie_for(state, &token, &session))
 }
@@ -177,8 +221,9 @@ pub async fn start_password_session(
     state: &AppState,
     user: &User,
     password_hash: &str,
+    user_agent: &UserAgent,
 ) -> ApiResult<String> {
-    let (token, session) = new_session(state, user)?;
+    let (token, session) = new_session(state, user, user_agent)?;
     match state
         .store
         .create_password_session(&session, password_hash)
@@ -393,13 +438,16 @@ async fn authenticate(parts: &Parts, state: &AppState) -> ApiResult<CurrentUser>
         state.access.forget_credentials();
         return Err(ended());
     }
-    // Sliding expiry, written at most once a day per session.
+    // Sliding expiry and the last use, written together at most once an hour per session
+    // (the cookie is sent again only when the end moved by more than a day).
     let full = (now + Duration::days(state.config.session_days)).min(last_day);
-    if full - session.expires_at > Duration::days(1) {
-        state.store.extend_session(&hash, full).await?;
-        state.access.session_extended(&hash, full);
+    let moved = full - session.expires_at > Duration::days(1);
+    let last_used = session.last_used_at.unwrap_or(session.created_at);
+    if moved || now - last_used >= SESSION_USE_EVERY {
+        state.store.extend_session(&hash, full, now).await?;
+        state.access.session_extended(&hash, full, now);
         // The browser keeps the cookie as long as the session now lives.
-        if let Some(refresh) = parts.extensions.get::<CookieRefresh>() {
+        if moved && let Some(refresh) = parts.extensions.get::<CookieRefresh>() {
             refresh.set(session_cookie(state, &token, (full - now).whole_seconds()));
         }
     }

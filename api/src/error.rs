@@ -15,6 +15,14 @@ pub enum ApiError {
     Unauthorized,
     #[error("{0}")]
     Unauthenticated(String),
+    /// 401 that names what a sign-in lacks or got wrong: `details: {field: problem}`
+    /// (the second factor's `"code": "is required"`).
+    #[error("{message}")]
+    SignInField {
+        field: &'static str,
+        problem: &'static str,
+        message: String,
+    },
     /// A bearer token that is malformed, unknown, revoked or expired: 401 with
     /// `WWW-Authenticate: Bearer error="invalid_token"`.
     #[error("{0}")]
@@ -65,9 +73,10 @@ impl ApiError {
     fn code(&self) -> ErrorCode {
         match self {
             Self::BadRequest(_) => ErrorCode::BadRequest,
-            Self::Unauthorized | Self::Unauthenticated(_) | Self::InvalidToken(_) => {
-                ErrorCode::Unauthorized
-            }
+            Self::Unauthorized
+            | Self::Unauthenticated(_)
+            | Self::InvalidToken(_)
+            | Self::SignInField { .. } => ErrorCode::Unauthorized,
             Self::Forbidden(_) => ErrorCode::Forbidden,
             Self::NotFound(_) => ErrorCode::NotFound,
             Self::Conflict(_) => ErrorCode::Conflict,
@@ -107,6 +116,15 @@ impl IntoResponse for ApiError {
         let code = self.code();
         let body = match &self {
             Self::Validation(fields) => ErrorBody::validation(fields),
+            Self::SignInField {
+                field,
+                problem,
+                message,
+            } => {
+                let mut body = ErrorBody::new(code, message.clone());
+                body.error.details = Some(serde_json::json!({ *field: problem }));
+                body
+            }
             Self::Internal(cause) => {
                 tracing::error!(error = ?cause, "internal error");
                 ErrorBody::new(code, "something went wrong on our side; it has been logged")

@@ -45,6 +45,10 @@ pub struct LoginRequest {
     #[serde(default)]
     #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::password, required = true))]
     pub password: String,
+    /// With two-factor sign-in on: the 6-digit code from the authenticator app, or one of
+    /// the recovery codes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
 }
 
 /// `POST /api/v1/me/password`. An account that signs in with Google has no current

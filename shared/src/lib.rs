@@ -35,5 +35,6 @@ pub use jobs::*;
 pub use labels::*;
 pub use patch::Patch;
 pub use share_links::*;
+pub use security::*;
 pub use tokens::*;
 pub use values::*;

@@ -12,7 +12,8 @@ use time::OffsetDateTime;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::AppState;
-use crate::auth::{self, ClientAddress, CurrentUser, SessionUser};
+use crate::auth::two_factor;
+use crate::auth::{self, ClientAddress, CurrentUser, SessionUser, UserAgent};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{AppJson, AppQuery};
 use crate::google;
@@ -160,6 +161,7 @@ struct CallbackParams {
 async fn google_callback(
     State(state): State<AppState>,
     headers: axum::http::HeaderMap,
+    user_agent: UserAgent,
     AppQuery(params): AppQuery<CallbackParams>,
 ) -> ApiResult<Response> {
     let google = state.google.clone().ok_or_else(|| {
@@ -184,7 +186,7 @@ async fn google_callback(
         }
     };
     let user = google_user(&state, &identity).await?;
-    let session = auth::start_session(&state, &user).await?;
+    let session = auth::start_session(&state, &user, &user_agent).await?;
     Ok(redirect(&return_to, &[clear, session]))
 }
 
@@ -323,6 +325,7 @@ fn with_cookie(status: StatusCode, cookie: String, body: impl serde::Serialize) 
 async fn register(
     State(state): State<AppState>,
     ClientAddress(address): ClientAddress,
+    user_agent: UserAgent,
     AppJson(body): AppJson<RegisterRequest>,
 ) -> ApiResult<Response> {
     local_auth_enabled(&state)?;
@@ -360,7 +363,7 @@ async fn register(
         }
         Err(e) => return Err(e.into()),
     }
-    let cookie = auth::start_password_session(&state, &user, &password_hash).await?;
+    let cookie = auth::start_password_session(&state, &user, &password_hash, &user_agent).await?;
     Ok(with_cookie(
         StatusCode::CREATED,
         cookie,
@@ -379,7 +382,9 @@ async fn register(
         (status = 200, description = "Signed in", body = UserResponse,
             headers(("Set-Cookie" = String, description = "The session cookie"))),
         (status = 401, description = "The email or the password is not right (the same answer \
-            for both)", body = ErrorBody),
+            for both); or, with two-factor sign-in on, the `code` is missing (`details: \
+            {\"code\": \"is required\"}`) or not right (`details: {\"code\": \"is not right\"}`)",
+            body = ErrorBody),
         (status = 429, description = "Too many attempts for this account or from this network \
             in the last 15 minutes", body = ErrorBody),
         (status = 503, description = "Email and password accounts are turned off here, the \
@@ -390,6 +395,7 @@ async fn register(
 async fn login(
     State(state): State<AppState>,
     ClientAddress(address): ClientAddress,
+    user_agent: UserAgent,
     AppJson(body): AppJson<LoginRequest>,
 ) -> ApiResult<Response> {
     local_auth_enabled(&state)?;
@@ -417,7 +423,31 @@ async fn login(
     let (true, Some(row), Some(hash)) = (right, row, hash) else {
         return Err(auth::wrong_password());
     };
-    let cookie = auth::start_password_session(&state, &row.user, &hash).await?;
+    // With two-factor sign-in on, the password alone is not enough; a missing or wrong
+    // code leaves the attempt counted, like a wrong password.
+    if let Some(two_factor) = state.store.two_factor(row.user.id).await?
+        && two_factor.enabled_secret().is_some()
+    {
+        let code = body.code.as_deref().map(str::trim).unwrap_or_default();
+        if code.is_empty() {
+            return Err(ApiError::SignInField {
+                field: "code",
+                problem: "is required",
+                message: "Enter the 6-digit code from your authenticator app, or a recovery code."
+                    .into(),
+            });
+        }
+        if !two_factor::check_sign_in_code(&state, &two_factor, code, now()).await? {
+            return Err(ApiError::SignInField {
+                field: "code",
+                problem: "is not right",
+                message: "That code is not right, or was used already; enter the current code \
+                    from your authenticator app, or an unused recovery code."
+                    .into(),
+            });
+        }
+    }
+    let cookie = auth::start_password_session(&state, &row.user, &hash, &user_agent).await?;
     attempt.succeeded(&state).await?;
     Ok(with_cookie(
         StatusCode::OK,

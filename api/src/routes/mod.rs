@@ -22,8 +22,10 @@ pub mod recognize;
 pub mod reports;
 pub mod share_links;
 pub mod shared;
+pub mod sessions;
 pub mod tags;
 pub mod tokens;
+pub mod two_factor;
 
 /// Every route under `/api`, with its OpenAPI description (`crate::openapi`).
 pub fn router() -> OpenApiRouter<AppState> {
@@ -51,7 +53,9 @@ pub fn router() -> OpenApiRouter<AppState> {
                 .merge(labels::router())
                 .merge(portability::router())
                 .merge(tags::router())
-                .merge(tokens::router()),
+                .merge(tokens::router())
+                .merge(sessions::router())
+                .merge(two_factor::router()),
         )
 }
 

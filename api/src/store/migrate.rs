@@ -56,6 +56,10 @@ pub const POSTGRES: &[Migration] = &[
         sql: include_str!("../../../migrations/postgres/0012_asset_ids.sql"),
     },
     Migration {
+        version: "0013_sessions_and_two_factor",
+        sql: include_str!("../../../migrations/postgres/0013_sessions_and_two_factor.sql"),
+    },
+    Migration {
         version: "0015_share_links",
         sql: include_str!("../../../migrations/postgres/0015_share_links.sql"),
     },
@@ -105,6 +109,10 @@ pub const SQLITE: &[Migration] = &[
     Migration {
         version: "0012_asset_ids",
         sql: include_str!("../../../migrations/sqlite/0012_asset_ids.sql"),
+    },
+    Migration {
+        version: "0013_sessions_and_two_factor",
+        sql: include_str!("../../../migrations/sqlite/0013_sessions_and_two_factor.sql"),
     },
     Migration {
         version: "0015_share_links",

@@ -22,12 +22,14 @@ pub mod dsql;
 pub mod migrate;
 pub mod postgres;
 pub mod share_links;
+pub mod security;
 pub mod sqlite;
 pub mod tree;
 
 pub(crate) use assets::claims_asset_id;
 pub use assets::{AssetRow, AssetStore, asset_id_taken, backfill_asset_ids, stored_asset_id};
 pub use share_links::{ShareLinkListed, ShareLinkRow, ShareLinkStore, ShareUseRow};
+pub use security::{RecoveryCodeRow, SecurityStore, TwoFactorRow, derived_session_id};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -69,8 +71,16 @@ pub struct UserRow {
 #[derive(Clone, Debug, PartialEq)]
 pub struct SessionRow {
     pub token_hash: Vec<u8>,
+    /// Its public id: a UUIDv7 made at sign-in, or for a session made before sessions had
+    /// one, `derived_session_id` of its token's hash.
+    pub id: Uuid,
     pub user_id: UserId,
+    /// The `User-Agent` it signed in with.
+    pub user_agent: Option<String>,
     pub created_at: OffsetDateTime,
+    /// Its last use, written with its sliding expiry; `None` for a session made before
+    /// uses were recorded.
+    pub last_used_at: Option<OffsetDateTime>,
     pub expires_at: OffsetDateTime,
 }
 
@@ -486,6 +496,7 @@ pub trait Store:
     + BulkStore
     + AssetStore
     + ShareLinkStore
+    + SecurityStore
     + Send
     + Sync
     + 'static
@@ -774,10 +785,12 @@ pub trait AccountStore: Send + Sync {
         token_hash: &[u8],
         now: OffsetDateTime,
     ) -> StoreResult<Option<(SessionRow, User, Vec<(HouseholdRow, Role)>)>>;
+    /// Moves the session's end to `expires_at` and records its use at `used_at`.
     async fn extend_session(
         &self,
         token_hash: &[u8],
         expires_at: OffsetDateTime,
+        used_at: OffsetDateTime,
     ) -> StoreResult<()>;
     async fn delete_session(&self, token_hash: &[u8]) -> StoreResult<()>;
     /// Records sign-in attempts, one row per `(id, key)`, committed when this returns.

@@ -200,6 +200,9 @@ async fn a_password_checked_before_a_takeover_starts_no_session_after_it(backend
         .unwrap();
     let session = |byte: u8| SessionRow {
         token_hash: vec![byte; 32],
+        id: uuid::Uuid::now_v7(),
+        user_agent: None,
+        last_used_at: None,
         user_id: user,
         created_at: at,
         expires_at: at + time::Duration::days(30),

@@ -75,6 +75,9 @@ async fn aged_session(app: &TestApp, who: &Person, age: Duration, left: Duration
     app.store
         .create_session(&SessionRow {
             token_hash: hash,
+            id: uuid::Uuid::now_v7(),
+            user_agent: None,
+            last_used_at: None,
             user_id: who.user_id.parse::<uuid::Uuid>().unwrap().into(),
             created_at: now - age,
             expires_at: now + left,
@@ -299,6 +302,9 @@ async fn an_account_without_a_password_has_none_to_change(backend: Backend) {
     app.store
         .create_session(&SessionRow {
             token_hash: hash,
+            id: uuid::Uuid::now_v7(),
+            user_agent: None,
+            last_used_at: None,
             user_id: user,
             created_at: now,
             expires_at: now + Duration::days(30),

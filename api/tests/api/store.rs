@@ -219,6 +219,9 @@ async fn sessions_end_when_they_expire_or_are_deleted(backend: Backend) {
     let now = OffsetDateTime::now_utc();
     let session = SessionRow {
         token_hash: vec![1, 2, 3],
+        id: uuid::Uuid::now_v7(),
+        user_agent: None,
+        last_used_at: None,
         user_id: w.user,
         created_at: now,
         expires_at: now + Duration::hours(1),
@@ -234,7 +237,7 @@ async fn sessions_end_when_they_expire_or_are_deleted(backend: Backend) {
             .is_none()
     );
     w.store
-        .extend_session(&[1, 2, 3], now + Duration::hours(3))
+        .extend_session(&[1, 2, 3], now + Duration::hours(3), now)
         .await
         .unwrap();
     assert!(

@@ -6,13 +6,26 @@ use yew::prelude::*;
 use crate::components::Passkeys;
 use crate::hooks::use_title;
 
+mod devices;
+mod two_factor;
+
+use devices::Devices;
+use two_factor::TwoFactor;
+
 #[function_component(Security)]
 pub fn security() -> Html {
     use_title("Security");
     html! {
         <section class="page">
-            <h1>{ "Security" }</h1>
+            <header class="page-header">
+                <div>
+                    <p class="eyebrow">{ "Your account" }</p>
+                    <h1>{ "Security" }</h1>
+                </div>
+            </header>
             <Passkeys />
+            <TwoFactor />
+            <Devices />
         </section>
     }
 }

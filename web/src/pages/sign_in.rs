@@ -16,6 +16,8 @@ pub fn sign_in() -> Html {
     let errors = use_state(FieldErrors::new);
     let error = use_state(|| None::<ErrorBody>);
     let busy = use_state(|| false);
+    // Two-factor sign-in: the server asked for a code after a right password.
+    let needs_code = use_state(|| false);
     let next = use_next();
     let providers = use_providers();
     let google_error = use_google_error();
@@ -34,6 +36,7 @@ pub fn sign_in() -> Html {
         let error = error.clone();
         let busy = busy.clone();
         let session = session.clone();
+        let needs_code = needs_code.clone();
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();
             let mut found = FieldErrors::new();
@@ -49,8 +52,13 @@ pub fn sign_in() -> Html {
                 return;
             }
             let body = (*form).clone();
-            let (errors, error, busy, session) =
-                (errors.clone(), error.clone(), busy.clone(), session.clone());
+            let (errors, error, busy, session, needs_code) = (
+                errors.clone(),
+                error.clone(),
+                busy.clone(),
+                session.clone(),
+                needs_code.clone(),
+            );
             busy.set(true);
             wasm_bindgen_futures::spawn_local(async move {
                 let result = match api::login(&body).await {
@@ -60,6 +68,16 @@ pub fn sign_in() -> Html {
                 busy.set(false);
                 match result {
                     Ok(action) => session.dispatch(action),
+                    Err(e) if code_problem(&e).is_some() => {
+                        needs_code.set(true);
+                        let problem = code_problem(&e).unwrap_or_default();
+                        let mut found = FieldErrors::new();
+                        if problem != "is required" {
+                            found.insert("code".into(), format!("The code {problem}."));
+                        }
+                        errors.set(found);
+                        error.set(None);
+                    }
                     Err(mut e) => {
                         if e.error.code == ErrorCode::Unauthorized {
                             e.error.message = "Wrong email or password".into();
@@ -120,6 +138,12 @@ pub fn sign_in() -> Html {
                     <TextInput id="signin-password" label="Password" kind="password" value={form.password.clone()}
                         oninput={set(|f, v| f.password = v)} autocomplete="current-password"
                         error={errors.get("password").cloned()} />
+                    if *needs_code {
+                        <TextInput id="signin-code" label="Authentication code" value={form.code.clone().unwrap_or_default()}
+                            oninput={set(|f, v| f.code = Some(v))} autocomplete="one-time-code" inputmode="numeric"
+                            hint="Two-factor sign-in is on: enter the 6-digit code from your authenticator app, or one of your recovery codes (like abcd-efgh-jkmn)."
+                            error={errors.get("code").cloned()} required=true />
+                    }
                     <button type="submit" class="button button-primary button-block" disabled={*busy}>
                         { if *busy { "Signing in…" } else { "Sign in" } }
                     </button>
@@ -132,4 +156,18 @@ pub fn sign_in() -> Html {
             </div>
         </main>
     }
+}
+
+/// What the server said about the two-factor code of a refused sign-in ("is required",
+/// "is not right"), if it asked for one.
+fn code_problem(e: &ErrorBody) -> Option<String> {
+    if e.error.code != ErrorCode::Unauthorized {
+        return None;
+    }
+    e.error
+        .details
+        .as_ref()?
+        .get("code")?
+        .as_str()
+        .map(str::to_string)
 }

@@ -115,6 +115,14 @@ impl AccountStore for PgStore {
                     tx.execute("DELETE FROM api_tokens WHERE user_id = $1", &[&id])
                         .await
                         .map_err(pg)?;
+                    // A second factor they set up would lock the owner out of nothing
+                    // (it guards the password, now gone) but must not outlive them.
+                    tx.execute("DELETE FROM two_factor WHERE user_id = $1", &[&id])
+                        .await
+                        .map_err(pg)?;
+                    tx.execute("DELETE FROM recovery_codes WHERE user_id = $1", &[&id])
+                        .await
+                        .map_err(pg)?;
                     tx.execute(
                         "UPDATE invites SET revoked_at = $2 WHERE created_by = $1 AND revoked_at IS NULL",
                         &[&id, &at],
@@ -178,26 +186,14 @@ impl AccountStore for PgStore {
                 .await
                 .map_err(pg)?;
             exactly_one(still, password_changed())?;
-            tx.execute(
-                "INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4) \
-                 ON CONFLICT (token_hash) DO NOTHING",
-                &[&s.token_hash, &s.user_id.as_uuid(), &s.created_at, &s.expires_at],
-            )
-            .await
-            .map_err(pg)?;
+            insert_session(&tx, s).await?;
             Ok(())
         })
     }
 
     async fn create_session(&self, s: &SessionRow) -> StoreResult<()> {
         write_tx!(self, |tx| {
-            tx.execute(
-                "INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4) \
-                 ON CONFLICT (token_hash) DO NOTHING",
-                &[&s.token_hash, &s.user_id.as_uuid(), &s.created_at, &s.expires_at],
-            )
-            .await
-            .map_err(pg)?;
+            insert_session(&tx, s).await?;
             Ok(())
         })
     }
@@ -249,11 +245,12 @@ impl AccountStore for PgStore {
         &self,
         token_hash: &[u8],
         expires_at: OffsetDateTime,
+        used_at: OffsetDateTime,
     ) -> StoreResult<()> {
         write_tx!(self, |tx| {
             tx.execute(
-                "UPDATE sessions SET expires_at = $2 WHERE token_hash = $1",
-                &[&token_hash, &expires_at],
+                "UPDATE sessions SET expires_at = $2, last_used_at = $3 WHERE token_hash = $1",
+                &[&token_hash, &expires_at, &used_at],
             )
             .await
             .map_err(pg)?;
@@ -353,8 +350,46 @@ fn password_changed() -> StoreError {
     StoreError::Conflict("the password was changed meanwhile".into())
 }
 
-const SESSION: &str = "SELECT s.token_hash, s.user_id, s.created_at, s.expires_at, u.email, u.name, \
-     u.created_at AS user_created_at FROM sessions s JOIN users u ON u.id = s.user_id \
+async fn insert_session(tx: &impl GenericClient, s: &SessionRow) -> StoreResult<()> {
+    tx.execute(
+        "INSERT INTO sessions (token_hash, id, user_id, user_agent, created_at, last_used_at, expires_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (token_hash) DO NOTHING",
+        &[
+            &s.token_hash,
+            &s.id,
+            &s.user_id.as_uuid(),
+            &s.user_agent,
+            &s.created_at,
+            &s.last_used_at,
+            &s.expires_at,
+        ],
+    )
+    .await
+    .map_err(pg)?;
+    Ok(())
+}
+
+/// The columns `session_row_from` reads, from `sessions s`.
+pub(super) const SESSION_COLUMNS: &str = "s.token_hash, s.id, s.user_id, s.user_agent, s.created_at, \
+     s.last_used_at, s.expires_at";
+
+pub(super) fn session_row_from(r: &Row) -> SessionRow {
+    let token_hash: Vec<u8> = r.get("token_hash");
+    let id: Option<Uuid> = r.get("id");
+    SessionRow {
+        id: id.unwrap_or_else(|| derived_session_id(&token_hash)),
+        user_id: r.get::<_, Uuid>("user_id").into(),
+        user_agent: r.get("user_agent"),
+        created_at: r.get("created_at"),
+        last_used_at: r.get("last_used_at"),
+        expires_at: r.get("expires_at"),
+        token_hash,
+    }
+}
+
+const SESSION: &str = "SELECT s.token_hash, s.id, s.user_id, s.user_agent, s.created_at, s.last_used_at, \
+     s.expires_at, u.email, u.name, u.created_at AS user_created_at \
+     FROM sessions s JOIN users u ON u.id = s.user_id \
      WHERE s.token_hash = $1 AND s.expires_at > $2";
 
 /// The households of a live session's user, with their role.
@@ -363,19 +398,12 @@ const SESSION_MEMBERSHIPS: &str = "SELECT h.id, h.name, h.currency, h.version, h
      WHERE s.token_hash = $1 AND s.expires_at > $2";
 
 fn session_from(r: &Row) -> (SessionRow, User) {
-    let user_id: UserId = r.get::<_, Uuid>("user_id").into();
-    (
-        SessionRow {
-            token_hash: r.get("token_hash"),
-            user_id,
-            created_at: r.get("created_at"),
-            expires_at: r.get("expires_at"),
-        },
-        User {
-            id: user_id,
-            email: r.get("email"),
-            name: r.get("name"),
-            created_at: r.get("user_created_at"),
-        },
-    )
+    let session = session_row_from(r);
+    let user = User {
+        id: session.user_id,
+        email: r.get("email"),
+        name: r.get("name"),
+        created_at: r.get("user_created_at"),
+    };
+    (session, user)
 }

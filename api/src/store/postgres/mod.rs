@@ -114,6 +114,7 @@ mod items_bulk;
 mod jobs;
 mod locations;
 mod share_links;
+mod security;
 pub mod tls;
 mod tokens;
 

@@ -119,6 +119,12 @@ impl AccountStore for SqliteStore {
                     .map_err(db)?;
                     tx.execute("DELETE FROM api_tokens WHERE user_id = ?1", [&id])
                         .map_err(db)?;
+                    // A second factor they set up would lock the owner out of nothing
+                    // (it guards the password, now gone) but must not outlive them.
+                    tx.execute("DELETE FROM two_factor WHERE user_id = ?1", [&id])
+                        .map_err(db)?;
+                    tx.execute("DELETE FROM recovery_codes WHERE user_id = ?1", [&id])
+                        .map_err(db)?;
                     tx.execute(
                         "UPDATE invites SET revoked_at = ?2 WHERE created_by = ?1 AND revoked_at IS NULL",
                         params![id, micros(at)],
@@ -177,11 +183,7 @@ impl AccountStore for SqliteStore {
                 )
                 .map_err(db)?;
             exactly_one(still as u64, password_changed())?;
-            tx.execute(
-                "INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)",
-                params![s.token_hash, s.user_id.to_string(), micros(s.created_at), micros(s.expires_at)],
-            )
-            .map_err(db)?;
+            insert_session(tx, &s)?;
             Ok(())
         })
         .await
@@ -190,11 +192,7 @@ impl AccountStore for SqliteStore {
     async fn create_session(&self, s: &SessionRow) -> StoreResult<()> {
         let s = s.clone();
         self.write(move |tx| {
-            tx.execute(
-                "INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)",
-                params![s.token_hash, s.user_id.to_string(), micros(s.created_at), micros(s.expires_at)],
-            )
-            .map_err(db)?;
+            insert_session(tx, &s)?;
             Ok(())
         })
         .await
@@ -242,12 +240,13 @@ impl AccountStore for SqliteStore {
         &self,
         token_hash: &[u8],
         expires_at: OffsetDateTime,
+        used_at: OffsetDateTime,
     ) -> StoreResult<()> {
         let token_hash = token_hash.to_vec();
         self.write(move |tx| {
             tx.execute(
-                "UPDATE sessions SET expires_at = ?2 WHERE token_hash = ?1",
-                params![token_hash, micros(expires_at)],
+                "UPDATE sessions SET expires_at = ?2, last_used_at = ?3 WHERE token_hash = ?1",
+                params![token_hash, micros(expires_at), micros(used_at)],
             )
             .map_err(db)?;
             Ok(())
@@ -354,33 +353,62 @@ fn password_changed() -> StoreError {
     StoreError::Conflict("the password was changed meanwhile".into())
 }
 
+fn insert_session(tx: &Transaction<'_>, s: &SessionRow) -> StoreResult<()> {
+    tx.execute(
+        "INSERT INTO sessions (token_hash, id, user_id, user_agent, created_at, last_used_at, expires_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![
+            s.token_hash,
+            s.id.to_string(),
+            s.user_id.to_string(),
+            s.user_agent,
+            micros(s.created_at),
+            s.last_used_at.map(micros),
+            micros(s.expires_at)
+        ],
+    )
+    .map_err(db)?;
+    Ok(())
+}
+
+/// The columns `session_from` reads, from `sessions s`.
+pub(super) const SESSION_COLUMNS: &str =
+    "s.token_hash, s.id, s.user_id, s.user_agent, s.created_at, s.last_used_at, s.expires_at";
+
+pub(super) fn session_from(r: &Row<'_>) -> rusqlite::Result<SessionRow> {
+    let token_hash: Vec<u8> = r.get(0)?;
+    let id = opt_uuid(r.get(1)?)?.unwrap_or_else(|| derived_session_id(&token_hash));
+    Ok(SessionRow {
+        id,
+        user_id: uuid_of(r.get(2)?)?.into(),
+        user_agent: r.get(3)?,
+        created_at: from_micros(r.get(4)?)?,
+        last_used_at: r.get::<_, Option<i64>>(5)?.map(from_micros).transpose()?,
+        expires_at: from_micros(r.get(6)?)?,
+        token_hash,
+    })
+}
+
 fn session_on(
     c: &Connection,
     token_hash: &[u8],
     now: OffsetDateTime,
 ) -> StoreResult<Option<(SessionRow, User)>> {
-    c.prepare_cached(
-        "SELECT s.token_hash, s.user_id, s.created_at, s.expires_at, u.email, u.name, u.created_at \
+    c.prepare_cached(&format!(
+        "SELECT {SESSION_COLUMNS}, u.email, u.name, u.created_at \
          FROM sessions s JOIN users u ON u.id = s.user_id \
-         WHERE s.token_hash = ?1 AND s.expires_at > ?2",
-    )
+         WHERE s.token_hash = ?1 AND s.expires_at > ?2"
+    ))
     .map_err(db)?
     .query_row(params![token_hash, micros(now)], |r| {
-        let user_id: UserId = uuid_of(r.get(1)?)?.into();
-        Ok((
-            SessionRow {
-                token_hash: r.get(0)?,
-                user_id,
-                created_at: from_micros(r.get(2)?)?,
-                expires_at: from_micros(r.get(3)?)?,
-            },
-            User {
-                id: user_id,
-                email: r.get(4)?,
-                name: r.get(5)?,
-                created_at: from_micros(r.get(6)?)?,
-            },
-        ))
+        let session = session_from(r)?;
+        let user = User {
+            id: session.user_id,
+            email: r.get(7)?,
+            name: r.get(8)?,
+            created_at: from_micros(r.get(9)?)?,
+        };
+        Ok((session, user))
     })
     .optional()
     .map_err(db)

@@ -29,6 +29,7 @@ mod items_bulk;
 mod jobs;
 mod locations;
 mod share_links;
+mod security;
 mod tokens;
 
 /// Reader connections: enough to keep both cores busy while one waits on the disk; more
