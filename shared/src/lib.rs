@@ -33,6 +33,7 @@ pub use error::{ErrorBody, ErrorCode, ErrorDetail, FieldErrors};
 pub use ids::*;
 pub use jobs::*;
 pub use labels::*;
+pub use passkeys::*;
 pub use patch::Patch;
 pub use tokens::*;
 pub use values::*;

@@ -17,6 +17,7 @@ pub mod jobs;
 pub mod labels;
 pub mod locations;
 pub mod members;
+pub mod passkeys;
 pub mod portability;
 pub mod recognize;
 pub mod reports;
@@ -40,6 +41,7 @@ pub fn router() -> OpenApiRouter<AppState> {
                 .merge(households::router())
                 .merge(locations::router())
                 .merge(members::router())
+                .merge(passkeys::router())
                 .merge(recognize::router())
                 .merge(reports::router())
                 .merge(items::router())

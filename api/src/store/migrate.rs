@@ -55,6 +55,10 @@ pub const POSTGRES: &[Migration] = &[
         version: "0012_asset_ids",
         sql: include_str!("../../../migrations/postgres/0012_asset_ids.sql"),
     },
+    Migration {
+        version: "0014_passkeys",
+        sql: include_str!("../../../migrations/postgres/0014_passkeys.sql"),
+    },
 ];
 
 pub const SQLITE: &[Migration] = &[
@@ -101,6 +105,10 @@ pub const SQLITE: &[Migration] = &[
     Migration {
         version: "0012_asset_ids",
         sql: include_str!("../../../migrations/sqlite/0012_asset_ids.sql"),
+    },
+    Migration {
+        version: "0014_passkeys",
+        sql: include_str!("../../../migrations/sqlite/0014_passkeys.sql"),
     },
 ];
 

@@ -20,12 +20,14 @@ use uuid::Uuid;
 pub mod assets;
 pub mod dsql;
 pub mod migrate;
+pub mod passkeys;
 pub mod postgres;
 pub mod sqlite;
 pub mod tree;
 
 pub(crate) use assets::claims_asset_id;
 pub use assets::{AssetRow, AssetStore, asset_id_taken, backfill_asset_ids, stored_asset_id};
+pub use passkeys::{CeremonyRow, PasskeyRow, PasskeyStore};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -483,6 +485,7 @@ pub trait Store:
     + BackupStore
     + BulkStore
     + AssetStore
+    + PasskeyStore
     + Send
     + Sync
     + 'static

@@ -32,6 +32,8 @@ mod locations;
 mod metadata;
 mod openapi;
 mod owner_races;
+mod passkey_authenticator;
+mod passkeys;
 mod portability;
 mod recognize;
 mod reports;

@@ -113,6 +113,7 @@ mod items;
 mod items_bulk;
 mod jobs;
 mod locations;
+mod passkeys;
 pub mod tls;
 mod tokens;
 

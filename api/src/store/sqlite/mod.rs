@@ -28,6 +28,7 @@ mod items;
 mod items_bulk;
 mod jobs;
 mod locations;
+mod passkeys;
 mod tokens;
 
 /// Reader connections: enough to keep both cores busy while one waits on the disk; more
