@@ -89,8 +89,11 @@ describe(`Passkeys on a ${viewport} (${size.width}x${size.height})`, () => {
 
   step('signs out and back in with the passkey, typing no password', async () => {
     await signOut();
+    await screenshot(page, viewport, 'passkeys-sign-in');
     await page.getByRole('button', { name: 'Sign in with a passkey' }).click();
-    await visible(page.getByRole('heading', { name: 'Dashboard' }));
+    // Signed in, back where they were.
+    await visible(page.getByRole('button', { name: 'Account' }));
+    await gone(page.getByRole('heading', { name: 'Sign in' }));
     assert.equal(await page.getByLabel('Password').count(), 0);
     await page.goto('/security');
     await visible(passkeyList().getByText('Passkey on Chrome'));
@@ -125,7 +128,7 @@ describe(`Passkeys on a ${viewport} (${size.width}x${size.height})`, () => {
     await page.getByLabel('Email').fill('kim@example.com');
     await page.getByLabel('Password').fill('correct horse battery');
     await page.getByRole('button', { name: 'Sign in', exact: true }).click();
-    await visible(page.getByRole('heading', { name: 'Dashboard' }));
+    await visible(page.getByRole('button', { name: 'Account' }));
     await page.goto('/security');
     await page.getByRole('button', { name: 'Remove Kim’s phone' }).click();
     await page.getByRole('button', { name: 'Remove passkey' }).click();

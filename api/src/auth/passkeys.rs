@@ -22,10 +22,12 @@ use webauthn_rp::request::auth::{
     AllowedCredential, AllowedCredentials, AuthenticationVerificationOptions,
 };
 use webauthn_rp::request::register::{
-    Nickname, PublicKeyCredentialUserEntity, RegistrationVerificationOptions, UserHandle, Username,
+    CredProtect, Nickname, PublicKeyCredentialUserEntity, RegistrationVerificationOptions,
+    UserHandle, Username,
 };
 use webauthn_rp::request::{
-    AsciiDomain, Credentials as _, PublicKeyCredentialDescriptor, RpId, UserVerificationRequirement,
+    AsciiDomain, Credentials as _, ExtensionInfo, PublicKeyCredentialDescriptor, RpId,
+    UserVerificationRequirement,
 };
 use webauthn_rp::response::auth::error::AuthCeremonyErr;
 use webauthn_rp::response::auth::ser_relaxed::AuthenticationRelaxed;
@@ -174,10 +176,17 @@ pub async fn start_registration(state: &AppState, user: &User) -> ApiResult<Pass
         id: &handle,
         display_name: Nickname::try_from(user.name.as_str()).ok(),
     };
-    let (server, client) =
-        PublicKeyCredentialCreationOptions::passkey(&rp.id, entity, descriptors(&existing))
-            .start_ceremony()
-            .map_err(|e| internal("passkey creation options", e))?;
+    let mut options =
+        PublicKeyCredentialCreationOptions::passkey(&rp.id, entity, descriptors(&existing));
+    // Ask authenticators to refuse the passkey without user verification, but don't make
+    // browsers turn away those that can't promise it (`enforce…: true` fails the ceremony
+    // on authenticators without credProtect): every ceremony here requires user
+    // verification anyway.
+    options.extensions.cred_protect =
+        CredProtect::UserVerificationRequired(ExtensionInfo::AllowDontEnforceValue);
+    let (server, client) = options
+        .start_ceremony()
+        .map_err(|e| internal("passkey creation options", e))?;
     let encoded = server
         .encode()
         .map_err(|e| internal("passkey registration state", e))?;

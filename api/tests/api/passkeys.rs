@@ -113,6 +113,8 @@ async fn a_registered_passkey_is_listed_and_signs_in_without_a_password(backend:
     assert_eq!(options["rp"]["id"], "localhost");
     assert_eq!(options["authenticatorSelection"]["residentKey"], "required");
     assert_eq!(options["user"]["name"], ada.email.as_str());
+    // Browsers refuse every authenticator without credProtect when it is enforced.
+    assert_eq!(options["extensions"]["enforceCredentialProtectionPolicy"], false);
 
     let (mut authenticator, id) = register(&app, &ada, "Passkey on Chrome").await;
     let listed = passkeys_of(&app, &ada).await;

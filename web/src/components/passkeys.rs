@@ -492,9 +492,16 @@ async fn sign_in() -> Result<SessionAction, Problem> {
     Ok(load_session().await?)
 }
 
+#[derive(Properties, PartialEq)]
+pub struct PasskeySignInProps {
+    /// Whether another way to sign in follows directly (an "or" between them).
+    #[prop_or_default]
+    pub divider: bool,
+}
+
 /// "Sign in with a passkey" on the sign-in page: no email or password typed.
 #[function_component(PasskeySignIn)]
-pub fn passkey_sign_in() -> Html {
+pub fn passkey_sign_in(props: &PasskeySignInProps) -> Html {
     let session = use_session();
     let problem = use_state(|| None::<Problem>);
     let busy = use_state(|| false);
@@ -520,6 +527,9 @@ pub fn passkey_sign_in() -> Html {
             <button type="button" class="button button-block" {onclick} disabled={*busy}>
                 { if *busy { "Waiting for your passkey…" } else { "Sign in with a passkey" } }
             </button>
+            if props.divider {
+                <p class="auth-divider"><span>{ "or" }</span></p>
+            }
         </>
     }
 }

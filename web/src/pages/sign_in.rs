@@ -111,7 +111,7 @@ pub fn sign_in() -> Html {
                     <div class="alert alert-error" role="alert">{ message }</div>
                 }
                 <ErrorAlert error={(*error).clone()} />
-                <PasskeySignIn />
+                <PasskeySignIn divider={providers.local && !providers.google} />
                 if providers.google {
                     <GoogleButton return_to={next.as_ref().map(|n| n.next.clone())} divider={providers.local} />
                 }
