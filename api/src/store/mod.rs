@@ -733,7 +733,7 @@ pub trait AccountStore: Send + Sync {
     async fn link_identity(&self, provider: &str, subject: &str, user: UserId) -> StoreResult<()>;
     /// Hands an account whose email nobody confirmed to whoever just proved at `provider`
     /// that the email is theirs, in one transaction: the password is cleared, every session
-    /// and API token of the account ends, every live invitation it made is revoked, the identity is
+    /// and API token of the account ends, its passkeys are removed, every live invitation it made is revoked, the identity is
     /// linked and the email marked verified. An account already verified is only linked.
     async fn claim_account(
         &self,

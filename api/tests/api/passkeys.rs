@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use crate::google::{Provider, sign_in as google_sign_in, with_google};
 use crate::helpers::{
     Backend, Person, TestApp, TestDb, TestResponse, session_cookie, spawn_app_with,
 };
@@ -27,6 +28,7 @@ crate::on_every_backend!(
     a_passkey_confirms_it_is_its_owner_once,
     the_last_way_into_an_account_cannot_be_removed,
     too_many_failed_passkey_sign_ins_from_one_network_are_refused,
+    a_passkey_added_by_whoever_registered_someone_elses_email_goes_with_the_takeover,
 );
 
 const ORIGIN: &str = "http://localhost:8080";
@@ -114,7 +116,10 @@ async fn a_registered_passkey_is_listed_and_signs_in_without_a_password(backend:
     assert_eq!(options["authenticatorSelection"]["residentKey"], "required");
     assert_eq!(options["user"]["name"], ada.email.as_str());
     // Browsers refuse every authenticator without credProtect when it is enforced.
-    assert_eq!(options["extensions"]["enforceCredentialProtectionPolicy"], false);
+    assert_eq!(
+        options["extensions"]["enforceCredentialProtectionPolicy"],
+        false
+    );
 
     let (mut authenticator, id) = register(&app, &ada, "Passkey on Chrome").await;
     let listed = passkeys_of(&app, &ada).await;
@@ -581,4 +586,45 @@ async fn too_many_failed_passkey_sign_ins_from_one_network_are_refused(backend: 
         .await;
         ok.assert_status(200);
     }
+}
+
+async fn a_passkey_added_by_whoever_registered_someone_elses_email_goes_with_the_takeover(
+    backend: Backend,
+) {
+    let provider = Provider::start();
+    let app = with_google(backend, &provider).await;
+    // Mallory registers Ann's email with a password and adds a passkey of her own…
+    let registered = app
+        .request(
+            Method::POST,
+            "/api/v1/auth/register",
+            None,
+            Some(json!({"email": "ann@example.com", "password": "mallory's password", "name": "Ann"})),
+            &[],
+        )
+        .await;
+    registered.assert_status(201);
+    let mallory = Person {
+        token: session_cookie(&registered.headers).unwrap(),
+        email: "ann@example.com".into(),
+        household: String::new(),
+        user_id: registered.body["user"]["id"].as_str().unwrap().into(),
+    };
+    let mut mallorys = Authenticator::new(&app.config.public_url);
+    try_register(&app, &mallory, &mut mallorys, "Mallory's")
+        .await
+        .assert_status(201);
+    sign_in(&app, &mut mallorys).await.assert_status(200);
+
+    // …then Ann signs in with Google and the account becomes hers alone.
+    let ann = google_sign_in(&app, false)
+        .await
+        .session
+        .expect("Ann is signed in");
+    assert_refused_sign_in(&sign_in(&app, &mut mallorys).await);
+    let list = app
+        .request(Method::GET, "/api/v1/me/passkeys", Some(&ann), None, &[])
+        .await;
+    list.assert_status(200);
+    assert_eq!(list.body["items"], json!([]));
 }

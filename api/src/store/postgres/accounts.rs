@@ -115,6 +115,10 @@ impl AccountStore for PgStore {
                     tx.execute("DELETE FROM api_tokens WHERE user_id = $1", &[&id])
                         .await
                         .map_err(pg)?;
+                    // Passkeys they added would let them back in.
+                    tx.execute("DELETE FROM passkeys WHERE user_id = $1", &[&id])
+                        .await
+                        .map_err(pg)?;
                     tx.execute(
                         "UPDATE invites SET revoked_at = $2 WHERE created_by = $1 AND revoked_at IS NULL",
                         &[&id, &at],
