@@ -29,6 +29,7 @@ crate::on_every_backend!(
     the_last_way_into_an_account_cannot_be_removed,
     too_many_failed_passkey_sign_ins_from_one_network_are_refused,
     a_passkey_added_by_whoever_registered_someone_elses_email_goes_with_the_takeover,
+    a_ceremony_past_its_five_minutes_is_not_answered,
 );
 
 const ORIGIN: &str = "http://localhost:8080";
@@ -627,4 +628,50 @@ async fn a_passkey_added_by_whoever_registered_someone_elses_email_goes_with_the
         .await;
     list.assert_status(200);
     assert_eq!(list.body["items"], json!([]));
+}
+
+async fn a_ceremony_past_its_five_minutes_is_not_answered(backend: Backend) {
+    let app = app(backend).await;
+    let ada = app.register("Ada").await;
+    let (mut laptop, _) = register(&app, &ada, "Laptop").await;
+    let start = start_sign_in(&app).await;
+    let id: uuid::Uuid = start["challenge_id"].as_str().unwrap().parse().unwrap();
+    let now = time::OffsetDateTime::now_utc();
+    // Five minutes and a second later, the ceremony is gone, answered or not.
+    let later = now + time::Duration::minutes(5) + time::Duration::seconds(1);
+    assert!(
+        app.store
+            .take_ceremony(id, "sign_in", later)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let credential = laptop.assert(&start["options"]);
+    assert_refused_sign_in(&finish_sign_in(&app, &start["challenge_id"], credential).await);
+
+    // Within them it is answered once, and only as the kind of ceremony it is.
+    let start = start_sign_in(&app).await;
+    let id: uuid::Uuid = start["challenge_id"].as_str().unwrap().parse().unwrap();
+    assert!(
+        app.store
+            .take_ceremony(id, "register", now)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let soon = now + time::Duration::minutes(4);
+    assert!(
+        app.store
+            .take_ceremony(id, "sign_in", soon)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert!(
+        app.store
+            .take_ceremony(id, "sign_in", soon)
+            .await
+            .unwrap()
+            .is_none()
+    );
 }
