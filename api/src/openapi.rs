@@ -93,6 +93,11 @@ const TAGS: &[(&str, &str)] = &[
          signed-in person.",
     ),
     (
+        "Passkeys",
+        "Passkeys (WebAuthn): registered, named and removed by a signed-in person; signing \
+         in with one instead of a password; confirming sensitive changes with one.",
+    ),
+    (
         "Import and export",
         "Items out as Homebox-compatible CSV and in from CSV (ours, Homebox's, hand-made), \
          and the full backup of a household with every file. Each starts a job.",

@@ -85,6 +85,10 @@ id_type!(
     TokenId
 );
 id_type!(
+    /// A passkey registered to an account (our id, not the authenticator's credential id).
+    PasskeyId
+);
+id_type!(
     /// A background job: an import, an export, a backup or a restore.
     JobId
 );

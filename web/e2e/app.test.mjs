@@ -452,12 +452,12 @@ for (const [viewport, size] of chosen) {
 
       await page.getByLabel('Email').fill(email);
       await page.getByLabel('Password').fill('not the password');
-      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByRole('button', { name: 'Sign in', exact: true }).click();
       await visible(alert().getByText('Wrong email or password'));
       await screenshot(page, viewport, 'sign-in');
 
       await page.getByLabel('Password').fill(password);
-      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByRole('button', { name: 'Sign in', exact: true }).click();
       await visible(page.getByRole('heading', { name: 'Locations', level: 1 }));
       await visible(tree().getByText('Shelf 2', { exact: true }));
       await nav('Dashboard').click();
@@ -805,7 +805,7 @@ for (const [viewport, size] of chosen) {
       await visible(guest.getByText('Sign in, then join the household you were invited to.'));
       await guest.getByLabel('Email').fill(guestEmail);
       await guest.getByLabel('Password').fill(password);
-      await guest.getByRole('button', { name: 'Sign in' }).click();
+      await guest.getByRole('button', { name: 'Sign in', exact: true }).click();
       await visible(guest.getByRole('alert').getByText(/used as often as it allows/));
       assert.equal(new URL(guest.url()).pathname, link);
       assert.equal(await guest.getByRole('button', { name: 'Join household' }).count(), 0);

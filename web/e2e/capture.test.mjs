@@ -546,7 +546,7 @@ for (const [viewport, size] of [
             await page.goto('/signin');
             await page.getByLabel('Email').fill(`noor.${viewport}@example.com`);
             await page.getByLabel('Password').fill('correct horse battery');
-            await page.getByRole('button', { name: 'Sign in' }).click();
+            await page.getByRole('button', { name: 'Sign in', exact: true }).click();
             await visible(page.getByRole('heading', { name: 'Dashboard' }));
             await nav(page, 'Capture').click();
             const picker = page.getByLabel('Choose or take a photo');

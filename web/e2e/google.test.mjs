@@ -61,7 +61,7 @@ test('signs in with Google, and says why when Google cannot vouch for the accoun
     await visible(alert);
     assert.match(await alert.innerText(), /hasn't verified this account's email address/);
     assert.match(page.url(), /\/signin\?error=email_unverified$/);
-    await visible(page.getByRole('button', { name: 'Sign in' }));
+    await visible(page.getByRole('button', { name: 'Sign in', exact: true }));
   } finally {
     await browser.close();
     await server.stop();

@@ -31,11 +31,13 @@ async function freePort() {
 /**
  * Starts the server; resolves with its base URL once it is listening. Its `PUBLIC_URL` is
  * its own address, so the links it makes (upload and file addresses, invitations) lead back
- * to it.
+ * to it. `extraEnv` is added to its environment; a function is given the port first (for a
+ * `PUBLIC_URL` on another host name of this machine, such as `http://localhost:<port>`).
  */
 export async function startServer(extraEnv = {}) {
   const dataDir = mkdtempSync(join(tmpdir(), 'hi-e2e-'));
   const port = await freePort();
+  const env = typeof extraEnv === 'function' ? extraEnv(port) : extraEnv;
   const child = spawn(required('HI_BIN'), [], {
     env: {
       ...process.env,
@@ -46,7 +48,7 @@ export async function startServer(extraEnv = {}) {
       PUBLIC_URL: `http://127.0.0.1:${port}`,
       RUST_LOG: process.env.RUST_LOG || 'info',
       NO_COLOR: '1',
-      ...extraEnv,
+      ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

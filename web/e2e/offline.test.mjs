@@ -446,7 +446,7 @@ describe('offline use on a phone (375x740)', () => {
     assert.equal((await serverItems()).named('Kayak').length, 0);
     await page.getByLabel('Email').fill(email);
     await page.getByLabel('Password').fill(password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
     await visible(badge('All changes saved'), 15_000);
     assert.equal((await serverItems()).named('Kayak').length, 1);
   });

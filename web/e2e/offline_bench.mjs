@@ -75,7 +75,7 @@ async function measure(items) {
     await page.getByLabel('Email').fill(EMAIL);
     await page.getByLabel('Password').fill(PASSWORD);
     const started = Date.now();
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
     let sawProgress = false;
     // The copy's module, at the address the app imported it from (the same instance).
     let snippet;

@@ -39,11 +39,11 @@ mod labels;
 mod security;
 pub use labels::{assets, label_templates, labels_pdf};
 mod share_links;
+pub use security::*;
 pub use share_links::{
     create_share_link, revoke_share_link, share_links, share_uses, shared_info, shared_item,
     shared_items, shared_locations,
 };
-pub use security::*;
 
 pub type ApiResult<T> = Result<T, ErrorBody>;
 

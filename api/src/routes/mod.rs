@@ -17,12 +17,13 @@ pub mod jobs;
 pub mod labels;
 pub mod locations;
 pub mod members;
+pub mod passkeys;
 pub mod portability;
 pub mod recognize;
 pub mod reports;
+pub mod sessions;
 pub mod share_links;
 pub mod shared;
-pub mod sessions;
 pub mod tags;
 pub mod tokens;
 pub mod two_factor;
@@ -44,6 +45,7 @@ pub fn router() -> OpenApiRouter<AppState> {
                 .merge(households::router())
                 .merge(locations::router())
                 .merge(members::router())
+                .merge(passkeys::router())
                 .merge(recognize::router())
                 .merge(reports::router())
                 .merge(share_links::router())

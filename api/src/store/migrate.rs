@@ -60,6 +60,10 @@ pub const POSTGRES: &[Migration] = &[
         sql: include_str!("../../../migrations/postgres/0013_sessions_and_two_factor.sql"),
     },
     Migration {
+        version: "0014_passkeys",
+        sql: include_str!("../../../migrations/postgres/0014_passkeys.sql"),
+    },
+    Migration {
         version: "0015_share_links",
         sql: include_str!("../../../migrations/postgres/0015_share_links.sql"),
     },
@@ -113,6 +117,10 @@ pub const SQLITE: &[Migration] = &[
     Migration {
         version: "0013_sessions_and_two_factor",
         sql: include_str!("../../../migrations/sqlite/0013_sessions_and_two_factor.sql"),
+    },
+    Migration {
+        version: "0014_passkeys",
+        sql: include_str!("../../../migrations/sqlite/0014_passkeys.sql"),
     },
     Migration {
         version: "0015_share_links",

@@ -20,16 +20,18 @@ use uuid::Uuid;
 pub mod assets;
 pub mod dsql;
 pub mod migrate;
+pub mod passkeys;
 pub mod postgres;
-pub mod share_links;
 pub mod security;
+pub mod share_links;
 pub mod sqlite;
 pub mod tree;
 
 pub(crate) use assets::claims_asset_id;
 pub use assets::{AssetRow, AssetStore, asset_id_taken, backfill_asset_ids, stored_asset_id};
-pub use share_links::{ShareLinkListed, ShareLinkRow, ShareLinkStore, ShareUseRow};
+pub use passkeys::{CeremonyRow, PasskeyRow, PasskeyStore};
 pub use security::{RecoveryCodeRow, SecurityStore, TwoFactorRow, derived_session_id};
+pub use share_links::{ShareLinkListed, ShareLinkRow, ShareLinkStore, ShareUseRow};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -497,6 +499,7 @@ pub trait Store:
     + AssetStore
     + ShareLinkStore
     + SecurityStore
+    + PasskeyStore
     + Send
     + Sync
     + 'static
@@ -744,7 +747,7 @@ pub trait AccountStore: Send + Sync {
     async fn link_identity(&self, provider: &str, subject: &str, user: UserId) -> StoreResult<()>;
     /// Hands an account whose email nobody confirmed to whoever just proved at `provider`
     /// that the email is theirs, in one transaction: the password is cleared, every session
-    /// and API token of the account ends, every live invitation it made is revoked, the identity is
+    /// and API token of the account ends, its passkeys are removed, every live invitation it made is revoked, the identity is
     /// linked and the email marked verified. An account already verified is only linked.
     async fn claim_account(
         &self,

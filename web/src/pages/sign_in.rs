@@ -5,7 +5,9 @@ use yew_router::prelude::*;
 
 use crate::api;
 use crate::app::{Next, Route, use_next};
-use crate::components::{ErrorAlert, GoogleButton, TextInput, use_google_error, use_providers};
+use crate::components::{
+    ErrorAlert, GoogleButton, PasskeySignIn, TextInput, use_google_error, use_providers,
+};
 use crate::hooks::{load_session, use_session, use_title};
 
 #[function_component(SignIn)]
@@ -127,6 +129,7 @@ pub fn sign_in() -> Html {
                     <div class="alert alert-error" role="alert">{ message }</div>
                 }
                 <ErrorAlert error={(*error).clone()} />
+                <PasskeySignIn divider={providers.local && !providers.google} />
                 if providers.google {
                     <GoogleButton return_to={next.as_ref().map(|n| n.next.clone())} divider={providers.local} />
                 }

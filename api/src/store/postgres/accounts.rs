@@ -123,6 +123,10 @@ impl AccountStore for PgStore {
                     tx.execute("DELETE FROM recovery_codes WHERE user_id = $1", &[&id])
                         .await
                         .map_err(pg)?;
+                    // Passkeys they added would let them back in.
+                    tx.execute("DELETE FROM passkeys WHERE user_id = $1", &[&id])
+                        .await
+                        .map_err(pg)?;
                     tx.execute(
                         "UPDATE invites SET revoked_at = $2 WHERE created_by = $1 AND revoked_at IS NULL",
                         &[&id, &at],

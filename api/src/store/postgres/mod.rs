@@ -113,8 +113,9 @@ mod items;
 mod items_bulk;
 mod jobs;
 mod locations;
-mod share_links;
+mod passkeys;
 mod security;
+mod share_links;
 pub mod tls;
 mod tokens;
 

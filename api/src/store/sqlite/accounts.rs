@@ -125,6 +125,9 @@ impl AccountStore for SqliteStore {
                         .map_err(db)?;
                     tx.execute("DELETE FROM recovery_codes WHERE user_id = ?1", [&id])
                         .map_err(db)?;
+                    // Passkeys they added would let them back in.
+                    tx.execute("DELETE FROM passkeys WHERE user_id = ?1", [&id])
+                        .map_err(db)?;
                     tx.execute(
                         "UPDATE invites SET revoked_at = ?2 WHERE created_by = ?1 AND revoked_at IS NULL",
                         params![id, micros(at)],

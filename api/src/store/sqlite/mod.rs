@@ -28,8 +28,9 @@ mod items;
 mod items_bulk;
 mod jobs;
 mod locations;
-mod share_links;
+mod passkeys;
 mod security;
+mod share_links;
 mod tokens;
 
 /// Reader connections: enough to keep both cores busy while one waits on the disk; more
