@@ -122,7 +122,7 @@ for (const [viewport, size] of chosen) {
 
     step('a new person signs up and lands on an empty dashboard', async () => {
       await page.goto('/');
-      await visible(page.getByRole('heading', { name: 'Sign in' }));
+      await visible(page.getByRole('heading', { name: 'Sign in', exact: true }));
       await page.getByRole('link', { name: 'Create an account' }).click();
       await visible(page.getByRole('heading', { name: 'Create your account' }));
 
@@ -444,10 +444,10 @@ for (const [viewport, size] of chosen) {
     step('signs out and back in', async () => {
       await page.getByRole('button', { name: 'Account' }).click();
       await page.getByRole('button', { name: 'Sign out' }).click();
-      await visible(page.getByRole('heading', { name: 'Sign in' }));
+      await visible(page.getByRole('heading', { name: 'Sign in', exact: true }));
       // Signed out, the app's pages lead to the sign-in page, which remembers the way back.
       await page.goto('/locations');
-      await visible(page.getByRole('heading', { name: 'Sign in' }));
+      await visible(page.getByRole('heading', { name: 'Sign in', exact: true }));
       assert.equal(new URL(page.url()).pathname, '/signin');
 
       await page.getByLabel('Email').fill(email);
@@ -798,10 +798,10 @@ for (const [viewport, size] of chosen) {
       // Signing in (rather than up) from the invitation comes back to it too.
       await guest.getByRole('button', { name: 'Account' }).click();
       await guest.getByRole('button', { name: 'Sign out' }).click();
-      await visible(guest.getByRole('heading', { name: 'Sign in' }));
+      await visible(guest.getByRole('heading', { name: 'Sign in', exact: true }));
       await guest.goto(link);
-      await guest.getByRole('link', { name: 'Sign in' }).click();
-      await visible(guest.getByRole('heading', { name: 'Sign in' }));
+      await guest.getByRole('link', { name: 'Sign in', exact: true }).click();
+      await visible(guest.getByRole('heading', { name: 'Sign in', exact: true }));
       await visible(guest.getByText('Sign in, then join the household you were invited to.'));
       await guest.getByLabel('Email').fill(guestEmail);
       await guest.getByLabel('Password').fill(password);

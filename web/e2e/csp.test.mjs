@@ -196,6 +196,30 @@ describe('the app under its Content-Security-Policy (phone)', () => {
     assert.deepEqual(await takeViolations(), []);
   });
 
+  step("the two-factor QR code and a share link's view run under the policy too", async () => {
+    await open('/security', 'Security');
+    await page.getByRole('button', { name: 'Set up two-factor sign-in' }).click();
+    await page.getByLabel('Password').fill('correct horse battery');
+    await page.getByRole('button', { name: 'Continue' }).click();
+    const qr = page.getByRole('img', { name: /QR code/ });
+    await visible(qr);
+    assert.ok(await qr.evaluate((img) => img.complete && img.naturalWidth > 0), 'the QR code drew');
+
+    const link = await api(`/households/${household}/share-links`, {
+      method: 'POST',
+      body: JSON.stringify({ name: 'Insurer', location_id: location }),
+    });
+    assert.equal(link.status, 201);
+    await page.goto(link.body.url);
+    await visible(page.getByRole('heading', { level: 1, name: /Garage/ }), 15_000);
+    await visible(page.getByText('Cordless drill').first());
+    // The photo comes through the link (a redirect to the file's signed address).
+    const photo = page.locator('img[src*="/api/v1/shared/"]').first();
+    await visible(photo);
+    await page.waitForFunction((img) => img.complete && img.naturalWidth > 0, await photo.elementHandle());
+    assert.deepEqual(await takeViolations(), []);
+  });
+
   step('the API docs run under their own policy', async () => {
     await page.goto('/api/docs');
     await visible(page.getByText('Home Inventory API').first(), 20_000);

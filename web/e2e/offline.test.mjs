@@ -441,7 +441,7 @@ describe('offline use on a phone (375x740)', () => {
       headers: { cookie: `${session.name}=${session.value}` },
     });
     await context.setOffline(false);
-    await visible(page.getByRole('heading', { name: 'Sign in' }), 15_000);
+    await visible(page.getByRole('heading', { name: 'Sign in', exact: true }), 15_000);
     await visible(page.getByText('Sign in to send 1 change'));
     assert.equal((await serverItems()).named('Kayak').length, 0);
     await page.getByLabel('Email').fill(email);
@@ -491,7 +491,7 @@ describe('offline use on a phone (375x740)', () => {
     });
     await page.getByRole('button', { name: 'Account' }).click();
     await page.getByRole('button', { name: 'Sign out' }).click();
-    await visible(page.getByRole('heading', { name: 'Sign in' }));
+    await visible(page.getByRole('heading', { name: 'Sign in', exact: true }));
     await context.unrouteAll();
     assert.match(asked, /1 change not sent yet will be lost/);
     const left = await page.evaluate(async () => (await indexedDB.databases()).map((d) => d.name));

@@ -30,7 +30,7 @@ describe(`Passkeys on a ${viewport} (${size.width}x${size.height})`, () => {
   const signOut = async () => {
     await page.getByRole('button', { name: 'Account' }).click();
     await page.getByRole('button', { name: 'Sign out' }).click();
-    await visible(page.getByRole('heading', { name: 'Sign in' }));
+    await visible(page.getByRole('heading', { name: 'Sign in', exact: true }));
   };
 
   before(async () => {
@@ -93,7 +93,7 @@ describe(`Passkeys on a ${viewport} (${size.width}x${size.height})`, () => {
     await page.getByRole('button', { name: 'Sign in with a passkey' }).click();
     // Signed in, back where they were.
     await visible(page.getByRole('button', { name: 'Account' }));
-    await gone(page.getByRole('heading', { name: 'Sign in' }));
+    await gone(page.getByRole('heading', { name: 'Sign in', exact: true }));
     assert.equal(await page.getByLabel('Password').count(), 0);
     await page.goto('/security');
     await visible(passkeyList().getByText('Passkey on Chrome'));
@@ -120,7 +120,7 @@ describe(`Passkeys on a ${viewport} (${size.width}x${size.height})`, () => {
     });
     await page.getByRole('button', { name: 'Sign in with a passkey' }).click();
     await visible(page.getByRole('status').getByText('No passkey was used: the request was cancelled. Nothing changed.'));
-    await visible(page.getByRole('heading', { name: 'Sign in' }));
+    await visible(page.getByRole('heading', { name: 'Sign in', exact: true }));
   });
 
   step('signs in with the password and removes the passkey after confirming', async () => {
@@ -144,6 +144,6 @@ describe(`Passkeys on a ${viewport} (${size.width}x${size.height})`, () => {
     await signOut();
     await page.getByRole('button', { name: 'Sign in with a passkey' }).click();
     await visible(page.getByRole('alert').getByText(/that passkey could not sign you in/i));
-    await visible(page.getByRole('heading', { name: 'Sign in' }));
+    await visible(page.getByRole('heading', { name: 'Sign in', exact: true }));
   });
 });

@@ -100,7 +100,7 @@ function y4m({ width, height, pixels }) {
 async function signIn(page) {
   await page.getByLabel('Email').fill(email);
   await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
 }
 
 describe(`scanning labels and barcodes on a ${viewport} (${size.width}x${size.height})`, () => {
@@ -182,9 +182,9 @@ describe(`scanning labels and barcodes on a ${viewport} (${size.width}x${size.he
     const digits = drill.asset_id.replace('-', '');
     await page.getByRole('button', { name: 'Account' }).click();
     await page.getByRole('button', { name: 'Sign out' }).click();
-    await visible(page.getByRole('heading', { name: 'Sign in' }));
+    await visible(page.getByRole('heading', { name: 'Sign in', exact: true }));
     await page.goto(`/q/${digits}`);
-    await visible(page.getByRole('heading', { name: 'Sign in' }));
+    await visible(page.getByRole('heading', { name: 'Sign in', exact: true }));
     assert.equal(new URL(page.url()).searchParams.get('next'), `/q/${digits}`);
     await signIn(page);
     await visible(page.getByRole('heading', { level: 1, name: 'Cordless drill' }));

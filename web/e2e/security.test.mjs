@@ -65,7 +65,7 @@ for (const [viewport, size] of chosen) {
     async function signOut(p = page) {
       await p.getByRole('button', { name: 'Account' }).click();
       await p.getByRole('button', { name: 'Sign out' }).click();
-      await visible(p.getByRole('heading', { name: 'Sign in' }));
+      await visible(p.getByRole('heading', { name: 'Sign in', exact: true }));
     }
 
     /** Signs in on `p` with the password, then `code` once the page asks for one. */
@@ -73,13 +73,13 @@ for (const [viewport, size] of chosen) {
       if (new URL(p.url()).pathname !== '/signin') await p.goto('/signin');
       await p.getByLabel('Email').fill(email);
       await p.getByLabel('Password').fill(password);
-      await p.getByRole('button', { name: 'Sign in' }).click();
+      await p.getByRole('button', { name: 'Sign in', exact: true }).click();
       const field = p.getByLabel('Authentication code');
       await visible(field);
       assert.equal(await field.getAttribute('inputmode'), 'numeric');
       assert.equal(await field.getAttribute('autocomplete'), 'one-time-code');
       await field.fill(code);
-      await p.getByRole('button', { name: 'Sign in' }).click();
+      await p.getByRole('button', { name: 'Sign in', exact: true }).click();
     }
 
     /** Opens Security from the account menu, or reads it afresh when it is open already. */
@@ -189,9 +189,9 @@ for (const [viewport, size] of chosen) {
       const current = totp(key);
       await signIn(page, current === '000000' ? '111111' : '000000');
       await visible(page.getByText('The code is not right.'));
-      await visible(page.getByRole('heading', { name: 'Sign in' }));
+      await visible(page.getByRole('heading', { name: 'Sign in', exact: true }));
       await page.getByLabel('Authentication code').fill(totp(key));
-      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByRole('button', { name: 'Sign in', exact: true }).click();
       // Back where the person signed out.
       await visible(page.getByRole('heading', { level: 1, name: 'Security' }));
     });
@@ -204,7 +204,7 @@ for (const [viewport, size] of chosen) {
       await signIn(page, codes[0]);
       await visible(page.getByText('The code is not right.'));
       await page.getByLabel('Authentication code').fill(codes[1]);
-      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByRole('button', { name: 'Sign in', exact: true }).click();
       await visible(page.getByRole('button', { name: 'Account' }));
     });
 
@@ -231,7 +231,7 @@ for (const [viewport, size] of chosen) {
 
       // The other browser's next request is refused, and it is back at the sign-in page.
       await other.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Items', exact: true }).click();
-      await visible(other.getByRole('heading', { name: 'Sign in' }));
+      await visible(other.getByRole('heading', { name: 'Sign in', exact: true }));
     });
 
     step('signs out everywhere else', async () => {
@@ -244,7 +244,7 @@ for (const [viewport, size] of chosen) {
       await gone(devices().getByRole('listitem').nth(1));
       await gone(page.getByRole('button', { name: 'Sign out everywhere else' }));
       await other.reload();
-      await visible(other.getByRole('heading', { name: 'Sign in' }));
+      await visible(other.getByRole('heading', { name: 'Sign in', exact: true }));
     });
 
     step('turns two-factor sign-in off with the password', async () => {
@@ -257,7 +257,7 @@ for (const [viewport, size] of chosen) {
       await signOut();
       await page.getByLabel('Email').fill(email);
       await page.getByLabel('Password').fill(password);
-      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByRole('button', { name: 'Sign in', exact: true }).click();
       await visible(page.getByRole('button', { name: 'Account' }));
     });
 
