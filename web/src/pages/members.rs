@@ -129,6 +129,31 @@ pub(crate) fn select_for_copy(input: &HtmlInputElement) -> bool {
         .is_some_and(|copied| copied.as_bool() == Some(true))
 }
 
+/// Copies `text` to the clipboard or, where the browser refuses, selects it in `input` to be
+/// copied by hand; `status` says which: `done`, or how to copy the selected `what`.
+pub(crate) fn copy_or_select(
+    text: String,
+    input: NodeRef,
+    status: UseStateHandle<String>,
+    done: &'static str,
+    what: &'static str,
+) {
+    wasm_bindgen_futures::spawn_local(async move {
+        if copy_to_clipboard(&text).await {
+            status.set(done.into());
+            return;
+        }
+        let Some(input) = input.cast::<HtmlInputElement>() else {
+            return;
+        };
+        status.set(if select_for_copy(&input) {
+            done.into()
+        } else {
+            format!("The {what} is selected: press Ctrl+C (⌘C on a Mac) to copy it.")
+        });
+    });
+}
+
 #[function_component(Members)]
 pub fn members(props: &HouseholdProps) -> Html {
     use_title("Members");
@@ -606,24 +631,13 @@ fn invite_form(props: &InviteFormProps) -> Html {
             let Some(url) = created.as_ref().and_then(|i| i.url.clone()) else {
                 return;
             };
-            let (copied, link_ref) = (copied.clone(), link_ref.clone());
-            wasm_bindgen_futures::spawn_local(async move {
-                if copy_to_clipboard(&url).await {
-                    copied.set(
-                        "Link copied. Paste it into a message to the person you're inviting."
-                            .into(),
-                    );
-                    return;
-                }
-                let Some(input) = link_ref.cast::<HtmlInputElement>() else {
-                    return;
-                };
-                copied.set(if select_for_copy(&input) {
-                    "Link copied. Paste it into a message to the person you're inviting.".into()
-                } else {
-                    "The link is selected: press Ctrl+C (⌘C on a Mac) to copy it.".into()
-                });
-            });
+            copy_or_select(
+                url,
+                link_ref.clone(),
+                copied.clone(),
+                "Link copied. Paste it into a message to the person you're inviting.",
+                "link",
+            );
         })
     };
     let select_all = Callback::from(|e: FocusEvent| {

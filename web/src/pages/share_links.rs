@@ -13,7 +13,7 @@ use web_sys::{HtmlInputElement, SubmitEvent};
 use yew::prelude::*;
 
 use super::HouseholdProps;
-use super::members::{copy_to_clipboard, select_for_copy};
+use super::members::copy_or_select;
 use crate::api;
 use crate::components::{ErrorAlert, LocationPicker, TextInput};
 use crate::format;
@@ -397,22 +397,13 @@ fn share_link_form(props: &ShareLinkFormProps) -> Html {
             let Some(url) = created.as_ref().map(|l| l.url.clone()) else {
                 return;
             };
-            let (copied, url_ref) = (copied.clone(), url_ref.clone());
-            wasm_bindgen_futures::spawn_local(async move {
-                let done = "Link copied. Send it to whoever should look.";
-                if copy_to_clipboard(&url).await {
-                    copied.set(done.into());
-                    return;
-                }
-                let Some(input) = url_ref.cast::<HtmlInputElement>() else {
-                    return;
-                };
-                copied.set(if select_for_copy(&input) {
-                    done.into()
-                } else {
-                    "The link is selected: press Ctrl+C (⌘C on a Mac) to copy it.".into()
-                });
-            });
+            copy_or_select(
+                url,
+                url_ref.clone(),
+                copied.clone(),
+                "Link copied. Send it to whoever should look.",
+                "link",
+            );
         })
     };
     let dismiss = {

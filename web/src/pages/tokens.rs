@@ -10,7 +10,7 @@ use time::OffsetDateTime;
 use web_sys::{HtmlInputElement, SubmitEvent};
 use yew::prelude::*;
 
-use super::members::{copy_to_clipboard, select_for_copy};
+use super::members::copy_or_select;
 use crate::api;
 use crate::components::{ErrorAlert, SelectField, TextInput};
 use crate::format;
@@ -310,22 +310,13 @@ fn token_form(props: &TokenFormProps) -> Html {
             let Some(secret) = created.as_ref().map(|t| t.token.clone()) else {
                 return;
             };
-            let (copied, secret_ref) = (copied.clone(), secret_ref.clone());
-            wasm_bindgen_futures::spawn_local(async move {
-                let done = "Token copied. Paste it into the program that will use it.";
-                if copy_to_clipboard(&secret).await {
-                    copied.set(done.into());
-                    return;
-                }
-                let Some(input) = secret_ref.cast::<HtmlInputElement>() else {
-                    return;
-                };
-                copied.set(if select_for_copy(&input) {
-                    done.into()
-                } else {
-                    "The token is selected: press Ctrl+C (⌘C on a Mac) to copy it.".into()
-                });
-            });
+            copy_or_select(
+                secret,
+                secret_ref.clone(),
+                copied.clone(),
+                "Token copied. Paste it into the program that will use it.",
+                "token",
+            );
         })
     };
     let dismiss = {
