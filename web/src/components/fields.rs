@@ -183,3 +183,19 @@ pub fn field_errors_with_asset_id(error: &shared::ErrorBody) -> shared::FieldErr
     }
     errors
 }
+
+/// The server's field errors of a refused form as the form shows them: each message
+/// after its field's label ("Name is too long."), only for the fields in `labels`.
+pub fn labelled_field_errors(
+    error: &shared::ErrorBody,
+    labels: &[(&str, &str)],
+) -> shared::FieldErrors {
+    error
+        .field_errors()
+        .into_iter()
+        .filter_map(|(field, problem)| {
+            let (_, label) = labels.iter().find(|(name, _)| *name == field)?;
+            Some((field, format!("{label} {problem}.")))
+        })
+        .collect()
+}

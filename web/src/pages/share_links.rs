@@ -15,7 +15,7 @@ use yew::prelude::*;
 use super::HouseholdProps;
 use super::members::copy_or_select;
 use crate::api;
-use crate::components::{ErrorAlert, LocationPicker, TextInput};
+use crate::components::{ErrorAlert, LocationPicker, TextInput, labelled_field_errors};
 use crate::format;
 use crate::hooks::use_title;
 
@@ -374,17 +374,14 @@ fn share_link_form(props: &ShareLinkFormProps) -> Html {
                         created.set(Some(made));
                     }
                     Err(e) => {
-                        let mut found = FieldErrors::new();
-                        for (field, problem) in e.field_errors() {
-                            let label = match field.as_str() {
-                                "name" => "Name",
-                                "location_id" => "Location",
-                                "expires_in_days" => "Expiry",
-                                _ => continue,
-                            };
-                            found.insert(field, format!("{label} {problem}."));
-                        }
-                        errors.set(found);
+                        errors.set(labelled_field_errors(
+                            &e,
+                            &[
+                                ("name", "Name"),
+                                ("location_id", "Location"),
+                                ("expires_in_days", "Expiry"),
+                            ],
+                        ));
                         error.set(Some(e));
                     }
                 }

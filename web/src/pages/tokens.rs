@@ -12,7 +12,7 @@ use yew::prelude::*;
 
 use super::members::copy_or_select;
 use crate::api;
-use crate::components::{ErrorAlert, SelectField, TextInput};
+use crate::components::{ErrorAlert, SelectField, TextInput, labelled_field_errors};
 use crate::format;
 use crate::hooks::{SessionAction, use_session, use_title};
 
@@ -287,17 +287,14 @@ fn token_form(props: &TokenFormProps) -> Html {
                         created.set(Some(made));
                     }
                     Err(e) => {
-                        let mut found = FieldErrors::new();
-                        for (field, problem) in e.field_errors() {
-                            let label = match field.as_str() {
-                                "name" => "Name",
-                                "household_id" => "Household",
-                                "expires_in_days" => "Expiry",
-                                _ => continue,
-                            };
-                            found.insert(field, format!("{label} {problem}."));
-                        }
-                        errors.set(found);
+                        errors.set(labelled_field_errors(
+                            &e,
+                            &[
+                                ("name", "Name"),
+                                ("household_id", "Household"),
+                                ("expires_in_days", "Expiry"),
+                            ],
+                        ));
                         error.set(Some(e));
                     }
                 }
