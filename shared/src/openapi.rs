@@ -75,6 +75,11 @@ pub fn short_name() -> RefOr<Schema> {
     name(100)
 }
 
+/// A passkey's name: 1 to 60 characters.
+pub fn passkey_name() -> RefOr<Schema> {
+    name(crate::MAX_PASSKEY_NAME_CHARS)
+}
+
 /// Optional one-line text: brand, model, serial number, barcode, shop.
 pub fn short_text() -> RefOr<Schema> {
     text(crate::MAX_SHORT_TEXT_CHARS, true)

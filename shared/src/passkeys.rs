@@ -55,6 +55,7 @@ pub struct PasskeyChallenge {
 pub struct FinishPasskeyRegistration {
     pub challenge_id: uuid::Uuid,
     /// 1 to 60 characters, e.g. "Passkey on Chrome".
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::passkey_name, required = true))]
     pub name: String,
     /// The new credential's `toJSON()` (`RegistrationResponseJSON`).
     #[cfg_attr(feature = "openapi", schema(value_type = Object))]
@@ -65,6 +66,7 @@ pub struct FinishPasskeyRegistration {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RenamePasskey {
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::passkey_name, required = true))]
     pub name: String,
 }
 

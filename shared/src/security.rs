@@ -54,6 +54,7 @@ pub struct TwoFactorStatus {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PasswordConfirmation {
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::password, required = true))]
     pub password: String,
 }
 
@@ -75,6 +76,7 @@ pub struct TwoFactorSetup {
 pub struct EnableTwoFactor {
     /// The 6-digit code the app shows now.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(required = true, min_length = 1))]
     pub code: String,
 }
 
