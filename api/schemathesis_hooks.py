@@ -13,9 +13,12 @@ from schemathesis.openapi.checks import RejectedPositiveData, UseAfterFree
 # - Deleting an item moves it to the trash, where it keeps its history until it is purged
 #   (the history says who deleted it, and restoring brings it back whole).
 # - Emptying the trash empties it; the trash itself is still there and lists no items.
+# - Deleting a share link revokes it: it stays listed with its log of uses, which owners
+#   read to see who looked, before and after.
 READABLE_AFTER_DELETE = {
     "GET /api/v1/households/{hid}/items/{id}/history",
     "GET /api/v1/households/{hid}/trash",
+    "GET /api/v1/households/{hid}/share-links/{id}/uses",
 }
 
 
