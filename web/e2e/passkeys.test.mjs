@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
 import { launchBrowser, screenshot, screenshotsDir, startServer, steps, visible, gone } from './harness.mjs';
+import { base32, totp } from './totp.mjs';
 
 const viewport = 'phone';
 const size = { width: 375, height: 740 };
@@ -109,6 +110,32 @@ describe(`Passkeys on a ${viewport} (${size.width}x${size.height})`, () => {
     await gone(page.getByLabel('New name'));
     await page.reload();
     await visible(passkeyList().getByText('Kim’s phone'));
+  });
+
+  step('turns two-factor sign-in off with the passkey instead of the password', async () => {
+    /** A call to the API from the page, with its cookie, as the app makes them. */
+    const call = (path, body) =>
+      page.evaluate(
+        async ([path, body]) => {
+          const r = await fetch(`/api/v1${path}`, {
+            method: body ? 'POST' : 'GET',
+            headers: { 'Content-Type': 'application/json' },
+            body: body ? JSON.stringify(body) : undefined,
+          });
+          return { status: r.status, body: await r.json() };
+        },
+        [path, body],
+      );
+    // Two-factor on, as an authenticator app would have it.
+    const setup = await call('/me/two-factor/setup', { password: 'correct horse battery' });
+    assert.equal(setup.status, 200);
+    const enabled = await call('/me/two-factor/enable', { code: totp(base32(setup.body.secret)) });
+    assert.equal(enabled.status, 200);
+    await page.reload();
+    await page.getByRole('button', { name: 'Turn off', exact: true }).click();
+    await page.getByRole('button', { name: 'Turn off with a passkey' }).click();
+    await visible(page.getByRole('button', { name: 'Set up two-factor sign-in' }));
+    assert.equal((await call('/me/two-factor')).body.enabled, false);
   });
 
   step('a sign-in cancelled in the browser changes nothing, calmly', async () => {

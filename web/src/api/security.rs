@@ -56,6 +56,15 @@ pub async fn disable_two_factor(confirm: &str) -> ApiResult<()> {
     request(Method::Post, "/me/two-factor/disable", json(&body), None).await
 }
 
+/// Turns two-factor sign-in off with a passkey's confirmation instead of the password.
+pub async fn disable_two_factor_with_passkey(proof: serde_json::Value) -> ApiResult<()> {
+    let body = DisableTwoFactor {
+        password: None,
+        passkey: Some(proof),
+    };
+    request(Method::Post, "/me/two-factor/disable", json(&body), None).await
+}
+
 pub async fn new_recovery_codes(confirm: &str) -> ApiResult<RecoveryCodes> {
     let body = password(confirm);
     request(Method::Post, "/me/two-factor/recovery-codes", body, None).await

@@ -27,7 +27,7 @@ pub use label_sheet::{LabelText, SheetPreview};
 pub use layout::{Layout, Splash};
 pub use location_picker::{LocationPicker, best_matches, match_key};
 pub use offline::{Listener, OfflineStatus, changes_waiting};
-pub use passkeys::{PasskeySignIn, Passkeys};
+pub use passkeys::{ConfirmWithPasskey, PasskeySignIn, Passkeys};
 pub use tags_input::TagsInput;
 pub use thumb::item_thumb;
 pub use update::UpdatePrompt;

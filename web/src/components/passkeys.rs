@@ -479,6 +479,74 @@ pub fn passkeys() -> Html {
     }
 }
 
+// ---------------------------------------------------------------- confirming
+
+/// A passkey's word that the person at the keyboard owns the account: the proof
+/// (`{"challenge_id", "credential"}`) a sensitive change takes instead of the password.
+async fn confirmation() -> Result<serde_json::Value, Problem> {
+    let start: PasskeyChallenge = post("/me/passkeys/confirm/start", None).await?;
+    let credential = ask_browser("parseRequestOptionsFromJSON", "get", &start.options).await?;
+    Ok(serde_json::json!({"challenge_id": start.challenge_id, "credential": credential}))
+}
+
+#[derive(Properties, PartialEq)]
+pub struct ConfirmWithPasskeyProps {
+    /// The button's words, e.g. "Turn off with a passkey".
+    pub label: AttrValue,
+    /// The proof, once a passkey answered; what it confirms is the caller's to send.
+    pub on_proof: Callback<serde_json::Value>,
+    #[prop_or_default]
+    pub busy: bool,
+}
+
+/// A button that confirms with one of the person's passkeys instead of the password; shown
+/// only in a browser that can use passkeys and to someone who has one.
+#[function_component(ConfirmWithPasskey)]
+pub fn confirm_with_passkey(props: &ConfirmWithPasskeyProps) -> Html {
+    let has_one = use_state(|| false);
+    let problem = use_state(|| None::<Problem>);
+    let asking = use_state(|| false);
+    {
+        let has_one = has_one.clone();
+        use_effect_with((), move |()| {
+            if supported() {
+                wasm_bindgen_futures::spawn_local(async move {
+                    let listed =
+                        api::request::<PasskeyList>(Method::Get, "/me/passkeys", None, None).await;
+                    has_one.set(listed.is_ok_and(|l| !l.items.is_empty()));
+                });
+            }
+        });
+    }
+    if !*has_one {
+        return html! {};
+    }
+    let onclick = {
+        let (problem, asking, on_proof) = (problem.clone(), asking.clone(), props.on_proof.clone());
+        Callback::from(move |_: MouseEvent| {
+            let (problem, asking, on_proof) = (problem.clone(), asking.clone(), on_proof.clone());
+            problem.set(None);
+            asking.set(true);
+            wasm_bindgen_futures::spawn_local(async move {
+                let result = confirmation().await;
+                asking.set(false);
+                match result {
+                    Ok(proof) => on_proof.emit(proof),
+                    Err(e) => problem.set(Some(e)),
+                }
+            });
+        })
+    };
+    html! {
+        <>
+            { problem_view(&problem) }
+            <button type="button" class="button button-secondary" {onclick} disabled={props.busy || *asking}>
+                { if *asking { "Waiting for your passkey…".into() } else { props.label.clone() } }
+            </button>
+        </>
+    }
+}
+
 // ---------------------------------------------------------------- signing in
 
 async fn sign_in() -> Result<SessionAction, Problem> {

@@ -1,13 +1,14 @@
 //! "Two-factor sign-in": set up with an authenticator app (a QR code, or the key typed in),
 //! turned on with a code from it, recovery codes shown once (to copy or download), new
-//! codes made, and turned off. Each step asks for the password again.
+//! codes made, and turned off. Each step asks for the password again (turning it off, a
+//! passkey will do instead).
 
 use shared::{ErrorBody, FieldErrors, TwoFactorSetup, TwoFactorStatus};
 use web_sys::{Blob, BlobPropertyBag, SubmitEvent, Url};
 use yew::prelude::*;
 
 use crate::api;
-use crate::components::{ErrorAlert, TextInput};
+use crate::components::{ConfirmWithPasskey, ErrorAlert, TextInput};
 use crate::format;
 use crate::hooks::{SessionAction, use_session};
 use crate::pages::members::copy_to_clipboard;
@@ -193,6 +194,49 @@ pub fn two_factor() -> Html {
         })
     };
 
+    // Turning it off with a passkey instead of the password.
+    let on_passkey_off = {
+        let (stage, password, errors, error, busy, reload, session) = (
+            stage.clone(),
+            password.clone(),
+            errors.clone(),
+            error.clone(),
+            busy.clone(),
+            reload.clone(),
+            session.clone(),
+        );
+        Callback::from(move |proof: serde_json::Value| {
+            let (stage, password, errors, error, busy, reload, session) = (
+                stage.clone(),
+                password.clone(),
+                errors.clone(),
+                error.clone(),
+                busy.clone(),
+                reload.clone(),
+                session.clone(),
+            );
+            busy.set(true);
+            wasm_bindgen_futures::spawn_local(async move {
+                let result = api::disable_two_factor_with_passkey(proof).await;
+                busy.set(false);
+                match result {
+                    Ok(()) => {
+                        password.set(String::new());
+                        errors.set(FieldErrors::new());
+                        error.set(None);
+                        session.dispatch(SessionAction::Notify {
+                            text: "Two-factor sign-in is off".into(),
+                            undo: None,
+                        });
+                        stage.set(Stage::Idle);
+                        reload.set(*reload + 1);
+                    }
+                    Err(e) => error.set(Some(e)),
+                }
+            });
+        })
+    };
+
     let on_code = {
         let (stage, code, errors, error, busy, reload) = (
             stage.clone(),
@@ -273,6 +317,9 @@ pub fn two_factor() -> Html {
                     <button type="submit" class={if purpose == Purpose::TurnOff { "button button-danger" } else { "button button-primary" }}
                         disabled={*busy}>{ purpose.button() }</button>
                 </div>
+                if purpose == Purpose::TurnOff {
+                    <ConfirmWithPasskey label="Turn off with a passkey" on_proof={on_passkey_off.clone()} busy={*busy} />
+                }
             </form>
         }
     };
