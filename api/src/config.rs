@@ -55,6 +55,12 @@ pub struct Config {
     pub api_token_rate: f64,
     /// Requests one API token may make at once before `api_token_rate` applies.
     pub api_token_burst: u32,
+    /// Where reminder mail goes out (`SMTP_URL`): `smtp://host:port`,
+    /// `smtps://user:pass@host:465`; `None`: no mail by SMTP (the calendar feed and the
+    /// pages still work).
+    pub smtp_url: Option<SecretString>,
+    /// The sender of reminder mail (`MAIL_FROM`), like `Home Inventory <inventory@example.com>`.
+    pub mail_from: Option<String>,
 }
 
 /// What sits in front of the server and so which address is the client's.
@@ -222,6 +228,8 @@ impl Config {
             origin_verify_secret: origin_verify_secret.map(Into::into),
             api_token_rate,
             api_token_burst: u32::try_from(api_token_burst).unwrap_or(u32::MAX),
+            smtp_url: var("SMTP_URL").map(Into::into),
+            mail_from: var("MAIL_FROM"),
         })
     }
 

@@ -28,6 +28,7 @@ pub mod lambda;
 pub mod media;
 pub mod openapi;
 pub mod portability;
+pub mod reminders;
 pub mod reports;
 pub mod routes;
 pub mod search;
@@ -63,6 +64,8 @@ pub struct AppState {
     pub jobs: Arc<jobs::Runner>,
     /// Sessions, tokens, memberships and location trees kept for a few seconds (`access`).
     pub access: Arc<access::Access>,
+    /// Sends reminder mail, when mail is configured (`reminders`).
+    pub mailer: Option<reminders::DynMailer>,
 }
 
 impl AppState {
@@ -85,7 +88,9 @@ impl AppState {
                 (local.clone() as blob::DynBlobs, Some(local))
             }
         };
+        let mailer = reminders::mailer_from_config(&config)?;
         Ok(Self {
+            mailer,
             decodes: decode::Decodes::new(config.max_image_decodes),
             token_limits: Arc::new(auth::tokens::TokenLimits::new(&config)),
             config: Arc::new(config),
@@ -124,6 +129,7 @@ pub fn app(state: AppState) -> Router {
     ));
     let api = Router::from(routes::router())
         .merge(routes::jobs::internal())
+        .merge(routes::reminders::internal())
         .fallback(|| async { ApiError::NotFound("no such API endpoint".into()) })
         .layer(middleware::from_fn_with_state(
             state.clone(),

@@ -100,3 +100,11 @@ id_type!(
     /// One use of a share link, in its log.
     ShareUseId
 );
+id_type!(
+    /// A maintenance schedule of an item ("replace the filter every 3 months").
+    MaintenanceScheduleId
+);
+id_type!(
+    /// One entry of an item's maintenance log.
+    MaintenanceEntryId
+);

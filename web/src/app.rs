@@ -8,8 +8,9 @@ use crate::components::{Layout, Splash, UpdatePrompt};
 use crate::hooks::{SessionProvider, Status, use_session};
 use crate::pages::{
     AcceptInvite, Capture, Dashboard, EditItem, ImportExport, InviteWelcome, ItemDetail, Items,
-    LabelLookup, LocationDetail, Locations, Members, NewHousehold, NewItem, NotFound, PrintLabels,
-    Reports, Scan, Security, ShareLinks, SharedView, SignIn, SignUp, Tokens, Trash, Waiting,
+    LabelLookup, LocationDetail, Locations, Maintenance, Members, NewHousehold, NewItem, NotFound,
+    PrintLabels, Reports, Scan, Security, Settings, ShareLinks, SharedView, SignIn, SignUp, Tokens,
+    Trash, Unsubscribe, Waiting, Warranties,
 };
 
 #[derive(Routable, Clone, Debug, PartialEq)]
@@ -72,6 +73,18 @@ pub enum Route {
     /// What a share link shows, to anyone holding it, signed in or not.
     #[at("/s/:token")]
     Shared { token: String },
+    /// Maintenance of the household's items: overdue, due soon, done recently.
+    #[at("/maintenance")]
+    Maintenance,
+    /// Warranties ending in the next 30, 60 or 90 days.
+    #[at("/warranties")]
+    Warranties,
+    /// The person's settings: the reminder digest and the calendar feed.
+    #[at("/settings")]
+    Settings,
+    /// Where a reminder mail's unsubscribe link leads, signed in or not.
+    #[at("/unsubscribe/:token")]
+    Unsubscribe { token: String },
     /// Where an invitation link leads: signed out, the way to sign in first; signed in, joining.
     #[at("/invite/:code")]
     Invite { code: String },
@@ -132,8 +145,9 @@ fn shell(props: &ShellProps) -> Html {
             }
         }
         // A share link's view stands alone: no account, no household, no navigation.
-        _ if matches!(route, Route::Shared { .. }) => match &route {
+        _ if matches!(route, Route::Shared { .. } | Route::Unsubscribe { .. }) => match &route {
             Route::Shared { token } => html! { <SharedView token={token.clone()} /> },
+            Route::Unsubscribe { token } => html! { <Unsubscribe token={token.clone()} /> },
             _ => html! {},
         },
         Status::SignedOut => match &route {
@@ -310,10 +324,14 @@ fn household_page(route: &Route, household: Household) -> Html {
         Route::Security => html! { <Security /> },
         Route::ShareLinks => html! { <ShareLinks {key} {household} /> },
         Route::Waiting => html! { <Waiting {key} {household} /> },
+        Route::Maintenance => html! { <Maintenance {key} {household} /> },
+        Route::Warranties => html! { <Warranties {key} {household} /> },
+        Route::Settings => html! { <Settings /> },
         Route::SignIn
         | Route::SignUp
         | Route::Invite { .. }
         | Route::Shared { .. }
+        | Route::Unsubscribe { .. }
         | Route::Label { .. }
         | Route::NotFound => {
             html! { <NotFound /> }

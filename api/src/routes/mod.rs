@@ -16,10 +16,12 @@ pub mod items;
 pub mod jobs;
 pub mod labels;
 pub mod locations;
+pub mod maintenance;
 pub mod members;
 pub mod passkeys;
 pub mod portability;
 pub mod recognize;
+pub mod reminders;
 pub mod reports;
 pub mod sessions;
 pub mod share_links;
@@ -44,9 +46,11 @@ pub fn router() -> OpenApiRouter<AppState> {
                 .merge(changes::router())
                 .merge(households::router())
                 .merge(locations::router())
+                .merge(maintenance::router())
                 .merge(members::router())
                 .merge(passkeys::router())
                 .merge(recognize::router())
+                .merge(reminders::router())
                 .merge(reports::router())
                 .merge(share_links::router())
                 .merge(shared::router())

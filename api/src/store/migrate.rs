@@ -67,6 +67,14 @@ pub const POSTGRES: &[Migration] = &[
         version: "0015_share_links",
         sql: include_str!("../../../migrations/postgres/0015_share_links.sql"),
     },
+    Migration {
+        version: "0016_maintenance",
+        sql: include_str!("../../../migrations/postgres/0016_maintenance.sql"),
+    },
+    Migration {
+        version: "0017_reminders",
+        sql: include_str!("../../../migrations/postgres/0017_reminders.sql"),
+    },
 ];
 
 pub const SQLITE: &[Migration] = &[
@@ -125,6 +133,14 @@ pub const SQLITE: &[Migration] = &[
     Migration {
         version: "0015_share_links",
         sql: include_str!("../../../migrations/sqlite/0015_share_links.sql"),
+    },
+    Migration {
+        version: "0016_maintenance",
+        sql: include_str!("../../../migrations/sqlite/0016_maintenance.sql"),
+    },
+    Migration {
+        version: "0017_reminders",
+        sql: include_str!("../../../migrations/sqlite/0017_reminders.sql"),
     },
 ];
 

@@ -19,9 +19,12 @@ use uuid::Uuid;
 
 pub mod assets;
 pub mod dsql;
+pub mod maintenance;
 pub mod migrate;
 pub mod passkeys;
 pub mod postgres;
+pub mod reminder_settings;
+pub mod reminders;
 pub mod security;
 pub mod share_links;
 pub mod sqlite;
@@ -29,7 +32,10 @@ pub mod tree;
 
 pub(crate) use assets::claims_asset_id;
 pub use assets::{AssetRow, AssetStore, asset_id_taken, backfill_asset_ids, stored_asset_id};
+pub use maintenance::MaintenanceStore;
 pub use passkeys::{CeremonyRow, PasskeyRow, PasskeyStore};
+pub use reminder_settings::ReminderSettingsStore;
+pub use reminders::{ReminderStore, UpcomingKind, UpcomingRow};
 pub use security::{RecoveryCodeRow, SecurityStore, TwoFactorRow, derived_session_id};
 pub use share_links::{ShareLinkListed, ShareLinkRow, ShareLinkStore, ShareUseRow};
 
@@ -500,6 +506,9 @@ pub trait Store:
     + ShareLinkStore
     + SecurityStore
     + PasskeyStore
+    + MaintenanceStore
+    + ReminderStore
+    + ReminderSettingsStore
     + Send
     + Sync
     + 'static

@@ -235,6 +235,7 @@ pub fn layout(props: &LayoutProps) -> Html {
                                     { menu_link(Route::ShareLinks, "Share links") }
                                     { menu_link(Route::Tokens, "API tokens") }
                                     { menu_link(Route::Security, "Security") }
+                                    { menu_link(Route::Settings, "Settings") }
                                     <a class="account-link" href="/api/docs">{ "API docs" }</a>
                                     <button type="button" class="account-link" onclick={on_sign_out} disabled={*signing_out}>
                                         { "Sign out" }

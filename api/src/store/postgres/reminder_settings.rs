@@ -1,0 +1,6 @@
+//! PostgreSQL: reminder settings, calendar feed and unsubscribe secrets.
+
+use super::*;
+
+#[async_trait]
+impl ReminderSettingsStore for PgStore {}
