@@ -144,10 +144,15 @@ fn test(args: &[String]) -> Result {
     tools::npm_ci(&root().join("api/tests/oidc"))?;
     // The S3-compatible server the attachment tests run against.
     let moto = tools::ensure_moto()?;
+    // The SMTP server the reminder tests send to, and the calendar feed's reader.
+    let aiosmtpd = tools::ensure_aiosmtpd()?;
+    let icalendar = tools::ensure_icalendar()?;
     exec(
         cargo()
             .args(["test", "--workspace", "--", "--include-ignored"])
-            .env("MOTO_SERVER", moto),
+            .env("MOTO_SERVER", moto)
+            .env("AIOSMTPD_PYTHON", aiosmtpd)
+            .env("ICALENDAR_PYTHON", icalendar),
     )?;
     if quick {
         return Ok(());
