@@ -210,11 +210,31 @@ pub struct Addressing<'a> {
 /// headers.
 pub fn message(to: &Addressing<'_>, entries: &[Entry]) -> anyhow::Result<Message> {
     let base = to.public_url.trim_end_matches('/');
-    let unsubscribe_page = format!("{base}{}{}", shared::UNSUBSCRIBE_PATH, to.unsubscribe_secret);
     let unsubscribe_post = format!(
         "{base}/api/v1/reminders/unsubscribe/{}",
         to.unsubscribe_secret
     );
+    let (text, html) = bodies(to, entries);
+    let host = base
+        .split_once("://")
+        .map_or(base, |(_, rest)| rest)
+        .split(['/', ':'])
+        .next()
+        .unwrap_or("localhost");
+    Ok(Message::builder()
+        .from(to.from.clone())
+        .to(to.to.clone())
+        .subject(subject(entries))
+        .message_id(Some(format!("<{}@{host}>", uuid::Uuid::now_v7())))
+        .header(ListUnsubscribe(format!("<{unsubscribe_post}>")))
+        .header(ListUnsubscribePost)
+        .multipart(MultiPart::alternative_plain_html(text, html))?)
+}
+
+/// The text and the HTML of a digest.
+fn bodies(to: &Addressing<'_>, entries: &[Entry]) -> (String, String) {
+    let base = to.public_url.trim_end_matches('/');
+    let unsubscribe_page = format!("{base}{}{}", shared::UNSUBSCRIBE_PATH, to.unsubscribe_secret);
     let settings = format!("{base}/settings");
     let period = match to.frequency {
         DigestFrequency::Daily => "daily",
@@ -267,21 +287,7 @@ pub fn message(to: &Addressing<'_>, entries: &[Entry]) -> anyhow::Result<Message
         escape(&settings),
         escape(&unsubscribe_page),
     ));
-
-    let host = base
-        .split_once("://")
-        .map_or(base, |(_, rest)| rest)
-        .split(['/', ':'])
-        .next()
-        .unwrap_or("localhost");
-    Ok(Message::builder()
-        .from(to.from.clone())
-        .to(to.to.clone())
-        .subject(subject(entries))
-        .message_id(Some(format!("<{}@{host}>", uuid::Uuid::now_v7())))
-        .header(ListUnsubscribe(format!("<{unsubscribe_post}>")))
-        .header(ListUnsubscribePost)
-        .multipart(MultiPart::alternative_plain_html(text, html))?)
+    (text, html)
 }
 
 #[cfg(test)]
@@ -384,8 +390,14 @@ mod tests {
             "List-Unsubscribe: <https://inventory.example.com/api/v1/reminders/unsubscribe/s3cret>"
         ));
         assert!(formatted.contains("List-Unsubscribe-Post: List-Unsubscribe=One-Click"));
-        assert!(formatted.contains("&lt;b&gt;Fridge&lt;/b&gt; &amp; freezer"));
-        assert!(formatted.contains("https://inventory.example.com/unsubscribe/s3cret"));
         assert!(formatted.contains("@inventory.example.com>"));
+        let (text, html) = bodies(&to, &all);
+        assert!(html.contains("&lt;b&gt;Fridge&lt;/b&gt; &amp; freezer"), "{html}");
+        assert!(!html.contains("<b>Fridge"), "{html}");
+        assert!(text.contains("<b>Fridge</b> & freezer (Home): ends Sunday 20 December 2026"));
+        for body in [&text, &html] {
+            assert!(body.contains("https://inventory.example.com/unsubscribe/s3cret"));
+            assert!(body.contains("https://inventory.example.com/items/"));
+        }
     }
 }
