@@ -249,6 +249,7 @@ on_every_backend!(
     a_failed_send_is_tried_again_by_the_next_pass,
     nobody_whose_digest_is_off_gets_mail,
     remind_runs_one_pass_as_a_command,
+    upcoming_lists_a_persons_dates_in_order,
 );
 
 async fn one_digest_says_what_is_due_and_a_second_pass_sends_nothing(backend: Backend) {
@@ -595,4 +596,53 @@ async fn remind_runs_one_pass_as_a_command(backend: Backend) {
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("MAIL_FROM must be set"), "{stderr}");
+}
+
+async fn upcoming_lists_a_persons_dates_in_order(backend: Backend) {
+    use api::store::UpcomingKind::{MaintenanceDue, WarrantyEnds};
+
+    let app = crate::helpers::spawn_app(backend).await;
+    let ana = app.register("Ana").await;
+    let bob = app.register("Bob").await;
+    item(&app, &ana, "Before", Some(day(-1))).await;
+    let first = item(&app, &ana, "First day", Some(day(0))).await;
+    let last = item(&app, &ana, "Last day", Some(day(30))).await;
+    item(&app, &ana, "After", Some(day(31))).await;
+    item(&app, &bob, "Bob's", Some(day(3))).await;
+    let boiler = item(&app, &ana, "Boiler", None).await;
+    let overdue = schedule(&app, &ana, &boiler, "Service", &day(-400)).await;
+    schedule(&app, &ana, &boiler, "Later", &day(31)).await;
+    let user: shared::UserId = ana.user_id.parse::<uuid::Uuid>().unwrap().into();
+    let rows = app
+        .store
+        .upcoming(user, TODAY, TODAY + Duration::days(30))
+        .await
+        .unwrap();
+    let seen: Vec<(api::store::UpcomingKind, String, String)> = rows
+        .iter()
+        .map(|r| {
+            (
+                r.kind,
+                r.item_id.to_string(),
+                shared::Day(r.date).to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            (MaintenanceDue, boiler.clone(), day(-400)),
+            (WarrantyEnds, first, day(0)),
+            (WarrantyEnds, last, day(30)),
+        ]
+    );
+    assert_eq!(rows[0].schedule_id.unwrap().to_string(), overdue);
+    assert_eq!(rows[0].title, "Service");
+    assert_eq!(rows[0].item_name, "Boiler");
+    let me = app.get("/api/v1/me", &ana).await;
+    assert_eq!(
+        rows[1].household_name,
+        me.body["households"][0]["name"].as_str().unwrap()
+    );
+    assert_eq!(rows[1].household_id.to_string(), ana.household);
 }
