@@ -250,6 +250,7 @@ on_every_backend!(
     nobody_whose_digest_is_off_gets_mail,
     remind_runs_one_pass_as_a_command,
     upcoming_lists_a_persons_dates_in_order,
+    the_server_sends_digests_on_its_own,
 );
 
 async fn one_digest_says_what_is_due_and_a_second_pass_sends_nothing(backend: Backend) {
@@ -645,4 +646,44 @@ async fn upcoming_lists_a_persons_dates_in_order(backend: Backend) {
         me.body["households"][0]["name"].as_str().unwrap()
     );
     assert_eq!(rows[1].household_id.to_string(), ana.household);
+}
+
+async fn the_server_sends_digests_on_its_own(backend: Backend) {
+    let Some(sink) = Sink::start() else { return };
+    let app = crate::helpers::spawn_app(backend).await;
+    let ana = app.register("Ana").await;
+    // At midnight in UTC: whenever this runs, the hour has come.
+    settings(&app, &ana, true, "daily", 1, 0, "UTC").await;
+    let today = OffsetDateTime::now_utc().date();
+    let warranty = shared::Day(today + Duration::days(10)).to_string();
+    item(&app, &ana, "Fridge", Some(warranty)).await;
+    let db = TestDb::shared(&app);
+    let data = tempfile::tempdir().unwrap();
+    let mut server = Command::new(env!("CARGO_BIN_EXE_home-inventory-backend"))
+        .arg("serve")
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("DATABASE_URL", &db.url)
+        .env("DATA_DIR", data.path())
+        .env("STATIC_DIR", data.path())
+        .env("BIND", format!("127.0.0.1:{}", free_port()))
+        .env("SMTP_URL", sink.url())
+        .env("MAIL_FROM", FROM)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    // The timer's first pass runs at start-up.
+    let mut mail = Vec::new();
+    for _ in 0..300 {
+        mail = sink.to(&ana);
+        if !mail.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let _ = server.kill();
+    let _ = server.wait();
+    assert_eq!(mail.len(), 1, "the server sent no digest within 30 s");
+    assert!(mail[0]["text"].as_str().unwrap().contains("Fridge"));
 }
