@@ -14,6 +14,7 @@ use time::OffsetDateTime;
 use crate::AppState;
 use crate::config::Config;
 
+pub mod calendar;
 pub mod ses;
 pub mod smtp;
 
