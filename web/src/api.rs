@@ -36,7 +36,9 @@ use yew::Callback;
 use crate::local;
 
 mod labels;
+mod reminders;
 mod security;
+pub use reminders::*;
 pub use labels::{assets, label_templates, labels_pdf};
 mod share_links;
 pub use security::*;
@@ -57,6 +59,7 @@ pub enum Method {
     Get,
     Post,
     Patch,
+    Put,
     Delete,
 }
 
@@ -66,6 +69,7 @@ impl Method {
             Self::Get => "GET",
             Self::Post => "POST",
             Self::Patch => "PATCH",
+            Self::Put => "PUT",
             Self::Delete => "DELETE",
         }
     }

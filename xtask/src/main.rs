@@ -144,10 +144,13 @@ fn test(args: &[String]) -> Result {
     tools::npm_ci(&root().join("api/tests/oidc"))?;
     // The S3-compatible server the attachment tests run against.
     let moto = tools::ensure_moto()?;
+    // The iCalendar parser the calendar feed tests read the feed with.
+    let icalendar = tools::ensure_icalendar()?;
     exec(
         cargo()
             .args(["test", "--workspace", "--", "--include-ignored"])
-            .env("MOTO_SERVER", moto),
+            .env("MOTO_SERVER", moto)
+            .env("ICALENDAR_PYTHON", icalendar),
     )?;
     if quick {
         return Ok(());

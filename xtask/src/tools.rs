@@ -16,6 +16,8 @@ pub const CARGO_LAMBDA_VERSION: &str = "1.9.2";
 pub const MOTO_VERSION: &str = "5.1.22";
 /// Checks the API against its OpenAPI document.
 pub const SCHEMATHESIS_VERSION: &str = "4.32.5";
+/// Python's iCalendar parser, which reads the calendar feed in the API tests.
+pub const ICALENDAR_VERSION: &str = "7.3.2";
 
 fn output(cmd: &str, args: &[&str]) -> Option<String> {
     Command::new(cmd)
@@ -299,6 +301,12 @@ pub fn ensure_cargo_lambda() -> Result<OsString> {
 /// the path of its `moto_server`.
 pub fn ensure_moto() -> Result<PathBuf> {
     python_tool("moto", "moto[server]", MOTO_VERSION, "moto_server")
+}
+
+/// Python's `icalendar` (from PyPI) in its own virtualenv under `target/tools`; the path of
+/// that virtualenv's `python`.
+pub fn ensure_icalendar() -> Result<PathBuf> {
+    python_tool("icalendar", "icalendar", ICALENDAR_VERSION, "python")
 }
 
 /// schemathesis (from PyPI) in its own virtualenv under `target/tools`; the path of its

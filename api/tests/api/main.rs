@@ -36,6 +36,7 @@ mod passkey_authenticator;
 mod passkeys;
 mod portability;
 mod recognize;
+mod reminder_settings;
 mod reports;
 mod request_logs;
 mod request_shapes;
