@@ -7,10 +7,7 @@
 //! uses `time`. What matters is done as RFC 5545 says: CRLF line ends, lines folded at 75
 //! octets without splitting a character, and TEXT values escaped (`\\`, `\;`, `\,`, `\n`).
 
-use std::fmt::Write as _;
 
-use time::format_description::FormatItem;
-use time::macros::format_description;
 use time::{Date, Duration, OffsetDateTime};
 
 use crate::store::{UpcomingKind, UpcomingRow};
@@ -22,9 +19,22 @@ pub const DAYS_AHEAD: i64 = 2 * 365;
 /// How often calendar apps are asked to fetch the feed again.
 const REFRESH: &str = "PT6H";
 
-const DATE: &[FormatItem<'static>] = format_description!("[year][month][day]");
-const STAMP: &[FormatItem<'static>] =
-    format_description!("[year][month][day]T[hour][minute][second]Z");
+/// A DATE value: `20270228`.
+fn date_value(d: Date) -> String {
+    format!("{:04}{:02}{:02}", d.year(), u8::from(d.month()), d.day())
+}
+
+/// A DATE-TIME value in UTC: `20261207T090000Z`.
+fn stamp_value(t: OffsetDateTime) -> String {
+    let t = t.to_offset(time::UtcOffset::UTC);
+    format!(
+        "{}T{:02}{:02}{:02}Z",
+        date_value(t.date()),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
+}
 
 /// The first and last day the feed covers on `today`.
 pub fn window(today: Date) -> (Date, Date) {
@@ -59,10 +69,7 @@ pub fn uid_host(public_url: &str) -> String {
 pub fn feed(rows: &[UpcomingRow], public_url: &str, now: OffsetDateTime) -> String {
     let base = public_url.trim_end_matches('/');
     let host = uid_host(public_url);
-    let stamp = now
-        .to_offset(time::UtcOffset::UTC)
-        .format(STAMP)
-        .unwrap_or_default();
+    let stamp = stamp_value(now);
     let mut out = String::new();
     for line in [
         "BEGIN:VCALENDAR",
@@ -102,13 +109,8 @@ pub fn feed(rows: &[UpcomingRow], public_url: &str, now: OffsetDateTime) -> Stri
         };
         let link = format!("{base}/items/{}", row.item_id);
         let description = format!("Household: {}\n{link}", row.household_name);
-        let day = row.date.format(DATE).unwrap_or_default();
-        let next = row
-            .date
-            .next_day()
-            .unwrap_or(row.date)
-            .format(DATE)
-            .unwrap_or_default();
+        let day = date_value(row.date);
+        let next = date_value(row.date.next_day().unwrap_or(row.date));
         push(&mut out, "BEGIN:VEVENT");
         push(&mut out, &format!("UID:{}", text(&uid)));
         push(&mut out, &format!("DTSTAMP:{stamp}"));
@@ -153,7 +155,7 @@ fn push(out: &mut String, line: &str) {
         out.push(c);
         width += len;
     }
-    let _ = write!(out, "\r\n");
+    out.push_str("\r\n");
 }
 
 #[cfg(test)]

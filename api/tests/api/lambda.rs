@@ -121,6 +121,15 @@ struct Emulator {
 
 impl Emulator {
     async fn start(database_url: &str, data_dir: &std::path::Path) -> (Self, Duration) {
+        Self::start_with(database_url, data_dir, &[]).await
+    }
+
+    /// The function with `extra` added to its environment.
+    async fn start_with(
+        database_url: &str,
+        data_dir: &std::path::Path,
+        extra: &[(&str, &str)],
+    ) -> (Self, Duration) {
         let runtime = Arc::new(Runtime::default());
         let (tx, answers) = mpsc::unbounded_channel();
         *runtime.answers.lock().await = Some(tx);
@@ -163,6 +172,7 @@ impl Emulator {
                 "AWS_SECRET_ACCESS_KEY",
                 "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
             )
+            .envs(extra.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .kill_on_drop(true)
@@ -496,6 +506,49 @@ async fn a_job_runs_in_the_jobs_function_outside_the_request_that_started_it() {
             None,
         ))
         .await;
+    assert_eq!(forged["statusCode"], 404, "{forged}");
+    lambda.child.kill().await.ok();
+}
+
+/// The event the hourly EventBridge rule sends (the Pulumi program reads the same file).
+fn reminder_event() -> Value {
+    serde_json::from_str(include_str!(
+        "../../../infrastructure/src/reminder-event.json"
+    ))
+    .expect("the reminder event is JSON")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_hourly_scheduled_event_runs_a_reminder_pass() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite:{}", dir.path().join("lambda.db").display());
+    let (mut lambda, _) = Emulator::start(&url, dir.path()).await;
+    let signup = lambda
+        .invoke(event(
+            "POST",
+            "/api/v1/auth/register",
+            "",
+            &[],
+            Some((
+                r#"{"email":"ann@example.com","password":"correct horse","name":"Ann"}"#,
+                false,
+            )),
+        ))
+        .await;
+    assert_eq!(signup["statusCode"], 201, "{signup}");
+
+    let ran = lambda.invoke(reminder_event()).await;
+    assert_eq!(ran["statusCode"], 200, "{ran}");
+    let report = body_of(&ran);
+    for field in ["sent", "skipped", "failed"] {
+        assert!(report[field].is_u64(), "{field} in {report}");
+    }
+    assert_eq!(report["failed"], 0, "{report}");
+
+    // The same request through API Gateway (its own API id) does not run a pass.
+    let mut forged = reminder_event();
+    forged["requestContext"]["apiId"] = json!("abc123");
+    let forged = lambda.invoke(forged).await;
     assert_eq!(forged["statusCode"], 404, "{forged}");
     lambda.child.kill().await.ok();
 }

@@ -5,7 +5,6 @@
 
 use axum::http::{Method, header};
 use serde_json::{Value, json};
-use api::store::ReminderSettingsStore as _;
 use shared::UserId;
 
 use crate::helpers::{Backend, Person, TestApp, TestResponse, spawn_app};
