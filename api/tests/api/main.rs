@@ -43,6 +43,7 @@ mod request_shapes;
 mod search;
 mod security_headers;
 mod session_hardening;
+mod ses_mail;
 mod sessions;
 mod share_links;
 mod sharing;
