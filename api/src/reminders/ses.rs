@@ -33,21 +33,26 @@ pub struct SesMailer {
 
 impl SesMailer {
     pub fn new(settings: SesSettings) -> Self {
-        let http = aws_smithy_http_client::Builder::new()
-            .tls_provider(tls::Provider::Rustls(CryptoMode::Ring))
-            .build_https();
-        let mut config = aws_sdk_sesv2::Config::builder()
-            .behavior_version(BehaviorVersion::latest())
-            .region(Region::new(settings.region))
-            .credentials_provider(settings.credentials)
-            .http_client(http);
-        if let Some(endpoint) = settings.endpoint {
-            config = config.endpoint_url(endpoint);
-        }
         Self {
-            client: aws_sdk_sesv2::Client::from_conf(config.build()),
+            client: client(settings),
         }
     }
+}
+
+/// An SES v2 client of `settings`, over rustls.
+pub fn client(settings: SesSettings) -> aws_sdk_sesv2::Client {
+    let http = aws_smithy_http_client::Builder::new()
+        .tls_provider(tls::Provider::Rustls(CryptoMode::Ring))
+        .build_https();
+    let mut config = aws_sdk_sesv2::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new(settings.region))
+        .credentials_provider(settings.credentials)
+        .http_client(http);
+    if let Some(endpoint) = settings.endpoint {
+        config = config.endpoint_url(endpoint);
+    }
+    aws_sdk_sesv2::Client::from_conf(config.build())
 }
 
 #[async_trait]
