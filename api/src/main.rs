@@ -1,7 +1,7 @@
 //! `home-inventory-backend`: serves the API (and the web app) locally, or runs as an AWS
 //! Lambda function when `AWS_LAMBDA_RUNTIME_API` is set; `migrate` brings the database
 //! schema up to date and exits; `health` asks a running server whether it is up (the
-//! container image's health check).
+//! container image's health check); `remind` sends the reminder digests that are due.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::Duration;
@@ -11,11 +11,14 @@ use api::{AppState, Config, app, store};
 use secrecy::ExposeSecret;
 use tracing_subscriber::EnvFilter;
 
-const USAGE: &str = "usage: home-inventory-backend [serve | migrate | health]
+const USAGE: &str = "usage: home-inventory-backend [serve | migrate | health | remind [--now]]
 
   serve     serve the API and the web app (the default)
   migrate   apply database migrations and exit
   health    ask the server listening on BIND for /api/health; exit 0 when it answers 2xx
+  remind    send the reminder digests that are due (each person's at their local hour;
+            with --now, this period's digests whatever the hour) and exit; non-zero
+            when one could not be sent
 
 Configuration comes from the environment; see the README.";
 
@@ -38,6 +41,7 @@ async fn main() -> anyhow::Result<()> {
     match command.as_str() {
         "serve" => serve(config).await,
         "migrate" => migrate(&config).await,
+        "remind" => remind(config).await,
         other => {
             eprintln!("unknown command {other:?}\n\n{USAGE}");
             std::process::exit(2);
@@ -61,6 +65,38 @@ async fn migrate(config: &Config) -> anyhow::Result<()> {
             pg.grant_app_role(&arns).await?;
             tracing::info!(roles = arns.len(), "the app database role is mapped");
         }
+    }
+    Ok(())
+}
+
+/// One reminder pass, for cron or by hand: `remind [--now]`.
+async fn remind(config: Config) -> anyhow::Result<()> {
+    let mut ignore_hour = false;
+    for arg in std::env::args().skip(2) {
+        match arg.as_str() {
+            "--now" => ignore_hour = true,
+            other => {
+                eprintln!("unknown option {other:?} for remind\n\n{USAGE}");
+                std::process::exit(2);
+            }
+        }
+    }
+    let store = store::open(config.database_url.expose_secret())
+        .await
+        .context("opening the database")?;
+    let state = AppState::new(config, store)?;
+    if state.mailer.is_none() {
+        anyhow::bail!("no mail is configured: set SMTP_URL and MAIL_FROM (or SES on AWS)");
+    }
+    let report = api::reminders::pass(&state, time::OffsetDateTime::now_utc(), ignore_hour)
+        .await
+        .context("the reminder pass failed")?;
+    println!(
+        "reminders: {} sent, {} with nothing new, {} failed",
+        report.sent, report.skipped, report.failed
+    );
+    if report.failed > 0 {
+        std::process::exit(1);
     }
     Ok(())
 }
@@ -123,6 +159,8 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     }
     // Jobs left unfinished by the last run go on; old jobs' files are removed.
     api::jobs::sweep_forever(state.clone());
+    // Reminder digests go out from here when self-hosted (on AWS a schedule runs them).
+    api::reminders::remind_forever(state.clone());
     let listener = tokio::net::TcpListener::bind(bind)
         .await
         .with_context(|| format!("listening on {bind}"))?;

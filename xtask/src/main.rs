@@ -144,12 +144,14 @@ fn test(args: &[String]) -> Result {
     tools::npm_ci(&root().join("api/tests/oidc"))?;
     // The S3-compatible server the attachment tests run against.
     let moto = tools::ensure_moto()?;
-    // The iCalendar parser the calendar feed tests read the feed with.
+    // The SMTP server the reminder tests send to, and the calendar feed's reader.
+    let aiosmtpd = tools::ensure_aiosmtpd()?;
     let icalendar = tools::ensure_icalendar()?;
     exec(
         cargo()
             .args(["test", "--workspace", "--", "--include-ignored"])
             .env("MOTO_SERVER", moto)
+            .env("AIOSMTPD_PYTHON", aiosmtpd)
             .env("ICALENDAR_PYTHON", icalendar),
     )?;
     if quick {

@@ -16,7 +16,9 @@ pub const CARGO_LAMBDA_VERSION: &str = "1.9.2";
 pub const MOTO_VERSION: &str = "5.1.22";
 /// Checks the API against its OpenAPI document.
 pub const SCHEMATHESIS_VERSION: &str = "4.32.5";
-/// Python's iCalendar parser, which reads the calendar feed in the API tests.
+/// The SMTP server the reminder tests send mail to.
+pub const AIOSMTPD_VERSION: &str = "1.4.6";
+/// Reads the calendar feed the way calendar programs do, in its tests.
 pub const ICALENDAR_VERSION: &str = "7.3.2";
 
 fn output(cmd: &str, args: &[&str]) -> Option<String> {
@@ -303,8 +305,14 @@ pub fn ensure_moto() -> Result<PathBuf> {
     python_tool("moto", "moto[server]", MOTO_VERSION, "moto_server")
 }
 
-/// Python's `icalendar` (from PyPI) in its own virtualenv under `target/tools`; the path of
-/// that virtualenv's `python`.
+/// aiosmtpd (an SMTP server, from PyPI) in its own virtualenv under `target/tools`; the
+/// path of that virtualenv's `python`, which runs `api/tests/smtp_sink.py`.
+pub fn ensure_aiosmtpd() -> Result<PathBuf> {
+    python_tool("aiosmtpd", "aiosmtpd", AIOSMTPD_VERSION, "python")
+}
+
+/// icalendar (an iCalendar parser, from PyPI) in its own virtualenv under `target/tools`;
+/// the path of that virtualenv's `python`.
 pub fn ensure_icalendar() -> Result<PathBuf> {
     python_tool("icalendar", "icalendar", ICALENDAR_VERSION, "python")
 }

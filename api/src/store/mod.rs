@@ -35,7 +35,7 @@ pub use assets::{AssetRow, AssetStore, asset_id_taken, backfill_asset_ids, store
 pub use maintenance::MaintenanceStore;
 pub use passkeys::{CeremonyRow, PasskeyRow, PasskeyStore};
 pub use reminder_settings::ReminderSettingsStore;
-pub use reminders::{ReminderStore, UpcomingKind, UpcomingRow};
+pub use reminders::{Claimed, DigestRecipient, ReminderStore, UpcomingKind, UpcomingRow};
 pub use security::{RecoveryCodeRow, SecurityStore, TwoFactorRow, derived_session_id};
 pub use share_links::{ShareLinkListed, ShareLinkRow, ShareLinkStore, ShareUseRow};
 

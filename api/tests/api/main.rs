@@ -37,6 +37,7 @@ mod passkeys;
 mod portability;
 mod recognize;
 mod reminder_settings;
+mod reminders;
 mod reports;
 mod request_logs;
 mod request_shapes;
