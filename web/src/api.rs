@@ -38,8 +38,8 @@ use crate::local;
 mod labels;
 mod reminders;
 mod security;
-pub use reminders::*;
 pub use labels::{assets, label_templates, labels_pdf};
+pub use reminders::*;
 mod share_links;
 pub use security::*;
 pub use share_links::{

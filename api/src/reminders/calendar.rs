@@ -7,7 +7,6 @@
 //! uses `time`. What matters is done as RFC 5545 says: CRLF line ends, lines folded at 75
 //! octets without splitting a character, and TEXT values escaped (`\\`, `\;`, `\,`, `\n`).
 
-
 use time::{Date, Duration, OffsetDateTime};
 
 use crate::store::{UpcomingKind, UpcomingRow};
@@ -53,9 +52,7 @@ pub fn uid_host(public_url: &str) -> String {
     let host = host.rsplit_once('@').map_or(host, |(_, host)| host);
     // Without the port; an IPv6 literal keeps its brackets.
     let host = match host.rsplit_once(':') {
-        Some((name, port)) if !name.is_empty() && port.bytes().all(|b| b.is_ascii_digit()) => {
-            name
-        }
+        Some((name, port)) if !name.is_empty() && port.bytes().all(|b| b.is_ascii_digit()) => name,
         _ => host,
     };
     if host.is_empty() {
@@ -80,7 +77,10 @@ pub fn feed(rows: &[UpcomingRow], public_url: &str, now: OffsetDateTime) -> Stri
     ] {
         push(&mut out, line);
     }
-    push(&mut out, &format!("X-WR-CALNAME:{}", text("Home Inventory")));
+    push(
+        &mut out,
+        &format!("X-WR-CALNAME:{}", text("Home Inventory")),
+    );
     push(
         &mut out,
         &format!(
@@ -88,7 +88,10 @@ pub fn feed(rows: &[UpcomingRow], public_url: &str, now: OffsetDateTime) -> Stri
             text("Warranties ending and maintenance due, from Home Inventory")
         ),
     );
-    push(&mut out, &format!("REFRESH-INTERVAL;VALUE=DURATION:{REFRESH}"));
+    push(
+        &mut out,
+        &format!("REFRESH-INTERVAL;VALUE=DURATION:{REFRESH}"),
+    );
     push(&mut out, &format!("X-PUBLISHED-TTL:{REFRESH}"));
     for row in rows {
         let (uid, summary) = match row.kind {
@@ -185,7 +188,10 @@ mod tests {
         let line = format!("SUMMARY:{}", "é".repeat(100));
         push(&mut out, &line);
         for physical in out.split("\r\n").filter(|l| !l.is_empty()) {
-            assert!(physical.len() <= 75, "{physical:?} is longer than 75 octets");
+            assert!(
+                physical.len() <= 75,
+                "{physical:?} is longer than 75 octets"
+            );
         }
         let unfolded = out.trim_end_matches("\r\n").replace("\r\n ", "");
         assert_eq!(unfolded, line);
@@ -199,7 +205,12 @@ mod tests {
     #[test]
     fn events_are_all_day_with_stable_uids() {
         let rows = [
-            row(UpcomingKind::WarrantyEnds, "Dishwasher", "", date!(2027 - 02 - 28)),
+            row(
+                UpcomingKind::WarrantyEnds,
+                "Dishwasher",
+                "",
+                date!(2027 - 02 - 28),
+            ),
             row(
                 UpcomingKind::MaintenanceDue,
                 "Furnace",
@@ -213,12 +224,16 @@ mod tests {
             datetime!(2026-12-07 09:00 UTC),
         )
         .replace("\r\n ", "");
-        assert!(ics.contains("UID:warranty-00000000-0000-0000-0000-000000000000@inventory.example.com\r\n"));
+        assert!(ics.contains(
+            "UID:warranty-00000000-0000-0000-0000-000000000000@inventory.example.com\r\n"
+        ));
         assert!(ics.contains("DTSTART;VALUE=DATE:20270228\r\nDTEND;VALUE=DATE:20270301\r\n"));
         assert!(ics.contains("SUMMARY:Warranty ends: Dishwasher\r\n"));
         assert!(ics.contains("SUMMARY:Furnace: Replace filter\r\n"));
         assert!(ics.contains("DTSTART;VALUE=DATE:20261231\r\nDTEND;VALUE=DATE:20270101\r\n"));
-        assert!(ics.contains("DESCRIPTION:Household: Lake house\\; main\\nhttps://inventory.example.com:8443/items/"));
+        assert!(ics.contains(
+            "DESCRIPTION:Household: Lake house\\; main\\nhttps://inventory.example.com:8443/items/"
+        ));
         assert!(ics.contains("DTSTAMP:20261207T090000Z\r\n"));
         assert!(ics.starts_with("BEGIN:VCALENDAR\r\n") && ics.ends_with("END:VCALENDAR\r\n"));
     }
@@ -226,6 +241,9 @@ mod tests {
     #[test]
     fn the_uid_host_is_the_sites_host_name() {
         assert_eq!(uid_host("http://127.0.0.1:8080"), "127.0.0.1");
-        assert_eq!(uid_host("https://Inventory.Example.com/app"), "inventory.example.com");
+        assert_eq!(
+            uid_host("https://Inventory.Example.com/app"),
+            "inventory.example.com"
+        );
     }
 }

@@ -127,7 +127,10 @@ fn when(entry: &Entry) -> String {
         (UpcomingKind::MaintenanceDue, 0) => format!("due today, {date}"),
         (UpcomingKind::MaintenanceDue, 1) => format!("due tomorrow, {date}"),
         (UpcomingKind::MaintenanceDue, d) if d < 0 => {
-            format!("overdue since {date} ({})", plural(-d as usize, "day", "days"))
+            format!(
+                "overdue since {date} ({})",
+                plural(-d as usize, "day", "days")
+            )
         }
         (UpcomingKind::MaintenanceDue, d) => format!("due {date}, in {d} days"),
     }
@@ -234,7 +237,11 @@ pub fn message(to: &Addressing<'_>, entries: &[Entry]) -> anyhow::Result<Message
 /// The text and the HTML of a digest.
 fn bodies(to: &Addressing<'_>, entries: &[Entry]) -> (String, String) {
     let base = to.public_url.trim_end_matches('/');
-    let unsubscribe_page = format!("{base}{}{}", shared::UNSUBSCRIBE_PATH, to.unsubscribe_secret);
+    let unsubscribe_page = format!(
+        "{base}{}{}",
+        shared::UNSUBSCRIBE_PATH,
+        to.unsubscribe_secret
+    );
     let settings = format!("{base}/settings");
     let period = match to.frequency {
         DigestFrequency::Daily => "daily",
@@ -315,9 +322,13 @@ mod tests {
     fn warranties_are_reminded_at_30_7_and_0_days() {
         let today = date!(2026 - 12 - 07);
         let threshold = |d: Date| {
-            entries(&[row(UpcomingKind::WarrantyEnds, d)], today, DigestFrequency::Daily)
-                .first()
-                .map(|e| e.key.rsplit(':').next().unwrap().to_string())
+            entries(
+                &[row(UpcomingKind::WarrantyEnds, d)],
+                today,
+                DigestFrequency::Daily,
+            )
+            .first()
+            .map(|e| e.key.rsplit(':').next().unwrap().to_string())
         };
         assert_eq!(threshold(date!(2027 - 01 - 07)), None);
         assert_eq!(threshold(date!(2027 - 01 - 06)).as_deref(), Some("30"));
@@ -342,7 +353,10 @@ mod tests {
         assert_eq!(stage(date!(2026 - 12 - 07), daily).as_deref(), Some("due"));
         assert_eq!(stage(date!(2025 - 01 - 01), daily).as_deref(), Some("due"));
         let weekly = DigestFrequency::Weekly;
-        assert_eq!(stage(date!(2026 - 12 - 14), weekly).as_deref(), Some("soon"));
+        assert_eq!(
+            stage(date!(2026 - 12 - 14), weekly).as_deref(),
+            Some("soon")
+        );
         assert_eq!(stage(date!(2026 - 12 - 15), weekly), None);
     }
 
@@ -350,9 +364,13 @@ mod tests {
     fn the_key_changes_with_the_date() {
         let today = date!(2026 - 12 - 07);
         let mut a = row(UpcomingKind::WarrantyEnds, date!(2026 - 12 - 20));
-        let first = entries(&[a.clone()], today, DigestFrequency::Daily)[0].key.clone();
+        let first = entries(&[a.clone()], today, DigestFrequency::Daily)[0]
+            .key
+            .clone();
         a.date = date!(2026 - 12 - 21);
-        let moved = entries(&[a.clone()], today, DigestFrequency::Daily)[0].key.clone();
+        let moved = entries(&[a.clone()], today, DigestFrequency::Daily)[0]
+            .key
+            .clone();
         assert_ne!(first, moved);
         assert!(first.starts_with(&format!("warranty:{}:2026-12-20:", a.item_id)));
     }
@@ -392,7 +410,10 @@ mod tests {
         assert!(formatted.contains("List-Unsubscribe-Post: List-Unsubscribe=One-Click"));
         assert!(formatted.contains("@inventory.example.com>"));
         let (text, html) = bodies(&to, &all);
-        assert!(html.contains("&lt;b&gt;Fridge&lt;/b&gt; &amp; freezer"), "{html}");
+        assert!(
+            html.contains("&lt;b&gt;Fridge&lt;/b&gt; &amp; freezer"),
+            "{html}"
+        );
         assert!(!html.contains("<b>Fridge"), "{html}");
         assert!(text.contains("<b>Fridge</b> & freezer (Home): ends Sunday 20 December 2026"));
         for body in [&text, &html] {

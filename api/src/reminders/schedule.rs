@@ -110,7 +110,9 @@ mod tests {
         assert_eq!(due.period, "digest:daily:2026-12-07");
         // Late the same day (a missed run): still due, the same period.
         assert_eq!(
-            daily(8, "UTC", datetime!(2026-12-07 23:30 UTC)).unwrap().period,
+            daily(8, "UTC", datetime!(2026-12-07 23:30 UTC))
+                .unwrap()
+                .period,
             "digest:daily:2026-12-07"
         );
     }
@@ -121,9 +123,15 @@ mod tests {
         let due = daily(8, "Asia/Tokyo", datetime!(2026-12-06 23:00 UTC)).unwrap();
         assert_eq!(due.period, "digest:daily:2026-12-07");
         assert_eq!(due.today, time::macros::date!(2026 - 12 - 07));
-        assert_eq!(daily(8, "Asia/Tokyo", datetime!(2026-12-06 22:59 UTC)), None);
+        assert_eq!(
+            daily(8, "Asia/Tokyo", datetime!(2026-12-06 22:59 UTC)),
+            None
+        );
         // In New York (UTC-5 in December) 08:00 is 13:00 UTC.
-        assert_eq!(daily(8, "America/New_York", datetime!(2026-12-07 12:59 UTC)), None);
+        assert_eq!(
+            daily(8, "America/New_York", datetime!(2026-12-07 12:59 UTC)),
+            None
+        );
         assert!(daily(8, "America/New_York", datetime!(2026-12-07 13:00 UTC)).is_some());
     }
 
@@ -135,15 +143,24 @@ mod tests {
             daily(8, "Mars/Olympus_Mons", datetime!(2026-12-07 08:00 UTC)),
             daily(8, "UTC", datetime!(2026-12-07 08:00 UTC))
         );
-        assert_eq!(daily(8, "Mars/Olympus_Mons", datetime!(2026-12-07 07:00 UTC)), None);
+        assert_eq!(
+            daily(8, "Mars/Olympus_Mons", datetime!(2026-12-07 07:00 UTC)),
+            None
+        );
     }
 
     #[test]
     fn daylight_saving_changes_move_the_hour_with_the_clock() {
         // Paris: CET (UTC+1) until 2026-03-29 01:00 UTC, CEST (UTC+2) after.
-        assert_eq!(daily(8, "Europe/Paris", datetime!(2026-03-28 06:59 UTC)), None);
+        assert_eq!(
+            daily(8, "Europe/Paris", datetime!(2026-03-28 06:59 UTC)),
+            None
+        );
         assert!(daily(8, "Europe/Paris", datetime!(2026-03-28 07:00 UTC)).is_some());
-        assert_eq!(daily(8, "Europe/Paris", datetime!(2026-03-30 05:59 UTC)), None);
+        assert_eq!(
+            daily(8, "Europe/Paris", datetime!(2026-03-30 05:59 UTC)),
+            None
+        );
         assert!(daily(8, "Europe/Paris", datetime!(2026-03-30 06:00 UTC)).is_some());
         // 02:00 does not exist on the day the clocks go forward: 03:00 is past it.
         let due = daily(2, "Europe/Paris", datetime!(2026-03-29 01:00 UTC)).unwrap();

@@ -136,12 +136,18 @@ mod tests {
         let e = error(Some("smtp://localhost:25"), None);
         assert!(e.contains("MAIL_FROM must be set"), "{e}");
         let e = error(Some("smtp://localhost:25"), Some("not an address"));
-        assert!(e.contains("MAIL_FROM \"not an address\" is not an email address"), "{e}");
+        assert!(
+            e.contains("MAIL_FROM \"not an address\" is not an email address"),
+            "{e}"
+        );
     }
 
     #[test]
     fn a_wrong_url_is_refused_without_showing_its_password() {
-        let e = error(Some("http://user:hunter2@mail.example.com"), Some("a@example.com"));
+        let e = error(
+            Some("http://user:hunter2@mail.example.com"),
+            Some("a@example.com"),
+        );
         assert!(e.contains("must start with smtp:// or smtps://"), "{e}");
         assert!(!e.contains("hunter2"), "{e}");
         let e = error(Some("smtp://user:hunter2@:25"), Some("a@example.com"));

@@ -64,8 +64,8 @@ fn settings_dto(
     row: Option<ReminderSettingsRow>,
 ) -> ReminderSettings {
     let saved = row.as_ref().is_some_and(|r| r.saved_at.is_some());
-    let row = row
-        .unwrap_or_else(|| ReminderSettingsRow::defaults(user.user.id, String::new(), now()));
+    let row =
+        row.unwrap_or_else(|| ReminderSettingsRow::defaults(user.user.id, String::new(), now()));
     ReminderSettings {
         digest_enabled: row.digest_enabled,
         frequency: row.frequency,
@@ -147,8 +147,7 @@ async fn put_reminder_settings(
 fn whole_person(user: &CurrentUser) -> ApiResult<()> {
     if user.token().is_some_and(|t| t.household.is_some()) {
         return Err(ApiError::Forbidden(
-            "the calendar feed covers all your households; this API token is limited to one"
-                .into(),
+            "the calendar feed covers all your households; this API token is limited to one".into(),
         ));
     }
     Ok(())

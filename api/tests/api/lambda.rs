@@ -520,9 +520,24 @@ fn reminder_event() -> Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_hourly_scheduled_event_runs_a_reminder_pass() {
+    let Some(sink) = crate::reminders::Sink::start() else {
+        return;
+    };
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite:{}", dir.path().join("lambda.db").display());
-    let (mut lambda, _) = Emulator::start(&url, dir.path()).await;
+    let smtp = sink.url();
+    let (mut lambda, _) = Emulator::start_with(
+        &url,
+        dir.path(),
+        &[
+            ("SMTP_URL", smtp.as_str()),
+            (
+                "MAIL_FROM",
+                "Home Inventory <reminders@inventory.example.com>",
+            ),
+        ],
+    )
+    .await;
     let signup = lambda
         .invoke(event(
             "POST",
@@ -536,14 +551,74 @@ async fn the_hourly_scheduled_event_runs_a_reminder_pass() {
         ))
         .await;
     assert_eq!(signup["statusCode"], 201, "{signup}");
+    let session = signup["cookies"][0]
+        .as_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    // A digest at midnight UTC: whatever the hour now, today's is due.
+    let settings = lambda
+        .invoke(event(
+            "PUT",
+            "/api/v1/me/reminders",
+            "",
+            std::slice::from_ref(&session),
+            Some((
+                r#"{"digest_enabled":true,"frequency":"daily","hour":0,"time_zone":"UTC"}"#,
+                false,
+            )),
+        ))
+        .await;
+    assert_eq!(settings["statusCode"], 200, "{settings}");
+    assert_eq!(body_of(&settings)["mail_configured"], true);
+    let me = lambda
+        .invoke(event(
+            "GET",
+            "/api/v1/me",
+            "",
+            std::slice::from_ref(&session),
+            None,
+        ))
+        .await;
+    let household = body_of(&me)["households"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let soon = time::OffsetDateTime::now_utc().date() + time::Duration::days(10);
+    let created = lambda
+        .invoke(event(
+            "POST",
+            &format!("/api/v1/households/{household}/items"),
+            "",
+            std::slice::from_ref(&session),
+            Some((
+                &json!({"name": "Dishwasher", "warranty_expires": soon.to_string()}).to_string(),
+                false,
+            )),
+        ))
+        .await;
+    assert_eq!(created["statusCode"], 201, "{created}");
 
+    // The hourly event: one digest, about the dishwasher.
     let ran = lambda.invoke(reminder_event()).await;
     assert_eq!(ran["statusCode"], 200, "{ran}");
-    let report = body_of(&ran);
-    for field in ["sent", "skipped", "failed"] {
-        assert!(report[field].is_u64(), "{field} in {report}");
-    }
-    assert_eq!(report["failed"], 0, "{report}");
+    assert_eq!(
+        body_of(&ran),
+        json!({"sent": 1, "skipped": 0, "failed": 0}),
+        "{ran}"
+    );
+    let mail = sink.messages();
+    assert_eq!(mail.len(), 1, "{mail:?}");
+    assert_eq!(mail[0]["envelope_to"][0], "ann@example.com");
+    assert!(mail[0].to_string().contains("Dishwasher"), "{}", mail[0]);
+
+    // The next hour's event sends nothing new.
+    let again = lambda.invoke(reminder_event()).await;
+    assert_eq!(again["statusCode"], 200, "{again}");
+    assert_eq!(body_of(&again)["sent"], 0, "{again}");
+    assert_eq!(sink.messages().len(), 1);
 
     // The same request through API Gateway (its own API id) does not run a pass.
     let mut forged = reminder_event();

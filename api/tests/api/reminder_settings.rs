@@ -29,7 +29,12 @@ async fn put_settings(app: &TestApp, who: &Person, body: Value) -> TestResponse 
 }
 
 /// A request with no cookie and no token.
-async fn anonymous(app: &TestApp, method: Method, path: &str, headers: &[(&str, &str)]) -> TestResponse {
+async fn anonymous(
+    app: &TestApp,
+    method: Method,
+    path: &str,
+    headers: &[(&str, &str)],
+) -> TestResponse {
     app.request(method, path, None, None, headers).await
 }
 
@@ -123,16 +128,37 @@ async fn bad_values_are_refused_field_by_field_and_nothing_is_saved(backend: Bac
     refused.assert_status(422);
     assert_eq!(refused.error_code(), "validation_failed");
     let details = &refused.body["error"]["details"];
-    assert!(details["hour"].as_str().unwrap().contains("0 to 23"), "{details}");
+    assert!(
+        details["hour"].as_str().unwrap().contains("0 to 23"),
+        "{details}"
+    );
     assert!(details["time_zone"].is_string(), "{details}");
 
     for (body, field) in [
-        (json!({"digest_enabled": true, "frequency": "daily", "hour": 300, "time_zone": "UTC"}), "hour"),
-        (json!({"digest_enabled": true, "frequency": "daily", "hour": -1, "time_zone": "UTC"}), "hour"),
-        (json!({"digest_enabled": true, "frequency": "hourly", "hour": 8, "time_zone": "UTC"}), "frequency"),
-        (json!({"digest_enabled": true, "frequency": "weekly", "weekday": "someday", "hour": 8, "time_zone": "UTC"}), "weekday"),
-        (json!({"digest_enabled": true, "frequency": "daily", "hour": 8, "time_zone": ""}), "time_zone"),
-        (json!({"digest_enabled": "yes", "frequency": "daily", "hour": 8, "time_zone": "UTC"}), "digest_enabled"),
+        (
+            json!({"digest_enabled": true, "frequency": "daily", "hour": 300, "time_zone": "UTC"}),
+            "hour",
+        ),
+        (
+            json!({"digest_enabled": true, "frequency": "daily", "hour": -1, "time_zone": "UTC"}),
+            "hour",
+        ),
+        (
+            json!({"digest_enabled": true, "frequency": "hourly", "hour": 8, "time_zone": "UTC"}),
+            "frequency",
+        ),
+        (
+            json!({"digest_enabled": true, "frequency": "weekly", "weekday": "someday", "hour": 8, "time_zone": "UTC"}),
+            "weekday",
+        ),
+        (
+            json!({"digest_enabled": true, "frequency": "daily", "hour": 8, "time_zone": ""}),
+            "time_zone",
+        ),
+        (
+            json!({"digest_enabled": "yes", "frequency": "daily", "hour": 8, "time_zone": "UTC"}),
+            "digest_enabled",
+        ),
     ] {
         let refused = put_settings(&app, &ann, body.clone()).await;
         refused.assert_status(422);
@@ -148,7 +174,11 @@ async fn bad_values_are_refused_field_by_field_and_nothing_is_saved(backend: Bac
         "{}",
         missing.body
     );
-    assert_eq!(app.get(SETTINGS, &ann).await.body, before, "nothing was saved");
+    assert_eq!(
+        app.get(SETTINGS, &ann).await.body,
+        before,
+        "nothing was saved"
+    );
     assert!(
         app.store
             .reminder_settings(user_id(&ann))
@@ -214,7 +244,11 @@ async fn the_feed_address_is_stable_and_a_reset_makes_the_old_one_404(backend: B
     let app = spawn_app(backend).await;
     let ann = app.register("Ann").await;
     let first = feed_path(&app, &ann).await;
-    assert_eq!(feed_path(&app, &ann).await, first, "the same address each time");
+    assert_eq!(
+        feed_path(&app, &ann).await,
+        first,
+        "the same address each time"
+    );
 
     let fetched = anonymous(&app, Method::GET, &first, &[]).await;
     fetched.assert_status(200);
@@ -222,10 +256,22 @@ async fn the_feed_address_is_stable_and_a_reset_makes_the_old_one_404(backend: B
         fetched.headers[header::CONTENT_TYPE],
         "text/calendar; charset=utf-8"
     );
-    assert!(fetched.body.as_str().unwrap().starts_with("BEGIN:VCALENDAR\r\n"));
+    assert!(
+        fetched
+            .body
+            .as_str()
+            .unwrap()
+            .starts_with("BEGIN:VCALENDAR\r\n")
+    );
 
     let reset = app
-        .request(Method::POST, "/api/v1/me/calendar/reset", Some(&ann.token), None, &[])
+        .request(
+            Method::POST,
+            "/api/v1/me/calendar/reset",
+            Some(&ann.token),
+            None,
+            &[],
+        )
         .await;
     reset.assert_status(200);
     let second = path_of(reset.body["url"].as_str().unwrap());
@@ -254,9 +300,7 @@ async fn the_feed_address_is_stable_and_a_reset_makes_the_old_one_404(backend: B
     assert_ne!(feed_path(&app, &bob).await, second);
 }
 
-async fn the_feed_is_icalendar_of_the_persons_warranties_across_their_households(
-    backend: Backend,
-) {
+async fn the_feed_is_icalendar_of_the_persons_warranties_across_their_households(backend: Backend) {
     let app = spawn_app(backend).await;
     let ann = app.register("Ann").await;
     let today = time::OffsetDateTime::now_utc().date();
@@ -325,8 +369,12 @@ async fn one_click_unsubscribe_from_another_site_turns_off_the_digest_only(backe
     let bob = app.register("Bob").await;
     let mine = json!({"digest_enabled": true, "frequency": "weekly", "weekday": "sunday",
                       "hour": 6, "time_zone": "Europe/Berlin"});
-    put_settings(&app, &ann, mine.clone()).await.assert_status(200);
-    put_settings(&app, &bob, mine.clone()).await.assert_status(200);
+    put_settings(&app, &ann, mine.clone())
+        .await
+        .assert_status(200);
+    put_settings(&app, &bob, mine.clone())
+        .await
+        .assert_status(200);
     let feed = feed_path(&app, &ann).await;
     let secret = app
         .store
@@ -360,7 +408,9 @@ async fn one_click_unsubscribe_from_another_site_turns_off_the_digest_only(backe
     assert_eq!(app.get(SETTINGS, &bob).await.body["digest_enabled"], true);
 
     // Again (a second click), and from the web page with an empty body: still off, 204.
-    anonymous(&app, Method::POST, &path, &[]).await.assert_status(204);
+    anonymous(&app, Method::POST, &path, &[])
+        .await
+        .assert_status(204);
     assert_eq!(app.get(SETTINGS, &ann).await.body["digest_enabled"], false);
 
     let unknown = anonymous(

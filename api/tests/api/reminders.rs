@@ -17,7 +17,7 @@ use crate::helpers::{Backend, Person, TestApp, TestDb, spawn_app_with};
 use crate::on_every_backend;
 
 /// The SMTP server of one test: its own port and folder, stopped when dropped.
-struct Sink {
+pub(crate) struct Sink {
     port: u16,
     dir: tempfile::TempDir,
     child: Child,
@@ -27,8 +27,8 @@ fn python() -> Option<PathBuf> {
     if let Some(path) = std::env::var_os("AIOSMTPD_PYTHON") {
         return Some(path.into());
     }
-    let path =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/tools/aiosmtpd/bin/python");
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../target/tools/aiosmtpd/bin/python");
     if path.exists() {
         return Some(path);
     }
@@ -52,7 +52,7 @@ fn free_port() -> u16 {
 impl Sink {
     /// A server on a port of its own; `None` (the test is skipped) when aiosmtpd is not
     /// installed, which under CI fails the test instead.
-    fn start() -> Option<Sink> {
+    pub(crate) fn start() -> Option<Sink> {
         Sink::start_on(free_port())
     }
 
@@ -85,12 +85,12 @@ impl Sink {
         Some(Sink { port, dir, child })
     }
 
-    fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         format!("smtp://127.0.0.1:{}", self.port)
     }
 
     /// Every message received so far, in order, as the server decoded it.
-    fn messages(&self) -> Vec<Value> {
+    pub(crate) fn messages(&self) -> Vec<Value> {
         let mut numbered: Vec<(u32, Value)> = std::fs::read_dir(self.dir.path())
             .unwrap()
             .filter_map(|entry| {
@@ -295,8 +295,14 @@ async fn one_digest_says_what_is_due_and_a_second_pass_sends_nothing(backend: Ba
     let me = app.get("/api/v1/me", &ana).await;
     let household = me.body["households"][0]["name"].as_str().unwrap();
     assert!(text.contains(&format!("Fridge ({household})")), "{text}");
-    assert!(text.contains("ends Sunday 27 January 2030, in 20 days"), "{text}");
-    assert!(text.contains("overdue since Saturday 5 January 2030 (2 days)"), "{text}");
+    assert!(
+        text.contains("ends Sunday 27 January 2030, in 20 days"),
+        "{text}"
+    );
+    assert!(
+        text.contains("overdue since Saturday 5 January 2030 (2 days)"),
+        "{text}"
+    );
     // One-click unsubscribe (RFC 8058), and the same secret's page in the body.
     let header = m["list_unsubscribe"].as_str().unwrap();
     let secret = header
@@ -305,7 +311,9 @@ async fn one_digest_says_what_is_due_and_a_second_pass_sends_nothing(backend: Ba
         .unwrap_or_else(|| panic!("List-Unsubscribe: {header}"));
     assert!(secret.len() >= 32, "{secret}");
     assert_eq!(m["list_unsubscribe_post"], "List-Unsubscribe=One-Click");
-    assert!(text.contains(&format!("https://inventory.example.com/unsubscribe/{secret}")));
+    assert!(text.contains(&format!(
+        "https://inventory.example.com/unsubscribe/{secret}"
+    )));
     // Bob's own digest has his drill only.
     let bobs = sink.to(&bob);
     assert_eq!(bobs.len(), 1);
@@ -379,9 +387,15 @@ async fn a_pass_after_missed_days_catches_up(backend: Backend) {
 
     assert_eq!(run(&app, at(TODAY, 9), false).await, sent(1));
     let first = sink.to(&ana)[0]["text"].as_str().unwrap().to_string();
-    assert!(first.contains("Fridge") && !first.contains("Washer"), "{first}");
+    assert!(
+        first.contains("Fridge") && !first.contains("Washer"),
+        "{first}"
+    );
     assert!(first.contains("Check the seal"), "{first}");
-    assert!(first.contains("due Wednesday 9 January 2030, in 2 days"), "{first}");
+    assert!(
+        first.contains("due Wednesday 9 January 2030, in 2 days"),
+        "{first}"
+    );
 
     // The server is down for a day and a half; the first pass back, late at night, sends
     // that day's digest with what crossed meanwhile and nothing reminded before.
@@ -396,7 +410,10 @@ async fn a_pass_after_missed_days_catches_up(backend: Backend) {
     assert!(second.contains("Check the seal"), "{second}");
     assert!(second.contains("due today"), "{second}");
     assert!(!second.contains("Fridge"), "{second}");
-    assert_eq!(mail[1]["subject"], "1 warranty ending, 1 maintenance task due");
+    assert_eq!(
+        mail[1]["subject"],
+        "1 warranty ending, 1 maintenance task due"
+    );
 
     // A week before its end the fridge is reminded again, once.
     assert_eq!(
@@ -404,7 +421,10 @@ async fn a_pass_after_missed_days_catches_up(backend: Backend) {
         sent(1)
     );
     let third = sink.to(&ana)[2]["text"].as_str().unwrap().to_string();
-    assert!(third.contains("Fridge") && third.contains("in 7 days"), "{third}");
+    assert!(
+        third.contains("Fridge") && third.contains("in 7 days"),
+        "{third}"
+    );
     assert!(!third.contains("Washer"), "{third}");
 }
 
@@ -491,7 +511,9 @@ async fn a_failed_send_is_tried_again_by_the_next_pass(backend: Backend) {
             ..PassReport::default()
         }
     );
-    let Some(sink) = Sink::start_on(port) else { return };
+    let Some(sink) = Sink::start_on(port) else {
+        return;
+    };
     assert_eq!(run(&app, at(TODAY, 10), false).await, sent(1));
     let mail = sink.to(&ana);
     assert_eq!(mail.len(), 1);
@@ -543,7 +565,11 @@ async fn remind_runs_one_pass_as_a_command(backend: Backend) {
     };
     let out = command(Some(&sink.url()));
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout} {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{stdout} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(stdout.contains("1 sent"), "{stdout}");
     let mail = sink.to(&ana);
     assert_eq!(mail.len(), 1);

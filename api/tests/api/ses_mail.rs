@@ -54,13 +54,22 @@ async fn a_digest_goes_out_through_ses_whole_and_only_from_a_verified_domain() {
         .expect("the domain identity is made");
     let mailer = SesMailer::new(s);
 
-    let subject = format!("Home Inventory: 1 reminder {}", uuid::Uuid::new_v4().simple());
+    let subject = format!(
+        "Home Inventory: 1 reminder {}",
+        uuid::Uuid::new_v4().simple()
+    );
     let to = format!("ann-{}@example.net", uuid::Uuid::new_v4().simple());
-    let mut digest = message(&format!("Home Inventory <reminders@{domain}>"), &to, &subject);
-    digest.headers_mut().insert_raw(lettre::message::header::HeaderValue::new(
-        lettre::message::header::HeaderName::new_from_ascii_str("List-Unsubscribe"),
-        "<https://inventory.example.com/api/v1/reminders/unsubscribe/abc>".into(),
-    ));
+    let mut digest = message(
+        &format!("Home Inventory <reminders@{domain}>"),
+        &to,
+        &subject,
+    );
+    digest
+        .headers_mut()
+        .insert_raw(lettre::message::header::HeaderValue::new(
+            lettre::message::header::HeaderName::new_from_ascii_str("List-Unsubscribe"),
+            "<https://inventory.example.com/api/v1/reminders/unsubscribe/abc>".into(),
+        ));
     mailer.send(digest).await.expect("SES accepts the message");
 
     let ours: Vec<Value> = sent(&endpoint)
@@ -71,9 +80,14 @@ async fn a_digest_goes_out_through_ses_whole_and_only_from_a_verified_domain() {
     assert_eq!(ours.len(), 1, "one message: {ours:?}");
     let raw = ours[0]["raw_data"].as_str().unwrap();
     assert!(raw.contains(&format!("To: {to}")), "{raw}");
-    assert!(raw.contains(&format!("Home Inventory\" <reminders@{domain}>")), "{raw}");
     assert!(
-        raw.contains("List-Unsubscribe: <https://inventory.example.com/api/v1/reminders/unsubscribe/abc>"),
+        raw.contains(&format!("Home Inventory\" <reminders@{domain}>")),
+        "{raw}"
+    );
+    assert!(
+        raw.contains(
+            "List-Unsubscribe: <https://inventory.example.com/api/v1/reminders/unsubscribe/abc>"
+        ),
         "the headers reach SES as they are: {raw}"
     );
     assert!(raw.contains("Warranty ends: Dishwasher"), "{raw}");

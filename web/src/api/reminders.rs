@@ -27,5 +27,11 @@ pub async fn unsubscribe(token: &str) -> ApiResult<()> {
         .chars()
         .filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
         .collect();
-    request(Method::Post, &format!("/reminders/unsubscribe/{token}"), None, None).await
+    request(
+        Method::Post,
+        &format!("/reminders/unsubscribe/{token}"),
+        None,
+        None,
+    )
+    .await
 }

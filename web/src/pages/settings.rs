@@ -2,8 +2,8 @@
 //! time zone) and the private calendar feed's address (copy, reset).
 
 use shared::{
-    CalendarFeed, DigestFrequency, ErrorBody, FieldErrors, ReminderSettings,
-    ReminderSettingsInput, Weekday,
+    CalendarFeed, DigestFrequency, ErrorBody, FieldErrors, ReminderSettings, ReminderSettingsInput,
+    Weekday,
 };
 use wasm_bindgen::JsCast;
 use web_sys::{HtmlInputElement, SubmitEvent};
@@ -36,8 +36,17 @@ fn browser_time_zones() -> Vec<String> {
             .ok()?
             .dyn_into()
             .ok()?;
-        let zones: js_sys::Array = supported.call1(&intl, &"timeZone".into()).ok()?.dyn_into().ok()?;
-        Some(zones.iter().filter_map(|z| z.as_string()).collect::<Vec<_>>())
+        let zones: js_sys::Array = supported
+            .call1(&intl, &"timeZone".into())
+            .ok()?
+            .dyn_into()
+            .ok()?;
+        Some(
+            zones
+                .iter()
+                .filter_map(|z| z.as_string())
+                .collect::<Vec<_>>(),
+        )
     })();
     found.unwrap_or_default()
 }
@@ -439,8 +448,14 @@ mod tests {
 
     #[test]
     fn the_zone_list_always_has_utc_and_the_current_zone() {
-        let zones = zone_options(vec!["Europe/Paris".into(), "America/New_York".into()], "Asia/Kolkata");
-        assert_eq!(zones, ["America/New_York", "Asia/Kolkata", "Europe/Paris", "UTC"]);
+        let zones = zone_options(
+            vec!["Europe/Paris".into(), "America/New_York".into()],
+            "Asia/Kolkata",
+        );
+        assert_eq!(
+            zones,
+            ["America/New_York", "Asia/Kolkata", "Europe/Paris", "UTC"]
+        );
         assert_eq!(zone_options(Vec::new(), "UTC"), ["UTC"]);
     }
 
@@ -453,7 +468,10 @@ mod tests {
             hour: 18,
             time_zone: "Europe/Paris".into(),
         };
-        assert_eq!(describe(&s), "Saved. Your digest goes out every Friday at 18:00 (Europe/Paris).");
+        assert_eq!(
+            describe(&s),
+            "Saved. Your digest goes out every Friday at 18:00 (Europe/Paris)."
+        );
         s.digest_enabled = false;
         assert_eq!(describe(&s), "Saved. Reminder emails are off.");
     }

@@ -94,7 +94,11 @@ impl ReminderStore for SqliteStore {
                 .map_err(db)?;
             let rows = stmt
                 .query_map(
-                    params![user.to_string(), Day(from).to_string(), Day(until).to_string()],
+                    params![
+                        user.to_string(),
+                        Day(from).to_string(),
+                        Day(until).to_string()
+                    ],
                     upcoming_from,
                 )
                 .map_err(db)?
