@@ -39,7 +39,7 @@ pub fn horizon(today: Date) -> Date {
 /// The threshold a warranty ending in `days` has reached, if any.
 fn warranty_threshold(days: i64) -> Option<u8> {
     match days {
-        d if d < 0 || d > WARRANTY_NOTICE_DAYS => None,
+        d if !(0..=WARRANTY_NOTICE_DAYS).contains(&d) => None,
         0 => Some(0),
         1..=7 => Some(7),
         _ => Some(WARRANTY_NOTICE_DAYS as u8),
