@@ -9,7 +9,9 @@ import { createGithubActions, createLambdaRole } from "./src/iam";
 import {
     apiFunctionName,
     createJobsFunction,
+    createMailIdentity,
     createRegionalApi,
+    createReminderSchedule,
     JobsFunction,
     jobsFunctionName,
     RegionalApi,
@@ -52,7 +54,12 @@ for (const ctx of [regions.east, regions.west]) {
         dsqlEndpoint: database[ctx.key].endpoint,
         photoBucket: storage.photos[ctx.key].bucket.bucket,
     };
-    jobsRoles[ctx.key] = createLambdaRole({ ...regional, kind: "jobs", functionName: jobsFunctionName(ctx) });
+    jobsRoles[ctx.key] = createLambdaRole({
+        ...regional,
+        kind: "jobs",
+        functionName: jobsFunctionName(ctx),
+        sendMailFrom: config.domainName,
+    });
     jobs[ctx.key] = createJobsFunction({
         ...backend,
         role: jobsRoles[ctx.key].role,
@@ -71,6 +78,9 @@ for (const ctx of [regions.east, regions.west]) {
         jobsFunctionName: jobs[ctx.key].function.name,
         certificateArn: certificates.api[ctx.key].arn,
     });
+    // Reminders: the region's SES identity, and the hourly pass in its jobs function.
+    createMailIdentity({ ctx, config, zoneId: zone.zoneId });
+    createReminderSchedule({ ctx, fn: jobs[ctx.key].function });
 }
 
 // Edge: api.<domain> with latency routing and health checks, then CloudFront in front of all.

@@ -160,12 +160,18 @@ pub fn app(state: AppState) -> Router {
 }
 
 /// Refuses unsafe requests sent from another site: an `Origin` header that is neither the
-/// configured `PUBLIC_URL` nor the host the request was sent to.
+/// configured `PUBLIC_URL` nor the host the request was sent to. The one exception is a
+/// mail's one-click unsubscribe (RFC 8058), which mail clients post from their own site; it
+/// needs no cookie and turns off only the reminder mail of the person its secret names.
 async fn same_origin_only(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let safe = matches!(
         *request.method(),
         Method::GET | Method::HEAD | Method::OPTIONS
-    );
+    ) || (*request.method() == Method::POST
+        && request
+            .uri()
+            .path()
+            .starts_with(routes::reminders::UNSUBSCRIBE_API_PATH));
     if !safe && !origin_allowed(&state.config.public_url, request.headers()) {
         return ApiError::Forbidden("requests from other sites are refused".into()).into_response();
     }

@@ -119,6 +119,12 @@ const TAGS: &[(&str, &str)] = &[
         "Long work that goes on after its request is answered (202): follow it with \
          `GET …/jobs/{id}` for its progress, its result and a download address.",
     ),
+    (
+        "Reminders",
+        "Each person's reminder digest (daily or weekly, at a local hour), their private \
+         calendar feed of warranty ends and maintenance due, and turning reminder mail off \
+         from a mail's link.",
+    ),
     ("System", "Health and this document."),
 ];
 

@@ -63,6 +63,12 @@ export function createLambdaRole(args: {
     photoBucketArn: pulumi.Input<string>;
     /** Functions the role may invoke: the API's, its region's jobs function. */
     invokeFunctionArns?: pulumi.Input<string>[];
+    /**
+     * The jobs role's: the domain it may send mail from through SES in its region (the
+     * reminder pass). Any identity of the region may be named (in the SES sandbox the
+     * verified recipients are checked too), but only with a sender at this domain.
+     */
+    sendMailFrom?: string;
 }): LambdaRole {
     const { ctx, kind, accountId, functionName, clusterArns, photoBucketArn } = args;
     const name = regionalName(kind, ctx);
@@ -110,6 +116,21 @@ export function createLambdaRole(args: {
                         Action: "s3:ListBucket",
                         Resource: photoBucketArn,
                     },
+                    ...(args.sendMailFrom
+                        ? [
+                              {
+                                  Sid: "SendReminderMail",
+                                  Effect: "Allow",
+                                  Action: ["ses:SendEmail", "ses:SendRawEmail"],
+                                  Resource: pulumi.interpolate`arn:aws:ses:${ctx.region}:${accountId}:identity/*`,
+                                  Condition: {
+                                      StringLike: {
+                                          "ses:FromAddress": [`*@${args.sendMailFrom}`, `*@*.${args.sendMailFrom}`],
+                                      },
+                                  },
+                              },
+                          ]
+                        : []),
                     ...(invokeFunctionArns.length > 0
                         ? [
                               {

@@ -1,8 +1,12 @@
 // The API in one region: the Lambda function (the `home-inventory-backend` binary, ARM64)
 // behind an API Gateway HTTP API, with a custom domain for latency-based routing; and the
 // region's jobs function, the same binary, which the API invokes asynchronously to run
-// background jobs (imports, exports, backups, restores) past API Gateway's 30 s.
+// background jobs (imports, exports, backups, restores) past API Gateway's 30 s; the
+// hourly reminder pass, run by the jobs function on an EventBridge schedule; and the SES
+// identity reminder mail is sent from.
 
+import * as fs from "node:fs";
+import * as path from "node:path";
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import {
@@ -20,6 +24,7 @@ import {
     LOG_RETENTION_DAYS,
     RegionContext,
     regionalName,
+    REMINDER_SCHEDULE,
     TRUSTED_PROXY_CLOUDFRONT,
 } from "./types";
 
@@ -51,9 +56,12 @@ export function apiEnvironment(args: {
     config: AppConfig;
     dsqlEndpoint: pulumi.Input<string>;
     photoBucket: pulumi.Input<string>;
+    /** The region whose SES identity sends reminder mail (SES_REGION); none: no mail. */
+    sesRegion?: string;
 }): Record<string, pulumi.Input<string>> {
     const { config } = args;
     return {
+        ...(args.sesRegion ? { SES_REGION: args.sesRegion, MAIL_FROM: config.mailFrom } : {}),
         DATABASE_URL: pulumi.interpolate`dsql://${DB_APP_ROLE}@${args.dsqlEndpoint}`,
         PUBLIC_URL: `https://${config.domainName}`,
         PHOTOS_BUCKET: args.photoBucket,
@@ -162,6 +170,7 @@ export function createJobsFunction(args: {
                     config,
                     dsqlEndpoint: args.dsqlEndpoint,
                     photoBucket: args.photoBucket,
+                    sesRegion: ctx.region,
                 }),
             },
             loggingConfig: { logFormat: "Text", logGroup: logGroup.name },
@@ -224,6 +233,7 @@ export function createRegionalApi(args: {
                         config,
                         dsqlEndpoint: args.dsqlEndpoint,
                         photoBucket: args.photoBucket,
+                        sesRegion: ctx.region,
                     }),
                     JOBS_FUNCTION: args.jobsFunctionName,
                 },
@@ -327,4 +337,110 @@ export function createRegionalApi(args: {
         endpoint: api.apiEndpoint,
         endpointHost: api.apiEndpoint.apply((url) => url.replace(/^https:\/\//, "").replace(/\/$/, "")),
     };
+}
+
+/**
+ * The event the reminder schedule sends: an API Gateway HTTP API (payload 2.0) request for
+ * `POST /api/internal/reminders/run`, the shape the function's runtime loop understands,
+ * with the API id of the deployment's own events (`home-inventory-jobs`), which API Gateway
+ * never sends; the route answers 404 to anything else. The backend's tests deliver the
+ * same file to the function.
+ */
+export const REMINDER_EVENT_PATH = path.join(__dirname, "reminder-event.json");
+
+export function reminderEvent(): string {
+    return JSON.stringify(JSON.parse(fs.readFileSync(REMINDER_EVENT_PATH, "utf8")));
+}
+
+export interface ReminderSchedule {
+    rule: aws.cloudwatch.EventRule;
+    target: aws.cloudwatch.EventTarget;
+    permission: aws.lambda.Permission;
+}
+
+/**
+ * Runs a reminder pass every hour in the region: an EventBridge rule whose target is the
+ * region's jobs function (the same binary as the API, with up to 15 minutes per run where
+ * the API has 30 s), invoked asynchronously with the constant reminder event. A failed run
+ * is tried again by Lambda (the jobs function's retry settings); a repeated pass sends
+ * nothing twice.
+ */
+export function createReminderSchedule(args: {
+    ctx: RegionContext;
+    fn: aws.lambda.Function;
+}): ReminderSchedule {
+    const { ctx } = args;
+    const opts = { provider: ctx.provider };
+    const name = regionalName("reminders", ctx);
+    const rule = new aws.cloudwatch.EventRule(
+        name,
+        {
+            name,
+            description: "Home Inventory: the hourly reminder pass (digest mail)",
+            scheduleExpression: REMINDER_SCHEDULE,
+        },
+        opts,
+    );
+    const permission = new aws.lambda.Permission(
+        name,
+        {
+            action: "lambda:InvokeFunction",
+            function: args.fn.name,
+            principal: "events.amazonaws.com",
+            sourceArn: rule.arn,
+        },
+        opts,
+    );
+    const target = new aws.cloudwatch.EventTarget(
+        name,
+        {
+            rule: rule.name,
+            arn: args.fn.arn,
+            input: reminderEvent(),
+        },
+        { ...opts, dependsOn: [permission] },
+    );
+    return { rule, target, permission };
+}
+
+export interface MailIdentity {
+    identity: aws.sesv2.EmailIdentity;
+    dkimRecords: aws.route53.Record[];
+}
+
+/** Easy DKIM gives every identity three tokens, each published as a CNAME. */
+const DKIM_TOKENS = 3;
+
+/**
+ * The SES domain identity reminder mail is sent from, in one region, verified with Easy
+ * DKIM: three CNAME records in the site's Route 53 zone (each region's identity has its
+ * own). Until the account leaves the SES sandbox, mail reaches verified addresses only.
+ */
+export function createMailIdentity(args: {
+    ctx: RegionContext;
+    config: AppConfig;
+    zoneId: pulumi.Input<string>;
+}): MailIdentity {
+    const { ctx, config } = args;
+    const opts = { provider: ctx.provider };
+    const identity = new aws.sesv2.EmailIdentity(
+        regionalName("mail", ctx),
+        { emailIdentity: config.domainName },
+        opts,
+    );
+    const dkimRecords = Array.from({ length: DKIM_TOKENS }, (_, i) => {
+        const token = identity.dkimSigningAttributes.apply((a) => a?.tokens?.[i] ?? `pending-${i}`);
+        return new aws.route53.Record(
+            regionalName(`mail-dkim-${i}`, ctx),
+            {
+                zoneId: args.zoneId,
+                name: pulumi.interpolate`${token}._domainkey.${config.domainName}`,
+                type: "CNAME",
+                ttl: 1800,
+                records: [pulumi.interpolate`${token}.dkim.amazonses.com`],
+            },
+            opts,
+        );
+    });
+    return { identity, dkimRecords };
 }

@@ -49,6 +49,14 @@ export const JOBS_MAX_RETRY_ATTEMPTS = 2;
 /** An event still not run after an hour (throttled all along) is dropped. */
 export const JOBS_MAX_EVENT_AGE_SECONDS = 3600;
 
+/**
+ * The reminder pass: EventBridge runs it every hour in each region (people choose a local
+ * hour; each pass mails those whose hour has come, and catches up on any it missed).
+ * Reminders are recorded once per person and threshold in the shared database, so the two
+ * regions' passes never send the same reminder twice.
+ */
+export const REMINDER_SCHEDULE = "rate(1 hour)";
+
 /** The database role the API connects as; `migrate` maps it to the Lambda roles. */
 export const DB_APP_ROLE = "app";
 
@@ -133,6 +141,11 @@ export interface AppConfig {
      * immediate (see README, "Viewer address and origin verification").
      */
     trustCloudFrontHeaders: boolean;
+    /**
+     * The sender of reminder mail (MAIL_FROM), at the site's domain, which SES verifies.
+     * Default `Home Inventory <reminders@<domainName>>`.
+     */
+    mailFrom: string;
 }
 
 const DOMAIN_RE = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
@@ -165,7 +178,18 @@ export function loadConfig(config: pulumi.Config = new pulumi.Config()): AppConf
             return secret;
         }),
         trustCloudFrontHeaders: config.getBoolean("trustCloudFrontHeaders") ?? true,
+        mailFrom: checkMailFrom(config.get("mailFrom")?.trim() || `Home Inventory <reminders@${domainName}>`, domainName),
     };
+}
+
+/** A sender address must be at the domain SES verifies (or one of its subdomains). */
+function checkMailFrom(mailFrom: string, domainName: string): string {
+    const address = (mailFrom.match(/<([^>]+)>\s*$/)?.[1] ?? mailFrom).trim().toLowerCase();
+    const domain = address.split("@")[1] ?? "";
+    if (!address.includes("@") || !(domain === domainName || domain.endsWith(`.${domainName}`))) {
+        throw new Error(`mailFrom must be an address at ${domainName} (SES verifies that domain), got "${mailFrom}"`);
+    }
+    return mailFrom;
 }
 
 /** Tags put on every taggable resource through the providers' default tags. */

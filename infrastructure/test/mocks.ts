@@ -185,6 +185,18 @@ class RecordingMocks implements pulumi.runtime.Mocks {
                 return { id: `${name}-id`, state: { certificateArn: inputs.certificateArn } };
             case "aws:route53/record:Record":
                 return { id: `${ZONE_ID}_${inputs.name}_${inputs.type}`, state: { fqdn: String(inputs.name).replace(/\.$/, "") } };
+            case "aws:sesv2/emailIdentity:EmailIdentity":
+                return {
+                    id: inputs.emailIdentity,
+                    state: {
+                        arn: `arn:aws:ses:${region}:${acct}:identity/${inputs.emailIdentity}`,
+                        dkimSigningAttributes: {
+                            tokens: [0, 1, 2].map((i) => fakeIdentifier(`${name}-${i}`, 32)),
+                        },
+                    },
+                };
+            case "aws:cloudwatch/eventRule:EventRule":
+                return { id: inputs.name, state: { arn: `arn:aws:events:${region}:${acct}:rule/${inputs.name}` } };
             case "aws:route53/healthCheck:HealthCheck":
                 return { id: `hc-${fakeIdentifier(name, 12)}`, state: {} };
             case "aws:cloudfront/distribution:Distribution": {

@@ -40,7 +40,7 @@ const CONFIG_KEYS = [
 ];
 
 /** Keys with a default in Pulumi.yaml. */
-const OPTIONAL_CONFIG_KEYS = ["trustCloudFrontHeaders"];
+const OPTIONAL_CONFIG_KEYS = ["trustCloudFrontHeaders", "mailFrom"];
 
 /** A stand-in for pulumi.Config holding the given values. */
 function fakeConfig(values: Record<string, string>): pulumi.Config {
@@ -53,6 +53,7 @@ function fakeConfig(values: Record<string, string>): pulumi.Config {
     return {
         require: get,
         requireSecret: (key: string) => pulumi.secret(get(key)),
+        get: (key: string) => values[key],
         getBoolean: (key: string) => (key in values ? values[key] === "true" : undefined),
     } as unknown as pulumi.Config;
 }
@@ -103,6 +104,17 @@ describe("stack", () => {
             for (const bad of ["short", "x".repeat(31), `${"a".repeat(40)} b`, `${"a".repeat(40)}\n`, "é".repeat(40)]) {
                 const config = loadConfig(fakeConfig({ ...TEST_CONFIG, originVerifySecret: bad }));
                 await assert.rejects(valueOf(config.originVerifySecret), /originVerifySecret/, JSON.stringify(bad));
+            }
+        });
+
+        it("sends reminder mail from the site's domain, and refuses a sender elsewhere", () => {
+            const domain = TEST_CONFIG.domainName;
+            assert.equal(loadConfig(fakeConfig({ ...TEST_CONFIG })).mailFrom, `Home Inventory <reminders@${domain}>`);
+            assert.equal(loadConfig(fakeConfig({ ...TEST_CONFIG, mailFrom: "" })).mailFrom, `Home Inventory <reminders@${domain}>`);
+            const own = `Our House <house@mail.${domain}>`;
+            assert.equal(loadConfig(fakeConfig({ ...TEST_CONFIG, mailFrom: own })).mailFrom, own);
+            for (const bad of ["reminders@gmail.com", `Us <us@evil${domain}>`, "nobody"]) {
+                assert.throws(() => loadConfig(fakeConfig({ ...TEST_CONFIG, mailFrom: bad })), /mailFrom/, bad);
             }
         });
 

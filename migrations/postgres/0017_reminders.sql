@@ -11,6 +11,8 @@ CREATE TABLE IF NOT EXISTS reminder_settings (
     time_zone text NOT NULL,
     calendar_secret text,
     unsubscribe_secret text NOT NULL,
+    -- When the person last saved their settings; NULL while they are the defaults.
+    saved_at timestamptz,
     updated_at timestamptz NOT NULL
 );
 

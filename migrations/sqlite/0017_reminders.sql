@@ -11,6 +11,8 @@ CREATE TABLE IF NOT EXISTS reminder_settings (
     time_zone TEXT NOT NULL,
     calendar_secret TEXT,
     unsubscribe_secret TEXT NOT NULL,
+    -- When the person last saved their settings; NULL while they are the defaults.
+    saved_at INTEGER,
     updated_at INTEGER NOT NULL
 );
 

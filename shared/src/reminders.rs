@@ -93,6 +93,10 @@ pub struct ReminderSettings {
     /// Whether this server can send mail at all (`SMTP_URL` or SES); without it only the
     /// calendar feed and the pages remind.
     pub mail_configured: bool,
+    /// Whether the person ever saved these settings (else they are the defaults, and the
+    /// web app offers the browser's time zone).
+    #[serde(default)]
+    pub saved: bool,
 }
 
 /// What `PUT /api/v1/me/reminders` takes: every setting.

@@ -36,8 +36,10 @@ use yew::Callback;
 use crate::local;
 
 mod labels;
+mod reminders;
 mod security;
 pub use labels::{assets, label_templates, labels_pdf};
+pub use reminders::*;
 mod share_links;
 pub use security::*;
 pub use share_links::{
@@ -57,6 +59,7 @@ pub enum Method {
     Get,
     Post,
     Patch,
+    Put,
     Delete,
 }
 
@@ -66,6 +69,7 @@ impl Method {
             Self::Get => "GET",
             Self::Post => "POST",
             Self::Patch => "PATCH",
+            Self::Put => "PUT",
             Self::Delete => "DELETE",
         }
     }

@@ -19,6 +19,7 @@ use crate::AppState;
 use crate::config::Config;
 use crate::store::DigestRecipient;
 
+pub mod calendar;
 pub mod digest;
 pub mod schedule;
 pub mod ses;

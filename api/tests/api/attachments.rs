@@ -345,7 +345,7 @@ impl Files {
 }
 
 /// The S3-compatible server: moto's server mode, started once for the whole test binary.
-mod moto {
+pub(crate) mod moto {
     use std::net::TcpListener;
     use std::process::{Command, Stdio};
     use std::sync::OnceLock;
@@ -401,11 +401,16 @@ mod moto {
         panic!("moto_server did not start on port {port}");
     }
 
+    /// The server's address; `None` when moto is not installed (outside CI).
+    pub async fn endpoint() -> Option<String> {
+        tokio::task::spawn_blocking(|| ENDPOINT.get_or_init(start).clone())
+            .await
+            .unwrap()
+    }
+
     /// A new, empty bucket on the server.
     pub async fn bucket() -> Option<S3Settings> {
-        let endpoint = tokio::task::spawn_blocking(|| ENDPOINT.get_or_init(start).clone())
-            .await
-            .unwrap()?;
+        let endpoint = endpoint().await?;
         let bucket = format!("photos-{}", uuid::Uuid::new_v4().simple());
         let response = reqwest::Client::new()
             .put(format!("{endpoint}/{bucket}"))

@@ -121,6 +121,15 @@ struct Emulator {
 
 impl Emulator {
     async fn start(database_url: &str, data_dir: &std::path::Path) -> (Self, Duration) {
+        Self::start_with(database_url, data_dir, &[]).await
+    }
+
+    /// The function with `extra` added to its environment.
+    async fn start_with(
+        database_url: &str,
+        data_dir: &std::path::Path,
+        extra: &[(&str, &str)],
+    ) -> (Self, Duration) {
         let runtime = Arc::new(Runtime::default());
         let (tx, answers) = mpsc::unbounded_channel();
         *runtime.answers.lock().await = Some(tx);
@@ -163,6 +172,7 @@ impl Emulator {
                 "AWS_SECRET_ACCESS_KEY",
                 "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
             )
+            .envs(extra.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .kill_on_drop(true)
@@ -496,6 +506,124 @@ async fn a_job_runs_in_the_jobs_function_outside_the_request_that_started_it() {
             None,
         ))
         .await;
+    assert_eq!(forged["statusCode"], 404, "{forged}");
+    lambda.child.kill().await.ok();
+}
+
+/// The event the hourly EventBridge rule sends (the Pulumi program reads the same file).
+fn reminder_event() -> Value {
+    serde_json::from_str(include_str!(
+        "../../../infrastructure/src/reminder-event.json"
+    ))
+    .expect("the reminder event is JSON")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_hourly_scheduled_event_runs_a_reminder_pass() {
+    let Some(sink) = crate::reminders::Sink::start() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite:{}", dir.path().join("lambda.db").display());
+    let smtp = sink.url();
+    let (mut lambda, _) = Emulator::start_with(
+        &url,
+        dir.path(),
+        &[
+            ("SMTP_URL", smtp.as_str()),
+            (
+                "MAIL_FROM",
+                "Home Inventory <reminders@inventory.example.com>",
+            ),
+        ],
+    )
+    .await;
+    let signup = lambda
+        .invoke(event(
+            "POST",
+            "/api/v1/auth/register",
+            "",
+            &[],
+            Some((
+                r#"{"email":"ann@example.com","password":"correct horse","name":"Ann"}"#,
+                false,
+            )),
+        ))
+        .await;
+    assert_eq!(signup["statusCode"], 201, "{signup}");
+    let session = signup["cookies"][0]
+        .as_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    // A digest at midnight UTC: whatever the hour now, today's is due.
+    let settings = lambda
+        .invoke(event(
+            "PUT",
+            "/api/v1/me/reminders",
+            "",
+            std::slice::from_ref(&session),
+            Some((
+                r#"{"digest_enabled":true,"frequency":"daily","hour":0,"time_zone":"UTC"}"#,
+                false,
+            )),
+        ))
+        .await;
+    assert_eq!(settings["statusCode"], 200, "{settings}");
+    assert_eq!(body_of(&settings)["mail_configured"], true);
+    let me = lambda
+        .invoke(event(
+            "GET",
+            "/api/v1/me",
+            "",
+            std::slice::from_ref(&session),
+            None,
+        ))
+        .await;
+    let household = body_of(&me)["households"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let soon = time::OffsetDateTime::now_utc().date() + time::Duration::days(10);
+    let created = lambda
+        .invoke(event(
+            "POST",
+            &format!("/api/v1/households/{household}/items"),
+            "",
+            std::slice::from_ref(&session),
+            Some((
+                &json!({"name": "Dishwasher", "warranty_expires": soon.to_string()}).to_string(),
+                false,
+            )),
+        ))
+        .await;
+    assert_eq!(created["statusCode"], 201, "{created}");
+
+    // The hourly event: one digest, about the dishwasher.
+    let ran = lambda.invoke(reminder_event()).await;
+    assert_eq!(ran["statusCode"], 200, "{ran}");
+    assert_eq!(
+        body_of(&ran),
+        json!({"sent": 1, "skipped": 0, "failed": 0}),
+        "{ran}"
+    );
+    let mail = sink.messages();
+    assert_eq!(mail.len(), 1, "{mail:?}");
+    assert_eq!(mail[0]["envelope_to"][0], "ann@example.com");
+    assert!(mail[0].to_string().contains("Dishwasher"), "{}", mail[0]);
+
+    // The next hour's event sends nothing new.
+    let again = lambda.invoke(reminder_event()).await;
+    assert_eq!(again["statusCode"], 200, "{again}");
+    assert_eq!(body_of(&again)["sent"], 0, "{again}");
+    assert_eq!(sink.messages().len(), 1);
+
+    // The same request through API Gateway (its own API id) does not run a pass.
+    let mut forged = reminder_event();
+    forged["requestContext"]["apiId"] = json!("abc123");
+    let forged = lambda.invoke(forged).await;
     assert_eq!(forged["statusCode"], 404, "{forged}");
     lambda.child.kill().await.ok();
 }

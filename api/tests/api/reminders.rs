@@ -17,7 +17,7 @@ use crate::helpers::{Backend, Person, TestApp, TestDb, spawn_app_with};
 use crate::on_every_backend;
 
 /// The SMTP server of one test: its own port and folder, stopped when dropped.
-struct Sink {
+pub(crate) struct Sink {
     port: u16,
     dir: tempfile::TempDir,
     child: Child,
@@ -52,7 +52,7 @@ fn free_port() -> u16 {
 impl Sink {
     /// A server on a port of its own; `None` (the test is skipped) when aiosmtpd is not
     /// installed, which under CI fails the test instead.
-    fn start() -> Option<Sink> {
+    pub(crate) fn start() -> Option<Sink> {
         Sink::start_on(free_port())
     }
 
@@ -85,12 +85,12 @@ impl Sink {
         Some(Sink { port, dir, child })
     }
 
-    fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         format!("smtp://127.0.0.1:{}", self.port)
     }
 
     /// Every message received so far, in order, as the server decoded it.
-    fn messages(&self) -> Vec<Value> {
+    pub(crate) fn messages(&self) -> Vec<Value> {
         let mut numbered: Vec<(u32, Value)> = std::fs::read_dir(self.dir.path())
             .unwrap()
             .filter_map(|entry| {

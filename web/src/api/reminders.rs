@@ -1,0 +1,37 @@
+//! Reminders: the person's digest settings, their calendar feed's address, and turning
+//! reminder mail off from a mail's link (no sign-in needed).
+
+use shared::{CalendarFeed, ReminderSettings, ReminderSettingsInput};
+
+use super::{ApiResult, Method, get, json, request};
+
+pub async fn reminder_settings() -> ApiResult<ReminderSettings> {
+    get("/me/reminders").await
+}
+
+pub async fn save_reminder_settings(body: &ReminderSettingsInput) -> ApiResult<ReminderSettings> {
+    request(Method::Put, "/me/reminders", json(body), None).await
+}
+
+pub async fn calendar_feed() -> ApiResult<CalendarFeed> {
+    get("/me/calendar").await
+}
+
+pub async fn reset_calendar_feed() -> ApiResult<CalendarFeed> {
+    request(Method::Post, "/me/calendar/reset", None, None).await
+}
+
+/// Turns reminder mail off for the person whose unsubscribe link has `token`.
+pub async fn unsubscribe(token: &str) -> ApiResult<()> {
+    let token: String = token
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+        .collect();
+    request(
+        Method::Post,
+        &format!("/reminders/unsubscribe/{token}"),
+        None,
+        None,
+    )
+    .await
+}
