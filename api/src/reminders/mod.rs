@@ -99,12 +99,17 @@ pub async fn pass(
             break;
         }
     }
-    tracing::info!(
-        sent = report.sent,
-        skipped = report.skipped,
-        failed = report.failed,
-        "reminder pass"
-    );
+    // The timer runs a pass every few minutes: a pass that sent nothing says so quietly.
+    if report.sent + report.failed > 0 {
+        tracing::info!(
+            sent = report.sent,
+            skipped = report.skipped,
+            failed = report.failed,
+            "reminder pass"
+        );
+    } else {
+        tracing::debug!(skipped = report.skipped, "reminder pass: nothing to send");
+    }
     Ok(report)
 }
 

@@ -130,7 +130,6 @@ async fn app_mailing_to(backend: Backend, smtp_url: &str) -> TestApp {
     spawn_app_with(backend, move |c| {
         c.smtp_url = Some(url.into());
         c.mail_from = Some(FROM.into());
-        c.public_url = "https://inventory.example.com".into();
     })
     .await
 }
@@ -250,6 +249,8 @@ on_every_backend!(
     a_failed_send_is_tried_again_by_the_next_pass,
     nobody_whose_digest_is_off_gets_mail,
     remind_runs_one_pass_as_a_command,
+    upcoming_lists_a_persons_dates_in_order,
+    the_server_sends_digests_on_its_own,
 );
 
 async fn one_digest_says_what_is_due_and_a_second_pass_sends_nothing(backend: Backend) {
@@ -275,6 +276,7 @@ async fn one_digest_says_what_is_due_and_a_second_pass_sends_nothing(backend: Ba
     item(&app, &bob, "Drill", Some(day(5))).await;
 
     assert_eq!(run(&app, at(TODAY, 9), false).await, sent(2));
+    let base = app.config.public_url.trim_end_matches('/');
     let mail = sink.to(&ana);
     assert_eq!(mail.len(), 1, "{mail:?}");
     let m = &mail[0];
@@ -285,9 +287,9 @@ async fn one_digest_says_what_is_due_and_a_second_pass_sends_nothing(backend: Ba
     let html = m["html"].as_str().unwrap();
     for body in [text, html] {
         assert!(body.contains("Fridge"), "{body}");
-        assert!(body.contains(&format!("https://inventory.example.com/items/{fridge}")));
+        assert!(body.contains(&format!("{base}/items/{fridge}")));
         assert!(body.contains("Boiler: Yearly service"), "{body}");
-        assert!(body.contains(&format!("https://inventory.example.com/items/{boiler}")));
+        assert!(body.contains(&format!("{base}/items/{boiler}")));
         for absent in ["Sofa", "Kettle", "Old TV", "Bleed", "heater", "Drill"] {
             assert!(!body.contains(absent), "{absent} in {body}");
         }
@@ -306,14 +308,12 @@ async fn one_digest_says_what_is_due_and_a_second_pass_sends_nothing(backend: Ba
     // One-click unsubscribe (RFC 8058), and the same secret's page in the body.
     let header = m["list_unsubscribe"].as_str().unwrap();
     let secret = header
-        .strip_prefix("<https://inventory.example.com/api/v1/reminders/unsubscribe/")
+        .strip_prefix(&format!("<{base}/api/v1/reminders/unsubscribe/"))
         .and_then(|s| s.strip_suffix('>'))
         .unwrap_or_else(|| panic!("List-Unsubscribe: {header}"));
     assert!(secret.len() >= 32, "{secret}");
     assert_eq!(m["list_unsubscribe_post"], "List-Unsubscribe=One-Click");
-    assert!(text.contains(&format!(
-        "https://inventory.example.com/unsubscribe/{secret}"
-    )));
+    assert!(text.contains(&format!("{base}/unsubscribe/{secret}")));
     // Bob's own digest has his drill only.
     let bobs = sink.to(&bob);
     assert_eq!(bobs.len(), 1);
@@ -597,4 +597,93 @@ async fn remind_runs_one_pass_as_a_command(backend: Backend) {
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("MAIL_FROM must be set"), "{stderr}");
+}
+
+async fn upcoming_lists_a_persons_dates_in_order(backend: Backend) {
+    use api::store::UpcomingKind::{MaintenanceDue, WarrantyEnds};
+
+    let app = crate::helpers::spawn_app(backend).await;
+    let ana = app.register("Ana").await;
+    let bob = app.register("Bob").await;
+    item(&app, &ana, "Before", Some(day(-1))).await;
+    let first = item(&app, &ana, "First day", Some(day(0))).await;
+    let last = item(&app, &ana, "Last day", Some(day(30))).await;
+    item(&app, &ana, "After", Some(day(31))).await;
+    item(&app, &bob, "Bob's", Some(day(3))).await;
+    let boiler = item(&app, &ana, "Boiler", None).await;
+    let overdue = schedule(&app, &ana, &boiler, "Service", &day(-400)).await;
+    schedule(&app, &ana, &boiler, "Later", &day(31)).await;
+    let user: shared::UserId = ana.user_id.parse::<uuid::Uuid>().unwrap().into();
+    let rows = app
+        .store
+        .upcoming(user, TODAY, TODAY + Duration::days(30))
+        .await
+        .unwrap();
+    let seen: Vec<(api::store::UpcomingKind, String, String)> = rows
+        .iter()
+        .map(|r| {
+            (
+                r.kind,
+                r.item_id.to_string(),
+                shared::Day(r.date).to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            (MaintenanceDue, boiler.clone(), day(-400)),
+            (WarrantyEnds, first, day(0)),
+            (WarrantyEnds, last, day(30)),
+        ]
+    );
+    assert_eq!(rows[0].schedule_id.unwrap().to_string(), overdue);
+    assert_eq!(rows[0].title, "Service");
+    assert_eq!(rows[0].item_name, "Boiler");
+    let me = app.get("/api/v1/me", &ana).await;
+    assert_eq!(
+        rows[1].household_name,
+        me.body["households"][0]["name"].as_str().unwrap()
+    );
+    assert_eq!(rows[1].household_id.to_string(), ana.household);
+}
+
+async fn the_server_sends_digests_on_its_own(backend: Backend) {
+    let Some(sink) = Sink::start() else { return };
+    let app = crate::helpers::spawn_app(backend).await;
+    let ana = app.register("Ana").await;
+    // At midnight in UTC: whenever this runs, the hour has come.
+    settings(&app, &ana, true, "daily", 1, 0, "UTC").await;
+    let today = OffsetDateTime::now_utc().date();
+    let warranty = shared::Day(today + Duration::days(10)).to_string();
+    item(&app, &ana, "Fridge", Some(warranty)).await;
+    let db = TestDb::shared(&app);
+    let data = tempfile::tempdir().unwrap();
+    let mut server = Command::new(env!("CARGO_BIN_EXE_home-inventory-backend"))
+        .arg("serve")
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("DATABASE_URL", &db.url)
+        .env("DATA_DIR", data.path())
+        .env("STATIC_DIR", data.path())
+        .env("BIND", format!("127.0.0.1:{}", free_port()))
+        .env("SMTP_URL", sink.url())
+        .env("MAIL_FROM", FROM)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    // The timer's first pass runs at start-up.
+    let mut mail = Vec::new();
+    for _ in 0..300 {
+        mail = sink.to(&ana);
+        if !mail.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let _ = server.kill();
+    let _ = server.wait();
+    assert_eq!(mail.len(), 1, "the server sent no digest within 30 s");
+    assert!(mail[0]["text"].as_str().unwrap().contains("Fridge"));
 }
