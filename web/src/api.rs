@@ -36,8 +36,10 @@ use yew::Callback;
 use crate::local;
 
 mod labels;
+mod maintenance;
 mod security;
 pub use labels::{assets, label_templates, labels_pdf};
+pub use maintenance::*;
 mod share_links;
 pub use security::*;
 pub use share_links::{
