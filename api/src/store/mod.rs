@@ -696,7 +696,7 @@ pub trait BackupStore: Send + Sync {
     /// `RESTORE_ROWS`).
     async fn restore_attachments(&self, attachments: &[AttachmentRow]) -> StoreResult<()>;
     /// Deletes some of what a failed restore wrote, in one transaction of at most about
-    /// `limit` rows: the activity entries and tags of `items`, the attachment rows in
+    /// `limit` rows: the activity entries, tags and maintenance of `items`, the attachment rows in
     /// `attachments`, then `items` and `locations` themselves (each leaving a removal for
     /// the changes feed, as devices may have synced them). How many rows it deleted: 0
     /// when nothing of them is left.

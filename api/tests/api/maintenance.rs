@@ -8,6 +8,7 @@ use shared::{AttachmentId, MaintenanceScheduleId};
 use time::{Date, Duration, OffsetDateTime};
 
 use crate::attachments::{Files, LIMIT, PDF, Place};
+use crate::backup::new_household;
 use crate::helpers::{Backend, Person, TestApp, spawn_app};
 use crate::sharing::join;
 use crate::tokens::{make_token, with_token};
@@ -23,6 +24,7 @@ crate::on_every_backend!(
     an_entry_names_only_files_of_its_own_item,
     history_shows_maintenance_and_a_purge_takes_it_away,
     api_tokens_reach_maintenance,
+    a_backup_restores_schedules_and_logs_with_their_files,
 );
 
 fn today() -> Date {
@@ -792,4 +794,98 @@ async fn api_tokens_reach_maintenance(backend: Backend) {
         .find(|a| a["action"] == "maintained")
         .unwrap();
     assert_eq!(last["via_token"], "script");
+}
+
+async fn a_backup_restores_schedules_and_logs_with_their_files(backend: Backend) {
+    use api::portability::Progress;
+    use api::portability::backup::{restore_backup, write_backup};
+
+    let Some(files) = Files::start(backend, Place::Folder, LIMIT).await else {
+        return;
+    };
+    let app = &files.app;
+    let ann = app.register("Ann").await;
+    let furnace = files.item(&ann, "Furnace").await;
+    let receipt = files
+        .attach(&ann, &furnace, "receipt", "repair.pdf", "application/pdf", PDF.to_vec())
+        .await;
+    let receipt = receipt.body["id"].as_str().unwrap().to_string();
+    let s = schedule(
+        app,
+        &ann,
+        &furnace,
+        json!({"title": "Filter", "every": 1, "unit": "month", "start_date": "2025-01-31"}),
+    )
+    .await;
+    app.post(
+        format!(
+            "{}/{}/done",
+            schedules(app, &ann, &furnace),
+            s["id"].as_str().unwrap()
+        ),
+        &ann,
+        json!({"date": "2025-02-03", "cost": {"amount_minor": 1999, "currency": "USD"},
+               "attachment_ids": [receipt], "notes": "the good ones"}),
+    )
+    .await
+    .assert_status(201);
+    app.post(
+        entries(app, &ann, &furnace),
+        &ann,
+        json!({"title": "Cleaned the burner", "date": "2025-01-10"}),
+    )
+    .await
+    .assert_status(201);
+
+    let dir = tempfile::tempdir().unwrap();
+    let zip = dir.path().join("backup.zip");
+    let summary = write_backup(
+        &app.store,
+        &files.blobs,
+        ann.household.parse().unwrap(),
+        &zip,
+        &Progress::default(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(summary.maintenance_schedules, 1);
+    assert_eq!(summary.maintenance_entries, 2);
+
+    let restored = new_household(&files, &ann, "USD").await;
+    let summary = restore_backup(
+        &app.store,
+        &files.blobs,
+        restored.household.parse().unwrap(),
+        ann.user_id.parse().unwrap(),
+        &zip,
+        &Progress::default(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(summary.maintenance_schedules, 1);
+    assert_eq!(summary.maintenance_entries, 2);
+
+    let items = app.get(app.at(&restored, "/items"), &restored).await;
+    let item = items.body["items"][0]["id"].as_str().unwrap().to_string();
+    assert_ne!(item, furnace, "a new id");
+    let listed = app.get(schedules(app, &restored, &item), &restored).await;
+    listed.assert_status(200);
+    let copy = &listed.body["items"][0];
+    assert_ne!(copy["id"], s["id"]);
+    assert_eq!(copy["title"], "Filter");
+    assert_eq!(copy["last_done"], "2025-02-03");
+    assert_eq!(copy["next_due"], "2025-02-28");
+    let log = app.get(entries(app, &restored, &item), &restored).await;
+    assert_eq!(titles(&log.body["items"]), ["Filter", "Cleaned the burner"]);
+    let done = &log.body["items"][0];
+    assert_eq!(done["schedule_id"], copy["id"], "the entry follows its schedule");
+    assert_eq!(done["cost"]["amount_minor"], 1999);
+    assert_eq!(done["notes"], "the good ones");
+    let attached = app
+        .get(app.at(&restored, &format!("/items/{item}/attachments")), &restored)
+        .await;
+    let attached = attached.body["items"].as_array().unwrap().clone();
+    assert_eq!(attached.len(), 1);
+    assert_eq!(done["attachment_ids"], json!([attached[0]["id"]]));
+    assert_ne!(done["attachment_ids"][0], receipt.as_str());
 }
