@@ -163,7 +163,7 @@ impl Interval {
         while self.nth_after(start, k)? <= after {
             k += 1;
         }
-        Some(self.nth_after(start, k)?)
+        self.nth_after(start, k)
     }
 }
 

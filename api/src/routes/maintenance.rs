@@ -783,6 +783,12 @@ struct OverviewParams {
     today: Option<Day>,
 }
 
+/// `days` after `day` (before it when negative), kept within the calendar.
+fn days_after(day: Date, days: i64) -> Date {
+    day.checked_add(Duration::days(days))
+        .unwrap_or(if days < 0 { Date::MIN } else { Date::MAX })
+}
+
 fn days_between(from: Date, to: Date) -> i64 {
     (to - from).whole_days()
 }
@@ -801,7 +807,7 @@ fn days_between(from: Date, to: Date) -> i64 {
             description = "Due soon: due today or within this many days; 14 when absent"),
         ("done_within_days" = Option<i64>, Query, minimum = 0, maximum = 366,
             description = "Done recently: logged within this many days; 30 when absent"),
-        ("today" = Option<String>, Query, format = Date,
+        ("today" = Option<Day>, Query,
             description = "The person's date, `2026-12-08`"),
     ),
     responses(
@@ -839,7 +845,7 @@ async fn maintenance_overview(
             Ok::<_, ApiError>(
                 state
                     .store
-                    .due_schedules(hid, today + Duration::days(due), OVERVIEW_ROWS)
+                    .due_schedules(hid, days_after(today, due), OVERVIEW_ROWS)
                     .await?,
             )
         },
@@ -847,7 +853,7 @@ async fn maintenance_overview(
             Ok::<_, ApiError>(
                 state
                     .store
-                    .done_since(hid, today - Duration::days(done), OVERVIEW_ROWS)
+                    .done_since(hid, days_after(today, -done), OVERVIEW_ROWS)
                     .await?,
             )
         },
@@ -909,7 +915,7 @@ struct WarrantyParams {
         ("hid" = HouseholdId, Path, description = "The household"),
         ("within_days" = Option<i64>, Query, minimum = 0, maximum = 366,
             description = "How far ahead: 30, 60 and 90 are what the web app offers; 30 when absent"),
-        ("today" = Option<String>, Query, format = Date,
+        ("today" = Option<Day>, Query,
             description = "The person's date, `2026-12-08`"),
     ),
     responses(
@@ -937,8 +943,8 @@ async fn list_warranties(
                     .store
                     .warranties_between(
                         hid,
-                        today - Duration::days(ENDED_RECENTLY_DAYS),
-                        today + Duration::days(within),
+                        days_after(today, -ENDED_RECENTLY_DAYS),
+                        days_after(today, within),
                         OVERVIEW_ROWS * 2,
                     )
                     .await?,

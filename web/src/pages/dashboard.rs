@@ -134,6 +134,7 @@ pub fn dashboard(props: &HouseholdProps) -> Html {
                     } }
                 </section>
                 if let Some((m, w)) = &*upkeep {
+                    <>
                     <section class="card" aria-labelledby="upkeep-maintenance-heading">
                         <div class="card-header">
                             <h2 id="upkeep-maintenance-heading">{ "Maintenance" }</h2>
@@ -171,6 +172,7 @@ pub fn dashboard(props: &HouseholdProps) -> Html {
                             </ul>
                         }
                     </section>
+                    </>
                 }
                 if let Some(s) = &*stats {
                     if !s.value_by_location.is_empty() && s.total_value.amount_minor > 0 {

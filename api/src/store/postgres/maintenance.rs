@@ -303,7 +303,7 @@ impl MaintenanceStore for PgStore {
         id: MaintenanceScheduleId,
     ) -> StoreResult<Option<ScheduleRow>> {
         let client = self.client().await?;
-        schedule_on(&**client, household, id).await
+        schedule_on(&client, household, id).await
     }
 
     async fn insert_schedule(
@@ -395,7 +395,7 @@ impl MaintenanceStore for PgStore {
         id: MaintenanceEntryId,
     ) -> StoreResult<Option<EntryRow>> {
         let client = self.client().await?;
-        entry_on(&**client, household, id).await
+        entry_on(&client, household, id).await
     }
 
     async fn insert_entry(
