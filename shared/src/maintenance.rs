@@ -372,16 +372,6 @@ pub struct MarkedDone {
     pub schedule: MaintenanceSchedule,
 }
 
-/// An item's schedules and log together, for its page.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct ItemMaintenance {
-    /// Soonest due first.
-    pub schedules: Vec<MaintenanceSchedule>,
-    /// Newest first.
-    pub entries: Vec<MaintenanceEntry>,
-}
-
 /// A schedule with its item, for the household's Maintenance page.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
