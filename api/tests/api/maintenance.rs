@@ -2,7 +2,6 @@
 //! household's Maintenance overview (overdue, due soon, done recently) and warranties
 //! ending soon; editors only, each household its own, bad input refused field by field.
 
-use api::store::MaintenanceStore;
 use serde_json::{Value, json};
 use shared::{AttachmentId, MaintenanceScheduleId};
 use time::{Date, Duration, OffsetDateTime};

@@ -106,9 +106,9 @@ async fn write_schedule(
         exec(
             tx,
             "UPDATE maintenance_schedules SET title = $4, every = $5, unit = $6, anchor = $7, \
-             start_date = $8, last_done = $9, next_due = $10, notes = $11, version = $12, \
+             start_date = $8, last_done = $9, next_due = $10, notes = $11, version = $12::bigint, \
              updated_at = $13 \
-             WHERE id = $1 AND household_id = $2 AND item_id = $3 AND version = $12 - 1",
+             WHERE id = $1 AND household_id = $2 AND item_id = $3 AND version = $12::bigint - 1",
             &[
                 &id,
                 &hid,
@@ -164,8 +164,8 @@ async fn write_entry(tx: &impl GenericClient, e: &EntryRow, insert: bool) -> Sto
         exec(
             tx,
             "UPDATE maintenance_entries SET done_on = $4, title = $5, cost_minor = $6, \
-             cost_currency = $7, notes = $8, attachment_ids = $9, version = $10, updated_at = $11 \
-             WHERE id = $1 AND household_id = $2 AND item_id = $3 AND version = $10 - 1",
+             cost_currency = $7, notes = $8, attachment_ids = $9, version = $10::bigint, updated_at = $11 \
+             WHERE id = $1 AND household_id = $2 AND item_id = $3 AND version = $10::bigint - 1",
             &[
                 &id,
                 &hid,
