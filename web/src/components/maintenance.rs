@@ -32,7 +32,7 @@ pub fn due_text(days_left: i64) -> String {
 }
 
 /// How far `day` is from `today`, in days.
-pub fn days_from(today: Day, day: Day) -> i64 {
+fn days_from(today: Day, day: Day) -> i64 {
     (day.0 - today.0).whole_days()
 }
 

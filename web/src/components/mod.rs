@@ -27,7 +27,7 @@ pub use google::{GoogleButton, use_google_error, use_providers};
 pub use label_sheet::{LabelText, SheetPreview};
 pub use layout::{Layout, Splash};
 pub use location_picker::{LocationPicker, best_matches, match_key};
-pub use maintenance::{ItemMaintenance, days_from, due_text, local_today, schedule_text};
+pub use maintenance::{ItemMaintenance, due_text, local_today, schedule_text};
 pub use offline::{Listener, OfflineStatus, changes_waiting};
 pub use passkeys::{ConfirmWithPasskey, PasskeySignIn, Passkeys};
 pub use tags_input::TagsInput;
