@@ -546,7 +546,12 @@ mod tests {
             unit: IntervalUnit::Week,
         };
         assert_eq!(
-            next_due(weekly, anchor, date!(2025 - 01 - 06), Some(date!(2025 - 03 - 05))),
+            next_due(
+                weekly,
+                anchor,
+                date!(2025 - 01 - 06),
+                Some(date!(2025 - 03 - 05))
+            ),
             Some(date!(2025 - 03 - 10))
         );
     }
@@ -603,10 +608,7 @@ mod tests {
         assert!(parse_every(1000).is_err());
         assert_eq!(parse_every(999), Ok(999));
         assert!(parse_maintenance_title("   ").is_err());
-        assert_eq!(
-            parse_maintenance_title(" Filter ").as_deref(),
-            Ok("Filter")
-        );
+        assert_eq!(parse_maintenance_title(" Filter ").as_deref(), Ok("Filter"));
         assert_eq!(IntervalUnit::Month.describe(3), "every 3 months");
         assert_eq!(IntervalUnit::Week.describe(1), "every week");
     }

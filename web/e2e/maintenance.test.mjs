@@ -88,6 +88,8 @@ describe('maintenance and warranties on a phone', () => {
     await visible(row.getByText('Overdue', { exact: true }));
     await visible(row.getByText(`Next due ${iso(start)} · Overdue by 3 days`));
     await visible(page.getByText('Maintenance schedule: Replace the filter', { exact: true }));
+    await row.scrollIntoViewIfNeeded();
+    await screenshot(page, 'phone', 'item-maintenance');
   });
 
   step('the Maintenance page lists it overdue; Mark done moves it to done recently', async () => {

@@ -156,10 +156,7 @@ async fn check_attachments(
         .map(|a| a.id)
         .collect();
     if ids.iter().any(|id| !files.contains(id)) {
-        errors.insert(
-            "attachment_ids".into(),
-            "must be files of this item".into(),
-        );
+        errors.insert("attachment_ids".into(), "must be files of this item".into());
     }
     Ok(ids)
 }
@@ -757,12 +754,7 @@ async fn delete_entry(
 }
 
 /// A window of days from a query: `default` when absent, else 0 to 366.
-fn window(
-    raw: Option<i64>,
-    default: i64,
-    field: &str,
-    errors: &mut FieldErrors,
-) -> Option<i64> {
+fn window(raw: Option<i64>, default: i64, field: &str, errors: &mut FieldErrors) -> Option<i64> {
     match raw {
         None => Some(default),
         Some(n @ 0..=MAX_WINDOW_DAYS) => Some(n),

@@ -44,11 +44,15 @@ impl ScheduleRow {
 
     /// The next due date its settings and `last_done` give.
     pub fn computed_next_due(&self) -> StoreResult<Date> {
-        next_due(self.interval(), self.anchor, self.start_date, self.last_done).ok_or_else(|| {
-            StoreError::Invalid {
-                field: "every",
-                message: "puts the next due date beyond the calendar".into(),
-            }
+        next_due(
+            self.interval(),
+            self.anchor,
+            self.start_date,
+            self.last_done,
+        )
+        .ok_or_else(|| StoreError::Invalid {
+            field: "every",
+            message: "puts the next due date beyond the calendar".into(),
         })
     }
 }
@@ -145,8 +149,7 @@ pub trait MaintenanceStore: Send + Sync {
     ) -> StoreResult<()>;
 
     /// An item's log, newest first.
-    async fn entries_of(&self, household: HouseholdId, item: ItemId)
-    -> StoreResult<Vec<EntryRow>>;
+    async fn entries_of(&self, household: HouseholdId, item: ItemId) -> StoreResult<Vec<EntryRow>>;
     async fn entry(
         &self,
         household: HouseholdId,

@@ -59,9 +59,7 @@ fn titles(list: &Value) -> Vec<String> {
         .unwrap()
         .iter()
         .map(|v| {
-            v.get("schedule")
-                .or_else(|| v.get("entry"))
-                .unwrap_or(v)["title"]
+            v.get("schedule").or_else(|| v.get("entry")).unwrap_or(v)["title"]
                 .as_str()
                 .unwrap()
                 .to_string()
@@ -121,7 +119,10 @@ async fn a_schedule_is_made_listed_edited_and_deleted(backend: Backend) {
     assert_eq!(edited.body["every"], 1);
     assert_eq!(edited.body["next_due"], "2028-01-31");
     assert_eq!(edited.body["notes"], Value::Null);
-    assert_eq!(edited.body["title"], "Replace the filter", "unnamed fields stay");
+    assert_eq!(
+        edited.body["title"], "Replace the filter",
+        "unnamed fields stay"
+    );
 
     // A stale If-Match is refused and changes nothing.
     let stale = app
@@ -239,7 +240,10 @@ async fn mark_done_logs_an_entry_and_moves_the_schedule_on(backend: Backend) {
         .map(|e| e["date"].as_str().unwrap())
         .collect();
     assert_eq!(dates.len(), 4);
-    assert!(dates.windows(2).all(|w| w[0] >= w[1]), "newest first: {dates:?}");
+    assert!(
+        dates.windows(2).all(|w| w[0] >= w[1]),
+        "newest first: {dates:?}"
+    );
 
     let missing = app
         .post(
@@ -632,7 +636,9 @@ async fn viewers_read_only_and_other_households_see_nothing(backend: Backend) {
     )
     .await
     .assert_status(404);
-    let overview = app.get(app.at(&ann, "/maintenance?due_within_days=366"), &ann).await;
+    let overview = app
+        .get(app.at(&ann, "/maintenance?due_within_days=366"), &ann)
+        .await;
     assert_eq!(titles(&overview.body["due_soon"]), ["Filter"]);
 }
 
@@ -645,11 +651,25 @@ async fn an_entry_names_only_files_of_its_own_item(backend: Backend) {
     let furnace = files.item(&ann, "Furnace").await;
     let car = files.item(&ann, "Car").await;
     let receipt = files
-        .attach(&ann, &furnace, "receipt", "repair.pdf", "application/pdf", PDF.to_vec())
+        .attach(
+            &ann,
+            &furnace,
+            "receipt",
+            "repair.pdf",
+            "application/pdf",
+            PDF.to_vec(),
+        )
         .await;
     let receipt = receipt.body["id"].as_str().unwrap().to_string();
     let others = files
-        .attach(&ann, &car, "receipt", "car.pdf", "application/pdf", PDF.to_vec())
+        .attach(
+            &ann,
+            &car,
+            "receipt",
+            "car.pdf",
+            "application/pdf",
+            PDF.to_vec(),
+        )
         .await;
     let others = others.body["id"].as_str().unwrap().to_string();
 
@@ -747,7 +767,13 @@ async fn history_shows_maintenance_and_a_purge_takes_it_away(backend: Backend) {
             .unwrap()
             .is_empty()
     );
-    assert!(store.backup_entries(hid, None, 10).await.unwrap().is_empty());
+    assert!(
+        store
+            .backup_entries(hid, None, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 async fn api_tokens_reach_maintenance(backend: Backend) {
@@ -806,7 +832,14 @@ async fn a_backup_restores_schedules_and_logs_with_their_files(backend: Backend)
     let ann = app.register("Ann").await;
     let furnace = files.item(&ann, "Furnace").await;
     let receipt = files
-        .attach(&ann, &furnace, "receipt", "repair.pdf", "application/pdf", PDF.to_vec())
+        .attach(
+            &ann,
+            &furnace,
+            "receipt",
+            "repair.pdf",
+            "application/pdf",
+            PDF.to_vec(),
+        )
         .await;
     let receipt = receipt.body["id"].as_str().unwrap().to_string();
     let s = schedule(
@@ -877,11 +910,17 @@ async fn a_backup_restores_schedules_and_logs_with_their_files(backend: Backend)
     let log = app.get(entries(app, &restored, &item), &restored).await;
     assert_eq!(titles(&log.body["items"]), ["Filter", "Cleaned the burner"]);
     let done = &log.body["items"][0];
-    assert_eq!(done["schedule_id"], copy["id"], "the entry follows its schedule");
+    assert_eq!(
+        done["schedule_id"], copy["id"],
+        "the entry follows its schedule"
+    );
     assert_eq!(done["cost"]["amount_minor"], 1999);
     assert_eq!(done["notes"], "the good ones");
     let attached = app
-        .get(app.at(&restored, &format!("/items/{item}/attachments")), &restored)
+        .get(
+            app.at(&restored, &format!("/items/{item}/attachments")),
+            &restored,
+        )
         .await;
     let attached = attached.body["items"].as_array().unwrap().clone();
     assert_eq!(attached.len(), 1);

@@ -70,10 +70,7 @@ pub fn item_maintenance(props: &ItemMaintenanceProps) -> Html {
         Callback::from(move |_: ()| {
             let (schedules, entries, error) = (schedules.clone(), entries.clone(), error.clone());
             wasm_bindgen_futures::spawn_local(async move {
-                let (s, e) = futures::join!(
-                    api::schedules(hid, item),
-                    api::entries(hid, item)
-                );
+                let (s, e) = futures::join!(api::schedules(hid, item), api::entries(hid, item));
                 match (s, e) {
                     (Ok(s), Ok(e)) => {
                         schedules.set(Some(s.items));
@@ -306,9 +303,16 @@ fn schedule_form(props: &FormProps) -> Html {
             if let Err(m) = parse_maintenance_title(&title) {
                 found.insert("title".into(), format!("Title {m}."));
             }
-            let n = every.trim().parse::<i64>().ok().and_then(|n| parse_every(n).ok());
+            let n = every
+                .trim()
+                .parse::<i64>()
+                .ok()
+                .and_then(|n| parse_every(n).ok());
             if n.is_none() {
-                found.insert("every".into(), "Every must be a whole number from 1 to 999.".into());
+                found.insert(
+                    "every".into(),
+                    "Every must be a whole number from 1 to 999.".into(),
+                );
             }
             let start_date = start.trim().parse::<Day>();
             if start_date.is_err() {
@@ -326,8 +330,12 @@ fn schedule_form(props: &FormProps) -> Html {
                 start_date: Some(start_date),
                 notes: (!notes.trim().is_empty()).then(|| notes.trim().to_string()),
             };
-            let (errors, error, busy, on_saved) =
-                (errors.clone(), error.clone(), busy.clone(), on_saved.clone());
+            let (errors, error, busy, on_saved) = (
+                errors.clone(),
+                error.clone(),
+                busy.clone(),
+                on_saved.clone(),
+            );
             busy.set(true);
             wasm_bindgen_futures::spawn_local(async move {
                 let result = api::create_schedule(hid, item, &body).await;
@@ -439,8 +447,12 @@ fn entry_form(props: &FormProps) -> Html {
                 notes: (!notes.trim().is_empty()).then(|| notes.trim().to_string()),
                 attachment_ids: Vec::new(),
             };
-            let (errors, error, busy, on_saved) =
-                (errors.clone(), error.clone(), busy.clone(), on_saved.clone());
+            let (errors, error, busy, on_saved) = (
+                errors.clone(),
+                error.clone(),
+                busy.clone(),
+                on_saved.clone(),
+            );
             busy.set(true);
             wasm_bindgen_futures::spawn_local(async move {
                 let result = api::create_entry(hid, item, &body).await;

@@ -221,7 +221,8 @@ pub fn verify(
                 parse_maintenance_notes(notes).map_err(|e| fail(format!("has notes that {e}")))?;
             }
             if let Some(cost) = &r.cost {
-                cost.check().map_err(|e| fail(format!("has a cost whose {e}")))?;
+                cost.check()
+                    .map_err(|e| fail(format!("has a cost whose {e}")))?;
                 if &cost.currency != currency {
                     return Err(fail(format!("has a cost in {}", cost.currency)));
                 }

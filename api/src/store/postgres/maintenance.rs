@@ -75,7 +75,11 @@ async fn write_schedule(
     insert: bool,
 ) -> StoreResult<u64> {
     let every = i32::try_from(s.every).map_err(anyhow::Error::from)?;
-    let (id, hid, item) = (s.id.as_uuid(), s.household_id.as_uuid(), s.item_id.as_uuid());
+    let (id, hid, item) = (
+        s.id.as_uuid(),
+        s.household_id.as_uuid(),
+        s.item_id.as_uuid(),
+    );
     let changed = if insert {
         exec(
             tx,
@@ -132,7 +136,11 @@ async fn write_schedule(
 
 async fn write_entry(tx: &impl GenericClient, e: &EntryRow, insert: bool) -> StoreResult<u64> {
     let attachments = serde_json::to_string(&e.attachment_ids).map_err(anyhow::Error::from)?;
-    let (id, hid, item) = (e.id.as_uuid(), e.household_id.as_uuid(), e.item_id.as_uuid());
+    let (id, hid, item) = (
+        e.id.as_uuid(),
+        e.household_id.as_uuid(),
+        e.item_id.as_uuid(),
+    );
     let amount = e.cost.as_ref().map(|m| m.amount_minor);
     let currency = e.cost.as_ref().map(|m| m.currency.as_str());
     let changed = if insert {
@@ -373,11 +381,7 @@ impl MaintenanceStore for PgStore {
         })
     }
 
-    async fn entries_of(
-        &self,
-        household: HouseholdId,
-        item: ItemId,
-    ) -> StoreResult<Vec<EntryRow>> {
+    async fn entries_of(&self, household: HouseholdId, item: ItemId) -> StoreResult<Vec<EntryRow>> {
         self.rows(
             &format!(
                 "SELECT {ENTRY_COLUMNS} FROM maintenance_entries e \

@@ -371,11 +371,7 @@ impl MaintenanceStore for SqliteStore {
         .await
     }
 
-    async fn entries_of(
-        &self,
-        household: HouseholdId,
-        item: ItemId,
-    ) -> StoreResult<Vec<EntryRow>> {
+    async fn entries_of(&self, household: HouseholdId, item: ItemId) -> StoreResult<Vec<EntryRow>> {
         self.read(move |c| {
             collect(
                 c,
