@@ -4,11 +4,11 @@
 // only under 90; the dashboard shows both.
 
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
-import { launchBrowser, screenshot, screenshotsDir, startServer, steps, visible } from './harness.mjs';
+import { gone, launchBrowser, screenshot, screenshotsDir, startServer, steps, visible } from './harness.mjs';
 
 const PHONE = { width: 375, height: 740 };
 
@@ -119,6 +119,36 @@ describe('maintenance and warranties on a phone', () => {
     const log = page.getByRole('list', { name: 'Maintenance log' });
     await visible(log.getByText('Replace the filter'));
     await visible(page.getByText('Maintenance: Replace the filter', { exact: true }));
+  });
+
+  step('maintenance is logged with its cost and a file of the item', async () => {
+    // A receipt of the furnace: announced, uploaded to the address given, completed.
+    const me = await (await page.request.get('/api/v1/me')).json();
+    const hid = me.households[0].id;
+    const bytes = readFileSync(new URL('../icons/icon-192.png', import.meta.url));
+    const files = `/api/v1/households/${hid}/items/${furnace}/attachments`;
+    const announced = await (
+      await page.request.post(files, {
+        data: { kind: 'receipt', filename: 'burner-receipt.png', content_type: 'image/png', size: bytes.length },
+      })
+    ).json();
+    const put = await page.request.put(announced.upload.url, { headers: announced.upload.headers, data: bytes });
+    assert.ok(put.ok(), `upload: ${put.status()}`);
+    assert.equal((await page.request.post(`${files}/${announced.id}/complete`)).status(), 200);
+
+    await page.reload();
+    await visible(page.getByRole('heading', { level: 1, name: 'Furnace' }));
+    await page.getByRole('button', { name: 'Log maintenance' }).click();
+    const form = page.getByRole('form', { name: 'Log maintenance' });
+    await form.getByLabel('What was done').fill('Cleaned the burner');
+    await form.getByLabel('Cost').fill('45.50');
+    await form.getByRole('checkbox', { name: 'burner-receipt.png' }).check();
+    await form.getByRole('button', { name: 'Save entry' }).click();
+    await gone(form);
+    const entry = page.getByRole('list', { name: 'Maintenance log' }).getByRole('listitem').filter({ hasText: 'Cleaned the burner' });
+    await visible(entry.getByText(/45\.50/));
+    await visible(entry.getByRole('link', { name: /burner-receipt\.png/ }));
+    await visible(page.getByText('Maintenance: Cleaned the burner', { exact: true }));
   });
 
   step('the Warranties page shows what ends in 30 days, and more in 90', async () => {

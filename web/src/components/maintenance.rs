@@ -2,7 +2,7 @@
 //! done" button, its log, and the forms that add to both.
 
 use shared::{
-    CreateEntry, CreateSchedule, Day, DueState, ErrorBody, FieldErrors, Household, IntervalUnit,
+    Attachment, AttachmentId, AttachmentStatus, CreateEntry, CreateSchedule, Day, DueState, ErrorBody, FieldErrors, Household, IntervalUnit,
     ItemId, MaintenanceEntry, MaintenanceSchedule, MarkDone, Money, ScheduleAnchor, due_state,
     parse_amount, parse_every, parse_maintenance_title,
 };
@@ -58,6 +58,7 @@ pub struct ItemMaintenanceProps {
 pub fn item_maintenance(props: &ItemMaintenanceProps) -> Html {
     let schedules = use_state(|| None::<Vec<MaintenanceSchedule>>);
     let entries = use_state(|| None::<Vec<MaintenanceEntry>>);
+    let files = use_state(Vec::<Attachment>::new);
     let error = use_state(|| None::<ErrorBody>);
     let form = use_state(|| None::<Form>);
     let busy = use_state(|| false);
@@ -66,11 +67,33 @@ pub fn item_maintenance(props: &ItemMaintenanceProps) -> Html {
     let can_write = props.household.role.can_write();
 
     let reload = {
-        let (schedules, entries, error) = (schedules.clone(), entries.clone(), error.clone());
+        let (schedules, entries, files, error) = (
+            schedules.clone(),
+            entries.clone(),
+            files.clone(),
+            error.clone(),
+        );
         Callback::from(move |_: ()| {
-            let (schedules, entries, error) = (schedules.clone(), entries.clone(), error.clone());
+            let (schedules, entries, files, error) = (
+                schedules.clone(),
+                entries.clone(),
+                files.clone(),
+                error.clone(),
+            );
             wasm_bindgen_futures::spawn_local(async move {
-                let (s, e) = futures::join!(api::schedules(hid, item), api::entries(hid, item));
+                let (s, e, f) = futures::join!(
+                    api::schedules(hid, item),
+                    api::entries(hid, item),
+                    api::attachments(hid, item)
+                );
+                if let Ok(f) = f {
+                    files.set(
+                        f.items
+                            .into_iter()
+                            .filter(|a| a.status == AttachmentStatus::Ready)
+                            .collect(),
+                    );
+                }
                 match (s, e) {
                     (Ok(s), Ok(e)) => {
                         schedules.set(Some(s.items));
@@ -170,10 +193,10 @@ pub fn item_maintenance(props: &ItemMaintenanceProps) -> Html {
             <ErrorAlert error={(*error).clone()} />
             { match *form {
                 Some(Form::Schedule) => html! {
-                    <ScheduleForm household={props.household.clone()} {item} on_saved={changed.clone()} on_cancel={open(None)} />
+                    <ScheduleForm household={props.household.clone()} {item} files={Vec::<Attachment>::new()} on_saved={changed.clone()} on_cancel={open(None)} />
                 },
                 Some(Form::Entry) => html! {
-                    <EntryForm household={props.household.clone()} {item} on_saved={changed.clone()} on_cancel={open(None)} />
+                    <EntryForm household={props.household.clone()} {item} files={(*files).clone()} on_saved={changed.clone()} on_cancel={open(None)} />
                 },
                 None => html! {},
             } }
@@ -228,10 +251,12 @@ pub fn item_maintenance(props: &ItemMaintenanceProps) -> Html {
                                     <span class="member-meta">
                                         { e.date.to_string() }
                                         if let Some(cost) = &e.cost { { format!(" · {}", cost.display()) } }
-                                        if !e.attachment_ids.is_empty() {
-                                            { format!(" · {} attached", crate::format::count(e.attachment_ids.len() as i64, "file", "files")) }
-                                        }
                                     </span>
+                                    { for e.attachment_ids.iter().filter_map(|id| files.iter().find(|f| f.id == *id)).map(|f| html! {
+                                        <a class="member-meta" href={f.url.clone().unwrap_or_default()} target="_blank" rel="noopener">
+                                            { format!("📎 {}", f.filename) }
+                                        </a>
+                                    }) }
                                     if let Some(notes) = &e.notes {
                                         <span class="member-meta">{ notes.clone() }</span>
                                     }
@@ -262,6 +287,8 @@ enum Form {
 struct FormProps {
     household: Household,
     item: ItemId,
+    /// The item's files an entry may name.
+    files: Vec<Attachment>,
     on_saved: Callback<()>,
     on_cancel: Callback<MouseEvent>,
 }
@@ -399,16 +426,18 @@ fn entry_form(props: &FormProps) -> Html {
     let date = use_state(|| local_today().to_string());
     let cost = use_state(String::new);
     let notes = use_state(String::new);
+    let chosen = use_state(Vec::<AttachmentId>::new);
     let errors = use_state(FieldErrors::new);
     let error = use_state(|| None::<ErrorBody>);
     let busy = use_state(|| false);
     let currency = props.household.currency.clone();
     let onsubmit = {
-        let (title, date, cost, notes, errors, error, busy) = (
+        let (title, date, cost, notes, chosen, errors, error, busy) = (
             title.clone(),
             date.clone(),
             cost.clone(),
             notes.clone(),
+            chosen.clone(),
             errors.clone(),
             error.clone(),
             busy.clone(),
@@ -445,7 +474,7 @@ fn entry_form(props: &FormProps) -> Html {
                     currency: currency.clone(),
                 }),
                 notes: (!notes.trim().is_empty()).then(|| notes.trim().to_string()),
-                attachment_ids: Vec::new(),
+                attachment_ids: (*chosen).clone(),
             };
             let (errors, error, busy, on_saved) = (
                 errors.clone(),
@@ -467,6 +496,7 @@ fn entry_form(props: &FormProps) -> Html {
                                 ("date", "Date"),
                                 ("cost", "Cost"),
                                 ("notes", "Notes"),
+                                ("attachment_ids", "Files"),
                             ],
                         ));
                         error.set(Some(e));
@@ -479,6 +509,18 @@ fn entry_form(props: &FormProps) -> Html {
         let state = state.clone();
         Callback::from(move |v: String| state.set(v))
     };
+    let toggle = |id: AttachmentId| {
+        let chosen = chosen.clone();
+        Callback::from(move |_: Event| {
+            let mut next = (*chosen).clone();
+            if let Some(at) = next.iter().position(|c| *c == id) {
+                next.remove(at);
+            } else {
+                next.push(id);
+            }
+            chosen.set(next);
+        })
+    };
     html! {
         <form class="maintenance-form" {onsubmit} novalidate=true aria-label="Log maintenance">
             <TextInput id="entry-title" label="What was done" value={(*title).clone()} required=true
@@ -490,6 +532,24 @@ fn entry_form(props: &FormProps) -> Html {
                 oninput={set(&cost)} error={errors.get("cost").cloned()} />
             <TextArea id="entry-notes" label="Notes" value={(*notes).clone()}
                 oninput={set(&notes)} error={errors.get("notes").cloned()} />
+            if !props.files.is_empty() {
+                <fieldset class="maintenance-files">
+                    <legend>{ "Files of this item (a receipt, a photo of the work)" }</legend>
+                    { for props.files.iter().map(|f| {
+                        let id = format!("entry-file-{}", f.id);
+                        html! {
+                            <div class="check" key={f.id.to_string()}>
+                                <input type="checkbox" id={id.clone()} checked={chosen.contains(&f.id)}
+                                    onchange={toggle(f.id)} />
+                                <label for={id}>{ f.filename.clone() }</label>
+                            </div>
+                        }
+                    }) }
+                    if let Some(problem) = errors.get("attachment_ids") {
+                        <p class="field-error">{ problem.clone() }</p>
+                    }
+                </fieldset>
+            }
             <ErrorAlert error={(*error).clone()} />
             <div class="row-actions">
                 <button type="button" class="button button-ghost" onclick={props.on_cancel.clone()}>{ "Cancel" }</button>
