@@ -24,6 +24,7 @@ crate::on_every_backend!(
     history_shows_maintenance_and_a_purge_takes_it_away,
     api_tokens_reach_maintenance,
     a_backup_restores_schedules_and_logs_with_their_files,
+    two_people_marking_a_task_done_at_once_both_log_and_the_schedule_follows_the_latest,
 );
 
 fn today() -> Date {
@@ -926,4 +927,37 @@ async fn a_backup_restores_schedules_and_logs_with_their_files(backend: Backend)
     assert_eq!(attached.len(), 1);
     assert_eq!(done["attachment_ids"], json!([attached[0]["id"]]));
     assert_ne!(done["attachment_ids"][0], receipt.as_str());
+}
+
+async fn two_people_marking_a_task_done_at_once_both_log_and_the_schedule_follows_the_latest(
+    backend: Backend,
+) {
+    let app = spawn_app(backend).await;
+    let ann = app.register("Ann").await;
+    let bob = join(&app, &ann, "Bob", "editor").await;
+    let furnace = item(&app, &ann, "Furnace").await;
+    let s = schedule(
+        &app,
+        &ann,
+        &furnace,
+        json!({"title": "Filter", "every": 1, "unit": "month", "anchor": "last_done",
+               "start_date": "2025-01-01"}),
+    )
+    .await;
+    let done = format!(
+        "{}/{}/done",
+        schedules(&app, &ann, &furnace),
+        s["id"].as_str().unwrap()
+    );
+    let (a, b) = tokio::join!(
+        app.post(&done, &ann, json!({"date": "2025-03-10"})),
+        app.post(&done, &bob, json!({"date": "2025-03-12"})),
+    );
+    a.assert_status(201);
+    b.assert_status(201);
+    let log = app.get(entries(&app, &ann, &furnace), &ann).await;
+    assert_eq!(log.body["items"].as_array().unwrap().len(), 2);
+    let listed = app.get(schedules(&app, &ann, &furnace), &ann).await;
+    assert_eq!(listed.body["items"][0]["last_done"], "2025-03-12");
+    assert_eq!(listed.body["items"][0]["next_due"], "2025-04-12");
 }

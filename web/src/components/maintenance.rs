@@ -2,9 +2,9 @@
 //! done" button, its log, and the forms that add to both.
 
 use shared::{
-    Attachment, AttachmentId, AttachmentStatus, CreateEntry, CreateSchedule, Day, DueState, ErrorBody, FieldErrors, Household, IntervalUnit,
-    ItemId, MaintenanceEntry, MaintenanceSchedule, MarkDone, Money, ScheduleAnchor, due_state,
-    parse_amount, parse_every, parse_maintenance_title,
+    Attachment, AttachmentId, AttachmentStatus, CreateEntry, CreateSchedule, Day, DueState,
+    ErrorBody, FieldErrors, Household, IntervalUnit, ItemId, MaintenanceEntry, MaintenanceSchedule,
+    MarkDone, Money, ScheduleAnchor, due_state, parse_amount, parse_every, parse_maintenance_title,
 };
 use yew::prelude::*;
 
