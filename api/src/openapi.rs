@@ -74,6 +74,12 @@ const TAGS: &[(&str, &str)] = &[
     ),
     ("Tags", "Tags in use, and the household's totals."),
     (
+        "Maintenance",
+        "Items' maintenance: schedules with their next due dates, the log of what was done \
+         (\"Mark done\" logs an entry and moves the schedule on), what the household has \
+         overdue, due soon and done recently, and warranties ending soon.",
+    ),
+    (
         "Sync",
         "The changes feed that keeps a local copy of a household (the offline app's) \
          current.",

@@ -937,6 +937,9 @@ pub enum Action {
     Updated,
     Deleted,
     Restored,
+    /// Maintenance was logged, changed or removed, or a schedule made, changed or removed:
+    /// `fields` holds one line, `maintenance: <title>` (see `MaintenanceChange`).
+    Maintained,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

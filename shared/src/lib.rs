@@ -35,6 +35,7 @@ pub use error::{ErrorBody, ErrorCode, ErrorDetail, FieldErrors};
 pub use ids::*;
 pub use jobs::*;
 pub use labels::*;
+pub use maintenance::*;
 pub use passkeys::*;
 pub use patch::Patch;
 pub use reminders::*;

@@ -36,9 +36,11 @@ use yew::Callback;
 use crate::local;
 
 mod labels;
+mod maintenance;
 mod reminders;
 mod security;
 pub use labels::{assets, label_templates, labels_pdf};
+pub use maintenance::*;
 pub use reminders::*;
 mod share_links;
 pub use security::*;

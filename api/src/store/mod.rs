@@ -32,7 +32,9 @@ pub mod tree;
 
 pub(crate) use assets::claims_asset_id;
 pub use assets::{AssetRow, AssetStore, asset_id_taken, backfill_asset_ids, stored_asset_id};
-pub use maintenance::MaintenanceStore;
+pub use maintenance::{
+    EntryRow, MaintenanceStore, ScheduleRow, WarrantyRow, WithItem, refreshed_schedule,
+};
 pub use passkeys::{CeremonyRow, PasskeyRow, PasskeyStore};
 pub use reminder_settings::ReminderSettingsStore;
 pub use reminders::{Claimed, DigestRecipient, ReminderStore, UpcomingKind, UpcomingRow};
@@ -210,6 +212,7 @@ pub fn action_str(action: Action) -> &'static str {
         Action::Updated => "updated",
         Action::Deleted => "deleted",
         Action::Restored => "restored",
+        Action::Maintained => "maintained",
     }
 }
 
@@ -219,6 +222,7 @@ pub fn parse_action(raw: &str) -> StoreResult<Action> {
         "updated" => Action::Updated,
         "deleted" => Action::Deleted,
         "restored" => Action::Restored,
+        "maintained" => Action::Maintained,
         other => return Err(anyhow::anyhow!("unknown action {other:?}").into()),
     })
 }
@@ -692,7 +696,7 @@ pub trait BackupStore: Send + Sync {
     /// `RESTORE_ROWS`).
     async fn restore_attachments(&self, attachments: &[AttachmentRow]) -> StoreResult<()>;
     /// Deletes some of what a failed restore wrote, in one transaction of at most about
-    /// `limit` rows: the activity entries and tags of `items`, the attachment rows in
+    /// `limit` rows: the activity entries, tags and maintenance of `items`, the attachment rows in
     /// `attachments`, then `items` and `locations` themselves (each leaving a removal for
     /// the changes feed, as devices may have synced them). How many rows it deleted: 0
     /// when nothing of them is left.

@@ -29,6 +29,7 @@ mod labels_pdf;
 mod lambda;
 mod location_races;
 mod locations;
+mod maintenance;
 mod metadata;
 mod openapi;
 mod owner_races;

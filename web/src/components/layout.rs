@@ -230,6 +230,8 @@ pub fn layout(props: &LayoutProps) -> Html {
                                         <strong>{ user_name }</strong>
                                         <span>{ user_email }</span>
                                     </p>
+                                    { menu_link(Route::Maintenance, "Maintenance") }
+                                    { menu_link(Route::Warranties, "Warranties") }
                                     { menu_link(Route::ImportExport, "Import & export") }
                                     { menu_link(Route::Reports, "Reports") }
                                     { menu_link(Route::ShareLinks, "Share links") }

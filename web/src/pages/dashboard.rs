@@ -1,11 +1,12 @@
-use shared::{ErrorBody, Item, Stats};
+use shared::{ErrorBody, Item, MaintenanceOverview, Stats, WarrantyList};
 use yew::prelude::*;
 use yew_router::prelude::*;
 
 use super::HouseholdProps;
+use super::warranties::warranty_row;
 use crate::api::{self, ItemQuery, Sort};
 use crate::app::Route;
-use crate::components::ErrorAlert;
+use crate::components::{ErrorAlert, due_text, local_today};
 use crate::format;
 use crate::hooks::use_title;
 
@@ -18,6 +19,23 @@ pub fn dashboard(props: &HouseholdProps) -> Html {
     let stats = use_state(|| None::<Stats>);
     let recent = use_state(|| None::<Vec<Item>>);
     let error = use_state(|| None::<ErrorBody>);
+    let upkeep = use_state(|| None::<(MaintenanceOverview, WarrantyList)>);
+    {
+        let upkeep = upkeep.clone();
+        let hid = household.id;
+        use_effect_with(hid, move |_| {
+            wasm_bindgen_futures::spawn_local(async move {
+                let today = local_today();
+                let (m, w) = futures::join!(
+                    api::maintenance_overview(hid, today),
+                    api::warranties(hid, 30, today)
+                );
+                if let (Ok(m), Ok(w)) = (m, w) {
+                    upkeep.set(Some((m, w)));
+                }
+            });
+        });
+    }
     {
         let (stats, recent, error) = (stats.clone(), recent.clone(), error.clone());
         let hid = household.id;
@@ -115,6 +133,47 @@ pub fn dashboard(props: &HouseholdProps) -> Html {
                         },
                     } }
                 </section>
+                if let Some((m, w)) = &*upkeep {
+                    <>
+                    <section class="card" aria-labelledby="upkeep-maintenance-heading">
+                        <div class="card-header">
+                            <h2 id="upkeep-maintenance-heading">{ "Maintenance" }</h2>
+                            <Link<Route> to={Route::Maintenance} classes="link-quiet">{ "All maintenance" }</Link<Route>>
+                        </div>
+                        <p class="member-meta">
+                            { format!("{} overdue · {} due soon", m.overdue.len(), m.due_soon.len()) }
+                        </p>
+                        if m.overdue.is_empty() && m.due_soon.is_empty() {
+                            <p class="muted">{ "Nothing due in the next two weeks." }</p>
+                        } else {
+                            <ul class="maintenance-list" aria-label="Maintenance due">
+                                { for m.overdue.iter().chain(m.due_soon.iter()).take(4).map(|d| html! {
+                                    <li key={d.schedule.id.to_string()} class="maintenance-row">
+                                        <div class="maintenance-main">
+                                            <Link<Route> to={Route::Item { id: d.schedule.item_id }} classes="maintenance-title">
+                                                { format!("{} · {}", d.schedule.title, d.item_name) }
+                                            </Link<Route>>
+                                            <span class="member-meta">{ due_text(d.days_left) }</span>
+                                        </div>
+                                    </li>
+                                }) }
+                            </ul>
+                        }
+                    </section>
+                    <section class="card" aria-labelledby="upkeep-warranties-heading">
+                        <div class="card-header">
+                            <h2 id="upkeep-warranties-heading">{ "Warranties" }</h2>
+                            <Link<Route> to={Route::Warranties} classes="link-quiet">{ "All warranties" }</Link<Route>>
+                        </div>
+                        <p class="member-meta">{ format!("{} ending in the next 30 days", w.ending.len()) }</p>
+                        if !w.ending.is_empty() {
+                            <ul class="maintenance-list" aria-label="Warranties ending">
+                                { for w.ending.iter().take(4).map(warranty_row) }
+                            </ul>
+                        }
+                    </section>
+                    </>
+                }
                 if let Some(s) = &*stats {
                     if !s.value_by_location.is_empty() && s.total_value.amount_minor > 0 {
                         <section class="card" aria-labelledby="value-heading">

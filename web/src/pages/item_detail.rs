@@ -5,7 +5,7 @@ use yew_router::prelude::*;
 use super::labels::print_link;
 use crate::api;
 use crate::app::{PrintQuery, Route};
-use crate::components::{Attachments, ErrorAlert};
+use crate::components::{Attachments, ErrorAlert, ItemMaintenance};
 use crate::format;
 use crate::hooks::{SessionAction, use_session, use_title};
 
@@ -48,6 +48,18 @@ pub fn item_detail(props: &ItemDetailProps) -> Html {
             });
         });
     }
+    let reload_history = {
+        let history = history.clone();
+        let id = props.id;
+        Callback::from(move |_: ()| {
+            let history = history.clone();
+            wasm_bindgen_futures::spawn_local(async move {
+                if let Ok(h) = api::item_history(hid, id).await {
+                    history.set(Some(h.items));
+                }
+            });
+        })
+    };
     let on_delete = {
         let (item, error, busy) = (item.clone(), error.clone(), busy.clone());
         Callback::from(move |_: MouseEvent| {
@@ -179,6 +191,7 @@ pub fn item_detail(props: &ItemDetailProps) -> Html {
                         </section>
                     }
                 </Attachments>
+                <ItemMaintenance household={props.household.clone()} item={item.id} on_change={reload_history} />
                 <section class="card" aria-labelledby="history-heading">
                     <h2 id="history-heading">{ "History" }</h2>
                     { match &*history {
@@ -216,6 +229,7 @@ fn history_entry(entry: &Activity) -> Html {
         Action::Created => "Added".to_string(),
         Action::Deleted => "Moved to the trash".to_string(),
         Action::Restored => "Restored from the trash".to_string(),
+        Action::Maintained => format::capitalize(&entry.fields.join(", ")),
         Action::Updated if entry.fields.is_empty() => "Edited".to_string(),
         Action::Updated => format!(
             "Changed {}",

@@ -8,6 +8,8 @@
 //! - `files/<attachment id>/<file name>`: each ready attachment's file as served, stored
 //!   as it is (photos are compressed already);
 //! - `attachments.jsonl` (the attachments' records) and `activity.jsonl` (the history);
+//! - `maintenance_schedules.jsonl` and `maintenance_entries.jsonl`: items' maintenance
+//!   schedules and logs (absent from backups made before maintenance);
 //! - `manifest.json`, written last and read first: the format and its version, the app's
 //!   version, when it was made, the household's name and currency, the counts, and every
 //!   other entry's path, size and SHA-256.
@@ -33,6 +35,7 @@ use crate::blob::DynBlobs;
 use crate::store::DynStore;
 
 pub(crate) mod check;
+mod maintenance;
 pub(crate) mod records;
 mod restore;
 mod verify;
@@ -48,6 +51,8 @@ pub struct BackupSummary {
     pub items: u64,
     pub attachments: u64,
     pub activity: u64,
+    pub maintenance_schedules: u64,
+    pub maintenance_entries: u64,
     pub bytes: u64,
 }
 
@@ -124,6 +129,8 @@ pub async fn check_backup(
             items: counts.items,
             attachments: counts.attachments,
             activity: counts.activity,
+            maintenance_schedules: counts.maintenance_schedules,
+            maintenance_entries: counts.maintenance_entries,
             bytes,
         })
     })

@@ -55,11 +55,21 @@ pub struct Counts {
     pub items: u64,
     pub attachments: u64,
     pub activity: u64,
+    /// Absent (0) in backups made before maintenance.
+    #[serde(default)]
+    pub maintenance_schedules: u64,
+    #[serde(default)]
+    pub maintenance_entries: u64,
 }
 
 impl Counts {
     pub fn total(&self) -> u64 {
-        self.locations + self.items + self.attachments + self.activity
+        self.locations
+            + self.items
+            + self.attachments
+            + self.activity
+            + self.maintenance_schedules
+            + self.maintenance_entries
     }
 }
 

@@ -9,10 +9,14 @@ use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
 
 use image::{ImageReader, Limits};
-use shared::{ActivityId, AttachmentId, Currency, HouseholdId, ItemId, LocationId, Role, UserId};
+use shared::{
+    ActivityId, AttachmentId, Currency, HouseholdId, ItemId, LocationId, MaintenanceEntryId,
+    MaintenanceScheduleId, Role, UserId,
+};
 use zip::ZipArchive;
 
 use super::check::{self};
+use super::maintenance;
 use super::records::*;
 use super::verify::{self, Listed, Verified, checked_fields, each_line};
 use super::{BackupSummary, Step as _, Worker};
@@ -20,7 +24,9 @@ use crate::blob::{DynBlobs, keys};
 use crate::media::{self, FileType};
 use crate::portability::PortError;
 use crate::routes::attachments::UNFILED;
-use crate::store::{ActivityRow, AttachmentRow, DynStore, ItemRow, RESTORE_ROWS, now};
+use crate::store::{
+    ActivityRow, AttachmentRow, DynStore, EntryRow, ItemRow, RESTORE_ROWS, ScheduleRow, now,
+};
 
 /// Item rows (an item and its tags) and estimated bytes per write transaction: well inside
 /// DSQL's 3,000 rows and 10 MiB.
@@ -191,6 +197,7 @@ fn write_all(
     summary.items += batch.flush(ctx, written)?;
 
     let mut rows = Vec::new();
+    let mut attachment_ids: HashMap<AttachmentId, AttachmentId> = HashMap::new();
     let records = extract(ctx, archive, verified, ATTACHMENTS)?;
     let mut reader = BufReader::new(File::open(&records).step("reading attachment records")?);
     let mut buf = Vec::new();
@@ -205,6 +212,7 @@ fn write_all(
             None => UNFILED,
         };
         let id = AttachmentId::new();
+        attachment_ids.insert(record.id, id);
         written.attachments.push(id);
         let (row, size) = restore_file(ctx, archive, verified, record, id, item)?;
         rows.push(row);
@@ -243,7 +251,73 @@ fn write_all(
         .step("writing the history")?;
     summary.activity += entries.len() as u64;
     progress.add(entries.len() as u64);
+
+    // Maintenance: schedules first, so entries can name their new ids. Its rows are the
+    // items', deleted with them if the restore stops.
+    let mut schedules = HashMap::new();
+    let mut rows = Vec::new();
+    if verified.entries.contains_key(maintenance::SCHEDULES) {
+        each_line(
+            archive,
+            verified,
+            maintenance::SCHEDULES,
+            |_, record: maintenance::ScheduleRecord| {
+                worker.check_stop()?;
+                let id = MaintenanceScheduleId::new();
+                schedules.insert(record.id, id);
+                let item = items[&record.item_id];
+                rows.push(record.into_row(household, id, item));
+                if rows.len() >= RESTORE_ROWS {
+                    summary.maintenance_schedules += write_maintenance(ctx, &rows, &[])?;
+                    rows.clear();
+                }
+                Ok(())
+            },
+        )?;
+    }
+    summary.maintenance_schedules += write_maintenance(ctx, &rows, &[])?;
+    let mut rows = Vec::new();
+    if verified.entries.contains_key(maintenance::ENTRIES) {
+        each_line(
+            archive,
+            verified,
+            maintenance::ENTRIES,
+            |_, record: maintenance::EntryRecord| {
+                worker.check_stop()?;
+                let item = items[&record.item_id];
+                rows.push(record.into_row(
+                    household,
+                    MaintenanceEntryId::new(),
+                    item,
+                    &schedules,
+                    &attachment_ids,
+                ));
+                if rows.len() >= RESTORE_ROWS {
+                    summary.maintenance_entries += write_maintenance(ctx, &[], &rows)?;
+                    rows.clear();
+                }
+                Ok(())
+            },
+        )?;
+    }
+    summary.maintenance_entries += write_maintenance(ctx, &[], &rows)?;
     Ok(summary)
+}
+
+/// Writes restored schedules or entries in one transaction; how many.
+fn write_maintenance(
+    ctx: &Ctx<'_>,
+    schedules: &[ScheduleRow],
+    entries: &[EntryRow],
+) -> Result<u64, PortError> {
+    let n = (schedules.len() + entries.len()) as u64;
+    if n > 0 {
+        ctx.worker
+            .block_on(ctx.store.restore_maintenance(schedules, entries))
+            .step("writing maintenance")?;
+        ctx.worker.progress.add(n);
+    }
+    Ok(n)
 }
 
 /// Items waiting to be written together.

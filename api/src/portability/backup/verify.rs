@@ -176,11 +176,15 @@ pub fn verify(archive: &mut ZipArchive<File>, currency: &Currency) -> Result<Ver
         },
     )?;
 
+    let (maintenance_schedules, maintenance_entries) =
+        super::maintenance::verify(archive, &verified, &items, &attachments, currency)?;
     let found = Counts {
         locations: locations.len() as u64,
         items: items.len() as u64,
         attachments: attachments.len() as u64,
         activity,
+        maintenance_schedules,
+        maintenance_entries,
     };
     if found != verified.manifest.counts {
         return Err(PortError::Refused(format!(

@@ -8,13 +8,14 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use shared::{HouseholdId, ItemId, LocationId};
+use shared::{AttachmentId, HouseholdId, ItemId, LocationId};
 use time::OffsetDateTime;
 use tokio::io::AsyncReadExt as _;
 use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, ZipWriter};
 
 use super::check::hex;
+use super::maintenance;
 use super::records::*;
 use super::{BackupSummary, Step as _, Worker, zip_error};
 use crate::blob::{DynBlobs, keys};
@@ -142,6 +143,7 @@ fn write_zip(
             .step("creating a file for the attachment records")?,
     );
     let mut missing_files = Vec::new();
+    let mut kept: HashSet<AttachmentId> = HashSet::new();
     let mut buffer = vec![0u8; COPY_BUFFER];
     let mut after = None;
     loop {
@@ -172,6 +174,7 @@ fn write_zip(
             records.write_all(b"\n")?;
             summary.attachments += 1;
             summary.bytes += entry.size;
+            kept.insert(a.id);
             entries.push(entry);
         }
         match page.last() {
@@ -210,6 +213,42 @@ fn write_zip(
     }
     entries.push(lines.finish());
 
+    // Maintenance, after the files, so entries name only attachments the backup holds.
+    let mut lines = Lines::start(&mut zip, maintenance::SCHEDULES, deflated)?;
+    let mut after = None;
+    loop {
+        worker.check_stop()?;
+        let page = worker
+            .block_on(store.backup_schedules(household, after, PAGE))
+            .step("reading maintenance schedules")?;
+        for schedule in page.iter().filter(|s| items.contains(&s.item_id)) {
+            lines.push(&maintenance::ScheduleRecord::from(schedule))?;
+            summary.maintenance_schedules += 1;
+        }
+        match page.last() {
+            Some(last) if page.len() == PAGE => after = Some(last.id),
+            _ => break,
+        }
+    }
+    entries.push(lines.finish());
+    let mut lines = Lines::start(&mut zip, maintenance::ENTRIES, deflated)?;
+    let mut after = None;
+    loop {
+        worker.check_stop()?;
+        let page = worker
+            .block_on(store.backup_entries(household, after, PAGE))
+            .step("reading maintenance logs")?;
+        for entry in page.iter().filter(|e| items.contains(&e.item_id)) {
+            lines.push(&maintenance::EntryRecord::new(entry, &kept))?;
+            summary.maintenance_entries += 1;
+        }
+        match page.last() {
+            Some(last) if page.len() == PAGE => after = Some(last.id),
+            _ => break,
+        }
+    }
+    entries.push(lines.finish());
+
     let manifest = Manifest {
         format: FORMAT.into(),
         version: VERSION,
@@ -224,6 +263,8 @@ fn write_zip(
             items: summary.items,
             attachments: summary.attachments,
             activity: summary.activity,
+            maintenance_schedules: summary.maintenance_schedules,
+            maintenance_entries: summary.maintenance_entries,
         },
         entries,
         missing_files,

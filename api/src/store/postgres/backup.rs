@@ -270,6 +270,16 @@ impl BackupStore for PgStore {
                       WHERE household_id = $1 AND item_id = ANY($2) LIMIT $3)",
                     &items,
                 ),
+                (
+                    "DELETE FROM maintenance_entries WHERE id IN (SELECT id FROM maintenance_entries \
+                     WHERE household_id = $1 AND item_id = ANY($2) LIMIT $3)",
+                    &items,
+                ),
+                (
+                    "DELETE FROM maintenance_schedules WHERE id IN (SELECT id FROM \
+                     maintenance_schedules WHERE household_id = $1 AND item_id = ANY($2) LIMIT $3)",
+                    &items,
+                ),
             ] {
                 if budget <= 0 {
                     return Ok(deleted);

@@ -240,6 +240,7 @@ impl ItemStore for PgStore {
                 )
                 .await
                 .map_err(pg)?;
+                super::maintenance::purge_items(&tx, hid, &ids).await?;
                 tx.execute(
                     "DELETE FROM items WHERE household_id = $1 AND id = ANY($2)",
                     &[&hid, &ids],

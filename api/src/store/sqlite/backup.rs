@@ -254,6 +254,10 @@ impl BackupStore for SqliteStore {
                  WHERE household_id = ?1 AND id IN (SELECT value FROM json_each(?2)) LIMIT ?3)",
                 "DELETE FROM item_tags WHERE rowid IN (SELECT rowid FROM item_tags \
                  WHERE household_id = ?1 AND item_id IN (SELECT value FROM json_each(?2)) LIMIT ?3)",
+                "DELETE FROM maintenance_entries WHERE id IN (SELECT id FROM maintenance_entries \
+                 WHERE household_id = ?1 AND item_id IN (SELECT value FROM json_each(?2)) LIMIT ?3)",
+                "DELETE FROM maintenance_schedules WHERE id IN (SELECT id FROM maintenance_schedules \
+                 WHERE household_id = ?1 AND item_id IN (SELECT value FROM json_each(?2)) LIMIT ?3)",
             ] {
                 if budget <= 0 {
                     return Ok(deleted);

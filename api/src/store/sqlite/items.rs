@@ -220,6 +220,7 @@ impl ItemStore for SqliteStore {
                     [&hid, id],
                 )
                 .map_err(db)?;
+                super::maintenance::purge_item(tx, &hid, id)?;
                 tx.execute(
                     "DELETE FROM items WHERE household_id = ?1 AND id = ?2",
                     [&hid, id],
