@@ -17,7 +17,7 @@ crate::on_every_backend!(
     mark_done_logs_an_entry_and_moves_the_schedule_on,
     the_log_keeps_its_entries_and_its_schedule_follows_them,
     the_overview_puts_schedules_in_buckets_by_the_persons_date,
-    warranties_are_listed_by_window_and_trashed_items_left_out,
+    warranties_are_listed_by_window_and_trashed_and_sold_items_left_out,
     bad_input_is_refused_field_by_field_and_keeps_what_was_there,
     viewers_read_only_and_other_households_see_nothing,
     an_entry_names_only_files_of_its_own_item,
@@ -328,12 +328,17 @@ async fn the_overview_puts_schedules_in_buckets_by_the_persons_date(backend: Bac
     let furnace = item(&app, &ann, "Furnace").await;
     let old = item(&app, &ann, "Old fridge").await;
     let t = today();
+    let sold = app
+        .create_item(&ann, json!({"name": "Sold car", "sold_date": day(t)}))
+        .await
+        .id();
     for (title, start, on) in [
         ("Overdue", t - Duration::days(3), &furnace),
         ("Due today", t, &furnace),
         ("Due in ten days", t + Duration::days(10), &furnace),
         ("Due in forty days", t + Duration::days(40), &furnace),
         ("Trashed", t - Duration::days(1), &old),
+        ("Sold", t - Duration::days(2), &sold),
     ] {
         schedule(
             &app,
@@ -406,7 +411,7 @@ async fn the_overview_puts_schedules_in_buckets_by_the_persons_date(backend: Bac
     assert!(bad.body["error"]["details"]["due_within_days"].is_string());
 }
 
-async fn warranties_are_listed_by_window_and_trashed_items_left_out(backend: Backend) {
+async fn warranties_are_listed_by_window_and_trashed_and_sold_items_left_out(backend: Backend) {
     let app = spawn_app(backend).await;
     let ann = app.register("Ann").await;
     let t = today();
@@ -417,13 +422,13 @@ async fn warranties_are_listed_by_window_and_trashed_items_left_out(backend: Bac
         ("Phone", -10),
         ("TV", 200),
         ("Trashed drill", 5),
+        ("Sold mixer", 12),
     ] {
-        let made = app
-            .create_item(
-                &ann,
-                json!({"name": name, "warranty_expires": day(t + Duration::days(days))}),
-            )
-            .await;
+        let mut body = json!({"name": name, "warranty_expires": day(t + Duration::days(days))});
+        if name.starts_with("Sold") {
+            body["sold_date"] = json!(day(t - Duration::days(2)));
+        }
+        let made = app.create_item(&ann, body).await;
         made.assert_status(201);
         ids.push(made.id());
     }

@@ -483,7 +483,7 @@ impl MaintenanceStore for PgStore {
                 "SELECT {SCHEDULE_COLUMNS}, i.name AS item_name, i.location_id AS item_location \
                  FROM maintenance_schedules s JOIN items i \
                  ON i.household_id = s.household_id AND i.id = s.item_id \
-                 WHERE s.household_id = $1 AND s.next_due <= $2 AND i.deleted_at IS NULL \
+                 WHERE s.household_id = $1 AND s.next_due <= $2 AND i.deleted_at IS NULL AND i.sold_date IS NULL \
                  ORDER BY s.next_due, s.id LIMIT $3"
             ),
             &[&household.as_uuid(), &until, &(limit as i64)],
@@ -522,7 +522,7 @@ impl MaintenanceStore for PgStore {
         self.rows(
             "SELECT id, name, warranty_expires, location_id FROM items \
              WHERE household_id = $1 AND warranty_expires >= $2 AND warranty_expires <= $3 \
-             AND deleted_at IS NULL ORDER BY warranty_expires, id LIMIT $4",
+             AND deleted_at IS NULL AND sold_date IS NULL ORDER BY warranty_expires, id LIMIT $4",
             &[&household.as_uuid(), &from, &until, &(limit as i64)],
             |r| {
                 Ok(WarrantyRow {

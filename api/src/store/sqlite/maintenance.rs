@@ -483,7 +483,7 @@ impl MaintenanceStore for SqliteStore {
                     "SELECT {SCHEDULE_COLUMNS}, i.name, i.location_id \
                      FROM maintenance_schedules s JOIN items i \
                      ON i.household_id = s.household_id AND i.id = s.item_id \
-                     WHERE s.household_id = ?1 AND s.next_due <= ?2 AND i.deleted_at IS NULL \
+                     WHERE s.household_id = ?1 AND s.next_due <= ?2 AND i.deleted_at IS NULL AND i.sold_date IS NULL \
                      ORDER BY s.next_due, s.id LIMIT ?3"
                 ),
                 params![household.to_string(), text_of(until), limit as i64],
@@ -528,7 +528,7 @@ impl MaintenanceStore for SqliteStore {
                 c,
                 "SELECT id, name, warranty_expires, location_id FROM items \
                  WHERE household_id = ?1 AND warranty_expires >= ?2 AND warranty_expires <= ?3 \
-                 AND deleted_at IS NULL ORDER BY warranty_expires, id LIMIT ?4",
+                 AND deleted_at IS NULL AND sold_date IS NULL ORDER BY warranty_expires, id LIMIT ?4",
                 params![
                     household.to_string(),
                     text_of(from),

@@ -80,7 +80,7 @@ impl ReminderStore for SqliteStore {
                      i.warranty_expires \
                      FROM members m JOIN households h ON h.id = m.household_id \
                      JOIN items i ON i.household_id = m.household_id \
-                     WHERE m.user_id = ?1 AND i.deleted_at IS NULL \
+                     WHERE m.user_id = ?1 AND i.deleted_at IS NULL AND i.sold_date IS NULL \
                      AND i.warranty_expires >= ?2 AND i.warranty_expires <= ?3 \
                      UNION ALL \
                      SELECT 'm', s.household_id, h.name, s.item_id, i.name, s.id, s.title, \
@@ -88,7 +88,7 @@ impl ReminderStore for SqliteStore {
                      FROM members m JOIN households h ON h.id = m.household_id \
                      JOIN maintenance_schedules s ON s.household_id = m.household_id \
                      JOIN items i ON i.household_id = s.household_id AND i.id = s.item_id \
-                     WHERE m.user_id = ?1 AND i.deleted_at IS NULL AND s.next_due <= ?3 \
+                     WHERE m.user_id = ?1 AND i.deleted_at IS NULL AND i.sold_date IS NULL AND s.next_due <= ?3 \
                      ORDER BY 8, 1 DESC, 5, 4, 6",
                 )
                 .map_err(db)?;
