@@ -1,7 +1,8 @@
 // Maintenance and warranties on a phone: a schedule added on an item's page is overdue on
 // the Maintenance page; "Mark done" moves it to done recently with its next due date; the
 // Warranties page shows an item ending in 20 days under 30 days and one ending in 75 days
-// only under 90; the dashboard shows both.
+// only under 90; the dashboard shows both. A schedule and a log entry are changed in place
+// (and a stale change is refused without losing what was typed); deleting asks first.
 
 import assert from 'node:assert/strict';
 import { readFileSync, rmSync } from 'node:fs';
@@ -24,11 +25,12 @@ const fromToday = (days) => {
   return d;
 };
 
-/** `d` plus one month, on the month's last day when it is shorter. */
-const nextMonth = (d) => {
-  const last = new Date(d.getFullYear(), d.getMonth() + 2, 0).getDate();
-  return new Date(d.getFullYear(), d.getMonth() + 1, Math.min(d.getDate(), last), 12);
+/** `d` plus `n` months, on the month's last day when it is shorter. */
+const addMonths = (d, n) => {
+  const last = new Date(d.getFullYear(), d.getMonth() + n + 1, 0).getDate();
+  return new Date(d.getFullYear(), d.getMonth() + n, Math.min(d.getDate(), last), 12);
 };
+const nextMonth = (d) => addMonths(d, 1);
 
 describe('maintenance and warranties on a phone', () => {
   let server;
@@ -149,6 +151,72 @@ describe('maintenance and warranties on a phone', () => {
     await visible(entry.getByText(/45\.50/));
     await visible(entry.getByRole('link', { name: /burner-receipt\.png/ }));
     await visible(page.getByText('Maintenance: Cleaned the burner', { exact: true }));
+  });
+
+  step('a schedule and a log entry are changed in place, and deleting asks first', async () => {
+    const schedules = page.getByRole('list', { name: 'Schedules' });
+    await schedules.getByRole('button', { name: 'Edit schedule Replace the filter' }).click();
+    const form = page.getByRole('form', { name: 'Edit schedule' });
+    assert.equal(await form.getByLabel('Task').inputValue(), 'Replace the filter');
+    assert.equal(await form.getByLabel('Start date').inputValue(), iso(start));
+    await form.getByLabel('Every').fill('3');
+    await form.getByLabel('Notes').fill('MERV 11, 16x25x1');
+    await screenshot(page, 'phone', 'maintenance-edit-schedule');
+    await form.getByRole('button', { name: 'Save schedule' }).click();
+    await gone(form);
+    const schedule = schedules.getByRole('listitem').filter({ hasText: 'Replace the filter' });
+    await visible(schedule.getByText(new RegExp(`^Next due ${iso(addMonths(start, 3))} · `)));
+    await visible(schedule.getByText(`every 3 months, from ${iso(start)}`, { exact: false }));
+    await visible(schedule.getByText('MERV 11, 16x25x1'));
+    await visible(page.getByText('Maintenance schedule changed: Replace the filter', { exact: true }));
+
+    // Someone else changes the schedule while it is open here: saving is refused, what was
+    // typed stays, and saving again keeps it.
+    await schedules.getByRole('button', { name: 'Edit schedule Replace the filter' }).click();
+    await form.getByLabel('Task').fill('Replace the furnace filter');
+    const me = await (await page.request.get('/api/v1/me')).json();
+    const hid = me.households[0].id;
+    const base = `/api/v1/households/${hid}/items/${furnace}/maintenance`;
+    const [current] = (await (await page.request.get(`${base}/schedules`)).json()).items;
+    const other = await page.request.patch(`${base}/schedules/${current.id}`, {
+      headers: { 'If-Match': `"${current.version}"` },
+      data: { notes: 'Changed on another phone' },
+    });
+    assert.equal(other.status(), 200);
+    await form.getByRole('button', { name: 'Save schedule' }).click();
+    await visible(form.getByRole('alert').getByText(/Someone changed this schedule while you were editing it/));
+    assert.equal(await form.getByLabel('Task').inputValue(), 'Replace the furnace filter');
+    await form.getByRole('button', { name: 'Save schedule' }).click();
+    await gone(form);
+    await visible(schedules.getByRole('listitem').filter({ hasText: 'Replace the furnace filter' }));
+
+    // The entry: its cost and notes change, its file stays.
+    const log = page.getByRole('list', { name: 'Maintenance log' });
+    await log.getByRole('button', { name: `Edit log entry Cleaned the burner of ${iso(fromToday(0))}` }).click();
+    const entryForm = page.getByRole('form', { name: 'Edit log entry' });
+    assert.equal(await entryForm.getByLabel('Cost').inputValue(), '45.50');
+    assert.equal(await entryForm.getByRole('checkbox', { name: 'burner-receipt.png' }).isChecked(), true);
+    await entryForm.getByLabel('What was done').fill('Cleaned the burner and igniter');
+    await entryForm.getByLabel('Cost').fill('52');
+    await entryForm.getByRole('button', { name: 'Save entry' }).click();
+    await gone(entryForm);
+    const entry = log.getByRole('listitem').filter({ hasText: 'Cleaned the burner and igniter' });
+    await visible(entry.getByText(/52\.00/));
+    await visible(entry.getByRole('link', { name: /burner-receipt\.png/ }));
+
+    // Deleting asks, "Keep it" keeps it, and confirming removes it.
+    const remove = log.getByRole('button', { name: `Delete log entry Cleaned the burner and igniter of ${iso(fromToday(0))}` });
+    await remove.click();
+    const question = page.getByRole('group', { name: /Delete “Cleaned the burner and igniter” of .* from the log\?/ });
+    await visible(question);
+    await question.getByRole('button', { name: 'Keep it' }).click();
+    await gone(question);
+    await visible(entry);
+    await remove.click();
+    await question.getByRole('button', { name: 'Delete entry' }).click();
+    await gone(entry);
+    await visible(log.getByText('Replace the filter'));
+    await visible(page.getByText('Maintenance removed: Cleaned the burner and igniter', { exact: true }));
   });
 
   step('the Warranties page shows what ends in 30 days, and more in 90', async () => {

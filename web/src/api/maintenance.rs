@@ -4,7 +4,7 @@
 use shared::{
     CreateEntry, CreateSchedule, Day, HouseholdId, ItemId, List, MaintenanceEntry,
     MaintenanceEntryId, MaintenanceOverview, MaintenanceSchedule, MaintenanceScheduleId, MarkDone,
-    MarkedDone, WarrantyList,
+    MarkedDone, UpdateEntry, UpdateSchedule, WarrantyList,
 };
 
 use super::{ApiResult, Method, get, json, request};
@@ -24,6 +24,18 @@ pub async fn create_schedule(
 ) -> ApiResult<MaintenanceSchedule> {
     let path = format!("{}/schedules", base(hid, item));
     request(Method::Post, &path, json(body), None).await
+}
+
+/// Changes a schedule as it was at `version`; 412 when someone changed it since.
+pub async fn update_schedule(
+    hid: HouseholdId,
+    item: ItemId,
+    id: MaintenanceScheduleId,
+    version: i64,
+    body: &UpdateSchedule,
+) -> ApiResult<MaintenanceSchedule> {
+    let path = format!("{}/schedules/{id}", base(hid, item));
+    request(Method::Patch, &path, json(body), Some(version)).await
 }
 
 pub async fn delete_schedule(
@@ -56,6 +68,18 @@ pub async fn create_entry(
 ) -> ApiResult<MaintenanceEntry> {
     let path = format!("{}/entries", base(hid, item));
     request(Method::Post, &path, json(body), None).await
+}
+
+/// Changes a log entry as it was at `version`; 412 when someone changed it since.
+pub async fn update_entry(
+    hid: HouseholdId,
+    item: ItemId,
+    id: MaintenanceEntryId,
+    version: i64,
+    body: &UpdateEntry,
+) -> ApiResult<MaintenanceEntry> {
+    let path = format!("{}/entries/{id}", base(hid, item));
+    request(Method::Patch, &path, json(body), Some(version)).await
 }
 
 pub async fn delete_entry(hid: HouseholdId, item: ItemId, id: MaintenanceEntryId) -> ApiResult<()> {

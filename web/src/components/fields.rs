@@ -1,5 +1,6 @@
 //! Labelled form controls that show their field's error beside them.
 
+use shared::{Money, format_amount};
 use web_sys::{HtmlInputElement, HtmlSelectElement, HtmlTextAreaElement};
 use yew::prelude::*;
 
@@ -198,4 +199,16 @@ pub fn labelled_field_errors(
             Some((field, format!("{label} {problem}.")))
         })
         .collect()
+}
+
+/// An amount as it is typed into a money field: "1,299.99".
+pub fn amount_text(money: Option<&Money>) -> String {
+    money
+        .map(|m| {
+            format_amount(m.amount_minor, &m.currency)
+                .trim_end_matches(m.currency.as_str())
+                .trim()
+                .to_string()
+        })
+        .unwrap_or_default()
 }

@@ -3,12 +3,14 @@
 
 use shared::{
     Attachment, AttachmentId, AttachmentStatus, CreateEntry, CreateSchedule, Day, DueState,
-    ErrorBody, FieldErrors, Household, IntervalUnit, ItemId, MaintenanceEntry, MaintenanceSchedule,
-    MarkDone, Money, ScheduleAnchor, due_state, parse_amount, parse_every, parse_maintenance_title,
+    ErrorBody, ErrorCode, FieldErrors, Household, IntervalUnit, ItemId, MaintenanceEntry,
+    MaintenanceEntryId, MaintenanceSchedule, MaintenanceScheduleId, MarkDone, Money, Patch,
+    ScheduleAnchor, UpdateEntry, UpdateSchedule, due_state, parse_amount, parse_every,
+    parse_maintenance_title,
 };
 use yew::prelude::*;
 
-use super::{ErrorAlert, SelectField, TextArea, TextInput, labelled_field_errors};
+use super::{ErrorAlert, SelectField, TextArea, TextInput, amount_text, labelled_field_errors};
 use crate::api;
 
 /// This device's date: what "today" and "overdue" mean to the person holding it.
@@ -61,6 +63,7 @@ pub fn item_maintenance(props: &ItemMaintenanceProps) -> Html {
     let files = use_state(Vec::<Attachment>::new);
     let error = use_state(|| None::<ErrorBody>);
     let form = use_state(|| None::<Form>);
+    let confirm = use_state(|| None::<Row>);
     let busy = use_state(|| false);
     let hid = props.household.id;
     let item = props.item;
@@ -139,37 +142,67 @@ pub fn item_maintenance(props: &ItemMaintenanceProps) -> Html {
             });
         })
     };
-    let remove_schedule = |s: &MaintenanceSchedule| {
-        let (error, changed) = (error.clone(), changed.clone());
-        let id = s.id;
+    let remove = |row: Row| {
+        let (error, busy, confirm, changed) = (
+            error.clone(),
+            busy.clone(),
+            confirm.clone(),
+            changed.clone(),
+        );
         Callback::from(move |_: MouseEvent| {
-            let (error, changed) = (error.clone(), changed.clone());
+            let (error, busy, confirm, changed) = (
+                error.clone(),
+                busy.clone(),
+                confirm.clone(),
+                changed.clone(),
+            );
+            busy.set(true);
             wasm_bindgen_futures::spawn_local(async move {
-                match api::delete_schedule(hid, item, id).await {
+                let result = match row {
+                    Row::Schedule(id) => api::delete_schedule(hid, item, id).await,
+                    Row::Entry(id) => api::delete_entry(hid, item, id).await,
+                };
+                busy.set(false);
+                confirm.set(None);
+                match result {
                     Ok(()) => changed.emit(()),
                     Err(e) => error.set(Some(e)),
                 }
             });
         })
     };
-    let remove_entry = |e: &MaintenanceEntry| {
-        let (error, changed) = (error.clone(), changed.clone());
-        let id = e.id;
-        Callback::from(move |_: MouseEvent| {
-            let (error, changed) = (error.clone(), changed.clone());
-            wasm_bindgen_futures::spawn_local(async move {
-                match api::delete_entry(hid, item, id).await {
-                    Ok(()) => changed.emit(()),
-                    Err(e) => error.set(Some(e)),
-                }
-            });
-        })
+    let ask = |row: Option<Row>| {
+        let confirm = confirm.clone();
+        Callback::from(move |_: MouseEvent| confirm.set(row))
     };
     let open = |which: Option<Form>| {
-        let form = form.clone();
-        Callback::from(move |_: MouseEvent| form.set(which))
+        let (form, confirm) = (form.clone(), confirm.clone());
+        Callback::from(move |_: MouseEvent| {
+            confirm.set(None);
+            form.set(which);
+        })
+    };
+    // Asks before deleting, in the row: what goes and what stays.
+    let confirm_delete = |row: Row,
+                          question: String,
+                          detail: &'static str,
+                          action: &'static str| {
+        let label = match row {
+            Row::Schedule(id) => format!("confirm-delete-schedule-{id}"),
+            Row::Entry(id) => format!("confirm-delete-entry-{id}"),
+        };
+        html! {
+            <div class="confirm maintenance-confirm" role="group" aria-labelledby={label.clone()}>
+                <p id={label}><strong>{ question }</strong>{ " " }{ detail }</p>
+                <div class="row-actions">
+                    <button type="button" class="button button-ghost button-small" onclick={ask(None)}>{ "Keep it" }</button>
+                    <button type="button" class="button button-danger button-small" onclick={remove(row)} disabled={*busy}>{ action }</button>
+                </div>
+            </div>
+        }
     };
     let today = local_today();
+    let editing = |row: Row| *form == Some(Form::Edit(row));
 
     html! {
         <section class="card maintenance" aria-labelledby="maintenance-heading">
@@ -178,13 +211,13 @@ pub fn item_maintenance(props: &ItemMaintenanceProps) -> Html {
                 if can_write {
                     <div class="row-actions">
                         <button type="button" class="button button-ghost button-small"
-                            aria-expanded={(*form == Some(Form::Schedule)).to_string()}
-                            onclick={open((*form != Some(Form::Schedule)).then_some(Form::Schedule))}>
+                            aria-expanded={(*form == Some(Form::NewSchedule)).to_string()}
+                            onclick={open((*form != Some(Form::NewSchedule)).then_some(Form::NewSchedule))}>
                             { "Add schedule" }
                         </button>
                         <button type="button" class="button button-ghost button-small"
-                            aria-expanded={(*form == Some(Form::Entry)).to_string()}
-                            onclick={open((*form != Some(Form::Entry)).then_some(Form::Entry))}>
+                            aria-expanded={(*form == Some(Form::NewEntry)).to_string()}
+                            onclick={open((*form != Some(Form::NewEntry)).then_some(Form::NewEntry))}>
                             { "Log maintenance" }
                         </button>
                     </div>
@@ -192,13 +225,13 @@ pub fn item_maintenance(props: &ItemMaintenanceProps) -> Html {
             </div>
             <ErrorAlert error={(*error).clone()} />
             { match *form {
-                Some(Form::Schedule) => html! {
-                    <ScheduleForm household={props.household.clone()} {item} files={Vec::<Attachment>::new()} on_saved={changed.clone()} on_cancel={open(None)} />
+                Some(Form::NewSchedule) => html! {
+                    <ScheduleForm household={props.household.clone()} {item} on_saved={changed.clone()} on_cancel={open(None)} />
                 },
-                Some(Form::Entry) => html! {
+                Some(Form::NewEntry) => html! {
                     <EntryForm household={props.household.clone()} {item} files={(*files).clone()} on_saved={changed.clone()} on_cancel={open(None)} />
                 },
-                None => html! {},
+                _ => html! {},
             } }
             <h3>{ "Schedules" }</h3>
             { match &*schedules {
@@ -207,8 +240,18 @@ pub fn item_maintenance(props: &ItemMaintenanceProps) -> Html {
                 Some(list) => html! {
                     <ul class="maintenance-list" aria-label="Schedules">
                         { for list.iter().map(|s| {
+                            let row = Row::Schedule(s.id);
+                            if editing(row) {
+                                return html! {
+                                    <li key={s.id.to_string()} class="maintenance-row maintenance-editing">
+                                        <ScheduleForm household={props.household.clone()} {item} editing={s.clone()}
+                                            on_saved={changed.clone()} on_stale={reload.clone()} on_cancel={open(None)} />
+                                    </li>
+                                };
+                            }
                             let days = days_from(today, s.next_due);
                             let overdue = due_state(s.next_due.0, today.0, 14) == DueState::Overdue;
+                            let confirming = *confirm == Some(row);
                             html! {
                                 <li key={s.id.to_string()} class="maintenance-row">
                                     <div class="maintenance-main">
@@ -221,16 +264,27 @@ pub fn item_maintenance(props: &ItemMaintenanceProps) -> Html {
                                             { schedule_text(s) }
                                             if let Some(last) = s.last_done { { format!(" · last done {last}") } }
                                         </span>
+                                        if let Some(notes) = &s.notes {
+                                            <span class="member-meta">{ notes.clone() }</span>
+                                        }
                                     </div>
                                     if can_write {
                                         <div class="row-actions">
                                             <button type="button" class="button button-secondary button-small"
                                                 aria-label={format!("Mark done: {}", s.title)}
                                                 onclick={mark_done(s)} disabled={*busy}>{ "Mark done" }</button>
+                                            <button type="button" class="button button-ghost button-small"
+                                                aria-label={format!("Edit schedule {}", s.title)}
+                                                onclick={open(Some(Form::Edit(row)))}>{ "Edit" }</button>
                                             <button type="button" class="button button-danger-ghost button-small"
                                                 aria-label={format!("Delete schedule {}", s.title)}
-                                                onclick={remove_schedule(s)}>{ "Delete" }</button>
+                                                aria-expanded={confirming.to_string()}
+                                                onclick={ask((!confirming).then_some(row))}>{ "Delete" }</button>
                                         </div>
+                                    }
+                                    if confirming {
+                                        { confirm_delete(row, format!("Delete the schedule “{}”?", s.title),
+                                            "What was logged for it stays in the log.", "Delete schedule") }
                                     }
                                 </li>
                             }
@@ -244,31 +298,56 @@ pub fn item_maintenance(props: &ItemMaintenanceProps) -> Html {
                 Some(list) if list.is_empty() => html! { <p class="muted">{ "Nothing logged yet." }</p> },
                 Some(list) => html! {
                     <ul class="maintenance-list" aria-label="Maintenance log">
-                        { for list.iter().map(|e| html! {
-                            <li key={e.id.to_string()} class="maintenance-row">
-                                <div class="maintenance-main">
-                                    <span class="maintenance-title">{ e.title.clone() }</span>
-                                    <span class="member-meta">
-                                        { e.date.to_string() }
-                                        if let Some(cost) = &e.cost { { format!(" · {}", cost.display()) } }
-                                    </span>
-                                    { for e.attachment_ids.iter().filter_map(|id| files.iter().find(|f| f.id == *id)).map(|f| html! {
-                                        <a class="member-meta" href={f.url.clone().unwrap_or_default()} target="_blank" rel="noopener">
-                                            { format!("📎 {}", f.filename) }
-                                        </a>
-                                    }) }
-                                    if let Some(notes) = &e.notes {
-                                        <span class="member-meta">{ notes.clone() }</span>
-                                    }
-                                </div>
-                                if can_write {
-                                    <div class="row-actions">
-                                        <button type="button" class="button button-danger-ghost button-small"
-                                            aria-label={format!("Delete log entry {} of {}", e.title, e.date)}
-                                            onclick={remove_entry(e)}>{ "Delete" }</button>
+                        { for list.iter().map(|e| {
+                            let row = Row::Entry(e.id);
+                            if editing(row) {
+                                return html! {
+                                    <li key={e.id.to_string()} class="maintenance-row maintenance-editing">
+                                        <EntryForm household={props.household.clone()} {item} files={(*files).clone()}
+                                            editing={e.clone()} on_saved={changed.clone()} on_stale={reload.clone()} on_cancel={open(None)} />
+                                    </li>
+                                };
+                            }
+                            let confirming = *confirm == Some(row);
+                            html! {
+                                <li key={e.id.to_string()} class="maintenance-row">
+                                    <div class="maintenance-main">
+                                        <span class="maintenance-title">{ e.title.clone() }</span>
+                                        <span class="member-meta">
+                                            { e.date.to_string() }
+                                            if let Some(cost) = &e.cost { { format!(" · {}", cost.display()) } }
+                                        </span>
+                                        { for e.attachment_ids.iter().filter_map(|id| files.iter().find(|f| f.id == *id)).map(|f| html! {
+                                            <a class="member-meta" href={f.url.clone().unwrap_or_default()} target="_blank" rel="noopener">
+                                                { format!("📎 {}", f.filename) }
+                                            </a>
+                                        }) }
+                                        if let Some(notes) = &e.notes {
+                                            <span class="member-meta">{ notes.clone() }</span>
+                                        }
                                     </div>
-                                }
-                            </li>
+                                    if can_write {
+                                        <div class="row-actions">
+                                            <button type="button" class="button button-ghost button-small"
+                                                aria-label={format!("Edit log entry {} of {}", e.title, e.date)}
+                                                onclick={open(Some(Form::Edit(row)))}>{ "Edit" }</button>
+                                            <button type="button" class="button button-danger-ghost button-small"
+                                                aria-label={format!("Delete log entry {} of {}", e.title, e.date)}
+                                                aria-expanded={confirming.to_string()}
+                                                onclick={ask((!confirming).then_some(row))}>{ "Delete" }</button>
+                                        </div>
+                                    }
+                                    if confirming {
+                                        { confirm_delete(row, format!("Delete “{}” of {} from the log?", e.title, e.date),
+                                            if e.schedule_id.is_some() {
+                                                "Its schedule goes back to what the rest of the log says."
+                                            } else {
+                                                "This can't be undone."
+                                            },
+                                            "Delete entry") }
+                                    }
+                                </li>
+                            }
                         }) }
                     </ul>
                 },
@@ -277,20 +356,68 @@ pub fn item_maintenance(props: &ItemMaintenanceProps) -> Html {
     }
 }
 
+/// A schedule or a log entry of the item.
+#[derive(Clone, Copy, PartialEq)]
+enum Row {
+    Schedule(MaintenanceScheduleId),
+    Entry(MaintenanceEntryId),
+}
+
+/// The form open on the item's maintenance: a new schedule, a new entry, or one row's.
 #[derive(Clone, Copy, PartialEq)]
 enum Form {
-    Schedule,
-    Entry,
+    NewSchedule,
+    NewEntry,
+    Edit(Row),
 }
 
 #[derive(Properties, PartialEq)]
-struct FormProps {
+struct ScheduleFormProps {
+    household: Household,
+    item: ItemId,
+    /// The schedule being changed; a new one when absent.
+    #[prop_or_default]
+    editing: Option<MaintenanceSchedule>,
+    on_saved: Callback<()>,
+    /// Someone changed what is being edited: read it again.
+    #[prop_or_default]
+    on_stale: Callback<()>,
+    on_cancel: Callback<MouseEvent>,
+}
+
+#[derive(Properties, PartialEq)]
+struct EntryFormProps {
     household: Household,
     item: ItemId,
     /// The item's files an entry may name.
     files: Vec<Attachment>,
+    /// The entry being changed; a new one when absent.
+    #[prop_or_default]
+    editing: Option<MaintenanceEntry>,
     on_saved: Callback<()>,
+    /// Someone changed what is being edited: read it again.
+    #[prop_or_default]
+    on_stale: Callback<()>,
     on_cancel: Callback<MouseEvent>,
+}
+
+/// The refusal of an edit of something changed since it was read, in the person's words.
+fn stale(mut e: ErrorBody, what: &str) -> ErrorBody {
+    if e.error.code == ErrorCode::PreconditionFailed {
+        e.error.message = format!(
+            "Someone changed this {what} while you were editing it. Your changes are still \
+             here: save again to keep them, or cancel to see theirs"
+        );
+    }
+    e
+}
+
+/// What a text field's value clears or sets: blank clears it.
+fn text_patch(value: &str) -> Patch<String> {
+    match value.trim() {
+        "" => Patch::Null,
+        text => Patch::Value(text.to_string()),
+    }
 }
 
 fn unit_options() -> Vec<(String, String)> {
@@ -301,13 +428,32 @@ fn unit_options() -> Vec<(String, String)> {
 }
 
 #[function_component(ScheduleForm)]
-fn schedule_form(props: &FormProps) -> Html {
-    let title = use_state(String::new);
-    let every = use_state(|| "1".to_string());
-    let unit = use_state(|| "month".to_string());
-    let anchor = use_state(|| "start".to_string());
-    let start = use_state(|| local_today().to_string());
-    let notes = use_state(String::new);
+fn schedule_form(props: &ScheduleFormProps) -> Html {
+    let was = props.editing.clone();
+    let title = use_state(|| was.as_ref().map(|s| s.title.clone()).unwrap_or_default());
+    let every = use_state(|| was.as_ref().map_or(1, |s| s.every).to_string());
+    let unit = use_state(|| {
+        was.as_ref()
+            .map_or(IntervalUnit::Month, |s| s.unit)
+            .as_str()
+            .to_string()
+    });
+    let anchor = use_state(|| {
+        was.as_ref()
+            .map_or(ScheduleAnchor::Start, |s| s.anchor)
+            .as_str()
+            .to_string()
+    });
+    let start = use_state(|| {
+        was.as_ref()
+            .map_or_else(local_today, |s| s.start_date)
+            .to_string()
+    });
+    let notes = use_state(|| {
+        was.as_ref()
+            .and_then(|s| s.notes.clone())
+            .unwrap_or_default()
+    });
     let errors = use_state(FieldErrors::new);
     let error = use_state(|| None::<ErrorBody>);
     let busy = use_state(|| false);
@@ -324,6 +470,7 @@ fn schedule_form(props: &FormProps) -> Html {
             busy.clone(),
         );
         let (hid, item, on_saved) = (props.household.id, props.item, props.on_saved.clone());
+        let (was, on_stale) = (was.clone(), props.on_stale.clone());
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();
             let mut found = FieldErrors::new();
@@ -349,23 +496,42 @@ fn schedule_form(props: &FormProps) -> Html {
             let (true, Some(n), Ok(start_date)) = (found.is_empty(), n, start_date) else {
                 return;
             };
-            let body = CreateSchedule {
-                title: title.trim().to_string(),
-                every: n,
-                unit: IntervalUnit::parse(&unit).unwrap_or(IntervalUnit::Month),
-                anchor: ScheduleAnchor::parse(&anchor),
-                start_date: Some(start_date),
-                notes: (!notes.trim().is_empty()).then(|| notes.trim().to_string()),
-            };
+            let unit = IntervalUnit::parse(&unit).unwrap_or(IntervalUnit::Month);
+            let anchor = ScheduleAnchor::parse(&anchor);
             let (errors, error, busy, on_saved) = (
                 errors.clone(),
                 error.clone(),
                 busy.clone(),
                 on_saved.clone(),
             );
+            let (title, notes, was) = (title.trim().to_string(), (*notes).clone(), was.clone());
+            let on_stale = on_stale.clone();
             busy.set(true);
             wasm_bindgen_futures::spawn_local(async move {
-                let result = api::create_schedule(hid, item, &body).await;
+                let result = match was {
+                    Some(was) => {
+                        let patch = UpdateSchedule {
+                            title: Some(title),
+                            every: Some(n),
+                            unit: Some(unit),
+                            anchor,
+                            start_date: Some(start_date),
+                            notes: text_patch(&notes),
+                        };
+                        api::update_schedule(hid, item, was.id, was.version, &patch).await
+                    }
+                    None => {
+                        let body = CreateSchedule {
+                            title,
+                            every: n,
+                            unit,
+                            anchor,
+                            start_date: Some(start_date),
+                            notes: text_patch(&notes).into_change().flatten(),
+                        };
+                        api::create_schedule(hid, item, &body).await
+                    }
+                };
                 busy.set(false);
                 match result {
                     Ok(_) => on_saved.emit(()),
@@ -379,7 +545,10 @@ fn schedule_form(props: &FormProps) -> Html {
                                 ("notes", "Notes"),
                             ],
                         ));
-                        error.set(Some(e));
+                        if e.error.code == ErrorCode::PreconditionFailed {
+                            on_stale.emit(());
+                        }
+                        error.set(Some(stale(e, "schedule")));
                     }
                 }
             });
@@ -390,7 +559,7 @@ fn schedule_form(props: &FormProps) -> Html {
         Callback::from(move |v: String| state.set(v))
     };
     html! {
-        <form class="maintenance-form" {onsubmit} novalidate=true aria-label="New schedule">
+        <form class="maintenance-form" {onsubmit} novalidate=true aria-label={if was.is_some() { "Edit schedule" } else { "New schedule" }}>
             <TextInput id="schedule-title" label="Task" value={(*title).clone()} required=true
                 hint="Like “Replace the filter”."
                 oninput={set(&title)} error={errors.get("title").cloned()} />
@@ -421,12 +590,25 @@ fn schedule_form(props: &FormProps) -> Html {
 }
 
 #[function_component(EntryForm)]
-fn entry_form(props: &FormProps) -> Html {
-    let title = use_state(String::new);
-    let date = use_state(|| local_today().to_string());
-    let cost = use_state(String::new);
-    let notes = use_state(String::new);
-    let chosen = use_state(Vec::<AttachmentId>::new);
+fn entry_form(props: &EntryFormProps) -> Html {
+    let was = props.editing.clone();
+    let title = use_state(|| was.as_ref().map(|e| e.title.clone()).unwrap_or_default());
+    let date = use_state(|| {
+        was.as_ref()
+            .map_or_else(local_today, |e| e.date)
+            .to_string()
+    });
+    let cost = use_state(|| amount_text(was.as_ref().and_then(|e| e.cost.as_ref())));
+    let notes = use_state(|| {
+        was.as_ref()
+            .and_then(|e| e.notes.clone())
+            .unwrap_or_default()
+    });
+    let chosen = use_state(|| {
+        was.as_ref()
+            .map(|e| e.attachment_ids.clone())
+            .unwrap_or_default()
+    });
     let errors = use_state(FieldErrors::new);
     let error = use_state(|| None::<ErrorBody>);
     let busy = use_state(|| false);
@@ -444,6 +626,7 @@ fn entry_form(props: &FormProps) -> Html {
         );
         let (hid, item, on_saved) = (props.household.id, props.item, props.on_saved.clone());
         let currency = currency.clone();
+        let (was, on_stale) = (was.clone(), props.on_stale.clone());
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();
             let mut found = FieldErrors::new();
@@ -466,25 +649,46 @@ fn entry_form(props: &FormProps) -> Html {
             let (true, Ok(day), Ok(amount)) = (found.is_empty(), day, amount) else {
                 return;
             };
-            let body = CreateEntry {
-                title: title.trim().to_string(),
-                date: Some(day),
-                cost: amount.map(|amount_minor| Money {
-                    amount_minor,
-                    currency: currency.clone(),
-                }),
-                notes: (!notes.trim().is_empty()).then(|| notes.trim().to_string()),
-                attachment_ids: (*chosen).clone(),
-            };
+            let cost = amount.map(|amount_minor| Money {
+                amount_minor,
+                currency: currency.clone(),
+            });
             let (errors, error, busy, on_saved) = (
                 errors.clone(),
                 error.clone(),
                 busy.clone(),
                 on_saved.clone(),
             );
+            let (title, notes, files) = (
+                title.trim().to_string(),
+                (*notes).clone(),
+                (*chosen).clone(),
+            );
+            let (was, on_stale) = (was.clone(), on_stale.clone());
             busy.set(true);
             wasm_bindgen_futures::spawn_local(async move {
-                let result = api::create_entry(hid, item, &body).await;
+                let result = match was {
+                    Some(was) => {
+                        let patch = UpdateEntry {
+                            title: Some(title),
+                            date: Some(day),
+                            cost: cost.map_or(Patch::Null, Patch::Value),
+                            notes: text_patch(&notes),
+                            attachment_ids: Some(files),
+                        };
+                        api::update_entry(hid, item, was.id, was.version, &patch).await
+                    }
+                    None => {
+                        let body = CreateEntry {
+                            title,
+                            date: Some(day),
+                            cost,
+                            notes: text_patch(&notes).into_change().flatten(),
+                            attachment_ids: files,
+                        };
+                        api::create_entry(hid, item, &body).await
+                    }
+                };
                 busy.set(false);
                 match result {
                     Ok(_) => on_saved.emit(()),
@@ -499,7 +703,10 @@ fn entry_form(props: &FormProps) -> Html {
                                 ("attachment_ids", "Files"),
                             ],
                         ));
-                        error.set(Some(e));
+                        if e.error.code == ErrorCode::PreconditionFailed {
+                            on_stale.emit(());
+                        }
+                        error.set(Some(stale(e, "entry")));
                     }
                 }
             });
@@ -522,7 +729,7 @@ fn entry_form(props: &FormProps) -> Html {
         })
     };
     html! {
-        <form class="maintenance-form" {onsubmit} novalidate=true aria-label="Log maintenance">
+        <form class="maintenance-form" {onsubmit} novalidate=true aria-label={if was.is_some() { "Edit log entry" } else { "Log maintenance" }}>
             <TextInput id="entry-title" label="What was done" value={(*title).clone()} required=true
                 oninput={set(&title)} error={errors.get("title").cloned()} />
             <TextInput id="entry-date" label="Date" kind="date" value={(*date).clone()}

@@ -20,7 +20,8 @@ mod update;
 pub use alert::{ErrorAlert, alert_text};
 pub use custom_fields::{CustomFieldsEditor, CustomRow};
 pub use fields::{
-    SelectField, TextArea, TextInput, field_errors_with_asset_id, labelled_field_errors,
+    SelectField, TextArea, TextInput, amount_text, field_errors_with_asset_id,
+    labelled_field_errors,
 };
 pub use gallery::Attachments;
 pub use google::{GoogleButton, use_google_error, use_providers};

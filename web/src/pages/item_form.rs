@@ -6,7 +6,7 @@ use std::rc::Rc;
 
 use shared::{
     CreateItem, Currency, Day, ErrorBody, ErrorCode, FieldErrors, Household, Item, ItemFields,
-    ItemId, Location, LocationId, Money, TagCount, changed_fields, format_amount, parse_amount,
+    ItemId, Location, LocationId, Money, TagCount, changed_fields, parse_amount,
 };
 use web_sys::{HtmlInputElement, SubmitEvent};
 use yew::prelude::*;
@@ -16,7 +16,7 @@ use crate::api;
 use crate::app::Route;
 use crate::components::{
     CustomFieldsEditor, CustomRow, ErrorAlert, LocationPicker, TagsInput, TextArea, TextInput,
-    field_errors_with_asset_id,
+    amount_text, field_errors_with_asset_id,
 };
 use crate::format::field_label;
 use crate::hooks::{SessionAction, use_session, use_title};
@@ -128,18 +128,6 @@ struct Draft {
     sold_notes: String,
     /// The number on its label, `000-123`; empty for a new item: the next one.
     asset_id: String,
-}
-
-/// An amount as it is typed into a money field: "1,299.99".
-fn amount_text(money: Option<&Money>) -> String {
-    money
-        .map(|m| {
-            format_amount(m.amount_minor, &m.currency)
-                .trim_end_matches(m.currency.as_str())
-                .trim()
-                .to_string()
-        })
-        .unwrap_or_default()
 }
 
 impl Draft {

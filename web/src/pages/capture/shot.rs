@@ -4,8 +4,10 @@
 
 use shared::{
     AttachmentId, CreateItem, Currency, ErrorCode, FieldErrors, Item, ItemFields, ItemId,
-    LocationId, Money, Suggestion, format_amount, parse_amount,
+    LocationId, Money, Suggestion, parse_amount,
 };
+
+use crate::components::amount_text;
 
 /// Identifies a shot in the queue for as long as the page is open.
 pub type Key = u32;
@@ -310,18 +312,6 @@ pub fn fit(width: u32, height: u32, max: u32) -> (u32, u32) {
     let scale = f64::from(max) / f64::from(long);
     let side = |n: u32| ((f64::from(n) * scale).round() as u32).clamp(1, max);
     (side(width), side(height))
-}
-
-/// An amount as typed into a money field: "1,299.99".
-pub fn amount_text(money: Option<&Money>) -> String {
-    money
-        .map(|m| {
-            format_amount(m.amount_minor, &m.currency)
-                .trim_end_matches(m.currency.as_str())
-                .trim()
-                .to_string()
-        })
-        .unwrap_or_default()
 }
 
 /// The fields of an item as they are typed before adding it.
