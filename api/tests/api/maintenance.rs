@@ -43,6 +43,14 @@ fn entries(app: &TestApp, who: &Person, item: &str) -> String {
     app.at(who, &format!("/items/{item}/maintenance/entries"))
 }
 
+/// A PDF receipt uploaded to `item`; its id.
+async fn upload_receipt(files: &Files, who: &Person, item: &str, name: &str) -> String {
+    let sent = files
+        .attach(who, item, "receipt", name, "application/pdf", PDF.to_vec())
+        .await;
+    sent.body["id"].as_str().unwrap().to_string()
+}
+
 async fn item(app: &TestApp, who: &Person, name: &str) -> String {
     let made = app.create_item(who, json!({"name": name})).await;
     made.assert_status(201);
@@ -656,28 +664,8 @@ async fn an_entry_names_only_files_of_its_own_item(backend: Backend) {
     let ann = app.register("Ann").await;
     let furnace = files.item(&ann, "Furnace").await;
     let car = files.item(&ann, "Car").await;
-    let receipt = files
-        .attach(
-            &ann,
-            &furnace,
-            "receipt",
-            "repair.pdf",
-            "application/pdf",
-            PDF.to_vec(),
-        )
-        .await;
-    let receipt = receipt.body["id"].as_str().unwrap().to_string();
-    let others = files
-        .attach(
-            &ann,
-            &car,
-            "receipt",
-            "car.pdf",
-            "application/pdf",
-            PDF.to_vec(),
-        )
-        .await;
-    let others = others.body["id"].as_str().unwrap().to_string();
+    let receipt = upload_receipt(&files, &ann, &furnace, "repair.pdf").await;
+    let others = upload_receipt(&files, &ann, &car, "car.pdf").await;
 
     let logged = app
         .post(
@@ -837,17 +825,7 @@ async fn a_backup_restores_schedules_and_logs_with_their_files(backend: Backend)
     let app = &files.app;
     let ann = app.register("Ann").await;
     let furnace = files.item(&ann, "Furnace").await;
-    let receipt = files
-        .attach(
-            &ann,
-            &furnace,
-            "receipt",
-            "repair.pdf",
-            "application/pdf",
-            PDF.to_vec(),
-        )
-        .await;
-    let receipt = receipt.body["id"].as_str().unwrap().to_string();
+    let receipt = upload_receipt(&files, &ann, &furnace, "repair.pdf").await;
     let s = schedule(
         app,
         &ann,

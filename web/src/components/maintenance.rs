@@ -401,15 +401,23 @@ struct EntryFormProps {
     on_cancel: Callback<MouseEvent>,
 }
 
-/// The refusal of an edit of something changed since it was read, in the person's words.
-fn stale(mut e: ErrorBody, what: &str) -> ErrorBody {
+/// A refused save in the person's words. The refusal of an edit of something changed since
+/// it was read also reads it again (`on_stale`), so saving again keeps what was typed.
+fn refused(mut e: ErrorBody, what: &str, on_stale: &Callback<()>) -> ErrorBody {
     if e.error.code == ErrorCode::PreconditionFailed {
+        on_stale.emit(());
         e.error.message = format!(
             "Someone changed this {what} while you were editing it. Your changes are still \
              here: save again to keep them, or cancel to see theirs"
         );
     }
     e
+}
+
+/// A text field's input written to its state.
+fn setter(state: &UseStateHandle<String>) -> Callback<String> {
+    let state = state.clone();
+    Callback::from(move |v: String| state.set(v))
 }
 
 /// What a text field's value clears or sets: blank clears it.
@@ -545,41 +553,34 @@ fn schedule_form(props: &ScheduleFormProps) -> Html {
                                 ("notes", "Notes"),
                             ],
                         ));
-                        if e.error.code == ErrorCode::PreconditionFailed {
-                            on_stale.emit(());
-                        }
-                        error.set(Some(stale(e, "schedule")));
+                        error.set(Some(refused(e, "schedule", &on_stale)));
                     }
                 }
             });
         })
     };
-    let set = |state: &UseStateHandle<String>| {
-        let state = state.clone();
-        Callback::from(move |v: String| state.set(v))
-    };
     html! {
         <form class="maintenance-form" {onsubmit} novalidate=true aria-label={if was.is_some() { "Edit schedule" } else { "New schedule" }}>
             <TextInput id="schedule-title" label="Task" value={(*title).clone()} required=true
                 hint="Like “Replace the filter”."
-                oninput={set(&title)} error={errors.get("title").cloned()} />
+                oninput={setter(&title)} error={errors.get("title").cloned()} />
             <div class="maintenance-every">
                 <TextInput id="schedule-every" label="Every" kind="number" inputmode="numeric"
-                    value={(*every).clone()} oninput={set(&every)} error={errors.get("every").cloned()} />
+                    value={(*every).clone()} oninput={setter(&every)} error={errors.get("every").cloned()} />
                 <SelectField id="schedule-unit" label="Unit" options={unit_options()}
-                    value={(*unit).clone()} onchange={set(&unit)} />
+                    value={(*unit).clone()} onchange={setter(&unit)} />
             </div>
             <SelectField id="schedule-anchor" label="Counted from"
                 options={vec![
                     ("start".to_string(), "The start date".to_string()),
                     ("last_done".to_string(), "The last time it was done".to_string()),
                 ]}
-                value={(*anchor).clone()} onchange={set(&anchor)} />
+                value={(*anchor).clone()} onchange={setter(&anchor)} />
             <TextInput id="schedule-start" label="Start date" kind="date" value={(*start).clone()}
                 hint="First due on this date."
-                oninput={set(&start)} error={errors.get("start_date").cloned()} />
+                oninput={setter(&start)} error={errors.get("start_date").cloned()} />
             <TextArea id="schedule-notes" label="Notes" value={(*notes).clone()}
-                oninput={set(&notes)} error={errors.get("notes").cloned()} />
+                oninput={setter(&notes)} error={errors.get("notes").cloned()} />
             <ErrorAlert error={(*error).clone()} />
             <div class="row-actions">
                 <button type="button" class="button button-ghost" onclick={props.on_cancel.clone()}>{ "Cancel" }</button>
@@ -703,18 +704,11 @@ fn entry_form(props: &EntryFormProps) -> Html {
                                 ("attachment_ids", "Files"),
                             ],
                         ));
-                        if e.error.code == ErrorCode::PreconditionFailed {
-                            on_stale.emit(());
-                        }
-                        error.set(Some(stale(e, "entry")));
+                        error.set(Some(refused(e, "entry", &on_stale)));
                     }
                 }
             });
         })
-    };
-    let set = |state: &UseStateHandle<String>| {
-        let state = state.clone();
-        Callback::from(move |v: String| state.set(v))
     };
     let toggle = |id: AttachmentId| {
         let chosen = chosen.clone();
@@ -731,14 +725,14 @@ fn entry_form(props: &EntryFormProps) -> Html {
     html! {
         <form class="maintenance-form" {onsubmit} novalidate=true aria-label={if was.is_some() { "Edit log entry" } else { "Log maintenance" }}>
             <TextInput id="entry-title" label="What was done" value={(*title).clone()} required=true
-                oninput={set(&title)} error={errors.get("title").cloned()} />
+                oninput={setter(&title)} error={errors.get("title").cloned()} />
             <TextInput id="entry-date" label="Date" kind="date" value={(*date).clone()}
-                oninput={set(&date)} error={errors.get("date").cloned()} />
+                oninput={setter(&date)} error={errors.get("date").cloned()} />
             <TextInput id="entry-cost" label="Cost" inputmode="decimal" value={(*cost).clone()}
                 suffix={currency.to_string()}
-                oninput={set(&cost)} error={errors.get("cost").cloned()} />
+                oninput={setter(&cost)} error={errors.get("cost").cloned()} />
             <TextArea id="entry-notes" label="Notes" value={(*notes).clone()}
-                oninput={set(&notes)} error={errors.get("notes").cloned()} />
+                oninput={setter(&notes)} error={errors.get("notes").cloned()} />
             if !props.files.is_empty() {
                 <fieldset class="maintenance-files">
                     <legend>{ "Files of this item (a receipt, a photo of the work)" }</legend>
