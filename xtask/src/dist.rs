@@ -173,7 +173,9 @@ fn hashed_asset(page: &str, suffix: &str) -> Option<String> {
         let name = &page[start..end + suffix.len()];
         let stem = name.strip_suffix(suffix)?;
         let (_, hash) = stem.rsplit_once('-')?;
-        (hash.len() == 16 && hash.chars().all(|c| c.is_ascii_hexdigit())).then(|| name.into())
+        // Trunk writes its 64-bit hash in hex without leading zeros: up to 16 digits.
+        ((1..=16).contains(&hash.len()) && hash.chars().all(|c| c.is_ascii_hexdigit()))
+            .then(|| name.into())
     })
 }
 
@@ -283,6 +285,16 @@ mod tests {
             Some("web-0123456789abcdef_bg.wasm")
         );
         assert_eq!(hashed_asset(r#"href="/web_bg.wasm""#, "_bg.wasm"), None);
+        // A hash whose top byte is zero is written with 14 digits.
+        let short = r#"<link rel="preload" href="/web-6743a8ae164887_bg.wasm" as="fetch">"#;
+        assert_eq!(
+            hashed_asset(short, "_bg.wasm").as_deref(),
+            Some("web-6743a8ae164887_bg.wasm")
+        );
+        assert_eq!(
+            hashed_asset(r#"href="/web-notahash_bg.wasm""#, "_bg.wasm"),
+            None
+        );
     }
 
     #[test]
