@@ -166,7 +166,7 @@ fn wait_until_up(addr: &str, server: &mut Server) -> Result {
     Err("the binary did not answer /api/health within 30 s".into())
 }
 
-/// The first `web-<16 hex>…<suffix>` file the page names.
+/// The first `web-<hash>…<suffix>` file the page names.
 fn hashed_asset(page: &str, suffix: &str) -> Option<String> {
     page.match_indices(suffix).find_map(|(end, _)| {
         let start = page[..end].rfind(['"', '\'', '/', ' '])? + 1;
