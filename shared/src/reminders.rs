@@ -3,9 +3,12 @@
 //!
 //! `GET /api/v1/me/reminders` → [`ReminderSettings`]; `PUT /api/v1/me/reminders`
 //! [`ReminderSettingsInput`] → [`ReminderSettings`]; `GET /api/v1/me/calendar` and
-//! `POST /api/v1/me/calendar/reset` → [`CalendarFeed`].
+//! `POST /api/v1/me/calendar/reset` → [`CalendarFeed`]. Digests go only to a confirmed
+//! address: `POST /api/v1/me/email/confirmation` → [`ConfirmationSent`] mails a link, and
+//! `POST /api/v1/email/confirm` [`ConfirmEmailInput`] → [`EmailConfirmed`] uses it.
 
 use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
 
 /// The hour a digest goes out when the person has not chosen one.
 pub const DEFAULT_DIGEST_HOUR: u8 = 8;
@@ -15,6 +18,8 @@ pub const DEFAULT_TIME_ZONE: &str = "UTC";
 pub const WARRANTY_NOTICE_DAYS: i64 = 30;
 /// Where the web app turns reminder mail off: `<PUBLIC_URL>/unsubscribe/<secret>`.
 pub const UNSUBSCRIBE_PATH: &str = "/unsubscribe/";
+/// Where a confirmation mail's link leads in the web app: `<PUBLIC_URL>/confirm-email/<secret>`.
+pub const CONFIRM_EMAIL_PATH: &str = "/confirm-email/";
 
 /// How often the digest goes out.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -90,6 +95,10 @@ pub struct ReminderSettings {
     pub time_zone: String,
     /// Where the digest goes: the account's email.
     pub email: String,
+    /// Whether that address is confirmed as the person's (by a confirmation mail's link,
+    /// or by signing in with Google): until it is, no digest is sent.
+    #[serde(default)]
+    pub email_confirmed: bool,
     /// Whether this server can send mail at all (`SMTP_URL` or SES); without it only the
     /// calendar feed and the pages remind.
     pub mail_configured: bool,
@@ -120,4 +129,30 @@ pub struct CalendarFeed {
     /// `<PUBLIC_URL>/api/v1/calendar/<secret>.ics`: readable without a cookie by whoever
     /// has it; resetting makes a new one and the old one answers 404.
     pub url: String,
+}
+
+/// What `POST /api/v1/me/email/confirmation` answers: the confirmation mail is on its way.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ConfirmationSent {
+    /// The address it was sent to.
+    pub email: String,
+    /// When its link stops working.
+    #[serde(with = "time::serde::rfc3339")]
+    pub expires_at: OffsetDateTime,
+}
+
+/// What `POST /api/v1/email/confirm` takes: the secret from the confirmation mail's link.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ConfirmEmailInput {
+    pub token: String,
+}
+
+/// What `POST /api/v1/email/confirm` answers.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct EmailConfirmed {
+    /// The address now confirmed.
+    pub email: String,
 }

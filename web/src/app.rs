@@ -7,10 +7,10 @@ use yew_router::prelude::*;
 use crate::components::{Layout, Splash, UpdatePrompt};
 use crate::hooks::{SessionProvider, Status, use_session};
 use crate::pages::{
-    AcceptInvite, Capture, Dashboard, EditItem, ImportExport, InviteWelcome, ItemDetail, Items,
-    LabelLookup, LocationDetail, Locations, Maintenance, Members, NewHousehold, NewItem, NotFound,
-    PrintLabels, Reports, Scan, Security, Settings, ShareLinks, SharedView, SignIn, SignUp, Tokens,
-    Trash, Unsubscribe, Waiting, Warranties,
+    AcceptInvite, Capture, ConfirmEmail, Dashboard, EditItem, ImportExport, InviteWelcome,
+    ItemDetail, Items, LabelLookup, LocationDetail, Locations, Maintenance, Members, NewHousehold,
+    NewItem, NotFound, PrintLabels, Reports, Scan, Security, Settings, ShareLinks, SharedView,
+    SignIn, SignUp, Tokens, Trash, Unsubscribe, Waiting, Warranties,
 };
 
 #[derive(Routable, Clone, Debug, PartialEq)]
@@ -85,6 +85,9 @@ pub enum Route {
     /// Where a reminder mail's unsubscribe link leads, signed in or not.
     #[at("/unsubscribe/:token")]
     Unsubscribe { token: String },
+    /// Where a confirmation mail's link leads, signed in or not.
+    #[at("/confirm-email/:token")]
+    ConfirmEmail { token: String },
     /// Where an invitation link leads: signed out, the way to sign in first; signed in, joining.
     #[at("/invite/:code")]
     Invite { code: String },
@@ -145,11 +148,18 @@ fn shell(props: &ShellProps) -> Html {
             }
         }
         // A share link's view stands alone: no account, no household, no navigation.
-        _ if matches!(route, Route::Shared { .. } | Route::Unsubscribe { .. }) => match &route {
-            Route::Shared { token } => html! { <SharedView token={token.clone()} /> },
-            Route::Unsubscribe { token } => html! { <Unsubscribe token={token.clone()} /> },
-            _ => html! {},
-        },
+        _ if matches!(
+            route,
+            Route::Shared { .. } | Route::Unsubscribe { .. } | Route::ConfirmEmail { .. }
+        ) =>
+        {
+            match &route {
+                Route::Shared { token } => html! { <SharedView token={token.clone()} /> },
+                Route::Unsubscribe { token } => html! { <Unsubscribe token={token.clone()} /> },
+                Route::ConfirmEmail { token } => html! { <ConfirmEmail token={token.clone()} /> },
+                _ => html! {},
+            }
+        }
         Status::SignedOut => match &route {
             Route::Invite { code } => html! { <InviteWelcome code={code.clone()} /> },
             public if public.is_public() => public_page(public),
@@ -332,6 +342,7 @@ fn household_page(route: &Route, household: Household) -> Html {
         | Route::Invite { .. }
         | Route::Shared { .. }
         | Route::Unsubscribe { .. }
+        | Route::ConfirmEmail { .. }
         | Route::Label { .. }
         | Route::NotFound => {
             html! { <NotFound /> }

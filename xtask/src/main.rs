@@ -281,6 +281,8 @@ fn browser_tests() -> Result {
     let e2e = root().join("web/e2e");
     tools::npm_ci(&e2e)?;
     let chromium = tools::ensure_chromium()?;
+    // The SMTP server the address confirmation test sends to.
+    let aiosmtpd = tools::ensure_aiosmtpd()?;
     exec(cargo().args(["build", "-p", "api", "--bin", "home-inventory-backend"]))?;
     let out = root().join("target/e2e");
     std::fs::create_dir_all(&out).map_err(|e| e.to_string())?;
@@ -291,7 +293,8 @@ fn browser_tests() -> Result {
             .env("HI_BIN", server_binary())
             .env("HI_STATIC_DIR", root().join("web/dist"))
             .env("HI_SCREENSHOTS", &out)
-            .env("CHROMIUM", chromium),
+            .env("CHROMIUM", chromium)
+            .env("AIOSMTPD_PYTHON", aiosmtpd),
     )
 }
 

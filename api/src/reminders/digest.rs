@@ -145,7 +145,19 @@ fn what(entry: &Entry) -> String {
     }
 }
 
-fn escape(s: &str) -> String {
+/// A new `Message-ID` in the domain of the server's public address.
+pub(crate) fn message_id(public_url: &str) -> String {
+    let host = public_url
+        .split_once("://")
+        .map_or(public_url, |(_, rest)| rest)
+        .split(['/', ':'])
+        .next()
+        .filter(|h| !h.is_empty())
+        .unwrap_or("localhost");
+    format!("<{}@{host}>", uuid::Uuid::now_v7())
+}
+
+pub(crate) fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
@@ -218,17 +230,11 @@ pub fn message(to: &Addressing<'_>, entries: &[Entry]) -> anyhow::Result<Message
         to.unsubscribe_secret
     );
     let (text, html) = bodies(to, entries);
-    let host = base
-        .split_once("://")
-        .map_or(base, |(_, rest)| rest)
-        .split(['/', ':'])
-        .next()
-        .unwrap_or("localhost");
     Ok(Message::builder()
         .from(to.from.clone())
         .to(to.to.clone())
         .subject(subject(entries))
-        .message_id(Some(format!("<{}@{host}>", uuid::Uuid::now_v7())))
+        .message_id(Some(message_id(base)))
         .header(ListUnsubscribe(format!("<{unsubscribe_post}>")))
         .header(ListUnsubscribePost)
         .multipart(MultiPart::alternative_plain_html(text, html))?)

@@ -20,6 +20,7 @@ use crate::config::Config;
 use crate::store::DigestRecipient;
 
 pub mod calendar;
+pub mod confirm;
 pub mod digest;
 pub mod schedule;
 pub mod ses;

@@ -10,6 +10,7 @@ pub mod attachments;
 pub mod bulk;
 pub mod changes;
 pub mod docs;
+pub mod email_confirmation;
 pub mod health;
 pub mod households;
 pub mod items;
@@ -44,6 +45,7 @@ pub fn router() -> OpenApiRouter<AppState> {
                 .merge(attachments::router())
                 .merge(bulk::router())
                 .merge(changes::router())
+                .merge(email_confirmation::router())
                 .merge(households::router())
                 .merge(locations::router())
                 .merge(maintenance::router())

@@ -58,10 +58,27 @@ pub fn known_time_zone(name: &str) -> bool {
     !name.is_empty() && jiff::tz::TimeZone::get(name).is_ok()
 }
 
+/// Whether the person's address is confirmed for reminder mail (by a confirmation mail's
+/// link, or by Google sign-in): digests go only to one that is.
+pub(crate) async fn email_confirmed(state: &AppState, user: &CurrentUser) -> ApiResult<bool> {
+    let me = &user.user;
+    let verified = state
+        .store
+        .user_by_email(&me.email)
+        .await?
+        .is_some_and(|r| r.user.id == me.id && r.email_verified_at.is_some());
+    if verified {
+        return Ok(true);
+    }
+    let mailed = state.store.email_confirmation(me.id).await?;
+    Ok(mailed.is_some_and(|c| c.confirms(&me.email)))
+}
+
 fn settings_dto(
     state: &AppState,
     user: &CurrentUser,
     row: Option<ReminderSettingsRow>,
+    email_confirmed: bool,
 ) -> ReminderSettings {
     let saved = row.as_ref().is_some_and(|r| r.saved_at.is_some());
     let row =
@@ -73,6 +90,7 @@ fn settings_dto(
         hour: row.hour,
         time_zone: row.time_zone,
         email: user.user.email.clone(),
+        email_confirmed,
         mail_configured: state.mailer.is_some(),
         saved,
     }
@@ -86,7 +104,9 @@ fn settings_dto(
     description = "Whether the digest of warranties ending and maintenance due is mailed to \
         you, daily or weekly, at which local hour in which time zone. Someone who never saved \
         them has the defaults: on, daily, at 8 in UTC (`saved` is false). `mail_configured` \
-        says whether this server sends mail at all.",
+        says whether this server sends mail at all, and `email_confirmed` whether your \
+        address is confirmed: no digest goes to an address until it is (see \
+        `POST /me/email/confirmation`).",
     responses((status = 200, description = "Your settings", body = ReminderSettings)),
 )]
 async fn get_reminder_settings(
@@ -94,7 +114,8 @@ async fn get_reminder_settings(
     user: CurrentUser,
 ) -> ApiResult<Json<ReminderSettings>> {
     let row = state.store.reminder_settings(user.user.id).await?;
-    Ok(Json(settings_dto(&state, &user, row)))
+    let confirmed = email_confirmed(&state, &user).await?;
+    Ok(Json(settings_dto(&state, &user, row, confirmed)))
 }
 
 #[utoipa::path(
@@ -140,7 +161,8 @@ async fn put_reminder_settings(
         ..ReminderSettingsRow::defaults(user.user.id, new_secret()?, at)
     };
     let saved = state.store.save_reminder_settings(&row).await?;
-    Ok(Json(settings_dto(&state, &user, Some(saved))))
+    let confirmed = email_confirmed(&state, &user).await?;
+    Ok(Json(settings_dto(&state, &user, Some(saved), confirmed)))
 }
 
 /// The feed's address covers all the person's households: not for a token limited to one.
@@ -215,7 +237,7 @@ async fn reset_calendar(
 }
 
 /// A secret as this server makes them: 43 base64url characters.
-fn well_formed(secret: &str) -> bool {
+pub(crate) fn well_formed(secret: &str) -> bool {
     secret.len() == 43
         && secret
             .bytes()

@@ -75,6 +75,10 @@ pub const POSTGRES: &[Migration] = &[
         version: "0017_reminders",
         sql: include_str!("../../../migrations/postgres/0017_reminders.sql"),
     },
+    Migration {
+        version: "0018_email_confirmations",
+        sql: include_str!("../../../migrations/postgres/0018_email_confirmations.sql"),
+    },
 ];
 
 pub const SQLITE: &[Migration] = &[
@@ -141,6 +145,10 @@ pub const SQLITE: &[Migration] = &[
     Migration {
         version: "0017_reminders",
         sql: include_str!("../../../migrations/sqlite/0017_reminders.sql"),
+    },
+    Migration {
+        version: "0018_email_confirmations",
+        sql: include_str!("../../../migrations/sqlite/0018_email_confirmations.sql"),
     },
 ];
 

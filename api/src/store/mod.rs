@@ -19,6 +19,7 @@ use uuid::Uuid;
 
 pub mod assets;
 pub mod dsql;
+pub mod email_confirmations;
 pub mod maintenance;
 pub mod migrate;
 pub mod passkeys;
@@ -32,6 +33,7 @@ pub mod tree;
 
 pub(crate) use assets::claims_asset_id;
 pub use assets::{AssetRow, AssetStore, asset_id_taken, backfill_asset_ids, stored_asset_id};
+pub use email_confirmations::EmailConfirmationStore;
 pub use maintenance::{
     EntryRow, MaintenanceStore, ScheduleRow, WarrantyRow, WithItem, refreshed_schedule,
 };
@@ -513,6 +515,7 @@ pub trait Store:
     + MaintenanceStore
     + ReminderStore
     + ReminderSettingsStore
+    + EmailConfirmationStore
     + Send
     + Sync
     + 'static

@@ -33,8 +33,8 @@ pub struct UpcomingRow {
     pub date: Date,
 }
 
-/// A person whose digest is on, with their settings (the defaults when they never chose:
-/// daily, Monday, at 8, in UTC).
+/// A person whose digest is on and whose address is confirmed, with their settings (the
+/// defaults when they never chose: daily, Monday, at 8, in UTC).
 #[derive(Clone, Debug, PartialEq)]
 pub struct DigestRecipient {
     pub user_id: UserId,
@@ -65,7 +65,8 @@ pub trait ReminderStore: Send + Sync {
         until: Date,
     ) -> StoreResult<Vec<UpcomingRow>>;
 
-    /// Up to `limit` people whose digest is on, by id, after `after`.
+    /// Up to `limit` people whose digest is on and whose address is confirmed, by id,
+    /// after `after`.
     async fn digest_recipients(
         &self,
         after: Option<UserId>,

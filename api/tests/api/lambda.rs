@@ -573,6 +573,32 @@ async fn the_hourly_scheduled_event_runs_a_reminder_pass() {
         .await;
     assert_eq!(settings["statusCode"], 200, "{settings}");
     assert_eq!(body_of(&settings)["mail_configured"], true);
+    assert_eq!(body_of(&settings)["email_confirmed"], false);
+    // Digests go only to a confirmed address: Ann asks for the mail and opens its link.
+    let asked = lambda
+        .invoke(event(
+            "POST",
+            "/api/v1/me/email/confirmation",
+            "",
+            std::slice::from_ref(&session),
+            None,
+        ))
+        .await;
+    assert_eq!(asked["statusCode"], 202, "{asked}");
+    let mail = sink.messages();
+    assert_eq!(mail.len(), 1, "{mail:?}");
+    let token = crate::reminders::confirmation_token(&mail[0]);
+    let confirmed = lambda
+        .invoke(event(
+            "POST",
+            "/api/v1/email/confirm",
+            "",
+            &[],
+            Some((&json!({ "token": token }).to_string(), false)),
+        ))
+        .await;
+    assert_eq!(confirmed["statusCode"], 200, "{confirmed}");
+    assert_eq!(body_of(&confirmed)["email"], "ann@example.com");
     let me = lambda
         .invoke(event(
             "GET",
@@ -610,15 +636,15 @@ async fn the_hourly_scheduled_event_runs_a_reminder_pass() {
         "{ran}"
     );
     let mail = sink.messages();
-    assert_eq!(mail.len(), 1, "{mail:?}");
-    assert_eq!(mail[0]["envelope_to"][0], "ann@example.com");
-    assert!(mail[0].to_string().contains("Dishwasher"), "{}", mail[0]);
+    assert_eq!(mail.len(), 2, "{mail:?}");
+    assert_eq!(mail[1]["envelope_to"][0], "ann@example.com");
+    assert!(mail[1].to_string().contains("Dishwasher"), "{}", mail[1]);
 
     // The next hour's event sends nothing new.
     let again = lambda.invoke(reminder_event()).await;
     assert_eq!(again["statusCode"], 200, "{again}");
     assert_eq!(body_of(&again)["sent"], 0, "{again}");
-    assert_eq!(sink.messages().len(), 1);
+    assert_eq!(sink.messages().len(), 2);
 
     // The same request through API Gateway (its own API id) does not run a pass.
     let mut forged = reminder_event();

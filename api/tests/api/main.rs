@@ -19,6 +19,7 @@ mod client_address;
 mod conflicts;
 mod database_tls;
 mod decode_memory;
+mod email_confirmation;
 mod google;
 mod hot_path;
 mod households;

@@ -74,7 +74,8 @@ async fn settings_are_the_defaults_until_saved_and_then_what_was_saved(backend: 
         defaults,
         json!({
             "digest_enabled": true, "frequency": "daily", "weekday": "monday", "hour": 8,
-            "time_zone": "UTC", "email": ann.email, "mail_configured": false, "saved": false
+            "time_zone": "UTC", "email": ann.email, "email_confirmed": false,
+            "mail_configured": false, "saved": false
         })
     );
 
@@ -88,8 +89,8 @@ async fn settings_are_the_defaults_until_saved_and_then_what_was_saved(backend: 
     saved.assert_status(200);
     let expected = json!({
         "digest_enabled": true, "frequency": "weekly", "weekday": "friday", "hour": 18,
-        "time_zone": "America/New_York", "email": ann.email, "mail_configured": false,
-        "saved": true
+        "time_zone": "America/New_York", "email": ann.email, "email_confirmed": false,
+        "mail_configured": false, "saved": true
     });
     assert_eq!(saved.body, expected);
     assert_eq!(app.get(SETTINGS, &ann).await.body, expected);

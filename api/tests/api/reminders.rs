@@ -108,7 +108,7 @@ impl Sink {
         numbered.into_iter().map(|(_, m)| m).collect()
     }
 
-    fn to(&self, who: &Person) -> Vec<Value> {
+    pub(crate) fn to(&self, who: &Person) -> Vec<Value> {
         self.messages()
             .into_iter()
             .filter(|m| m["envelope_to"][0] == who.email.as_str())
@@ -125,7 +125,7 @@ impl Drop for Sink {
 
 const FROM: &str = "Home Inventory <reminders@example.com>";
 
-async fn app_mailing_to(backend: Backend, smtp_url: &str) -> TestApp {
+pub(crate) async fn app_mailing_to(backend: Backend, smtp_url: &str) -> TestApp {
     let url = smtp_url.to_string();
     spawn_app_with(backend, move |c| {
         c.smtp_url = Some(url.into());
@@ -160,7 +160,7 @@ async fn item(app: &TestApp, who: &Person, name: &str, warranty: Option<String>)
 }
 
 /// Runs one statement on the app's database: `sqlite` on SQLite, `postgres` on PostgreSQL.
-async fn execute(app: &TestApp, sqlite: String, postgres: String) {
+pub(crate) async fn execute(app: &TestApp, sqlite: String, postgres: String) {
     let url = TestDb::shared(app).url.clone();
     if let Some(path) = url.strip_prefix("sqlite:") {
         let path = path.to_string();
@@ -179,6 +179,37 @@ async fn execute(app: &TestApp, sqlite: String, postgres: String) {
         tokio::spawn(conn);
         client.batch_execute(&postgres).await.unwrap();
     }
+}
+
+/// A new person whose address is confirmed for reminder mail, as a confirmation mail's link
+/// leaves it: digests go only to confirmed addresses.
+pub(crate) async fn confirmed(app: &TestApp, name: &str) -> Person {
+    let who = app.register(name).await;
+    let (u, email) = (&who.user_id, &who.email);
+    let columns = "user_id, email, token_hash, sent_at, expires_at, confirmed_at";
+    execute(
+        app,
+        format!(
+            "INSERT INTO email_confirmations ({columns}) VALUES ('{u}', '{email}', NULL, 0, 1, 1)"
+        ),
+        format!(
+            "INSERT INTO email_confirmations ({columns}) \
+             VALUES ('{u}', '{email}', NULL, now(), now(), now())"
+        ),
+    )
+    .await;
+    who
+}
+
+/// The secret of the confirmation link in `mail`.
+pub(crate) fn confirmation_token(mail: &Value) -> String {
+    let text = mail["text"].as_str().unwrap_or_default();
+    let (_, rest) = text
+        .split_once(shared::CONFIRM_EMAIL_PATH)
+        .unwrap_or_else(|| panic!("no confirmation link in {mail}"));
+    rest.chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+        .collect()
 }
 
 /// A maintenance schedule of `item`, next due on `due`; its id.
@@ -256,8 +287,8 @@ on_every_backend!(
 async fn one_digest_says_what_is_due_and_a_second_pass_sends_nothing(backend: Backend) {
     let Some(sink) = Sink::start() else { return };
     let app = app_mailing_to(backend, &sink.url()).await;
-    let ana = app.register("Ana").await;
-    let bob = app.register("Bob").await;
+    let ana = confirmed(&app, "Ana").await;
+    let bob = confirmed(&app, "Bob").await;
     let fridge = item(&app, &ana, "Fridge", Some(day(20))).await;
     item(&app, &ana, "Sofa", Some(day(60))).await;
     item(&app, &ana, "Kettle", Some(day(-3))).await;
@@ -355,7 +386,7 @@ async fn one_digest_says_what_is_due_and_a_second_pass_sends_nothing(backend: Ba
 async fn two_passes_at_once_send_one_digest(backend: Backend) {
     let Some(sink) = Sink::start() else { return };
     let app = app_mailing_to(backend, &sink.url()).await;
-    let ana = app.register("Ana").await;
+    let ana = confirmed(&app, "Ana").await;
     for n in 0..5 {
         item(&app, &ana, &format!("Lamp {n}"), Some(day(3 + n))).await;
     }
@@ -374,7 +405,7 @@ async fn two_passes_at_once_send_one_digest(backend: Backend) {
 async fn nothing_before_the_hour_and_everything_with_now(backend: Backend) {
     let Some(sink) = Sink::start() else { return };
     let app = app_mailing_to(backend, &sink.url()).await;
-    let ana = app.register("Ana").await;
+    let ana = confirmed(&app, "Ana").await;
     item(&app, &ana, "Fridge", Some(day(20))).await;
     // A new account's digest: daily at 8 in UTC.
     assert_eq!(run(&app, at(TODAY, 7), false).await, PassReport::default());
@@ -389,7 +420,7 @@ async fn nothing_before_the_hour_and_everything_with_now(backend: Backend) {
 async fn a_pass_after_missed_days_catches_up(backend: Backend) {
     let Some(sink) = Sink::start() else { return };
     let app = app_mailing_to(backend, &sink.url()).await;
-    let ana = app.register("Ana").await;
+    let ana = confirmed(&app, "Ana").await;
     item(&app, &ana, "Fridge", Some(day(20))).await;
     // 31 days away on the first day, 30 on the second: it crosses while nothing runs.
     item(&app, &ana, "Washer", Some(day(31))).await;
@@ -442,7 +473,7 @@ async fn a_pass_after_missed_days_catches_up(backend: Backend) {
 async fn a_weekly_digest_goes_out_once_a_week(backend: Backend) {
     let Some(sink) = Sink::start() else { return };
     let app = app_mailing_to(backend, &sink.url()).await;
-    let ana = app.register("Ana").await;
+    let ana = confirmed(&app, "Ana").await;
     settings(&app, &ana, true, "weekly", 3, 8, "UTC").await;
     item(&app, &ana, "Fridge", Some(day(20))).await;
     // Monday and Tuesday: not yet; Wednesday 08:00: the week's digest.
@@ -477,8 +508,8 @@ async fn a_weekly_digest_goes_out_once_a_week(backend: Backend) {
 async fn each_person_at_their_hour_in_their_time_zone(backend: Backend) {
     let Some(sink) = Sink::start() else { return };
     let app = app_mailing_to(backend, &sink.url()).await;
-    let ana = app.register("Ana").await;
-    let bob = app.register("Bob").await;
+    let ana = confirmed(&app, "Ana").await;
+    let bob = confirmed(&app, "Bob").await;
     settings(&app, &ana, true, "daily", 1, 8, "Asia/Tokyo").await;
     // Bob keeps the defaults: 8 in UTC.
     item(&app, &ana, "Rice cooker", Some(day(20))).await;
@@ -512,7 +543,7 @@ async fn a_failed_send_is_tried_again_by_the_next_pass(backend: Backend) {
     }
     let port = free_port();
     let app = app_mailing_to(backend, &format!("smtp://127.0.0.1:{port}")).await;
-    let ana = app.register("Ana").await;
+    let ana = confirmed(&app, "Ana").await;
     item(&app, &ana, "Fridge", Some(day(20))).await;
     // Nobody listens yet.
     assert_eq!(
@@ -534,7 +565,7 @@ async fn a_failed_send_is_tried_again_by_the_next_pass(backend: Backend) {
 async fn nobody_whose_digest_is_off_gets_mail(backend: Backend) {
     let Some(sink) = Sink::start() else { return };
     let app = app_mailing_to(backend, &sink.url()).await;
-    let ana = app.register("Ana").await;
+    let ana = confirmed(&app, "Ana").await;
     settings(&app, &ana, false, "daily", 1, 8, "UTC").await;
     item(&app, &ana, "Fridge", Some(day(2))).await;
     assert_eq!(run(&app, at(TODAY, 9), true).await, PassReport::default());
@@ -548,7 +579,7 @@ async fn nobody_whose_digest_is_off_gets_mail(backend: Backend) {
 async fn remind_runs_one_pass_as_a_command(backend: Backend) {
     let Some(sink) = Sink::start() else { return };
     let app = app_mailing_to(backend, &sink.url()).await;
-    let ana = app.register("Ana").await;
+    let ana = confirmed(&app, "Ana").await;
     let today = OffsetDateTime::now_utc().date();
     let fridge = app
         .create_item(
@@ -662,7 +693,7 @@ async fn upcoming_lists_a_persons_dates_in_order(backend: Backend) {
 async fn the_server_sends_digests_on_its_own(backend: Backend) {
     let Some(sink) = Sink::start() else { return };
     let app = crate::helpers::spawn_app(backend).await;
-    let ana = app.register("Ana").await;
+    let ana = confirmed(&app, "Ana").await;
     // At midnight in UTC: whenever this runs, the hour has come.
     settings(&app, &ana, true, "daily", 1, 0, "UTC").await;
     let today = OffsetDateTime::now_utc().date();

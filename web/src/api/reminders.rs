@@ -1,7 +1,10 @@
-//! Reminders: the person's digest settings, their calendar feed's address, and turning
-//! reminder mail off from a mail's link (no sign-in needed).
+//! Reminders: the person's digest settings, their calendar feed's address, confirming
+//! their address, and turning reminder mail off from a mail's link (no sign-in needed).
 
-use shared::{CalendarFeed, ReminderSettings, ReminderSettingsInput};
+use shared::{
+    CalendarFeed, ConfirmEmailInput, ConfirmationSent, EmailConfirmed, ReminderSettings,
+    ReminderSettingsInput,
+};
 
 use super::{ApiResult, Method, get, json, request};
 
@@ -34,4 +37,17 @@ pub async fn unsubscribe(token: &str) -> ApiResult<()> {
         None,
     )
     .await
+}
+
+/// Mails the person a link that confirms their address.
+pub async fn send_email_confirmation() -> ApiResult<ConfirmationSent> {
+    request(Method::Post, "/me/email/confirmation", None, None).await
+}
+
+/// Confirms the address whose confirmation link has `token` (no sign-in needed).
+pub async fn confirm_email(token: &str) -> ApiResult<EmailConfirmed> {
+    let body = ConfirmEmailInput {
+        token: token.to_string(),
+    };
+    request(Method::Post, "/email/confirm", json(&body), None).await
 }

@@ -1,6 +1,7 @@
 //! One module per page.
 
 mod capture;
+mod confirm_email;
 mod dashboard;
 mod import_export;
 mod invite;
@@ -30,6 +31,7 @@ mod waiting;
 mod warranties;
 
 pub use capture::{Capture, shots_in_flight};
+pub use confirm_email::{ConfirmAddress, ConfirmEmail};
 pub use dashboard::Dashboard;
 pub use import_export::ImportExport;
 pub use invite::{AcceptInvite, InviteWelcome};

@@ -1,5 +1,6 @@
 //! The person's settings: the reminder digest (on or off, daily or weekly, the hour, the
-//! time zone) and the private calendar feed's address (copy, reset).
+//! time zone; confirming the address it goes to) and the private calendar feed's address
+//! (copy, reset).
 
 use shared::{
     CalendarFeed, DigestFrequency, ErrorBody, FieldErrors, ReminderSettings, ReminderSettingsInput,
@@ -9,6 +10,7 @@ use wasm_bindgen::JsCast;
 use web_sys::{HtmlInputElement, SubmitEvent};
 use yew::prelude::*;
 
+use super::ConfirmAddress;
 use super::members::copy_or_select;
 use crate::api;
 use crate::components::{ErrorAlert, SelectField, labelled_field_errors};
@@ -232,6 +234,7 @@ fn reminder_form() -> Html {
 
     let settings = (*loaded).clone();
     let mail_configured = settings.as_ref().is_some_and(|s| s.mail_configured);
+    let email_confirmed = settings.as_ref().is_some_and(|s| s.email_confirmed);
     let email = settings.map(|s| s.email).unwrap_or_default();
     let hours: Vec<(String, String)> = (0..24u8).map(|h| (h.to_string(), hour_label(h))).collect();
     let days: Vec<(String, String)> = Weekday::ALL
@@ -259,6 +262,9 @@ fn reminder_form() -> Html {
                 <p class="notice" role="note">
                     { "This server is not set up to send email, so no digest goes out. The calendar feed below and the Maintenance and Warranties pages still remind you." }
                 </p>
+            }
+            if mail_configured && !email_confirmed {
+                <ConfirmAddress email={email.clone()} />
             }
             <form class="settings-form" {onsubmit} novalidate=true>
                 <div class="check">

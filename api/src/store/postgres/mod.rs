@@ -108,6 +108,7 @@ mod assets;
 mod attachments;
 mod backup;
 mod changes;
+mod email_confirmations;
 mod households;
 mod items;
 mod items_bulk;

@@ -121,7 +121,11 @@ impl ReminderStore for SqliteStore {
                     "SELECT u.id, u.email, u.name, s.frequency, s.weekday, s.hour, \
                      s.time_zone, s.unsubscribe_secret \
                      FROM users u LEFT JOIN reminder_settings s ON s.user_id = u.id \
-                     WHERE u.id > ?1 AND coalesce(s.digest_enabled, 1) \
+                     LEFT JOIN email_confirmations c ON c.user_id = u.id \
+                     WHERE u.id > ?1 \
+                     AND (u.email_verified_at IS NOT NULL \
+                          OR (c.confirmed_at IS NOT NULL AND c.email = u.email)) \
+                     AND coalesce(s.digest_enabled, 1) \
                      ORDER BY u.id LIMIT ?2",
                 )
                 .map_err(db)?;

@@ -1,0 +1,17 @@
+-- Confirming an address for reminder mail: the link mailed to it, one per person (a new
+-- mail replaces it), its secret kept as a SHA-256 hash until it is used; then
+-- `confirmed_at`. Reminder digests go only to an address confirmed so, or by Google
+-- sign-in (`users.email_verified_at`). A confirmation here is not `email_verified_at`: that
+-- decides whether Google sign-in links to an account or takes it over, and a link someone
+-- was talked into clicking must not hand their Google sign-in to an account made by
+-- somebody else.
+CREATE TABLE IF NOT EXISTS email_confirmations (
+    user_id uuid PRIMARY KEY,
+    email text NOT NULL,
+    token_hash bytea,
+    sent_at timestamptz NOT NULL,
+    expires_at timestamptz NOT NULL,
+    confirmed_at timestamptz
+);
+
+CREATE UNIQUE INDEX IF NOT EXISTS email_confirmations_token ON email_confirmations (token_hash);
