@@ -55,6 +55,24 @@ async fn warranty_in_ten_days(app: &TestApp, who: &Person, name: &str) {
         .assert_status(201);
 }
 
+/// Moves `column` of `who`'s confirmation mail `seconds` into the past, as if that much
+/// time had gone by.
+async fn move_back(app: &TestApp, who: &Person, column: &str, seconds: i64) {
+    let u = &who.user_id;
+    let micros = seconds * 1_000_000;
+    execute(
+        app,
+        format!(
+            "UPDATE email_confirmations SET {column} = {column} - {micros} WHERE user_id = '{u}'"
+        ),
+        format!(
+            "UPDATE email_confirmations SET {column} = {column} - interval '{seconds} seconds' \
+             WHERE user_id = '{u}'"
+        ),
+    )
+    .await;
+}
+
 async fn pass_on(app: &TestApp, day: Date) -> api::reminders::PassReport {
     let state = api::AppState::new(app.config.clone(), std::sync::Arc::clone(&app.store)).unwrap();
     let at = day.with_time(time!(09:00)).assume_utc();
@@ -179,29 +197,12 @@ async fn bad_used_and_expired_links_confirm_nothing(backend: Backend) {
     send(&app, &ann).await.assert_status(202);
     let token = confirmation_token(&sink.to(&ann)[0]);
     // A day and a bit later the link has expired.
-    let u = &ann.user_id;
-    execute(
-        &app,
-        format!("UPDATE email_confirmations SET expires_at = 1 WHERE user_id = '{u}'"),
-        format!(
-            "UPDATE email_confirmations SET expires_at = now() - interval '1 hour' \
-             WHERE user_id = '{u}'"
-        ),
-    )
-    .await;
+    move_back(&app, &ann, "expires_at", 25 * 3600).await;
     confirm(&app, &token).await.assert_status(404);
     assert!(!is_confirmed(&app, &ann).await);
 
     // A fresh link works once.
-    execute(
-        &app,
-        format!("UPDATE email_confirmations SET sent_at = 1 WHERE user_id = '{u}'"),
-        format!(
-            "UPDATE email_confirmations SET sent_at = now() - interval '1 hour' \
-             WHERE user_id = '{u}'"
-        ),
-    )
-    .await;
+    move_back(&app, &ann, "sent_at", 3600).await;
     send(&app, &ann).await.assert_status(202);
     let token = confirmation_token(&sink.to(&ann)[1]);
     confirm(&app, &token).await.assert_status(200);
@@ -231,18 +232,7 @@ async fn one_mail_a_minute_and_only_the_latest_link_works(backend: Backend) {
     assert_eq!(sink.to(&ann).len(), 1, "no second mail");
 
     // A minute later a new mail replaces the first link.
-    let u = &ann.user_id;
-    execute(
-        &app,
-        format!(
-            "UPDATE email_confirmations SET sent_at = sent_at - 61000000 WHERE user_id = '{u}'"
-        ),
-        format!(
-            "UPDATE email_confirmations SET sent_at = sent_at - interval '61 seconds' \
-             WHERE user_id = '{u}'"
-        ),
-    )
-    .await;
+    move_back(&app, &ann, "sent_at", 61).await;
     send(&app, &ann).await.assert_status(202);
     let mail = sink.to(&ann);
     assert_eq!(mail.len(), 2);
