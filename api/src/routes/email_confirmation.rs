@@ -4,7 +4,8 @@
 //! does not mark the account's email as verified, which would let a Google sign-in of the
 //! address's owner link to an account somebody else made (see `store::email_confirmations`).
 //!
-//! Sending the mail takes a signed-in person (not an API token), at most once a minute.
+//! Sending the mail takes a signed-in person (not an API token), at most once a minute and
+//! five times a day.
 //! The link leads to the web app's page, whose button confirms: no credential but the
 //! link's secret, so it works on whichever device the mail is read.
 
@@ -13,7 +14,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use lettre::message::Mailbox;
 use shared::{ConfirmEmailInput, ConfirmationSent, EmailConfirmed, ErrorBody};
-use time::Duration;
+use time::{Duration, OffsetDateTime};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -30,11 +31,54 @@ use crate::store::now;
 pub const LINK_LIFETIME: Duration = Duration::hours(24);
 /// The least time between two confirmation mails to one person.
 pub const RESEND_AFTER: Duration = Duration::minutes(1);
+/// The most confirmation mails to one person in a day.
+pub const MAILS_A_DAY: i64 = 5;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::default()
         .routes(routes!(send_confirmation))
         .routes(routes!(confirm_email))
+}
+
+/// Whether another confirmation mail may go to `email` at `at`: the window of the day's
+/// mails it counts in, and its number there; 429 with how long to wait when not.
+fn allowance(
+    previous: Option<&EmailConfirmationRow>,
+    email: &str,
+    at: OffsetDateTime,
+) -> ApiResult<(OffsetDateTime, i64)> {
+    let Some(previous) = previous else {
+        return Ok((at, 1));
+    };
+    let wait = |until: OffsetDateTime, message: String| {
+        let seconds = (until - at).whole_seconds().max(1).unsigned_abs();
+        ApiError::RetryLater { message, seconds }
+    };
+    if at - previous.sent_at < RESEND_AFTER {
+        let until = previous.sent_at + RESEND_AFTER;
+        let seconds = (until - at).whole_seconds().max(1);
+        return Err(wait(
+            until,
+            format!(
+                "a confirmation mail went to {email} less than a minute ago; check your inbox, \
+                 or ask again in {seconds} seconds"
+            ),
+        ));
+    }
+    let day_ends = previous.window_started_at + Duration::DAY;
+    if at >= day_ends {
+        return Ok((at, 1));
+    }
+    if previous.mails_in_window >= MAILS_A_DAY {
+        return Err(wait(
+            day_ends,
+            format!(
+                "{MAILS_A_DAY} confirmation mails went to {email} today, the most a day; check \
+                 your inbox and spam folder, or ask again tomorrow"
+            ),
+        ));
+    }
+    Ok((previous.window_started_at, previous.mails_in_window + 1))
 }
 
 #[utoipa::path(
@@ -45,13 +89,14 @@ pub fn router() -> OpenApiRouter<AppState> {
     summary = "Mail a link that confirms your address",
     description = "Reminder digests go only to a confirmed address. This mails your account's \
         address a link that confirms it, working for 24 hours; a new mail replaces the link \
-        of an earlier one. At most one a minute (429 with `Retry-After`). Needs a signed-in \
-        person, not an API token.",
+        of an earlier one. At most one a minute and five a day (429 with `Retry-After`). \
+        Needs a signed-in person, not an API token.",
     responses(
         (status = 202, description = "The mail is on its way", body = ConfirmationSent),
         (status = 403, description = "Sent with an API token", body = ErrorBody),
         (status = 409, description = "The address is confirmed already", body = ErrorBody),
-        (status = 429, description = "A mail was sent less than a minute ago", body = ErrorBody),
+        (status = 429, description = "A mail was sent less than a minute ago, or five today",
+            body = ErrorBody),
         (status = 502, description = "The mail server did not take the mail", body = ErrorBody),
         (status = 503, description = "This server sends no mail", body = ErrorBody),
     ),
@@ -75,23 +120,8 @@ async fn send_confirmation(
         )));
     }
     let at = now();
-    if let Some(sent) = state
-        .store
-        .email_confirmation(me.id)
-        .await?
-        .map(|c| c.sent_at)
-        && at - sent < RESEND_AFTER
-    {
-        let wait = (RESEND_AFTER - (at - sent)).whole_seconds().max(1);
-        return Err(ApiError::RetryLater {
-            message: format!(
-                "a confirmation mail went to {} less than a minute ago; check your inbox, or \
-                 ask again in {wait} seconds",
-                me.email
-            ),
-            seconds: wait.unsigned_abs(),
-        });
-    }
+    let previous = state.store.email_confirmation(me.id).await?;
+    let (window_started_at, mails_in_window) = allowance(previous.as_ref(), &me.email, at)?;
     let from = smtp::sender(&state.config).map_err(ApiError::Internal)?;
     let address: lettre::Address = me.email.parse().map_err(|_| {
         ApiError::Conflict(format!("{:?} is not an address mail can go to", me.email))
@@ -109,6 +139,8 @@ async fn send_confirmation(
             sent_at: at,
             expires_at,
             confirmed_at: None,
+            window_started_at,
+            mails_in_window,
         })
         .await?;
     let message = confirm::message(&Confirmation {
@@ -122,7 +154,11 @@ async fn send_confirmation(
     .map_err(ApiError::Internal)?;
     if let Err(e) = mailer.send(message).await {
         tracing::warn!(user = %me.id, "a confirmation mail could not be sent: {e:#}");
-        state.store.drop_email_confirmation(me.id, &hash).await?;
+        // As it was: the mail that went nowhere is not counted.
+        match previous {
+            Some(previous) => state.store.save_email_confirmation(&previous).await?,
+            None => state.store.drop_email_confirmation(me.id, &hash).await?,
+        }
         return Err(ApiError::Upstream(
             "the mail server did not take the confirmation mail; try again in a moment".into(),
         ));

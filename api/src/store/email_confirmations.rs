@@ -25,6 +25,9 @@ pub struct EmailConfirmationRow {
     pub expires_at: OffsetDateTime,
     /// When the link was used.
     pub confirmed_at: Option<OffsetDateTime>,
+    /// Since when `mails_in_window` counts: confirmation mails are limited per day.
+    pub window_started_at: OffsetDateTime,
+    pub mails_in_window: i64,
 }
 
 impl EmailConfirmationRow {

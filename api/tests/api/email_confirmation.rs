@@ -1,7 +1,8 @@
 //! Confirming an address before reminder digests go to it, against a real SMTP server on
 //! loopback: an account made with somebody else's address sends them no digest; the owner's
 //! link confirms it once, for a day, and only the latest link works; bad links, too many
-//! mails, a mail server that is down and a server without mail each say what is wrong.
+//! mails (one a minute, five a day), a mail server that is down and a server without mail
+//! each say what is wrong.
 
 use axum::http::{Method, header};
 use serde_json::json;
@@ -16,6 +17,7 @@ crate::on_every_backend!(
     an_unconfirmed_address_gets_no_digest_until_its_owner_confirms_it,
     bad_used_and_expired_links_confirm_nothing,
     one_mail_a_minute_and_only_the_latest_link_works,
+    five_mails_a_day_at_most,
     what_cannot_be_sent_says_why,
 );
 
@@ -242,6 +244,39 @@ async fn one_mail_a_minute_and_only_the_latest_link_works(backend: Backend) {
     assert!(!is_confirmed(&app, &ann).await);
     confirm(&app, &latest).await.assert_status(200);
     assert!(is_confirmed(&app, &ann).await);
+}
+
+async fn five_mails_a_day_at_most(backend: Backend) {
+    let Some(sink) = Sink::start() else { return };
+    let app = app_mailing_to(backend, &sink.url()).await;
+    let ann = app.register("Ann").await;
+    for _ in 0..5 {
+        send(&app, &ann).await.assert_status(202);
+        move_back(&app, &ann, "sent_at", 61).await;
+    }
+    let sixth = send(&app, &ann).await;
+    sixth.assert_status(429);
+    let message = sixth.body["error"]["message"].as_str().unwrap();
+    assert!(message.contains("the most a day"), "{message}");
+    let wait: u64 = sixth.headers[header::RETRY_AFTER]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(
+        (23 * 3600..=24 * 3600).contains(&wait),
+        "Retry-After: {wait}"
+    );
+    assert_eq!(sink.to(&ann).len(), 5, "no sixth mail");
+    let fifth = confirmation_token(&sink.to(&ann)[4]);
+
+    // A day later, mails may go again; the new one's link replaces the fifth's.
+    move_back(&app, &ann, "window_started_at", 24 * 3600).await;
+    send(&app, &ann).await.assert_status(202);
+    assert_eq!(sink.to(&ann).len(), 6);
+    confirm(&app, &fifth).await.assert_status(404);
+    let newest = confirmation_token(&sink.to(&ann)[5]);
+    confirm(&app, &newest).await.assert_status(200);
 }
 
 async fn what_cannot_be_sent_says_why(backend: Backend) {

@@ -186,15 +186,17 @@ pub(crate) async fn execute(app: &TestApp, sqlite: String, postgres: String) {
 pub(crate) async fn confirmed(app: &TestApp, name: &str) -> Person {
     let who = app.register(name).await;
     let (u, email) = (&who.user_id, &who.email);
-    let columns = "user_id, email, token_hash, sent_at, expires_at, confirmed_at";
+    let columns = "user_id, email, token_hash, sent_at, expires_at, confirmed_at, \
+                   window_started_at, mails_in_window";
     execute(
         app,
         format!(
-            "INSERT INTO email_confirmations ({columns}) VALUES ('{u}', '{email}', NULL, 0, 1, 1)"
+            "INSERT INTO email_confirmations ({columns}) \
+             VALUES ('{u}', '{email}', NULL, 0, 1, 1, 0, 1)"
         ),
         format!(
             "INSERT INTO email_confirmations ({columns}) \
-             VALUES ('{u}', '{email}', NULL, now(), now(), now())"
+             VALUES ('{u}', '{email}', NULL, now(), now(), now(), now(), 1)"
         ),
     )
     .await;

@@ -5,7 +5,8 @@ use shared::UserId;
 use super::*;
 use crate::store::email_confirmations::{EmailConfirmationRow, EmailConfirmationStore};
 
-const COLUMNS: &str = "user_id, email, token_hash, sent_at, expires_at, confirmed_at";
+const COLUMNS: &str = "user_id, email, token_hash, sent_at, expires_at, confirmed_at, \
+     window_started_at, mails_in_window";
 
 fn row_from(r: &Row) -> EmailConfirmationRow {
     EmailConfirmationRow {
@@ -15,6 +16,8 @@ fn row_from(r: &Row) -> EmailConfirmationRow {
         sent_at: r.get(3),
         expires_at: r.get(4),
         confirmed_at: r.get(5),
+        window_started_at: r.get(6),
+        mails_in_window: i64::from(r.get::<_, i32>(7)),
     }
 }
 
@@ -34,13 +37,16 @@ impl EmailConfirmationStore for PgStore {
 
     async fn save_email_confirmation(&self, row: &EmailConfirmationRow) -> StoreResult<()> {
         let user = row.user_id.as_uuid();
+        let mails = i32::try_from(row.mails_in_window).unwrap_or(i32::MAX);
         write_tx!(self, |tx| {
             tx.execute(
                 &format!(
-                    "INSERT INTO email_confirmations ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6) \
+                    "INSERT INTO email_confirmations ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
                      ON CONFLICT (user_id) DO UPDATE SET email = excluded.email, \
                      token_hash = excluded.token_hash, sent_at = excluded.sent_at, \
-                     expires_at = excluded.expires_at, confirmed_at = excluded.confirmed_at"
+                     expires_at = excluded.expires_at, confirmed_at = excluded.confirmed_at, \
+                     window_started_at = excluded.window_started_at, \
+                     mails_in_window = excluded.mails_in_window"
                 ),
                 &[
                     &user,
@@ -49,6 +55,8 @@ impl EmailConfirmationStore for PgStore {
                     &row.sent_at,
                     &row.expires_at,
                     &row.confirmed_at,
+                    &row.window_started_at,
+                    &mails,
                 ],
             )
             .await

@@ -5,7 +5,8 @@ use shared::UserId;
 use super::*;
 use crate::store::email_confirmations::{EmailConfirmationRow, EmailConfirmationStore};
 
-const COLUMNS: &str = "user_id, email, token_hash, sent_at, expires_at, confirmed_at";
+const COLUMNS: &str = "user_id, email, token_hash, sent_at, expires_at, confirmed_at, \
+     window_started_at, mails_in_window";
 
 fn row_from(r: &Row<'_>) -> rusqlite::Result<EmailConfirmationRow> {
     Ok(EmailConfirmationRow {
@@ -15,6 +16,8 @@ fn row_from(r: &Row<'_>) -> rusqlite::Result<EmailConfirmationRow> {
         sent_at: from_micros(r.get(3)?)?,
         expires_at: from_micros(r.get(4)?)?,
         confirmed_at: r.get::<_, Option<i64>>(5)?.map(from_micros).transpose()?,
+        window_started_at: from_micros(r.get(6)?)?,
+        mails_in_window: r.get(7)?,
     })
 }
 
@@ -38,10 +41,12 @@ impl EmailConfirmationStore for SqliteStore {
         self.write(move |tx| {
             tx.execute(
                 &format!(
-                    "INSERT INTO email_confirmations ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
+                    "INSERT INTO email_confirmations ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) \
                      ON CONFLICT (user_id) DO UPDATE SET email = excluded.email, \
                      token_hash = excluded.token_hash, sent_at = excluded.sent_at, \
-                     expires_at = excluded.expires_at, confirmed_at = excluded.confirmed_at"
+                     expires_at = excluded.expires_at, confirmed_at = excluded.confirmed_at, \
+                     window_started_at = excluded.window_started_at, \
+                     mails_in_window = excluded.mails_in_window"
                 ),
                 params![
                     row.user_id.to_string(),
@@ -50,6 +55,8 @@ impl EmailConfirmationStore for SqliteStore {
                     micros(row.sent_at),
                     micros(row.expires_at),
                     row.confirmed_at.map(micros),
+                    micros(row.window_started_at),
+                    row.mails_in_window,
                 ],
             )
             .map_err(db)?;
