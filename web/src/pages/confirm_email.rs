@@ -53,7 +53,7 @@ pub fn confirm_address(props: &ConfirmAddressProps) -> Html {
             </p>
             <ErrorAlert error={(*error).clone()} />
             <p class="copy-status" role="status">{ (*sent).clone().unwrap_or_default() }</p>
-            <button type="button" class="button" {onclick} disabled={*busy}>
+            <button type="button" class="button button-secondary" {onclick} disabled={*busy}>
                 { if sent.is_some() { "Send the email again" } else { "Send confirmation email" } }
             </button>
         </div>
