@@ -5,9 +5,8 @@
 //! address's owner link to an account somebody else made (see `store::email_confirmations`).
 //!
 //! Sending the mail takes a signed-in person (not an API token), at most once a minute and
-//! five times a day.
-//! The link leads to the web app's page, whose button confirms: no credential but the
-//! link's secret, so it works on whichever device the mail is read.
+//! five times a day. The link leads to the web app's page, whose button confirms: no
+//! credential but the link's secret, so it works on whichever device the mail is read.
 
 use axum::Json;
 use axum::extract::State;
@@ -50,33 +49,32 @@ fn allowance(
     let Some(previous) = previous else {
         return Ok((at, 1));
     };
-    let wait = |until: OffsetDateTime, message: String| {
+    let refuse = |until: OffsetDateTime, message: &dyn Fn(u64) -> String| {
         let seconds = (until - at).whole_seconds().max(1).unsigned_abs();
-        ApiError::RetryLater { message, seconds }
+        ApiError::RetryLater {
+            message: message(seconds),
+            seconds,
+        }
     };
     if at - previous.sent_at < RESEND_AFTER {
-        let until = previous.sent_at + RESEND_AFTER;
-        let seconds = (until - at).whole_seconds().max(1);
-        return Err(wait(
-            until,
+        return Err(refuse(previous.sent_at + RESEND_AFTER, &|seconds| {
             format!(
                 "a confirmation mail went to {email} less than a minute ago; check your inbox, \
                  or ask again in {seconds} seconds"
-            ),
-        ));
+            )
+        }));
     }
     let day_ends = previous.window_started_at + Duration::DAY;
     if at >= day_ends {
         return Ok((at, 1));
     }
     if previous.mails_in_window >= MAILS_A_DAY {
-        return Err(wait(
-            day_ends,
+        return Err(refuse(day_ends, &|_| {
             format!(
                 "{MAILS_A_DAY} confirmation mails went to {email} today, the most a day; check \
                  your inbox and spam folder, or ask again tomorrow"
-            ),
-        ));
+            )
+        }));
     }
     Ok((previous.window_started_at, previous.mails_in_window + 1))
 }
@@ -107,8 +105,7 @@ async fn send_confirmation(
 ) -> ApiResult<(StatusCode, Json<ConfirmationSent>)> {
     let Some(mailer) = state.mailer.clone() else {
         return Err(ApiError::Unavailable(
-            "this server is not set up to send email (SMTP_URL), so it can't send a \
-             confirmation either"
+            "this server is not set up to send email, so it can't send a confirmation either"
                 .into(),
         ));
     };
