@@ -35,6 +35,18 @@ export const API_5XX_PERIOD_SECONDS = 600;
  * job cut off. Jobs are few, so unlike the API's there is no noise to filter out.
  */
 export const JOBS_ERROR_THRESHOLD = 0;
+/**
+ * What the backend logs when a reminder pass could not mail someone's digest, or could not
+ * run at all (`api/src/reminders/mod.rs`, `api/src/routes/reminders.rs`). Either way the
+ * jobs function answers normally, so `Errors` does not see it; a metric filter on its log
+ * does. SES refusing mail (the sandbox, a suspended account) shows here first.
+ */
+export const REMINDER_FAILURE_PHRASES = ["a reminder digest failed", "the reminder pass failed"];
+export const REMINDER_FAILURE_PATTERN = REMINDER_FAILURE_PHRASES.map((p) => `?"${p}"`).join(" ");
+export const METRIC_NAMESPACE = "HomeInventory";
+export const REMINDER_FAILURE_METRIC = "ReminderFailures";
+/** A failed digest is tried again by the next hourly pass: one alarm an hour at most. */
+export const REMINDER_FAILURE_PERIOD_SECONDS = 3600;
 
 export interface RegionalAlarms {
     topic: aws.sns.Topic;
@@ -42,6 +54,8 @@ export interface RegionalAlarms {
     duration: aws.cloudwatch.MetricAlarm;
     api5xx: aws.cloudwatch.MetricAlarm;
     jobsErrors: aws.cloudwatch.MetricAlarm;
+    reminderFailures: aws.cloudwatch.MetricAlarm;
+    reminderFailureFilter: aws.cloudwatch.LogMetricFilter;
 }
 
 export interface Monitoring {
@@ -145,7 +159,47 @@ export function createMonitoring(args: {
             },
             opts,
         );
-        alarms[ctx.key] = { topic, errors, duration, api5xx, jobsErrors };
+        const reminderFailureFilter = new aws.cloudwatch.LogMetricFilter(
+            regionalName("reminder-failures", ctx),
+            {
+                name: regionalName("reminder-failures", ctx),
+                logGroupName: jobs[ctx.key].logGroup.name,
+                pattern: REMINDER_FAILURE_PATTERN,
+                metricTransformation: {
+                    namespace: METRIC_NAMESPACE,
+                    name: REMINDER_FAILURE_METRIC,
+                    value: "1",
+                },
+            },
+            opts,
+        );
+        const reminderFailures = new aws.cloudwatch.MetricAlarm(
+            regionalName("reminder-failures", ctx),
+            {
+                name: regionalName("reminder-failures", ctx),
+                alarmDescription: `A reminder pass could not mail a digest, or could not run; the next hourly pass tries again (${ctx.region})`,
+                namespace: METRIC_NAMESPACE,
+                metricName: REMINDER_FAILURE_METRIC,
+                statistic: "Sum",
+                period: REMINDER_FAILURE_PERIOD_SECONDS,
+                evaluationPeriods: 1,
+                threshold: 0,
+                comparisonOperator: "GreaterThanThreshold",
+                treatMissingData: "notBreaching",
+                alarmActions: actions,
+                okActions: actions,
+            },
+            { ...opts, dependsOn: [reminderFailureFilter] },
+        );
+        alarms[ctx.key] = {
+            topic,
+            errors,
+            duration,
+            api5xx,
+            jobsErrors,
+            reminderFailures,
+            reminderFailureFilter,
+        };
     }
 
     // Route 53 health check metrics exist only in us-east-1.

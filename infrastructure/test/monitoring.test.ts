@@ -1,6 +1,9 @@
 // CloudWatch alarms and dashboard.
 
 import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { REMINDER_FAILURE_PHRASES } from "../src/monitoring";
 import { byName, LoadedProgram, loadProgram, ofType, RecordedResource } from "./mocks";
 
 const REGIONS = ["us-east-1", "us-east-2"] as const;
@@ -55,6 +58,46 @@ describe("monitoring (CloudWatch)", () => {
             assert.equal(a.threshold, 0);
             assert.equal(a.comparisonOperator, "GreaterThanThreshold");
             assert.equal(a.treatMissingData, "notBreaching");
+        }
+    });
+
+    it("alarms when a reminder pass could not mail a digest, from the jobs function's log, in each region", () => {
+        const filters = ofType(program, "aws:cloudwatch/logMetricFilter:LogMetricFilter");
+        for (const region of REGIONS) {
+            const logGroup = ofType(program, "aws:cloudwatch/logGroup:LogGroup").find(
+                (g) => g.region === region && g.inputs.name === `/aws/lambda/home-inventory-jobs-${region}`,
+            );
+            assert.ok(logGroup, `no jobs log group in ${region}`);
+            const found = filters.filter((f) => f.region === region);
+            assert.equal(found.length, 1, `one metric filter in ${region}`);
+            const filter = found[0].inputs;
+            assert.equal(filter.logGroupName, logGroup.inputs.name);
+            assert.equal(filter.pattern, '?"a reminder digest failed" ?"the reminder pass failed"');
+            const metric = filter.metricTransformation;
+            const a = alarms.find(
+                (x) =>
+                    x.region === region &&
+                    x.inputs.namespace === metric.namespace &&
+                    x.inputs.metricName === metric.name,
+            );
+            assert.ok(a, `no alarm on ${metric.namespace}/${metric.name} in ${region}`);
+            assert.equal(a.inputs.statistic, "Sum");
+            assert.equal(a.inputs.threshold, 0);
+            assert.equal(a.inputs.comparisonOperator, "GreaterThanThreshold");
+            assert.equal(a.inputs.period, 3600, "one pass an hour");
+            assert.equal(a.inputs.treatMissingData, "notBreaching");
+            const topic = ofType(program, "aws:sns/topic:Topic").find((t) => t.region === region)!;
+            assert.deepEqual(a.inputs.alarmActions, [topic.state.arn]);
+        }
+    });
+
+    it("watches for phrases the backend really logs", () => {
+        const root = path.join(__dirname, "..", "..", "api", "src");
+        const source = ["reminders/mod.rs", "routes/reminders.rs"]
+            .map((f) => fs.readFileSync(path.join(root, f), "utf8"))
+            .join("\n");
+        for (const phrase of REMINDER_FAILURE_PHRASES) {
+            assert.ok(source.includes(`"${phrase}`), `the backend no longer logs "${phrase}"`);
         }
     });
 

@@ -348,9 +348,13 @@ async fn run_pass(State(state): State<AppState>, request: Request) -> ApiResult<
     if !crate::jobs::invoke::is_job_event(&request) {
         return Err(ApiError::NotFound("no such API endpoint".into()));
     }
+    // The deployment's alarm watches for this line (infrastructure/src/monitoring.ts).
     let report = crate::reminders::pass(&state, now(), false)
         .await
-        .map_err(ApiError::Internal)?;
+        .map_err(|e| {
+            tracing::error!("the reminder pass failed: {e:#}");
+            ApiError::Internal(e)
+        })?;
     tracing::info!(
         sent = report.sent,
         skipped = report.skipped,
