@@ -70,6 +70,8 @@ for (const ctx of [regions.east, regions.west]) {
         kind: "api",
         functionName: apiFunctionName(ctx),
         invokeFunctionArns: [jobs[ctx.key].function.arn],
+        // The confirmation mail a person asks for before their first reminder digest.
+        sendMailFrom: config.domainName,
     });
     apis[ctx.key] = createRegionalApi({
         ...backend,

@@ -85,12 +85,14 @@ describe("reminders (EventBridge schedule, SES)", () => {
         }
     });
 
-    it("lets only the jobs role send mail, and only from the site's domain", () => {
+    it("lets the functions' roles send mail (digests, address confirmations), only from the site's domain", () => {
         const policies = ofType(program, "aws:iam/rolePolicy:RolePolicy");
+        const senders = policies.filter((p) => /^home-inventory-(jobs|api)-us-east-[12]$/.test(p.name));
+        assert.equal(senders.length, 4, policies.map((p) => p.name).join(", "));
         for (const policy of policies) {
             const statements: any[] = JSON.parse(plain(policy.inputs.policy)).Statement;
             const mail = statements.find((s) => s.Sid === "SendReminderMail");
-            if (!policy.name.startsWith("home-inventory-jobs-")) {
+            if (!senders.includes(policy)) {
                 assert.equal(mail, undefined, `${policy.name} may not send mail`);
                 continue;
             }
