@@ -6,22 +6,13 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
-import { gone, launchBrowser, screenshot, screenshotsDir, startServer, steps, visible } from './harness.mjs';
+import { freePort, gone, launchBrowser, screenshot, screenshotsDir, startServer, steps, visible } from './harness.mjs';
 
 const PHONE = { width: 375, height: 740 };
-
-async function freePort() {
-  const probe = createServer();
-  await new Promise((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address();
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
 
 /** aiosmtpd on a port of its own, writing what it receives to `dir` (api/tests/smtp_sink.py). */
 async function startMailServer(dir) {

@@ -17,7 +17,7 @@ const required = (name) => {
 export const screenshotsDir = process.env.HI_SCREENSHOTS || join(process.cwd(), 'screenshots');
 
 /** A loopback port nothing listens on right now. */
-async function freePort() {
+export async function freePort() {
   const probe = createServer();
   await new Promise((resolve, reject) => {
     probe.once('error', reject);
