@@ -2,9 +2,12 @@
 
 use lettre::Message;
 use lettre::message::{Mailbox, MultiPart};
-use time::OffsetDateTime;
+use time::Duration;
 
 use super::digest::{escape, message_id};
+
+/// How long a confirmation link works.
+pub const LINK_LIFETIME: Duration = Duration::hours(24);
 
 /// Whom a confirmation mail goes to, and its link's secret.
 pub struct Confirmation<'a> {
@@ -13,7 +16,6 @@ pub struct Confirmation<'a> {
     pub name: &'a str,
     pub public_url: &'a str,
     pub token: &'a str,
-    pub expires_at: OffsetDateTime,
 }
 
 /// The link the mail carries: the web app's page, which confirms when its button is pressed
@@ -28,7 +30,7 @@ pub fn link(public_url: &str, token: &str) -> String {
 
 pub fn message(c: &Confirmation<'_>) -> anyhow::Result<Message> {
     let link = link(c.public_url, c.token);
-    let hours = ((c.expires_at - OffsetDateTime::now_utc()).whole_minutes() + 30) / 60;
+    let hours = LINK_LIFETIME.whole_hours();
     let name = c.name.trim();
     let hello = if name.is_empty() {
         "Hello,".to_string()

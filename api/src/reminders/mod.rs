@@ -123,6 +123,18 @@ enum Outcome {
     Skipped,
 }
 
+/// A person's mailbox: their name (when they have one) and address.
+pub fn mailbox(name: &str, email: &str) -> anyhow::Result<Mailbox> {
+    let address: lettre::Address = email
+        .parse()
+        .with_context(|| format!("{email:?} is not an email address"))?;
+    let name = name.trim();
+    Ok(Mailbox::new(
+        (!name.is_empty()).then(|| name.to_string()),
+        address,
+    ))
+}
+
 /// A secret for an unsubscribe link: 256 random bits.
 fn new_secret() -> anyhow::Result<String> {
     let mut bytes = [0u8; 32];
@@ -168,12 +180,7 @@ async fn remind(
     if entries.is_empty() {
         return Ok(Outcome::Skipped);
     }
-    let address: lettre::Address = person
-        .email
-        .parse()
-        .with_context(|| format!("{:?} is not an email address", person.email))?;
-    let name = person.name.trim();
-    let to = Mailbox::new((!name.is_empty()).then(|| name.to_string()), address);
+    let to = mailbox(&person.name, &person.email)?;
     let secret = match &person.unsubscribe_secret {
         Some(secret) => secret.clone(),
         None => {

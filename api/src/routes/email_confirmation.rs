@@ -11,7 +11,6 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use lettre::message::Mailbox;
 use shared::{ConfirmEmailInput, ConfirmationSent, EmailConfirmed, ErrorBody};
 use time::{Duration, OffsetDateTime};
 use utoipa_axum::router::OpenApiRouter;
@@ -21,13 +20,11 @@ use crate::AppState;
 use crate::auth::{SessionUser, new_token, token_hash};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::AppJson;
-use crate::reminders::confirm::{self, Confirmation};
+use crate::reminders::confirm::{self, Confirmation, LINK_LIFETIME};
 use crate::reminders::smtp;
 use crate::store::email_confirmations::EmailConfirmationRow;
 use crate::store::now;
 
-/// How long a confirmation link works.
-pub const LINK_LIFETIME: Duration = Duration::hours(24);
 /// The least time between two confirmation mails to one person.
 pub const RESEND_AFTER: Duration = Duration::minutes(1);
 /// The most confirmation mails to one person in a day.
@@ -120,11 +117,9 @@ async fn send_confirmation(
     let previous = state.store.email_confirmation(me.id).await?;
     let (window_started_at, mails_in_window) = allowance(previous.as_ref(), &me.email, at)?;
     let from = smtp::sender(&state.config).map_err(ApiError::Internal)?;
-    let address: lettre::Address = me.email.parse().map_err(|_| {
+    let to = crate::reminders::mailbox(&me.name, &me.email).map_err(|_| {
         ApiError::Conflict(format!("{:?} is not an address mail can go to", me.email))
     })?;
-    let name = me.name.trim();
-    let to = Mailbox::new((!name.is_empty()).then(|| name.to_string()), address);
     let (token, hash) = new_token()?;
     let expires_at = at + LINK_LIFETIME;
     state
@@ -146,7 +141,6 @@ async fn send_confirmation(
         name: &me.name,
         public_url: &state.config.public_url,
         token: &token,
-        expires_at,
     })
     .map_err(ApiError::Internal)?;
     if let Err(e) = mailer.send(message).await {
